@@ -1,0 +1,131 @@
+// Typed platform configuration: what a platform YAML (platforms/*.yaml) becomes after loading and
+// validation. Units are in the field names (ns, pj, uw, ...). Every field has a default here only
+// so that structs can be built in tests; the shipped presets set every value and cite its source.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace aimc::config {
+
+// Thrown for any configuration problem. what() names the file, line (when known), the dotted key
+// path and what was expected, e.g.
+//   platforms/x.yaml:12: tile.adc.bits: expected an integer in [1, 16], got 40
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DeviceType { ideal, flash };  // PCM and RRAM come with the device-physics issue.
+
+struct DeviceConfig {
+  DeviceType type = DeviceType::flash;
+  int bits_per_cell = 8;          // programmable levels per cell = 2^bits_per_cell
+  double g_min_ns = 1.0;          // lowest programmable conductance (nS): an erased/off cell
+  double g_max_ns = 1000.0;       // highest programmable conductance (nS)
+  double prog_error_rel = 0.01;   // sigma of programming error, relative to the target conductance
+  double read_noise_rel = 0.005;  // sigma of read noise per read, relative to the cell conductance
+};
+
+struct ArrayConfig {
+  int rows = 400;  // word lines = inputs per tile
+  int cols = 400;  // weight columns = outputs per tile; each is a differential pair of bit lines
+  double v_read_v = 1.0;      // input voltage at full-scale DAC code (V)
+  double t_read_ns = 100.0;   // array settle/integration time per MVM (ns)
+};
+
+struct DacConfig {
+  int bits = 8;
+  double t_conv_ns = 1.0;   // one conversion (all row DACs convert in parallel)
+  double e_conv_pj = 0.5;   // energy per conversion, per row driven
+};
+
+struct AdcConfig {
+  int bits = 8;
+  int share = 8;            // columns served by one ADC (conversions per ADC per MVM = ceil(cols_used / n_adc))
+  double t_conv_ns = 10.0;  // one conversion
+  double e_conv_pj = 1.67;  // energy per conversion
+};
+
+struct DigitalConfig {
+  double clock_mhz = 200.0;   // digital unit clock
+  int lanes = 8;              // outputs processed per cycle (bias, scale, ReLU, partial-sum add)
+  double e_op_pj = 0.3;       // energy per output element processed (one add + one multiply + compare)
+};
+
+struct TileConfig {
+  ArrayConfig array;
+  DeviceConfig device;
+  DacConfig dac;
+  AdcConfig adc;
+  DigitalConfig digital;
+  double p_static_active_uw = 50.0;  // static power of one tile while the chip is active (uW)
+  int input_buffer_bytes = 1024;
+  int output_buffer_bytes = 2048;
+};
+
+struct BusConfig {
+  int width_bytes = 8;         // bytes per bus cycle
+  double clock_mhz = 200.0;    // bus clock; bandwidth = width_bytes * clock_mhz * 1e6 B/s
+  double latency_ns = 10.0;    // fixed latency of one transfer (arbitration + address phase)
+  double e_byte_pj = 0.43;     // energy per byte moved
+  double p_static_uw = 10.0;
+};
+
+struct SramConfig {
+  int size_kib = 512;
+  double latency_ns = 2.0;       // access latency per transfer
+  double e_read_byte_pj = 1.25;  // energy per byte read
+  double e_write_byte_pj = 1.25; // energy per byte written
+  double p_static_uw = 100.0;
+};
+
+struct HostConfig {
+  double reg_access_ns = 20.0;   // latency of one register access from the host
+  double e_reg_access_pj = 1.0;
+  double dma_bytes_per_ns = 1.0; // host link bandwidth seen by the DMA engine
+  double dma_setup_ns = 100.0;   // per descriptor
+  double e_dma_byte_pj = 10.0;   // energy per byte crossing the host link
+  double p_static_uw = 50.0;
+};
+
+struct ProgrammingConfig {
+  double t_cell_ns = 10000.0;   // program one cell to its target (basic path; program-and-verify later)
+  double e_cell_pj = 1000.0;    // energy to program one cell
+  int parallel_cells = 64;      // cells programmed at once
+};
+
+struct SimulationConfig {
+  double quantum_ns = 1000.0;   // TLM quantum keeper global quantum
+  uint64_t seed = 1;
+};
+
+struct PlatformConfig {
+  std::string name = "unnamed";
+  std::string source_file;      // path the config was loaded from ("" if built in code)
+  int grid_rows = 3;
+  int grid_cols = 4;
+  int tile_count() const { return grid_rows * grid_cols; }
+  TileConfig tile;
+  BusConfig bus;
+  SramConfig sram;
+  HostConfig host;
+  ProgrammingConfig programming;
+  SimulationConfig simulation;
+};
+
+// Loads a platform YAML, applies overrides ("tile.adc.bits=6"), validates, and returns the result.
+// Unknown keys, wrong types and out-of-range values throw ConfigError naming file, line and key.
+PlatformConfig load_platform(const std::string& path,
+                             const std::vector<std::string>& overrides = {});
+// Same, from YAML text (name is used in messages in place of a file path).
+PlatformConfig load_platform_from_string(const std::string& yaml_text, const std::string& name,
+                                         const std::vector<std::string>& overrides = {});
+// The effective configuration as YAML, loadable again with load_platform_from_string.
+std::string dump_platform(const PlatformConfig& cfg);
+
+}  // namespace aimc::config

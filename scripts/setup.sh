@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages aimc-vp needs to build, test and run. Idempotent: packages that
+# are already installed are not touched, and apt-get runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git
+  libsystemc-dev libyaml-cpp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+  libgtest-dev googletest libbenchmark-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
+  python3-torch python3-onnx python3-numpy
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} required packages are installed"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
