@@ -68,7 +68,7 @@ typedef struct {
   float in_scale;           /* network input x (float) -> DAC code = clamp(round(x / in_scale)) */
   float out_scale;          /* network output = int32 output value * out_scale */
   uint32_t dac_bits;        /* DAC codes the network was quantized for */
-  uint32_t reserved;
+  uint32_t max_batch;       /* most vectors per inference command the SRAM layout holds (>= 1) */
 } aimc_program_hdr_t;       /* 48 bytes */
 
 enum aimc_layer_flags {

@@ -118,6 +118,40 @@ struct PlatformConfig {
   SimulationConfig simulation;
 };
 
+// Equality of settings. source_file is provenance, not a setting, and is not compared, so a
+// configuration equals its own dump loaded back (the round-trip test relies on this).
+bool operator==(const DeviceConfig& a, const DeviceConfig& b);
+bool operator==(const ArrayConfig& a, const ArrayConfig& b);
+bool operator==(const DacConfig& a, const DacConfig& b);
+bool operator==(const AdcConfig& a, const AdcConfig& b);
+bool operator==(const DigitalConfig& a, const DigitalConfig& b);
+bool operator==(const TileConfig& a, const TileConfig& b);
+bool operator==(const BusConfig& a, const BusConfig& b);
+bool operator==(const SramConfig& a, const SramConfig& b);
+bool operator==(const HostConfig& a, const HostConfig& b);
+bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b);
+bool operator==(const SimulationConfig& a, const SimulationConfig& b);
+bool operator==(const PlatformConfig& a, const PlatformConfig& b);
+inline bool operator!=(const PlatformConfig& a, const PlatformConfig& b) { return !(a == b); }
+
+// "ideal" / "flash"; the spelling used in YAML.
+const char* to_string(DeviceType type);
+
+// One settable key, for --help, the documentation and tests.
+struct KeyInfo {
+  std::string key;      // dotted path, e.g. "tile.adc.bits"
+  std::string unit;     // "ns", "pJ", "bit", ... or "-" when dimensionless
+  std::string range;    // valid values, e.g. "integer in [1, 16]"
+  std::string meaning;  // one line
+  bool required = false;  // must be present in the file (or given by an override)
+};
+// Every leaf key the loader accepts, in file order.
+const std::vector<KeyInfo>& describe_keys();
+
+// Checks the ranges and cross-field rules the loader applies, for a configuration built in code.
+// Throws ConfigError naming the key ("<source_file or 'config'>: tile.adc.share: expected ...").
+void validate_platform(const PlatformConfig& cfg);
+
 // Loads a platform YAML, applies overrides ("tile.adc.bits=6"), validates, and returns the result.
 // Unknown keys, wrong types and out-of-range values throw ConfigError naming file, line and key.
 PlatformConfig load_platform(const std::string& path,

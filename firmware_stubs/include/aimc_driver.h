@@ -1,0 +1,83 @@
+/* aimc_driver.h: the aimc firmware driver. Plain C11, depends only on the C standard library and
+ * the HAL. Typical use:
+ *
+ *   aimc_dev_t dev;
+ *   aimc_init(&dev, hal);                       // checks the chip ID, resets, enables IRQs
+ *   aimc_load_image(&dev, image, image_size);   // programs the tiles, loads the layer program
+ *   aimc_quantize_inputs(&dev, x, n * in, codes);
+ *   aimc_infer(&dev, codes, n, outputs);        // n vectors in, n * out int32 values out
+ *   float logit = outputs[i] * aimc_output_scale(&dev);
+ */
+#ifndef AIMC_DRIVER_H
+#define AIMC_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aimc_hal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum aimc_status {
+  AIMC_OK = 0,
+  AIMC_E_HAL = -1,       /* a register access or DMA buffer allocation failed in the HAL */
+  AIMC_E_NODEV = -2,     /* the chip did not answer with the aimc ID or a known version */
+  AIMC_E_IMAGE = -3,     /* the deployment image is malformed or does not fit this chip */
+  AIMC_E_TIMEOUT = -4,   /* the chip did not raise the expected interrupt in time */
+  AIMC_E_DEVICE = -5,    /* the chip reported an error; see aimc_dev_t.device_error */
+  AIMC_E_ARG = -6,       /* bad argument (NULL pointer, zero count, ...) */
+  AIMC_E_STATE = -7,     /* call out of order (e.g. infer before an image is loaded) */
+} aimc_status_t;
+
+const char* aimc_strerror(int status);
+
+typedef struct aimc_caps {
+  uint32_t grid_rows, grid_cols, tiles;
+  uint32_t array_rows, array_cols;
+  uint32_t dac_bits, adc_bits, cell_bits;
+  uint32_t sram_bytes;
+} aimc_caps_t;
+
+typedef struct aimc_dev {
+  aimc_hal_t hal;
+  aimc_caps_t caps;
+  uint32_t version;
+  /* Set by aimc_load_image from the image's layer program. */
+  int loaded;
+  uint32_t in_features, out_features, max_batch;
+  uint32_t in_addr, out_addr, prog_addr;
+  float in_scale, out_scale;
+  uint32_t dac_bits;
+  /* Host DMA buffers, grown on demand. */
+  aimc_dma_buf_t in_buf, out_buf;
+  /* Last error the chip reported (AIMC_ERR_*) and the argument it named. */
+  uint32_t device_error, device_error_addr;
+  /* Timeout for each wait on the chip, in ns of chip time. */
+  uint64_t timeout_ns;
+  /* Statistics. */
+  uint64_t dma_bytes, commands;
+  uint64_t last_latency_ns; /* SEQ_LATENCY_NS of the last command */
+} aimc_dev_t;
+
+int aimc_init(aimc_dev_t* dev, aimc_hal_t hal);
+void aimc_release(aimc_dev_t* dev);
+int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size);
+/* codes: n vectors of in_features DAC codes; outputs: n vectors of out_features int32 values.
+ * Batches larger than the image's max_batch are split into several commands. */
+int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs);
+/* x: count floats -> DAC codes with the image's input scale (round to nearest, clamp). */
+int aimc_quantize_inputs(const aimc_dev_t* dev, const float* x, size_t count, uint8_t* codes);
+float aimc_output_scale(const aimc_dev_t* dev);
+
+/* Lower-level helpers, used by the above and by firmware that drives the chip itself. */
+int aimc_dma(aimc_dev_t* dev, const aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
+             uint32_t len, int to_host);
+int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIMC_DRIVER_H */

@@ -1,0 +1,50 @@
+/* aimc_hal.h: the hardware abstraction layer the aimc firmware driver is written against.
+ * Plain C11. A platform provides the operations: the virtual platform implements them on a TLM
+ * initiator socket (platforms/vp_hal.cpp); silicon would implement them with MMIO and the OS's
+ * DMA and interrupt services.
+ *
+ * Register addresses are byte offsets from the chip's register bank (AIMC_REG_* in aimc_regs.h).
+ * DMA buffers are host memory the chip's DMA engine can reach: `cpu` is where the firmware reads
+ * and writes it, `bus_addr` is what goes into DMA_HOST_ADDR. */
+#ifndef AIMC_HAL_H
+#define AIMC_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* HAL return codes: 0 on success, negative on failure. */
+#define AIMC_HAL_OK 0
+#define AIMC_HAL_BUS_ERROR (-1) /* the access got an error response from the chip */
+#define AIMC_HAL_TIMEOUT (-2)   /* wait_irq: no interrupt within the timeout */
+#define AIMC_HAL_NO_MEMORY (-3) /* dma_alloc: no host memory left */
+
+typedef struct aimc_dma_buf {
+  void* cpu;         /* firmware-visible pointer */
+  uint32_t bus_addr; /* address for DMA_HOST_ADDR */
+  size_t size;       /* bytes */
+} aimc_dma_buf_t;
+
+typedef struct aimc_hal_ops {
+  int (*read32)(void* ctx, uint32_t offset, uint32_t* value);
+  int (*write32)(void* ctx, uint32_t offset, uint32_t value);
+  int (*dma_alloc)(void* ctx, size_t size, aimc_dma_buf_t* buf);
+  void (*dma_free)(void* ctx, aimc_dma_buf_t* buf);
+  /* Blocks until the chip's interrupt line is asserted (returns at once if it already is), or
+   * until timeout_ns of chip time has passed. */
+  int (*wait_irq)(void* ctx, uint64_t timeout_ns);
+} aimc_hal_ops_t;
+
+typedef struct aimc_hal {
+  const aimc_hal_ops_t* ops;
+  void* ctx;
+} aimc_hal_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIMC_HAL_H */

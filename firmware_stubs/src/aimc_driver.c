@@ -1,0 +1,242 @@
+/* aimc firmware driver: see aimc_driver.h. Only the C standard library and the HAL are used. */
+#include "aimc_driver.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "aimc_image.h"
+#include "aimc_regs.h"
+
+#define AIMC_DEFAULT_TIMEOUT_NS 60000000000ull /* 60 s of chip time */
+
+const char* aimc_strerror(int status) {
+  switch (status) {
+    case AIMC_OK: return "ok";
+    case AIMC_E_HAL: return "HAL access failed";
+    case AIMC_E_NODEV: return "no aimc chip answered (wrong ID or version)";
+    case AIMC_E_IMAGE: return "deployment image is malformed or does not fit this chip";
+    case AIMC_E_TIMEOUT: return "timed out waiting for the chip";
+    case AIMC_E_DEVICE: return "the chip reported an error";
+    case AIMC_E_ARG: return "bad argument";
+    case AIMC_E_STATE: return "call out of order";
+    default: return "unknown error";
+  }
+}
+
+static int rd(aimc_dev_t* dev, uint32_t off, uint32_t* v) {
+  return dev->hal.ops->read32(dev->hal.ctx, off, v) == AIMC_HAL_OK ? AIMC_OK : AIMC_E_HAL;
+}
+
+static int wr(aimc_dev_t* dev, uint32_t off, uint32_t v) {
+  return dev->hal.ops->write32(dev->hal.ctx, off, v) == AIMC_HAL_OK ? AIMC_OK : AIMC_E_HAL;
+}
+
+#define TRY(expr)            \
+  do {                       \
+    int rc_ = (expr);        \
+    if (rc_ != AIMC_OK) return rc_; \
+  } while (0)
+
+static uint32_t field(uint32_t v, uint32_t mask, uint32_t shift) { return (v & mask) >> shift; }
+
+int aimc_init(aimc_dev_t* dev, aimc_hal_t hal) {
+  uint32_t id = 0, v = 0;
+  if (!dev || !hal.ops) return AIMC_E_ARG;
+  memset(dev, 0, sizeof *dev);
+  dev->hal = hal;
+  dev->timeout_ns = AIMC_DEFAULT_TIMEOUT_NS;
+  TRY(rd(dev, AIMC_REG_ID, &id));
+  if (id != AIMC_CHIP_ID) return AIMC_E_NODEV;
+  TRY(rd(dev, AIMC_REG_VERSION, &dev->version));
+  if ((dev->version >> 16) != 1u) return AIMC_E_NODEV;
+  TRY(rd(dev, AIMC_REG_CAPS_GRID, &v));
+  dev->caps.grid_rows = field(v, AIMC_CAPS_GRID_ROWS_MASK, AIMC_CAPS_GRID_ROWS_SHIFT);
+  dev->caps.grid_cols = field(v, AIMC_CAPS_GRID_COLS_MASK, AIMC_CAPS_GRID_COLS_SHIFT);
+  dev->caps.tiles = field(v, AIMC_CAPS_GRID_TILES_MASK, AIMC_CAPS_GRID_TILES_SHIFT);
+  TRY(rd(dev, AIMC_REG_CAPS_ARRAY, &v));
+  dev->caps.array_rows = field(v, AIMC_CAPS_ARRAY_ROWS_MASK, AIMC_CAPS_ARRAY_ROWS_SHIFT);
+  dev->caps.array_cols = field(v, AIMC_CAPS_ARRAY_COLS_MASK, AIMC_CAPS_ARRAY_COLS_SHIFT);
+  TRY(rd(dev, AIMC_REG_CAPS_BITS, &v));
+  dev->caps.dac_bits = field(v, AIMC_CAPS_BITS_DAC_MASK, AIMC_CAPS_BITS_DAC_SHIFT);
+  dev->caps.adc_bits = field(v, AIMC_CAPS_BITS_ADC_MASK, AIMC_CAPS_BITS_ADC_SHIFT);
+  dev->caps.cell_bits = field(v, AIMC_CAPS_BITS_CELL_MASK, AIMC_CAPS_BITS_CELL_SHIFT);
+  TRY(rd(dev, AIMC_REG_CAPS_SRAM_BYTES, &dev->caps.sram_bytes));
+  TRY(wr(dev, AIMC_REG_CTRL, AIMC_CTRL_SOFT_RESET_MASK));
+  TRY(wr(dev, AIMC_REG_IRQ_STATUS, 0xFFFFFFFFu));
+  TRY(wr(dev, AIMC_REG_IRQ_ENABLE, AIMC_IRQ_INFER_DONE | AIMC_IRQ_DMA_DONE | AIMC_IRQ_PROG_DONE |
+                                       AIMC_IRQ_ERROR));
+  return AIMC_OK;
+}
+
+static void free_buf(aimc_dev_t* dev, aimc_dma_buf_t* b) {
+  if (b->cpu && dev->hal.ops && dev->hal.ops->dma_free) dev->hal.ops->dma_free(dev->hal.ctx, b);
+  memset(b, 0, sizeof *b);
+}
+
+static int ensure_buf(aimc_dev_t* dev, aimc_dma_buf_t* b, size_t size) {
+  if (b->cpu && b->size >= size) return AIMC_OK;
+  free_buf(dev, b);
+  if (dev->hal.ops->dma_alloc(dev->hal.ctx, size, b) != AIMC_HAL_OK) {
+    memset(b, 0, sizeof *b);
+    return AIMC_E_HAL;
+  }
+  return AIMC_OK;
+}
+
+void aimc_release(aimc_dev_t* dev) {
+  if (!dev) return;
+  free_buf(dev, &dev->in_buf);
+  free_buf(dev, &dev->out_buf);
+  dev->loaded = 0;
+}
+
+int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit) {
+  for (;;) {
+    uint32_t pending = 0;
+    int rc = dev->hal.ops->wait_irq(dev->hal.ctx, dev->timeout_ns);
+    if (rc == AIMC_HAL_TIMEOUT) return AIMC_E_TIMEOUT;
+    if (rc != AIMC_HAL_OK) return AIMC_E_HAL;
+    TRY(rd(dev, AIMC_REG_IRQ_STATUS, &pending));
+    if (pending & AIMC_IRQ_ERROR) {
+      TRY(rd(dev, AIMC_REG_ERROR_CODE, &dev->device_error));
+      TRY(rd(dev, AIMC_REG_ERROR_ADDR, &dev->device_error_addr));
+      TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
+      TRY(wr(dev, AIMC_REG_IRQ_STATUS, pending));
+      return AIMC_E_DEVICE;
+    }
+    if (pending & irq_bit) {
+      TRY(wr(dev, AIMC_REG_IRQ_STATUS, irq_bit));
+      return AIMC_OK;
+    }
+    if (pending) TRY(wr(dev, AIMC_REG_IRQ_STATUS, pending)); /* stale sources: acknowledge */
+  }
+}
+
+int aimc_dma(aimc_dev_t* dev, const aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
+             uint32_t len, int to_host) {
+  if (!dev || !buf || !buf->cpu || buf_offset + len > buf->size) return AIMC_E_ARG;
+  TRY(wr(dev, AIMC_REG_DMA_HOST_ADDR, buf->bus_addr + (uint32_t)buf_offset));
+  TRY(wr(dev, AIMC_REG_DMA_DEV_ADDR, dev_addr));
+  TRY(wr(dev, AIMC_REG_DMA_LEN, len));
+  TRY(wr(dev, AIMC_REG_DMA_CTRL, to_host ? AIMC_DMA_CTRL_DIR_MASK : 0u));
+  TRY(wr(dev, AIMC_REG_DMA_START, 1u));
+  TRY(aimc_wait_done(dev, AIMC_IRQ_DMA_DONE));
+  dev->dma_bytes += len;
+  return AIMC_OK;
+}
+
+/* Copies a section payload into a DMA buffer and sends it to the chip. */
+static int send_section(aimc_dev_t* dev, const uint8_t* payload, uint64_t size, uint32_t dest) {
+  aimc_dma_buf_t buf;
+  int rc;
+  memset(&buf, 0, sizeof buf);
+  if (size == 0 || size > 0xFFFFFFFFull) return AIMC_E_IMAGE;
+  if (dev->hal.ops->dma_alloc(dev->hal.ctx, (size_t)size, &buf) != AIMC_HAL_OK) return AIMC_E_HAL;
+  memcpy(buf.cpu, payload, (size_t)size);
+  rc = aimc_dma(dev, &buf, 0, dest, (uint32_t)size, 0);
+  dev->hal.ops->dma_free(dev->hal.ctx, &buf);
+  return rc;
+}
+
+int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size) {
+  const uint8_t* bytes = (const uint8_t*)image;
+  aimc_image_header_t hdr;
+  uint32_t i;
+  int have_program = 0;
+  if (!dev || !image) return AIMC_E_ARG;
+  dev->loaded = 0;
+  if (size < sizeof hdr) return AIMC_E_IMAGE;
+  memcpy(&hdr, bytes, sizeof hdr);
+  if (memcmp(hdr.magic, AIMC_IMAGE_MAGIC, 8) != 0 || hdr.version != AIMC_IMAGE_VERSION ||
+      hdr.total_bytes != size || hdr.section_count == 0 ||
+      sizeof hdr + (uint64_t)hdr.section_count * sizeof(aimc_image_section_t) > size)
+    return AIMC_E_IMAGE;
+
+  for (i = 0; i < hdr.section_count; ++i) {
+    aimc_image_section_t sec;
+    const uint8_t* payload;
+    memcpy(&sec, bytes + sizeof hdr + (size_t)i * sizeof sec, sizeof sec);
+    if (sec.offset > size || sec.size > size - sec.offset) return AIMC_E_IMAGE;
+    payload = bytes + sec.offset;
+    if (sec.type == AIMC_SECTION_META) continue;
+    if (sec.type == AIMC_SECTION_WEIGHTS) {
+      uint32_t st = 0;
+      if (sec.tile >= dev->caps.tiles || sec.size < sizeof(aimc_weights_hdr_t)) return AIMC_E_IMAGE;
+      TRY(send_section(dev, payload, sec.size, sec.dest_addr));
+      TRY(wr(dev, AIMC_REG_PROG_TILE, sec.tile));
+      TRY(wr(dev, AIMC_REG_PROG_START, 1u));
+      TRY(aimc_wait_done(dev, AIMC_IRQ_PROG_DONE));
+      TRY(rd(dev, AIMC_REG_PROG_STATUS, &st));
+      if (st != AIMC_STATE_DONE) return AIMC_E_DEVICE;
+    } else if (sec.type == AIMC_SECTION_PROGRAM) {
+      aimc_program_hdr_t ph;
+      if (sec.size < sizeof ph) return AIMC_E_IMAGE;
+      memcpy(&ph, payload, sizeof ph);
+      if (ph.magic != AIMC_PROGRAM_MAGIC || ph.layer_count == 0 || ph.in_features == 0 ||
+          ph.out_features == 0 || ph.max_batch == 0 || ph.dac_bits == 0 || ph.dac_bits > 8 ||
+          !(ph.in_scale > 0.0f) || !(ph.out_scale > 0.0f))
+        return AIMC_E_IMAGE;
+      TRY(send_section(dev, payload, sec.size, sec.dest_addr));
+      TRY(wr(dev, AIMC_REG_SEQ_PROG_ADDR, sec.dest_addr));
+      dev->in_features = ph.in_features;
+      dev->out_features = ph.out_features;
+      dev->max_batch = ph.max_batch;
+      dev->in_addr = ph.in_addr;
+      dev->out_addr = ph.out_addr;
+      dev->prog_addr = sec.dest_addr;
+      dev->in_scale = ph.in_scale;
+      dev->out_scale = ph.out_scale;
+      dev->dac_bits = ph.dac_bits;
+      have_program = 1;
+    } else {
+      return AIMC_E_IMAGE;
+    }
+  }
+  if (!have_program) return AIMC_E_IMAGE;
+  TRY(ensure_buf(dev, &dev->in_buf, (size_t)dev->max_batch * dev->in_features));
+  TRY(ensure_buf(dev, &dev->out_buf, (size_t)dev->max_batch * dev->out_features * 4u));
+  dev->loaded = 1;
+  return AIMC_OK;
+}
+
+int aimc_quantize_inputs(const aimc_dev_t* dev, const float* x, size_t count, uint8_t* codes) {
+  size_t i;
+  float max_code;
+  if (!dev || !x || !codes) return AIMC_E_ARG;
+  if (!dev->loaded) return AIMC_E_STATE;
+  max_code = (float)((1u << dev->dac_bits) - 1u);
+  for (i = 0; i < count; ++i) {
+    float c = nearbyintf(x[i] / dev->in_scale);
+    if (!(c > 0.0f)) c = 0.0f; /* also maps NaN to 0 */
+    if (c > max_code) c = max_code;
+    codes[i] = (uint8_t)c;
+  }
+  return AIMC_OK;
+}
+
+float aimc_output_scale(const aimc_dev_t* dev) { return dev ? dev->out_scale : 0.0f; }
+
+int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs) {
+  uint32_t done = 0;
+  if (!dev || !codes || !outputs || n == 0) return AIMC_E_ARG;
+  if (!dev->loaded) return AIMC_E_STATE;
+  while (done < n) {
+    uint32_t batch = n - done < dev->max_batch ? n - done : dev->max_batch;
+    uint32_t in_len = batch * dev->in_features;
+    uint32_t out_len = batch * dev->out_features * 4u;
+    uint32_t lat = 0;
+    memcpy(dev->in_buf.cpu, codes + (size_t)done * dev->in_features, in_len);
+    TRY(aimc_dma(dev, &dev->in_buf, 0, dev->in_addr, in_len, 0));
+    TRY(wr(dev, AIMC_REG_SEQ_BATCH, batch));
+    TRY(wr(dev, AIMC_REG_SEQ_START, 1u));
+    TRY(aimc_wait_done(dev, AIMC_IRQ_INFER_DONE));
+    TRY(rd(dev, AIMC_REG_SEQ_LATENCY_NS, &lat));
+    dev->last_latency_ns = lat;
+    TRY(aimc_dma(dev, &dev->out_buf, 0, dev->out_addr, out_len, 1));
+    /* The chip writes little-endian int32; so does every host this driver targets. */
+    memcpy(outputs + (size_t)done * dev->out_features, dev->out_buf.cpu, out_len);
+    done += batch;
+    dev->commands++;
+  }
+  return AIMC_OK;
+}

@@ -1,0 +1,63 @@
+#include "chip/chip.h"
+
+#include <algorithm>
+#include <string>
+
+#include "aimc_regs.h"
+
+namespace aimc::chip {
+
+Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::TraceSink& trace,
+           uint64_t host_memory_bytes)
+    : cfg_(cfg), ledger_(ledger), rng_(cfg.simulation.seed) {
+  for (int t = 0; t < cfg.tile_count(); ++t)
+    tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg.tile,
+                                            ledger, trace, rng_));
+  bus_ = std::make_unique<sim::SharedBus>("bus", cfg.bus, ledger, trace);
+  sram_ = std::make_unique<sim::Sram>("sram", cfg.sram, ledger, trace);
+  programmer_ = std::make_unique<NvmProgrammer>("programmer", cfg, tiles(), ledger, trace);
+  sequencer_ = std::make_unique<Sequencer>("sequencer", cfg, tiles(), ledger, trace);
+  host_ = std::make_unique<HostInterface>("host", cfg, ledger, trace, *programmer_, *sequencer_,
+                                          tiles());
+  host_memory_ = std::make_unique<HostMemory>("host_memory", host_memory_bytes, cfg.host, ledger);
+  cpu_ = std::make_unique<FirmwareHost>("cpu", cfg.simulation.quantum_ns, *host_, *host_memory_);
+
+  // Initiators on the bus.
+  host_->dma_bus.bind(bus_->tsock);
+  sequencer_->isock.bind(bus_->tsock);
+  // Targets on the bus, in port order.
+  int port = 0;
+  bus_->isock.bind(sequencer_->tsock);
+  bus_->map(port++, AIMC_SEQ_MEM_BASE, AIMC_SEQ_MEM_SIZE, "seq_mem");
+  bus_->isock.bind(programmer_->tsock);
+  bus_->map(port++, AIMC_STAGING_BASE, programmer_->staging_bytes(), "staging");
+  bus_->isock.bind(sram_->tsock);
+  bus_->map(port++, AIMC_SRAM_BASE, sram_->size_bytes(), "sram");
+  for (auto& t : tiles_) {
+    bus_->isock.bind(t->tsock);
+    const uint64_t local = static_cast<uint64_t>(cfg.tile.input_buffer_bytes) +
+                           std::max<uint64_t>(cfg.tile.output_buffer_bytes, 4ull * cfg.tile.array.cols);
+    bus_->map(port++, AIMC_TILE_BASE + static_cast<uint64_t>(t->index()) * AIMC_TILE_STRIDE, local,
+              "tile" + std::to_string(t->index()));
+  }
+  // Host side.
+  host_->dma_host.bind(host_memory_->tsock);
+  cpu_->isock.bind(host_->regs);
+  power_on();
+}
+
+std::vector<Tile*> Chip::tiles() {
+  std::vector<Tile*> out;
+  for (auto& t : tiles_) out.push_back(t.get());
+  return out;
+}
+
+void Chip::power_on() {
+  const double uw = 1e-6;
+  // The bus and the SRAM declare their own static power.
+  ledger_.set_static_power(ledger_.component("tile_static"),
+                           cfg_.tile_count() * cfg_.tile.p_static_active_uw * uw);
+  ledger_.set_static_power(ledger_.component("host"), cfg_.host.p_static_uw * uw);
+}
+
+}  // namespace aimc::chip

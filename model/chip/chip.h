@@ -1,0 +1,64 @@
+// The chip assembled from a platform configuration: tiles, the shared bus, the activation SRAM,
+// the NVM programming controller, the sequencer and the host interface, plus the host side
+// (host memory and the CPU that runs firmware). One Chip per process (one SystemC elaboration).
+//
+// Bus address map (constants from the register table, AIMC_* in aimc_regs.h):
+//   SEQ_MEM_BASE   sequencer program memory      STAGING_BASE  programming staging buffer
+//   SRAM_BASE      activation SRAM               TILE_BASE + t * TILE_STRIDE  tile t local memory
+// Bus initiators: the DMA engine and the sequencer. The register bank is reached by the host only.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "chip/firmware_host.h"
+#include "chip/host_interface.h"
+#include "chip/host_memory.h"
+#include "chip/nvm_programmer.h"
+#include "chip/sequencer.h"
+#include "chip/tile.h"
+#include "config/platform_config.h"
+#include "numerics/rng.h"
+#include "sim/bus.h"
+#include "sim/energy_ledger.h"
+#include "sim/sram.h"
+#include "sim/trace.h"
+
+namespace aimc::chip {
+
+class Chip {
+ public:
+  // host_memory_bytes: size of the host memory that firmware DMA buffers come from.
+  Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::TraceSink& trace,
+       uint64_t host_memory_bytes = 64ull << 20);
+  Chip(const Chip&) = delete;
+  Chip& operator=(const Chip&) = delete;
+
+  const config::PlatformConfig& config() const { return cfg_; }
+  std::vector<Tile*> tiles();
+  sim::SharedBus& bus() { return *bus_; }
+  sim::Sram& sram() { return *sram_; }
+  NvmProgrammer& programmer() { return *programmer_; }
+  Sequencer& sequencer() { return *sequencer_; }
+  HostInterface& host() { return *host_; }
+  HostMemory& host_memory() { return *host_memory_; }
+  FirmwareHost& cpu() { return *cpu_; }
+
+  // Declares the static power of every block (the chip is active from time 0).
+  void power_on();
+
+ private:
+  config::PlatformConfig cfg_;
+  sim::EnergyLedger& ledger_;
+  num::RngStreams rng_;
+  std::vector<std::unique_ptr<Tile>> tiles_;
+  std::unique_ptr<sim::SharedBus> bus_;
+  std::unique_ptr<sim::Sram> sram_;
+  std::unique_ptr<NvmProgrammer> programmer_;
+  std::unique_ptr<Sequencer> sequencer_;
+  std::unique_ptr<HostInterface> host_;
+  std::unique_ptr<HostMemory> host_memory_;
+  std::unique_ptr<FirmwareHost> cpu_;
+};
+
+}  // namespace aimc::chip

@@ -1,0 +1,81 @@
+#include "chip/firmware_host.h"
+
+namespace aimc::chip {
+
+
+FirmwareHost::FirmwareHost(sc_core::sc_module_name name, double quantum_ns, HostInterface& host,
+                           HostMemory& memory)
+    : sc_module(name), isock("isock"), host_(host), memory_(memory) {
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_core::sc_time(quantum_ns, sc_core::SC_NS));
+  qk_.reset();
+  SC_HAS_PROCESS(FirmwareHost);
+  SC_THREAD(run);
+  set_stack_size(16 * 1024 * 1024);  // firmware may keep buffers on its stack
+}
+
+aimc_hal_t FirmwareHost::hal() {
+  static const aimc_hal_ops_t ops = {&FirmwareHost::op_read32, &FirmwareHost::op_write32,
+                                     &FirmwareHost::op_dma_alloc, &FirmwareHost::op_dma_free,
+                                     &FirmwareHost::op_wait_irq};
+  return aimc_hal_t{&ops, this};
+}
+
+void FirmwareHost::run() {
+  if (entry_) entry_(hal());
+  qk_.sync();
+  finished_ = true;
+  // No sc_stop(): the engines wait on events only, so the simulation ends by itself once the
+  // firmware is done and nothing is in flight (and sc_start can report a hang as unfinished).
+}
+
+int FirmwareHost::access(tlm::tlm_command cmd, uint32_t offset, uint32_t* value) {
+  if (cmd == tlm::TLM_READ_COMMAND) qk_.sync();  // status must not be read from the past
+  tlm::tlm_generic_payload gp;
+  gp.set_command(cmd);
+  gp.set_address(offset);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(value));
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_dmi_allowed(false);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = qk_.get_local_time();
+  isock->b_transport(gp, delay);
+  qk_.set(delay);
+  if (qk_.need_sync()) qk_.sync();
+  return gp.is_response_ok() ? AIMC_HAL_OK : AIMC_HAL_BUS_ERROR;
+}
+
+int FirmwareHost::op_read32(void* ctx, uint32_t offset, uint32_t* value) {
+  return static_cast<FirmwareHost*>(ctx)->access(tlm::TLM_READ_COMMAND, offset, value);
+}
+
+int FirmwareHost::op_write32(void* ctx, uint32_t offset, uint32_t value) {
+  return static_cast<FirmwareHost*>(ctx)->access(tlm::TLM_WRITE_COMMAND, offset, &value);
+}
+
+int FirmwareHost::op_dma_alloc(void* ctx, size_t size, aimc_dma_buf_t* buf) {
+  auto* self = static_cast<FirmwareHost*>(ctx);
+  auto addr = self->memory_.allocate(size);
+  if (!addr) return AIMC_HAL_NO_MEMORY;
+  buf->cpu = self->memory_.at(*addr);
+  buf->bus_addr = *addr;
+  buf->size = size;
+  return AIMC_HAL_OK;
+}
+
+void FirmwareHost::op_dma_free(void* ctx, aimc_dma_buf_t* buf) {
+  auto* self = static_cast<FirmwareHost*>(ctx);
+  if (buf && buf->cpu) self->memory_.release(buf->bus_addr);
+}
+
+int FirmwareHost::op_wait_irq(void* ctx, uint64_t timeout_ns) {
+  auto* self = static_cast<FirmwareHost*>(ctx);
+  self->qk_.sync();
+  if (self->host_.irq_level()) return AIMC_HAL_OK;
+  sc_core::wait(sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS),
+                self->host_.irq_raised());
+  return self->host_.irq_level() ? AIMC_HAL_OK : AIMC_HAL_TIMEOUT;
+}
+
+}  // namespace aimc::chip

@@ -1,0 +1,49 @@
+// Host memory as the chip's DMA engine sees it: the firmware's DMA buffers live here. The DMA
+// engine reaches it over the host link, which this target models: link time = bytes /
+// host.dma_bytes_per_ns on a first-come calendar, energy host.e_dma_byte_pj per byte (component
+// "host"). Buffers are handed out by a first-fit allocator; address 0 is never handed out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "chip/calendar.h"
+#include "config/platform_config.h"
+#include "sim/energy_ledger.h"
+
+namespace aimc::chip {
+
+class HostMemory : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<HostMemory> tsock;
+
+  HostMemory(sc_core::sc_module_name name, uint64_t size_bytes, const config::HostConfig& cfg,
+             sim::EnergyLedger& ledger);
+  HostMemory(const HostMemory&) = delete;
+  HostMemory& operator=(const HostMemory&) = delete;
+
+  // First-fit allocation, 64-byte aligned. nullopt when no block is large enough.
+  std::optional<uint32_t> allocate(uint64_t bytes);
+  void release(uint32_t addr);
+  uint8_t* at(uint32_t addr) { return mem_.data() + addr; }
+  uint64_t size() const { return mem_.size(); }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+
+  std::vector<uint8_t> mem_;
+  config::HostConfig cfg_;
+  sim::EnergyLedger& ledger_;
+  int c_host_;
+  Calendar link_;
+  std::map<uint32_t, uint64_t> used_;  // start -> size
+};
+
+}  // namespace aimc::chip

@@ -1,0 +1,128 @@
+#include "chip/tile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "numerics/tile_numerics.h"
+#include "sim/accounting.h"
+
+namespace aimc::chip {
+
+namespace {
+num::DeviceSpec device_spec(const config::DeviceConfig& d) {
+  num::DeviceSpec s;
+  s.ideal = d.type == config::DeviceType::ideal;
+  s.bits_per_cell = d.bits_per_cell;
+  s.g_min_ns = d.g_min_ns;
+  s.g_max_ns = d.g_max_ns;
+  s.prog_error_rel = d.prog_error_rel;
+  s.read_noise_rel = d.read_noise_rel;
+  return s;
+}
+uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+Tile::Tile(sc_core::sc_module_name name, int index, const config::TileConfig& cfg,
+           sim::EnergyLedger& ledger, sim::TraceSink& trace, const num::RngStreams& rng)
+    : sc_module(name),
+      tsock("tsock"),
+      index_(index),
+      cfg_(cfg),
+      ledger_(ledger),
+      trace_(trace),
+      track_(trace.track("tile" + std::to_string(index))),
+      c_dac_(ledger.component("dac")),
+      c_array_(ledger.component("array")),
+      c_adc_(ledger.component("adc")),
+      xbar_(cfg.array.rows, cfg.array.cols, device_spec(cfg.device)),
+      prog_rng_(rng.stream("prog/tile" + std::to_string(index))),
+      read_rng_(rng.stream("read/tile" + std::to_string(index))),
+      local_(static_cast<size_t>(cfg.input_buffer_bytes) +
+                 static_cast<size_t>(std::max(cfg.output_buffer_bytes, 4 * cfg.array.cols)),
+             0) {
+  tsock.register_b_transport(this, &Tile::b_transport);
+  tsock.register_transport_dbg(this, &Tile::transport_dbg);
+}
+
+void Tile::program(const int16_t* levels, int rows, int cols) {
+  xbar_.program_levels(levels, rows, cols, &prog_rng_);
+  programmed_ = true;
+}
+
+int Tile::adc_count() const {
+  return static_cast<int>(ceil_div(static_cast<uint64_t>(cfg_.array.cols),
+                                   static_cast<uint64_t>(cfg_.adc.share)));
+}
+
+uint64_t Tile::t_mvm_ps(int cols_used) const {
+  const uint64_t rounds = ceil_div(static_cast<uint64_t>(cols_used), adc_count());
+  return sim::ns_to_ps(cfg_.dac.t_conv_ns) + sim::ns_to_ps(cfg_.array.t_read_ns) +
+         rounds * sim::ns_to_ps(cfg_.adc.t_conv_ns);
+}
+
+uint64_t Tile::t_digital_ps(long element_ops) const {
+  const uint64_t cycles = ceil_div(static_cast<uint64_t>(element_ops),
+                                   static_cast<uint64_t>(cfg_.digital.lanes));
+  return static_cast<uint64_t>(std::llround(cycles * 1e6 / cfg_.digital.clock_mhz));
+}
+
+double Tile::e_dac_j(int rows_used) const { return rows_used * cfg_.dac.e_conv_pj * 1e-12; }
+double Tile::e_adc_j(int cols_used) const { return cols_used * cfg_.adc.e_conv_pj * 1e-12; }
+double Tile::e_digital_j(long element_ops) const {
+  return static_cast<double>(element_ops) * cfg_.digital.e_op_pj * 1e-12;
+}
+double Tile::e_array_j(double sum_v2g) const {
+  return sum_v2g * cfg_.array.v_read_v * cfg_.array.v_read_v * (cfg_.device.g_max_ns * 1e-9) *
+         (cfg_.array.t_read_ns * 1e-9);
+}
+
+Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
+                          float adc_full_scale, int layer, sim::Phase phase) {
+  num::DacSpec dac{cfg_.dac.bits};
+  num::AdcSpec adc{cfg_.adc.bits, adc_full_scale};
+  num::TileMvmResult r = num::tile_mvm(xbar_, codes, rows_used, cols_used, dac, adc, &read_rng_);
+  const long n = static_cast<long>(codes.rows());
+  ledger_.post(c_dac_, layer, phase, n * e_dac_j(rows_used), static_cast<uint64_t>(n) * rows_used);
+  ledger_.post(c_array_, layer, phase, e_array_j(r.stats.sum_v2g), static_cast<uint64_t>(n));
+  ledger_.post(c_adc_, layer, phase, n * e_adc_j(cols_used), static_cast<uint64_t>(n) * cols_used);
+  mvm_count_ += static_cast<uint64_t>(n);
+  adc_clipped_ += static_cast<uint64_t>(r.adc_clipped);
+  return std::move(r.adc_codes);
+}
+
+void Tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  if (gp.get_byte_enable_ptr()) {
+    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  if (gp.get_streaming_width() < len) {
+    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  if (addr > local_.size() || len > local_.size() - addr) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  if (gp.is_write()) {
+    std::memcpy(local_.data() + addr, gp.get_data_ptr(), len);
+  } else if (gp.is_read()) {
+    std::memcpy(gp.get_data_ptr(), local_.data() + addr, len);
+  }
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int Tile::transport_dbg(tlm::tlm_generic_payload& gp) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  if (addr > local_.size() || len > local_.size() - addr) return 0;
+  if (gp.is_write()) std::memcpy(local_.data() + addr, gp.get_data_ptr(), len);
+  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), local_.data() + addr, len);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  return len;
+}
+
+}  // namespace aimc::chip

@@ -1,0 +1,757 @@
+// Platform YAML -> PlatformConfig. One table of keys (kKeys below) drives loading, overrides,
+// validation, the dump and describe_keys(), so the five cannot drift apart.
+//
+// Loading is three passes over that table:
+//   1. the YAML tree is flattened into dotted keys; unknown keys and wrong node kinds are refused
+//      here, with the mark of the offending node;
+//   2. "--set key=value" overrides replace flattened values (the override text becomes the origin);
+//   3. each value is parsed into the struct, then ranges and cross-field rules are checked.
+// Every value remembers where it came from, so any error can name file:line or the override.
+#include "config/platform_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace aimc::config {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+enum class Kind { integer, real, unsigned64, text, device };
+
+// One leaf key. Only the accessor matching `kind` is set; accessors are captureless lambdas so the
+// table is plain data.
+struct Key {
+  const char* path;
+  const char* unit;
+  const char* meaning;
+  Kind kind;
+  double lo = 0, hi = kInf;           // closed for integers
+  bool lo_open = false, hi_open = true;
+  const char* note = nullptr;         // why the range is what it is, appended to "expected ..."
+  bool required = false;
+  int& (*int_ref)(PlatformConfig&) = nullptr;
+  double& (*real_ref)(PlatformConfig&) = nullptr;
+  uint64_t& (*u64_ref)(PlatformConfig&) = nullptr;
+  std::string& (*text_ref)(PlatformConfig&) = nullptr;
+  DeviceType& (*device_ref)(PlatformConfig&) = nullptr;
+};
+
+Key int_key(const char* path, const char* unit, const char* meaning, long long lo, long long hi,
+            int& (*ref)(PlatformConfig&), const char* note = nullptr) {
+  Key k{path, unit, meaning, Kind::integer};
+  k.lo = static_cast<double>(lo);
+  k.hi = static_cast<double>(hi);
+  k.hi_open = false;
+  k.note = note;
+  k.int_ref = ref;
+  return k;
+}
+
+// A real number in a range; lo_open/hi_open say whether the bound itself is excluded.
+Key real_key(const char* path, const char* unit, const char* meaning, double lo, bool lo_open,
+             double hi, bool hi_open, double& (*ref)(PlatformConfig&)) {
+  Key k{path, unit, meaning, Kind::real};
+  k.lo = lo;
+  k.lo_open = lo_open;
+  k.hi = hi;
+  k.hi_open = hi_open;
+  k.real_ref = ref;
+  return k;
+}
+// Shorthands for the two common real ranges.
+Key positive(const char* path, const char* unit, const char* meaning,
+             double& (*ref)(PlatformConfig&)) {
+  return real_key(path, unit, meaning, 0, true, kInf, true, ref);
+}
+Key non_negative(const char* path, const char* unit, const char* meaning,
+                 double& (*ref)(PlatformConfig&)) {
+  return real_key(path, unit, meaning, 0, false, kInf, true, ref);
+}
+
+#define REF(T, member) +[](PlatformConfig& c) -> T& { return c.member; }
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = [] {
+    std::vector<Key> t;
+    Key name{"name", "-", "platform name, shown in reports", Kind::text};
+    name.required = true;
+    name.text_ref = REF(std::string, name);
+    t.push_back(name);
+
+    t.push_back(int_key("grid.rows", "tiles", "rows of tiles on the shared bus", 1, 64,
+                        REF(int, grid_rows)));
+    t.push_back(int_key("grid.cols", "tiles", "columns of tiles on the shared bus", 1, 64,
+                        REF(int, grid_cols)));
+    t[1].required = t[2].required = true;
+
+    t.push_back(int_key("tile.array.rows", "rows", "word lines = inputs per tile", 1, 4096,
+                        REF(int, tile.array.rows)));
+    t.push_back(int_key("tile.array.cols", "columns",
+                        "weight columns = outputs per tile (each a differential pair of bit lines)",
+                        1, 4096, REF(int, tile.array.cols)));
+    t.push_back(real_key("tile.array.v_read_v", "V", "input voltage at full-scale DAC code", 0,
+                         true, 10, false, REF(double, tile.array.v_read_v)));
+    t.push_back(positive("tile.array.t_read_ns", "ns", "array settle/integration time per MVM",
+                         REF(double, tile.array.t_read_ns)));
+
+    Key type{"tile.device.type", "-", "cell model: ideal (exact conductances) or flash",
+             Kind::device};
+    type.device_ref = REF(DeviceType, tile.device.type);
+    t.push_back(type);
+    t.push_back(int_key("tile.device.bits_per_cell", "bit",
+                        "programmable levels per cell = 2^bits_per_cell", 1, 8,
+                        REF(int, tile.device.bits_per_cell)));
+    t.push_back(non_negative("tile.device.g_min_ns", "nS",
+                             "lowest programmable conductance (erased/off cell); below g_max_ns",
+                             REF(double, tile.device.g_min_ns)));
+    t.push_back(positive("tile.device.g_max_ns", "nS", "highest programmable conductance",
+                         REF(double, tile.device.g_max_ns)));
+    t.push_back(real_key("tile.device.prog_error_rel", "-",
+                         "sigma of programming error, relative to the target conductance", 0,
+                         false, 1, true, REF(double, tile.device.prog_error_rel)));
+    t.push_back(real_key("tile.device.read_noise_rel", "-",
+                         "sigma of read noise per read, relative to the cell conductance", 0,
+                         false, 1, true, REF(double, tile.device.read_noise_rel)));
+
+    t.push_back(int_key("tile.dac.bits", "bit", "input DAC resolution", 1, 8,
+                        REF(int, tile.dac.bits), "activations are stored as bytes"));
+    t.push_back(positive("tile.dac.t_conv_ns", "ns",
+                         "one conversion (all row DACs convert in parallel)",
+                         REF(double, tile.dac.t_conv_ns)));
+    t.push_back(non_negative("tile.dac.e_conv_pj", "pJ", "energy per conversion, per row driven",
+                             REF(double, tile.dac.e_conv_pj)));
+
+    t.push_back(int_key("tile.adc.bits", "bit", "output ADC resolution", 1, 16,
+                        REF(int, tile.adc.bits)));
+    t.push_back(int_key("tile.adc.share", "columns",
+                        "columns served by one ADC; at most tile.array.cols", 1, 4096,
+                        REF(int, tile.adc.share)));
+    t.push_back(positive("tile.adc.t_conv_ns", "ns", "one conversion",
+                         REF(double, tile.adc.t_conv_ns)));
+    t.push_back(non_negative("tile.adc.e_conv_pj", "pJ", "energy per conversion",
+                             REF(double, tile.adc.e_conv_pj)));
+
+    t.push_back(positive("tile.digital.clock_mhz", "MHz", "digital unit clock",
+                         REF(double, tile.digital.clock_mhz)));
+    t.push_back(int_key("tile.digital.lanes", "outputs/cycle",
+                        "outputs processed per cycle (bias, scale, ReLU, partial-sum add)", 1, 4096,
+                        REF(int, tile.digital.lanes)));
+    t.push_back(non_negative("tile.digital.e_op_pj", "pJ",
+                             "energy per output element processed (add + multiply + compare)",
+                             REF(double, tile.digital.e_op_pj)));
+
+    t.push_back(non_negative("tile.p_static_active_uw", "uW",
+                             "static power of one tile while the chip is active",
+                             REF(double, tile.p_static_active_uw)));
+    t.push_back(int_key("tile.input_buffer_bytes", "B",
+                        "tile input buffer; holds at least one input vector (tile.array.rows B)", 1,
+                        1 << 24, REF(int, tile.input_buffer_bytes)));
+    t.push_back(int_key("tile.output_buffer_bytes", "B",
+                        "tile output buffer; holds at least one output vector "
+                        "(tile.array.cols x ceil(tile.adc.bits / 8) B)",
+                        1, 1 << 24, REF(int, tile.output_buffer_bytes)));
+
+    t.push_back(int_key("bus.width_bytes", "B", "bytes per bus cycle", 1, 1024,
+                        REF(int, bus.width_bytes)));
+    t.push_back(positive("bus.clock_mhz", "MHz",
+                         "bus clock; bandwidth = width_bytes x clock_mhz x 1e6 B/s",
+                         REF(double, bus.clock_mhz)));
+    t.push_back(non_negative("bus.latency_ns", "ns",
+                             "fixed latency of one transfer (arbitration + address phase)",
+                             REF(double, bus.latency_ns)));
+    t.push_back(non_negative("bus.e_byte_pj", "pJ/B", "energy per byte moved on the bus",
+                             REF(double, bus.e_byte_pj)));
+    t.push_back(non_negative("bus.p_static_uw", "uW", "static power of the bus",
+                             REF(double, bus.p_static_uw)));
+
+    t.push_back(int_key("sram.size_kib", "KiB", "activation SRAM size", 1, 1 << 20,
+                        REF(int, sram.size_kib)));
+    t.push_back(non_negative("sram.latency_ns", "ns", "access latency per transfer",
+                             REF(double, sram.latency_ns)));
+    t.push_back(non_negative("sram.e_read_byte_pj", "pJ/B", "energy per byte read",
+                             REF(double, sram.e_read_byte_pj)));
+    t.push_back(non_negative("sram.e_write_byte_pj", "pJ/B", "energy per byte written",
+                             REF(double, sram.e_write_byte_pj)));
+    t.push_back(non_negative("sram.p_static_uw", "uW", "static power of the SRAM",
+                             REF(double, sram.p_static_uw)));
+
+    t.push_back(non_negative("host.reg_access_ns", "ns",
+                             "latency of one register access from the host",
+                             REF(double, host.reg_access_ns)));
+    t.push_back(non_negative("host.e_reg_access_pj", "pJ", "energy of one register access",
+                             REF(double, host.e_reg_access_pj)));
+    t.push_back(positive("host.dma_bytes_per_ns", "B/ns",
+                         "host link bandwidth seen by the DMA engine",
+                         REF(double, host.dma_bytes_per_ns)));
+    t.push_back(non_negative("host.dma_setup_ns", "ns", "DMA setup time per descriptor",
+                             REF(double, host.dma_setup_ns)));
+    t.push_back(non_negative("host.e_dma_byte_pj", "pJ/B", "energy per byte crossing the host link",
+                             REF(double, host.e_dma_byte_pj)));
+    t.push_back(non_negative("host.p_static_uw", "uW", "static power of the host interface",
+                             REF(double, host.p_static_uw)));
+
+    t.push_back(positive("programming.t_cell_ns", "ns", "time to program one cell to its target",
+                         REF(double, programming.t_cell_ns)));
+    t.push_back(non_negative("programming.e_cell_pj", "pJ", "energy to program one cell",
+                             REF(double, programming.e_cell_pj)));
+    t.push_back(int_key("programming.parallel_cells", "cells", "cells programmed at once", 1,
+                        1 << 24, REF(int, programming.parallel_cells)));
+
+    t.push_back(positive("simulation.quantum_ns", "ns", "TLM quantum keeper global quantum",
+                         REF(double, simulation.quantum_ns)));
+    Key seed{"simulation.seed", "-", "seed of every random stream (noise, programming error)",
+             Kind::unsigned64};
+    seed.u64_ref = REF(uint64_t, simulation.seed);
+    t.push_back(seed);
+    return t;
+  }();
+  return table;
+}
+
+#undef REF
+
+const Key* find_key(const std::string& path) {
+  for (const Key& k : keys())
+    if (path == k.path) return &k;
+  return nullptr;
+}
+
+// Every proper prefix of a key path ("tile", "tile.adc", ...).
+const std::set<std::string>& sections() {
+  static const std::set<std::string> s = [] {
+    std::set<std::string> out;
+    for (const Key& k : keys()) {
+      std::string p = k.path;
+      for (auto dot = p.rfind('.'); dot != std::string::npos; dot = p.rfind('.')) {
+        p.resize(dot);
+        out.insert(p);
+      }
+    }
+    return out;
+  }();
+  return s;
+}
+
+std::string join(const std::string& parent, const std::string& child) {
+  return parent.empty() ? child : parent + "." + child;
+}
+
+// Names directly under a section, e.g. children("tile.adc") = bits, share, t_conv_ns, e_conv_pj.
+std::vector<std::string> children(const std::string& section) {
+  std::vector<std::string> out;
+  const std::string prefix = section.empty() ? "" : section + ".";
+  auto add = [&](const std::string& full) {
+    if (full.compare(0, prefix.size(), prefix) != 0 || full.size() == prefix.size()) return;
+    std::string rest = full.substr(prefix.size());
+    rest = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), rest) == out.end()) out.push_back(rest);
+  };
+  for (const Key& k : keys()) add(k.path);
+  return out;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown key 'tile.adc.bitz' (did you mean 'tile.adc.bits'?)", or the valid keys nearby.
+std::string unknown_key_message(const std::string& path) {
+  std::string best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  auto consider = [&](const std::string& cand) {
+    std::size_t d = edit_distance(path, cand);
+    if (d < best_d) best_d = d, best = cand;
+  };
+  for (const Key& k : keys()) consider(k.path);
+  for (const std::string& s : sections()) consider(s);
+  const std::string last = path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
+  std::string msg = "unknown key '" + path + "'";
+  if (best_d <= std::max<std::size_t>(2, last.size() / 3)) return msg + " (did you mean '" + best + "'?)";
+  const auto dot = path.rfind('.');
+  const std::string parent = dot == std::string::npos ? "" : path.substr(0, dot);
+  if (parent.empty() || sections().count(parent)) {
+    msg += "; valid keys " + (parent.empty() ? std::string("at the top level") : "under " + parent) + ":";
+    const auto names = children(parent);
+    for (std::size_t i = 0; i < names.size(); ++i) msg += (i ? ", " : " ") + names[i];
+  }
+  return msg;
+}
+
+std::string format_real(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back exactly
+  std::string s(buf, res.ptr);
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";  // reads as a real to people too
+  return s;
+}
+
+std::string format_bound(double v) {
+  return v == std::floor(v) && std::fabs(v) < 1e15 ? std::to_string(static_cast<long long>(v))
+                                                   : format_real(v);
+}
+
+// What a key accepts, as it appears after "expected".
+std::string expected_text(const Key& k) {
+  std::string s;
+  switch (k.kind) {
+    case Kind::text: s = "a non-empty string"; break;
+    case Kind::device: s = "one of ideal, flash"; break;
+    case Kind::unsigned64: s = "an unsigned integer"; break;
+    case Kind::integer:
+      s = "an integer in [" + format_bound(k.lo) + ", " + format_bound(k.hi) + "]";
+      break;
+    case Kind::real:
+      if (std::isinf(k.hi)) {
+        s = std::string("a number ") + (k.lo_open ? "> " : ">= ") + format_bound(k.lo);
+      } else {
+        s = std::string("a number in ") + (k.lo_open ? "(" : "[") + format_bound(k.lo) + ", " +
+            format_bound(k.hi) + (k.hi_open ? ")" : "]");
+      }
+      break;
+  }
+  if (k.note) s += std::string(" (") + k.note + ")";
+  return s;
+}
+
+std::string range_text(const Key& k) {
+  std::string s = expected_text(k);
+  return s.compare(0, 3, "an ") == 0 ? s.substr(3) : s.compare(0, 2, "a ") == 0 ? s.substr(2) : s;
+}
+
+// Where a value came from: "file:12", "--set tile.adc.bits=6", or just "file" for a default.
+struct Origin {
+  std::string where;
+  bool is_default = false;
+  std::string text;  // the value as written, echoed in "got ..."
+};
+
+struct RawValue {
+  std::string text;
+  bool is_null = false;  // "key:" with nothing after it, or "~"
+  Origin origin;
+};
+
+using RawValues = std::map<std::string, RawValue>;
+
+[[noreturn]] void fail(const std::string& where, const std::string& key, const std::string& what) {
+  std::string msg = where;
+  if (!msg.empty()) msg += ": ";
+  if (!key.empty()) msg += key + ": ";
+  throw ConfigError(msg + what);
+}
+
+std::string at(const std::string& file, const YAML::Mark& mark) {
+  return mark.is_null() ? file : file + ":" + std::to_string(mark.line + 1);
+}
+
+const char* kind_name(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a sequence";
+    case YAML::NodeType::Null: return "nothing";
+    case YAML::NodeType::Scalar: return "a scalar";
+    default: return "an undefined node";
+  }
+}
+
+std::string section_expectation(const std::string& section) {
+  std::string s = "expected a mapping with keys";
+  const auto names = children(section);
+  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : " ") + names[i];
+  return s;
+}
+
+void flatten(const YAML::Node& node, const std::string& path, const std::string& file,
+             RawValues& out) {
+  if (!node.IsMap()) {
+    std::string got = kind_name(node);
+    if (node.IsScalar()) got += " '" + node.Scalar() + "'";
+    fail(at(file, node.Mark()), path.empty() ? "" : path,
+         (path.empty() ? std::string("expected a mapping at the top level") : section_expectation(path)) +
+             ", got " + got);
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    const YAML::Node& key_node = kv.first;
+    const YAML::Node& value = kv.second;
+    if (!key_node.IsScalar())
+      fail(at(file, key_node.Mark()), path, std::string("expected a plain key, got ") + kind_name(key_node));
+    const std::string full = join(path, key_node.Scalar());
+    if (!seen.insert(key_node.Scalar()).second)
+      fail(at(file, key_node.Mark()), full, "duplicate key");
+    if (sections().count(full)) {
+      flatten(value, full, file, out);
+    } else if (const Key* k = find_key(full)) {
+      // An empty value's mark points at the next token, so blame the key's line instead.
+      const YAML::Mark mark =
+          value.IsNull() || value.Mark().is_null() ? key_node.Mark() : value.Mark();
+      if (value.IsMap() || value.IsSequence())
+        fail(at(file, mark), full, "expected " + expected_text(*k) + ", got " + kind_name(value));
+      RawValue rv;
+      rv.is_null = value.IsNull() || !value.IsDefined();
+      if (!rv.is_null) rv.text = value.Scalar();
+      rv.origin.where = at(file, mark);
+      rv.origin.text = rv.text;
+      out[full] = rv;
+    } else {
+      fail(at(file, key_node.Mark()), "", unknown_key_message(full));
+    }
+  }
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+void apply_override(const std::string& ov, RawValues& values) {
+  const std::string where = "--set " + ov;
+  const auto eq = ov.find('=');
+  if (eq == std::string::npos) fail(where, "", "expected key=value");
+  const std::string key = trim(ov.substr(0, eq));
+  std::string value = trim(ov.substr(eq + 1));
+  if (key.empty()) fail(where, "", "expected key=value, the key is empty");
+  if (sections().count(key))
+    fail(where, key, "is a section, not a value; set one of its keys (" +
+                         section_expectation(key).substr(std::strlen("expected a mapping with keys ")) + ")");
+  if (!find_key(key)) fail(where, "", unknown_key_message(key));
+  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+    value = value.substr(1, value.size() - 2);
+  RawValue rv;
+  rv.text = value;
+  rv.is_null = value.empty();
+  rv.origin.where = where;
+  rv.origin.text = value;
+  values[key] = rv;
+}
+
+// Parses text into the field; returns false when the text is not of the right type. Range checks
+// come later, so that code-built configs get the same checks.
+bool parse_into(const Key& k, const std::string& text, PlatformConfig& cfg) {
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (b != e && *b == '+' && k.kind != Kind::text && k.kind != Kind::device) ++b;  // from_chars refuses '+'
+  switch (k.kind) {
+    case Kind::text:
+      if (text.empty()) return false;
+      k.text_ref(cfg) = text;
+      return true;
+    case Kind::device:
+      if (text == "ideal") k.device_ref(cfg) = DeviceType::ideal;
+      else if (text == "flash") k.device_ref(cfg) = DeviceType::flash;
+      else return false;
+      return true;
+    case Kind::integer: {
+      long long v = 0;
+      auto r = std::from_chars(b, e, v);
+      if (r.ec != std::errc() || r.ptr != e || b == e) return false;
+      if (v < k.lo || v > k.hi) return false;  // also keeps the int cast below safe
+      k.int_ref(cfg) = static_cast<int>(v);
+      return true;
+    }
+    case Kind::unsigned64: {
+      unsigned long long v = 0;
+      if (b != e && *b == '-') return false;
+      auto r = std::from_chars(b, e, v);
+      if (r.ec != std::errc() || r.ptr != e || b == e) return false;
+      k.u64_ref(cfg) = v;
+      return true;
+    }
+    case Kind::real: {
+      double v = 0;
+      auto r = std::from_chars(b, e, v, std::chars_format::general);
+      if (r.ec != std::errc() || r.ptr != e || b == e || !std::isfinite(v)) return false;
+      k.real_ref(cfg) = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string value_text(const Key& k, const PlatformConfig& cfg) {
+  auto& c = const_cast<PlatformConfig&>(cfg);  // accessors are shared with the writers
+  switch (k.kind) {
+    case Kind::text: return k.text_ref(c);
+    case Kind::device: return to_string(k.device_ref(c));
+    case Kind::integer: return std::to_string(k.int_ref(c));
+    case Kind::unsigned64: return std::to_string(k.u64_ref(c));
+    case Kind::real: return format_real(k.real_ref(c));
+  }
+  return "";
+}
+
+bool in_range(const Key& k, const PlatformConfig& cfg) {
+  auto& c = const_cast<PlatformConfig&>(cfg);
+  switch (k.kind) {
+    case Kind::text: return !k.text_ref(c).empty();
+    case Kind::device: {
+      const DeviceType t = k.device_ref(c);
+      return t == DeviceType::ideal || t == DeviceType::flash;
+    }
+    case Kind::unsigned64: return true;
+    case Kind::integer: {
+      const int v = k.int_ref(c);
+      return v >= k.lo && v <= k.hi;
+    }
+    case Kind::real: {
+      const double v = k.real_ref(c);
+      if (!std::isfinite(v)) return false;
+      if (k.lo_open ? !(v > k.lo) : !(v >= k.lo)) return false;
+      if (!std::isinf(k.hi) && (k.hi_open ? !(v < k.hi) : !(v <= k.hi))) return false;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Looks up where each key's value came from; keys without an entry took the struct default.
+struct Origins {
+  std::string source;  // file name, or "config" for code-built configurations
+  const RawValues* values = nullptr;
+  Origin of(const std::string& key) const {
+    if (values) {
+      auto it = values->find(key);
+      if (it != values->end()) return it->second.origin;
+    }
+    return Origin{source, true, ""};
+  }
+};
+
+std::string got(const std::string& formatted, const Origin& o) {
+  if (o.is_default) return ", got " + formatted + " (the default)";
+  return ", got " + (o.text.empty() ? formatted : o.text);
+}
+
+// The value of another key, with where it came from, for cross-field messages.
+std::string other(const std::string& key, const std::string& value, const Origins& origins) {
+  const Origin o = origins.of(key);
+  return key + " = " + value + (o.is_default ? " (the default)" : " (from " + o.where + ")");
+}
+
+void validate(const PlatformConfig& cfg, const Origins& origins) {
+  for (const Key& k : keys()) {
+    if (!in_range(k, cfg)) {
+      const Origin o = origins.of(k.path);
+      fail(o.where, k.path, "expected " + expected_text(k) + got(value_text(k, cfg), o));
+    }
+  }
+  const auto& t = cfg.tile;
+  if (!(t.device.g_min_ns < t.device.g_max_ns)) {
+    const Origin o = origins.of("tile.device.g_min_ns");
+    fail(o.where, "tile.device.g_min_ns",
+         "expected a number below " +
+             other("tile.device.g_max_ns", format_real(t.device.g_max_ns), origins) +
+             got(format_real(t.device.g_min_ns), o));
+  }
+  if (t.adc.share > t.array.cols) {
+    const Origin o = origins.of("tile.adc.share");
+    fail(o.where, "tile.adc.share",
+         "expected an integer in [1, " + std::to_string(t.array.cols) + "], at most " +
+             other("tile.array.cols", std::to_string(t.array.cols), origins) +
+             got(std::to_string(t.adc.share), o));
+  }
+  if (t.input_buffer_bytes < t.array.rows) {
+    const Origin o = origins.of("tile.input_buffer_bytes");
+    fail(o.where, "tile.input_buffer_bytes",
+         "expected at least " + std::to_string(t.array.rows) + " B, one input vector of " +
+             other("tile.array.rows", std::to_string(t.array.rows), origins) +
+             got(std::to_string(t.input_buffer_bytes), o));
+  }
+  const int out_bytes_per_col = (t.adc.bits + 7) / 8;
+  if (t.output_buffer_bytes < t.array.cols * out_bytes_per_col) {
+    const Origin o = origins.of("tile.output_buffer_bytes");
+    fail(o.where, "tile.output_buffer_bytes",
+         "expected at least " + std::to_string(t.array.cols * out_bytes_per_col) +
+             " B, one output vector of " +
+             other("tile.array.cols", std::to_string(t.array.cols), origins) + " x " +
+             std::to_string(out_bytes_per_col) + " B for " +
+             other("tile.adc.bits", std::to_string(t.adc.bits), origins) +
+             got(std::to_string(t.output_buffer_bytes), o));
+  }
+}
+
+PlatformConfig build(const YAML::Node& root, const std::string& file,
+                     const std::vector<std::string>& overrides) {
+  RawValues values;
+  if (root.IsDefined() && !root.IsNull()) flatten(root, "", file, values);
+  for (const std::string& ov : overrides) apply_override(ov, values);
+
+  for (const Key& k : keys()) {
+    if (k.required && !values.count(k.path))
+      fail(file, "", std::string("missing required key '") + k.path + "' (" + k.meaning + ")");
+  }
+
+  PlatformConfig cfg;
+  cfg.source_file = file;
+  for (const Key& k : keys()) {
+    auto it = values.find(k.path);
+    if (it == values.end()) continue;
+    const RawValue& rv = it->second;
+    if (rv.is_null)
+      fail(rv.origin.where, k.path, "expected " + expected_text(k) + ", got nothing");
+    if (!parse_into(k, rv.text, cfg))
+      fail(rv.origin.where, k.path, "expected " + expected_text(k) + ", got " + rv.text);
+  }
+  validate(cfg, Origins{file, &values});
+  return cfg;
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    std::string where = at(file, e.mark);
+    std::string msg = "YAML syntax error: " + e.msg;
+    if (!e.mark.is_null()) msg += " (column " + std::to_string(e.mark.column + 1) + ")";
+    fail(where, "", msg);
+  }
+}
+
+}  // namespace
+
+bool operator==(const DeviceConfig& a, const DeviceConfig& b) {
+  return a.type == b.type && a.bits_per_cell == b.bits_per_cell && a.g_min_ns == b.g_min_ns &&
+         a.g_max_ns == b.g_max_ns && a.prog_error_rel == b.prog_error_rel &&
+         a.read_noise_rel == b.read_noise_rel;
+}
+bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
+  return a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
+         a.t_read_ns == b.t_read_ns;
+}
+bool operator==(const DacConfig& a, const DacConfig& b) {
+  return a.bits == b.bits && a.t_conv_ns == b.t_conv_ns && a.e_conv_pj == b.e_conv_pj;
+}
+bool operator==(const AdcConfig& a, const AdcConfig& b) {
+  return a.bits == b.bits && a.share == b.share && a.t_conv_ns == b.t_conv_ns &&
+         a.e_conv_pj == b.e_conv_pj;
+}
+bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
+  return a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj;
+}
+bool operator==(const TileConfig& a, const TileConfig& b) {
+  return a.array == b.array && a.device == b.device && a.dac == b.dac && a.adc == b.adc &&
+         a.digital == b.digital && a.p_static_active_uw == b.p_static_active_uw &&
+         a.input_buffer_bytes == b.input_buffer_bytes &&
+         a.output_buffer_bytes == b.output_buffer_bytes;
+}
+bool operator==(const BusConfig& a, const BusConfig& b) {
+  return a.width_bytes == b.width_bytes && a.clock_mhz == b.clock_mhz &&
+         a.latency_ns == b.latency_ns && a.e_byte_pj == b.e_byte_pj &&
+         a.p_static_uw == b.p_static_uw;
+}
+bool operator==(const SramConfig& a, const SramConfig& b) {
+  return a.size_kib == b.size_kib && a.latency_ns == b.latency_ns &&
+         a.e_read_byte_pj == b.e_read_byte_pj && a.e_write_byte_pj == b.e_write_byte_pj &&
+         a.p_static_uw == b.p_static_uw;
+}
+bool operator==(const HostConfig& a, const HostConfig& b) {
+  return a.reg_access_ns == b.reg_access_ns && a.e_reg_access_pj == b.e_reg_access_pj &&
+         a.dma_bytes_per_ns == b.dma_bytes_per_ns && a.dma_setup_ns == b.dma_setup_ns &&
+         a.e_dma_byte_pj == b.e_dma_byte_pj && a.p_static_uw == b.p_static_uw;
+}
+bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b) {
+  return a.t_cell_ns == b.t_cell_ns && a.e_cell_pj == b.e_cell_pj &&
+         a.parallel_cells == b.parallel_cells;
+}
+bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
+  return a.quantum_ns == b.quantum_ns && a.seed == b.seed;
+}
+bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
+  return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&
+         a.tile == b.tile && a.bus == b.bus && a.sram == b.sram && a.host == b.host &&
+         a.programming == b.programming && a.simulation == b.simulation;
+}
+
+const char* to_string(DeviceType type) {
+  switch (type) {
+    case DeviceType::ideal: return "ideal";
+    case DeviceType::flash: return "flash";
+  }
+  return "?";
+}
+
+const std::vector<KeyInfo>& describe_keys() {
+  static const std::vector<KeyInfo> info = [] {
+    std::vector<KeyInfo> out;
+    for (const Key& k : keys()) out.push_back(KeyInfo{k.path, k.unit, range_text(k), k.meaning, k.required});
+    return out;
+  }();
+  return info;
+}
+
+void validate_platform(const PlatformConfig& cfg) {
+  validate(cfg, Origins{cfg.source_file.empty() ? "config" : cfg.source_file, nullptr});
+}
+
+PlatformConfig load_platform(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "", std::string("cannot open file (") + std::strerror(errno) + ")");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) fail(path, "", "cannot read file");
+  return build(parse_yaml(text.str(), path), path, overrides);
+}
+
+PlatformConfig load_platform_from_string(const std::string& yaml_text, const std::string& name,
+                                         const std::vector<std::string>& overrides) {
+  return build(parse_yaml(yaml_text, name), name, overrides);
+}
+
+std::string dump_platform(const PlatformConfig& cfg) {
+  YAML::Emitter out;
+  out << YAML::Comment("effective configuration" +
+                       (cfg.source_file.empty() ? std::string() : " (loaded from " + cfg.source_file + ")"));
+  out << YAML::BeginMap;
+  std::vector<std::string> open;  // sections currently open, outermost first
+  for (const Key& k : keys()) {
+    std::vector<std::string> parts;
+    std::stringstream ss(k.path);
+    for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+    const std::string leaf = parts.back();
+    parts.pop_back();
+    std::size_t common = 0;
+    while (common < open.size() && common < parts.size() && open[common] == parts[common]) ++common;
+    while (open.size() > common) {
+      out << YAML::EndMap;
+      open.pop_back();
+    }
+    for (std::size_t i = common; i < parts.size(); ++i) {
+      out << YAML::Key << parts[i] << YAML::Value << YAML::BeginMap;
+      open.push_back(parts[i]);
+    }
+    out << YAML::Key << leaf << YAML::Value;
+    if (k.kind == Kind::text) out << YAML::DoubleQuoted;  // a name like "null" or "8" stays a name
+    out << value_text(k, cfg);
+  }
+  while (!open.empty()) {
+    out << YAML::EndMap;
+    open.pop_back();
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace aimc::config

@@ -1,0 +1,67 @@
+#include "numerics/converters.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace aimc::num {
+
+int dac_max_code(const DacSpec& spec) {
+  if (spec.bits < 1 || spec.bits > 24)
+    throw std::invalid_argument("DAC bits must be in [1, 24], got " + std::to_string(spec.bits));
+  return (1 << spec.bits) - 1;
+}
+
+Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec, long* clipped) {
+  const float max_code = static_cast<float>(dac_max_code(spec));
+  auto rounded = codes.array().round();
+  if (clipped) *clipped += ((rounded < 0.0f) || (rounded > max_code)).count();
+  return (rounded.cwiseMax(0.0f).cwiseMin(max_code) / max_code).matrix();
+}
+
+int adc_max_code(const AdcSpec& spec) {
+  if (spec.bits < 2 || spec.bits > 24)
+    throw std::invalid_argument("ADC bits must be in [2, 24], got " + std::to_string(spec.bits));
+  return (1 << (spec.bits - 1)) - 1;
+}
+
+long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& codes) {
+  const float a = static_cast<float>(adc_max_code(spec));
+  if (!(spec.full_scale > 0.0f))
+    throw std::invalid_argument("ADC full_scale must be > 0");
+  const long clipped = (currents.array().abs() > spec.full_scale).count();
+  // Clip first, then quantize (the order of docs/nonidealities.md). Clipping the scaled value to
+  // [-A, A] is the same as clipping the current to [-full_scale, full_scale].
+  codes = (currents.array() / spec.full_scale * a).cwiseMax(-a).cwiseMin(a).round().matrix();
+  return clipped;
+}
+
+long digital_unit(const Eigen::MatrixXf& acc, const float* bias, const DigitalSpec& spec,
+                  Eigen::MatrixXf& out) {
+  if (!(spec.out_quant_scale > 0.0f))
+    throw std::invalid_argument("digital unit out_quant_scale must be > 0");
+  float lo, hi;
+  if (spec.output_int32) {
+    // Largest floats that are within int32: -2^31 is exact; 2^31 - 128 is the float below 2^31.
+    lo = -2147483648.0f;
+    hi = 2147483520.0f;
+  } else {
+    if (spec.out_bits < 1 || spec.out_bits > 24)
+      throw std::invalid_argument("digital unit out_bits must be in [1, 24], got " +
+                                  std::to_string(spec.out_bits));
+    lo = 0.0f;
+    hi = static_cast<float>((1 << spec.out_bits) - 1);
+  }
+
+  Eigen::ArrayXXf y = acc.array() * spec.acc_scale;
+  if (bias) {
+    const Eigen::Map<const Eigen::RowVectorXf> b(bias, acc.cols());
+    y.rowwise() += b.array();
+  }
+  if (spec.relu) y = y.cwiseMax(0.0f);
+  y = (y / spec.out_quant_scale).round();
+  const long clipped = ((y < lo) || (y > hi)).count();
+  out = y.cwiseMax(lo).cwiseMin(hi).matrix();
+  return clipped;
+}
+
+}  // namespace aimc::num

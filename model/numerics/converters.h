@@ -1,0 +1,55 @@
+// Transfer functions of the tile's converters and digital unit, batch-at-once.
+// Matrices hold a batch of vectors as ROWS: (batch x rows_used) into the array, (batch x cols_used)
+// out of it. Units: DAC output is a NORMALIZED voltage in [0, 1] (physical volts = v * v_read);
+// ADC input is a NORMALIZED current (physical amperes = i * v_read * g_max, see crossbar.h).
+// Rounding is half away from zero everywhere (std::round).
+#pragma once
+
+#include <Eigen/Core>
+
+namespace aimc::num {
+
+// Unsigned input DAC: code in [0, 2^bits - 1] -> v = code / (2^bits - 1).
+struct DacSpec {
+  int bits;  // 1..24 (codes must be exact in float)
+};
+
+// Largest DAC code, 2^bits - 1. Throws std::invalid_argument for bits outside [1, 24].
+int dac_max_code(const DacSpec& spec);
+
+// Codes (any float values; a real DAC takes integers, so codes are rounded, then clipped to
+// [0, 2^bits - 1]) to normalized voltages. If `clipped` is given, the number of codes outside the
+// range is ADDED to it.
+Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec,
+                             long* clipped = nullptr);
+
+// Signed column ADC: clip the current to [-full_scale, +full_scale], then
+// code = round(i / full_scale * A), A = 2^(bits-1) - 1. One LSB = full_scale / A.
+struct AdcSpec {
+  int bits;          // 2..24
+  float full_scale;  // normalized current units, > 0
+};
+
+// A = 2^(bits-1) - 1. Throws std::invalid_argument for bits outside [2, 24].
+int adc_max_code(const AdcSpec& spec);
+
+// Converts `currents` into `codes` (resized to match). Returns how many samples had
+// |i| > full_scale (clipped).
+long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& codes);
+
+// The tile's digital unit after the (summed) ADC codes.
+struct DigitalSpec {
+  float acc_scale;        // y = acc * acc_scale + bias
+  bool relu;              // y = max(y, 0)
+  float out_quant_scale;  // output code = round(y / out_quant_scale), > 0
+  int out_bits;           // unsigned output codes clipped to [0, 2^out_bits - 1] (1..24)
+  bool output_int32;      // last layer: no clip to out_bits, only to the int32 range
+};
+
+// acc: (batch x cols) sum of ADC codes over the row slices of the layer. bias: cols floats, or
+// nullptr for none. Writes `out` (batch x cols) as float-valued integers and returns how many
+// outputs were clipped (below 0 or above 2^out_bits - 1; or outside int32 with output_int32).
+long digital_unit(const Eigen::MatrixXf& acc, const float* bias, const DigitalSpec& spec,
+                  Eigen::MatrixXf& out);
+
+}  // namespace aimc::num

@@ -1,0 +1,26 @@
+// One tile's MVM, value only (no time, no energy): DAC -> crossbar (with read noise) -> ADC.
+// Steps (3) to (6) of docs/nonidealities.md; step (7), the digital unit, runs after the partial
+// sums of all row slices of a layer are added (converters.h: digital_unit).
+#pragma once
+
+#include <Eigen/Core>
+
+#include "numerics/converters.h"
+#include "numerics/crossbar.h"
+#include "numerics/rng.h"
+
+namespace aimc::num {
+
+struct TileMvmResult {
+  Eigen::MatrixXf adc_codes;  // (batch x cols_used) signed ADC codes, float-valued integers
+  long adc_clipped = 0;       // samples with |i| > full_scale
+  long dac_clipped = 0;       // input codes outside [0, 2^dac_bits - 1]
+  MvmStats stats;             // this call only
+};
+
+// in_codes: (batch x rows_used) unsigned DAC codes. read_rng: the tile's "read/tile<N>" stream,
+// or nullptr for noiseless reads.
+TileMvmResult tile_mvm(const Crossbar& xbar, const Eigen::MatrixXf& in_codes, int rows_used,
+                       int cols_used, const DacSpec& dac, const AdcSpec& adc, Rng* read_rng);
+
+}  // namespace aimc::num

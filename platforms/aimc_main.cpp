@@ -1,0 +1,113 @@
+// aimc: the aimc-vp command-line tool.
+//   aimc run      simulate a model on a platform over a data set (the main job)
+//   aimc config   print the effective platform configuration
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <systemc>
+
+#include "config/platform_config.h"
+#include "run_job.h"
+
+#ifndef AIMC_SOURCE_DIR
+#define AIMC_SOURCE_DIR "."
+#endif
+
+namespace {
+const std::string kDefaultPlatform = std::string(AIMC_SOURCE_DIR) + "/platforms/membrain-3x4.yaml";
+const std::string kDefaultModel =
+    std::string(AIMC_SOURCE_DIR) + "/platforms/models/fashion_mnist_mlp.onnx";
+const std::string kDefaultData = "/usr/share/datasets/fashion-mnist";
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  CLI::App app{"aimc-vp: a SystemC/TLM-2.0 virtual platform of an analog in-memory-compute chip"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "aimc-vp 0.1.0");
+
+  aimc::app::RunOptions opt;
+  opt.platform_path = kDefaultPlatform;
+  opt.model_path = kDefaultModel;
+  opt.data_dir = kDefaultData;
+  opt.report_path = "out/report.json";
+  uint64_t seed = 0;
+  bool no_progress = false;
+
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Compile an ONNX model for a platform, run it on the simulated chip through the firmware "
+      "driver over the Fashion-MNIST test set, and report accuracy (float and platform), latency, "
+      "energy by component and layer, TOPS and TOPS/W.");
+  run->add_option("--platform", opt.platform_path, "platform YAML")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  run->add_option("--model", opt.model_path, "ONNX model (an MLP: Gemm/MatMul/Add/Relu/Flatten/Reshape)")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  run->add_option("--data", opt.data_dir,
+                  "folder with the Fashion-MNIST IDX files (gzipped or not)")
+      ->capture_default_str()
+      ->check(CLI::ExistingDirectory);
+  run->add_option("--limit", opt.limit, "run only the first N test images (default: all 10,000)")
+      ->check(CLI::PositiveNumber);
+  auto* seed_opt = run->add_option(
+      "--seed", seed, "seed of every random stream (programming error, read noise); overrides "
+                      "simulation.seed of the platform");
+  run->add_option("--set", opt.overrides,
+                  "override a platform parameter, KEY=VALUE with a dotted key, e.g. "
+                  "--set tile.adc.bits=6 --set tile.device.type=ideal (repeatable; keys: "
+                  "docs/platform-config.md)")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_option("--report", opt.report_path, "write the JSON report here ('' for none)")
+      ->capture_default_str();
+  run->add_option("--trace", opt.trace_path,
+                  "record a Chrome/Perfetto trace-event JSON here (open in ui.perfetto.dev); off "
+                  "by default");
+  run->add_flag("--trace-registers", opt.trace_registers,
+                "with --trace: also mark every firmware register access on the host track");
+  run->add_flag("--no-progress", no_progress, "no progress bar");
+  run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
+
+  std::string cfg_platform = kDefaultPlatform;
+  std::vector<std::string> cfg_overrides;
+  CLI::App* cfg = app.add_subcommand(
+      "config", "Print the effective platform configuration (the YAML after --set overrides).");
+  cfg->add_option("--platform", cfg_platform, "platform YAML")->capture_default_str();
+  cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*cfg) {
+      const auto c = aimc::config::load_platform(cfg_platform, cfg_overrides);
+      std::cout << aimc::config::dump_platform(c);
+      return 0;
+    }
+    if (*seed_opt) opt.seed = seed;
+    opt.progress = !no_progress;
+    const auto report = aimc::app::run_job(opt);
+    if (opt.quiet) {
+      std::cout << (report.contains("report_file") ? report["report_file"].get<std::string>() : "")
+                << "\n";
+    } else {
+      std::cout << aimc::app::format_summary(report);
+    }
+    return 0;
+  } catch (const aimc::config::ConfigError& e) {
+    std::cerr << "aimc: " << e.what() << "\n";
+    return 2;
+  } catch (const aimc::app::UserError& e) {
+    std::cerr << "aimc: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "aimc: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+// The main job of `aimc run`: compile an ONNX model for a platform, simulate the chip running it
+// through the firmware driver over a data set, and report accuracy, latency and energy.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace aimc::app {
+
+struct RunOptions {
+  std::string platform_path;
+  std::string model_path;
+  std::string data_dir;
+  long limit = -1;                     // images; -1 = the whole test set
+  std::optional<uint64_t> seed;        // overrides simulation.seed
+  std::vector<std::string> overrides;  // --set key=value
+  std::string report_path;             // "" = none
+  std::string trace_path;              // "" = tracing off
+  bool trace_registers = false;
+  bool progress = true;
+  bool quiet = false;
+};
+
+// Thrown for anything the user can fix (bad file, bad option); the message says what and where.
+struct UserError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs the job in this process (one SystemC elaboration per process) and returns the report.
+// Throws UserError for bad input and std::runtime_error if the firmware reports a failure.
+nlohmann::json run_job(const RunOptions& options);
+
+// The human-readable summary of a report (what `aimc run` prints).
+std::string format_summary(const nlohmann::json& report);
+
+}  // namespace aimc::app

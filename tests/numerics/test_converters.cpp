@@ -1,0 +1,130 @@
+// DAC, ADC and digital unit against hand-computed values.
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "numerics/converters.h"
+
+using namespace aimc::num;
+
+TEST(Dac, MapsCodesToNormalizedVoltageAndClips) {
+  Eigen::MatrixXf codes(2, 3);
+  codes << 0, 255, 128,
+           -3, 300, 12;
+  long clipped = 0;
+  const Eigen::MatrixXf v = dac_voltages(codes, DacSpec{8}, &clipped);
+  ASSERT_EQ(v.rows(), 2);
+  ASSERT_EQ(v.cols(), 3);
+  EXPECT_FLOAT_EQ(v(0, 0), 0.0f);
+  EXPECT_FLOAT_EQ(v(0, 1), 1.0f);
+  EXPECT_FLOAT_EQ(v(0, 2), 128.0f / 255.0f);
+  EXPECT_FLOAT_EQ(v(1, 0), 0.0f);  // -3 clipped to 0
+  EXPECT_FLOAT_EQ(v(1, 1), 1.0f);  // 300 clipped to 255
+  EXPECT_FLOAT_EQ(v(1, 2), 12.0f / 255.0f);
+  EXPECT_EQ(clipped, 2);
+  dac_voltages(codes, DacSpec{8}, &clipped);
+  EXPECT_EQ(clipped, 4) << "the count accumulates";
+}
+
+TEST(Dac, RejectsBadBits) {
+  Eigen::MatrixXf codes = Eigen::MatrixXf::Zero(1, 1);
+  EXPECT_THROW(dac_voltages(codes, DacSpec{0}), std::invalid_argument);
+  EXPECT_THROW(dac_voltages(codes, DacSpec{25}), std::invalid_argument);
+  EXPECT_EQ(dac_max_code(DacSpec{4}), 15);
+}
+
+TEST(Adc, QuantizesClipsAndCounts) {
+  const AdcSpec spec{8, 2.0f};  // A = 127, LSB = 2/127
+  Eigen::MatrixXf i(1, 7);
+  i << 0.0f, 2.0f, -2.0f, 0.6f, 2.5f, -7.0f, -0.01f;
+  Eigen::MatrixXf codes;
+  const long clipped = adc_convert(i, spec, codes);
+  ASSERT_EQ(codes.cols(), 7);
+  EXPECT_EQ(codes(0, 0), 0.0f);
+  EXPECT_EQ(codes(0, 1), 127.0f);   // exactly full scale: not clipped
+  EXPECT_EQ(codes(0, 2), -127.0f);
+  EXPECT_EQ(codes(0, 3), 38.0f);    // 0.6 / 2 * 127 = 38.1
+  EXPECT_EQ(codes(0, 4), 127.0f);   // clipped
+  EXPECT_EQ(codes(0, 5), -127.0f);  // clipped
+  EXPECT_EQ(codes(0, 6), -1.0f);    // -0.635 rounds to -1
+  EXPECT_EQ(clipped, 2);
+  EXPECT_EQ(adc_max_code(spec), 127);
+}
+
+TEST(Adc, RoundsHalfAwayFromZero) {
+  const AdcSpec spec{2, 1.0f};  // A = 1: codes -1, 0, 1 with thresholds at +-0.5
+  Eigen::MatrixXf i(1, 4);
+  i << 0.5f, -0.5f, 0.49f, -0.49f;
+  Eigen::MatrixXf codes;
+  EXPECT_EQ(adc_convert(i, spec, codes), 0);
+  EXPECT_EQ(codes(0, 0), 1.0f);
+  EXPECT_EQ(codes(0, 1), -1.0f);
+  EXPECT_EQ(codes(0, 2), 0.0f);
+  EXPECT_EQ(codes(0, 3), 0.0f);
+}
+
+TEST(Adc, RejectsBadSpec) {
+  Eigen::MatrixXf i = Eigen::MatrixXf::Zero(1, 1), codes;
+  EXPECT_THROW(adc_convert(i, AdcSpec{1, 1.0f}, codes), std::invalid_argument);
+  EXPECT_THROW(adc_convert(i, AdcSpec{8, 0.0f}, codes), std::invalid_argument);
+}
+
+namespace {
+Eigen::MatrixXf example_acc() {
+  Eigen::MatrixXf acc(2, 3);
+  acc << 10, -4, 3,
+         40, 1, 0;
+  return acc;
+}
+const float kBias[3] = {0.1f, 0.2f, -0.3f};
+}  // namespace
+
+TEST(DigitalUnit, ReluRequantizeAndClip) {
+  // y = acc * 0.5 + bias:  row 0: 5.1 -1.8 1.2   row 1: 20.1 0.7 -0.3
+  // ReLU:                  row 0: 5.1  0   1.2   row 1: 20.1 0.7  0
+  // / 0.25, round:         row 0: 20   0   5     row 1: 80   3    0
+  // clip to [0, 15]:       row 0: 15   0   5     row 1: 15   3    0    (2 clipped)
+  Eigen::MatrixXf out;
+  const long clipped = digital_unit(example_acc(), kBias, DigitalSpec{0.5f, true, 0.25f, 4, false}, out);
+  Eigen::MatrixXf expect(2, 3);
+  expect << 15, 0, 5,
+            15, 3, 0;
+  EXPECT_EQ(out, expect);
+  EXPECT_EQ(clipped, 2);
+}
+
+TEST(DigitalUnit, NoReluClipsNegativeCodesToZero) {
+  // Without ReLU: row 0: 20.4 -7.2 4.8 -> 20 -7 5 -> 15 0 5; row 1: 80.4 2.8 -1.2 -> 80 3 -1 -> 15 3 0
+  Eigen::MatrixXf out;
+  const long clipped = digital_unit(example_acc(), kBias, DigitalSpec{0.5f, false, 0.25f, 4, false}, out);
+  Eigen::MatrixXf expect(2, 3);
+  expect << 15, 0, 5,
+            15, 3, 0;
+  EXPECT_EQ(out, expect);
+  EXPECT_EQ(clipped, 4);
+}
+
+TEST(DigitalUnit, Int32OutputIsSignedAndUnclipped) {
+  Eigen::MatrixXf out;
+  const long clipped = digital_unit(example_acc(), kBias, DigitalSpec{0.5f, false, 0.25f, 4, true}, out);
+  Eigen::MatrixXf expect(2, 3);
+  expect << 20, -7, 5,
+            80, 3, -1;
+  EXPECT_EQ(out, expect);
+  EXPECT_EQ(clipped, 0);
+
+  Eigen::MatrixXf huge(1, 2);
+  huge << 1e10f, -1e10f;
+  EXPECT_EQ(digital_unit(huge, nullptr, DigitalSpec{1.0f, false, 1.0f, 8, true}, out), 2);
+  EXPECT_EQ(static_cast<double>(out(0, 0)), 2147483520.0);
+  EXPECT_EQ(static_cast<double>(out(0, 1)), -2147483648.0);
+}
+
+TEST(DigitalUnit, NullBiasMeansZero) {
+  Eigen::MatrixXf out;
+  digital_unit(example_acc(), nullptr, DigitalSpec{1.0f, true, 2.0f, 8, false}, out);
+  Eigen::MatrixXf expect(2, 3);
+  expect << 5, 0, 2,   // 3 / 2 = 1.5 rounds away from zero
+            20, 1, 0;  // 1 / 2 = 0.5 rounds to 1
+  EXPECT_EQ(out, expect);
+}

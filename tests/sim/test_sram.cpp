@@ -1,0 +1,230 @@
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sim/sram.h"
+#include "sim_test_helpers.h"
+
+using namespace aimc::sim;
+using aimc::sim::testing::Driver;
+using aimc::sim::testing::ps;
+using sc_core::sc_time;
+namespace config = aimc::config;
+
+namespace {
+
+config::SramConfig sram_config() {
+  config::SramConfig c;
+  c.size_kib = 1;  // 1024 bytes
+  c.latency_ns = 2.0;
+  c.e_read_byte_pj = 1.25;
+  c.e_write_byte_pj = 2.5;
+  c.p_static_uw = 100.0;
+  return c;
+}
+
+// One SRAM bound directly to one driver running `body`.
+struct Bench {
+  EnergyLedger ledger;
+  TraceSink no_trace;
+  Sram sram{"sram", sram_config(), ledger, no_trace};
+  Driver driver;
+  explicit Bench(std::function<void(Driver&)> body) : driver("driver", std::move(body)) {
+    driver.sock.bind(sram.tsock);
+  }
+};
+
+}  // namespace
+
+TEST(Sram, WriteReadRoundTripWithLatencyAndEnergy) {
+  std::vector<uint8_t> out(32), in(32, 0);
+  for (int i = 0; i < 32; ++i) out[i] = static_cast<uint8_t>(i * 7);
+  uint64_t d_write = 0, d_read = 0;
+  Bench b([&](Driver& d) {
+    sc_time delay = ps(500);
+    EXPECT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, 992, out.data(), 32, delay), tlm::TLM_OK_RESPONSE);
+    d_write = to_ps(delay);
+    delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(d.transact(tlm::TLM_READ_COMMAND, 992, in.data(), 32, delay), tlm::TLM_OK_RESPONSE);
+    d_read = to_ps(delay);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(in, out);
+  EXPECT_EQ(b.sram.data()[992 + 5], 35);
+  EXPECT_EQ(d_write, 500u + 2000u);
+  EXPECT_EQ(d_read, 2000u);
+  EXPECT_EQ(b.sram.size_bytes(), 1024u);
+  const int c = b.sram.ledger_component();
+  EXPECT_DOUBLE_EQ(b.ledger.component_j(c), 32 * 2.5e-12 + 32 * 1.25e-12);
+  EXPECT_EQ(b.ledger.event_count(c), 64u);
+  EXPECT_EQ(b.sram.bytes_read(), 32u);
+  EXPECT_EQ(b.sram.bytes_written(), 32u);
+}
+
+TEST(Sram, AccountingExtensionChoosesLayerAndPhase) {
+  uint8_t buf[16] = {};
+  EnergyLedger* ledger_ptr = nullptr;
+  int fc3 = -1;
+  Bench b([&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    Driver::Options opt;
+    opt.accounting = Accounting(fc3, Phase::infer);
+    d.transact(tlm::TLM_READ_COMMAND, 0, buf, 16, delay, opt);
+    d.transact(tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay);  // no extension: ledger phase (deploy)
+  });
+  ledger_ptr = &b.ledger;
+  fc3 = ledger_ptr->layer("fc3");
+  sc_core::sc_start();
+  const int c = b.sram.ledger_component();
+  EXPECT_DOUBLE_EQ(b.ledger.cell_j(c, fc3, Phase::infer), 16 * 1.25e-12);
+  EXPECT_DOUBLE_EQ(b.ledger.cell_j(c, 0, Phase::deploy), 16 * 2.5e-12);
+}
+
+TEST(Sram, OutOfRangeIsAnAddressError) {
+  uint8_t buf[8] = {};
+  tlm::tlm_response_status past{}, crossing{}, huge{};
+  uint64_t delay_ps = 1;
+  Bench b([&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    past = d.transact(tlm::TLM_READ_COMMAND, 1024, buf, 1, delay);
+    crossing = d.transact(tlm::TLM_WRITE_COMMAND, 1020, buf, 8, delay);
+    huge = d.transact(tlm::TLM_READ_COMMAND, ~0ull - 2, buf, 8, delay);
+    delay_ps = to_ps(delay);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(past, tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  EXPECT_EQ(crossing, tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  EXPECT_EQ(huge, tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  EXPECT_EQ(delay_ps, 0u);
+  EXPECT_EQ(b.ledger.total_j(), 0.0);
+  EXPECT_EQ(b.sram.data()[1020], 0);
+}
+
+TEST(Sram, ByteEnablesAreRefused) {
+  uint8_t buf[4] = {1, 2, 3, 4};
+  uint8_t be[4] = {0xff, 0xff, 0xff, 0xff};
+  tlm::tlm_response_status st{};
+  Bench b([&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    Driver::Options opt;
+    opt.byte_enables = be;
+    opt.byte_enable_length = 4;
+    st = d.transact(tlm::TLM_WRITE_COMMAND, 0, buf, 4, delay, opt);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(st, tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  EXPECT_EQ(b.sram.data()[0], 0);
+  EXPECT_EQ(b.ledger.total_j(), 0.0);
+}
+
+TEST(Sram, StreamingNarrowerThanLengthIsABurstError) {
+  uint8_t buf[16] = {};
+  tlm::tlm_response_status narrow{}, wide{};
+  Bench b([&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    Driver::Options opt;
+    opt.streaming_width = 4;
+    narrow = d.transact(tlm::TLM_READ_COMMAND, 0, buf, 16, delay, opt);
+    opt.streaming_width = 64;  // wider than the length: an ordinary burst
+    wide = d.transact(tlm::TLM_READ_COMMAND, 0, buf, 16, delay, opt);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(narrow, tlm::TLM_BURST_ERROR_RESPONSE);
+  EXPECT_EQ(wide, tlm::TLM_OK_RESPONSE);
+  EXPECT_DOUBLE_EQ(b.ledger.total_j(), 16 * 1.25e-12);
+}
+
+TEST(Sram, IgnoreCommandIsOkAndFree) {
+  uint8_t buf[4] = {};
+  tlm::tlm_response_status st{};
+  Bench b([&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    st = d.transact(tlm::TLM_IGNORE_COMMAND, 0, buf, 4, delay);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(st, tlm::TLM_OK_RESPONSE);
+  EXPECT_EQ(b.ledger.total_j(), 0.0);
+}
+
+TEST(Sram, DebugTransportHasNoEnergyOrTime) {
+  uint8_t w[8] = {9, 8, 7, 6, 5, 4, 3, 2}, r[8] = {};
+  unsigned n_w = 0, n_r = 0, n_clip = 0, n_out = 1;
+  Bench b([&](Driver& d) {
+    n_w = d.debug(tlm::TLM_WRITE_COMMAND, 100, w, 8);
+    n_r = d.debug(tlm::TLM_READ_COMMAND, 100, r, 8);
+    n_clip = d.debug(tlm::TLM_READ_COMMAND, 1020, r, 8);
+    n_out = d.debug(tlm::TLM_READ_COMMAND, 4096, r, 8);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(n_w, 8u);
+  EXPECT_EQ(n_r, 8u);
+  EXPECT_EQ(n_clip, 4u);
+  EXPECT_EQ(n_out, 0u);
+  EXPECT_EQ(b.sram.data()[103], 6);
+  EXPECT_EQ(b.ledger.total_j(), 0.0);
+  EXPECT_EQ(sc_core::sc_time_stamp(), sc_core::SC_ZERO_TIME);
+}
+
+TEST(Sram, DmiGrantedWithLatenciesAndInvalidatedWhenDisabled) {
+  tlm::tlm_dmi dmi, denied;
+  bool granted = false, granted_after = true, hint = false;
+  uint8_t buf[4] = {};
+  Sram* sram_ptr = nullptr;
+  Bench b([&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    d.transact(tlm::TLM_READ_COMMAND, 0, buf, 4, delay);
+    hint = d.last_dmi_allowed;
+    granted = d.dmi(0, dmi);
+    sram_ptr->set_dmi_enabled(false);
+    granted_after = d.dmi(0, denied);
+  });
+  sram_ptr = &b.sram;
+  sc_core::sc_start();
+  EXPECT_TRUE(hint);
+  ASSERT_TRUE(granted);
+  EXPECT_EQ(dmi.get_dmi_ptr(), b.sram.data());
+  EXPECT_EQ(dmi.get_start_address(), 0u);
+  EXPECT_EQ(dmi.get_end_address(), 1023u);
+  EXPECT_TRUE(dmi.is_read_write_allowed());
+  EXPECT_EQ(dmi.get_read_latency(), ps(2000));
+  EXPECT_EQ(dmi.get_write_latency(), ps(2000));
+  EXPECT_FALSE(granted_after);
+  ASSERT_EQ(b.driver.invalidations.size(), 1u);
+  EXPECT_EQ(b.driver.invalidations[0].second, 1023u);
+  // DMI users charge their own accesses.
+  b.sram.account_dmi(tlm::TLM_WRITE_COMMAND, 10, Accounting(0, Phase::infer));
+  EXPECT_DOUBLE_EQ(b.ledger.component_j(b.sram.ledger_component()), 4 * 1.25e-12 + 10 * 2.5e-12);
+}
+
+TEST(Sram, StaticPowerDeclared) {
+  Bench b(nullptr);
+  sc_core::sc_start(ps(1000000));
+  const int c = b.sram.ledger_component();
+  EXPECT_DOUBLE_EQ(b.ledger.static_power_w(c), 100e-6);
+  b.ledger.advance(to_ps(sc_core::sc_time_stamp()));
+  EXPECT_DOUBLE_EQ(b.ledger.component_j(c), 100e-6 * 1e-6);
+}
+
+TEST(Sram, TraceSpanPerAccess) {
+  EnergyLedger ledger;
+  ChromeTraceWriter trace;
+  Sram sram("sram", sram_config(), ledger, trace);
+  uint8_t buf[8] = {};
+  Driver d("d", [&](Driver& self) {
+    sc_time delay = ps(3000);
+    self.transact(tlm::TLM_WRITE_COMMAND, 8, buf, 8, delay);
+  });
+  d.sock.bind(sram.tsock);
+  sc_core::sc_start();
+  EXPECT_EQ(trace.event_count(), 1u);
+  const std::string text = trace.to_string();
+  EXPECT_NE(text.find("\"ts\":0.003,\"dur\":0.002,\"name\":\"wr\""), std::string::npos) << text;
+}
+
+TEST(Sram, BadConfigRefused) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  config::SramConfig c = sram_config();
+  c.size_kib = 0;
+  EXPECT_THROW(Sram("bad", c, ledger, trace), std::invalid_argument);
+}
