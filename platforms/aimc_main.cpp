@@ -51,7 +51,7 @@ int sc_main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::ExistingDirectory);
   run->add_option("--limit", opt.limit, "run only the first N test images (default: all 10,000)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1L, 1000000000L));
   auto* seed_opt = run->add_option(
       "--seed", seed, "seed of every random stream (programming error, read noise); overrides "
                       "simulation.seed of the platform");
@@ -78,6 +78,12 @@ int sc_main(int argc, char** argv) {
   cfg->add_option("--platform", cfg_platform, "platform YAML")->capture_default_str();
   cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
 
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
+      std::string(argv[1]) != "config") {
+    std::cerr << "aimc: unknown command '" << argv[1]
+              << "' (commands: run, config; see aimc --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -110,4 +116,11 @@ int sc_main(int argc, char** argv) {
     std::cerr << "aimc: error: " << e.what() << "\n";
     return 1;
   }
+}
+
+// Our own entry point, so that SystemC's banner can be silenced before the kernel starts (it is
+// printed before sc_main runs); SC_COPYRIGHT_MESSAGE set by the user still wins.
+int main(int argc, char** argv) {
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
 }

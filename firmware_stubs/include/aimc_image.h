@@ -69,7 +69,13 @@ typedef struct {
   float out_scale;          /* network output = int32 output value * out_scale */
   uint32_t dac_bits;        /* DAC codes the network was quantized for */
   uint32_t max_batch;       /* most vectors per inference command the SRAM layout holds (>= 1) */
-} aimc_program_hdr_t;       /* 48 bytes */
+  /* What else the arithmetic (acc_scale) assumed of the chip; the sequencer refuses a program
+   * quantized for a different ADC, cell or conductance range (ERR_BAD_PROGRAM). */
+  uint32_t adc_bits;
+  uint32_t bits_per_cell;
+  float g_min_over_g_max;
+  uint32_t reserved;        /* 0 */
+} aimc_program_hdr_t;       /* 64 bytes */
 
 enum aimc_layer_flags {
   AIMC_LAYER_RELU = 1u << 0,       /* ReLU after bias */

@@ -206,7 +206,8 @@ int aimc_quantize_inputs(const aimc_dev_t* dev, const float* x, size_t count, ui
   if (!dev->loaded) return AIMC_E_STATE;
   max_code = (float)((1u << dev->dac_bits) - 1u);
   for (i = 0; i < count; ++i) {
-    float c = nearbyintf(x[i] / dev->in_scale);
+    /* Half away from zero, as the compiler quantizes. */
+    float c = roundf(x[i] / dev->in_scale);
     if (!(c > 0.0f)) c = 0.0f; /* also maps NaN to 0 */
     if (c > max_code) c = max_code;
     codes[i] = (uint8_t)c;

@@ -13,7 +13,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "chip/calendar.h"
+#include "sim/timeline.h"
 #include "config/platform_config.h"
 #include "sim/energy_ledger.h"
 
@@ -42,7 +42,7 @@ class HostMemory : public sc_core::sc_module {
   config::HostConfig cfg_;
   sim::EnergyLedger& ledger_;
   int c_host_;
-  Calendar link_;
+  sim::Timeline link_;
   std::map<uint32_t, uint64_t> used_;  // start -> size
 };
 

@@ -95,7 +95,14 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
   const size_t need = sizeof(aimc_program_hdr_t) + h.layer_count * sizeof(aimc_layer_t) +
                       h.slice_count * sizeof(aimc_slice_t) + h.bias_count * sizeof(float);
   if (need > avail) return AIMC_ERR_BAD_PROGRAM;
-  if (h.dac_bits != static_cast<uint32_t>(cfg_.tile.dac.bits)) return AIMC_ERR_BAD_PROGRAM;
+  // The arithmetic of the program (acc_scale) assumed these; a mismatch would give wrong
+  // numbers silently, so it is refused.
+  const float g_ratio = static_cast<float>(cfg_.tile.device.g_min_ns / cfg_.tile.device.g_max_ns);
+  if (h.dac_bits != static_cast<uint32_t>(cfg_.tile.dac.bits) ||
+      h.adc_bits != static_cast<uint32_t>(cfg_.tile.adc.bits) ||
+      h.bits_per_cell != static_cast<uint32_t>(cfg_.tile.device.bits_per_cell) ||
+      h.g_min_over_g_max != g_ratio)
+    return AIMC_ERR_BAD_PROGRAM;
   const uint8_t* q = mem_.data() + off + sizeof(aimc_program_hdr_t);
   p.layers.resize(h.layer_count);
   std::memcpy(p.layers.data(), q, h.layer_count * sizeof(aimc_layer_t));
@@ -230,13 +237,17 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
     }
     Eigen::MatrixXf acc = Eigen::MatrixXf::Zero(batch, L.out_features);
     std::vector<Eigen::MatrixXf> slice_codes(p.slices.size());
+    std::vector<double> array_pj_per_vector(p.slices.size(), 0.0);
+    const int c_array = ledger_.component("array");
     for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s) {
       const aimc_slice_t& S = p.slices[s];
+      const double array_before = ledger_.component_j(c_array);
       Eigen::MatrixXf in = codes.middleCols(S.row_begin, S.row_count);
       slice_codes[s] = tiles_[S.tile]->mvm(in, static_cast<int>(S.row_count),
                                            static_cast<int>(S.col_count), L.adc_full_scale, lid,
                                            sim::Phase::infer);
       acc.middleCols(S.col_begin, S.col_count) += slice_codes[s];
+      array_pj_per_vector[s] = (ledger_.component_j(c_array) - array_before) * 1e12 / batch;
     }
     num::DigitalSpec ds{L.acc_scale, (L.flags & AIMC_LAYER_RELU) != 0, L.out_quant_scale,
                         static_cast<int>(p.hdr.dac_bits), i32};
@@ -249,6 +260,7 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
     }
 
     // ---- Timing: every vector through the slices, the reduction and back to SRAM. ----
+    const uint32_t psum_bytes = (static_cast<uint32_t>(cfg_.tile.adc.bits) + 7u) / 8u;
     std::vector<uint8_t> scratch(std::max<size_t>(L.in_features, 4u * L.out_features));
     std::vector<uint8_t> out_vec(static_cast<size_t>(L.out_features) * out_elem);
     // Ring of MVM start times per slice: a vector may enter the input buffer when the MVM of
@@ -285,23 +297,36 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
         ss.mvm_start[v % ss.depth] = start;
         ss.mvm_end = start + t_mvm;
         if (trace_.enabled()) {
-          const double e_pj = (T.e_dac_j(static_cast<int>(S.row_count)) +
-                               T.e_adc_j(static_cast<int>(S.col_count))) * 1e12;
+          // The MVM and, nested in it, its three conversions. Array energy depends on the
+          // vector's voltages and the cells, so the span shows the batch average.
+          const double e_dac = T.e_dac_j(static_cast<int>(S.row_count)) * 1e12;
+          const double e_adc = T.e_adc_j(static_cast<int>(S.col_count)) * 1e12;
+          const double e_arr = array_pj_per_vector[s];
+          const auto& tc = cfg_.tile;
+          const uint64_t t_dac = sim::ns_to_ps(tc.dac.t_conv_ns);
+          const uint64_t t_arr = sim::ns_to_ps(tc.array.t_read_ns);
           trace_.span(T.track(), "mvm", start, t_mvm,
                       {{"layer", static_cast<int>(li)}, {"vector", v},
                        {"rows", S.row_count}, {"cols", S.col_count},
-                       {"dac_adc_energy_pj", e_pj}});
+                       {"energy_pj", e_dac + e_arr + e_adc}});
+          trace_.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
+          trace_.span(T.track(), "array", start + t_dac, t_arr,
+                      {{"energy_pj_batch_mean", e_arr}});
+          trace_.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,
+                      {{"energy_pj", e_adc}, {"conversions", S.col_count}});
         }
         ss.psum_end = ss.mvm_end;
         if (S.reduce_tile != S.tile) {
+          // Partial sums travel as the slice's raw ADC codes, ceil(adc_bits / 8) bytes each,
+          // little-endian two's complement: the reduce tile adds codes, not scaled values.
           for (uint32_t c = 0; c < S.col_count; ++c) {
             const int32_t val = static_cast<int32_t>(slice_codes[s](v, c));
-            std::memcpy(scratch.data() + 4u * c, &val, 4);
+            std::memcpy(scratch.data() + psum_bytes * c, &val, psum_bytes);
           }
           const Tile& R = *tiles_[S.reduce_tile];
           const uint32_t dst =
               AIMC_TILE_BASE + S.reduce_tile * AIMC_TILE_STRIDE + R.output_buffer_offset();
-          if (!bus_access(tlm::TLM_WRITE_COMMAND, dst, scratch.data(), 4u * S.col_count,
+          if (!bus_access(tlm::TLM_WRITE_COMMAND, dst, scratch.data(), psum_bytes * S.col_count,
                           ss.mvm_end, ss.psum_end)) {
             err_addr = dst;
             return AIMC_ERR_BAD_PROGRAM;

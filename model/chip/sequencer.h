@@ -11,7 +11,8 @@
 //           layer output is in SRAM and the tile's input buffer has room (the buffer holds
 //           floor(input_buffer_bytes / rows) vectors; a slot frees when its MVM starts)
 //   mvm     the tile's array (DAC, array, ADC): t_mvm (see tile.h)
-//   psum    bus write of int32 partial sums to the reduce tile, for row slices other than the first
+//   psum    bus write of the slice's ADC codes (ceil(adc_bits/8) bytes each) to the reduce tile,
+//           for row slices other than the first
 //   digital the reduce tile's digital unit: partial-sum add, bias, scale, ReLU, requantize
 //   output  bus write of the output codes to SRAM
 // Bus and SRAM charge their own energy and contention through their TLM transactions; the

@@ -24,7 +24,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "chip/calendar.h"
+#include "sim/timeline.h"
 #include "config/platform_config.h"
 #include "numerics/crossbar.h"
 #include "numerics/rng.h"
@@ -71,8 +71,8 @@ class Tile : public sc_core::sc_module {
                       float adc_full_scale, int layer, sim::Phase phase);
 
   uint32_t output_buffer_offset() const { return static_cast<uint32_t>(cfg_.input_buffer_bytes); }
-  Calendar& analog() { return analog_; }
-  Calendar& digital() { return digital_; }
+  sim::Timeline& analog() { return analog_; }
+  sim::Timeline& digital() { return digital_; }
   uint64_t mvm_count() const { return mvm_count_; }
   uint64_t adc_clipped() const { return adc_clipped_; }
 
@@ -91,7 +91,7 @@ class Tile : public sc_core::sc_module {
   num::Rng read_rng_;
   bool programmed_ = false;
   std::vector<uint8_t> local_;  // input buffer + output buffer
-  Calendar analog_, digital_;
+  sim::Timeline analog_, digital_;
   uint64_t mvm_count_ = 0;
   uint64_t adc_clipped_ = 0;
 };

@@ -335,6 +335,10 @@ CompiledModel compile(const Network& net, const PlatformConfig& cfg, const Eigen
   ph.out_scale = out_scale;
   ph.dac_bits = uint32_t(dac_bits);
   ph.max_batch = uint32_t(max_batch);
+  ph.adc_bits = uint32_t(adc_bits);
+  ph.bits_per_cell = uint32_t(bpc);
+  ph.g_min_over_g_max = float(g_ratio);
+  ph.reserved = 0;
   std::vector<uint8_t> program;
   append_record(program, ph);
   for (const auto& r : recs) append_record(program, r);

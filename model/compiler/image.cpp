@@ -11,7 +11,7 @@ namespace aimc::compiler {
 static_assert(sizeof(aimc_image_header_t) == 32, "image header layout");
 static_assert(sizeof(aimc_image_section_t) == 32, "section entry layout");
 static_assert(sizeof(aimc_weights_hdr_t) == 16, "weights header layout");
-static_assert(sizeof(aimc_program_hdr_t) == 48, "program header layout");
+static_assert(sizeof(aimc_program_hdr_t) == 64, "program header layout");
 static_assert(sizeof(aimc_layer_t) == 56, "layer record layout");
 static_assert(sizeof(aimc_slice_t) == 24, "slice record layout");
 // Records are copied byte for byte; the file is little-endian.
@@ -67,6 +67,11 @@ void check_program(ImageView& v, const aimc_image_section_t& s, size_t si, const
   if (p.layer_count == 0) bad(where + "no layers");
   if (p.dac_bits < 1 || p.dac_bits > 8) bad(where + "dac_bits " + std::to_string(p.dac_bits) + " not in [1, 8]");
   if (p.max_batch == 0) bad(where + "max_batch is 0");
+  if (p.adc_bits < 2 || p.adc_bits > 24) bad(where + "adc_bits " + std::to_string(p.adc_bits) + " not in [2, 24]");
+  if (p.bits_per_cell < 1 || p.bits_per_cell > 15)
+    bad(where + "bits_per_cell " + std::to_string(p.bits_per_cell) + " not in [1, 15]");
+  if (!(p.g_min_over_g_max >= 0.0f && p.g_min_over_g_max < 1.0f))
+    bad(where + "g_min_over_g_max must be in [0, 1)");
   if (!finite_positive(p.in_scale) || !finite_positive(p.out_scale)) bad(where + "in_scale/out_scale must be finite and > 0");
 
   uint64_t off = s.offset + sizeof(aimc_program_hdr_t);

@@ -1,0 +1,109 @@
+// Inference through the firmware driver against the platform, and end-to-end runs of the main job.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "compiler/image.h"
+#include "harness.h"
+#include "run_job.h"
+
+namespace aimc::testing {
+namespace {
+
+// With an ideal device the chip must compute exactly what the compiler's arithmetic says
+// (compiler::execute_ideal is the golden model, written from the image format's formulas).
+TEST(PlatformInference, DriverMatchesTheIdealReference) {
+  constexpr long kImages = 200;
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  const compiler::Network net = compiler::import_onnx(model_path());
+  const compiler::CompiledModel cm = compiler::compile(net, cfg, train_images(512).images);
+  const compiler::Dataset data = test_images(kImages);
+  const compiler::ImageView img = compiler::parse_image(cm.image);
+  const compiler::IdealRun ref = compiler::execute_ideal(
+      img, data.images, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
+
+  Bench b(cfg);
+  std::vector<int32_t> out(kImages * 10);
+  int rc = -99;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    if ((rc = aimc_init(&dev, hal)) != AIMC_OK) return;
+    if ((rc = aimc_load_image(&dev, cm.image.data(), cm.image.size())) != AIMC_OK) return;
+    std::vector<float> xs = row_major(data.images);
+    std::vector<uint8_t> codes(xs.size());
+    if ((rc = aimc_quantize_inputs(&dev, xs.data(), xs.size(), codes.data())) != AIMC_OK) return;
+    rc = aimc_infer(&dev, codes.data(), kImages, out.data());
+  });
+  ASSERT_EQ(rc, AIMC_OK) << aimc_strerror(rc);
+
+  long exact = 0, same_class = 0, max_diff = 0, max_abs = 0;
+  for (long v = 0; v < kImages; ++v) {
+    bool row_exact = true;
+    Eigen::Index best_ref = 0, best_chip = 0;
+    int32_t best = INT32_MIN;
+    for (int j = 0; j < 10; ++j) {
+      row_exact &= out[v * 10 + j] == ref.output(v, j);
+      if (out[v * 10 + j] > best) { best = out[v * 10 + j]; best_chip = j; }
+    }
+    ref.output.row(v).maxCoeff(&best_ref);
+    exact += row_exact;
+    for (int j = 0; j < 10; ++j)
+      max_diff = std::max<long>(max_diff, std::labs(long(out[v * 10 + j]) - long(ref.output(v, j))));
+    max_abs = std::max<long>(max_abs, ref.output.row(v).cwiseAbs().maxCoeff());
+    same_class += best_ref == best_chip;
+  }
+  // Every ADC code must match; what may differ is the final rounding of the int32 output: the
+  // chip's digital unit computes y in float32, the reference in double. |y / out_quant_scale| is
+  // below 2^20 by construction (docs/deployment-image.md), where float32's spacing is 1/8, so the
+  // two roundings can differ by at most one output LSB; a wrong ADC code would move the output by
+  // acc_scale / out_quant_scale, thousands of LSBs.
+  EXPECT_LE(max_diff, 1) << "vectors identical to the reference: " << exact << " of " << kImages
+                         << ", largest |output| " << max_abs;
+  EXPECT_EQ(same_class, kImages);
+}
+
+app::RunOptions small_run(long images, std::vector<std::string> overrides) {
+  app::RunOptions o;
+  o.platform_path = preset_path();
+  o.model_path = model_path();
+  o.data_dir = data_dir();
+  o.limit = images;
+  o.overrides = std::move(overrides);
+  o.progress = false;
+  return o;
+}
+
+TEST(PlatformEndToEnd, IdealDevicesStayWithinTwoPointsOfFloat) {
+  const auto r = app::run_job(small_run(300, {"tile.device.type=ideal"}));
+  EXPECT_EQ(r["images"].get<long>(), 300);
+  const double f = r["accuracy"]["float"].get<double>(), p = r["accuracy"]["platform"].get<double>();
+  EXPECT_GT(f, 0.80);  // the bundled model is a working classifier
+  EXPECT_LE(std::fabs(p - f), 0.02) << "float " << f << " platform " << p;
+}
+
+TEST(PlatformEndToEnd, ReportHasEveryFieldAndTheBreakdownSumsToTheTotal) {
+  const auto r = app::run_job(small_run(100, {}));
+  for (const char* key : {"platform", "model", "images", "seed", "tops", "tops_per_w"})
+    EXPECT_TRUE(r.contains(key)) << key;
+  EXPECT_TRUE(r["accuracy"].contains("float"));
+  EXPECT_TRUE(r["accuracy"].contains("platform"));
+  EXPECT_GT(r["latency_ns"]["per_inference"].get<double>(), 0.0);
+  const double per_inf = r["energy_j"]["per_inference"].get<double>();
+  double sum_c = 0, sum_l = 0;
+  for (const auto& [k, v] : r["energy_j"]["by_component"].items()) sum_c += v.get<double>();
+  for (const auto& [k, v] : r["energy_j"]["by_layer"].items()) sum_l += v.get<double>();
+  EXPECT_NEAR(sum_c, per_inf, 1e-12 * per_inf);
+  EXPECT_NEAR(sum_l, per_inf, 1e-12 * per_inf);
+  EXPECT_GT(per_inf, 0.0);
+  for (const char* c : {"dac", "array", "adc", "digital", "bus", "sram", "host"})
+    EXPECT_GT(r["energy_j"]["by_component"][c].get<double>(), 0.0) << c;
+  // TOPS and TOPS/W are the MAC count over time and energy of the inference phase.
+  const double ops = 2.0 * r["macs_per_inference"].get<double>() * 100;
+  EXPECT_NEAR(r["tops_per_w"].get<double>(), ops / r["energy_j"]["infer"].get<double>() / 1e12,
+              1e-9 * r["tops_per_w"].get<double>());
+  EXPECT_NEAR(r["tops"].get<double>(), ops / (r["time_ns"]["infer"].get<double>() * 1e-9) / 1e12,
+              1e-6 * r["tops"].get<double>());
+}
+
+}  // namespace
+}  // namespace aimc::testing

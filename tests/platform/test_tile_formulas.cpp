@@ -1,0 +1,106 @@
+// A tile's latency and energy are the config's formulas (model/chip/tile.h), measured through the
+// whole platform: a one-layer network on one tile, driven by the firmware driver.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "compiler/image.h"
+#include "harness.h"
+
+namespace aimc::testing {
+namespace {
+
+compiler::Network one_layer(int in, int out, uint64_t seed) {
+  std::srand(static_cast<unsigned>(seed));
+  compiler::Network net;
+  net.name = "one-layer";
+  net.in_features = in;
+  compiler::DenseLayer l;
+  l.name = "fc";
+  l.weight = Eigen::MatrixXf::Random(out, in);
+  l.bias = Eigen::VectorXf::Random(out) * 0.1f;
+  l.relu = false;
+  net.layers.push_back(l);
+  return net;
+}
+
+TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
+  constexpr int kIn = 20, kOut = 10, kVectors = 6;
+  const config::PlatformConfig cfg = preset();
+  const compiler::Network net = one_layer(kIn, kOut, 7);
+  const Eigen::MatrixXf calib = (Eigen::MatrixXf::Random(64, kIn).array() + 1.0f) * 0.5f;
+  const compiler::CompiledModel cm = compiler::compile(net, cfg, calib);
+  const compiler::ImageView img = compiler::parse_image(cm.image);
+  const Eigen::MatrixXf x = (Eigen::MatrixXf::Random(kVectors, kIn).array() + 1.0f) * 0.5f;
+
+  Bench b(cfg);
+  uint64_t single_latency_ps = 0;
+  int rc_init = -99, rc_load = -99, rc_a = -99, rc_b = -99;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    rc_init = aimc_init(&dev, hal);
+    rc_load = aimc_load_image(&dev, cm.image.data(), cm.image.size());
+    b.chip.cpu().sync();
+    b.ledger.set_phase(sim::Phase::infer, b.now_ps());
+    std::vector<float> xs = row_major(x);
+    std::vector<uint8_t> codes(xs.size());
+    aimc_quantize_inputs(&dev, xs.data(), xs.size(), codes.data());
+    std::vector<int32_t> out(kVectors * kOut);
+    rc_a = aimc_infer(&dev, codes.data(), 1, out.data());
+    single_latency_ps = b.chip.sequencer().last_latency_ps();
+    rc_b = aimc_infer(&dev, codes.data() + kIn, kVectors - 1, out.data() + kOut);
+    b.chip.cpu().sync();
+    b.ledger.advance(b.now_ps());
+  });
+  ASSERT_EQ(rc_init, AIMC_OK);
+  ASSERT_EQ(rc_load, AIMC_OK);
+  ASSERT_EQ(rc_a, AIMC_OK);
+  ASSERT_EQ(rc_b, AIMC_OK);
+
+  // Timing of one MVM, from the config (not from the tile's own helper).
+  const auto& t = cfg.tile;
+  const uint64_t n_adc = (t.array.cols + t.adc.share - 1) / t.adc.share;
+  const uint64_t rounds = (kOut + n_adc - 1) / n_adc;
+  const uint64_t t_mvm = std::llround(t.dac.t_conv_ns * 1000) + std::llround(t.array.t_read_ns * 1000) +
+                         rounds * std::llround(t.adc.t_conv_ns * 1000);
+  chip::Tile& tile0 = *b.chip.tiles()[0];
+  EXPECT_EQ(tile0.analog().busy_ps(), kVectors * t_mvm);
+  EXPECT_EQ(tile0.analog().reservations(), static_cast<uint64_t>(kVectors));
+
+  // One vector alone: input over the bus from SRAM, MVM, digital unit, output to SRAM.
+  const uint64_t cycles = (kOut + t.digital.lanes - 1) / t.digital.lanes;
+  const uint64_t t_dig = std::llround(cycles * 1e6 / t.digital.clock_mhz);
+  const uint64_t sram = std::llround(cfg.sram.latency_ns * 1000);
+  const uint64_t expected_latency = b.chip.bus().occupancy_ps(kIn) + sram + t_mvm + t_dig +
+                                    b.chip.bus().occupancy_ps(4 * kOut) + sram;
+  EXPECT_EQ(single_latency_ps, expected_latency);
+
+  // Energy of the inference phase, by component.
+  auto comp = [&](const char* name) {
+    return b.ledger.component_phase_j(b.ledger.component(name), sim::Phase::infer);
+  };
+  EXPECT_DOUBLE_EQ(comp("dac"), kVectors * kIn * t.dac.e_conv_pj * 1e-12);
+  EXPECT_DOUBLE_EQ(comp("adc"), kVectors * kOut * t.adc.e_conv_pj * 1e-12);
+  EXPECT_DOUBLE_EQ(comp("digital"), kVectors * kOut * t.digital.e_op_pj * 1e-12);
+  // Array: V^2 * G * t_read of every cell read, from the programmed conductances.
+  const float cmax = 255.0f;
+  double sum_v2g = 0;
+  for (int v = 0; v < kVectors; ++v)
+    for (int i = 0; i < kIn; ++i) {
+      const float code = std::min(cmax, std::round(x(v, i) / img.program.in_scale));
+      const double volt = code / cmax;
+      double g_row = 0;
+      for (int j = 0; j < kOut; ++j)
+        g_row += tile0.crossbar().g_pos()(i, j) + tile0.crossbar().g_neg()(i, j);
+      sum_v2g += volt * volt * g_row;
+    }
+  const double e_array =
+      sum_v2g * t.array.v_read_v * t.array.v_read_v * t.device.g_max_ns * 1e-9 * t.array.t_read_ns * 1e-9;
+  // The kernel sums in float32 (eps 1.2e-7) over kIn * kOut = 200 cells per vector: a relative
+  // error bound of 200 * 1.2e-7 = 2.4e-5.
+  EXPECT_NEAR(comp("array"), e_array, 2.4e-5 * e_array);
+  EXPECT_GT(e_array, 0.0);
+}
+
+}  // namespace
+}  // namespace aimc::testing
