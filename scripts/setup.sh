@@ -3,14 +3,18 @@
 # are already installed are not touched, and apt-get runs only when something is missing.
 set -euo pipefail
 
+# What building, testing and `aimc run` need.
 PACKAGES=(
-  build-essential cmake pkg-config git
-  libsystemc-dev libyaml-cpp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  libgtest-dev googletest libbenchmark-dev
+  build-essential cmake pkg-config
+  libsystemc-dev libyaml-cpp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev googletest
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-  python3-torch python3-onnx python3-numpy
   dataset-fashion-mnist
 )
+# `scripts/setup.sh --python` adds what training the example model and the benchmark need.
+if [ "${1:-}" = "--python" ]; then
+  PACKAGES+=(python3-torch python3-onnx python3-numpy)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -16,7 +16,7 @@ HostMemory::HostMemory(sc_core::sc_module_name name, uint64_t size_bytes,
                        const config::HostConfig& cfg, sim::EnergyLedger& ledger)
     : sc_module(name),
       tsock("tsock"),
-      mem_(size_bytes, 0),
+      mem_(size_bytes),
       cfg_(cfg),
       ledger_(ledger),
       c_host_(ledger.component("host")) {
@@ -40,22 +40,8 @@ std::optional<uint32_t> HostMemory::allocate(uint64_t bytes) {
 void HostMemory::release(uint32_t addr) { used_.erase(addr); }
 
 void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  const uint64_t addr = gp.get_address();
+  if (mem_.access(gp) != tlm::TLM_OK_RESPONSE) return;
   const unsigned len = gp.get_data_length();
-  if (gp.get_byte_enable_ptr()) {
-    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.get_streaming_width() < len) {
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  if (addr > mem_.size() || len > mem_.size() - addr) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.is_write()) std::memcpy(mem_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), mem_.data() + addr, len);
   const uint64_t now = sim::to_ps(sc_core::sc_time_stamp() + delay);
   const uint64_t dur = static_cast<uint64_t>(std::ceil(len / cfg_.dma_bytes_per_ns * 1000.0));
   const uint64_t start = link_.reserve(now, dur);
@@ -63,17 +49,8 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& del
   const sim::Accounting acct = sim::accounting_of(gp, ledger_.phase());
   if (acct.charge)
     ledger_.post(c_host_, acct.layer, acct.phase, len * cfg_.e_dma_byte_pj * 1e-12, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-unsigned int HostMemory::transport_dbg(tlm::tlm_generic_payload& gp) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (addr > mem_.size() || len > mem_.size() - addr) return 0;
-  if (gp.is_write()) std::memcpy(mem_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), mem_.data() + addr, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  return len;
-}
+unsigned int HostMemory::transport_dbg(tlm::tlm_generic_payload& gp) { return mem_.debug(gp); }
 
 }  // namespace aimc::chip

@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "sim/timeline.h"
+#include "chip/local_memory.h"
 #include "config/platform_config.h"
 #include "sim/energy_ledger.h"
 
@@ -38,7 +39,7 @@ class HostMemory : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
 
-  std::vector<uint8_t> mem_;
+  LocalMemory mem_;
   config::HostConfig cfg_;
   sim::EnergyLedger& ledger_;
   int c_host_;

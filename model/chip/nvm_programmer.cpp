@@ -21,8 +21,7 @@ NvmProgrammer::NvmProgrammer(sc_core::sc_module_name name, const config::Platfor
       track_(trace.track("programmer")),
       c_prog_(ledger.component("programming")),
       staging_(sizeof(aimc_weights_hdr_t) +
-                   2u * static_cast<size_t>(cfg.tile.array.rows) * cfg.tile.array.cols,
-               0) {
+                   2u * static_cast<size_t>(cfg.tile.array.rows) * cfg.tile.array.cols) {
   tsock.register_b_transport(this, &NvmProgrammer::b_transport);
   tsock.register_transport_dbg(this, &NvmProgrammer::transport_dbg);
   SC_HAS_PROCESS(NvmProgrammer);
@@ -87,33 +86,9 @@ void NvmProgrammer::run() {
 }
 
 void NvmProgrammer::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (gp.get_byte_enable_ptr()) {
-    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.get_streaming_width() < len) {
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  if (addr > staging_.size() || len > staging_.size() - addr) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.is_write()) std::memcpy(staging_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), staging_.data() + addr, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  staging_.access(gp);
 }
 
-unsigned int NvmProgrammer::transport_dbg(tlm::tlm_generic_payload& gp) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (addr > staging_.size() || len > staging_.size() - addr) return 0;
-  if (gp.is_write()) std::memcpy(staging_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), staging_.data() + addr, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  return len;
-}
+unsigned int NvmProgrammer::transport_dbg(tlm::tlm_generic_payload& gp) { return staging_.debug(gp); }
 
 }  // namespace aimc::chip

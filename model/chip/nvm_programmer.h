@@ -15,6 +15,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "chip/engine.h"
+#include "chip/local_memory.h"
 #include "chip/tile.h"
 #include "config/platform_config.h"
 #include "sim/energy_ledger.h"
@@ -51,7 +52,7 @@ class NvmProgrammer : public sc_core::sc_module {
   int track_;
   int c_prog_;
   EngineListener* listener_ = nullptr;
-  std::vector<uint8_t> staging_;
+  LocalMemory staging_;
   sc_core::sc_event start_event_;
   bool busy_ = false;
   uint32_t tile_ = 0;

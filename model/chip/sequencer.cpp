@@ -35,7 +35,7 @@ Sequencer::Sequencer(sc_core::sc_module_name name, const config::PlatformConfig&
       trace_(trace),
       track_(trace.track("sequencer")),
       c_digital_(ledger.component("digital")),
-      mem_(kSeqMemSize, 0) {
+      mem_(kSeqMemSize) {
   for (size_t t = 0; t < tiles_.size(); ++t)
     digital_tracks_.push_back(trace.track("tile" + std::to_string(t) + ".digital"));
   tsock.register_b_transport(this, &Sequencer::b_transport);
@@ -386,37 +386,13 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
 }
 
 void Sequencer::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (gp.get_byte_enable_ptr()) {
-    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.get_streaming_width() < len) {
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  if (addr > mem_.size() || len > mem_.size() - addr) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
   if (busy_ && gp.is_write()) {  // the program must not change under a running command
     gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;
   }
-  if (gp.is_write()) std::memcpy(mem_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), mem_.data() + addr, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  mem_.access(gp);
 }
 
-unsigned int Sequencer::transport_dbg(tlm::tlm_generic_payload& gp) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (addr > mem_.size() || len > mem_.size() - addr) return 0;
-  if (gp.is_write()) std::memcpy(mem_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), mem_.data() + addr, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  return len;
-}
+unsigned int Sequencer::transport_dbg(tlm::tlm_generic_payload& gp) { return mem_.debug(gp); }
 
 }  // namespace aimc::chip

@@ -31,6 +31,7 @@
 
 #include "aimc_image.h"
 #include "chip/engine.h"
+#include "chip/local_memory.h"
 #include "chip/tile.h"
 #include "config/platform_config.h"
 #include "sim/energy_ledger.h"
@@ -88,7 +89,7 @@ class Sequencer : public sc_core::sc_module {
   std::vector<int> digital_tracks_;
   int c_digital_;
   EngineListener* listener_ = nullptr;
-  std::vector<uint8_t> mem_;
+  LocalMemory mem_;
   std::vector<std::string> layer_names_;
   std::vector<int> layer_ids_;
   sc_core::sc_event start_event_;

@@ -40,8 +40,7 @@ Tile::Tile(sc_core::sc_module_name name, int index, const config::TileConfig& cf
       prog_rng_(rng.stream("prog/tile" + std::to_string(index))),
       read_rng_(rng.stream("read/tile" + std::to_string(index))),
       local_(static_cast<size_t>(cfg.input_buffer_bytes) +
-                 static_cast<size_t>(std::max(cfg.output_buffer_bytes, 4 * cfg.array.cols)),
-             0) {
+                 static_cast<size_t>(std::max(cfg.output_buffer_bytes, 4 * cfg.array.cols))) {
   tsock.register_b_transport(this, &Tile::b_transport);
   tsock.register_transport_dbg(this, &Tile::transport_dbg);
 }
@@ -93,36 +92,9 @@ Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
 }
 
 void Tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (gp.get_byte_enable_ptr()) {
-    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.get_streaming_width() < len) {
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  if (addr > local_.size() || len > local_.size() - addr) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  if (gp.is_write()) {
-    std::memcpy(local_.data() + addr, gp.get_data_ptr(), len);
-  } else if (gp.is_read()) {
-    std::memcpy(gp.get_data_ptr(), local_.data() + addr, len);
-  }
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  local_.access(gp);
 }
 
-unsigned int Tile::transport_dbg(tlm::tlm_generic_payload& gp) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (addr > local_.size() || len > local_.size() - addr) return 0;
-  if (gp.is_write()) std::memcpy(local_.data() + addr, gp.get_data_ptr(), len);
-  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), local_.data() + addr, len);
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  return len;
-}
+unsigned int Tile::transport_dbg(tlm::tlm_generic_payload& gp) { return local_.debug(gp); }
 
 }  // namespace aimc::chip

@@ -25,6 +25,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "sim/timeline.h"
+#include "chip/local_memory.h"
 #include "config/platform_config.h"
 #include "numerics/crossbar.h"
 #include "numerics/rng.h"
@@ -90,7 +91,7 @@ class Tile : public sc_core::sc_module {
   num::Rng prog_rng_;
   num::Rng read_rng_;
   bool programmed_ = false;
-  std::vector<uint8_t> local_;  // input buffer + output buffer
+  LocalMemory local_;  // input buffer + output buffer
   sim::Timeline analog_, digital_;
   uint64_t mvm_count_ = 0;
   uint64_t adc_clipped_ = 0;
