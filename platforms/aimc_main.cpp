@@ -1,7 +1,9 @@
 // aimc: the aimc-vp command-line tool.
 //   aimc run      simulate a model on a platform over a data set (the main job)
+//   aimc compile  compile a model into a deployment image
 //   aimc config   print the effective platform configuration
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -79,11 +81,33 @@ int sc_main(int argc, char** argv) {
   cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-      std::string(argv[1]) != "config") {
+      std::string(argv[1]) != "config" && std::string(argv[1]) != "compile") {
     std::cerr << "aimc: unknown command '" << argv[1]
-              << "' (commands: run, config; see aimc --help)\n";
+              << "' (commands: run, compile, config; see aimc --help)\n";
     return 2;
   }
+  aimc::app::CompileJob cjob;
+  cjob.platform_path = kDefaultPlatform;
+  cjob.model_path = kDefaultModel;
+  cjob.data_dir = kDefaultData;
+  cjob.output_path = "out/model.aimg";
+  std::string summary_path;
+  CLI::App* comp = app.add_subcommand(
+      "compile",
+      "Compile an ONNX model for a platform into a deployment image (docs/deployment-image.md), "
+      "for firmware that loads it itself.");
+  comp->add_option("--platform", cjob.platform_path, "platform YAML")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  comp->add_option("--model", cjob.model_path, "ONNX model")->capture_default_str()->check(CLI::ExistingFile);
+  comp->add_option("--data", cjob.data_dir,
+                   "Fashion-MNIST folder; the first 512 training images calibrate the scales")
+      ->capture_default_str()
+      ->check(CLI::ExistingDirectory);
+  comp->add_option("--set", cjob.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
+  comp->add_option("-o,--output", cjob.output_path, "deployment image to write")->capture_default_str();
+  comp->add_option("--summary", summary_path, "also write the compiler's summary as JSON here");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,6 +115,21 @@ int sc_main(int argc, char** argv) {
   }
 
   try {
+    if (*comp) {
+      const auto r = aimc::app::compile_job(cjob);
+      std::cout << "aimc compile: " << cjob.model_path << " for " << cjob.platform_path << "\n"
+                << "  image        " << r["image_file"].get<std::string>() << " ("
+                << r["image_bytes"].get<uint64_t>() << " bytes)\n"
+                << "  tiles used   " << r.value("tiles_used", 0) << "\n"
+                << "  max batch    " << r.value("max_batch", 0) << " vectors\n"
+                << "  MACs         " << r.value("macs_per_inference", 0L) << " per inference\n";
+      if (!summary_path.empty()) {
+        std::ofstream f(summary_path);
+        f << r.dump(2) << "\n";
+        if (!f) throw aimc::app::UserError("--summary: cannot write " + summary_path);
+      }
+      return 0;
+    }
     if (*cfg) {
       const auto c = aimc::config::load_platform(cfg_platform, cfg_overrides);
       std::cout << aimc::config::dump_platform(c);
@@ -105,7 +144,8 @@ int sc_main(int argc, char** argv) {
     } else {
       std::cout << aimc::app::format_summary(report);
     }
-    return 0;
+    for (const auto& e : report["errors"]) std::cerr << "aimc: " << e.get<std::string>() << "\n";
+    return report["errors"].empty() ? 0 : 2;
   } catch (const aimc::config::ConfigError& e) {
     std::cerr << "aimc: " << e.what() << "\n";
     return 2;

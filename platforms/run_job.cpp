@@ -48,7 +48,7 @@ class Progress {
   void update(long done) {
     if (!enabled_) return;
     const double s = seconds();
-    if (s < 2.0 && done < total_) return;  // short runs show no bar
+    if (!shown_ && s < 2.0) return;  // runs shorter than 2 s show no bar
     const int width = 30;
     const int fill = total_ > 0 ? static_cast<int>(width * done / total_) : width;
     std::fprintf(stderr, "\r[%s%s] %ld/%ld images  %.1f s", std::string(fill, '#').c_str(),
@@ -261,27 +261,70 @@ nlohmann::json run_job(const RunOptions& opt) {
   r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component and by_layer per inference, "
                "infer phase); tops in 1e12 ops/s (1 MAC = 2 ops); tops_per_w in 1e12 ops/J";
 
-  if (!opt.report_path.empty()) {
-    const auto parent = std::filesystem::path(opt.report_path).parent_path();
+  // Output files: a file that cannot be written is reported (and makes the exit code non-zero),
+  // but never costs the other outputs or the printed summary.
+  auto ensure_parent = [](const std::string& path) {
+    const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
-    std::ofstream f(opt.report_path);
-    if (!f) throw UserError("--report: cannot write " + opt.report_path);
-    f << r.dump(2) << "\n";
-    if (!f) throw UserError("--report: error writing " + opt.report_path);
-    r["report_file"] = opt.report_path;
-  }
+  };
+  r["errors"] = nlohmann::json::array();
   if (writer) {
-    const auto parent = std::filesystem::path(opt.trace_path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
     try {
+      ensure_parent(opt.trace_path);
       writer->write_file(opt.trace_path);
+      r["trace_file"] = opt.trace_path;
+      r["trace_events"] = writer->event_count();
+      r["trace_dropped_events"] = writer->dropped_events();
     } catch (const std::exception& e) {
-      throw UserError(std::string("--trace: ") + e.what());
+      r["errors"].push_back(std::string("--trace: ") + e.what());
     }
-    r["trace_file"] = opt.trace_path;
-    r["trace_events"] = writer->event_count();
-    r["trace_dropped_events"] = writer->dropped_events();
   }
+  if (!opt.report_path.empty()) {
+    try {
+      ensure_parent(opt.report_path);
+      std::ofstream f(opt.report_path);
+      f << r.dump(2) << "\n";
+      f.close();
+      if (!f) throw std::runtime_error("cannot write " + opt.report_path);
+      r["report_file"] = opt.report_path;
+    } catch (const std::exception& e) {
+      r["errors"].push_back(std::string("--report: ") + e.what());
+    }
+  }
+  return r;
+}
+
+nlohmann::json compile_job(const CompileJob& job) {
+  config::PlatformConfig cfg;
+  try {
+    cfg = config::load_platform(job.platform_path, job.overrides);
+  } catch (const config::ConfigError& e) {
+    throw UserError(e.what());
+  }
+  compiler::CompiledModel cm;
+  try {
+    const compiler::Network net = compiler::import_onnx(job.model_path);
+    const compiler::Dataset calib =
+        compiler::load_idx(file_in(job.data_dir, "train-images-idx3-ubyte"),
+                           file_in(job.data_dir, "train-labels-idx1-ubyte"), 512);
+    cm = compiler::compile(net, cfg, calib.images);
+  } catch (const compiler::ModelError& e) {
+    throw UserError(e.what());
+  } catch (const compiler::DatasetError& e) {
+    throw UserError(e.what());
+  } catch (const compiler::CompileError& e) {
+    throw UserError(e.what());
+  }
+  const auto parent = std::filesystem::path(job.output_path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  try {
+    compiler::write_file(job.output_path, cm.image);
+  } catch (const std::exception& e) {
+    throw UserError(std::string("-o: ") + e.what());
+  }
+  nlohmann::json r = cm.summary;
+  r["image_file"] = job.output_path;
+  r["image_bytes"] = cm.image.size();
   return r;
 }
 

@@ -38,4 +38,15 @@ nlohmann::json run_job(const RunOptions& options);
 // The human-readable summary of a report (what `aimc run` prints).
 std::string format_summary(const nlohmann::json& report);
 
+struct CompileJob {
+  std::string platform_path;
+  std::string model_path;
+  std::string data_dir;                // calibration images come from the training set here
+  std::vector<std::string> overrides;  // --set key=value
+  std::string output_path;             // the deployment image
+};
+// Compiles a model for a platform and writes the deployment image; returns the compiler's
+// summary (mapping, scales, sizes). Throws UserError for bad input.
+nlohmann::json compile_job(const CompileJob& job);
+
 }  // namespace aimc::app

@@ -356,7 +356,8 @@ void HostInterface::dma_thread() {
     const uint64_t t_end = std::max(read_at, write_free);
     if (trace_.enabled())
       trace_.span(track_, to_host ? "dma chip->host" : "dma host->chip", t0, t_end - t0,
-                  {{"bytes", len}, {"dev_addr", dev_addr}});
+                  {{"bytes", len}, {"dev_addr", dev_addr},
+                   {"host_link_energy_pj", len * cfg_.host.e_dma_byte_pj}});
     sc_core::wait(sim::ps_to_time(t_end - t0));
     dma_busy_ = false;
     engine_done(Engine::dma, error, error_addr);
