@@ -52,6 +52,9 @@ typedef struct aimc_dev {
   uint32_t dac_bits;
   /* Host DMA buffers, grown on demand. */
   aimc_dma_buf_t in_buf, out_buf;
+  /* Command queue ring (aimc_cq_init) and its data buffers. */
+  aimc_dma_buf_t cq_ring, cq_in, cq_out;
+  uint32_t cq_entries, cq_tail;
   /* Last error the chip reported (AIMC_ERR_*) and the argument it named. */
   uint32_t device_error, device_error_addr;
   /* Timeout for each wait on the chip, in ns of chip time. */
@@ -71,10 +74,51 @@ int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outpu
 int aimc_quantize_inputs(const aimc_dev_t* dev, const float* x, size_t count, uint8_t* codes);
 float aimc_output_scale(const aimc_dev_t* dev);
 
+/* ---- Command queue: a batch of inference commands with one doorbell ---- */
+/* Allocates a ring of `entries` commands in host memory and programs CQ_BASE/CQ_ENTRIES. */
+int aimc_cq_init(aimc_dev_t* dev, uint32_t entries);
+/* Like aimc_infer, but queues every max_batch chunk as one command, rings the doorbell once and
+ * waits for the queue to drain; no host traffic per layer or per chunk. */
+int aimc_infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs);
+
+/* ---- Power states (AIMC_POWER_*) ---- */
+int aimc_set_power_state(aimc_dev_t* dev, uint32_t state);
+
+/* ---- Per-tile ADC offset calibration ---- */
+/* Measures the raw ADC output of `cols` columns of `tile` with zero input (TILE_TEST), writes the
+ * trims that cancel it (TILE_TRIM), and measures again. offsets_before/after (cols values each,
+ * either may be NULL) receive the measured column outputs in ADC codes. */
+int aimc_calibrate_tile(aimc_dev_t* dev, uint32_t tile, uint32_t cols, int32_t* offsets_before,
+                        int32_t* offsets_after);
+
+/* ---- Performance counters ---- */
+typedef struct aimc_perf {
+  uint64_t cycles;       /* reference-clock cycles (CAPS_CLOCK_MHZ) since the last reset */
+  uint32_t mvms;         /* tile MVMs */
+  uint32_t conversions;  /* DAC + ADC conversions */
+  uint32_t bus_bytes;    /* bytes moved on the chip bus */
+  uint32_t energy_nj;    /* dynamic energy */
+} aimc_perf_t;
+int aimc_read_perf(aimc_dev_t* dev, aimc_perf_t* perf);
+int aimc_reset_perf(aimc_dev_t* dev);
+
+/* ---- NVM cells ---- */
+/* Conductance of one cell (negative = 0: the pair's positive cell) in picosiemens. */
+int aimc_read_cell(aimc_dev_t* dev, uint32_t tile, uint32_t row, uint32_t col, int negative,
+                   uint32_t* picosiemens);
+/* Erases every cell of a tile to its lowest conductance. */
+int aimc_erase_tile(aimc_dev_t* dev, uint32_t tile);
+/* Verifies a tile against the weight block now in the staging buffer: cells more than
+ * tolerance_ppm (of g_max) away from their target are counted in *failures. */
+int aimc_verify_tile(aimc_dev_t* dev, uint32_t tile, uint32_t tolerance_ppm, uint32_t* failures);
+
 /* Lower-level helpers, used by the above and by firmware that drives the chip itself. */
-int aimc_dma(aimc_dev_t* dev, const aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
+int aimc_dma(aimc_dev_t* dev, aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
              uint32_t len, int to_host);
 int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit);
+/* Runs a descriptor chain (aimc_hw.h) whose first descriptor is at `first` in host memory (the
+ * caller has synced the descriptors and any to-chip data AIMC_DMA_TO_DEVICE). */
+int aimc_dma_chain(aimc_dev_t* dev, uint32_t first);
 
 #ifdef __cplusplus
 }

@@ -28,11 +28,20 @@ typedef struct aimc_dma_buf {
   size_t size;       /* bytes */
 } aimc_dma_buf_t;
 
+/* Directions for dma_sync. */
+#define AIMC_DMA_TO_DEVICE 0   /* the CPU wrote the buffer; the chip will read it */
+#define AIMC_DMA_FROM_DEVICE 1 /* the chip wrote the buffer; the CPU will read it */
+
 typedef struct aimc_hal_ops {
   int (*read32)(void* ctx, uint32_t offset, uint32_t* value);
   int (*write32)(void* ctx, uint32_t offset, uint32_t value);
   int (*dma_alloc)(void* ctx, size_t size, aimc_dma_buf_t* buf);
   void (*dma_free)(void* ctx, aimc_dma_buf_t* buf);
+  /* Makes bytes [offset, offset + len) of a DMA buffer coherent, as an OS's DMA API does for
+   * non-coherent memory: AIMC_DMA_TO_DEVICE after the CPU wrote them and before the chip reads
+   * them, AIMC_DMA_FROM_DEVICE after the chip wrote them and before the CPU reads them. A no-op
+   * where the memory is shared (the in-process VP); it moves the bytes for remote firmware. */
+  int (*dma_sync)(void* ctx, aimc_dma_buf_t* buf, size_t offset, size_t len, int direction);
   /* Blocks until the chip's interrupt line is asserted (returns at once if it already is), or
    * until timeout_ns of chip time has passed. */
   int (*wait_irq)(void* ctx, uint64_t timeout_ns);

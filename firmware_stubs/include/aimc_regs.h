@@ -4,6 +4,8 @@
 #ifndef AIMC_REGS_H
 #define AIMC_REGS_H
 
+#include <stdint.h>
+
 /* ---- Registers ---- */
 #define AIMC_REG_ID 0x000u /* RO: chip identification, ASCII 'AIMC' */
 #define AIMC_REG_VERSION 0x004u /* RO: register map version, major << 16 | minor */
@@ -21,21 +23,42 @@
 #define AIMC_REG_DMA_DEV_ADDR 0x044u /* RW: chip bus address */
 #define AIMC_REG_DMA_LEN 0x048u /* RW: bytes to move */
 #define AIMC_REG_DMA_CTRL 0x04Cu /* RW: direction */
-#define AIMC_REG_DMA_START 0x050u /* WO: write 1: start the transfer described above */
+#define AIMC_REG_DMA_START 0x050u /* WO: write 1: start the transfer (or chain) described above */
 #define AIMC_REG_DMA_STATUS 0x054u /* RO: AIMC_STATE_* of the DMA engine */
-#define AIMC_REG_PROG_TILE 0x060u /* RW: tile to program */
-#define AIMC_REG_PROG_START 0x064u /* WO: write 1: program PROG_TILE from the staging buffer (aimc_weights_hdr_t + levels) */
+#define AIMC_REG_DMA_DESC_ADDR 0x058u /* RW: host address of the first descriptor of a chain */
+#define AIMC_REG_DMA_DESC_DONE 0x05Cu /* RO: descriptors completed by the last chain */
+#define AIMC_REG_PROG_TILE 0x060u /* RW: tile a programming command works on */
+#define AIMC_REG_PROG_CMD 0x064u /* WO: write AIMC_PROG_*: PROGRAM the tile from the staging buffer (aimc_weights_hdr_t + levels), VERIFY it against the staging buffer, READ_CELL, or ERASE it */
 #define AIMC_REG_PROG_STATUS 0x068u /* RO: AIMC_STATE_* of the programming controller */
-#define AIMC_REG_PROG_CELLS 0x06Cu /* RO: cells written by the last programming command */
+#define AIMC_REG_PROG_CELLS 0x06Cu /* RO: cells written, verified or erased by the last command */
+#define AIMC_REG_PROG_ROW 0x070u /* RW: READ_CELL: word line */
+#define AIMC_REG_PROG_COL 0x074u /* RW: READ_CELL: weight column */
+#define AIMC_REG_PROG_SIDE 0x078u /* RW: READ_CELL: 0 the pair's positive cell, 1 the negative */
+#define AIMC_REG_PROG_READ_PS 0x07Cu /* RO: READ_CELL result: the cell's conductance in pS */
 #define AIMC_REG_SEQ_PROG_ADDR 0x080u /* RW: bus address of the layer program */
 #define AIMC_REG_SEQ_BATCH 0x084u /* RW: input vectors in the next inference command */
 #define AIMC_REG_SEQ_START 0x088u /* WO: doorbell: write 1 to run the layer program on the batch */
 #define AIMC_REG_SEQ_STATUS 0x08Cu /* RO: AIMC_STATE_* of the sequencer */
 #define AIMC_REG_SEQ_LATENCY_NS 0x090u /* RO: last command: ns from the doorbell until its first vector's output was in SRAM */
+#define AIMC_REG_PROG_TOLERANCE_PPM 0x094u /* RW: VERIFY: a cell fails when |G - G_target| exceeds this many ppm of g_max */
+#define AIMC_REG_PROG_VERIFY_FAILS 0x098u /* RO: VERIFY result: cells outside the tolerance */
+#define AIMC_REG_PERF_CTRL 0x09Cu /* WO: performance counter control */
 #define AIMC_REG_PERF_TIME_NS_LO 0x0A0u /* RO: simulated time in ns, low word */
 #define AIMC_REG_PERF_TIME_NS_HI 0x0A4u /* RO: simulated time in ns, high word */
-#define AIMC_REG_PERF_MVMS 0x0A8u /* RO: tile MVMs (one input vector on one tile) since reset */
-#define AIMC_REG_PERF_ENERGY_NJ 0x0ACu /* RO: dynamic energy since reset in nJ (saturates) */
+#define AIMC_REG_PERF_MVMS 0x0A8u /* RO: tile MVMs (one input vector on one tile) */
+#define AIMC_REG_PERF_ENERGY_NJ 0x0ACu /* RO: dynamic energy in nJ (saturates) */
+#define AIMC_REG_PERF_CYCLES_LO 0x0B0u /* RO: reference-clock cycles (CAPS_CLOCK_MHZ), low word */
+#define AIMC_REG_PERF_CYCLES_HI 0x0B4u /* RO: reference-clock cycles, high word */
+#define AIMC_REG_PERF_CONVERSIONS 0x0B8u /* RO: DAC and ADC conversions */
+#define AIMC_REG_PERF_BUS_BYTES 0x0BCu /* RO: bytes moved on the chip bus (saturates) */
+#define AIMC_REG_CAPS_CLOCK_MHZ 0x0C0u /* RO: reference clock of the cycle counter (the digital units' clock), MHz */
+#define AIMC_REG_POWER_STATE 0x0C4u /* RW: AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands refused with ERR_POWER_STATE); changing it while an engine is busy is refused (ERR_BUSY) */
+#define AIMC_REG_CQ_BASE 0x0D0u /* RW: host address of the command ring (aimc_cmd_t entries) */
+#define AIMC_REG_CQ_ENTRIES 0x0D4u /* RW: entries in the ring */
+#define AIMC_REG_CQ_HEAD 0x0D8u /* RO: next entry the chip will run */
+#define AIMC_REG_CQ_TAIL 0x0DCu /* RW: doorbell: one past the last entry the firmware filled; the chip runs entries until head reaches it */
+#define AIMC_REG_CQ_STATUS 0x0E0u /* RO: AIMC_STATE_* of the command queue */
+#define AIMC_REG_CQ_DONE 0x0E4u /* RO: entries completed since reset */
 
 /* ---- Bit fields: AIMC_<REG>_<FIELD>_SHIFT / _MASK ---- */
 #define AIMC_CAPS_GRID_ROWS_SHIFT 0u
@@ -81,11 +104,34 @@
 #define AIMC_IRQ_ENABLE_ERROR_SHIFT 3u
 #define AIMC_IRQ_ENABLE_ERROR_MASK 0x00000008u /* an error was recorded in ERROR_CODE */
 #define AIMC_DMA_CTRL_DIR_SHIFT 0u
-#define AIMC_DMA_CTRL_DIR_MASK 0x00000001u /* 0: host memory to chip, 1: chip to host memory */
+#define AIMC_DMA_CTRL_DIR_MASK 0x00000001u /* single transfer: 0 host memory to chip, 1 chip to host memory */
+#define AIMC_PERF_CTRL_RESET_SHIFT 0u
+#define AIMC_PERF_CTRL_RESET_MASK 0x00000001u /* write 1: restart every PERF_* counter from zero */
+
+/* ---- Per-tile registers: AIMC_TILE_REG(t, AIMC_TREG_<NAME>) is the offset of tile t's
+ * register; per-column arrays are AIMC_TREG_<NAME>(c). ---- */
+#define AIMC_TILE_REG(t, reg) (AIMC_TILE_REGS_BASE + (uint32_t)(t) * AIMC_TILE_REGS_STRIDE + (reg))
+#define AIMC_TREG_STATUS 0x000u /* RO: tile status */
+#define AIMC_TILE_STATUS_PROGRAMMED_SHIFT 0u
+#define AIMC_TILE_STATUS_PROGRAMMED_MASK 0x00000001u /* the tile holds weights */
+#define AIMC_TILE_STATUS_CLIPPED_SHIFT 1u
+#define AIMC_TILE_STATUS_CLIPPED_MASK 0x00000002u /* an ADC clipped since TILE_FLAGS was last cleared */
+#define AIMC_TREG_FLAGS 0x004u /* W1C: sticky events (write 1 to clear) */
+#define AIMC_TILE_FLAGS_CLIPPED_SHIFT 0u
+#define AIMC_TILE_FLAGS_CLIPPED_MASK 0x00000001u /* an ADC clipped (write 1 to clear) */
+#define AIMC_TREG_ROWS_USED 0x008u /* RO: word lines the programmed block uses */
+#define AIMC_TREG_COLS_USED 0x00Cu /* RO: weight columns the programmed block uses */
+#define AIMC_TREG_MVMS 0x010u /* RO: MVMs this tile ran */
+#define AIMC_TREG_ADC_CLIPS 0x014u /* RO: ADC samples that clipped */
+#define AIMC_TREG_TEST 0x020u /* WO: write 1: one MVM with every input at zero over all columns; the raw (untrimmed) ADC codes land in RESULT (the write takes one MVM time) */
+#define AIMC_TREG_TRIM(c) (0x1000u + 4u * (uint32_t)(c)) /* RW: per column: signed ADC offset trim in LSB, subtracted from the column's codes */
+#define AIMC_TREG_RESULT(c) (0x2000u + 4u * (uint32_t)(c)) /* RO: per column: signed ADC code of the last TEST */
 
 /* ---- Constants: address map, engine states, error codes, IRQ bits ---- */
-#define AIMC_REGS_BASE 0x00000000u /* register bank (4 KiB) */
-#define AIMC_REGS_SIZE 0x00001000u /* register bank size */
+#define AIMC_REGS_BASE 0x00000000u /* register space as the host sees it (not on the chip bus) */
+#define AIMC_REGS_SIZE 0x08000000u /* register space size */
+#define AIMC_TILE_REGS_BASE 0x00100000u /* per-tile register windows (host view) */
+#define AIMC_TILE_REGS_STRIDE 0x00004000u /* bytes between tile windows */
 #define AIMC_SEQ_MEM_BASE 0x00010000u /* sequencer program memory */
 #define AIMC_SEQ_MEM_SIZE 0x00010000u /* sequencer program memory size (64 KiB) */
 #define AIMC_STAGING_BASE 0x01000000u /* programming controller staging buffer */
@@ -108,10 +154,22 @@
 #define AIMC_ERR_BAD_BATCH 0x00000008u /* SEQ_BATCH is 0 or larger than the program's max_batch */
 #define AIMC_ERR_BAD_TILE 0x00000009u /* tile index out of range */
 #define AIMC_ERR_NOT_PROGRAMMED 0x0000000Au /* the program uses a tile that holds no weights */
+#define AIMC_ERR_BAD_DESCRIPTOR 0x0000000Bu /* a DMA descriptor is malformed (nothing moved) */
+#define AIMC_ERR_BAD_COMMAND 0x0000000Cu /* a command-queue entry or the queue setup is malformed */
+#define AIMC_ERR_POWER_STATE 0x0000000Du /* command refused in the current power state */
+#define AIMC_ERR_BAD_VALUE 0x0000000Eu /* a value written to a register is out of range (ignored) */
+#define AIMC_PROG_PROGRAM 0x00000001u /* program the tile from the staging buffer */
+#define AIMC_PROG_VERIFY 0x00000002u /* compare the tile with the staging buffer's targets */
+#define AIMC_PROG_READ_CELL 0x00000003u /* read one cell's conductance into PROG_READ_PS */
+#define AIMC_PROG_ERASE 0x00000004u /* set every cell of the tile to its lowest conductance */
+#define AIMC_POWER_ACTIVE 0x00000000u /* everything powered */
+#define AIMC_POWER_IDLE 0x00000001u /* tiles at idle static power; commands allowed */
+#define AIMC_POWER_STANDBY 0x00000002u /* tiles power-gated (no static power, weights kept); commands refused */
 #define AIMC_IRQ_INFER_DONE 0x00000001u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_IRQ_DMA_DONE 0x00000002u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_IRQ_PROG_DONE 0x00000004u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_IRQ_ERROR 0x00000008u /* IRQ_STATUS/IRQ_ENABLE bit */
+#define AIMC_IRQ_CQ_DONE 0x00000010u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_CHIP_ID 0x41494D43u /* value of ID */
 
 #endif /* AIMC_REGS_H */

@@ -39,6 +39,13 @@ static int wr(aimc_dev_t* dev, uint32_t off, uint32_t v) {
 
 static uint32_t field(uint32_t v, uint32_t mask, uint32_t shift) { return (v & mask) >> shift; }
 
+/* DMA coherence through the HAL (a no-op where host memory is shared with the chip). */
+static int sync(aimc_dev_t* dev, aimc_dma_buf_t* buf, size_t off, size_t len, int dir) {
+  if (!dev->hal.ops->dma_sync) return AIMC_OK;
+  return dev->hal.ops->dma_sync(dev->hal.ctx, buf, off, len, dir) == AIMC_HAL_OK ? AIMC_OK
+                                                                                : AIMC_E_HAL;
+}
+
 int aimc_init(aimc_dev_t* dev, aimc_hal_t hal) {
   uint32_t id = 0, v = 0;
   if (!dev || !hal.ops) return AIMC_E_ARG;
@@ -112,15 +119,17 @@ int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit) {
   }
 }
 
-int aimc_dma(aimc_dev_t* dev, const aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
+int aimc_dma(aimc_dev_t* dev, aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
              uint32_t len, int to_host) {
   if (!dev || !buf || !buf->cpu || buf_offset + len > buf->size) return AIMC_E_ARG;
+  if (!to_host) TRY(sync(dev, buf, buf_offset, len, AIMC_DMA_TO_DEVICE));
   TRY(wr(dev, AIMC_REG_DMA_HOST_ADDR, buf->bus_addr + (uint32_t)buf_offset));
   TRY(wr(dev, AIMC_REG_DMA_DEV_ADDR, dev_addr));
   TRY(wr(dev, AIMC_REG_DMA_LEN, len));
   TRY(wr(dev, AIMC_REG_DMA_CTRL, to_host ? AIMC_DMA_CTRL_DIR_MASK : 0u));
   TRY(wr(dev, AIMC_REG_DMA_START, 1u));
   TRY(aimc_wait_done(dev, AIMC_IRQ_DMA_DONE));
+  if (to_host) TRY(sync(dev, buf, buf_offset, len, AIMC_DMA_FROM_DEVICE));
   dev->dma_bytes += len;
   return AIMC_OK;
 }
@@ -164,7 +173,7 @@ int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size) {
       if (sec.tile >= dev->caps.tiles || sec.size < sizeof(aimc_weights_hdr_t)) return AIMC_E_IMAGE;
       TRY(send_section(dev, payload, sec.size, sec.dest_addr));
       TRY(wr(dev, AIMC_REG_PROG_TILE, sec.tile));
-      TRY(wr(dev, AIMC_REG_PROG_START, 1u));
+      TRY(wr(dev, AIMC_REG_PROG_CMD, AIMC_PROG_PROGRAM));
       TRY(aimc_wait_done(dev, AIMC_IRQ_PROG_DONE));
       TRY(rd(dev, AIMC_REG_PROG_STATUS, &st));
       if (st != AIMC_STATE_DONE) return AIMC_E_DEVICE;

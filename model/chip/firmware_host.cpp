@@ -16,7 +16,7 @@ FirmwareHost::FirmwareHost(sc_core::sc_module_name name, double quantum_ns, Host
 aimc_hal_t FirmwareHost::hal() {
   static const aimc_hal_ops_t ops = {&FirmwareHost::op_read32, &FirmwareHost::op_write32,
                                      &FirmwareHost::op_dma_alloc, &FirmwareHost::op_dma_free,
-                                     &FirmwareHost::op_wait_irq};
+                                     &FirmwareHost::op_dma_sync, &FirmwareHost::op_wait_irq};
   return aimc_hal_t{&ops, this};
 }
 
@@ -67,6 +67,16 @@ int FirmwareHost::op_dma_alloc(void* ctx, size_t size, aimc_dma_buf_t* buf) {
 void FirmwareHost::op_dma_free(void* ctx, aimc_dma_buf_t* buf) {
   auto* self = static_cast<FirmwareHost*>(ctx);
   if (buf && buf->cpu) self->memory_.release(buf->bus_addr);
+}
+
+int FirmwareHost::op_dma_sync(void* ctx, aimc_dma_buf_t* buf, size_t offset, size_t len,
+                              int dir) {
+  // In process, host memory is shared with the chip: nothing to move. Still check the range, as
+  // an OS's DMA API would, so firmware bugs show here rather than on silicon.
+  (void)ctx;
+  (void)dir;
+  if (!buf || !buf->cpu || offset > buf->size || len > buf->size - offset) return AIMC_HAL_BUS_ERROR;
+  return AIMC_HAL_OK;
 }
 
 int FirmwareHost::op_wait_irq(void* ctx, uint64_t timeout_ns) {

@@ -47,6 +47,7 @@ class FirmwareHost : public sc_core::sc_module {
   static int op_write32(void* ctx, uint32_t offset, uint32_t value);
   static int op_dma_alloc(void* ctx, size_t size, aimc_dma_buf_t* buf);
   static void op_dma_free(void* ctx, aimc_dma_buf_t* buf);
+  static int op_dma_sync(void* ctx, aimc_dma_buf_t* buf, size_t offset, size_t len, int dir);
   static int op_wait_irq(void* ctx, uint64_t timeout_ns);
 
   HostInterface& host_;

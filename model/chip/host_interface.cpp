@@ -180,8 +180,8 @@ void HostInterface::write_reg(int idx, uint32_t value, const sc_core::sc_time& d
     dma_start_.notify(delay);
     return;
   }
-  if (name == "PROG_START") {
-    if (!(value & 1u)) return;
+  if (name == "PROG_CMD") {
+    if (value != AIMC_PROG_PROGRAM) return;  // (other commands: next increment)
     if (reg("PROG_TILE") >= tiles_.size()) {
       reg("PROG_STATUS") = AIMC_STATE_ERROR;
       record_error(AIMC_ERR_BAD_TILE, reg("PROG_TILE"));

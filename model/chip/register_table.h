@@ -64,15 +64,28 @@ inline constexpr Field kStatusFields[] = {
     {"PROG_BUSY", 1, 1, "programming controller is writing cells"},
     {"SEQ_BUSY", 2, 1, "sequencer is running an inference command"},
     {"ERROR", 3, 1, "ERROR_CODE is not NONE"},
+    {"CQ_BUSY", 4, 1, "the command queue is running entries"},
 };
 inline constexpr Field kIrqFields[] = {
     {"INFER_DONE", 0, 1, "an inference command completed"},
     {"DMA_DONE", 1, 1, "a DMA transfer completed"},
     {"PROG_DONE", 2, 1, "a programming command completed"},
     {"ERROR", 3, 1, "an error was recorded in ERROR_CODE"},
+    {"CQ_DONE", 4, 1, "a command-queue entry that asked for it completed"},
 };
 inline constexpr Field kDmaCtrlFields[] = {
-    {"DIR", 0, 1, "0: host memory to chip, 1: chip to host memory"},
+    {"DIR", 0, 1, "single transfer: 0 host memory to chip, 1 chip to host memory"},
+    {"CHAIN", 1, 1, "1: run the descriptor chain at DMA_DESC_ADDR (aimc_hw.h) instead"},
+};
+inline constexpr Field kPerfCtrlFields[] = {
+    {"RESET", 0, 1, "write 1: restart every PERF_* counter from zero"},
+};
+inline constexpr Field kTileStatusFields[] = {
+    {"PROGRAMMED", 0, 1, "the tile holds weights"},
+    {"CLIPPED", 1, 1, "an ADC clipped since TILE_FLAGS was last cleared"},
+};
+inline constexpr Field kTileFlagsFields[] = {
+    {"CLIPPED", 0, 1, "an ADC clipped (write 1 to clear)"},
 };
 
 // ---- Registers (byte offsets from the register bank base; all 32-bit, 4-byte aligned) ------
@@ -100,15 +113,26 @@ inline constexpr Register kRegisters[] = {
     {"DMA_DEV_ADDR", 0x044, Access::rw, 0, "chip bus address", nullptr, 0},
     {"DMA_LEN", 0x048, Access::rw, 0, "bytes to move", nullptr, 0},
     {"DMA_CTRL", 0x04C, Access::rw, 0, "direction", kDmaCtrlFields, 1},
-    {"DMA_START", 0x050, Access::wo, 0, "write 1: start the transfer described above", nullptr, 0},
+    {"DMA_START", 0x050, Access::wo, 0, "write 1: start the transfer (or chain) described above",
+     nullptr, 0},
     {"DMA_STATUS", 0x054, Access::ro, 0, "AIMC_STATE_* of the DMA engine", nullptr, 0},
-    {"PROG_TILE", 0x060, Access::rw, 0, "tile to program", nullptr, 0},
-    {"PROG_START", 0x064, Access::wo, 0,
-     "write 1: program PROG_TILE from the staging buffer (aimc_weights_hdr_t + levels)", nullptr,
-     0},
+    {"DMA_DESC_ADDR", 0x058, Access::rw, 0, "host address of the first descriptor of a chain",
+     nullptr, 0},
+    {"DMA_DESC_DONE", 0x05C, Access::ro, 0, "descriptors completed by the last chain", nullptr, 0},
+    {"PROG_TILE", 0x060, Access::rw, 0, "tile a programming command works on", nullptr, 0},
+    {"PROG_CMD", 0x064, Access::wo, 0,
+     "write AIMC_PROG_*: PROGRAM the tile from the staging buffer (aimc_weights_hdr_t + levels), "
+     "VERIFY it against the staging buffer, READ_CELL, or ERASE it",
+     nullptr, 0},
     {"PROG_STATUS", 0x068, Access::ro, 0, "AIMC_STATE_* of the programming controller", nullptr,
      0},
-    {"PROG_CELLS", 0x06C, Access::ro, 0, "cells written by the last programming command",
+    {"PROG_CELLS", 0x06C, Access::ro, 0, "cells written, verified or erased by the last command",
+     nullptr, 0},
+    {"PROG_ROW", 0x070, Access::rw, 0, "READ_CELL: word line", nullptr, 0},
+    {"PROG_COL", 0x074, Access::rw, 0, "READ_CELL: weight column", nullptr, 0},
+    {"PROG_SIDE", 0x078, Access::rw, 0, "READ_CELL: 0 the pair's positive cell, 1 the negative",
+     nullptr, 0},
+    {"PROG_READ_PS", 0x07C, Access::ro, 0, "READ_CELL result: the cell's conductance in pS",
      nullptr, 0},
     {"SEQ_PROG_ADDR", 0x080, Access::rw, 0, "bus address of the layer program", nullptr, 0},
     {"SEQ_BATCH", 0x084, Access::rw, 0, "input vectors in the next inference command", nullptr,
@@ -119,19 +143,75 @@ inline constexpr Register kRegisters[] = {
     {"SEQ_LATENCY_NS", 0x090, Access::ro, 0,
      "last command: ns from the doorbell until its first vector's output was in SRAM", nullptr,
      0},
+    {"PROG_TOLERANCE_PPM", 0x094, Access::rw, 10000,
+     "VERIFY: a cell fails when |G - G_target| exceeds this many ppm of g_max", nullptr, 0},
+    {"PROG_VERIFY_FAILS", 0x098, Access::ro, 0, "VERIFY result: cells outside the tolerance",
+     nullptr, 0},
+    {"PERF_CTRL", 0x09C, Access::wo, 0, "performance counter control", kPerfCtrlFields, 1},
     {"PERF_TIME_NS_LO", 0x0A0, Access::ro, 0, "simulated time in ns, low word", nullptr, 0},
     {"PERF_TIME_NS_HI", 0x0A4, Access::ro, 0, "simulated time in ns, high word", nullptr, 0},
-    {"PERF_MVMS", 0x0A8, Access::ro, 0, "tile MVMs (one input vector on one tile) since reset",
+    {"PERF_MVMS", 0x0A8, Access::ro, 0, "tile MVMs (one input vector on one tile)", nullptr, 0},
+    {"PERF_ENERGY_NJ", 0x0AC, Access::ro, 0, "dynamic energy in nJ (saturates)", nullptr, 0},
+    {"PERF_CYCLES_LO", 0x0B0, Access::ro, 0, "reference-clock cycles (CAPS_CLOCK_MHZ), low word",
      nullptr, 0},
-    {"PERF_ENERGY_NJ", 0x0AC, Access::ro, 0, "dynamic energy since reset in nJ (saturates)",
+    {"PERF_CYCLES_HI", 0x0B4, Access::ro, 0, "reference-clock cycles, high word", nullptr, 0},
+    {"PERF_CONVERSIONS", 0x0B8, Access::ro, 0, "DAC and ADC conversions", nullptr, 0},
+    {"PERF_BUS_BYTES", 0x0BC, Access::ro, 0, "bytes moved on the chip bus (saturates)", nullptr,
+     0},
+    {"CAPS_CLOCK_MHZ", 0x0C0, Access::ro, kFromConfig,
+     "reference clock of the cycle counter (the digital units' clock), MHz", nullptr, 0},
+    {"POWER_STATE", 0x0C4, Access::rw, 0,
+     "AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands "
+     "refused with ERR_POWER_STATE); changing it while an engine is busy is refused (ERR_BUSY)",
      nullptr, 0},
+    {"CQ_BASE", 0x0D0, Access::rw, 0, "host address of the command ring (aimc_cmd_t entries)",
+     nullptr, 0},
+    {"CQ_ENTRIES", 0x0D4, Access::rw, 0, "entries in the ring", nullptr, 0},
+    {"CQ_HEAD", 0x0D8, Access::ro, 0, "next entry the chip will run", nullptr, 0},
+    {"CQ_TAIL", 0x0DC, Access::rw, 0,
+     "doorbell: one past the last entry the firmware filled; the chip runs entries until head "
+     "reaches it",
+     nullptr, 0},
+    {"CQ_STATUS", 0x0E0, Access::ro, 0, "AIMC_STATE_* of the command queue", nullptr, 0},
+    {"CQ_DONE", 0x0E4, Access::ro, 0, "entries completed since reset", nullptr, 0},
+};
+
+// ---- Per-tile registers: tile t's window starts at TILE_REGS_BASE + t * TILE_REGS_STRIDE ----
+// `count` > 1 makes an array of 4-byte registers (one per weight column).
+struct TileRegister {
+  const char* name;
+  uint32_t offset;  // within the tile's window
+  Access access;
+  bool per_column;  // an array of array.cols registers, 4 bytes apart
+  const char* description;
+  const Field* fields;
+  unsigned field_count;
+};
+
+inline constexpr TileRegister kTileRegisters[] = {
+    {"STATUS", 0x000, Access::ro, false, "tile status", kTileStatusFields, 2},
+    {"FLAGS", 0x004, Access::w1c, false, "sticky events (write 1 to clear)", kTileFlagsFields, 1},
+    {"ROWS_USED", 0x008, Access::ro, false, "word lines the programmed block uses", nullptr, 0},
+    {"COLS_USED", 0x00C, Access::ro, false, "weight columns the programmed block uses", nullptr, 0},
+    {"MVMS", 0x010, Access::ro, false, "MVMs this tile ran", nullptr, 0},
+    {"ADC_CLIPS", 0x014, Access::ro, false, "ADC samples that clipped", nullptr, 0},
+    {"TEST", 0x020, Access::wo, false,
+     "write 1: one MVM with every input at zero over all columns; the raw (untrimmed) ADC codes "
+     "land in RESULT (the write takes one MVM time)",
+     nullptr, 0},
+    {"TRIM", 0x1000, Access::rw, true,
+     "per column: signed ADC offset trim in LSB, subtracted from the column's codes", nullptr, 0},
+    {"RESULT", 0x2000, Access::ro, true, "per column: signed ADC code of the last TEST", nullptr,
+     0},
 };
 
 // ---- Constants shared with firmware --------------------------------------------------------
 inline constexpr Constant kConstants[] = {
     // Address map of the chip bus (what DMA_DEV_ADDR and the image's dest_addr refer to).
-    {"REGS_BASE", 0x00000000u, "register bank (4 KiB)"},
-    {"REGS_SIZE", 0x00001000u, "register bank size"},
+    {"REGS_BASE", 0x00000000u, "register space as the host sees it (not on the chip bus)"},
+    {"REGS_SIZE", 0x08000000u, "register space size"},
+    {"TILE_REGS_BASE", 0x00100000u, "per-tile register windows (host view)"},
+    {"TILE_REGS_STRIDE", 0x00004000u, "bytes between tile windows"},
     {"SEQ_MEM_BASE", 0x00010000u, "sequencer program memory"},
     {"SEQ_MEM_SIZE", 0x00010000u, "sequencer program memory size (64 KiB)"},
     {"STAGING_BASE", 0x01000000u, "programming controller staging buffer"},
@@ -156,11 +236,25 @@ inline constexpr Constant kConstants[] = {
     {"ERR_BAD_BATCH", 8, "SEQ_BATCH is 0 or larger than the program's max_batch"},
     {"ERR_BAD_TILE", 9, "tile index out of range"},
     {"ERR_NOT_PROGRAMMED", 10, "the program uses a tile that holds no weights"},
+    {"ERR_BAD_DESCRIPTOR", 11, "a DMA descriptor is malformed (nothing moved)"},
+    {"ERR_BAD_COMMAND", 12, "a command-queue entry or the queue setup is malformed"},
+    {"ERR_POWER_STATE", 13, "command refused in the current power state"},
+    {"ERR_BAD_VALUE", 14, "a value written to a register is out of range (ignored)"},
+    // Programming commands (PROG_CMD).
+    {"PROG_PROGRAM", 1, "program the tile from the staging buffer"},
+    {"PROG_VERIFY", 2, "compare the tile with the staging buffer's targets"},
+    {"PROG_READ_CELL", 3, "read one cell's conductance into PROG_READ_PS"},
+    {"PROG_ERASE", 4, "set every cell of the tile to its lowest conductance"},
+    // Power states (POWER_STATE).
+    {"POWER_ACTIVE", 0, "everything powered"},
+    {"POWER_IDLE", 1, "tiles at idle static power; commands allowed"},
+    {"POWER_STANDBY", 2, "tiles power-gated (no static power, weights kept); commands refused"},
     // IRQ bits.
     {"IRQ_INFER_DONE", 1u << 0, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"IRQ_DMA_DONE", 1u << 1, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"IRQ_PROG_DONE", 1u << 2, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"IRQ_ERROR", 1u << 3, "IRQ_STATUS/IRQ_ENABLE bit"},
+    {"IRQ_CQ_DONE", 1u << 4, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"CHIP_ID", 0x41494D43u, "value of ID"},
 };
 
