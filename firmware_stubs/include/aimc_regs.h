@@ -53,6 +53,7 @@
 #define AIMC_REG_PERF_BUS_BYTES 0x0BCu /* RO: bytes moved on the chip bus (saturates) */
 #define AIMC_REG_CAPS_CLOCK_MHZ 0x0C0u /* RO: reference clock of the cycle counter (the digital units' clock), MHz */
 #define AIMC_REG_POWER_STATE 0x0C4u /* RW: AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands refused with ERR_POWER_STATE); changing it while an engine is busy is refused (ERR_BUSY) */
+#define AIMC_REG_SCRATCH 0x0C8u /* RW: free for firmware (self-tests); no effect on the chip */
 #define AIMC_REG_CQ_BASE 0x0D0u /* RW: host address of the command ring (aimc_cmd_t entries) */
 #define AIMC_REG_CQ_ENTRIES 0x0D4u /* RW: entries in the ring */
 #define AIMC_REG_CQ_HEAD 0x0D8u /* RO: next entry the chip will run */
@@ -87,6 +88,8 @@
 #define AIMC_STATUS_SEQ_BUSY_MASK 0x00000004u /* sequencer is running an inference command */
 #define AIMC_STATUS_ERROR_SHIFT 3u
 #define AIMC_STATUS_ERROR_MASK 0x00000008u /* ERROR_CODE is not NONE */
+#define AIMC_STATUS_CQ_BUSY_SHIFT 4u
+#define AIMC_STATUS_CQ_BUSY_MASK 0x00000010u /* the command queue is running entries */
 #define AIMC_IRQ_STATUS_INFER_DONE_SHIFT 0u
 #define AIMC_IRQ_STATUS_INFER_DONE_MASK 0x00000001u /* an inference command completed */
 #define AIMC_IRQ_STATUS_DMA_DONE_SHIFT 1u
@@ -95,6 +98,8 @@
 #define AIMC_IRQ_STATUS_PROG_DONE_MASK 0x00000004u /* a programming command completed */
 #define AIMC_IRQ_STATUS_ERROR_SHIFT 3u
 #define AIMC_IRQ_STATUS_ERROR_MASK 0x00000008u /* an error was recorded in ERROR_CODE */
+#define AIMC_IRQ_STATUS_CQ_DONE_SHIFT 4u
+#define AIMC_IRQ_STATUS_CQ_DONE_MASK 0x00000010u /* a command-queue entry that asked for it completed */
 #define AIMC_IRQ_ENABLE_INFER_DONE_SHIFT 0u
 #define AIMC_IRQ_ENABLE_INFER_DONE_MASK 0x00000001u /* an inference command completed */
 #define AIMC_IRQ_ENABLE_DMA_DONE_SHIFT 1u
@@ -103,8 +108,12 @@
 #define AIMC_IRQ_ENABLE_PROG_DONE_MASK 0x00000004u /* a programming command completed */
 #define AIMC_IRQ_ENABLE_ERROR_SHIFT 3u
 #define AIMC_IRQ_ENABLE_ERROR_MASK 0x00000008u /* an error was recorded in ERROR_CODE */
+#define AIMC_IRQ_ENABLE_CQ_DONE_SHIFT 4u
+#define AIMC_IRQ_ENABLE_CQ_DONE_MASK 0x00000010u /* a command-queue entry that asked for it completed */
 #define AIMC_DMA_CTRL_DIR_SHIFT 0u
 #define AIMC_DMA_CTRL_DIR_MASK 0x00000001u /* single transfer: 0 host memory to chip, 1 chip to host memory */
+#define AIMC_DMA_CTRL_CHAIN_SHIFT 1u
+#define AIMC_DMA_CTRL_CHAIN_MASK 0x00000002u /* 1: run the descriptor chain at DMA_DESC_ADDR (aimc_hw.h) instead */
 #define AIMC_PERF_CTRL_RESET_SHIFT 0u
 #define AIMC_PERF_CTRL_RESET_MASK 0x00000001u /* write 1: restart every PERF_* counter from zero */
 

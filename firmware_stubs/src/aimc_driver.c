@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "aimc_hw.h"
 #include "aimc_image.h"
 #include "aimc_regs.h"
 
@@ -71,7 +72,7 @@ int aimc_init(aimc_dev_t* dev, aimc_hal_t hal) {
   TRY(wr(dev, AIMC_REG_CTRL, AIMC_CTRL_SOFT_RESET_MASK));
   TRY(wr(dev, AIMC_REG_IRQ_STATUS, 0xFFFFFFFFu));
   TRY(wr(dev, AIMC_REG_IRQ_ENABLE, AIMC_IRQ_INFER_DONE | AIMC_IRQ_DMA_DONE | AIMC_IRQ_PROG_DONE |
-                                       AIMC_IRQ_ERROR));
+                                       AIMC_IRQ_ERROR | AIMC_IRQ_CQ_DONE));
   return AIMC_OK;
 }
 
@@ -94,6 +95,10 @@ void aimc_release(aimc_dev_t* dev) {
   if (!dev) return;
   free_buf(dev, &dev->in_buf);
   free_buf(dev, &dev->out_buf);
+  free_buf(dev, &dev->cq_ring);
+  free_buf(dev, &dev->cq_in);
+  free_buf(dev, &dev->cq_out);
+  dev->cq_entries = 0;
   dev->loaded = 0;
 }
 
@@ -249,4 +254,189 @@ int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outpu
     dev->commands++;
   }
   return AIMC_OK;
+}
+
+/* ---- Command queue ---------------------------------------------------------------------- */
+
+int aimc_cq_init(aimc_dev_t* dev, uint32_t entries) {
+  if (!dev || entries == 0) return AIMC_E_ARG;
+  free_buf(dev, &dev->cq_ring);
+  TRY(ensure_buf(dev, &dev->cq_ring, (size_t)entries * sizeof(aimc_cmd_t)));
+  memset(dev->cq_ring.cpu, 0, (size_t)entries * sizeof(aimc_cmd_t));
+  TRY(wr(dev, AIMC_REG_CQ_BASE, dev->cq_ring.bus_addr));
+  TRY(wr(dev, AIMC_REG_CQ_ENTRIES, entries));
+  dev->cq_entries = entries;
+  dev->cq_tail = 0;
+  return AIMC_OK;
+}
+
+int aimc_infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs) {
+  uint32_t done = 0;
+  if (!dev || !codes || !outputs || n == 0) return AIMC_E_ARG;
+  if (!dev->loaded) return AIMC_E_STATE;
+  if (dev->cq_entries < 2) TRY(aimc_cq_init(dev, 64));
+  TRY(ensure_buf(dev, &dev->cq_in, (size_t)n * dev->in_features));
+  TRY(ensure_buf(dev, &dev->cq_out, (size_t)n * dev->out_features * 4u));
+  memcpy(dev->cq_in.cpu, codes, (size_t)n * dev->in_features);
+  TRY(sync(dev, &dev->cq_in, 0, (size_t)n * dev->in_features, AIMC_DMA_TO_DEVICE));
+  while (done < n) {
+    /* Fill as many entries as the ring holds (one slot stays free to tell full from empty),
+     * ring the doorbell once, wait for the last entry's interrupt. */
+    uint32_t queued = 0, first = dev->cq_tail, i;
+    aimc_cmd_t* ring = (aimc_cmd_t*)dev->cq_ring.cpu;
+    while (done < n && queued < dev->cq_entries - 1) {
+      uint32_t batch = n - done < dev->max_batch ? n - done : dev->max_batch;
+      aimc_cmd_t* c = &ring[dev->cq_tail];
+      c->opcode = AIMC_CMD_INFER;
+      c->flags = 0;
+      c->in_host_addr = dev->cq_in.bus_addr + done * dev->in_features;
+      c->out_host_addr = dev->cq_out.bus_addr + done * dev->out_features * 4u;
+      c->batch = batch;
+      c->status = 0xFFFFFFFFu;
+      c->latency_ns = 0;
+      c->reserved = 0;
+      done += batch;
+      ++queued;
+      if (done == n || queued == dev->cq_entries - 1) c->flags = AIMC_CMD_FLAG_IRQ;
+      dev->cq_tail = (dev->cq_tail + 1) % dev->cq_entries;
+    }
+    TRY(sync(dev, &dev->cq_ring, 0, (size_t)dev->cq_entries * sizeof(aimc_cmd_t),
+             AIMC_DMA_TO_DEVICE));
+    TRY(wr(dev, AIMC_REG_CQ_TAIL, dev->cq_tail)); /* the doorbell */
+    TRY(aimc_wait_done(dev, AIMC_IRQ_CQ_DONE));
+    TRY(sync(dev, &dev->cq_ring, 0, (size_t)dev->cq_entries * sizeof(aimc_cmd_t),
+             AIMC_DMA_FROM_DEVICE));
+    for (i = 0; i < queued; ++i) {
+      const aimc_cmd_t* c = &ring[(first + i) % dev->cq_entries];
+      if (c->status != 0) {
+        dev->device_error = c->status;
+        return AIMC_E_DEVICE;
+      }
+      dev->last_latency_ns = c->latency_ns;
+      dev->commands++;
+    }
+  }
+  TRY(sync(dev, &dev->cq_out, 0, (size_t)n * dev->out_features * 4u, AIMC_DMA_FROM_DEVICE));
+  memcpy(outputs, dev->cq_out.cpu, (size_t)n * dev->out_features * 4u);
+  return AIMC_OK;
+}
+
+/* ---- Power, calibration, counters, cells ----------------------------------------------- */
+
+int aimc_set_power_state(aimc_dev_t* dev, uint32_t state) {
+  uint32_t v = 0, err = 0;
+  if (!dev || state > AIMC_POWER_STANDBY) return AIMC_E_ARG;
+  TRY(wr(dev, AIMC_REG_POWER_STATE, state));
+  TRY(rd(dev, AIMC_REG_POWER_STATE, &v));
+  if (v != state) {
+    TRY(rd(dev, AIMC_REG_ERROR_CODE, &err));
+    dev->device_error = err;
+    TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
+    TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
+    return AIMC_E_DEVICE;
+  }
+  return AIMC_OK;
+}
+
+static int measure_zero(aimc_dev_t* dev, uint32_t tile, uint32_t cols, int32_t* out) {
+  uint32_t c, v;
+  TRY(wr(dev, AIMC_TILE_REG(tile, AIMC_TREG_TEST), 1u));
+  for (c = 0; c < cols; ++c) {
+    TRY(rd(dev, AIMC_TILE_REG(tile, AIMC_TREG_RESULT(c)), &v));
+    out[c] = (int32_t)v;
+  }
+  return AIMC_OK;
+}
+
+int aimc_calibrate_tile(aimc_dev_t* dev, uint32_t tile, uint32_t cols, int32_t* offsets_before,
+                        int32_t* offsets_after) {
+  uint32_t c, trim = 0, err = 0;
+  int32_t measured;
+  if (!dev || tile >= dev->caps.tiles || cols == 0 || cols > dev->caps.array_cols) return AIMC_E_ARG;
+  for (c = 0; c < cols; ++c) {
+    /* The test reports raw (untrimmed) codes, so one measurement gives the whole offset. */
+    if (c == 0) {
+      TRY(wr(dev, AIMC_TILE_REG(tile, AIMC_TREG_TEST), 1u));
+    }
+    TRY(rd(dev, AIMC_TILE_REG(tile, AIMC_TREG_RESULT(c)), &trim));
+    measured = (int32_t)trim;
+    if (offsets_before) offsets_before[c] = measured;
+    TRY(wr(dev, AIMC_TILE_REG(tile, AIMC_TREG_TRIM(c)), (uint32_t)measured));
+  }
+  TRY(rd(dev, AIMC_REG_ERROR_CODE, &err));
+  if (err != AIMC_ERR_NONE) {
+    dev->device_error = err;
+    TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
+    TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
+    return AIMC_E_DEVICE;
+  }
+  if (offsets_after) {
+    /* What the digital unit now sees: the raw code minus the trim. */
+    TRY(measure_zero(dev, tile, cols, offsets_after));
+    for (c = 0; c < cols; ++c) {
+      TRY(rd(dev, AIMC_TILE_REG(tile, AIMC_TREG_TRIM(c)), &trim));
+      offsets_after[c] -= (int32_t)trim;
+    }
+  }
+  return AIMC_OK;
+}
+
+int aimc_read_perf(aimc_dev_t* dev, aimc_perf_t* perf) {
+  uint32_t lo = 0, hi = 0, hi2 = 0;
+  if (!dev || !perf) return AIMC_E_ARG;
+  do { /* a consistent 64-bit read: high, low, high again */
+    TRY(rd(dev, AIMC_REG_PERF_CYCLES_HI, &hi));
+    TRY(rd(dev, AIMC_REG_PERF_CYCLES_LO, &lo));
+    TRY(rd(dev, AIMC_REG_PERF_CYCLES_HI, &hi2));
+  } while (hi != hi2);
+  perf->cycles = ((uint64_t)hi << 32) | lo;
+  TRY(rd(dev, AIMC_REG_PERF_MVMS, &perf->mvms));
+  TRY(rd(dev, AIMC_REG_PERF_CONVERSIONS, &perf->conversions));
+  TRY(rd(dev, AIMC_REG_PERF_BUS_BYTES, &perf->bus_bytes));
+  TRY(rd(dev, AIMC_REG_PERF_ENERGY_NJ, &perf->energy_nj));
+  return AIMC_OK;
+}
+
+int aimc_reset_perf(aimc_dev_t* dev) {
+  if (!dev) return AIMC_E_ARG;
+  return wr(dev, AIMC_REG_PERF_CTRL, AIMC_PERF_CTRL_RESET_MASK);
+}
+
+static int prog_cmd(aimc_dev_t* dev, uint32_t tile, uint32_t op) {
+  uint32_t st = 0;
+  TRY(wr(dev, AIMC_REG_PROG_TILE, tile));
+  TRY(wr(dev, AIMC_REG_PROG_CMD, op));
+  TRY(aimc_wait_done(dev, AIMC_IRQ_PROG_DONE));
+  TRY(rd(dev, AIMC_REG_PROG_STATUS, &st));
+  return st == AIMC_STATE_DONE ? AIMC_OK : AIMC_E_DEVICE;
+}
+
+int aimc_read_cell(aimc_dev_t* dev, uint32_t tile, uint32_t row, uint32_t col, int negative,
+                   uint32_t* picosiemens) {
+  if (!dev || !picosiemens) return AIMC_E_ARG;
+  TRY(wr(dev, AIMC_REG_PROG_ROW, row));
+  TRY(wr(dev, AIMC_REG_PROG_COL, col));
+  TRY(wr(dev, AIMC_REG_PROG_SIDE, negative ? 1u : 0u));
+  TRY(prog_cmd(dev, tile, AIMC_PROG_READ_CELL));
+  return rd(dev, AIMC_REG_PROG_READ_PS, picosiemens);
+}
+
+int aimc_erase_tile(aimc_dev_t* dev, uint32_t tile) {
+  if (!dev) return AIMC_E_ARG;
+  return prog_cmd(dev, tile, AIMC_PROG_ERASE);
+}
+
+int aimc_verify_tile(aimc_dev_t* dev, uint32_t tile, uint32_t tolerance_ppm, uint32_t* failures) {
+  if (!dev || !failures) return AIMC_E_ARG;
+  TRY(wr(dev, AIMC_REG_PROG_TOLERANCE_PPM, tolerance_ppm));
+  TRY(prog_cmd(dev, tile, AIMC_PROG_VERIFY));
+  return rd(dev, AIMC_REG_PROG_VERIFY_FAILS, failures);
+}
+
+int aimc_dma_chain(aimc_dev_t* dev, uint32_t first) {
+  if (!dev || first == 0) return AIMC_E_ARG;
+  TRY(wr(dev, AIMC_REG_DMA_DESC_ADDR, first));
+  TRY(wr(dev, AIMC_REG_DMA_CTRL, AIMC_DMA_CTRL_CHAIN_MASK));
+  TRY(wr(dev, AIMC_REG_DMA_START, 1u));
+  return aimc_wait_done(dev, AIMC_IRQ_DMA_DONE);
 }

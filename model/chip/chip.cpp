@@ -43,6 +43,7 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   // Host side.
   host_->dma_host.bind(host_memory_->tsock);
   cpu_->isock.bind(host_->regs);
+  host_->set_bus_bytes_source([this] { return bus_->bytes_moved(); });
   power_on();
 }
 

@@ -1,10 +1,15 @@
-// The NVM programming controller, basic path: the firmware DMAs a weight block (aimc_weights_hdr_t
-// followed by int16 levels, see aimc_image.h) into the staging buffer and writes PROG_TILE and
-// PROG_START; the controller checks the block against the tile and writes every cell of the used
-// block to its target. Program-and-verify physics come later; this path costs, per command:
-//   cells = 2 * rows * cols                                   (both cells of every pair)
-//   time  = ceil(cells / programming.parallel_cells) * programming.t_cell_ns
-//   energy = cells * programming.e_cell_pj                    (component "programming")
+// The NVM programming controller. Commands (PROG_CMD, on tile PROG_TILE):
+//   PROGRAM  the firmware DMAs a weight block (aimc_weights_hdr_t + int16 levels, aimc_image.h)
+//            into the staging buffer; the controller checks it against the tile and writes every
+//            cell of the used block to its target (basic path; program-and-verify physics come
+//            later). cells = 2 * rows * cols (both cells of every pair),
+//            time = ceil(cells / parallel_cells) * t_cell_ns, energy = cells * e_cell_pj
+//   VERIFY   reads every cell of the staged block and counts those further than the tolerance
+//            (PROG_TOLERANCE_PPM of g_max) from their target: time = ceil(cells / parallel_cells)
+//            * t_verify_ns, energy = cells * e_verify_cell_pj
+//   READ_CELL  one cell's conductance into PROG_READ_PS: t_verify_ns, e_verify_cell_pj
+//   ERASE    every cell of the tile to G(0): t_erase_ns, e_erase_nj
+// All energy goes to component "programming" in the ledger's current phase.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +19,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "aimc_image.h"
 #include "chip/engine.h"
 #include "chip/local_memory.h"
 #include "chip/tile.h"
@@ -34,10 +40,18 @@ class NvmProgrammer : public sc_core::sc_module {
 
   void set_listener(EngineListener* l) { listener_ = l; }
   bool busy() const { return busy_; }
-  // Starts a programming command at sc_time_stamp() + delay. Returns false (and does nothing) if
-  // a command is already running.
-  bool start(uint32_t tile, const sc_core::sc_time& delay);
+  struct Command {
+    uint32_t op = 0;  // AIMC_PROG_*
+    uint32_t tile = 0;
+    uint32_t row = 0, col = 0, side = 0;  // READ_CELL
+    uint32_t tolerance_ppm = 10000;       // VERIFY
+  };
+  // Starts a command at sc_time_stamp() + delay. Returns false (and does nothing) if a command is
+  // already running.
+  bool start(const Command& cmd, const sc_core::sc_time& delay);
   uint32_t last_cells() const { return last_cells_; }
+  uint32_t verify_fails() const { return verify_fails_; }
+  uint32_t read_ps() const { return read_ps_; }
   uint64_t staging_bytes() const { return staging_.size(); }
 
  private:
@@ -55,8 +69,16 @@ class NvmProgrammer : public sc_core::sc_module {
   LocalMemory staging_;
   sc_core::sc_event start_event_;
   bool busy_ = false;
-  uint32_t tile_ = 0;
+  Command cmd_;
   uint32_t last_cells_ = 0;
+  uint32_t verify_fails_ = 0;
+  uint32_t read_ps_ = 0;
+
+  // Each returns an AIMC_ERR_* code and sets cells/duration/energy of the command.
+  uint32_t do_program(uint64_t& cells, uint64_t& dur_ps, double& e_j, uint32_t& err_addr);
+  uint32_t do_verify(uint64_t& cells, uint64_t& dur_ps, double& e_j, uint32_t& err_addr);
+  // The staged block, checked against the tile (false: ERR_BAD_WEIGHTS).
+  bool staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& levels) const;
 };
 
 }  // namespace aimc::chip

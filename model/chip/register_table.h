@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 
 namespace aimc::regs {
 
@@ -40,6 +41,8 @@ struct Constant {
   uint32_t value;
   const char* description;
 };
+
+#define FIELDS(array) static_cast<unsigned>(std::size(array))
 
 // ---- Bit fields ---------------------------------------------------------------------------
 inline constexpr Field kCapsGridFields[] = {
@@ -93,26 +96,25 @@ inline constexpr Register kRegisters[] = {
     {"ID", 0x000, Access::ro, 0x41494D43u, "chip identification, ASCII 'AIMC'", nullptr, 0},
     {"VERSION", 0x004, Access::ro, 0x00010000u, "register map version, major << 16 | minor",
      nullptr, 0},
-    {"CAPS_GRID", 0x008, Access::ro, kFromConfig, "tile arrangement", kCapsGridFields, 3},
-    {"CAPS_ARRAY", 0x00C, Access::ro, kFromConfig, "array size of every tile", kCapsArrayFields, 2},
-    {"CAPS_BITS", 0x010, Access::ro, kFromConfig, "converter and cell precision", kCapsBitsFields,
-     3},
+    {"CAPS_GRID", 0x008, Access::ro, kFromConfig, "tile arrangement", kCapsGridFields, FIELDS(kCapsGridFields)},
+    {"CAPS_ARRAY", 0x00C, Access::ro, kFromConfig, "array size of every tile", kCapsArrayFields, FIELDS(kCapsArrayFields)},
+    {"CAPS_BITS", 0x010, Access::ro, kFromConfig, "converter and cell precision", kCapsBitsFields, FIELDS(kCapsBitsFields)},
     {"CAPS_SRAM_BYTES", 0x014, Access::ro, kFromConfig, "activation SRAM size in bytes", nullptr,
      0},
-    {"CTRL", 0x020, Access::rw, 0, "global control", kCtrlFields, 1},
+    {"CTRL", 0x020, Access::rw, 0, "global control", kCtrlFields, FIELDS(kCtrlFields)},
     {"STATUS", 0x024, Access::ro, 0, "global status (reading it synchronizes simulated time)",
-     kStatusFields, 4},
+     kStatusFields, FIELDS(kStatusFields)},
     {"ERROR_CODE", 0x028, Access::w1c, 0,
      "first error since the last clear (AIMC_ERR_*); write any 1 bits to clear", nullptr, 0},
     {"ERROR_ADDR", 0x02C, Access::ro, 0, "address or argument that caused ERROR_CODE", nullptr, 0},
     {"IRQ_STATUS", 0x030, Access::w1c, 0, "pending interrupt sources (write 1 to clear)",
-     kIrqFields, 4},
+     kIrqFields, FIELDS(kIrqFields)},
     {"IRQ_ENABLE", 0x034, Access::rw, 0, "interrupt sources that assert the IRQ line",
-     kIrqFields, 4},
+     kIrqFields, FIELDS(kIrqFields)},
     {"DMA_HOST_ADDR", 0x040, Access::rw, 0, "host memory address of the DMA buffer", nullptr, 0},
     {"DMA_DEV_ADDR", 0x044, Access::rw, 0, "chip bus address", nullptr, 0},
     {"DMA_LEN", 0x048, Access::rw, 0, "bytes to move", nullptr, 0},
-    {"DMA_CTRL", 0x04C, Access::rw, 0, "direction", kDmaCtrlFields, 1},
+    {"DMA_CTRL", 0x04C, Access::rw, 0, "direction", kDmaCtrlFields, FIELDS(kDmaCtrlFields)},
     {"DMA_START", 0x050, Access::wo, 0, "write 1: start the transfer (or chain) described above",
      nullptr, 0},
     {"DMA_STATUS", 0x054, Access::ro, 0, "AIMC_STATE_* of the DMA engine", nullptr, 0},
@@ -147,7 +149,7 @@ inline constexpr Register kRegisters[] = {
      "VERIFY: a cell fails when |G - G_target| exceeds this many ppm of g_max", nullptr, 0},
     {"PROG_VERIFY_FAILS", 0x098, Access::ro, 0, "VERIFY result: cells outside the tolerance",
      nullptr, 0},
-    {"PERF_CTRL", 0x09C, Access::wo, 0, "performance counter control", kPerfCtrlFields, 1},
+    {"PERF_CTRL", 0x09C, Access::wo, 0, "performance counter control", kPerfCtrlFields, FIELDS(kPerfCtrlFields)},
     {"PERF_TIME_NS_LO", 0x0A0, Access::ro, 0, "simulated time in ns, low word", nullptr, 0},
     {"PERF_TIME_NS_HI", 0x0A4, Access::ro, 0, "simulated time in ns, high word", nullptr, 0},
     {"PERF_MVMS", 0x0A8, Access::ro, 0, "tile MVMs (one input vector on one tile)", nullptr, 0},
@@ -163,6 +165,8 @@ inline constexpr Register kRegisters[] = {
     {"POWER_STATE", 0x0C4, Access::rw, 0,
      "AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands "
      "refused with ERR_POWER_STATE); changing it while an engine is busy is refused (ERR_BUSY)",
+     nullptr, 0},
+    {"SCRATCH", 0x0C8, Access::rw, 0, "free for firmware (self-tests); no effect on the chip",
      nullptr, 0},
     {"CQ_BASE", 0x0D0, Access::rw, 0, "host address of the command ring (aimc_cmd_t entries)",
      nullptr, 0},
@@ -189,8 +193,8 @@ struct TileRegister {
 };
 
 inline constexpr TileRegister kTileRegisters[] = {
-    {"STATUS", 0x000, Access::ro, false, "tile status", kTileStatusFields, 2},
-    {"FLAGS", 0x004, Access::w1c, false, "sticky events (write 1 to clear)", kTileFlagsFields, 1},
+    {"STATUS", 0x000, Access::ro, false, "tile status", kTileStatusFields, FIELDS(kTileStatusFields)},
+    {"FLAGS", 0x004, Access::w1c, false, "sticky events (write 1 to clear)", kTileFlagsFields, FIELDS(kTileFlagsFields)},
     {"ROWS_USED", 0x008, Access::ro, false, "word lines the programmed block uses", nullptr, 0},
     {"COLS_USED", 0x00C, Access::ro, false, "weight columns the programmed block uses", nullptr, 0},
     {"MVMS", 0x010, Access::ro, false, "MVMs this tile ran", nullptr, 0},
@@ -257,6 +261,8 @@ inline constexpr Constant kConstants[] = {
     {"IRQ_CQ_DONE", 1u << 4, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"CHIP_ID", 0x41494D43u, "value of ID"},
 };
+
+#undef FIELDS
 
 inline constexpr const Register* find_register(const char* name) {
   for (const Register& r : kRegisters) {

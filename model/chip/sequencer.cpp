@@ -57,6 +57,12 @@ bool Sequencer::start(uint32_t prog_addr, uint32_t batch, const sc_core::sc_time
   return true;
 }
 
+bool Sequencer::program_header(uint32_t prog_addr, aimc_program_hdr_t& hdr) const {
+  if (prog_addr < kSeqMemBase || prog_addr - kSeqMemBase + sizeof hdr > mem_.size()) return false;
+  std::memcpy(&hdr, mem_.data() + (prog_addr - kSeqMemBase), sizeof hdr);
+  return hdr.magic == AIMC_PROGRAM_MAGIC;
+}
+
 int Sequencer::layer_id(size_t index) {
   while (layer_ids_.size() <= index) {
     const size_t i = layer_ids_.size();

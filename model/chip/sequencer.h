@@ -56,6 +56,8 @@ class Sequencer : public sc_core::sc_module {
   // Starts an inference command at sc_time_stamp() + delay; false if one is running.
   bool start(uint32_t prog_addr, uint32_t batch, const sc_core::sc_time& delay);
 
+  // The header of the program at prog_addr in program memory, if it has the program magic.
+  bool program_header(uint32_t prog_addr, aimc_program_hdr_t& hdr) const;
   uint64_t last_latency_ps() const { return last_latency_ps_; }  // doorbell -> first output
   uint64_t last_duration_ps() const { return last_duration_ps_; }
   uint64_t vectors_done() const { return vectors_done_; }

@@ -43,6 +43,50 @@ Tile::Tile(sc_core::sc_module_name name, int index, const config::TileConfig& cf
                  static_cast<size_t>(std::max(cfg.output_buffer_bytes, 4 * cfg.array.cols))) {
   tsock.register_b_transport(this, &Tile::b_transport);
   tsock.register_transport_dbg(this, &Tile::transport_dbg);
+  trims_.assign(static_cast<size_t>(cfg.array.cols), 0);
+  test_result_.assign(static_cast<size_t>(cfg.array.cols), 0);
+  if (cfg.adc.offset_sigma_lsb > 0.0) {
+    // Static per-column offsets, drawn once from their own stream.
+    num::Rng off_rng = rng.stream("adc_offset/tile" + std::to_string(index));
+    adc_offset_.resize(cfg.array.cols);
+    for (int c = 0; c < cfg.array.cols; ++c)
+      adc_offset_[c] = static_cast<float>(off_rng.normal() * cfg.adc.offset_sigma_lsb);
+  }
+}
+
+void Tile::erase() {
+  std::vector<int16_t> zeros(static_cast<size_t>(cfg_.array.rows) * cfg_.array.cols, 0);
+  xbar_.program_levels(zeros.data(), cfg_.array.rows, cfg_.array.cols, nullptr);  // no error
+  programmed_ = false;
+}
+
+double Tile::conductance_s(int row, int col, bool negative) const {
+  const Eigen::MatrixXf& g = negative ? xbar_.g_neg() : xbar_.g_pos();
+  return static_cast<double>(g(row, col)) * cfg_.device.g_max_ns * 1e-9;
+}
+
+void Tile::set_trim(int col, int32_t lsb) {
+  trims_[static_cast<size_t>(col)] = lsb;
+  any_trim_ = std::any_of(trims_.begin(), trims_.end(), [](int32_t t) { return t != 0; });
+}
+
+float Tile::adc_offset_lsb(int col) const {
+  return adc_offset_.size() ? adc_offset_[col] : 0.0f;
+}
+
+uint64_t Tile::zero_input_test(sim::Phase phase) {
+  const int cols = cfg_.array.cols;
+  const int a = (1 << (cfg_.adc.bits - 1)) - 1;
+  for (int c = 0; c < cols; ++c) {
+    // Zero input: no cell current, no read noise; what the ADC reports is its own offset.
+    const float x = std::clamp(adc_offset_lsb(c), static_cast<float>(-a), static_cast<float>(a));
+    test_result_[static_cast<size_t>(c)] = static_cast<int32_t>(std::round(x));
+  }
+  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(cfg_.array.rows),
+               static_cast<uint64_t>(cfg_.array.rows));
+  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(cols), static_cast<uint64_t>(cols));
+  ++mvm_count_;
+  return t_mvm_ps(cols);
 }
 
 void Tile::program(const int16_t* levels, int rows, int cols) {
@@ -80,8 +124,14 @@ double Tile::e_array_j(double sum_v2g) const {
 Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
                           float adc_full_scale, int layer, sim::Phase phase) {
   num::DacSpec dac{cfg_.dac.bits};
-  num::AdcSpec adc{cfg_.adc.bits, adc_full_scale};
+  num::AdcSpec adc{cfg_.adc.bits, adc_full_scale, adc_offset_.size() ? &adc_offset_ : nullptr};
   num::TileMvmResult r = num::tile_mvm(xbar_, codes, rows_used, cols_used, dac, adc, &read_rng_);
+  if (any_trim_) {  // the digital unit's first step: subtract each column's trim
+    for (int c = 0; c < cols_used; ++c)
+      if (trims_[static_cast<size_t>(c)] != 0)
+        r.adc_codes.col(c).array() -= static_cast<float>(trims_[static_cast<size_t>(c)]);
+  }
+  if (r.adc_clipped > 0) clipped_flag_ = true;
   const long n = static_cast<long>(codes.rows());
   ledger_.post(c_dac_, layer, phase, n * e_dac_j(rows_used), static_cast<uint64_t>(n) * rows_used);
   ledger_.post(c_array_, layer, phase, e_array_j(r.stats.sum_v2g), static_cast<uint64_t>(n));

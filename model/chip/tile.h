@@ -53,6 +53,10 @@ class Tile : public sc_core::sc_module {
   // Throws std::invalid_argument for levels out of range or a block larger than the array.
   void program(const int16_t* levels, int rows, int cols);
   bool programmed() const { return programmed_; }
+  // Sets every cell to the lowest conductance G(0) exactly; the tile then holds no weights.
+  void erase();
+  // A cell's conductance in siemens (negative: the pair's negative cell).
+  double conductance_s(int row, int col, bool negative) const;
   int rows_used() const { return xbar_.rows_used(); }
   int cols_used() const { return xbar_.cols_used(); }
   const num::Crossbar& crossbar() const { return xbar_; }
@@ -72,6 +76,19 @@ class Tile : public sc_core::sc_module {
                       float adc_full_scale, int layer, sim::Phase phase);
 
   uint32_t output_buffer_offset() const { return static_cast<uint32_t>(cfg_.input_buffer_bytes); }
+  // ---- Calibration and status (the tile's register window) ----
+  // Column c's ADC trim in LSB, subtracted from its codes in the digital unit.
+  int32_t trim(int col) const { return trims_[static_cast<size_t>(col)]; }
+  void set_trim(int col, int32_t lsb);
+  // One MVM with every input at zero over all array columns; latches the raw (untrimmed) codes
+  // as test_result(c) and posts its DAC and ADC energy. Returns its duration (t_mvm of all cols).
+  uint64_t zero_input_test(sim::Phase phase);
+  int32_t test_result(int col) const { return test_result_[static_cast<size_t>(col)]; }
+  // The static offset drawn for column c (LSB), for tests; firmware cannot read it.
+  float adc_offset_lsb(int col) const;
+  bool clipped_flag() const { return clipped_flag_; }
+  void clear_clipped_flag() { clipped_flag_ = false; }
+
   sim::Timeline& analog() { return analog_; }
   sim::Timeline& digital() { return digital_; }
   uint64_t mvm_count() const { return mvm_count_; }
@@ -95,6 +112,11 @@ class Tile : public sc_core::sc_module {
   sim::Timeline analog_, digital_;
   uint64_t mvm_count_ = 0;
   uint64_t adc_clipped_ = 0;
+  Eigen::VectorXf adc_offset_;       // per column, LSB (empty: no offsets)
+  std::vector<int32_t> trims_;       // per column, LSB
+  std::vector<int32_t> test_result_; // per column, last zero-input test
+  bool any_trim_ = false;
+  bool clipped_flag_ = false;
 };
 
 }  // namespace aimc::chip

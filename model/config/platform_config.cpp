@@ -98,7 +98,8 @@ const std::vector<Key>& keys() {
                         REF(int, tile.array.rows)));
     t.push_back(int_key("tile.array.cols", "columns",
                         "weight columns = outputs per tile (each a differential pair of bit lines)",
-                        1, 4096, REF(int, tile.array.cols)));
+                        1, 1024, REF(int, tile.array.cols),
+                        "the per-tile register window holds 1024 column trims"));
     t.push_back(real_key("tile.array.v_read_v", "V", "input voltage at full-scale DAC code", 0,
                          true, 10, false, REF(double, tile.array.v_read_v)));
     t.push_back(positive("tile.array.t_read_ns", "ns", "array settle/integration time per MVM",
@@ -140,6 +141,10 @@ const std::vector<Key>& keys() {
                          REF(double, tile.adc.t_conv_ns)));
     t.push_back(non_negative("tile.adc.e_conv_pj", "pJ", "energy per conversion",
                              REF(double, tile.adc.e_conv_pj)));
+    t.push_back(non_negative("tile.adc.offset_sigma_lsb", "LSB",
+                             "sigma of each column's static ADC offset before trimming (drawn "
+                             "once per column; firmware cancels it with TILE_TRIM)",
+                             REF(double, tile.adc.offset_sigma_lsb)));
 
     t.push_back(positive("tile.digital.clock_mhz", "MHz", "digital unit clock",
                          REF(double, tile.digital.clock_mhz)));
@@ -153,6 +158,9 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("tile.p_static_active_uw", "uW",
                              "static power of one tile while the chip is active",
                              REF(double, tile.p_static_active_uw)));
+    t.push_back(non_negative("tile.p_static_idle_uw", "uW",
+                             "static power of one tile in the IDLE power state (STANDBY: none)",
+                             REF(double, tile.p_static_idle_uw)));
     t.push_back(int_key("tile.input_buffer_bytes", "B",
                         "tile input buffer; holds at least one input vector (tile.array.rows B)", 1,
                         1 << 24, REF(int, tile.input_buffer_bytes)));
@@ -206,6 +214,15 @@ const std::vector<Key>& keys() {
                              REF(double, programming.e_cell_pj)));
     t.push_back(int_key("programming.parallel_cells", "cells", "cells programmed at once", 1,
                         1 << 24, REF(int, programming.parallel_cells)));
+    t.push_back(positive("programming.t_verify_ns", "ns",
+                         "one verify read of programming.parallel_cells cells",
+                         REF(double, programming.t_verify_ns)));
+    t.push_back(non_negative("programming.e_verify_cell_pj", "pJ",
+                             "energy to verify-read one cell", REF(double, programming.e_verify_cell_pj)));
+    t.push_back(positive("programming.t_erase_ns", "ns", "time to erase one tile",
+                         REF(double, programming.t_erase_ns)));
+    t.push_back(non_negative("programming.e_erase_nj", "nJ", "energy to erase one tile",
+                             REF(double, programming.e_erase_nj)));
 
     t.push_back(positive("simulation.quantum_ns", "ns", "TLM quantum keeper global quantum",
                          REF(double, simulation.quantum_ns)));
@@ -646,7 +663,7 @@ bool operator==(const DacConfig& a, const DacConfig& b) {
 }
 bool operator==(const AdcConfig& a, const AdcConfig& b) {
   return a.bits == b.bits && a.share == b.share && a.t_conv_ns == b.t_conv_ns &&
-         a.e_conv_pj == b.e_conv_pj;
+         a.e_conv_pj == b.e_conv_pj && a.offset_sigma_lsb == b.offset_sigma_lsb;
 }
 bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
   return a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj;
@@ -654,6 +671,7 @@ bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
 bool operator==(const TileConfig& a, const TileConfig& b) {
   return a.array == b.array && a.device == b.device && a.dac == b.dac && a.adc == b.adc &&
          a.digital == b.digital && a.p_static_active_uw == b.p_static_active_uw &&
+         a.p_static_idle_uw == b.p_static_idle_uw &&
          a.input_buffer_bytes == b.input_buffer_bytes &&
          a.output_buffer_bytes == b.output_buffer_bytes;
 }
@@ -674,7 +692,9 @@ bool operator==(const HostConfig& a, const HostConfig& b) {
 }
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b) {
   return a.t_cell_ns == b.t_cell_ns && a.e_cell_pj == b.e_cell_pj &&
-         a.parallel_cells == b.parallel_cells;
+         a.parallel_cells == b.parallel_cells && a.t_verify_ns == b.t_verify_ns &&
+         a.e_verify_cell_pj == b.e_verify_cell_pj && a.t_erase_ns == b.t_erase_ns &&
+         a.e_erase_nj == b.e_erase_nj;
 }
 bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
   return a.quantum_ns == b.quantum_ns && a.seed == b.seed;

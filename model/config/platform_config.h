@@ -49,6 +49,7 @@ struct AdcConfig {
   int share = 8;            // columns served by one ADC (conversions per ADC per MVM = ceil(cols_used / n_adc))
   double t_conv_ns = 10.0;  // one conversion
   double e_conv_pj = 1.67;  // energy per conversion
+  double offset_sigma_lsb = 0.0;  // sigma of each column's static offset (LSB), before trimming
 };
 
 struct DigitalConfig {
@@ -64,6 +65,7 @@ struct TileConfig {
   AdcConfig adc;
   DigitalConfig digital;
   double p_static_active_uw = 50.0;  // static power of one tile while the chip is active (uW)
+  double p_static_idle_uw = 10.0;    // static power of one tile in the IDLE power state (uW)
   int input_buffer_bytes = 1024;
   int output_buffer_bytes = 2048;
 };
@@ -97,6 +99,10 @@ struct ProgrammingConfig {
   double t_cell_ns = 10000.0;   // program one cell to its target (basic path; program-and-verify later)
   double e_cell_pj = 1000.0;    // energy to program one cell
   int parallel_cells = 64;      // cells programmed at once
+  double t_verify_ns = 1000.0;  // one verify read of parallel_cells cells
+  double e_verify_cell_pj = 10.0;  // energy to verify-read one cell
+  double t_erase_ns = 18e6;     // erase one tile (block erase)
+  double e_erase_nj = 1000.0;   // energy to erase one tile
 };
 
 struct SimulationConfig {

@@ -28,10 +28,21 @@ long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::Ma
   const float a = static_cast<float>(adc_max_code(spec));
   if (!(spec.full_scale > 0.0f))
     throw std::invalid_argument("ADC full_scale must be > 0");
-  const long clipped = (currents.array().abs() > spec.full_scale).count();
-  // Clip first, then quantize (the order of docs/nonidealities.md). Clipping the scaled value to
-  // [-A, A] is the same as clipping the current to [-full_scale, full_scale].
-  codes = (currents.array() / spec.full_scale * a).cwiseMax(-a).cwiseMin(a).round().matrix();
+  if (!spec.column_offset_lsb) {
+    const long clipped = (currents.array().abs() > spec.full_scale).count();
+    // Clip first, then quantize (the order of docs/nonidealities.md). Clipping the scaled value
+    // to [-A, A] is the same as clipping the current to [-full_scale, full_scale].
+    codes = (currents.array() / spec.full_scale * a).cwiseMax(-a).cwiseMin(a).round().matrix();
+    return clipped;
+  }
+  const Eigen::VectorXf& off = *spec.column_offset_lsb;
+  if (off.size() < currents.cols())
+    throw std::invalid_argument("ADC column offsets: " + std::to_string(off.size()) +
+                                " values for " + std::to_string(currents.cols()) + " columns");
+  Eigen::ArrayXXf x = currents.array() / spec.full_scale * a;
+  x.rowwise() += off.head(currents.cols()).transpose().array();
+  const long clipped = (x.abs() > a).count();
+  codes = x.cwiseMax(-a).cwiseMin(a).round().matrix();
   return clipped;
 }
 

@@ -23,18 +23,22 @@ int dac_max_code(const DacSpec& spec);
 Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec,
                              long* clipped = nullptr);
 
-// Signed column ADC: clip the current to [-full_scale, +full_scale], then
-// code = round(i / full_scale * A), A = 2^(bits-1) - 1. One LSB = full_scale / A.
+// Signed column ADC: code = round(clamp(i / full_scale * A + offset_c, -A, A)),
+// A = 2^(bits-1) - 1. One LSB = full_scale / A. offset_c is column c's static offset in LSB (a
+// comparator/reference offset, as an untrimmed chip has); firmware trims it out digitally.
 struct AdcSpec {
   int bits;          // 2..24
   float full_scale;  // normalized current units, > 0
+  // Per-column offsets in LSB for columns [0, cols) of the converted block, or nullptr for none.
+  const Eigen::VectorXf* column_offset_lsb = nullptr;
 };
 
 // A = 2^(bits-1) - 1. Throws std::invalid_argument for bits outside [2, 24].
 int adc_max_code(const AdcSpec& spec);
 
-// Converts `currents` into `codes` (resized to match). Returns how many samples had
-// |i| > full_scale (clipped).
+// Converts `currents` into `codes` (resized to match). Returns how many samples clipped (the
+// offset-shifted value beyond ±A). Throws std::invalid_argument if the offsets are fewer than
+// the columns.
 long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& codes);
 
 // The tile's digital unit after the (summed) ADC codes.
