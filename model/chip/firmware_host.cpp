@@ -46,6 +46,15 @@ int FirmwareHost::access(tlm::tlm_command cmd, uint32_t offset, uint32_t* value)
   return gp.is_response_ok() ? AIMC_HAL_OK : AIMC_HAL_BUS_ERROR;
 }
 
+tlm::tlm_response_status FirmwareHost::raw_access(tlm::tlm_generic_payload& gp) {
+  sc_core::sc_time delay = qk_.get_local_time();
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  isock->b_transport(gp, delay);
+  qk_.set(delay);
+  if (qk_.need_sync()) qk_.sync();
+  return gp.get_response_status();
+}
+
 int FirmwareHost::op_read32(void* ctx, uint32_t offset, uint32_t* value) {
   return static_cast<FirmwareHost*>(ctx)->access(tlm::TLM_READ_COMMAND, offset, value);
 }

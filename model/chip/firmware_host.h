@@ -39,6 +39,9 @@ class FirmwareHost : public sc_core::sc_module {
   // Local time of the firmware (sc_time_stamp + quantum keeper offset), for harness bookkeeping.
   sc_core::sc_time local_time() const { return qk_.get_current_time(); }
   void sync() { qk_.sync(); }
+  // Sends a payload as built by the caller to the register bank, with the firmware's local time:
+  // for tests of accesses the HAL cannot make (other sizes, byte enables, bursts).
+  tlm::tlm_response_status raw_access(tlm::tlm_generic_payload& gp);
 
  private:
   void run();

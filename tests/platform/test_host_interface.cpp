@@ -59,6 +59,44 @@ TEST(HostInterface, UnmappedAndMisalignedAccessesAreBusErrors) {
   EXPECT_TRUE(b.chip.cpu().finished());
 }
 
+TEST(HostInterface, WrongSizeByteEnablesAndBurstsGetTheMatchingTlmErrors) {
+  Bench b(preset());
+  std::vector<tlm::tlm_response_status> got;
+  std::vector<uint32_t> codes;
+  b.run([&](aimc_hal_t hal) {
+    Regs r{hal};
+    auto send = [&](unsigned len, unsigned streaming, unsigned char* be, unsigned be_len) {
+      uint8_t data[8] = {0};
+      tlm::tlm_generic_payload gp;
+      gp.set_command(tlm::TLM_READ_COMMAND);
+      gp.set_address(AIMC_REG_SCRATCH);
+      gp.set_data_ptr(data);
+      gp.set_data_length(len);
+      gp.set_streaming_width(streaming);
+      gp.set_byte_enable_ptr(be);
+      gp.set_byte_enable_length(be_len);
+      got.push_back(b.chip.cpu().raw_access(gp));
+      codes.push_back(r.rd(AIMC_REG_ERROR_CODE));
+      r.wr(AIMC_REG_ERROR_CODE, 0xFFFFFFFFu);
+    };
+    send(2, 2, nullptr, 0);  // a 16-bit access
+    send(8, 8, nullptr, 0);  // a 64-bit access
+    unsigned char be[4] = {0xFF, 0, 0xFF, 0};
+    send(4, 4, be, 4);       // byte enables
+    send(8, 4, nullptr, 0);  // a streaming burst
+    send(4, 4, nullptr, 0);  // and a correct one still works
+  });
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0], tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EXPECT_EQ(got[1], tlm::TLM_COMMAND_ERROR_RESPONSE);
+  EXPECT_EQ(got[2], tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+  EXPECT_EQ(got[3], tlm::TLM_BURST_ERROR_RESPONSE);
+  EXPECT_EQ(got[4], tlm::TLM_OK_RESPONSE);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(codes[i], AIMC_ERR_ACCESS) << i;
+  EXPECT_EQ(codes[4], AIMC_ERR_NONE);
+  EXPECT_TRUE(b.chip.cpu().finished());
+}
+
 TEST(HostInterface, ReadOnlyWriteIsIgnoredAndFlagged) {
   Bench b(preset());
   b.run([&](aimc_hal_t hal) {
