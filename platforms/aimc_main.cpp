@@ -2,6 +2,7 @@
 //   aimc run      simulate a model on a platform over a data set (the main job)
 //   aimc compile  compile a model into a deployment image
 //   aimc config   print the effective platform configuration
+//   aimc serve    serve the chip on a local socket to firmware in another process
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "config/platform_config.h"
 #include "run_job.h"
+#include "serve_job.h"
 
 #ifndef AIMC_SOURCE_DIR
 #define AIMC_SOURCE_DIR "."
@@ -80,10 +82,32 @@ int sc_main(int argc, char** argv) {
   cfg->add_option("--platform", cfg_platform, "platform YAML")->capture_default_str();
   cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
 
+  aimc::app::ServeOptions sopt;
+  sopt.platform_path = kDefaultPlatform;
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Serve the chip on a local socket to firmware in another process (a debugger, another "
+      "language): registers, DMA and interrupts through the remote HAL "
+      "(firmware_stubs/include/aimc_hal_remote.h, protocol in docs/remote-protocol.md).");
+  serve->add_option("--listen", sopt.listen,
+                    "unix:/path/to.sock or tcp:127.0.0.1:PORT (loopback only; port 0 picks one)")
+      ->required();
+  serve->add_option("--platform", sopt.platform_path, "platform YAML")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  serve->add_option("--set", sopt.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
+  serve->add_option("--trace", sopt.trace_path, "write a Chrome/Perfetto trace-event JSON at the end");
+  serve->add_flag("--trace-registers", sopt.trace_registers,
+                  "with --trace: also mark every register access on the host track");
+  serve->add_flag("--once", sopt.once,
+                  "serve one client, then end (default: until a client sends SHUTDOWN)");
+  serve->add_flag("-v,--verbose", sopt.verbose, "log every request on stderr");
+
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-      std::string(argv[1]) != "config" && std::string(argv[1]) != "compile") {
+      std::string(argv[1]) != "config" && std::string(argv[1]) != "compile" &&
+      std::string(argv[1]) != "serve") {
     std::cerr << "aimc: unknown command '" << argv[1]
-              << "' (commands: run, compile, config; see aimc --help)\n";
+              << "' (commands: run, compile, config, serve; see aimc --help)\n";
     return 2;
   }
   aimc::app::CompileJob cjob;
@@ -130,6 +154,7 @@ int sc_main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*serve) return aimc::app::serve_job(sopt);
     if (*cfg) {
       const auto c = aimc::config::load_platform(cfg_platform, cfg_overrides);
       std::cout << aimc::config::dump_platform(c);

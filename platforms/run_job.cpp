@@ -71,17 +71,30 @@ class Progress {
 
 }  // namespace
 
+config::PlatformConfig load_platform_or_fail(const std::string& path,
+                                             const std::vector<std::string>& overrides) {
+  try {
+    return config::load_platform(path, overrides);
+  } catch (const config::ConfigError& e) {
+    throw UserError(e.what());
+  }
+}
+
+std::unique_ptr<sim::TraceSink> make_trace_sink(const std::string& path,
+                                                sim::ChromeTraceWriter*& writer) {
+  writer = nullptr;
+  if (path.empty()) return std::make_unique<sim::TraceSink>();
+  auto w = std::make_unique<sim::ChromeTraceWriter>(4'000'000);  // ~0.2 GB at most
+  writer = w.get();
+  return w;
+}
+
 nlohmann::json run_job(const RunOptions& opt) {
   const auto wall_start = std::chrono::steady_clock::now();
   // ---- Inputs: platform, model, data. ----
   std::vector<std::string> overrides = opt.overrides;
   if (opt.seed) overrides.push_back("simulation.seed=" + std::to_string(*opt.seed));
-  config::PlatformConfig cfg;
-  try {
-    cfg = config::load_platform(opt.platform_path, overrides);
-  } catch (const config::ConfigError& e) {
-    throw UserError(e.what());
-  }
+  const config::PlatformConfig cfg = load_platform_or_fail(opt.platform_path, overrides);
   compiler::Network net;
   try {
     net = compiler::import_onnx(opt.model_path);
@@ -117,15 +130,8 @@ nlohmann::json run_job(const RunOptions& opt) {
 
   // ---- The platform. ----
   sim::EnergyLedger ledger;
-  std::unique_ptr<sim::TraceSink> trace;
   sim::ChromeTraceWriter* writer = nullptr;
-  if (!opt.trace_path.empty()) {
-    auto w = std::make_unique<sim::ChromeTraceWriter>(4'000'000);
-    writer = w.get();
-    trace = std::move(w);
-  } else {
-    trace = std::make_unique<sim::TraceSink>();
-  }
+  std::unique_ptr<sim::TraceSink> trace = make_trace_sink(opt.trace_path, writer);
   chip::Chip chip(cfg, ledger, *trace);
   chip.host().set_trace_registers(opt.trace_registers);
   std::vector<std::string> layer_names;
@@ -295,12 +301,7 @@ nlohmann::json run_job(const RunOptions& opt) {
 }
 
 nlohmann::json compile_job(const CompileJob& job) {
-  config::PlatformConfig cfg;
-  try {
-    cfg = config::load_platform(job.platform_path, job.overrides);
-  } catch (const config::ConfigError& e) {
-    throw UserError(e.what());
-  }
+  const config::PlatformConfig cfg = load_platform_or_fail(job.platform_path, job.overrides);
   compiler::CompiledModel cm;
   try {
     const compiler::Network net = compiler::import_onnx(job.model_path);

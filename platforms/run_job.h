@@ -4,11 +4,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "config/platform_config.h"
+#include "sim/trace.h"
 
 namespace aimc::app {
 
@@ -30,6 +34,13 @@ struct RunOptions {
 struct UserError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// The platform YAML with overrides; a ConfigError becomes a UserError (same message).
+config::PlatformConfig load_platform_or_fail(const std::string& path,
+                                             const std::vector<std::string>& overrides);
+// A Chrome/Perfetto trace writer when `path` is set (writer points at it), else the disabled sink.
+std::unique_ptr<sim::TraceSink> make_trace_sink(const std::string& path,
+                                                sim::ChromeTraceWriter*& writer);
 
 // Runs the job in this process (one SystemC elaboration per process) and returns the report.
 // Throws UserError for bad input and std::runtime_error if the firmware reports a failure.

@@ -679,7 +679,8 @@ void HostInterface::cq_thread() {
     uint32_t error = AIMC_ERR_NONE;
     while (reg("CQ_HEAD") != reg("CQ_TAIL")) {
       const uint32_t head = reg("CQ_HEAD");
-      uint64_t t = sim::to_ps(sc_core::sc_time_stamp()) + sim::ns_to_ps(cfg_.host.dma_setup_ns);
+      const uint64_t t_entry = sim::to_ps(sc_core::sc_time_stamp());
+      uint64_t t = t_entry + sim::ns_to_ps(cfg_.host.dma_setup_ns);
       aimc_cmd_t cmd{};
       error = cq_run_entry(head, t, cmd);
       // Write the entry's status (and latency) back to host memory.
@@ -689,6 +690,9 @@ void HostInterface::cq_thread() {
                   8, t);
       const uint64_t now = sim::to_ps(sc_core::sc_time_stamp());
       if (t > now) sc_core::wait(sim::ps_to_time(t - now));
+      if (trace_.enabled())
+        trace_.span(track_, "cq entry", t_entry, sim::to_ps(sc_core::sc_time_stamp()) - t_entry,
+                    {{"entry", head}, {"batch", cmd.batch}, {"status", error}});
       if (error != AIMC_ERR_NONE) {
         record_error(error == AIMC_ERR_BAD_PROGRAM || error == AIMC_ERR_BAD_BATCH ||
                              error == AIMC_ERR_DMA_FAULT

@@ -1,0 +1,254 @@
+// The in-VP firmware runner (library aimc_fw_runner): main() and sc_main() for a firmware program
+// that defines aimc_fw_main (firmware_stubs/include/aimc_fw.h). It builds the chip from a platform
+// YAML, runs the firmware on the chip's host CPU thread with the in-process HAL, and exits with the
+// firmware's return value.
+//
+//   <firmware> [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-registers]
+//              [--report FILE] [-q] [--] [firmware args...]
+//
+// Runner options are recognized only at the start of the command line; the first other argument,
+// or `--`, ends them, and everything from there on goes to the firmware (argv[0] is the program).
+// Exit codes: the firmware's return value; 2 for a bad runner option or platform; 1 when the
+// simulation fails (a model error, or the firmware did not finish).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <systemc>
+
+#include "aimc_fw.h"
+#include "chip/chip.h"
+#include "config/platform_config.h"
+#include "sim/accounting.h"
+#include "sim/energy_ledger.h"
+#include "sim/trace.h"
+
+#ifndef AIMC_SOURCE_DIR
+#define AIMC_SOURCE_DIR "."
+#endif
+
+namespace {
+
+struct RunnerOptions {
+  std::string platform = std::string(AIMC_SOURCE_DIR) + "/platforms/membrain-3x4.yaml";
+  std::vector<std::string> overrides;
+  std::string trace_path;
+  bool trace_registers = false;
+  std::string report_path;
+  bool quiet = false;
+  std::vector<std::string> firmware_args;  // argv[0] first
+};
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void print_usage(const char* prog, std::ostream& out) {
+  out << "usage: " << prog
+      << " [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-registers]\n"
+         "       [--report FILE] [-q] [--] [firmware args...]\n"
+         "Runs this firmware on the aimc virtual platform, in process.\n"
+         "  --platform FILE     platform YAML (default: "
+      << AIMC_SOURCE_DIR
+      << "/platforms/membrain-3x4.yaml)\n"
+         "  --set KEY=VALUE     override a platform parameter (repeatable; docs/platform-config.md)\n"
+         "  --trace FILE        write a Chrome/Perfetto trace-event JSON of the run\n"
+         "  --trace-registers   with --trace: mark every register access on the host track\n"
+         "  --report FILE       write a JSON report (time, energy ledger, exit code)\n"
+         "  -q, --quiet         no summary on stderr\n"
+         "  --                  end of runner options; the rest goes to the firmware\n"
+         "Runner options are read only at the start of the command line; the first other\n"
+         "argument ends them. Exit code: the firmware's; 2 for bad options; 1 if the simulation "
+         "failed.\n";
+}
+
+// Parses the leading runner options. Returns false when --help was asked for.
+bool parse(int argc, char** argv, RunnerOptions& opt) {
+  opt.firmware_args.push_back(argc > 0 ? argv[0] : "firmware");
+  int i = 1;
+  auto value = [&](const std::string& arg, const std::string& name, std::string& out) -> bool {
+    if (arg == name) {
+      if (i + 1 >= argc) throw UsageError(name + " needs a value");
+      out = argv[++i];
+      return true;
+    }
+    if (arg.rfind(name + "=", 0) == 0) {
+      out = arg.substr(name.size() + 1);
+      return true;
+    }
+    return false;
+  };
+  for (; i < argc; ++i) {
+    const std::string a = argv[i];
+    std::string v;
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "--help" || a == "-h") return false;
+    if (value(a, "--platform", v)) {
+      if (v.empty()) throw UsageError("--platform: empty file name");
+      opt.platform = v;
+    } else if (value(a, "--set", v)) {
+      if (v.find('=') == std::string::npos || v.front() == '=')
+        throw UsageError("--set '" + v + "': expected KEY=VALUE");
+      opt.overrides.push_back(v);
+    } else if (value(a, "--trace", v)) {
+      if (v.empty()) throw UsageError("--trace: empty file name");
+      opt.trace_path = v;
+    } else if (a == "--trace-registers") {
+      opt.trace_registers = true;
+    } else if (value(a, "--report", v)) {
+      if (v.empty()) throw UsageError("--report: empty file name");
+      opt.report_path = v;
+    } else if (a == "-q" || a == "--quiet") {
+      opt.quiet = true;
+    } else {
+      break;  // the firmware's arguments start here
+    }
+  }
+  for (; i < argc; ++i) opt.firmware_args.emplace_back(argv[i]);
+  if (opt.trace_registers && opt.trace_path.empty())
+    throw UsageError("--trace-registers needs --trace FILE");
+  return true;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  std::ofstream f(path);
+  f << text;
+  f.close();
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  const std::string prog_name =
+      argc > 0 ? std::filesystem::path(argv[0]).filename().string() : std::string("firmware");
+  const char* prog = prog_name.c_str();
+  RunnerOptions opt;
+  try {
+    if (!parse(argc, argv, opt)) {
+      print_usage(prog, std::cout);
+      return 0;
+    }
+  } catch (const UsageError& e) {
+    std::cerr << prog << ": " << e.what() << " (see " << prog << " --help)\n";
+    return 2;
+  }
+
+  aimc::config::PlatformConfig cfg;
+  try {
+    cfg = aimc::config::load_platform(opt.platform, opt.overrides);
+  } catch (const std::exception& e) {  // ConfigError, or a file that cannot be read
+    std::cerr << prog << ": " << e.what() << "\n";
+    return 2;
+  }
+
+  int fw_rc = 1;
+  bool fw_returned = false;
+  uint64_t t_end_ps = 0;
+  aimc::sim::EnergyLedger ledger;
+  std::unique_ptr<aimc::sim::TraceSink> trace;
+  aimc::sim::ChromeTraceWriter* writer = nullptr;
+  try {
+    if (!opt.trace_path.empty()) {
+      auto w = std::make_unique<aimc::sim::ChromeTraceWriter>(4'000'000);
+      w->set_metadata("platform", cfg.name);
+      w->set_metadata("firmware", opt.firmware_args.front());
+      writer = w.get();
+      trace = std::move(w);
+    } else {
+      trace = std::make_unique<aimc::sim::TraceSink>();
+    }
+    aimc::chip::Chip chip(cfg, ledger, *trace);
+    chip.host().set_trace_registers(opt.trace_registers);
+
+    // The firmware gets its own argv (C strings it may keep until it returns).
+    std::vector<std::string> args = opt.firmware_args;
+    std::vector<char*> fw_argv;
+    for (auto& s : args) fw_argv.push_back(s.data());
+    fw_argv.push_back(nullptr);
+    chip.cpu().set_entry([&](aimc_hal_t hal) {
+      fw_rc = aimc_fw_main(hal, static_cast<int>(args.size()), fw_argv.data());
+      fw_returned = true;
+    });
+
+    sc_core::sc_start();
+    t_end_ps = aimc::sim::to_ps(sc_core::sc_time_stamp());
+    ledger.advance(t_end_ps);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::cerr << prog << ": simulation failed: " << e.what() << "\n";
+    return 1;
+  }
+  std::fflush(stdout);
+
+  int rc = fw_returned ? fw_rc : 1;
+  if (!fw_returned)
+    std::cerr << prog << ": the simulation ended before the firmware returned (a wait that can "
+                 "never be satisfied?)\n";
+
+  const double time_ns = t_end_ps / 1000.0;
+  const double energy_nj = ledger.total_j() * 1e9;
+  if (!opt.quiet) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(1);
+    s << prog << ": " << cfg.name << ": firmware returned " << fw_rc << "; simulated " << time_ns
+      << " ns, energy ";
+    s.precision(3);
+    s << energy_nj << " nJ\n";
+    std::cerr << s.str();
+  }
+
+  // Output files: a failure to write is reported and makes the exit code non-zero, unless the
+  // firmware already failed (its code is the more useful one).
+  if (writer) {
+    try {
+      const auto parent = std::filesystem::path(opt.trace_path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent);
+      writer->write_file(opt.trace_path);
+    } catch (const std::exception& e) {
+      std::cerr << prog << ": --trace: " << e.what() << "\n";
+      if (rc == 0) rc = 1;
+    }
+  }
+  if (!opt.report_path.empty()) {
+    nlohmann::json r;
+    r["platform"] = cfg.name;
+    r["platform_file"] = opt.platform;
+    r["overrides"] = opt.overrides;
+    r["seed"] = cfg.simulation.seed;
+    r["firmware"] = {{"argv", opt.firmware_args},
+                     {"returned", fw_returned},
+                     {"exit_code", fw_rc}};
+    r["time_ns"] = time_ns;
+    r["energy_j"] = {{"total", ledger.total_j()}, {"ledger", ledger.to_json()}};
+    r["units"] = "time_ns in ns; energy_j in J";
+    try {
+      write_text(opt.report_path, r.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << prog << ": --report: " << e.what() << "\n";
+      if (rc == 0) rc = 1;
+    }
+  }
+  return rc;
+}
+
+// Our own entry point, so that SystemC's banner can be silenced before the kernel starts (it is
+// printed before sc_main runs); SC_COPYRIGHT_MESSAGE set by the user still wins.
+int main(int argc, char** argv) {
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}

@@ -1,0 +1,93 @@
+#include "serve_job.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <systemc>
+
+#include "chip/chip.h"
+#include "chip/remote_server.h"
+#include "config/platform_config.h"
+#include "run_job.h"
+#include "sim/accounting.h"
+#include "sim/energy_ledger.h"
+#include "sim/trace.h"
+
+namespace aimc::app {
+
+int serve_job(const ServeOptions& opt) {
+  if (opt.trace_registers && opt.trace_path.empty())
+    throw UserError("--trace-registers needs --trace FILE");
+  const config::PlatformConfig cfg = load_platform_or_fail(opt.platform_path, opt.overrides);
+
+  sim::EnergyLedger ledger;
+  sim::ChromeTraceWriter* writer = nullptr;
+  std::unique_ptr<sim::TraceSink> trace = make_trace_sink(opt.trace_path, writer);
+  if (writer) {
+    writer->set_metadata("platform", cfg.name);
+    writer->set_metadata("firmware", "remote (" + opt.listen + ")");
+  }
+  chip::Chip chip(cfg, ledger, *trace);
+  chip.host().set_trace_registers(opt.trace_registers);
+
+  chip::RemoteServer::Options so;
+  so.once = opt.once;
+  so.verbose = opt.verbose;
+  std::unique_ptr<chip::RemoteServer> server;
+  try {
+    server = std::make_unique<chip::RemoteServer>(opt.listen, so);
+  } catch (const chip::RemoteAddressError& e) {
+    throw UserError(e.what());
+  }
+  std::cerr << "aimc serve: " << cfg.name << " listening on " << server->address()
+            << (opt.once ? " (one client)" : " (until a client sends SHUTDOWN)") << std::endl;
+
+  chip.cpu().set_entry([&](aimc_hal_t hal) { server->serve(hal); });
+  sc_core::sc_start();
+  const uint64_t t_end_ps = sim::to_ps(sc_core::sc_time_stamp());
+  ledger.advance(t_end_ps);
+  const chip::RemoteServer::Stats st = server->stats();
+  server.reset();  // closes the socket and removes a Unix socket file now
+
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(3);
+  s << "aimc serve: " << st.sessions << " session(s), " << st.requests << " request(s), "
+    << st.errors << " refused, " << st.dropped << " client(s) dropped; DMA data "
+    << st.bytes_to_device << " B to the VP, " << st.bytes_from_device << " B back\n";
+  s << "  simulated time  " << t_end_ps / 1e3 << " ns\n";
+  const double total = ledger.total_j();
+  s << "  energy          " << total * 1e9 << " nJ (static " << ledger.static_j() * 1e9
+    << " nJ)\n";
+  for (sim::Phase ph : {sim::Phase::deploy, sim::Phase::infer})
+    s << "    phase " << std::left << std::setw(9) << sim::phase_name(ph) << std::right
+      << std::setw(14) << ledger.phase_j(ph) * 1e9 << " nJ\n";
+  for (int c = 0; c < ledger.component_count(); ++c) {
+    const double j = ledger.component_phase_j(c, sim::Phase::deploy) +
+                     ledger.component_phase_j(c, sim::Phase::infer);
+    if (j > 0)
+      s << "    " << std::left << std::setw(15) << ledger.component_name(c) << std::right
+        << std::setw(14) << j * 1e9 << " nJ\n";
+  }
+  s << "  (remote firmware cannot mark phases: everything counts as deploy)\n";
+  std::cerr << s.str();
+
+  int rc = 0;
+  if (writer) {
+    try {
+      const auto parent = std::filesystem::path(opt.trace_path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent);
+      writer->write_file(opt.trace_path);
+      std::cerr << "  trace           " << opt.trace_path << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "aimc serve: --trace: " << e.what() << "\n";
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace aimc::app

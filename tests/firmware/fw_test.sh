@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Runs an example firmware against the platform and checks its output and exit code.
+#
+#   fw_test.sh CASE MODE FIRMWARE AIMC
+#     CASE      hello | infer | calibrate | runner-options
+#     MODE      vp:     FIRMWARE is the in-VP build (runner options, then `--`, then firmware args)
+#               remote: FIRMWARE is the -remote build; this script starts
+#                       `AIMC serve --listen unix:$TMP/s.sock --once [platform options]` in the
+#                       background, waits (bounded) for the socket, runs
+#                       `FIRMWARE --connect unix:$TMP/s.sock firmware args`, and always stops the
+#                       server.
+#     FIRMWARE  the example binary
+#     AIMC      the aimc tool (compile, run, serve)
+# Exit 0 on pass, 77 (ctest SKIP_RETURN_CODE) when the data set is missing, 1 on failure.
+set -u
+CASE=$1 MODE=$2 FW=$3 AIMC=$4
+DATA=${AIMC_DATA:-/usr/share/datasets/fashion-mnist}
+export SC_COPYRIGHT_MESSAGE=DISABLE
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/aimc-fw-test.XXXXXX")
+SERVER_PID=
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -s "$TMP/out.txt" ]; then echo "--- firmware stdout" >&2; cat "$TMP/out.txt" >&2; fi
+  if [ -s "$TMP/err.txt" ]; then echo "--- firmware stderr" >&2; cat "$TMP/err.txt" >&2; fi
+  if [ -s "$TMP/server.log" ]; then echo "--- server log" >&2; cat "$TMP/server.log" >&2; fi
+  exit 1
+}
+
+# Platform options, for the runner (vp) or for `aimc serve` (remote), and for `aimc compile`.
+PLATFORM_ARGS=()
+[ "$CASE" = calibrate ] && PLATFORM_ARGS=(--set tile.adc.offset_sigma_lsb=2)
+
+# run_fw ARGS...: runs the firmware in MODE with PLATFORM_ARGS; output in $TMP/out.txt and
+# $TMP/err.txt, exit code in $RC.
+run_fw() {
+  if [ "$MODE" = vp ]; then
+    "$FW" "${PLATFORM_ARGS[@]}" -- "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"
+    RC=$?
+    return
+  fi
+  local sock="$TMP/s.sock"
+  rm -f "$sock"
+  "$AIMC" serve --listen "unix:$sock" --once "${PLATFORM_ARGS[@]}" >"$TMP/server.log" 2>&1 &
+  SERVER_PID=$!
+  local i
+  for i in $(seq 1 100); do  # up to 10 s
+    [ -S "$sock" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "aimc serve exited before listening"
+    sleep 0.1
+  done
+  [ -S "$sock" ] || fail "aimc serve did not create $sock within 10 s"
+  "$FW" --connect "unix:$sock" "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"
+  RC=$?
+  # --once: the server ends when the firmware disconnects; give it 10 s, then stop it.
+  for i in $(seq 1 100); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+    fail "aimc serve --once still running 10 s after the firmware disconnected"
+  fi
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=
+}
+
+expect_out() {  # expect_out PATTERN: a line of stdout matches the extended regex
+  grep -Eq -- "$1" "$TMP/out.txt" || fail "stdout has no line matching '$1'"
+}
+
+compile_image() {
+  "$AIMC" compile "${PLATFORM_ARGS[@]}" -o "$TMP/model.aimg" >"$TMP/compile.txt" 2>&1 ||
+    { cat "$TMP/compile.txt" >&2; fail "aimc compile failed"; }
+}
+
+need_data() {
+  if [ ! -e "$DATA/t10k-images-idx3-ubyte.gz" ] && [ ! -e "$DATA/t10k-images-idx3-ubyte" ]; then
+    echo "SKIP: no Fashion-MNIST in $DATA (package dataset-fashion-mnist)"
+    exit 77
+  fi
+}
+
+unpack() {  # unpack BASE: the uncompressed IDX file in $TMP
+  if [ -e "$DATA/$1.gz" ]; then gzip -dc "$DATA/$1.gz" >"$TMP/$1"; else cp "$DATA/$1" "$TMP/$1"; fi
+}
+
+case "$CASE" in
+  hello)
+    run_fw
+    [ "$RC" -eq 0 ] || fail "hello exited with $RC"
+    expect_out '^  ID +0x41494D43'
+    expect_out '^  tiles +[0-9]+'
+    expect_out 'DMA loopback .*: ok$'
+    expect_out 'self-test passed'
+    ;;
+
+  infer)
+    need_data
+    N=200
+    compile_image
+    unpack t10k-images-idx3-ubyte
+    unpack t10k-labels-idx1-ubyte
+    run_fw "$TMP/model.aimg" --images "$TMP/t10k-images-idx3-ubyte" \
+      --labels "$TMP/t10k-labels-idx1-ubyte" --limit $N --entries 8
+    [ "$RC" -eq 0 ] || fail "infer exited with $RC"
+    expect_out "^vectors +$N "
+    acc=$(sed -n 's/^accuracy *\([0-9.]*\) %.*/\1/p' "$TMP/out.txt")
+    [ -n "$acc" ] || fail "no accuracy printed"
+    mvms=$(sed -n 's/^  MVMs *\([0-9]*\)$/\1/p' "$TMP/out.txt")
+    [ "${mvms:-0}" -gt 0 ] || fail "perf counter MVMs is ${mvms:-missing}"
+    preds=$(sed -n '/^predictions/,/^vectors/p' "$TMP/out.txt" | grep -E '^  [0-9]' | wc -w)
+    [ "$preds" -eq $N ] || fail "$preds predictions printed, expected $N"
+    # The software (float) accuracy of the same images, from aimc run's report.
+    "$AIMC" run --limit $N --no-progress -q --report "$TMP/run.json" >"$TMP/run.txt" 2>&1 ||
+      { cat "$TMP/run.txt" >&2; fail "aimc run failed"; }
+    float=$(tr -d ' \n' <"$TMP/run.json" | sed -n 's/.*"accuracy":{"float":\([0-9.e+-]*\).*/\1/p')
+    [ -n "$float" ] || fail "no accuracy.float in aimc run's report"
+    echo "firmware accuracy $acc %, float accuracy $(awk -v f="$float" 'BEGIN{printf "%.2f", 100*f}') % on $N images"
+    awk -v a="$acc" -v f="$float" 'BEGIN{d = a - 100*f; if (d < 0) d = -d; exit !(d <= 2.0)}' ||
+      fail "firmware accuracy $acc % is more than 2 points from the float accuracy ($float)"
+    ;;
+
+  calibrate)
+    compile_image
+    run_fw "$TMP/model.aimg"
+    [ "$RC" -eq 0 ] || fail "calibrate exited with $RC"
+    line=$(grep -E '^max \|offset\| before' "$TMP/out.txt") || fail "no summary line"
+    before=$(echo "$line" | sed -n 's/.*before \([0-9.]*\) LSB.*/\1/p')
+    after=$(echo "$line" | sed -n 's/.*after \([0-9.]*\) LSB.*/\1/p')
+    echo "max |offset| before $before LSB, after $after LSB"
+    awk -v b="$before" -v a="$after" 'BEGIN{exit !(a <= 0.5 && b > 0.5 && b > a)}' ||
+      fail "expected max |offset| after <= 0.5 LSB and before > 0.5 LSB (sigma 2 LSB)"
+    ;;
+
+  runner-options)  # the in-VP runner: bad options, platform errors, report and trace
+    [ "$MODE" = vp ] || fail "runner-options is a vp case"
+    "$FW" --set not-a-pair >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "--set without '=': expected exit 2"
+    grep -q "KEY=VALUE" "$TMP/err.txt" || fail "--set without '=': no message"
+    "$FW" --platform "$TMP/missing.yaml" >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "missing platform file: expected exit 2"
+    grep -q "missing.yaml" "$TMP/err.txt" || fail "missing platform file: message names no file"
+    "$FW" --set tile.adc.bitz=6 >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "unknown --set key: expected exit 2"
+    "$FW" --trace-registers >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "--trace-registers without --trace: expected exit 2"
+    "$FW" --platform >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "--platform without a value: expected exit 2"
+    "$FW" --help >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 0 ] && grep -q -- "--platform FILE" "$TMP/out.txt" || fail "--help"
+    # The firmware's own exit code comes through: hello refuses arguments with 2.
+    "$FW" -- --bogus >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "firmware argument error: expected the firmware's exit code 2"
+    # Report, trace with register accesses, summary.
+    "$FW" --report "$TMP/o/r.json" --trace "$TMP/o/t.json" --trace-registers \
+      >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 0 ] || fail "hello with --report/--trace failed"
+    grep -Eq 'firmware returned 0; simulated [0-9.]+ ns, energy [0-9.]+ nJ' "$TMP/err.txt" ||
+      fail "no summary on stderr"
+    grep -q '"exit_code": 0' "$TMP/o/r.json" || fail "report has no exit_code 0"
+    grep -q '"ledger"' "$TMP/o/r.json" || fail "report has no energy ledger"
+    grep -q '"wr SCRATCH"' "$TMP/o/t.json" || fail "trace has no register writes"
+    ;;
+
+  *)
+    fail "unknown case $CASE"
+    ;;
+esac
+echo "PASS: $CASE ($MODE)"
