@@ -132,7 +132,7 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("tile.dac.e_conv_pj", "pJ", "energy per conversion, per row driven",
                              REF(double, tile.dac.e_conv_pj)));
 
-    t.push_back(int_key("tile.adc.bits", "bit", "output ADC resolution", 1, 16,
+    t.push_back(int_key("tile.adc.bits", "bit", "output ADC resolution (signed: 2 bits at least)", 2, 16,
                         REF(int, tile.adc.bits)));
     t.push_back(int_key("tile.adc.share", "columns",
                         "columns served by one ADC; at most tile.array.cols", 1, 4096,

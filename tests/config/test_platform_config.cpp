@@ -254,7 +254,7 @@ TEST(ConfigOverride, UnknownKeyNamesTheOverride) {
 
 TEST(ConfigOverride, BadValueNamesTheOverride) {
   EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.adc.bits=40"}); }),
-            "--set tile.adc.bits=40: tile.adc.bits: expected an integer in [1, 16], got 40");
+            "--set tile.adc.bits=40: tile.adc.bits: expected an integer in [2, 16], got 40");
   EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.device.type=pcm"}); }),
             "--set tile.device.type=pcm: tile.device.type: expected one of ideal, flash, got pcm");
   const std::string empty = error_of([] { cfgns::load_platform(preset_path(), {"bus.clock_mhz="}); });
@@ -282,7 +282,7 @@ TEST(ConfigOverride, CrossFieldErrorNamesBothOrigins) {
 
 TEST(ConfigErrors, OutOfRangeHasFileLineKey) {
   EXPECT_EQ(load_error(with_line(10, "    bits: 40")),
-            "x.yaml:10: tile.adc.bits: expected an integer in [1, 16], got 40");
+            "x.yaml:10: tile.adc.bits: expected an integer in [2, 16], got 40");
   EXPECT_EQ(load_error(with_line(3, "  rows: 65")),
             "x.yaml:3: grid.rows: expected an integer in [1, 64], got 65");
   EXPECT_EQ(load_error(with_line(16, "  seed: -1")),
@@ -293,7 +293,7 @@ TEST(ConfigErrors, WrongTypeHasFileLineKey) {
   EXPECT_EQ(load_error(with_line(14, "    g_max_ns: abc")),
             "x.yaml:14: tile.device.g_max_ns: expected a number > 0, got abc");
   EXPECT_EQ(load_error(with_line(10, "    bits: 8.0")),
-            "x.yaml:10: tile.adc.bits: expected an integer in [1, 16], got 8.0");
+            "x.yaml:10: tile.adc.bits: expected an integer in [2, 16], got 8.0");
   EXPECT_EQ(load_error(with_line(14, "    g_max_ns: .nan")),
             "x.yaml:14: tile.device.g_max_ns: expected a number > 0, got .nan");
 }
@@ -301,7 +301,7 @@ TEST(ConfigErrors, WrongTypeHasFileLineKey) {
 TEST(ConfigErrors, WrongNodeKind) {
   // A mapping where a value is expected.
   EXPECT_EQ(load_error(with_line(10, "    bits: {a: 1}")),
-            "x.yaml:10: tile.adc.bits: expected an integer in [1, 16], got a mapping");
+            "x.yaml:10: tile.adc.bits: expected an integer in [2, 16], got a mapping");
   // A sequence where a value is expected.
   EXPECT_EQ(load_error(with_line(3, "  rows: [1, 2]")),
             "x.yaml:3: grid.rows: expected an integer in [1, 64], got a sequence");
@@ -316,7 +316,7 @@ TEST(ConfigErrors, WrongNodeKind) {
 
 TEST(ConfigErrors, EmptyValue) {
   EXPECT_EQ(load_error(with_line(10, "    bits:")),
-            "x.yaml:10: tile.adc.bits: expected an integer in [1, 16], got nothing");
+            "x.yaml:10: tile.adc.bits: expected an integer in [2, 16], got nothing");
 }
 
 TEST(ConfigErrors, UnknownKeyWithSuggestion) {
@@ -405,7 +405,7 @@ TEST(ConfigValidate, CodeBuiltConfigs) {
   EXPECT_NO_THROW(cfgns::validate_platform(cfg));
   cfg.tile.adc.bits = 0;
   EXPECT_EQ(error_of([&] { cfgns::validate_platform(cfg); }),
-            "config: tile.adc.bits: expected an integer in [1, 16], got 0 (the default)");
+            "config: tile.adc.bits: expected an integer in [2, 16], got 0 (the default)");
   cfg = PlatformConfig{};
   cfg.tile.device.g_max_ns = cfg.tile.device.g_min_ns;
   EXPECT_NE(error_of([&] { cfgns::validate_platform(cfg); }).find("tile.device.g_min_ns"), std::string::npos);
