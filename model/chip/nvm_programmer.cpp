@@ -54,30 +54,8 @@ bool NvmProgrammer::staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& 
   return true;
 }
 
-uint32_t NvmProgrammer::do_program(uint64_t& cells, uint64_t& dur_ps, double& e_j,
-                                   uint32_t& err_addr) {
-  aimc_weights_hdr_t hdr{};
-  std::vector<int16_t> levels;
-  if (!staged_block(hdr, levels)) {
-    err_addr = AIMC_STAGING_BASE;
-    return AIMC_ERR_BAD_WEIGHTS;
-  }
-  tiles_[cmd_.tile]->program(levels.data(), static_cast<int>(hdr.rows), static_cast<int>(hdr.cols));
-  const auto& p = cfg_.programming;
-  cells = 2ull * hdr.rows * hdr.cols;
-  dur_ps = (cells + p.parallel_cells - 1) / p.parallel_cells * sim::ns_to_ps(p.t_cell_ns);
-  e_j = static_cast<double>(cells) * p.e_cell_pj * 1e-12;
-  return AIMC_ERR_NONE;
-}
-
-uint32_t NvmProgrammer::do_verify(uint64_t& cells, uint64_t& dur_ps, double& e_j,
-                                  uint32_t& err_addr) {
-  aimc_weights_hdr_t hdr{};
-  std::vector<int16_t> levels;
-  if (!staged_block(hdr, levels)) {
-    err_addr = AIMC_STAGING_BASE;
-    return AIMC_ERR_BAD_WEIGHTS;
-  }
+uint32_t NvmProgrammer::count_verify_fails(const aimc_weights_hdr_t& hdr,
+                                           const std::vector<int16_t>& levels) const {
   const Tile& t = *tiles_[cmd_.tile];
   const auto& d = cfg_.tile.device;
   const int max_level = (1 << d.bits_per_cell) - 1;
@@ -92,11 +70,28 @@ uint32_t NvmProgrammer::do_verify(uint64_t& cells, uint64_t& dur_ps, double& e_j
       fails += std::fabs(t.conductance_s(r, c, false) - tp) > tol;
       fails += std::fabs(t.conductance_s(r, c, true) - tn) > tol;
     }
-  verify_fails_ = fails;
+  return fails;
+}
+
+uint32_t NvmProgrammer::block_command(uint64_t& cells, uint64_t& dur_ps, double& e_j,
+                                      uint32_t& err_addr) {
+  aimc_weights_hdr_t hdr{};
+  std::vector<int16_t> levels;
+  if (!staged_block(hdr, levels)) {
+    err_addr = AIMC_STAGING_BASE;
+    return AIMC_ERR_BAD_WEIGHTS;
+  }
+  const bool program = cmd_.op == AIMC_PROG_PROGRAM;
+  if (program)
+    tiles_[cmd_.tile]->program(levels.data(), static_cast<int>(hdr.rows), static_cast<int>(hdr.cols));
+  else
+    verify_fails_ = count_verify_fails(hdr, levels);
+  // Both touch every cell of the block, parallel_cells at a time.
   const auto& p = cfg_.programming;
   cells = 2ull * hdr.rows * hdr.cols;
-  dur_ps = (cells + p.parallel_cells - 1) / p.parallel_cells * sim::ns_to_ps(p.t_verify_ns);
-  e_j = static_cast<double>(cells) * p.e_verify_cell_pj * 1e-12;
+  dur_ps = (cells + p.parallel_cells - 1) / p.parallel_cells *
+           sim::ns_to_ps(program ? p.t_cell_ns : p.t_verify_ns);
+  e_j = static_cast<double>(cells) * (program ? p.e_cell_pj : p.e_verify_cell_pj) * 1e-12;
   return AIMC_ERR_NONE;
 }
 
@@ -112,10 +107,8 @@ void NvmProgrammer::run() {
     if (cmd_.tile >= tiles_.size()) {
       error = AIMC_ERR_BAD_TILE;
       error_addr = cmd_.tile;
-    } else if (cmd_.op == AIMC_PROG_PROGRAM) {
-      error = do_program(cells, dur, e, error_addr);
-    } else if (cmd_.op == AIMC_PROG_VERIFY) {
-      error = do_verify(cells, dur, e, error_addr);
+    } else if (cmd_.op == AIMC_PROG_PROGRAM || cmd_.op == AIMC_PROG_VERIFY) {
+      error = block_command(cells, dur, e, error_addr);
     } else if (cmd_.op == AIMC_PROG_READ_CELL) {
       if (cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ||
           cmd_.col >= static_cast<uint32_t>(cfg_.tile.array.cols) || cmd_.side > 1) {

@@ -74,9 +74,11 @@ class NvmProgrammer : public sc_core::sc_module {
   uint32_t verify_fails_ = 0;
   uint32_t read_ps_ = 0;
 
-  // Each returns an AIMC_ERR_* code and sets cells/duration/energy of the command.
-  uint32_t do_program(uint64_t& cells, uint64_t& dur_ps, double& e_j, uint32_t& err_addr);
-  uint32_t do_verify(uint64_t& cells, uint64_t& dur_ps, double& e_j, uint32_t& err_addr);
+  // PROGRAM or VERIFY on the staged block: returns an AIMC_ERR_* code and sets the command's
+  // cells, duration and energy.
+  uint32_t block_command(uint64_t& cells, uint64_t& dur_ps, double& e_j, uint32_t& err_addr);
+  uint32_t count_verify_fails(const aimc_weights_hdr_t& hdr,
+                              const std::vector<int16_t>& levels) const;
   // The staged block, checked against the tile (false: ERR_BAD_WEIGHTS).
   bool staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& levels) const;
 };

@@ -206,8 +206,6 @@ bool Sequencer::bus_debug_read(uint32_t addr, uint8_t* data, uint32_t len) {
 }
 
 uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
-  const uint32_t dac_max = (1u << p.hdr.dac_bits) - 1u;
-  (void)dac_max;
   std::vector<uint64_t> ready(batch, t_now_ps_);  // when each vector's layer input is in SRAM
   uint64_t first_output_ps = 0;
   sim::Accounting* acct = gp_.get_extension<sim::Accounting>();
