@@ -72,6 +72,30 @@ int sc_main(int argc, char** argv) {
                   "by default");
   run->add_flag("--trace-registers", opt.trace_registers,
                 "with --trace: also mark every firmware register access on the host track");
+  std::string at_text;
+  run->add_option("--at", at_text,
+                  "evaluate this long after programming: the chip is deployed, then the time "
+                  "passes unsimulated (drift, charge loss). A duration: 1s, 30min, 1h, 7d, 10y "
+                  "(units ms s min h d w y; default 0)");
+  double temp_c = 0;
+  auto* temp_opt = run->add_option(
+      "--temp-c", temp_c,
+      "die temperature during the wait and the inference, in C (default: tile.device.t_ref_c, "
+      "the temperature at which the chip is programmed)");
+  run->add_flag("--drift-comp", opt.drift_compensation,
+                "firmware drift compensation: a calibration read per tile right after "
+                "programming, again before inference, and a per-tile digital gain "
+                "(docs/device-physics.md)");
+  run->add_option("--checkpoint", opt.checkpoint_path,
+                  "at the end, save the programmed array state (conductances, age, trims) to "
+                  "this file (docs/checkpoint.md)");
+  run->add_option("--restore", opt.restore_path,
+                  "start from a checkpoint instead of programming the chip; --at adds to the "
+                  "saved age")
+      ->check(CLI::ExistingFile);
+  run->add_option("--export-programming", opt.export_programming_path,
+                  "write the programming sequence (every cell's pulses and verify reads) as CSV "
+                  "(docs/programming-sequence.md); large: ~100 B per cell");
   run->add_flag("--no-progress", no_progress, "no progress bar");
   run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
 
@@ -161,6 +185,8 @@ int sc_main(int argc, char** argv) {
       return 0;
     }
     if (*seed_opt) opt.seed = seed;
+    if (*temp_opt) opt.temp_c = temp_c;
+    if (!at_text.empty()) opt.at_s = aimc::app::parse_duration_s(at_text, "--at");
     opt.progress = !no_progress;
     const auto report = aimc::app::run_job(opt);
     if (opt.quiet) {

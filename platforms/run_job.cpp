@@ -14,11 +14,15 @@
 #include <systemc>
 
 #include "aimc_driver.h"
+#include "chip/checkpoint.h"
 #include "chip/chip.h"
+#include "compiler/image.h"
 #include "compiler/compile.h"
 #include "compiler/dataset.h"
 #include "compiler/onnx_import.h"
 #include "config/platform_config.h"
+#include "numerics/device.h"
+#include "numerics/rng.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace.h"
@@ -69,7 +73,188 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+// What identifies a model's weights on the chip: a hash over every WEIGHTS section (tile, block
+// size, levels), so a checkpoint is refused for another model but not for other periphery settings.
+std::string weights_fingerprint(const compiler::ImageView& image) {
+  std::string bytes;
+  for (const auto& [tile, w] : image.weights) {
+    bytes.append(reinterpret_cast<const char*>(&tile), sizeof tile);
+    bytes.append(reinterpret_cast<const char*>(&w.hdr.rows), sizeof w.hdr.rows);
+    bytes.append(reinterpret_cast<const char*>(&w.hdr.cols), sizeof w.hdr.cols);
+    bytes.append(reinterpret_cast<const char*>(w.levels.data()), w.levels.size() * sizeof(int16_t));
+  }
+  std::ostringstream o;
+  o << "weights fnv1a " << std::hex << num::fnv1a64(bytes) << " (" << std::dec
+    << image.weights.size() << " tiles)";
+  return o.str();
+}
+
+// Weight error of every programmed pair as the network sees it now: gain * (g+ - g-) - level *
+// level_step, with the tile's digital gain (drift compensation) and the conductances a read sees,
+// in fractions of the full-scale weight (1 - g_min/g_max), over the tiles the image uses.
+nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& image) {
+  double sum = 0, sum_sq = 0, max_abs = 0, w_sq = 0;
+  long n = 0;
+  for (const auto& [tile_index, w] : image.weights) {
+    chip::Tile& t = *chip.tiles()[tile_index];
+    const num::DeviceSpec& spec = t.physics().cell;
+    const double step = num::level_step(spec);
+    const double full = 1.0 - spec.g_min_ns / spec.g_max_ns;
+    const auto& gp = t.crossbar().g_pos();
+    const auto& gn = t.crossbar().g_neg();
+    const double gain = t.gain_q16() / 65536.0;  // the digital drift-compensation gain
+    for (uint32_t r = 0; r < w.hdr.rows; ++r)
+      for (uint32_t c = 0; c < w.hdr.cols; ++c) {
+        const double target = w.level(r, c) * step;
+        const double e = (gain * (static_cast<double>(gp(r, c)) - gn(r, c)) - target) / full;
+        sum += e;
+        sum_sq += e * e;
+        w_sq += (target / full) * (target / full);
+        max_abs = std::max(max_abs, std::fabs(e));
+        ++n;
+      }
+  }
+  if (n == 0) return nlohmann::json::object();
+  const double mean = sum / n;
+  return {{"unit", "fraction of the full-scale weight (g_max - g_min)"},
+          {"pairs", n},
+          {"mean", mean},
+          {"std", std::sqrt(std::max(0.0, sum_sq / n - mean * mean))},
+          {"max_abs", max_abs},
+          {"relative_rms", w_sq > 0 ? std::sqrt(sum_sq / w_sq) : 0.0}};
+}
+
+// The deploy section of the report, from the programming controller's totals and the ledger.
+nlohmann::json deploy_report(chip::Chip& chip, const sim::EnergyLedger& ledger, uint64_t t_deploy_ps,
+                             bool restored) {
+  const chip::ProgrammingStats& st = chip.programmer().stats();
+  nlohmann::json d;
+  d["restored_from_checkpoint"] = restored;
+  d["time_ns"] = t_deploy_ps / 1000.0;
+  d["energy_j"] = ledger.phase_j(sim::Phase::deploy);
+  nlohmann::json by_comp = nlohmann::json::object();
+  for (int c = 0; c < ledger.component_count(); ++c) {
+    const double j = ledger.component_phase_j(c, sim::Phase::deploy);
+    if (j > 0) by_comp[ledger.component_name(c)] = j;
+  }
+  d["energy_j_by_component"] = by_comp;
+  d["programming_time_ns"] = st.busy_ps / 1000.0;
+  d["program_commands"] = st.program_commands;
+  d["cells"] = st.cells;
+  d["pulses"] = st.pulses;
+  d["verify_reads"] = st.verify_reads;
+  d["erase_operations"] = st.erase_operations;
+  d["unconverged_cells"] = st.unconverged;
+  d["yield"] = st.cells > 0 ? 1.0 - static_cast<double>(st.unconverged) / st.cells : 1.0;
+  d["pulses_per_cell"] = st.cells > 0 ? static_cast<double>(st.pulses) / st.cells : 0.0;
+  d["iteration_histogram"] = st.iteration_histogram;
+  nlohmann::json err;
+  err["unit"] = "fraction of g_max (programmed conductance - target, at programming)";
+  if (st.cells > 0) {
+    const double mean = st.error_sum / st.cells;
+    err["mean"] = mean;
+    err["std"] = std::sqrt(std::max(0.0, st.error_sum_sq / st.cells - mean * mean));
+    err["max_abs"] = st.error_max_abs;
+  }
+  std::vector<double> edges;
+  for (int b = 0; b <= chip::ProgrammingStats::kErrorBins; ++b)
+    edges.push_back(-chip::ProgrammingStats::kErrorRange + b * chip::ProgrammingStats::kErrorBinWidth);
+  const auto& h = st.error_histogram;
+  err["histogram"] = {{"bin_edges", edges},
+                      {"counts", std::vector<long>(h.begin() + 1, h.end() - 1)},
+                      {"below", h.front()},
+                      {"above", h.back()}};
+  d["weight_error"] = err;
+  nlohmann::json tiles = nlohmann::json::array();
+  for (const auto& t : st.by_tile)
+    tiles.push_back({{"tile", t.tile}, {"cells", t.cells}, {"pulses", t.pulses},
+                     {"unconverged", t.unconverged}, {"max_pulses", t.max_pulses},
+                     {"time_ns", t.time_ps / 1000.0}, {"energy_j", t.energy_j}});
+  d["by_command"] = tiles;
+  return d;
+}
+
+// Writes the programming sequence as CSV, one line per cell in programming order (see
+// docs/programming-sequence.md).
+class SequenceExport {
+ public:
+  SequenceExport(const std::string& path, const config::PlatformConfig& cfg) : path_(path) {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    f_.open(path);
+    if (!f_) throw UserError("--export-programming: cannot write " + path);
+    flash_ = cfg.tile.device.type == config::DeviceType::flash;
+    g_max_ns_ = cfg.tile.device.g_max_ns;
+    f_ << "# aimc programming sequence, platform " << cfg.name << ", device "
+       << config::to_string(cfg.tile.device.type) << "; pulse width " << cfg.programming.t_pulse_ns
+       << " ns, verify read " << cfg.programming.t_verify_ns << " ns, " << cfg.programming.parallel_cells
+       << " cells in parallel\n"
+       << "# pulses: " << (flash_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
+                                  : "aimed conductance change per pulse, nS")
+       << "; verify: every verify read, nS (the first before any pulse)\n"
+       << "tile,row,col,side,target_ns,pulses,converged,pulse_values,verify_ns\n";
+  }
+  void add(int tile, const num::ProgramResult& r) {
+    char buf[64];
+    for (const num::CellRecord& c : r.records) {
+      std::snprintf(buf, sizeof buf, "%.6g", c.target * g_max_ns_);
+      f_ << tile << ',' << c.row << ',' << c.col << ',' << (c.negative ? "neg" : "pos") << ','
+         << buf << ',' << c.pulse.size() << ',' << (c.converged ? 1 : 0) << ',';
+      for (size_t i = 0; i < c.pulse.size(); ++i) {
+        std::snprintf(buf, sizeof buf, "%.4g", flash_ ? c.pulse[i] : c.pulse[i] * g_max_ns_);
+        f_ << (i ? ";" : "") << buf;
+      }
+      f_ << ',';
+      for (size_t i = 0; i < c.verify.size(); ++i) {
+        std::snprintf(buf, sizeof buf, "%.5g", c.verify[i] * g_max_ns_);
+        f_ << (i ? ";" : "") << buf;
+      }
+      f_ << '\n';
+      ++cells_;
+    }
+  }
+  // Closes the file; false if anything failed to write.
+  bool finish() {
+    f_.close();
+    return static_cast<bool>(f_);
+  }
+  long cells() const { return cells_; }
+
+ private:
+  std::string path_;
+  std::ofstream f_;
+  bool flash_ = false;
+  double g_max_ns_ = 0;
+  long cells_ = 0;
+};
+
 }  // namespace
+
+double parse_duration_s(const std::string& text, const std::string& option) {
+  const auto fail = [&] {
+    return UserError(option + ": expected a duration such as 1h, 30min, 10y or 2.5d (units ms, s, "
+                              "min, h, d, w, y; a bare number is seconds), got '" + text + "'");
+  };
+  size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    throw fail();
+  }
+  std::string unit = text.substr(pos);
+  unit.erase(0, unit.find_first_not_of(' '));
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 1.0},          {"s", 1.0},         {"ms", 1e-3},          {"min", 60.0},
+      {"h", 3600.0},      {"d", 86400.0},     {"w", 7 * 86400.0},    {"y", 365.25 * 86400.0}};
+  for (const auto& [name, factor] : kUnits)
+    if (unit == name) {
+      if (!std::isfinite(value) || value < 0)
+        throw UserError(option + ": the duration must be >= 0, got '" + text + "'");
+      return value * factor;
+    }
+  throw fail();
+}
 
 config::PlatformConfig load_platform_or_fail(const std::string& path,
                                              const std::vector<std::string>& overrides) {
@@ -95,6 +280,12 @@ nlohmann::json run_job(const RunOptions& opt) {
   std::vector<std::string> overrides = opt.overrides;
   if (opt.seed) overrides.push_back("simulation.seed=" + std::to_string(*opt.seed));
   const config::PlatformConfig cfg = load_platform_or_fail(opt.platform_path, overrides);
+  const double temp_c = opt.temp_c.value_or(cfg.tile.device.t_ref_c);
+  if (!(temp_c >= -55.0 && temp_c <= 150.0))
+    throw UserError("--temp-c: expected a die temperature in [-55, 150] C, got " +
+                    std::to_string(temp_c));
+  if (!(opt.at_s >= 0.0) || !std::isfinite(opt.at_s))
+    throw UserError("--at: the time since programming must be >= 0 s");
   compiler::Network net;
   try {
     net = compiler::import_onnx(opt.model_path);
@@ -123,6 +314,9 @@ nlohmann::json run_job(const RunOptions& opt) {
     throw UserError(e.what());
   }
 
+  const compiler::ImageView image_view = compiler::parse_image(compiled.image);
+  const std::string model_fp = weights_fingerprint(image_view);
+
   // ---- Software baseline. ----
   const Eigen::MatrixXf float_logits = net.forward(test.images);
   long float_correct = 0;
@@ -137,11 +331,31 @@ nlohmann::json run_job(const RunOptions& opt) {
   std::vector<std::string> layer_names;
   for (const auto& l : net.layers) layer_names.push_back(l.name);
   chip.sequencer().set_layer_names(layer_names);
+  const bool restored = !opt.restore_path.empty();
+  nlohmann::json restored_header;
+  if (restored) {
+    try {
+      restored_header = chip::restore_checkpoint(opt.restore_path, chip, model_fp);
+    } catch (const chip::CheckpointError& e) {
+      throw UserError(std::string("--restore: ") + e.what());
+    }
+  }
+  std::unique_ptr<SequenceExport> sequence;
+  if (!opt.export_programming_path.empty()) {
+    if (restored)
+      throw UserError("--export-programming: nothing is programmed when the chip is restored "
+                      "from a checkpoint (--restore)");
+    sequence = std::make_unique<SequenceExport>(opt.export_programming_path, cfg);
+    chip.programmer().set_record_sink(
+        [&sequence](int tile, const num::ProgramResult& r) { sequence->add(tile, r); });
+  }
 
   Eigen::MatrixXi outputs(n, static_cast<Eigen::Index>(net.layers.back().weight.rows()));
   int fw_status = AIMC_OK;
   std::string fw_step;
   uint64_t t_deploy_end_ps = 0, t_end_ps = 0;
+  uint32_t tiles_adjusted = 0;
+  int32_t temp_sensor_mc = 0;
   double single_chip_ns = 0, single_e2e_ns = 0;
   long commands = 0;
   aimc_dev_t dev{};
@@ -150,13 +364,26 @@ nlohmann::json run_job(const RunOptions& opt) {
   chip.cpu().set_entry([&](aimc_hal_t hal) {
     fw_step = "init";
     if ((fw_status = aimc_init(&dev, hal)) != AIMC_OK) return;
-    fw_step = "load image";
-    if ((fw_status = aimc_load_image(&dev, compiled.image.data(), compiled.image.size())) !=
-        AIMC_OK)
-      return;
+    fw_step = restored ? "attach image (tiles restored from the checkpoint)" : "load image";
+    fw_status = restored ? aimc_attach_image(&dev, compiled.image.data(), compiled.image.size())
+                         : aimc_load_image(&dev, compiled.image.data(), compiled.image.size());
+    if (fw_status != AIMC_OK) return;
+    if (opt.drift_compensation && !restored) {
+      fw_step = "drift reference";
+      if ((fw_status = aimc_drift_reference(&dev)) != AIMC_OK) return;
+    }
     chip.cpu().sync();
     t_deploy_end_ps = sim::to_ps(sc_core::sc_time_stamp());
     ledger.set_phase(sim::Phase::infer, t_deploy_end_ps);
+    // Time passes (unsimulated) and the die reaches its temperature; then the firmware may
+    // compensate the drift before it runs inference.
+    chip.set_environment(temp_c, opt.at_s);
+    if (opt.drift_compensation) {
+      fw_step = "drift compensation";
+      if ((fw_status = aimc_drift_compensate(&dev, &tiles_adjusted)) != AIMC_OK) return;
+    }
+    fw_step = "read temperature";
+    if ((fw_status = aimc_read_temperature(&dev, &temp_sensor_mc)) != AIMC_OK) return;
     fw_step = "infer";
     // Row-major input codes, one image after another.
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x = test.images;
@@ -234,7 +461,8 @@ nlohmann::json run_job(const RunOptions& opt) {
                   {"total", t_end_ps / 1000.0}};
   nlohmann::json by_comp = nlohmann::json::object(), by_layer = nlohmann::json::object();
   for (int c = 0; c < ledger.component_count(); ++c)
-    by_comp[ledger.component_name(c)] = ledger.component_phase_j(c, sim::Phase::infer) / n;
+    if (ledger.component_phase_j(c, sim::Phase::infer) > 0)
+      by_comp[ledger.component_name(c)] = ledger.component_phase_j(c, sim::Phase::infer) / n;
   for (int l = 0; l < ledger.layer_count(); ++l)
     by_layer[ledger.layer_name(l)] = ledger.layer_phase_j(l, sim::Phase::infer) / n;
   r["energy_j"] = {{"per_inference", e_infer / n},
@@ -262,6 +490,23 @@ nlohmann::json run_job(const RunOptions& opt) {
               {"busy_ns", chip.bus().timeline().busy_ps() / 1000.0},
               {"wait_ns", chip.bus().timeline().wait_ps() / 1000.0}};
   r["compile"] = compiled.summary;
+  double age_s = 0;
+  for (chip::Tile* t : chip.tiles())
+    if (t->programmed()) age_s = std::max(age_s, t->age_s());
+  r["conditions"] = {
+      {"time_since_programming_s", age_s},
+      {"at_s", opt.at_s},
+      {"temp_c", temp_c},
+      {"temp_sensor_c", temp_sensor_mc / 1000.0},
+      {"drift_compensation", opt.drift_compensation},
+      {"drift_compensated_tiles", tiles_adjusted},
+      {"restored_from", restored ? opt.restore_path : std::string()}};
+  if (restored && restored_header.value("seed", cfg.simulation.seed) != cfg.simulation.seed)
+    r["conditions"]["note"] = "the checkpoint was saved with seed " +
+                              std::to_string(restored_header.value("seed", uint64_t{0})) +
+                              "; ADC offsets and read noise come from this run's seed";
+  r["deploy"] = deploy_report(chip, ledger, t_deploy_end_ps, restored);
+  r["weight_error_at_inference"] = weight_error_now(chip, image_view);
   r["wall_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component and by_layer per inference, "
@@ -283,6 +528,21 @@ nlohmann::json run_job(const RunOptions& opt) {
       r["trace_dropped_events"] = writer->dropped_events();
     } catch (const std::exception& e) {
       r["errors"].push_back(std::string("--trace: ") + e.what());
+    }
+  }
+  if (sequence) {
+    r["programming_sequence_file"] = opt.export_programming_path;
+    r["programming_sequence_cells"] = sequence->cells();
+    if (!sequence->finish())
+      r["errors"].push_back("--export-programming: cannot write " + opt.export_programming_path);
+  }
+  if (!opt.checkpoint_path.empty()) {
+    try {
+      ensure_parent(opt.checkpoint_path);
+      chip::save_checkpoint(opt.checkpoint_path, chip, model_fp);
+      r["checkpoint_file"] = opt.checkpoint_path;
+    } catch (const std::exception& e) {
+      r["errors"].push_back(std::string("--checkpoint: ") + e.what());
     }
   }
   if (!opt.report_path.empty()) {
@@ -329,6 +589,17 @@ nlohmann::json compile_job(const CompileJob& job) {
   return r;
 }
 
+std::string format_duration(double s) {
+  std::ostringstream o;
+  o << std::setprecision(3);
+  if (s < 60) o << s << " s";
+  else if (s < 3600) o << s / 60 << " min";
+  else if (s < 86400) o << s / 3600 << " h";
+  else if (s < 365.25 * 86400) o << s / 86400 << " d";
+  else o << s / (365.25 * 86400) << " y";
+  return o.str();
+}
+
 std::string format_summary(const nlohmann::json& r) {
   std::ostringstream o;
   o << std::fixed;
@@ -358,8 +629,35 @@ std::string format_summary(const nlohmann::json& r) {
   for (const auto& [name, j] : r["energy_j"]["by_layer"].items())
     o << "    " << std::left << std::setw(23) << name << std::right << std::setw(12)
       << j.get<double>() * 1e9 << " nJ\n";
-  o << "  deploy (programming)       " << r["time_ns"]["deploy"].get<double>() / 1e6 << " ms, "
-    << r["energy_j"]["deploy"].get<double>() * 1e6 << " uJ\n";
+  const auto& c = r["conditions"];
+  o << std::setprecision(1);
+  o << "  conditions                 " << format_duration(c["time_since_programming_s"].get<double>())
+    << " after programming, " << c["temp_c"].get<double>() << " C (sensor "
+    << std::setprecision(3) << c["temp_sensor_c"].get<double>() << " C), drift compensation "
+    << (c["drift_compensation"].get<bool>()
+            ? "on (" + std::to_string(c["drift_compensated_tiles"].get<long>()) + " tiles)"
+            : std::string("off"))
+    << "\n";
+  const auto& d = r["deploy"];
+  o << std::setprecision(3);
+  if (d["restored_from_checkpoint"].get<bool>()) {
+    o << "  deploy                     restored from " << c["restored_from"].get<std::string>()
+      << " (no programming)\n";
+  } else {
+    o << "  deploy (programming)       " << r["time_ns"]["deploy"].get<double>() / 1e6 << " ms, "
+      << r["energy_j"]["deploy"].get<double>() * 1e6 << " uJ; " << d["cells"].get<long>()
+      << " cells, " << std::setprecision(2) << d["pulses_per_cell"].get<double>()
+      << " pulses/cell, yield " << std::setprecision(3) << 100.0 * d["yield"].get<double>()
+      << " % (" << d["unconverged_cells"].get<long>() << " cells outside tolerance)\n";
+    if (d["weight_error"].contains("std"))
+      o << "  programming error          std " << 100.0 * d["weight_error"]["std"].get<double>()
+        << " % of g_max, max " << 100.0 * d["weight_error"]["max_abs"].get<double>() << " %\n";
+  }
+  if (r["weight_error_at_inference"].contains("std"))
+    o << "  weight error at inference  std " << 100.0 * r["weight_error_at_inference"]["std"].get<double>()
+      << " % of full scale, max " << 100.0 * r["weight_error_at_inference"]["max_abs"].get<double>()
+      << " % (rms / rms weight " << 100.0 * r["weight_error_at_inference"]["relative_rms"].get<double>()
+      << " %)\n";
   o << std::setprecision(4);
   o << "  effective throughput       " << r["tops"].get<double>() << " TOPS\n";
   o << std::setprecision(2);

@@ -16,6 +16,11 @@
 
 namespace aimc::app {
 
+// Thrown for anything the user can fix (bad file, bad option); the message says what and where.
+struct UserError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct RunOptions {
   std::string platform_path;
   std::string model_path;
@@ -28,12 +33,22 @@ struct RunOptions {
   bool trace_registers = false;
   bool progress = true;
   bool quiet = false;
+  // Conditions of the inference (docs/device-physics.md): time since programming (seconds; the
+  // chip is deployed, then this much time passes unsimulated), die temperature (C; default
+  // tile.device.t_ref_c), and firmware drift compensation (aimc_drift_reference right after
+  // deploy, aimc_drift_compensate before inference).
+  double at_s = 0.0;
+  std::optional<double> temp_c;
+  bool drift_compensation = false;
+  std::string checkpoint_path;         // save the array state here at the end ("" = no)
+  std::string restore_path;            // start from this checkpoint instead of programming
+  std::string export_programming_path; // write every pulse and verify read here (CSV)
 };
 
-// Thrown for anything the user can fix (bad file, bad option); the message says what and where.
-struct UserError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+// "1h", "30 min", "10y", "2.5d", "100ms", "0": seconds. Units: ms, s, min, h, d, w, y (365.25 d);
+// a bare number is seconds. Throws UserError naming the option on anything else or a negative.
+double parse_duration_s(const std::string& text, const std::string& option = "--at");
+
 
 // The platform YAML with overrides; a ConfigError becomes a UserError (same message).
 config::PlatformConfig load_platform_or_fail(const std::string& path,
@@ -45,6 +60,9 @@ std::unique_ptr<sim::TraceSink> make_trace_sink(const std::string& path,
 // Runs the job in this process (one SystemC elaboration per process) and returns the report.
 // Throws UserError for bad input and std::runtime_error if the firmware reports a failure.
 nlohmann::json run_job(const RunOptions& options);
+
+// "3.2 s", "1 h", "10 y": a duration for people.
+std::string format_duration(double seconds);
 
 // The human-readable summary of a report (what `aimc run` prints).
 std::string format_summary(const nlohmann::json& report);

@@ -38,6 +38,8 @@ typedef struct aimc_caps {
   uint32_t array_rows, array_cols;
   uint32_t dac_bits, adc_bits, cell_bits;
   uint32_t sram_bytes;
+  uint32_t device_type;      /* AIMC_DEVICE_* (register map 1.1 and later; 0 before) */
+  uint32_t balanced_pairs;   /* 1 when a pair holds +-level/2 around mid-range */
 } aimc_caps_t;
 
 typedef struct aimc_dev {
@@ -62,11 +64,20 @@ typedef struct aimc_dev {
   /* Statistics. */
   uint64_t dma_bytes, commands;
   uint64_t last_latency_ns; /* SEQ_LATENCY_NS of the last command */
+  /* Programming statistics of the last aimc_load_image (sums over its PROGRAM commands). */
+  uint64_t prog_cells, prog_pulses, prog_unconverged;
 } aimc_dev_t;
 
 int aimc_init(aimc_dev_t* dev, aimc_hal_t hal);
 void aimc_release(aimc_dev_t* dev);
+/* Programs every WEIGHTS section into its tile (program-and-verify; cells left outside the
+ * tolerance are counted in dev->prog_unconverged, not treated as an error) and loads the layer
+ * program. */
 int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size);
+/* Like aimc_load_image, but the tiles already hold the image's weights (a chip restored from a
+ * checkpoint, or programmed earlier): only the layer program is loaded. Fails with AIMC_E_STATE
+ * if a tile the image uses holds no weights or a block of another size. */
+int aimc_attach_image(aimc_dev_t* dev, const void* image, size_t size);
 /* codes: n vectors of in_features DAC codes; outputs: n vectors of out_features int32 values.
  * Batches larger than the image's max_batch are split into several commands. */
 int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs);
@@ -91,6 +102,17 @@ int aimc_set_power_state(aimc_dev_t* dev, uint32_t state);
 int aimc_calibrate_tile(aimc_dev_t* dev, uint32_t tile, uint32_t cols, int32_t* offsets_before,
                         int32_t* offsets_after);
 
+/* ---- Drift compensation (a global output scale per tile, as on IBM's PCM chips) ---- */
+/* Right after programming: runs each programmed tile's calibration read (TILE CAL) and keeps the
+ * result in its CAL_REF register (saved in checkpoints with the cells). */
+int aimc_drift_reference(aimc_dev_t* dev);
+/* Later (after time or a temperature change): measures again and sets each programmed tile's
+ * GAIN to CAL_REF / CAL_NA, so that its outputs regain their scale at programming time. Tiles
+ * without a reference are left alone. *tiles_adjusted (may be NULL) receives how many changed. */
+int aimc_drift_compensate(aimc_dev_t* dev, uint32_t* tiles_adjusted);
+/* The die temperature sensor, in milli-degrees Celsius. */
+int aimc_read_temperature(aimc_dev_t* dev, int32_t* millicelsius);
+
 /* ---- Performance counters ---- */
 typedef struct aimc_perf {
   uint64_t cycles;       /* reference-clock cycles (CAPS_CLOCK_MHZ) since the last reset */
@@ -106,10 +128,11 @@ int aimc_reset_perf(aimc_dev_t* dev);
 /* Conductance of one cell (negative = 0: the pair's positive cell) in picosiemens. */
 int aimc_read_cell(aimc_dev_t* dev, uint32_t tile, uint32_t row, uint32_t col, int negative,
                    uint32_t* picosiemens);
-/* Erases every cell of a tile to its lowest conductance. */
+/* Erases a tile (flash: every sector to the erased state; pcm/rram: RESET). */
 int aimc_erase_tile(aimc_dev_t* dev, uint32_t tile);
-/* Verifies a tile against the weight block now in the staging buffer: cells more than
- * tolerance_ppm (of g_max) away from their target are counted in *failures. */
+/* Verifies a tile against the weight block now in the staging buffer: cells whose conductance now
+ * is more than tolerance_ppm (of g_max) away from their target are counted in *failures. The
+ * relative tolerance PROG_TOL_REL_PPM is set to 0 for the command and restored afterwards. */
 int aimc_verify_tile(aimc_dev_t* dev, uint32_t tile, uint32_t tolerance_ppm, uint32_t* failures);
 
 /* Lower-level helpers, used by the above and by firmware that drives the chip itself. */

@@ -30,7 +30,7 @@
 #define AIMC_REG_PROG_TILE 0x060u /* RW: tile a programming command works on */
 #define AIMC_REG_PROG_CMD 0x064u /* WO: write AIMC_PROG_*: PROGRAM the tile from the staging buffer (aimc_weights_hdr_t + levels), VERIFY it against the staging buffer, READ_CELL, or ERASE it */
 #define AIMC_REG_PROG_STATUS 0x068u /* RO: AIMC_STATE_* of the programming controller */
-#define AIMC_REG_PROG_CELLS 0x06Cu /* RO: cells written, verified or erased by the last command */
+#define AIMC_REG_PROG_CELLS 0x06Cu /* RO: cells programmed, verified or erased by the last command (both cells of every pair) */
 #define AIMC_REG_PROG_ROW 0x070u /* RW: READ_CELL: word line */
 #define AIMC_REG_PROG_COL 0x074u /* RW: READ_CELL: weight column */
 #define AIMC_REG_PROG_SIDE 0x078u /* RW: READ_CELL: 0 the pair's positive cell, 1 the negative */
@@ -40,8 +40,8 @@
 #define AIMC_REG_SEQ_START 0x088u /* WO: doorbell: write 1 to run the layer program on the batch */
 #define AIMC_REG_SEQ_STATUS 0x08Cu /* RO: AIMC_STATE_* of the sequencer */
 #define AIMC_REG_SEQ_LATENCY_NS 0x090u /* RO: last command: ns from the doorbell until its first vector's output was in SRAM */
-#define AIMC_REG_PROG_TOLERANCE_PPM 0x094u /* RW: VERIFY: a cell fails when |G - G_target| exceeds this many ppm of g_max */
-#define AIMC_REG_PROG_VERIFY_FAILS 0x098u /* RO: VERIFY result: cells outside the tolerance */
+#define AIMC_REG_PROG_TOLERANCE_PPM 0x094u /* RW: PROGRAM and VERIFY: absolute tolerance in ppm of g_max (see PROG_TOL_REL_PPM) */
+#define AIMC_REG_PROG_VERIFY_FAILS 0x098u /* RO: VERIFY result: cells whose conductance now (after drift, at today's temperature) is outside the tolerance */
 #define AIMC_REG_PERF_CTRL 0x09Cu /* WO: performance counter control */
 #define AIMC_REG_PERF_TIME_NS_LO 0x0A0u /* RO: simulated time in ns, low word */
 #define AIMC_REG_PERF_TIME_NS_HI 0x0A4u /* RO: simulated time in ns, high word */
@@ -60,6 +60,14 @@
 #define AIMC_REG_CQ_TAIL 0x0DCu /* RW: doorbell: one past the last entry the firmware filled; the chip runs entries until head reaches it */
 #define AIMC_REG_CQ_STATUS 0x0E0u /* RO: AIMC_STATE_* of the command queue */
 #define AIMC_REG_CQ_DONE 0x0E4u /* RO: entries completed since reset */
+#define AIMC_REG_CAPS_DEVICE 0x0F0u /* RO: cell technology of the tiles */
+#define AIMC_REG_PROG_TOL_REL_PPM 0x0F4u /* RW: PROGRAM and VERIFY: a cell passes when |G - G_target| <= this many ppm of G_target (or PROG_TOLERANCE_PPM of g_max, whichever is larger) */
+#define AIMC_REG_PROG_MAX_ITER 0x0F8u /* RW: PROGRAM: program pulses per cell before the controller gives the cell up (1..65535) */
+#define AIMC_REG_PROG_PULSES 0x0FCu /* RO: program pulses applied by the last PROGRAM (saturates) */
+#define AIMC_REG_PROG_UNCONVERGED 0x100u /* RO: cells the last PROGRAM left outside the tolerance (stuck, worn, dead column, overshoot or out of iterations) */
+#define AIMC_REG_PROG_ITER_MAX 0x104u /* RO: most pulses one cell took in the last PROGRAM */
+#define AIMC_REG_TEMP_MC 0x108u /* RO: die temperature sensor, signed, in milli-degrees Celsius */
+#define AIMC_REG_TEMP_ALARM_MC 0x10Cu /* RW: IRQ TEMP_ALARM fires when the die temperature rises above this (signed, milli-degrees C; reset 85 C, the top of the characterized range in reference-chips.md section 1) */
 
 /* ---- Bit fields: AIMC_<REG>_<FIELD>_SHIFT / _MASK ---- */
 #define AIMC_CAPS_GRID_ROWS_SHIFT 0u
@@ -100,6 +108,12 @@
 #define AIMC_IRQ_STATUS_ERROR_MASK 0x00000008u /* an error was recorded in ERROR_CODE */
 #define AIMC_IRQ_STATUS_CQ_DONE_SHIFT 4u
 #define AIMC_IRQ_STATUS_CQ_DONE_MASK 0x00000010u /* a command-queue entry that asked for it completed */
+#define AIMC_IRQ_STATUS_PROG_YIELD_SHIFT 5u
+#define AIMC_IRQ_STATUS_PROG_YIELD_MASK 0x00000020u /* a PROGRAM left cells outside the verify tolerance (PROG_UNCONVERGED) */
+#define AIMC_IRQ_STATUS_ADC_CLIP_SHIFT 6u
+#define AIMC_IRQ_STATUS_ADC_CLIP_MASK 0x00000040u /* an inference command saturated a tile ADC (see the tiles' ADC_CLIPS) */
+#define AIMC_IRQ_STATUS_TEMP_ALARM_SHIFT 7u
+#define AIMC_IRQ_STATUS_TEMP_ALARM_MASK 0x00000080u /* the die temperature rose above TEMP_ALARM_MC */
 #define AIMC_IRQ_ENABLE_INFER_DONE_SHIFT 0u
 #define AIMC_IRQ_ENABLE_INFER_DONE_MASK 0x00000001u /* an inference command completed */
 #define AIMC_IRQ_ENABLE_DMA_DONE_SHIFT 1u
@@ -110,12 +124,24 @@
 #define AIMC_IRQ_ENABLE_ERROR_MASK 0x00000008u /* an error was recorded in ERROR_CODE */
 #define AIMC_IRQ_ENABLE_CQ_DONE_SHIFT 4u
 #define AIMC_IRQ_ENABLE_CQ_DONE_MASK 0x00000010u /* a command-queue entry that asked for it completed */
+#define AIMC_IRQ_ENABLE_PROG_YIELD_SHIFT 5u
+#define AIMC_IRQ_ENABLE_PROG_YIELD_MASK 0x00000020u /* a PROGRAM left cells outside the verify tolerance (PROG_UNCONVERGED) */
+#define AIMC_IRQ_ENABLE_ADC_CLIP_SHIFT 6u
+#define AIMC_IRQ_ENABLE_ADC_CLIP_MASK 0x00000040u /* an inference command saturated a tile ADC (see the tiles' ADC_CLIPS) */
+#define AIMC_IRQ_ENABLE_TEMP_ALARM_SHIFT 7u
+#define AIMC_IRQ_ENABLE_TEMP_ALARM_MASK 0x00000080u /* the die temperature rose above TEMP_ALARM_MC */
 #define AIMC_DMA_CTRL_DIR_SHIFT 0u
 #define AIMC_DMA_CTRL_DIR_MASK 0x00000001u /* single transfer: 0 host memory to chip, 1 chip to host memory */
 #define AIMC_DMA_CTRL_CHAIN_SHIFT 1u
 #define AIMC_DMA_CTRL_CHAIN_MASK 0x00000002u /* 1: run the descriptor chain at DMA_DESC_ADDR (aimc_hw.h) instead */
 #define AIMC_PERF_CTRL_RESET_SHIFT 0u
 #define AIMC_PERF_CTRL_RESET_MASK 0x00000001u /* write 1: restart every PERF_* counter from zero */
+#define AIMC_CAPS_DEVICE_TYPE_SHIFT 0u
+#define AIMC_CAPS_DEVICE_TYPE_MASK 0x000000FFu /* cell model: AIMC_DEVICE_IDEAL, _FLASH, _PCM or _RRAM */
+#define AIMC_CAPS_DEVICE_BALANCED_SHIFT 8u
+#define AIMC_CAPS_DEVICE_BALANCED_MASK 0x00000100u /* 1: a pair holds +-level/2 around mid-range; 0: one cell per sign (unipolar) */
+#define AIMC_CAPS_DEVICE_ERASE_ROWS_SHIFT 16u
+#define AIMC_CAPS_DEVICE_ERASE_ROWS_MASK 0xFFFF0000u /* word lines per erase sector (flash; 0: no sector erase) */
 
 /* ---- Per-tile registers: AIMC_TILE_REG(t, AIMC_TREG_<NAME>) is the offset of tile t's
  * register; per-column arrays are AIMC_TREG_<NAME>(c). ---- */
@@ -132,7 +158,18 @@
 #define AIMC_TREG_COLS_USED 0x00Cu /* RO: weight columns the programmed block uses */
 #define AIMC_TREG_MVMS 0x010u /* RO: MVMs this tile ran */
 #define AIMC_TREG_ADC_CLIPS 0x014u /* RO: ADC samples that clipped */
+#define AIMC_TREG_CYCLES_MAX 0x018u /* RO: most program/erase cycles any cell of the tile has seen (endurance) */
+#define AIMC_TREG_WORN_CELLS 0x01Cu /* RO: cells past their endurance (stuck; they fail verify) */
 #define AIMC_TREG_TEST 0x020u /* WO: write 1: one MVM with every input at zero over all columns; the raw (untrimmed) ADC codes land in RESULT (the write takes one MVM time) */
+#define AIMC_TREG_UNCONVERGED 0x024u /* RO: cells the last PROGRAM of this tile left outside the tolerance */
+#define AIMC_TREG_CAL 0x028u /* WO: write 1: calibration read for drift compensation: one MVM with every used word line at full scale; the sum over used columns of |column current|, each digitized at the verify resolution, lands in CAL_NA (the write takes one MVM time) */
+#define AIMC_TREG_CAL_NA 0x02Cu /* RO: result of the last CAL, in nA (saturates) */
+#define AIMC_TREG_CAL_REF 0x030u /* RW: free for firmware: CAL_NA measured right after programming (kept in checkpoints) */
+#define AIMC_TREG_GAIN 0x034u /* RW: digital gain applied to every ADC code of the tile after the trims, unsigned Q16.16 (reset 1.0); drift compensation writes CAL_REF / CAL_NA here */
+#define AIMC_TILE_GAIN_FRAC_SHIFT 0u
+#define AIMC_TILE_GAIN_FRAC_MASK 0x0000FFFFu /* fraction, 1/65536 units */
+#define AIMC_TILE_GAIN_INT_SHIFT 16u
+#define AIMC_TILE_GAIN_INT_MASK 0xFFFF0000u /* integer part */
 #define AIMC_TREG_TRIM(c) (0x1000u + 4u * (uint32_t)(c)) /* RW: per column: signed ADC offset trim in LSB, subtracted from the column's codes */
 #define AIMC_TREG_RESULT(c) (0x2000u + 4u * (uint32_t)(c)) /* RO: per column: signed ADC code of the last TEST */
 
@@ -170,7 +207,11 @@
 #define AIMC_PROG_PROGRAM 0x00000001u /* program the tile from the staging buffer */
 #define AIMC_PROG_VERIFY 0x00000002u /* compare the tile with the staging buffer's targets */
 #define AIMC_PROG_READ_CELL 0x00000003u /* read one cell's conductance into PROG_READ_PS */
-#define AIMC_PROG_ERASE 0x00000004u /* set every cell of the tile to its lowest conductance */
+#define AIMC_PROG_ERASE 0x00000004u /* erase the tile: flash cells to the erased (high-conductance) state, sector by sector; pcm and rram cells RESET to their lowest conductance */
+#define AIMC_DEVICE_IDEAL 0x00000000u /* exact conductances, no programming error, drift or temperature effect */
+#define AIMC_DEVICE_FLASH 0x00000001u /* split-gate floating-gate flash, sub-threshold read */
+#define AIMC_DEVICE_PCM 0x00000002u /* phase-change memory */
+#define AIMC_DEVICE_RRAM 0x00000003u /* resistive RAM */
 #define AIMC_POWER_ACTIVE 0x00000000u /* everything powered */
 #define AIMC_POWER_IDLE 0x00000001u /* tiles at idle static power; commands allowed */
 #define AIMC_POWER_STANDBY 0x00000002u /* tiles power-gated (no static power, weights kept); commands refused */
@@ -179,6 +220,9 @@
 #define AIMC_IRQ_PROG_DONE 0x00000004u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_IRQ_ERROR 0x00000008u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_IRQ_CQ_DONE 0x00000010u /* IRQ_STATUS/IRQ_ENABLE bit */
+#define AIMC_IRQ_PROG_YIELD 0x00000020u /* IRQ_STATUS/IRQ_ENABLE bit */
+#define AIMC_IRQ_ADC_CLIP 0x00000040u /* IRQ_STATUS/IRQ_ENABLE bit */
+#define AIMC_IRQ_TEMP_ALARM 0x00000080u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_CHIP_ID 0x41494D43u /* value of ID */
 
 #endif /* AIMC_REGS_H */

@@ -69,6 +69,11 @@ int aimc_init(aimc_dev_t* dev, aimc_hal_t hal) {
   dev->caps.adc_bits = field(v, AIMC_CAPS_BITS_ADC_MASK, AIMC_CAPS_BITS_ADC_SHIFT);
   dev->caps.cell_bits = field(v, AIMC_CAPS_BITS_CELL_MASK, AIMC_CAPS_BITS_CELL_SHIFT);
   TRY(rd(dev, AIMC_REG_CAPS_SRAM_BYTES, &dev->caps.sram_bytes));
+  if ((dev->version & 0xFFFFu) >= 1u) {
+    TRY(rd(dev, AIMC_REG_CAPS_DEVICE, &v));
+    dev->caps.device_type = field(v, AIMC_CAPS_DEVICE_TYPE_MASK, AIMC_CAPS_DEVICE_TYPE_SHIFT);
+    dev->caps.balanced_pairs = field(v, AIMC_CAPS_DEVICE_BALANCED_MASK, AIMC_CAPS_DEVICE_BALANCED_SHIFT);
+  }
   TRY(wr(dev, AIMC_REG_CTRL, AIMC_CTRL_SOFT_RESET_MASK));
   TRY(wr(dev, AIMC_REG_IRQ_STATUS, 0xFFFFFFFFu));
   TRY(wr(dev, AIMC_REG_IRQ_ENABLE, AIMC_IRQ_INFER_DONE | AIMC_IRQ_DMA_DONE | AIMC_IRQ_PROG_DONE |
@@ -152,13 +157,28 @@ static int send_section(aimc_dev_t* dev, const uint8_t* payload, uint64_t size, 
   return rc;
 }
 
-int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size) {
+/* Checks that `tile` holds a block of the size the weight section describes. */
+static int check_attached(aimc_dev_t* dev, uint32_t tile, const uint8_t* payload) {
+  aimc_weights_hdr_t wh;
+  uint32_t st = 0, rows = 0, cols = 0;
+  const uint32_t base = AIMC_TILE_REGS_BASE + tile * AIMC_TILE_REGS_STRIDE;
+  memcpy(&wh, payload, sizeof wh);
+  TRY(rd(dev, base + AIMC_TREG_STATUS, &st));
+  TRY(rd(dev, base + AIMC_TREG_ROWS_USED, &rows));
+  TRY(rd(dev, base + AIMC_TREG_COLS_USED, &cols));
+  if (!(st & AIMC_TILE_STATUS_PROGRAMMED_MASK) || rows != wh.rows || cols != wh.cols)
+    return AIMC_E_STATE;
+  return AIMC_OK;
+}
+
+static int load_image(aimc_dev_t* dev, const void* image, size_t size, int program_weights) {
   const uint8_t* bytes = (const uint8_t*)image;
   aimc_image_header_t hdr;
   uint32_t i;
   int have_program = 0;
   if (!dev || !image) return AIMC_E_ARG;
   dev->loaded = 0;
+  dev->prog_cells = dev->prog_pulses = dev->prog_unconverged = 0;
   if (size < sizeof hdr) return AIMC_E_IMAGE;
   memcpy(&hdr, bytes, sizeof hdr);
   if (memcmp(hdr.magic, AIMC_IMAGE_MAGIC, 8) != 0 || hdr.version != AIMC_IMAGE_VERSION ||
@@ -176,12 +196,25 @@ int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size) {
     if (sec.type == AIMC_SECTION_WEIGHTS) {
       uint32_t st = 0;
       if (sec.tile >= dev->caps.tiles || sec.size < sizeof(aimc_weights_hdr_t)) return AIMC_E_IMAGE;
+      if (!program_weights) {
+        TRY(check_attached(dev, sec.tile, payload));
+        continue;
+      }
       TRY(send_section(dev, payload, sec.size, sec.dest_addr));
       TRY(wr(dev, AIMC_REG_PROG_TILE, sec.tile));
       TRY(wr(dev, AIMC_REG_PROG_CMD, AIMC_PROG_PROGRAM));
       TRY(aimc_wait_done(dev, AIMC_IRQ_PROG_DONE));
       TRY(rd(dev, AIMC_REG_PROG_STATUS, &st));
       if (st != AIMC_STATE_DONE) return AIMC_E_DEVICE;
+      if ((dev->version & 0xFFFFu) >= 1u) {
+        uint32_t cells = 0, pulses = 0, unconverged = 0;
+        TRY(rd(dev, AIMC_REG_PROG_CELLS, &cells));
+        TRY(rd(dev, AIMC_REG_PROG_PULSES, &pulses));
+        TRY(rd(dev, AIMC_REG_PROG_UNCONVERGED, &unconverged));
+        dev->prog_cells += cells;
+        dev->prog_pulses += pulses;
+        dev->prog_unconverged += unconverged;
+      }
     } else if (sec.type == AIMC_SECTION_PROGRAM) {
       aimc_program_hdr_t ph;
       if (sec.size < sizeof ph) return AIMC_E_IMAGE;
@@ -210,6 +243,82 @@ int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size) {
   TRY(ensure_buf(dev, &dev->in_buf, (size_t)dev->max_batch * dev->in_features));
   TRY(ensure_buf(dev, &dev->out_buf, (size_t)dev->max_batch * dev->out_features * 4u));
   dev->loaded = 1;
+  return AIMC_OK;
+}
+
+int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size) {
+  return load_image(dev, image, size, 1);
+}
+
+int aimc_attach_image(aimc_dev_t* dev, const void* image, size_t size) {
+  return load_image(dev, image, size, 0);
+}
+
+static uint32_t tile_reg(uint32_t tile, uint32_t off) {
+  return AIMC_TILE_REGS_BASE + tile * AIMC_TILE_REGS_STRIDE + off;
+}
+
+/* Runs a programmed tile's calibration read; *programmed = 0 (and no read) for an empty tile. */
+static int calibration_read(aimc_dev_t* dev, uint32_t tile, int* programmed, uint32_t* cal_na) {
+  uint32_t st = 0;
+  TRY(rd(dev, tile_reg(tile, AIMC_TREG_STATUS), &st));
+  *programmed = (st & AIMC_TILE_STATUS_PROGRAMMED_MASK) != 0;
+  if (!*programmed) return AIMC_OK;
+  TRY(wr(dev, tile_reg(tile, AIMC_TREG_CAL), 1u));
+  TRY(rd(dev, AIMC_REG_ERROR_CODE, &st));
+  if (st != AIMC_ERR_NONE) {
+    dev->device_error = st;
+    TRY(rd(dev, AIMC_REG_ERROR_ADDR, &dev->device_error_addr));
+    TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
+    TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
+    return AIMC_E_DEVICE;
+  }
+  return rd(dev, tile_reg(tile, AIMC_TREG_CAL_NA), cal_na);
+}
+
+int aimc_drift_reference(aimc_dev_t* dev) {
+  uint32_t t;
+  if (!dev) return AIMC_E_ARG;
+  if ((dev->version & 0xFFFFu) < 1u) return AIMC_E_STATE;
+  for (t = 0; t < dev->caps.tiles; ++t) {
+    int programmed = 0;
+    uint32_t cal = 0;
+    TRY(calibration_read(dev, t, &programmed, &cal));
+    if (!programmed) continue;
+    TRY(wr(dev, tile_reg(t, AIMC_TREG_CAL_REF), cal));
+    TRY(wr(dev, tile_reg(t, AIMC_TREG_GAIN), 0x10000u));
+  }
+  return AIMC_OK;
+}
+
+int aimc_drift_compensate(aimc_dev_t* dev, uint32_t* tiles_adjusted) {
+  uint32_t t, adjusted = 0;
+  if (!dev) return AIMC_E_ARG;
+  if ((dev->version & 0xFFFFu) < 1u) return AIMC_E_STATE;
+  for (t = 0; t < dev->caps.tiles; ++t) {
+    int programmed = 0;
+    uint32_t cal = 0, ref = 0;
+    uint64_t gain;
+    TRY(rd(dev, tile_reg(t, AIMC_TREG_CAL_REF), &ref));
+    if (ref == 0) continue;
+    TRY(calibration_read(dev, t, &programmed, &cal));
+    if (!programmed || cal == 0) continue;
+    /* Q16.16, rounded; capped at the register's range. */
+    gain = (((uint64_t)ref << 16) + cal / 2u) / cal;
+    if (gain > 0xFFFFFFFFull) gain = 0xFFFFFFFFull;
+    TRY(wr(dev, tile_reg(t, AIMC_TREG_GAIN), (uint32_t)gain));
+    ++adjusted;
+  }
+  if (tiles_adjusted) *tiles_adjusted = adjusted;
+  return AIMC_OK;
+}
+
+int aimc_read_temperature(aimc_dev_t* dev, int32_t* millicelsius) {
+  uint32_t v = 0;
+  if (!dev || !millicelsius) return AIMC_E_ARG;
+  if ((dev->version & 0xFFFFu) < 1u) return AIMC_E_STATE;
+  TRY(rd(dev, AIMC_REG_TEMP_MC, &v));
+  *millicelsius = (int32_t)v;
   return AIMC_OK;
 }
 
@@ -427,10 +536,18 @@ int aimc_erase_tile(aimc_dev_t* dev, uint32_t tile) {
 }
 
 int aimc_verify_tile(aimc_dev_t* dev, uint32_t tile, uint32_t tolerance_ppm, uint32_t* failures) {
+  uint32_t old_abs = 0, old_rel = 0;
+  int rc;
   if (!dev || !failures) return AIMC_E_ARG;
+  TRY(rd(dev, AIMC_REG_PROG_TOLERANCE_PPM, &old_abs));
+  TRY(rd(dev, AIMC_REG_PROG_TOL_REL_PPM, &old_rel));
   TRY(wr(dev, AIMC_REG_PROG_TOLERANCE_PPM, tolerance_ppm));
-  TRY(prog_cmd(dev, tile, AIMC_PROG_VERIFY));
-  return rd(dev, AIMC_REG_PROG_VERIFY_FAILS, failures);
+  TRY(wr(dev, AIMC_REG_PROG_TOL_REL_PPM, 0u));
+  rc = prog_cmd(dev, tile, AIMC_PROG_VERIFY);
+  if (rc == AIMC_OK) rc = rd(dev, AIMC_REG_PROG_VERIFY_FAILS, failures);
+  TRY(wr(dev, AIMC_REG_PROG_TOLERANCE_PPM, old_abs));
+  TRY(wr(dev, AIMC_REG_PROG_TOL_REL_PPM, old_rel));
+  return rc;
 }
 
 int aimc_dma_chain(aimc_dev_t* dev, uint32_t first) {

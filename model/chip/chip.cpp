@@ -9,10 +9,10 @@ namespace aimc::chip {
 
 Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::TraceSink& trace,
            uint64_t host_memory_bytes)
-    : cfg_(cfg), ledger_(ledger), rng_(cfg.simulation.seed) {
+    : cfg_(cfg), ledger_(ledger), rng_(cfg.simulation.seed), temp_c_(cfg.tile.device.t_ref_c) {
   for (int t = 0; t < cfg.tile_count(); ++t)
-    tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg.tile,
-                                            ledger, trace, rng_));
+    tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg, ledger,
+                                            trace, rng_));
   bus_ = std::make_unique<sim::SharedBus>("bus", cfg.bus, ledger, trace);
   sram_ = std::make_unique<sim::Sram>("sram", cfg.sram, ledger, trace);
   programmer_ = std::make_unique<NvmProgrammer>("programmer", cfg, tiles(), ledger, trace);
@@ -51,6 +51,12 @@ std::vector<Tile*> Chip::tiles() {
   std::vector<Tile*> out;
   for (auto& t : tiles_) out.push_back(t.get());
   return out;
+}
+
+void Chip::set_environment(double temp_c, double elapsed_s) {
+  temp_c_ = temp_c;
+  for (auto& t : tiles_) t->set_conditions(temp_c, elapsed_s);
+  host_->set_temperature(temp_c);
 }
 
 void Chip::power_on() {

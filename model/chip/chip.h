@@ -44,6 +44,13 @@ class Chip {
   HostMemory& host_memory() { return *host_memory_; }
   FirmwareHost& cpu() { return *cpu_; }
 
+  // The environment, as a thermal chamber and a calendar would set it: the die temperature (C)
+  // from now on, and `elapsed_s` seconds that pass without being simulated (the chip sits
+  // unpowered or idle; aimc run --at): every tile's cells age by that much. The chip starts at
+  // tile.device.t_ref_c with no age.
+  void set_environment(double temp_c, double elapsed_s = 0.0);
+  double temperature_c() const { return temp_c_; }
+
   // Declares the static power of every block (the chip is active from time 0).
   void power_on();
 
@@ -51,6 +58,7 @@ class Chip {
   config::PlatformConfig cfg_;
   sim::EnergyLedger& ledger_;
   num::RngStreams rng_;
+  double temp_c_;
   std::vector<std::unique_ptr<Tile>> tiles_;
   std::unique_ptr<sim::SharedBus> bus_;
   std::unique_ptr<sim::Sram> sram_;

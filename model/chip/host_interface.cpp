@@ -26,6 +26,18 @@ uint32_t caps_bits(const config::PlatformConfig& c) {
          (static_cast<uint32_t>(c.tile.adc.bits) << AIMC_CAPS_BITS_ADC_SHIFT) |
          (static_cast<uint32_t>(c.tile.device.bits_per_cell) << AIMC_CAPS_BITS_CELL_SHIFT);
 }
+uint32_t caps_device(const config::PlatformConfig& c) {
+  const auto& d = c.tile.device;
+  const uint32_t type = d.type == config::DeviceType::ideal   ? AIMC_DEVICE_IDEAL
+                        : d.type == config::DeviceType::flash ? AIMC_DEVICE_FLASH
+                        : d.type == config::DeviceType::pcm   ? AIMC_DEVICE_PCM
+                                                              : AIMC_DEVICE_RRAM;
+  const uint32_t sector =
+      d.type == config::DeviceType::flash ? static_cast<uint32_t>(c.programming.erase_sector_rows) : 0u;
+  return (type << AIMC_CAPS_DEVICE_TYPE_SHIFT) |
+         ((d.pair == config::PairMode::balanced ? 1u : 0u) << AIMC_CAPS_DEVICE_BALANCED_SHIFT) |
+         (std::min(sector, 0xFFFFu) << AIMC_CAPS_DEVICE_ERASE_ROWS_SHIFT);
+}
 uint32_t sat32(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, 0xFFFFFFFFu)); }
 }  // namespace
 
@@ -65,6 +77,12 @@ HostInterface::HostInterface(sc_core::sc_module_name name, const config::Platfor
   reg("CAPS_BITS") = caps_bits(cfg);
   reg("CAPS_SRAM_BYTES") = static_cast<uint32_t>(cfg.sram.size_kib) * 1024u;
   reg("CAPS_CLOCK_MHZ") = static_cast<uint32_t>(std::lround(cfg.tile.digital.clock_mhz));
+  reg("CAPS_DEVICE") = caps_device(cfg);
+  reg("PROG_TOL_REL_PPM") = static_cast<uint32_t>(std::lround(cfg.programming.tolerance_rel * 1e6));
+  reg("PROG_TOLERANCE_PPM") =
+      static_cast<uint32_t>(std::lround(cfg.programming.tolerance_gmax_rel * 1e6));
+  reg("PROG_MAX_ITER") = static_cast<uint32_t>(cfg.programming.max_iterations);
+  temp_mc_ = static_cast<int32_t>(std::lround(cfg.tile.device.t_ref_c * 1000.0));
   regs.register_b_transport(this, &HostInterface::b_transport);
   regs.register_transport_dbg(this, &HostInterface::transport_dbg);
   programmer_.set_listener(this);
@@ -166,6 +184,10 @@ uint32_t HostInterface::read_reg(int idx, const sc_core::sc_time& delay) const {
   if (name == "PROG_CELLS") return programmer_.last_cells();
   if (name == "PROG_VERIFY_FAILS") return programmer_.verify_fails();
   if (name == "PROG_READ_PS") return programmer_.read_ps();
+  if (name == "PROG_PULSES") return programmer_.last_pulses();
+  if (name == "PROG_UNCONVERGED") return programmer_.last_unconverged();
+  if (name == "PROG_ITER_MAX") return programmer_.last_iter_max();
+  if (name == "TEMP_MC") return static_cast<uint32_t>(temp_mc_);
   if (name == "POWER_STATE") return power_state_;
   return values_[idx];
 }
@@ -268,12 +290,19 @@ void HostInterface::write_reg(int idx, uint32_t value, const sc_core::sc_time& d
     cmd.row = reg("PROG_ROW");
     cmd.col = reg("PROG_COL");
     cmd.side = reg("PROG_SIDE");
-    cmd.tolerance_ppm = reg("PROG_TOLERANCE_PPM");
+    cmd.tol_gmax_ppm = reg("PROG_TOLERANCE_PPM");
+    cmd.tol_rel_ppm = reg("PROG_TOL_REL_PPM");
+    cmd.max_iterations = reg("PROG_MAX_ITER");
     if (sequencer_.busy() || cq_busy_ || !programmer_.start(cmd, delay)) {
       record_error(AIMC_ERR_BUSY, r.offset);
       return;
     }
     reg("PROG_STATUS") = AIMC_STATE_BUSY;
+    last_prog_op_ = value;
+    return;
+  }
+  if (name == "PROG_MAX_ITER" && (value == 0 || value > 65535)) {
+    record_error(AIMC_ERR_BAD_VALUE, r.offset);
     return;
   }
   if (name == "SEQ_START") {
@@ -287,6 +316,7 @@ void HostInterface::write_reg(int idx, uint32_t value, const sc_core::sc_time& d
       record_error(AIMC_ERR_BUSY, r.offset);
       return;
     }
+    clips_at_start_ = adc_clips_now();
     reg("SEQ_STATUS") = AIMC_STATE_BUSY;
     return;
   }
@@ -315,6 +345,29 @@ void HostInterface::write_reg(int idx, uint32_t value, const sc_core::sc_time& d
   }
   values_[idx] = value;
   if (name == "IRQ_ENABLE") update_irq();
+  if (name == "TEMP_ALARM_MC") check_temperature_alarm();
+}
+
+uint64_t HostInterface::adc_clips_now() const {
+  uint64_t n = 0;
+  for (const Tile* t : tiles_) n += t->adc_clipped();
+  return n;
+}
+
+void HostInterface::set_temperature(double temp_c) {
+  temp_mc_ = static_cast<int32_t>(std::lround(temp_c * 1000.0));
+  check_temperature_alarm();
+}
+
+void HostInterface::check_temperature_alarm() {
+  const bool above = temp_mc_ > static_cast<int32_t>(reg("TEMP_ALARM_MC"));
+  if (above && !temp_alarm_armed_) return;  // already reported this excursion
+  if (above) {
+    temp_alarm_armed_ = false;
+    raise(AIMC_IRQ_TEMP_ALARM);
+  } else {
+    temp_alarm_armed_ = true;
+  }
 }
 
 bool HostInterface::tile_access(uint64_t offset, bool is_read, uint32_t& value,
@@ -352,6 +405,12 @@ bool HostInterface::tile_access(uint64_t offset, bool is_read, uint32_t& value,
     else if (r == "ADC_CLIPS") value = sat32(tile.adc_clipped());
     else if (r == "TRIM") value = static_cast<uint32_t>(tile.trim(static_cast<int>(col)));
     else if (r == "RESULT") value = static_cast<uint32_t>(tile.test_result(static_cast<int>(col)));
+    else if (r == "CYCLES_MAX") value = tile.cells().max_cycles();
+    else if (r == "WORN_CELLS") value = sat32(static_cast<uint64_t>(tile.cells().worn_cells()));
+    else if (r == "UNCONVERGED") value = tile.last_unconverged();
+    else if (r == "CAL_NA") value = tile.cal_na();
+    else if (r == "CAL_REF") value = tile.cal_ref();
+    else if (r == "GAIN") value = tile.gain_q16();
     return true;
   }
   if (reg_desc->access == regs::Access::ro) {
@@ -363,6 +422,16 @@ bool HostInterface::tile_access(uint64_t offset, bool is_read, uint32_t& value,
     const int32_t limit = 1 << cfg_.tile.adc.bits;
     if (v > limit || v < -limit) record_error(AIMC_ERR_BAD_VALUE, static_cast<uint32_t>(offset));
     else tile.set_trim(static_cast<int>(col), v);
+  } else if (r == "CAL_REF") {
+    tile.set_cal_ref(value);
+  } else if (r == "GAIN") {
+    tile.set_gain_q16(value);
+  } else if (r == "CAL" && (value & 1u)) {
+    if (power_state_ == AIMC_POWER_STANDBY) record_error(AIMC_ERR_POWER_STATE, static_cast<uint32_t>(offset));
+    else if (sequencer_.busy() || cq_busy_ || programmer_.busy())
+      record_error(AIMC_ERR_BUSY, static_cast<uint32_t>(offset));
+    else if (!tile.programmed()) record_error(AIMC_ERR_NOT_PROGRAMMED, static_cast<uint32_t>(offset));
+    else delay += sim::ps_to_time(tile.calibration_read(ledger_.phase()));
   } else if (r == "TEST" && (value & 1u)) {
     if (power_state_ == AIMC_POWER_STANDBY) record_error(AIMC_ERR_POWER_STATE, static_cast<uint32_t>(offset));
     else if (sequencer_.busy() || cq_busy_) record_error(AIMC_ERR_BUSY, static_cast<uint32_t>(offset));
@@ -418,6 +487,13 @@ unsigned int HostInterface::transport_dbg(tlm::tlm_generic_payload& gp) {
 }
 
 void HostInterface::engine_done(Engine engine, uint32_t error, uint32_t error_addr) {
+  if (engine == Engine::seq && adc_clips_now() > clips_at_start_) {
+    clips_at_start_ = adc_clips_now();
+    raise(AIMC_IRQ_ADC_CLIP);
+  }
+  if (engine == Engine::prog && error == AIMC_ERR_NONE && last_prog_op_ == AIMC_PROG_PROGRAM &&
+      programmer_.last_unconverged() > 0)
+    raise(AIMC_IRQ_PROG_YIELD);
   if (engine == Engine::seq && cq_waiting_seq_) {  // a queue entry's inference: the queue reports
     cq_waiting_seq_ = false;
     cq_seq_error_ = error;

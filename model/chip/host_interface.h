@@ -65,6 +65,9 @@ class HostInterface : public sc_core::sc_module, public EngineListener {
   uint32_t power_state() const { return power_state_; }
 
   void engine_done(Engine engine, uint32_t error, uint32_t error_addr) override;
+  // The die temperature the TEMP_MC sensor reports (the chip's environment sets it); raises IRQ
+  // TEMP_ALARM when it rises above TEMP_ALARM_MC.
+  void set_temperature(double temp_c);
 
  private:
   // One 2D transfer (a descriptor), already checked.
@@ -88,6 +91,8 @@ class HostInterface : public sc_core::sc_module, public EngineListener {
   void update_irq();
   bool any_busy() const;
   void set_power_state(uint32_t state, const sc_core::sc_time& delay);
+  uint64_t adc_clips_now() const;
+  void check_temperature_alarm();
 
   // DMA engine.
   void dma_thread();
@@ -128,6 +133,10 @@ class HostInterface : public sc_core::sc_module, public EngineListener {
   uint64_t accesses_ = 0;
   std::vector<uint8_t> dma_buf_, cq_buf_;
   uint32_t power_state_ = 0;
+  int32_t temp_mc_ = 25000;
+  bool temp_alarm_armed_ = true;
+  uint32_t last_prog_op_ = 0;
+  uint64_t clips_at_start_ = 0;
   // Command queue state.
   sc_core::sc_event cq_kick_, cq_seq_done_;
   bool cq_busy_ = false, cq_waiting_seq_ = false;

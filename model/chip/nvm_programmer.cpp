@@ -11,6 +11,10 @@
 
 namespace aimc::chip {
 
+namespace {
+uint32_t sat32(long long v) { return static_cast<uint32_t>(std::clamp<long long>(v, 0, 0xFFFFFFFFLL)); }
+}  // namespace
+
 NvmProgrammer::NvmProgrammer(sc_core::sc_module_name name, const config::PlatformConfig& cfg,
                              std::vector<Tile*> tiles, sim::EnergyLedger& ledger,
                              sim::TraceSink& trace)
@@ -21,9 +25,11 @@ NvmProgrammer::NvmProgrammer(sc_core::sc_module_name name, const config::Platfor
       ledger_(ledger),
       trace_(trace),
       track_(trace.track("programmer")),
-      c_prog_(ledger.component("programming")),
+      c_erase_(ledger.component("prog_erase")),
+      c_pulse_(ledger.component("prog_pulse")),
+      c_verify_(ledger.component("prog_verify")),
       staging_(sizeof(aimc_weights_hdr_t) +
-                   2u * static_cast<size_t>(cfg.tile.array.rows) * cfg.tile.array.cols) {
+               2u * static_cast<size_t>(cfg.tile.array.rows) * cfg.tile.array.cols) {
   tsock.register_b_transport(this, &NvmProgrammer::b_transport);
   tsock.register_transport_dbg(this, &NvmProgrammer::transport_dbg);
   SC_HAS_PROCESS(NvmProgrammer);
@@ -36,6 +42,11 @@ bool NvmProgrammer::start(const Command& cmd, const sc_core::sc_time& delay) {
   cmd_ = cmd;
   start_event_.notify(delay);
   return true;
+}
+
+int NvmProgrammer::sector_rows() const {
+  return cfg_.tile.device.type == config::DeviceType::flash ? cfg_.programming.erase_sector_rows
+                                                            : cfg_.tile.array.rows;
 }
 
 bool NvmProgrammer::staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& levels) const {
@@ -54,61 +65,171 @@ bool NvmProgrammer::staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& 
   return true;
 }
 
-uint32_t NvmProgrammer::count_verify_fails(const aimc_weights_hdr_t& hdr,
-                                           const std::vector<int16_t>& levels) const {
-  const Tile& t = *tiles_[cmd_.tile];
-  const auto& d = cfg_.tile.device;
-  const int max_level = (1 << d.bits_per_cell) - 1;
-  const double g_min = d.g_min_ns * 1e-9, g_max = d.g_max_ns * 1e-9;
-  const double tol = cmd_.tolerance_ppm * 1e-6 * g_max;
-  auto target = [&](int level) { return g_min + level * (g_max - g_min) / max_level; };
-  uint32_t fails = 0;
-  for (uint32_t r = 0; r < hdr.rows; ++r)
-    for (uint32_t c = 0; c < hdr.cols; ++c) {
-      const int l = levels[static_cast<size_t>(r) * hdr.cols + c];
-      const double tp = target(l > 0 ? l : 0), tn = target(l < 0 ? -l : 0);
-      fails += std::fabs(t.conductance_s(r, c, false) - tp) > tol;
-      fails += std::fabs(t.conductance_s(r, c, true) - tn) > tol;
-    }
-  return fails;
+void NvmProgrammer::do_erase(Cost& cost) {
+  Tile& tile = *tiles_[cmd_.tile];
+  const auto& p = cfg_.programming;
+  const int rows = cfg_.tile.array.rows;
+  const int sector = sector_rows();
+  const long ops = (rows + sector - 1) / sector;
+  cost.cells += static_cast<uint64_t>(tile.erase_rows(0, rows));
+  cost.dur_ps += static_cast<uint64_t>(ops) * sim::ns_to_ps(p.t_erase_ns);
+  cost.e_erase_j += ops * p.e_erase_nj * 1e-9;
+  stats_.erase_operations += ops;
+  stats_.erased_cells += static_cast<long>(cost.cells);
 }
 
-uint32_t NvmProgrammer::block_command(uint64_t& cells, uint64_t& dur_ps, double& e_j,
-                                      uint32_t& err_addr) {
+uint32_t NvmProgrammer::do_program(Cost& cost, uint32_t& err_addr) {
   aimc_weights_hdr_t hdr{};
   std::vector<int16_t> levels;
   if (!staged_block(hdr, levels)) {
     err_addr = AIMC_STAGING_BASE;
     return AIMC_ERR_BAD_WEIGHTS;
   }
-  const bool program = cmd_.op == AIMC_PROG_PROGRAM;
-  if (program)
-    tiles_[cmd_.tile]->program(levels.data(), static_cast<int>(hdr.rows), static_cast<int>(hdr.cols));
-  else
-    verify_fails_ = count_verify_fails(hdr, levels);
-  // Both touch every cell of the block, parallel_cells at a time.
+  Tile& tile = *tiles_[cmd_.tile];
   const auto& p = cfg_.programming;
-  cells = 2ull * hdr.rows * hdr.cols;
-  dur_ps = (cells + p.parallel_cells - 1) / p.parallel_cells *
-           sim::ns_to_ps(program ? p.t_cell_ns : p.t_verify_ns);
-  e_j = static_cast<double>(cells) * (program ? p.e_cell_pj : p.e_verify_cell_pj) * 1e-12;
+  const int rows = static_cast<int>(hdr.rows), cols = static_cast<int>(hdr.cols);
+  if (cfg_.tile.device.type == config::DeviceType::flash) {
+    // Pulses only lower a flash cell's conductance: start from erased sectors.
+    const int sector = sector_rows();
+    const long ops = (rows + sector - 1) / sector;
+    const long erased = tile.erase_rows(0, std::min<int>(static_cast<int>(ops) * sector,
+                                                         cfg_.tile.array.rows));
+    cost.dur_ps += static_cast<uint64_t>(ops) * sim::ns_to_ps(p.t_erase_ns);
+    cost.e_erase_j += ops * p.e_erase_nj * 1e-9;
+    stats_.erase_operations += ops;
+    stats_.erased_cells += erased;
+  }
+  num::ProgramParams params;
+  params.max_iterations = static_cast<int>(std::clamp<uint32_t>(cmd_.max_iterations, 1u, 65535u));
+  params.tol_rel = cmd_.tol_rel_ppm * 1e-6;
+  params.tol_gmax = cmd_.tol_gmax_ppm * 1e-6;
+  params.verify_bits = p.verify_bits;
+  params.record = static_cast<bool>(record_sink_);
+  const num::ProgramResult r = tile.program_verify(levels.data(), rows, cols, params);
+
+  // Groups of parallel_cells in programming order: a group verifies once, then pulses and
+  // verifies until its slowest cell is done.
+  const size_t n = r.pulses_per_cell.size();
+  const size_t group = static_cast<size_t>(p.parallel_cells);
+  const uint64_t t_iter = sim::ns_to_ps(p.t_pulse_ns) + sim::ns_to_ps(p.t_verify_ns);
+  uint64_t prog_ps = 0;
+  int iter_max = 0;
+  for (size_t g0 = 0; g0 < n; g0 += group) {
+    const size_t g1 = std::min(n, g0 + group);
+    const int m = *std::max_element(r.pulses_per_cell.begin() + static_cast<long>(g0),
+                                    r.pulses_per_cell.begin() + static_cast<long>(g1));
+    prog_ps += sim::ns_to_ps(p.t_verify_ns) + static_cast<uint64_t>(m) * t_iter;
+    iter_max = std::max(iter_max, m);
+  }
+  cost.cells += r.cells;
+  cost.dur_ps += prog_ps;
+  cost.pulses += r.pulses;
+  cost.e_pulse_j += r.pulses * p.e_pulse_pj * 1e-12;
+  cost.e_verify_j += r.verify_reads * p.e_verify_cell_pj * 1e-12;
+  last_pulses_ = sat32(r.pulses);
+  last_unconverged_ = sat32(r.unconverged);
+  last_iter_max_ = static_cast<uint32_t>(iter_max);
+
+  // Deploy statistics.
+  stats_.program_commands += 1;
+  stats_.cells += r.cells;
+  stats_.pulses += r.pulses;
+  stats_.verify_reads += r.verify_reads;
+  stats_.unconverged += r.unconverged;
+  if (stats_.iteration_histogram.size() < r.iteration_histogram.size())
+    stats_.iteration_histogram.resize(r.iteration_histogram.size(), 0);
+  for (size_t k = 0; k < r.iteration_histogram.size(); ++k)
+    stats_.iteration_histogram[k] += r.iteration_histogram[k];
+  for (float e : r.error) {
+    const double x = e;
+    stats_.error_sum += x;
+    stats_.error_sum_sq += x * x;
+    stats_.error_max_abs = std::max(stats_.error_max_abs, std::fabs(x));
+    const double pos = (x + ProgrammingStats::kErrorRange) / ProgrammingStats::kErrorBinWidth;
+    const int bin = pos < 0 ? 0
+                    : pos >= ProgrammingStats::kErrorBins ? ProgrammingStats::kErrorBins + 1
+                                                          : 1 + static_cast<int>(pos);
+    ++stats_.error_histogram[static_cast<size_t>(bin)];
+  }
+  stats_.by_tile.push_back({static_cast<int>(cmd_.tile), r.cells, r.pulses, r.unconverged,
+                            iter_max, cost.dur_ps,
+                            cost.e_erase_j + cost.e_pulse_j + cost.e_verify_j});
+  if (record_sink_) record_sink_(static_cast<int>(cmd_.tile), r);
   return AIMC_ERR_NONE;
 }
 
+uint32_t NvmProgrammer::do_verify(Cost& cost, uint32_t& err_addr) {
+  aimc_weights_hdr_t hdr{};
+  std::vector<int16_t> levels;
+  if (!staged_block(hdr, levels)) {
+    err_addr = AIMC_STAGING_BASE;
+    return AIMC_ERR_BAD_WEIGHTS;
+  }
+  const Tile& t = *tiles_[cmd_.tile];
+  const num::DeviceSpec& spec = t.physics().cell;
+  const double g_max_s = cfg_.tile.device.g_max_ns * 1e-9;
+  const double tol_gmax = cmd_.tol_gmax_ppm * 1e-6, tol_rel = cmd_.tol_rel_ppm * 1e-6;
+  uint32_t fails = 0;
+  for (uint32_t r = 0; r < hdr.rows; ++r)
+    for (uint32_t c = 0; c < hdr.cols; ++c) {
+      const auto [tp, tn] = num::pair_targets(spec, levels[static_cast<size_t>(r) * hdr.cols + c]);
+      for (int side = 0; side < 2; ++side) {
+        const double target = side == 0 ? tp : tn;
+        const double g = t.conductance_s(static_cast<int>(r), static_cast<int>(c), side == 1) / g_max_s;
+        fails += std::fabs(g - target) > std::max(tol_rel * target, tol_gmax);
+      }
+    }
+  verify_fails_ = fails;
+  const auto& p = cfg_.programming;
+  cost.cells = 2ull * hdr.rows * hdr.cols;
+  cost.dur_ps = (cost.cells + p.parallel_cells - 1) / p.parallel_cells * sim::ns_to_ps(p.t_verify_ns);
+  cost.e_verify_j = static_cast<double>(cost.cells) * p.e_verify_cell_pj * 1e-12;
+  stats_.verify_reads += static_cast<long>(cost.cells);
+  return AIMC_ERR_NONE;
+}
+
+void NvmProgrammer::account(const Cost& c, uint64_t t0_ps) {
+  const int phase_layer = sim::EnergyLedger::kNoLayer;
+  if (c.e_erase_j > 0) ledger_.post(c_erase_, phase_layer, ledger_.phase(), c.e_erase_j, c.cells);
+  if (c.e_pulse_j > 0)
+    ledger_.post(c_pulse_, phase_layer, ledger_.phase(), c.e_pulse_j, static_cast<uint64_t>(c.pulses));
+  if (c.e_verify_j > 0) ledger_.post(c_verify_, phase_layer, ledger_.phase(), c.e_verify_j, c.cells);
+  stats_.busy_ps += c.dur_ps;
+  stats_.e_erase_j += c.e_erase_j;
+  stats_.e_pulse_j += c.e_pulse_j;
+  stats_.e_verify_j += c.e_verify_j;
+  if (trace_.enabled() && cmd_.op >= AIMC_PROG_PROGRAM && cmd_.op <= AIMC_PROG_ERASE) {
+    static const char* const kNames[] = {"", "program", "verify", "read cell", "erase"};
+    const double e_nj = (c.e_erase_j + c.e_pulse_j + c.e_verify_j) * 1e9;
+    const std::string name = std::string(kNames[cmd_.op]) + " tile" + std::to_string(cmd_.tile);
+    if (cmd_.op == AIMC_PROG_PROGRAM)
+      trace_.span(track_, name, t0_ps, c.dur_ps,
+                  {{"cells", c.cells}, {"pulses", c.pulses}, {"unconverged", last_unconverged_},
+                   {"max_pulses", last_iter_max_}, {"energy_nj", e_nj}, {"tile", cmd_.tile}});
+    else
+      trace_.span(track_, name, t0_ps, c.dur_ps,
+                  {{"cells", c.cells}, {"energy_nj", e_nj}, {"tile", cmd_.tile}});
+    if (cmd_.op == AIMC_PROG_PROGRAM)
+      trace_.counter(track_, "unconverged_cells_total", t0_ps + c.dur_ps,
+                     static_cast<double>(stats_.unconverged));
+  }
+}
+
 void NvmProgrammer::run() {
-  static const char* const kNames[] = {"", "program", "verify", "read cell", "erase"};
   for (;;) {
     sc_core::wait(start_event_);
     const uint64_t t0 = sim::to_ps(sc_core::sc_time_stamp());
     uint32_t error = AIMC_ERR_NONE, error_addr = 0;
-    uint64_t cells = 0, dur = 0;
-    double e = 0.0;
+    Cost cost;
     const auto& p = cfg_.programming;
+    if (cmd_.op == AIMC_PROG_PROGRAM) last_unconverged_ = last_pulses_ = last_iter_max_ = 0;
     if (cmd_.tile >= tiles_.size()) {
       error = AIMC_ERR_BAD_TILE;
       error_addr = cmd_.tile;
-    } else if (cmd_.op == AIMC_PROG_PROGRAM || cmd_.op == AIMC_PROG_VERIFY) {
-      error = block_command(cells, dur, e, error_addr);
+    } else if (cmd_.op == AIMC_PROG_PROGRAM) {
+      error = do_program(cost, error_addr);
+    } else if (cmd_.op == AIMC_PROG_VERIFY) {
+      error = do_verify(cost, error_addr);
     } else if (cmd_.op == AIMC_PROG_READ_CELL) {
       if (cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ||
           cmd_.col >= static_cast<uint32_t>(cfg_.tile.array.cols) || cmd_.side > 1) {
@@ -118,27 +239,22 @@ void NvmProgrammer::run() {
         const double g = tiles_[cmd_.tile]->conductance_s(static_cast<int>(cmd_.row),
                                                           static_cast<int>(cmd_.col), cmd_.side == 1);
         read_ps_ = static_cast<uint32_t>(std::llround(std::min(g * 1e12, 4294967295.0)));
-        cells = 1;
-        dur = sim::ns_to_ps(p.t_verify_ns);
-        e = p.e_verify_cell_pj * 1e-12;
+        cost.cells = 1;
+        cost.dur_ps = sim::ns_to_ps(p.t_verify_ns);
+        cost.e_verify_j = p.e_verify_cell_pj * 1e-12;
+        stats_.verify_reads += 1;
       }
     } else if (cmd_.op == AIMC_PROG_ERASE) {
-      tiles_[cmd_.tile]->erase();
-      cells = 2ull * cfg_.tile.array.rows * cfg_.tile.array.cols;
-      dur = sim::ns_to_ps(p.t_erase_ns);
-      e = p.e_erase_nj * 1e-9;
+      do_erase(cost);
     } else {
       error = AIMC_ERR_BAD_VALUE;
       error_addr = cmd_.op;
     }
-    if (dur > 0 || e > 0) {
-      ledger_.post(c_prog_, sim::EnergyLedger::kNoLayer, ledger_.phase(), e, cells);
-      if (trace_.enabled() && cmd_.op < 5)
-        trace_.span(track_, std::string(kNames[cmd_.op]) + " tile" + std::to_string(cmd_.tile), t0,
-                    dur, {{"cells", cells}, {"energy_nj", e * 1e9}, {"tile", cmd_.tile}});
-      sc_core::wait(sim::ps_to_time(dur));
+    if (cost.dur_ps > 0 || cost.e_erase_j + cost.e_pulse_j + cost.e_verify_j > 0) {
+      account(cost, t0);
+      sc_core::wait(sim::ps_to_time(cost.dur_ps));
     }
-    last_cells_ = static_cast<uint32_t>(cells);
+    last_cells_ = sat32(static_cast<long long>(cost.cells));
     busy_ = false;
     if (listener_) listener_->engine_done(Engine::prog, error, error_addr);
   }

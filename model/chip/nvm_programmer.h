@@ -1,18 +1,30 @@
-// The NVM programming controller. Commands (PROG_CMD, on tile PROG_TILE):
+// The NVM programming controller: program-and-verify, verify, cell reads and erase, behind the
+// PROG_* registers. What the cells end up holding is the device model's business
+// (numerics/device.h, through the tile); this module decides how long that takes and what it
+// costs. Commands (PROG_CMD, on tile PROG_TILE):
 //   PROGRAM  the firmware DMAs a weight block (aimc_weights_hdr_t + int16 levels, aimc_image.h)
-//            into the staging buffer; the controller checks it against the tile and writes every
-//            cell of the used block to its target (basic path; program-and-verify physics come
-//            later). cells = 2 * rows * cols (both cells of every pair),
-//            time = ceil(cells / parallel_cells) * t_cell_ns, energy = cells * e_cell_pj
-//   VERIFY   reads every cell of the staged block and counts those further than the tolerance
-//            (PROG_TOLERANCE_PPM of g_max) from their target: time = ceil(cells / parallel_cells)
-//            * t_verify_ns, energy = cells * e_verify_cell_pj
+//            into the staging buffer; the controller checks it against the tile, then
+//            flash:    erases the sectors the block covers (ceil(rows / erase_sector_rows) sector
+//                      erases, one after another: t_erase_ns and e_erase_nj each);
+//            all:      program-and-verify of every cell of the block (both cells of each pair),
+//                      parallel_cells at a time in programming order (device.h). A group takes
+//                      t_verify_ns + max_pulses_in_group * (t_pulse_ns + t_verify_ns);
+//                      energy = pulses * e_pulse_pj + verify_reads * e_verify_cell_pj.
+//            Tolerance and iteration limit come from PROG_TOL_REL_PPM, PROG_TOLERANCE_PPM and
+//            PROG_MAX_ITER. Cells left outside the tolerance are counted in PROG_UNCONVERGED
+//            (and the tile's UNCONVERGED) and raise IRQ PROG_YIELD.
+//   VERIFY   reads every cell of the staged block as a read sees it NOW (after drift, at today's
+//            temperature) and counts those outside the tolerance: time = ceil(cells /
+//            parallel_cells) * t_verify_ns, energy = cells * e_verify_cell_pj
 //   READ_CELL  one cell's conductance into PROG_READ_PS: t_verify_ns, e_verify_cell_pj
-//   ERASE    every cell of the tile to G(0): t_erase_ns, e_erase_nj
-// All energy goes to component "programming" in the ledger's current phase.
+//   ERASE    flash: every sector of the tile (sectors * t_erase_ns, sectors * e_erase_nj);
+//            pcm, rram, ideal: one RESET of the tile (t_erase_ns, e_erase_nj)
+// Energy goes to the ledger components prog_erase, prog_pulse and prog_verify in the current
+// phase; every command is a span on the "programmer" track with its counts.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include <systemc>
@@ -24,10 +36,36 @@
 #include "chip/local_memory.h"
 #include "chip/tile.h"
 #include "config/platform_config.h"
+#include "numerics/device.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace.h"
 
 namespace aimc::chip {
+
+// Totals over every command since elaboration (the deploy report).
+struct ProgrammingStats {
+  long program_commands = 0;
+  long cells = 0, pulses = 0, verify_reads = 0, unconverged = 0;
+  long erase_operations = 0, erased_cells = 0;
+  uint64_t busy_ps = 0;  // time the controller spent on commands
+  double e_erase_j = 0, e_pulse_j = 0, e_verify_j = 0;
+  std::vector<long> iteration_histogram;  // [k]: cells that took k pulses
+  // Residual programming error (programmed g - target, in fractions of g_max) of every cell.
+  double error_sum = 0, error_sum_sq = 0, error_max_abs = 0;
+  // Histogram of that error: kErrorBins bins of kErrorBinWidth from -kErrorRange, plus one
+  // underflow (first) and one overflow (last) bin.
+  static constexpr int kErrorBins = 40;
+  static constexpr double kErrorRange = 0.05, kErrorBinWidth = 2 * kErrorRange / kErrorBins;
+  std::vector<long> error_histogram = std::vector<long>(kErrorBins + 2, 0);
+  struct PerTile {
+    int tile;
+    long cells, pulses, unconverged;
+    int max_pulses;
+    uint64_t time_ps;
+    double energy_j;
+  };
+  std::vector<PerTile> by_tile;  // one entry per PROGRAM command
+};
 
 class NvmProgrammer : public sc_core::sc_module {
  public:
@@ -44,7 +82,9 @@ class NvmProgrammer : public sc_core::sc_module {
     uint32_t op = 0;  // AIMC_PROG_*
     uint32_t tile = 0;
     uint32_t row = 0, col = 0, side = 0;  // READ_CELL
-    uint32_t tolerance_ppm = 10000;       // VERIFY
+    uint32_t tol_gmax_ppm = 0;            // PROGRAM, VERIFY: PROG_TOLERANCE_PPM
+    uint32_t tol_rel_ppm = 10000;         // PROGRAM, VERIFY: PROG_TOL_REL_PPM
+    uint32_t max_iterations = 20;         // PROGRAM: PROG_MAX_ITER
   };
   // Starts a command at sc_time_stamp() + delay. Returns false (and does nothing) if a command is
   // already running.
@@ -52,19 +92,43 @@ class NvmProgrammer : public sc_core::sc_module {
   uint32_t last_cells() const { return last_cells_; }
   uint32_t verify_fails() const { return verify_fails_; }
   uint32_t read_ps() const { return read_ps_; }
+  uint32_t last_pulses() const { return last_pulses_; }
+  uint32_t last_unconverged() const { return last_unconverged_; }
+  uint32_t last_iter_max() const { return last_iter_max_; }
   uint64_t staging_bytes() const { return staging_.size(); }
+  const ProgrammingStats& stats() const { return stats_; }
+
+  // Called after every PROGRAM with the tile and the device model's per-cell result, which then
+  // includes every pulse and verify read (the programming-sequence export). Off when empty.
+  using RecordSink = std::function<void(int tile, const num::ProgramResult&)>;
+  void set_record_sink(RecordSink sink) { record_sink_ = std::move(sink); }
 
  private:
   void run();
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
 
+  // One command's outcome, filled by the handlers below.
+  struct Cost {
+    uint64_t cells = 0, dur_ps = 0;
+    double e_erase_j = 0, e_pulse_j = 0, e_verify_j = 0;
+    long pulses = 0;
+  };
+  uint32_t do_program(Cost& cost, uint32_t& err_addr);
+  uint32_t do_verify(Cost& cost, uint32_t& err_addr);
+  void do_erase(Cost& cost);
+  void account(const Cost& cost, uint64_t t0_ps);
+  // Word lines per erase sector (flash), the array's rows otherwise.
+  int sector_rows() const;
+  // The staged block, checked against the tile (false: ERR_BAD_WEIGHTS).
+  bool staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& levels) const;
+
   config::PlatformConfig cfg_;
   std::vector<Tile*> tiles_;
   sim::EnergyLedger& ledger_;
   sim::TraceSink& trace_;
   int track_;
-  int c_prog_;
+  int c_erase_, c_pulse_, c_verify_;
   EngineListener* listener_ = nullptr;
   LocalMemory staging_;
   sc_core::sc_event start_event_;
@@ -73,14 +137,9 @@ class NvmProgrammer : public sc_core::sc_module {
   uint32_t last_cells_ = 0;
   uint32_t verify_fails_ = 0;
   uint32_t read_ps_ = 0;
-
-  // PROGRAM or VERIFY on the staged block: returns an AIMC_ERR_* code and sets the command's
-  // cells, duration and energy.
-  uint32_t block_command(uint64_t& cells, uint64_t& dur_ps, double& e_j, uint32_t& err_addr);
-  uint32_t count_verify_fails(const aimc_weights_hdr_t& hdr,
-                              const std::vector<int16_t>& levels) const;
-  // The staged block, checked against the tile (false: ERR_BAD_WEIGHTS).
-  bool staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& levels) const;
+  uint32_t last_pulses_ = 0, last_unconverged_ = 0, last_iter_max_ = 0;
+  ProgrammingStats stats_;
+  RecordSink record_sink_;
 };
 
 }  // namespace aimc::chip

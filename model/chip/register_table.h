@@ -75,6 +75,14 @@ inline constexpr Field kIrqFields[] = {
     {"PROG_DONE", 2, 1, "a programming command completed"},
     {"ERROR", 3, 1, "an error was recorded in ERROR_CODE"},
     {"CQ_DONE", 4, 1, "a command-queue entry that asked for it completed"},
+    {"PROG_YIELD", 5, 1, "a PROGRAM left cells outside the verify tolerance (PROG_UNCONVERGED)"},
+    {"ADC_CLIP", 6, 1, "an inference command saturated a tile ADC (see the tiles' ADC_CLIPS)"},
+    {"TEMP_ALARM", 7, 1, "the die temperature rose above TEMP_ALARM_MC"},
+};
+inline constexpr Field kCapsDeviceFields[] = {
+    {"TYPE", 0, 8, "cell model: AIMC_DEVICE_IDEAL, _FLASH, _PCM or _RRAM"},
+    {"BALANCED", 8, 1, "1: a pair holds +-level/2 around mid-range; 0: one cell per sign (unipolar)"},
+    {"ERASE_ROWS", 16, 16, "word lines per erase sector (flash; 0: no sector erase)"},
 };
 inline constexpr Field kDmaCtrlFields[] = {
     {"DIR", 0, 1, "single transfer: 0 host memory to chip, 1 chip to host memory"},
@@ -87,6 +95,10 @@ inline constexpr Field kTileStatusFields[] = {
     {"PROGRAMMED", 0, 1, "the tile holds weights"},
     {"CLIPPED", 1, 1, "an ADC clipped since TILE_FLAGS was last cleared"},
 };
+inline constexpr Field kTileGainFields[] = {
+    {"FRAC", 0, 16, "fraction, 1/65536 units"},
+    {"INT", 16, 16, "integer part"},
+};
 inline constexpr Field kTileFlagsFields[] = {
     {"CLIPPED", 0, 1, "an ADC clipped (write 1 to clear)"},
 };
@@ -94,7 +106,7 @@ inline constexpr Field kTileFlagsFields[] = {
 // ---- Registers (byte offsets from the register bank base; all 32-bit, 4-byte aligned) ------
 inline constexpr Register kRegisters[] = {
     {"ID", 0x000, Access::ro, 0x41494D43u, "chip identification, ASCII 'AIMC'", nullptr, 0},
-    {"VERSION", 0x004, Access::ro, 0x00010000u, "register map version, major << 16 | minor",
+    {"VERSION", 0x004, Access::ro, 0x00010001u, "register map version, major << 16 | minor",
      nullptr, 0},
     {"CAPS_GRID", 0x008, Access::ro, kFromConfig, "tile arrangement", kCapsGridFields, FIELDS(kCapsGridFields)},
     {"CAPS_ARRAY", 0x00C, Access::ro, kFromConfig, "array size of every tile", kCapsArrayFields, FIELDS(kCapsArrayFields)},
@@ -128,7 +140,8 @@ inline constexpr Register kRegisters[] = {
      nullptr, 0},
     {"PROG_STATUS", 0x068, Access::ro, 0, "AIMC_STATE_* of the programming controller", nullptr,
      0},
-    {"PROG_CELLS", 0x06C, Access::ro, 0, "cells written, verified or erased by the last command",
+    {"PROG_CELLS", 0x06C, Access::ro, 0,
+     "cells programmed, verified or erased by the last command (both cells of every pair)",
      nullptr, 0},
     {"PROG_ROW", 0x070, Access::rw, 0, "READ_CELL: word line", nullptr, 0},
     {"PROG_COL", 0x074, Access::rw, 0, "READ_CELL: weight column", nullptr, 0},
@@ -145,9 +158,11 @@ inline constexpr Register kRegisters[] = {
     {"SEQ_LATENCY_NS", 0x090, Access::ro, 0,
      "last command: ns from the doorbell until its first vector's output was in SRAM", nullptr,
      0},
-    {"PROG_TOLERANCE_PPM", 0x094, Access::rw, 10000,
-     "VERIFY: a cell fails when |G - G_target| exceeds this many ppm of g_max", nullptr, 0},
-    {"PROG_VERIFY_FAILS", 0x098, Access::ro, 0, "VERIFY result: cells outside the tolerance",
+    {"PROG_TOLERANCE_PPM", 0x094, Access::rw, kFromConfig,
+     "PROGRAM and VERIFY: absolute tolerance in ppm of g_max (see PROG_TOL_REL_PPM)", nullptr, 0},
+    {"PROG_VERIFY_FAILS", 0x098, Access::ro, 0,
+     "VERIFY result: cells whose conductance now (after drift, at today's temperature) is outside "
+     "the tolerance",
      nullptr, 0},
     {"PERF_CTRL", 0x09C, Access::wo, 0, "performance counter control", kPerfCtrlFields, FIELDS(kPerfCtrlFields)},
     {"PERF_TIME_NS_LO", 0x0A0, Access::ro, 0, "simulated time in ns, low word", nullptr, 0},
@@ -178,6 +193,29 @@ inline constexpr Register kRegisters[] = {
      nullptr, 0},
     {"CQ_STATUS", 0x0E0, Access::ro, 0, "AIMC_STATE_* of the command queue", nullptr, 0},
     {"CQ_DONE", 0x0E4, Access::ro, 0, "entries completed since reset", nullptr, 0},
+    {"CAPS_DEVICE", 0x0F0, Access::ro, kFromConfig, "cell technology of the tiles",
+     kCapsDeviceFields, FIELDS(kCapsDeviceFields)},
+    {"PROG_TOL_REL_PPM", 0x0F4, Access::rw, kFromConfig,
+     "PROGRAM and VERIFY: a cell passes when |G - G_target| <= this many ppm of G_target (or "
+     "PROG_TOLERANCE_PPM of g_max, whichever is larger)",
+     nullptr, 0},
+    {"PROG_MAX_ITER", 0x0F8, Access::rw, kFromConfig,
+     "PROGRAM: program pulses per cell before the controller gives the cell up (1..65535)", nullptr,
+     0},
+    {"PROG_PULSES", 0x0FC, Access::ro, 0, "program pulses applied by the last PROGRAM (saturates)",
+     nullptr, 0},
+    {"PROG_UNCONVERGED", 0x100, Access::ro, 0,
+     "cells the last PROGRAM left outside the tolerance (stuck, worn, dead column, overshoot or "
+     "out of iterations)",
+     nullptr, 0},
+    {"PROG_ITER_MAX", 0x104, Access::ro, 0, "most pulses one cell took in the last PROGRAM",
+     nullptr, 0},
+    {"TEMP_MC", 0x108, Access::ro, 0,
+     "die temperature sensor, signed, in milli-degrees Celsius", nullptr, 0},
+    {"TEMP_ALARM_MC", 0x10C, Access::rw, 85000,
+     "IRQ TEMP_ALARM fires when the die temperature rises above this (signed, milli-degrees C; "
+     "reset 85 C, the top of the characterized range in reference-chips.md section 1)",
+     nullptr, 0},
 };
 
 // ---- Per-tile registers: tile t's window starts at TILE_REGS_BASE + t * TILE_REGS_STRIDE ----
@@ -199,10 +237,29 @@ inline constexpr TileRegister kTileRegisters[] = {
     {"COLS_USED", 0x00C, Access::ro, false, "weight columns the programmed block uses", nullptr, 0},
     {"MVMS", 0x010, Access::ro, false, "MVMs this tile ran", nullptr, 0},
     {"ADC_CLIPS", 0x014, Access::ro, false, "ADC samples that clipped", nullptr, 0},
+    {"CYCLES_MAX", 0x018, Access::ro, false,
+     "most program/erase cycles any cell of the tile has seen (endurance)", nullptr, 0},
+    {"WORN_CELLS", 0x01C, Access::ro, false,
+     "cells past their endurance (stuck; they fail verify)", nullptr, 0},
     {"TEST", 0x020, Access::wo, false,
      "write 1: one MVM with every input at zero over all columns; the raw (untrimmed) ADC codes "
      "land in RESULT (the write takes one MVM time)",
      nullptr, 0},
+    {"UNCONVERGED", 0x024, Access::ro, false,
+     "cells the last PROGRAM of this tile left outside the tolerance", nullptr, 0},
+    {"CAL", 0x028, Access::wo, false,
+     "write 1: calibration read for drift compensation: one MVM with every used word line at full "
+     "scale; the sum over used columns of |column current|, each digitized at the verify "
+     "resolution, lands in CAL_NA (the write takes one MVM time)",
+     nullptr, 0},
+    {"CAL_NA", 0x02C, Access::ro, false, "result of the last CAL, in nA (saturates)", nullptr, 0},
+    {"CAL_REF", 0x030, Access::rw, false,
+     "free for firmware: CAL_NA measured right after programming (kept in checkpoints)", nullptr,
+     0},
+    {"GAIN", 0x034, Access::rw, false,
+     "digital gain applied to every ADC code of the tile after the trims, unsigned Q16.16 "
+     "(reset 1.0); drift compensation writes CAL_REF / CAL_NA here",
+     kTileGainFields, FIELDS(kTileGainFields)},
     {"TRIM", 0x1000, Access::rw, true,
      "per column: signed ADC offset trim in LSB, subtracted from the column's codes", nullptr, 0},
     {"RESULT", 0x2000, Access::ro, true, "per column: signed ADC code of the last TEST", nullptr,
@@ -248,7 +305,14 @@ inline constexpr Constant kConstants[] = {
     {"PROG_PROGRAM", 1, "program the tile from the staging buffer"},
     {"PROG_VERIFY", 2, "compare the tile with the staging buffer's targets"},
     {"PROG_READ_CELL", 3, "read one cell's conductance into PROG_READ_PS"},
-    {"PROG_ERASE", 4, "set every cell of the tile to its lowest conductance"},
+    {"PROG_ERASE", 4,
+     "erase the tile: flash cells to the erased (high-conductance) state, sector by sector; pcm and "
+     "rram cells RESET to their lowest conductance"},
+    // Cell technologies (CAPS_DEVICE.TYPE).
+    {"DEVICE_IDEAL", 0, "exact conductances, no programming error, drift or temperature effect"},
+    {"DEVICE_FLASH", 1, "split-gate floating-gate flash, sub-threshold read"},
+    {"DEVICE_PCM", 2, "phase-change memory"},
+    {"DEVICE_RRAM", 3, "resistive RAM"},
     // Power states (POWER_STATE).
     {"POWER_ACTIVE", 0, "everything powered"},
     {"POWER_IDLE", 1, "tiles at idle static power; commands allowed"},
@@ -259,6 +323,9 @@ inline constexpr Constant kConstants[] = {
     {"IRQ_PROG_DONE", 1u << 2, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"IRQ_ERROR", 1u << 3, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"IRQ_CQ_DONE", 1u << 4, "IRQ_STATUS/IRQ_ENABLE bit"},
+    {"IRQ_PROG_YIELD", 1u << 5, "IRQ_STATUS/IRQ_ENABLE bit"},
+    {"IRQ_ADC_CLIP", 1u << 6, "IRQ_STATUS/IRQ_ENABLE bit"},
+    {"IRQ_TEMP_ALARM", 1u << 7, "IRQ_STATUS/IRQ_ENABLE bit"},
     {"CHIP_ID", 0x41494D43u, "value of ID"},
 };
 

@@ -11,58 +11,176 @@
 namespace aimc::chip {
 
 namespace {
-num::DeviceSpec device_spec(const config::DeviceConfig& d) {
-  num::DeviceSpec s;
-  s.ideal = d.type == config::DeviceType::ideal;
-  s.bits_per_cell = d.bits_per_cell;
-  s.g_min_ns = d.g_min_ns;
-  s.g_max_ns = d.g_max_ns;
-  s.prog_error_rel = d.prog_error_rel;
-  s.read_noise_rel = d.read_noise_rel;
-  return s;
-}
 uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
-Tile::Tile(sc_core::sc_module_name name, int index, const config::TileConfig& cfg,
+num::DevicePhysics device_physics(const config::DeviceConfig& d) {
+  num::DevicePhysics p;
+  switch (d.type) {
+    case config::DeviceType::ideal: p.kind = num::DeviceKind::ideal; break;
+    case config::DeviceType::flash: p.kind = num::DeviceKind::flash; break;
+    case config::DeviceType::pcm: p.kind = num::DeviceKind::pcm; break;
+    case config::DeviceType::rram: p.kind = num::DeviceKind::rram; break;
+  }
+  p.cell.ideal = d.type == config::DeviceType::ideal;
+  p.cell.pair = d.pair == config::PairMode::balanced ? num::PairMode::balanced : num::PairMode::unipolar;
+  p.cell.bits_per_cell = d.bits_per_cell;
+  p.cell.g_min_ns = d.g_min_ns;
+  p.cell.g_max_ns = d.g_max_ns;
+  p.cell.prog_error_rel = 0.0;  // programming error comes from program-and-verify
+  p.cell.read_noise_rel = d.read_noise_rel;
+  p.t_ref_c = d.t_ref_c;
+  p.g_erased_ns = d.g_erased_ns;
+  p.pulse_gain = d.pulse_gain;
+  p.pulse_noise = d.pulse_noise;
+  p.slope_factor = d.flash.slope_factor;
+  p.g_ref_ns = d.flash.g_ref_ns;
+  p.retention_mv_per_decade = d.flash.retention_mv_per_decade;
+  p.retention_ea_ev = d.flash.retention_ea_ev;
+  p.drift_t0_s = d.drift.t0_s;
+  p.nu_at_gmax = d.drift.nu_at_gmax;
+  p.nu_at_gmin = d.drift.nu_at_gmin;
+  p.nu_sigma_at_gmax = d.drift.nu_sigma_at_gmax;
+  p.nu_sigma_at_gmin = d.drift.nu_sigma_at_gmin;
+  p.ea_at_gmax_ev = d.thermal.ea_at_gmax_ev;
+  p.ea_at_gmin_ev = d.thermal.ea_at_gmin_ev;
+  p.endurance_cycles = d.endurance_cycles;
+  p.worn = d.worn == config::WornMode::stuck_high ? num::WornMode::stuck_high : num::WornMode::stuck_low;
+  return p;
+}
+
+Tile::Tile(sc_core::sc_module_name name, int index, const config::PlatformConfig& platform,
            sim::EnergyLedger& ledger, sim::TraceSink& trace, const num::RngStreams& rng)
     : sc_module(name),
       tsock("tsock"),
       index_(index),
-      cfg_(cfg),
+      cfg_(platform.tile),
+      verify_bits_(platform.programming.verify_bits),
       ledger_(ledger),
       trace_(trace),
       track_(trace.track("tile" + std::to_string(index))),
       c_dac_(ledger.component("dac")),
       c_array_(ledger.component("array")),
       c_adc_(ledger.component("adc")),
-      xbar_(cfg.array.rows, cfg.array.cols, device_spec(cfg.device)),
+      phys_(device_physics(platform.tile.device)),
+      cells_(platform.tile.array.rows, platform.tile.array.cols, phys_),
+      xbar_(platform.tile.array.rows, platform.tile.array.cols, phys_.cell),
+      temp_c_(platform.tile.device.t_ref_c),
       prog_rng_(rng.stream("prog/tile" + std::to_string(index))),
       read_rng_(rng.stream("read/tile" + std::to_string(index))),
-      local_(static_cast<size_t>(cfg.input_buffer_bytes) +
-                 static_cast<size_t>(std::max(cfg.output_buffer_bytes, 4 * cfg.array.cols))) {
+      local_(static_cast<size_t>(cfg_.input_buffer_bytes) +
+                 static_cast<size_t>(std::max(cfg_.output_buffer_bytes, 4 * cfg_.array.cols))) {
   tsock.register_b_transport(this, &Tile::b_transport);
   tsock.register_transport_dbg(this, &Tile::transport_dbg);
-  trims_.assign(static_cast<size_t>(cfg.array.cols), 0);
-  test_result_.assign(static_cast<size_t>(cfg.array.cols), 0);
-  if (cfg.adc.offset_sigma_lsb > 0.0) {
-    // Static per-column offsets, drawn once from their own stream.
+  const int cols = cfg_.array.cols;
+  trims_.assign(static_cast<size_t>(cols), 0);
+  test_result_.assign(static_cast<size_t>(cols), 0);
+  const config::FaultConfig& f = platform.faults;
+  if (cfg_.adc.offset_sigma_lsb > 0.0 || f.adc_offset_rate > 0.0) {
+    // Static per-column offsets, drawn once from their own stream: the spread of a real
+    // comparator, then the offset faults (a fixed size, random sign) at their rate.
     num::Rng off_rng = rng.stream("adc_offset/tile" + std::to_string(index));
-    adc_offset_.resize(cfg.array.cols);
-    for (int c = 0; c < cfg.array.cols; ++c)
-      adc_offset_[c] = static_cast<float>(off_rng.normal() * cfg.adc.offset_sigma_lsb);
+    adc_offset_ = Eigen::VectorXf::Zero(cols);
+    if (cfg_.adc.offset_sigma_lsb > 0.0)
+      for (int c = 0; c < cols; ++c)
+        adc_offset_[c] = static_cast<float>(off_rng.normal() * cfg_.adc.offset_sigma_lsb);
+    if (f.adc_offset_rate > 0.0) {
+      num::Rng fault_rng = rng.stream("adc_offset_faults/tile" + std::to_string(index));
+      for (int c = 0; c < cols; ++c) {
+        const bool hit = fault_rng.uniform() < f.adc_offset_rate;
+        const double sign = fault_rng.uniform() < 0.5 ? -1.0 : 1.0;
+        if (hit) adc_offset_[c] += static_cast<float>(sign * f.adc_offset_lsb);
+      }
+    }
   }
+  if (f.stuck_low_rate > 0 || f.stuck_high_rate > 0 || f.dead_column_rate > 0) {
+    num::Rng fault_rng = rng.stream("faults/tile" + std::to_string(index));
+    num::inject_faults(cells_, {f.stuck_low_rate, f.stuck_high_rate, f.dead_column_rate}, fault_rng);
+  }
+  refresh();
 }
 
-void Tile::erase() {
-  std::vector<int16_t> zeros(static_cast<size_t>(cfg_.array.rows) * cfg_.array.cols, 0);
-  xbar_.program_levels(zeros.data(), cfg_.array.rows, cfg_.array.cols, nullptr);  // no error
+double Tile::age_s() const {
+  const uint64_t now = sim::to_ps(sc_core::sc_time_stamp());
+  return extra_age_s_ + (now > programmed_at_ps_ ? (now - programmed_at_ps_) * 1e-12 : 0.0);
+}
+
+void Tile::refresh() {
+  Eigen::MatrixXf gp, gn;
+  num::effective_conductances(cells_, phys_, age_s(), temp_c_, gp, gn);
+  xbar_.load_conductances(gp, gn, rows_used_, cols_used_);
+}
+
+void Tile::set_conditions(double temp_c, double elapsed_s) {
+  temp_c_ = temp_c;
+  extra_age_s_ += std::max(0.0, elapsed_s);
+  refresh();
+}
+
+void Tile::restore(const num::CellState& cells, bool programmed, int rows_used, int cols_used,
+                   double age_s) {
+  if (cells.rows != cfg_.array.rows || cells.cols != cfg_.array.cols)
+    throw std::invalid_argument("tile" + std::to_string(index_) + ": restored state is " +
+                                std::to_string(cells.rows) + " x " + std::to_string(cells.cols) +
+                                ", the array is " + std::to_string(cfg_.array.rows) + " x " +
+                                std::to_string(cfg_.array.cols));
+  cells_ = cells;
+  programmed_ = programmed;
+  rows_used_ = programmed ? rows_used : 0;
+  cols_used_ = programmed ? cols_used : 0;
+  programmed_at_ps_ = sim::to_ps(sc_core::sc_time_stamp());
+  extra_age_s_ = age_s;
+  refresh();
+}
+
+long Tile::erase_rows(int row0, int row1) {
+  const long n = num::erase_rows(cells_, phys_, row0, row1);
   programmed_ = false;
+  rows_used_ = cols_used_ = 0;
+  refresh();
+  return n;
+}
+
+num::ProgramResult Tile::program_verify(const int16_t* levels, int rows, int cols,
+                                        num::ProgramParams params) {
+  params.temp_c = temp_c_;
+  num::ProgramResult r = num::program_verify(cells_, phys_, levels, rows, cols, params, prog_rng_);
+  programmed_ = true;
+  rows_used_ = rows;
+  cols_used_ = cols;
+  programmed_at_ps_ = sim::to_ps(sc_core::sc_time_stamp());
+  extra_age_s_ = 0;
+  last_unconverged_ = static_cast<uint32_t>(std::min<long>(r.unconverged, 0xFFFFFFFFL));
+  refresh();
+  return r;
 }
 
 double Tile::conductance_s(int row, int col, bool negative) const {
   const Eigen::MatrixXf& g = negative ? xbar_.g_neg() : xbar_.g_pos();
   return static_cast<double>(g(row, col)) * cfg_.device.g_max_ns * 1e-9;
+}
+
+uint64_t Tile::calibration_read(sim::Phase phase) {
+  const int rows = rows_used_, cols = cols_used_;
+  double sum_na = 0.0;
+  if (rows > 0 && cols > 0) {
+    Eigen::MatrixXf v = Eigen::MatrixXf::Ones(1, rows);
+    Eigen::MatrixXf i;
+    xbar_.mvm(v, rows, cols, i, &read_rng_, nullptr);
+    // Column full scale: every used row at g_max on one side (normalized: rows_used).
+    const double lsb = static_cast<double>(rows) / std::ldexp(1.0, verify_bits_);
+    const double unit_na = cfg_.array.v_read_v * cfg_.device.g_max_ns;  // normalized 1 -> nA
+    for (int c = 0; c < cols; ++c) {
+      const double mag = std::min(std::fabs(static_cast<double>(i(0, c))), static_cast<double>(rows));
+      sum_na += std::round(mag / lsb) * lsb * unit_na;
+    }
+  }
+  cal_na_ = static_cast<uint32_t>(std::min(std::llround(sum_na), 4294967295LL));
+  const int driven = std::max(rows, 1), read = std::max(cols, 1);
+  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(driven), static_cast<uint64_t>(driven));
+  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(read), static_cast<uint64_t>(read));
+  ++mvm_count_;
+  return t_mvm_ps(read);
 }
 
 void Tile::set_trim(int col, int32_t lsb) {
@@ -87,11 +205,6 @@ uint64_t Tile::zero_input_test(sim::Phase phase) {
   ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(cols), static_cast<uint64_t>(cols));
   ++mvm_count_;
   return t_mvm_ps(cols);
-}
-
-void Tile::program(const int16_t* levels, int rows, int cols) {
-  xbar_.program_levels(levels, rows, cols, &prog_rng_);
-  programmed_ = true;
 }
 
 int Tile::adc_count() const {
@@ -131,6 +244,8 @@ Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
       if (trims_[static_cast<size_t>(c)] != 0)
         r.adc_codes.col(c).array() -= static_cast<float>(trims_[static_cast<size_t>(c)]);
   }
+  if (gain_q16_ != 65536u)  // then the drift-compensation gain
+    r.adc_codes *= static_cast<float>(gain_q16_ / 65536.0);
   if (r.adc_clipped > 0) clipped_flag_ = true;
   const long n = static_cast<long>(codes.rows());
   ledger_.post(c_dac_, layer, phase, n * e_dac_j(rows_used), static_cast<uint64_t>(n) * rows_used);

@@ -12,6 +12,13 @@
 //   array   = sum_i v_i^2 * sum_j (G+_ij + G-_ij) * t_read    (V^2 G t of every cell read)
 //   adc     = cols_used * adc.e_conv_pj
 //   digital = outputs * inputs * digital.e_op_pj             (posted by the sequencer)
+//
+// Cells. The tile keeps the device state of its cells (num::CellState: programmed conductances,
+// drift exponents, endurance counters, faults) and the conditions a read happens in: the die
+// temperature and the time since the last PROGRAM. Whenever one of them changes, the conductances
+// a read sees (num::effective_conductances) are loaded into the crossbar that the MVMs use.
+// Simulated time during a run (milliseconds) does not re-age the cells; ages set through the
+// environment (aimc run --at) do.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +35,15 @@
 #include "chip/local_memory.h"
 #include "config/platform_config.h"
 #include "numerics/crossbar.h"
+#include "numerics/device.h"
 #include "numerics/rng.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace.h"
 
 namespace aimc::chip {
+
+// The numerics device model of a platform's device configuration.
+num::DevicePhysics device_physics(const config::DeviceConfig& device);
 
 class Tile : public sc_core::sc_module {
  public:
@@ -40,7 +51,8 @@ class Tile : public sc_core::sc_module {
   // 4 bytes per column, so a vector of int32 partial sums fits). Partial sums arrive here.
   tlm_utils::simple_target_socket<Tile> tsock;
 
-  Tile(sc_core::sc_module_name name, int index, const config::TileConfig& cfg,
+  // Manufacturing faults (platform.faults) are drawn here from the stream "faults/tile<N>".
+  Tile(sc_core::sc_module_name name, int index, const config::PlatformConfig& platform,
        sim::EnergyLedger& ledger, sim::TraceSink& trace, const num::RngStreams& rng);
   Tile(const Tile&) = delete;
   Tile& operator=(const Tile&) = delete;
@@ -49,16 +61,37 @@ class Tile : public sc_core::sc_module {
   const config::TileConfig& config() const { return cfg_; }
   int track() const { return track_; }
 
-  // Writes target levels into the array (the programming controller's job; it accounts the cost).
+  // Program-and-verify of the block to the target levels (the programming controller's job; it
+  // turns the result's pulse and verify counts into time and energy). Draws from the tile's
+  // "prog/tile<N>" stream; the die temperature is the environment's. Ages the cells from now.
   // Throws std::invalid_argument for levels out of range or a block larger than the array.
-  void program(const int16_t* levels, int rows, int cols);
+  num::ProgramResult program_verify(const int16_t* levels, int rows, int cols,
+                                    num::ProgramParams params);
   bool programmed() const { return programmed_; }
-  // Sets every cell to the lowest conductance G(0) exactly; the tile then holds no weights.
-  void erase();
-  // A cell's conductance in siemens (negative: the pair's negative cell).
+  // Erases word lines [row0, row1) (flash: to the erased state; pcm/rram: RESET). The tile then
+  // holds no weights. Returns the cells erased.
+  long erase_rows(int row0, int row1);
+  void erase() { erase_rows(0, cfg_.array.rows); }
+  // A cell's conductance as a read sees it now, in siemens (negative: the pair's negative cell).
   double conductance_s(int row, int col, bool negative) const;
-  int rows_used() const { return xbar_.rows_used(); }
-  int cols_used() const { return xbar_.cols_used(); }
+  // The device model and the cells' state.
+  const num::DevicePhysics& physics() const { return phys_; }
+  const num::CellState& cells() const { return cells_; }
+  uint32_t last_unconverged() const { return last_unconverged_; }
+
+  // ---- Conditions (the environment) ----
+  double temp_c() const { return temp_c_; }
+  // Seconds since the last PROGRAM: time added by the environment plus simulated time.
+  double age_s() const;
+  // Sets the die temperature and adds `elapsed_s` to the age (time the simulation skips).
+  void set_conditions(double temp_c, double elapsed_s);
+  // Replaces the cells' state (a checkpoint): the tile holds weights if `programmed`, its block is
+  // rows_used x cols_used, and it was programmed `age_s` seconds ago. Throws std::invalid_argument
+  // if the state's size differs from the array.
+  void restore(const num::CellState& cells, bool programmed, int rows_used, int cols_used,
+               double age_s);
+  int rows_used() const { return rows_used_; }
+  int cols_used() const { return cols_used_; }
   const num::Crossbar& crossbar() const { return xbar_; }
 
   int adc_count() const;
@@ -87,6 +120,18 @@ class Tile : public sc_core::sc_module {
   // The static offset drawn for column c (LSB), for tests; firmware cannot read it.
   float adc_offset_lsb(int col) const;
   bool clipped_flag() const { return clipped_flag_; }
+  // Calibration read for drift compensation (the CAL register): one MVM with every used word line
+  // at full scale; each used column's |current| is digitized at the verify resolution
+  // (programming.verify_bits over rows_used * g_max * v_read) and the sum lands in cal_na().
+  // Posts its DAC and ADC energy; returns its duration (t_mvm of the used columns).
+  uint64_t calibration_read(sim::Phase phase);
+  uint32_t cal_na() const { return cal_na_; }
+  uint32_t cal_ref() const { return cal_ref_; }
+  void set_cal_ref(uint32_t v) { cal_ref_ = v; }
+  // Digital gain on every ADC code after the trims, unsigned Q16.16 (65536 = 1.0).
+  uint32_t gain_q16() const { return gain_q16_; }
+  void set_gain_q16(uint32_t g) { gain_q16_ = g; }
+  const std::vector<int32_t>& trims() const { return trims_; }
   void clear_clipped_flag() { clipped_flag_ = false; }
 
   sim::Timeline& analog() { return analog_; }
@@ -100,11 +145,23 @@ class Tile : public sc_core::sc_module {
 
   int index_;
   config::TileConfig cfg_;
+  int verify_bits_;
   sim::EnergyLedger& ledger_;
   sim::TraceSink& trace_;
   int track_;
   int c_dac_, c_array_, c_adc_;
+  void refresh();  // effective conductances at the current conditions -> crossbar
+
+  num::DevicePhysics phys_;
+  num::CellState cells_;
   num::Crossbar xbar_;
+  int rows_used_ = 0, cols_used_ = 0;
+  double temp_c_;
+  double extra_age_s_ = 0;        // age added by the environment since the last PROGRAM
+  uint64_t programmed_at_ps_ = 0; // simulated time of the last PROGRAM
+  uint32_t last_unconverged_ = 0;
+  uint32_t cal_na_ = 0, cal_ref_ = 0;
+  uint32_t gain_q16_ = 65536;
   num::Rng prog_rng_;
   num::Rng read_rng_;
   bool programmed_ = false;

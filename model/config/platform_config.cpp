@@ -26,10 +26,11 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-enum class Kind { integer, real, unsigned64, text, device };
+enum class Kind { integer, real, unsigned64, text, choice };
 
 // One leaf key. Only the accessor matching `kind` is set; accessors are captureless lambdas so the
-// table is plain data.
+// table is plain data. A `choice` key is an enum: its value is the enumerator's index, spelled in
+// YAML by to_string() of that enum (choice_name), so the names live in one place.
 struct Key {
   const char* path;
   const char* unit;
@@ -43,7 +44,10 @@ struct Key {
   double& (*real_ref)(PlatformConfig&) = nullptr;
   uint64_t& (*u64_ref)(PlatformConfig&) = nullptr;
   std::string& (*text_ref)(PlatformConfig&) = nullptr;
-  DeviceType& (*device_ref)(PlatformConfig&) = nullptr;
+  int choice_count = 0;                                 // enumerators 0 .. choice_count - 1
+  const char* (*choice_name)(int) = nullptr;            // index -> YAML spelling
+  int (*choice_get)(const PlatformConfig&) = nullptr;   // current index
+  void (*choice_set)(PlatformConfig&, int) = nullptr;   // store an index
 };
 
 Key int_key(const char* path, const char* unit, const char* meaning, long long lo, long long hi,
@@ -77,8 +81,35 @@ Key non_negative(const char* path, const char* unit, const char* meaning,
                  double& (*ref)(PlatformConfig&)) {
   return real_key(path, unit, meaning, 0, false, kInf, true, ref);
 }
+// A fraction in [0, 1] (rates) or [0, 1) (relative sigmas and tolerances).
+Key unit_interval(const char* path, const char* meaning, bool hi_open,
+                  double& (*ref)(PlatformConfig&)) {
+  return real_key(path, "-", meaning, 0, false, 1, hi_open, ref);
+}
+
+// An enum key of type E with `count` enumerators 0 .. count - 1, each spelled by to_string(E).
+template <typename E>
+Key choice_key(const char* path, const char* meaning, int count,
+               int (*get)(const PlatformConfig&), void (*set)(PlatformConfig&, int)) {
+  Key k{path, "-", meaning, Kind::choice};
+  k.choice_count = count;
+  k.choice_name = [](int i) { return to_string(static_cast<E>(i)); };
+  k.choice_get = get;
+  k.choice_set = set;
+  return k;
+}
 
 #define REF(T, member) +[](PlatformConfig& c) -> T& { return c.member; }
+#define CHOICE(E, count, path, meaning, member)                                      \
+  choice_key<E>(                                                                     \
+      path, meaning, count,                                                          \
+      +[](const PlatformConfig& c) { return static_cast<int>(c.member); },           \
+      +[](PlatformConfig& c, int v) { c.member = static_cast<E>(v); })
+
+// Enumerator counts; to_string() must name each of 0 .. count - 1 (a test checks).
+constexpr int kDeviceTypes = 4;  // ideal, flash, pcm, rram
+constexpr int kPairModes = 2;    // unipolar, balanced
+constexpr int kWornModes = 2;    // stuck_low, stuck_high
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = [] {
@@ -105,24 +136,96 @@ const std::vector<Key>& keys() {
     t.push_back(positive("tile.array.t_read_ns", "ns", "array settle/integration time per MVM",
                          REF(double, tile.array.t_read_ns)));
 
-    Key type{"tile.device.type", "-", "cell model: ideal (exact conductances) or flash",
-             Kind::device};
-    type.device_ref = REF(DeviceType, tile.device.type);
-    t.push_back(type);
+    // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
+    // (the docs and the preset tests read that prefix).
+    t.push_back(CHOICE(DeviceType, kDeviceTypes, "tile.device.type",
+                       "cell model: ideal (exact conductances), flash (split-gate NOR read in "
+                       "sub-threshold), pcm or rram (drifting resistive cells)",
+                       tile.device.type));
     t.push_back(int_key("tile.device.bits_per_cell", "bit",
                         "programmable levels per cell = 2^bits_per_cell", 1, 8,
                         REF(int, tile.device.bits_per_cell)));
     t.push_back(non_negative("tile.device.g_min_ns", "nS",
-                             "lowest programmable conductance (erased/off cell); below g_max_ns",
+                             "lowest programmable conductance (level 0); below g_max_ns",
                              REF(double, tile.device.g_min_ns)));
-    t.push_back(positive("tile.device.g_max_ns", "nS", "highest programmable conductance",
+    t.push_back(positive("tile.device.g_max_ns", "nS",
+                         "highest programmable conductance (the normalization unit)",
                          REF(double, tile.device.g_max_ns)));
-    t.push_back(real_key("tile.device.prog_error_rel", "-",
-                         "sigma of programming error, relative to the target conductance", 0,
-                         false, 1, true, REF(double, tile.device.prog_error_rel)));
-    t.push_back(real_key("tile.device.read_noise_rel", "-",
-                         "sigma of read noise per read, relative to the cell conductance", 0,
-                         false, 1, true, REF(double, tile.device.read_noise_rel)));
+    t.push_back(unit_interval("tile.device.read_noise_rel",
+                              "flash, pcm, rram: sigma of read noise per read, relative to the "
+                              "cell conductance",
+                              true, REF(double, tile.device.read_noise_rel)));
+    t.push_back(CHOICE(PairMode, kPairModes, "tile.device.pair",
+                       "how a signed level splits over the cell pair: unipolar (one cell carries "
+                       "|level|, the other sits at g_min) or balanced (both around the mid "
+                       "conductance, +- level/2; cells always conduct)",
+                       tile.device.pair));
+    t.push_back(real_key("tile.device.t_ref_c", "C",
+                         "flash, pcm, rram: temperature at which conductance targets are defined "
+                         "(programming, verify); drift and temperature effects are relative to it",
+                         -55, false, 150, false, REF(double, tile.device.t_ref_c)));
+    t.push_back(positive("tile.device.g_erased_ns", "nS",
+                         "flash, pcm, rram: conductance right after an erase (flash: high, at least "
+                         "g_max_ns; pcm, rram: the RESET state, low)",
+                         REF(double, tile.device.g_erased_ns)));
+    t.push_back(real_key("tile.device.pulse_gain", "-",
+                         "flash, pcm, rram: fraction of the measured error one program pulse aims "
+                         "to remove (flash: of the log-distance ln(g/g_target))",
+                         0, true, 1, false, REF(double, tile.device.pulse_gain)));
+    t.push_back(non_negative("tile.device.pulse_noise", "-",
+                             "flash, pcm, rram: sigma of one pulse's outcome, relative to the "
+                             "aimed step (flash) or to g_max (pcm, rram)",
+                             REF(double, tile.device.pulse_noise)));
+    t.push_back(real_key("tile.device.endurance_cycles", "cycles",
+                         "flash, pcm, rram: program/erase cycles a cell survives (flash counts "
+                         "erases, pcm/rram programming operations); then it behaves as `worn`",
+                         1, false, kInf, true, REF(double, tile.device.endurance_cycles)));
+    t.push_back(CHOICE(WornMode, kWornModes, "tile.device.worn",
+                       "flash, pcm, rram: what a cell past its endurance does: stuck_low (reads "
+                       "g_min) or stuck_high (reads g_max)",
+                       tile.device.worn));
+    t.push_back(real_key("tile.device.flash.slope_factor", "-",
+                         "flash: sub-threshold slope factor n; Vt moves n kT/q per e-fold of "
+                         "conductance",
+                         1, false, 3, false, REF(double, tile.device.flash.slope_factor)));
+    t.push_back(positive("tile.device.flash.g_ref_ns", "nS",
+                         "flash: conductance of the gate-coupled reference cell, the "
+                         "temperature-invariant point: g(T) = g_ref (g/g_ref)^(T_ref/T)",
+                         REF(double, tile.device.flash.g_ref_ns)));
+    t.push_back(non_negative("tile.device.flash.retention_mv_per_decade", "mV/decade",
+                             "flash: threshold voltage a fully charged cell loses per decade of "
+                             "effective time (Arrhenius-scaled to t_ref_c)",
+                             REF(double, tile.device.flash.retention_mv_per_decade)));
+    t.push_back(non_negative("tile.device.flash.retention_ea_ev", "eV",
+                             "flash: activation energy of charge loss (how temperature "
+                             "accelerates retention loss)",
+                             REF(double, tile.device.flash.retention_ea_ev)));
+    t.push_back(positive("tile.device.drift.t0_s", "s",
+                         "pcm, rram: reference time of the drift law G(t) = G_prog "
+                         "(max(t, t0)/t0)^-nu",
+                         REF(double, tile.device.drift.t0_s)));
+    t.push_back(non_negative("tile.device.drift.nu_at_gmax", "-",
+                             "pcm, rram: mean drift exponent nu of a cell at g_max (linear in G "
+                             "between the two ends)",
+                             REF(double, tile.device.drift.nu_at_gmax)));
+    t.push_back(non_negative("tile.device.drift.nu_at_gmin", "-",
+                             "pcm, rram: mean drift exponent nu of a cell at g_min",
+                             REF(double, tile.device.drift.nu_at_gmin)));
+    t.push_back(non_negative("tile.device.drift.nu_sigma_at_gmax", "-",
+                             "pcm, rram: cell-to-cell sigma of nu at g_max (drawn per cell at "
+                             "programming, nu clipped at 0)",
+                             REF(double, tile.device.drift.nu_sigma_at_gmax)));
+    t.push_back(non_negative("tile.device.drift.nu_sigma_at_gmin", "-",
+                             "pcm, rram: cell-to-cell sigma of nu at g_min",
+                             REF(double, tile.device.drift.nu_sigma_at_gmin)));
+    t.push_back(non_negative("tile.device.thermal.ea_at_gmax_ev", "eV",
+                             "pcm, rram: conduction activation energy at g_max: "
+                             "G(T) = G exp(-(Ea/k)(1/T - 1/T_ref))",
+                             REF(double, tile.device.thermal.ea_at_gmax_ev)));
+    t.push_back(non_negative("tile.device.thermal.ea_at_gmin_ev", "eV",
+                             "pcm, rram: conduction activation energy at g_min (linear in G "
+                             "between the two ends)",
+                             REF(double, tile.device.thermal.ea_at_gmin_ev)));
 
     t.push_back(int_key("tile.dac.bits", "bit", "input DAC resolution", 1, 8,
                         REF(int, tile.dac.bits), "activations are stored as bytes"));
@@ -208,21 +311,59 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("host.p_static_uw", "uW", "static power of the host interface",
                              REF(double, host.p_static_uw)));
 
-    t.push_back(positive("programming.t_cell_ns", "ns", "time to program one cell to its target",
-                         REF(double, programming.t_cell_ns)));
-    t.push_back(non_negative("programming.e_cell_pj", "pJ", "energy to program one cell",
-                             REF(double, programming.e_cell_pj)));
-    t.push_back(int_key("programming.parallel_cells", "cells", "cells programmed at once", 1,
+    t.push_back(positive("programming.t_pulse_ns", "ns",
+                         "one program pulse, applied to up to programming.parallel_cells cells at once",
+                         REF(double, programming.t_pulse_ns)));
+    t.push_back(non_negative("programming.e_pulse_pj", "pJ", "energy of one program pulse on one cell",
+                             REF(double, programming.e_pulse_pj)));
+    t.push_back(int_key("programming.parallel_cells", "cells",
+                        "cells pulsed and verified at once (charge-pump / current limit)", 1,
                         1 << 24, REF(int, programming.parallel_cells)));
     t.push_back(positive("programming.t_verify_ns", "ns",
-                         "one verify read of programming.parallel_cells cells",
+                         "one verify read of up to programming.parallel_cells cells",
                          REF(double, programming.t_verify_ns)));
     t.push_back(non_negative("programming.e_verify_cell_pj", "pJ",
                              "energy to verify-read one cell", REF(double, programming.e_verify_cell_pj)));
-    t.push_back(positive("programming.t_erase_ns", "ns", "time to erase one tile",
+    t.push_back(int_key("programming.erase_sector_rows", "rows",
+                        "flash: word lines per erase sector (the erase granularity)", 1, 4096,
+                        REF(int, programming.erase_sector_rows)));
+    t.push_back(positive("programming.t_erase_ns", "ns",
+                         "time to erase one sector (flash) or to RESET one whole tile (ideal, pcm, rram)",
                          REF(double, programming.t_erase_ns)));
-    t.push_back(non_negative("programming.e_erase_nj", "nJ", "energy to erase one tile",
+    t.push_back(non_negative("programming.e_erase_nj", "nJ",
+                             "energy of one sector erase (flash) or of one tile RESET (ideal, pcm, rram)",
                              REF(double, programming.e_erase_nj)));
+    t.push_back(int_key("programming.max_iterations", "pulses",
+                        "program pulses per cell before it is given up (counted as unconverged)",
+                        1, 1000, REF(int, programming.max_iterations)));
+    t.push_back(unit_interval("programming.tolerance_rel",
+                              "verify passes when |G - G_target| <= max(tolerance_rel x G_target, "
+                              "tolerance_gmax_rel x g_max, half a verify LSB)",
+                              true, REF(double, programming.tolerance_rel)));
+    t.push_back(unit_interval("programming.tolerance_gmax_rel",
+                              "verify tolerance relative to g_max (see programming.tolerance_rel)",
+                              true, REF(double, programming.tolerance_gmax_rel)));
+    t.push_back(int_key("programming.verify_bits", "bit",
+                        "resolution of the verify read over [0, g_max]", 1, 24,
+                        REF(int, programming.verify_bits)));
+
+    t.push_back(unit_interval("faults.stuck_low_rate",
+                              "fraction of cells stuck at g_min (drawn once per tile from the seed)",
+                              false, REF(double, faults.stuck_low_rate)));
+    t.push_back(unit_interval("faults.stuck_high_rate",
+                              "fraction of cells stuck at g_max; stuck_low_rate + stuck_high_rate "
+                              "<= 1",
+                              false, REF(double, faults.stuck_high_rate)));
+    t.push_back(unit_interval("faults.dead_column_rate",
+                              "fraction of weight columns whose bit lines are open (read 0)", false,
+                              REF(double, faults.dead_column_rate)));
+    t.push_back(unit_interval("faults.adc_offset_rate",
+                              "fraction of columns whose ADC has an offset fault", false,
+                              REF(double, faults.adc_offset_rate)));
+    t.push_back(non_negative("faults.adc_offset_lsb", "LSB",
+                             "size of an ADC offset fault (sign drawn at random per faulty "
+                             "column), added to the column's static offset",
+                             REF(double, faults.adc_offset_lsb)));
 
     t.push_back(positive("simulation.quantum_ns", "ns", "TLM quantum keeper global quantum",
                          REF(double, simulation.quantum_ns)));
@@ -235,6 +376,7 @@ const std::vector<Key>& keys() {
   return table;
 }
 
+#undef CHOICE
 #undef REF
 
 const Key* find_key(const std::string& path) {
@@ -333,7 +475,10 @@ std::string expected_text(const Key& k) {
   std::string s;
   switch (k.kind) {
     case Kind::text: s = "a non-empty string"; break;
-    case Kind::device: s = "one of ideal, flash"; break;
+    case Kind::choice:
+      s = "one of";
+      for (int i = 0; i < k.choice_count; ++i) s += std::string(i ? ", " : " ") + k.choice_name(i);
+      break;
     case Kind::unsigned64: s = "an unsigned integer"; break;
     case Kind::integer:
       s = "an integer in [" + format_bound(k.lo) + ", " + format_bound(k.hi) + "]";
@@ -470,17 +615,20 @@ void apply_override(const std::string& ov, RawValues& values) {
 bool parse_into(const Key& k, const std::string& text, PlatformConfig& cfg) {
   const char* b = text.data();
   const char* e = b + text.size();
-  if (b != e && *b == '+' && k.kind != Kind::text && k.kind != Kind::device) ++b;  // from_chars refuses '+'
+  if (b != e && *b == '+' && k.kind != Kind::text && k.kind != Kind::choice) ++b;  // from_chars refuses '+'
   switch (k.kind) {
     case Kind::text:
       if (text.empty()) return false;
       k.text_ref(cfg) = text;
       return true;
-    case Kind::device:
-      if (text == "ideal") k.device_ref(cfg) = DeviceType::ideal;
-      else if (text == "flash") k.device_ref(cfg) = DeviceType::flash;
-      else return false;
-      return true;
+    case Kind::choice:
+      for (int i = 0; i < k.choice_count; ++i) {
+        if (text == k.choice_name(i)) {
+          k.choice_set(cfg, i);
+          return true;
+        }
+      }
+      return false;
     case Kind::integer: {
       long long v = 0;
       auto r = std::from_chars(b, e, v);
@@ -512,7 +660,10 @@ std::string value_text(const Key& k, const PlatformConfig& cfg) {
   auto& c = const_cast<PlatformConfig&>(cfg);  // accessors are shared with the writers
   switch (k.kind) {
     case Kind::text: return k.text_ref(c);
-    case Kind::device: return to_string(k.device_ref(c));
+    case Kind::choice: {
+      const int i = k.choice_get(cfg);
+      return i >= 0 && i < k.choice_count ? k.choice_name(i) : std::to_string(i);
+    }
     case Kind::integer: return std::to_string(k.int_ref(c));
     case Kind::unsigned64: return std::to_string(k.u64_ref(c));
     case Kind::real: return format_real(k.real_ref(c));
@@ -524,9 +675,9 @@ bool in_range(const Key& k, const PlatformConfig& cfg) {
   auto& c = const_cast<PlatformConfig&>(cfg);
   switch (k.kind) {
     case Kind::text: return !k.text_ref(c).empty();
-    case Kind::device: {
-      const DeviceType t = k.device_ref(c);
-      return t == DeviceType::ideal || t == DeviceType::flash;
+    case Kind::choice: {
+      const int i = k.choice_get(cfg);  // a code-built config may hold a cast-out-of-range value
+      return i >= 0 && i < k.choice_count;
     }
     case Kind::unsigned64: return true;
     case Kind::integer: {
@@ -597,6 +748,25 @@ void validate(const PlatformConfig& cfg, const Origins& origins) {
              other("tile.array.rows", std::to_string(t.array.rows), origins) +
              got(std::to_string(t.input_buffer_bytes), o));
   }
+  // Flash erases to a high conductance and programs only downward, so every level must lie
+  // below the erased state.
+  if (t.device.type == DeviceType::flash && t.device.g_erased_ns < t.device.g_max_ns) {
+    const Origin o = origins.of("tile.device.g_erased_ns");
+    fail(o.where, "tile.device.g_erased_ns",
+         "expected a number >= " +
+             other("tile.device.g_max_ns", format_real(t.device.g_max_ns), origins) +
+             ", since flash cells are only programmed downward from the erased state and " +
+             other("tile.device.type", "flash", origins) + got(format_real(t.device.g_erased_ns), o));
+  }
+  // The two stuck-at faults are exclusive outcomes of one draw per cell.
+  const auto& f = cfg.faults;
+  if (f.stuck_low_rate + f.stuck_high_rate > 1) {
+    const Origin o = origins.of("faults.stuck_high_rate");
+    fail(o.where, "faults.stuck_high_rate",
+         "expected a number in [0, " + format_real(1 - f.stuck_low_rate) + "], at most 1 - " +
+             other("faults.stuck_low_rate", format_real(f.stuck_low_rate), origins) +
+             got(format_real(f.stuck_high_rate), o));
+  }
   const int out_bytes_per_col = (t.adc.bits + 7) / 8;
   if (t.output_buffer_bytes < t.array.cols * out_bytes_per_col) {
     const Origin o = origins.of("tile.output_buffer_bytes");
@@ -649,10 +819,25 @@ YAML::Node parse_yaml(const std::string& text, const std::string& file) {
 
 }  // namespace
 
+bool operator==(const FlashConfig& a, const FlashConfig& b) {
+  return a.slope_factor == b.slope_factor && a.g_ref_ns == b.g_ref_ns &&
+         a.retention_mv_per_decade == b.retention_mv_per_decade &&
+         a.retention_ea_ev == b.retention_ea_ev;
+}
+bool operator==(const DriftConfig& a, const DriftConfig& b) {
+  return a.t0_s == b.t0_s && a.nu_at_gmax == b.nu_at_gmax && a.nu_at_gmin == b.nu_at_gmin &&
+         a.nu_sigma_at_gmax == b.nu_sigma_at_gmax && a.nu_sigma_at_gmin == b.nu_sigma_at_gmin;
+}
+bool operator==(const ThermalConfig& a, const ThermalConfig& b) {
+  return a.ea_at_gmax_ev == b.ea_at_gmax_ev && a.ea_at_gmin_ev == b.ea_at_gmin_ev;
+}
 bool operator==(const DeviceConfig& a, const DeviceConfig& b) {
   return a.type == b.type && a.bits_per_cell == b.bits_per_cell && a.g_min_ns == b.g_min_ns &&
-         a.g_max_ns == b.g_max_ns && a.prog_error_rel == b.prog_error_rel &&
-         a.read_noise_rel == b.read_noise_rel;
+         a.g_max_ns == b.g_max_ns && a.read_noise_rel == b.read_noise_rel && a.pair == b.pair &&
+         a.t_ref_c == b.t_ref_c && a.g_erased_ns == b.g_erased_ns &&
+         a.pulse_gain == b.pulse_gain && a.pulse_noise == b.pulse_noise &&
+         a.endurance_cycles == b.endurance_cycles && a.worn == b.worn && a.flash == b.flash &&
+         a.drift == b.drift && a.thermal == b.thermal;
 }
 bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
   return a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
@@ -691,10 +876,18 @@ bool operator==(const HostConfig& a, const HostConfig& b) {
          a.e_dma_byte_pj == b.e_dma_byte_pj && a.p_static_uw == b.p_static_uw;
 }
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b) {
-  return a.t_cell_ns == b.t_cell_ns && a.e_cell_pj == b.e_cell_pj &&
+  return a.t_pulse_ns == b.t_pulse_ns && a.e_pulse_pj == b.e_pulse_pj &&
          a.parallel_cells == b.parallel_cells && a.t_verify_ns == b.t_verify_ns &&
-         a.e_verify_cell_pj == b.e_verify_cell_pj && a.t_erase_ns == b.t_erase_ns &&
-         a.e_erase_nj == b.e_erase_nj;
+         a.e_verify_cell_pj == b.e_verify_cell_pj &&
+         a.erase_sector_rows == b.erase_sector_rows && a.t_erase_ns == b.t_erase_ns &&
+         a.e_erase_nj == b.e_erase_nj && a.max_iterations == b.max_iterations &&
+         a.tolerance_rel == b.tolerance_rel && a.tolerance_gmax_rel == b.tolerance_gmax_rel &&
+         a.verify_bits == b.verify_bits;
+}
+bool operator==(const FaultConfig& a, const FaultConfig& b) {
+  return a.stuck_low_rate == b.stuck_low_rate && a.stuck_high_rate == b.stuck_high_rate &&
+         a.dead_column_rate == b.dead_column_rate && a.adc_offset_rate == b.adc_offset_rate &&
+         a.adc_offset_lsb == b.adc_offset_lsb;
 }
 bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
   return a.quantum_ns == b.quantum_ns && a.seed == b.seed;
@@ -702,13 +895,31 @@ bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
 bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
   return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&
          a.tile == b.tile && a.bus == b.bus && a.sram == b.sram && a.host == b.host &&
-         a.programming == b.programming && a.simulation == b.simulation;
+         a.programming == b.programming && a.faults == b.faults && a.simulation == b.simulation;
 }
 
 const char* to_string(DeviceType type) {
   switch (type) {
     case DeviceType::ideal: return "ideal";
     case DeviceType::flash: return "flash";
+    case DeviceType::pcm: return "pcm";
+    case DeviceType::rram: return "rram";
+  }
+  return "?";
+}
+
+const char* to_string(PairMode mode) {
+  switch (mode) {
+    case PairMode::unipolar: return "unipolar";
+    case PairMode::balanced: return "balanced";
+  }
+  return "?";
+}
+
+const char* to_string(WornMode mode) {
+  switch (mode) {
+    case WornMode::stuck_low: return "stuck_low";
+    case WornMode::stuck_high: return "stuck_high";
   }
   return "?";
 }

@@ -1,6 +1,7 @@
 // Typed platform configuration: what a platform YAML (platforms/*.yaml) becomes after loading and
 // validation. Units are in the field names (ns, pj, uw, ...). Every field has a default here only
-// so that structs can be built in tests; the shipped presets set every value and cite its source.
+// so that structs can be built in tests; the shipped presets set every value their device type
+// uses and cite its source (keys, units, ranges and which device uses what: docs/platform-config.md).
 #pragma once
 
 #include <cstdint>
@@ -20,15 +21,46 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class DeviceType { ideal, flash };  // PCM and RRAM come with the device-physics issue.
+enum class DeviceType { ideal, flash, pcm, rram };
+enum class PairMode { unipolar, balanced };     // how a signed level splits over the pair
+enum class WornMode { stuck_low, stuck_high };  // what a cell past its endurance does
+
+// Split-gate floating-gate flash read in sub-threshold, gate-coupled (docs/device-physics.md).
+struct FlashConfig {
+  double slope_factor = 1.5;              // n of the sub-threshold slope
+  double g_ref_ns = 1360.0;               // peripheral reference cell: temperature-invariant point (nS)
+  double retention_mv_per_decade = 0.15;  // Vt lost per decade of effective time, full charge (mV)
+  double retention_ea_ev = 1.1;           // activation energy of charge loss (eV)
+};
+
+// Conductance drift of PCM/RRAM: G(t) = G_prog (max(t, t0)/t0)^-nu, nu per cell.
+struct DriftConfig {
+  double t0_s = 300.0;
+  double nu_at_gmax = 0.02, nu_at_gmin = 0.1;             // mean nu at the ends of the range
+  double nu_sigma_at_gmax = 0.005, nu_sigma_at_gmin = 0.04;  // its spread
+};
+
+// Temperature dependence of PCM/RRAM conductance: G(T) = G exp(-(Ea/k)(1/T - 1/T_ref)).
+struct ThermalConfig {
+  double ea_at_gmax_ev = 0.05, ea_at_gmin_ev = 0.3;
+};
 
 struct DeviceConfig {
   DeviceType type = DeviceType::flash;
   int bits_per_cell = 8;          // programmable levels per cell = 2^bits_per_cell
-  double g_min_ns = 1.0;          // lowest programmable conductance (nS): an erased/off cell
+  double g_min_ns = 1.0;          // lowest programmable conductance (nS): level 0
   double g_max_ns = 1000.0;       // highest programmable conductance (nS)
-  double prog_error_rel = 0.01;   // sigma of programming error, relative to the target conductance
   double read_noise_rel = 0.005;  // sigma of read noise per read, relative to the cell conductance
+  PairMode pair = PairMode::unipolar;
+  double t_ref_c = 25.0;          // temperature at which conductance targets are defined (C)
+  double g_erased_ns = 2000.0;    // conductance after an erase (nS): flash high, pcm/rram low
+  double pulse_gain = 0.5;        // fraction of the measured error one program pulse aims to remove
+  double pulse_noise = 0.2;       // pulse outcome sigma: flash relative to the step, pcm/rram of g_max
+  double endurance_cycles = 1e5;  // program/erase cycles a cell survives
+  WornMode worn = WornMode::stuck_low;
+  FlashConfig flash;
+  DriftConfig drift;
+  ThermalConfig thermal;
 };
 
 struct ArrayConfig {
@@ -96,13 +128,27 @@ struct HostConfig {
 };
 
 struct ProgrammingConfig {
-  double t_cell_ns = 10000.0;   // program one cell to its target (basic path; program-and-verify later)
-  double e_cell_pj = 1000.0;    // energy to program one cell
-  int parallel_cells = 64;      // cells programmed at once
-  double t_verify_ns = 1000.0;  // one verify read of parallel_cells cells
-  double e_verify_cell_pj = 10.0;  // energy to verify-read one cell
-  double t_erase_ns = 18e6;     // erase one tile (block erase)
-  double e_erase_nj = 1000.0;   // energy to erase one tile
+  double t_pulse_ns = 10000.0;    // one program pulse (applied to up to parallel_cells cells at once)
+  double e_pulse_pj = 1000.0;     // energy of one pulse on one cell
+  int parallel_cells = 64;        // cells pulsed and verified at once (charge-pump / current limit)
+  double t_verify_ns = 1000.0;    // one verify read of up to parallel_cells cells
+  double e_verify_cell_pj = 10.0; // energy to verify-read one cell
+  int erase_sector_rows = 40;     // flash: word lines per erase sector (erase granularity)
+  double t_erase_ns = 18e6;       // erase one sector (flash) / RESET one tile (pcm, rram)
+  double e_erase_nj = 1000.0;     // energy of one sector erase (flash) / one tile RESET (pcm, rram)
+  int max_iterations = 20;        // pulses per cell before it is given up (reported as unconverged)
+  double tolerance_rel = 0.01;    // verify passes when |G - G_target| <= max(tolerance_rel * G_target,
+  double tolerance_gmax_rel = 0;  //   tolerance_gmax_rel * g_max, half a verify LSB)
+  int verify_bits = 12;           // resolution of the verify read over [0, g_max]
+};
+
+// Manufacturing faults, drawn once per tile from the seed (stream "faults/tile<N>").
+struct FaultConfig {
+  double stuck_low_rate = 0;      // fraction of cells stuck at g_min
+  double stuck_high_rate = 0;     // fraction of cells stuck at g_max
+  double dead_column_rate = 0;    // fraction of weight columns with open bit lines (read 0)
+  double adc_offset_rate = 0;     // fraction of columns whose ADC has an offset fault
+  double adc_offset_lsb = 0;      // size of that offset (LSB; sign drawn at random)
 };
 
 struct SimulationConfig {
@@ -121,11 +167,15 @@ struct PlatformConfig {
   SramConfig sram;
   HostConfig host;
   ProgrammingConfig programming;
+  FaultConfig faults;
   SimulationConfig simulation;
 };
 
 // Equality of settings. source_file is provenance, not a setting, and is not compared, so a
 // configuration equals its own dump loaded back (the round-trip test relies on this).
+bool operator==(const FlashConfig& a, const FlashConfig& b);
+bool operator==(const DriftConfig& a, const DriftConfig& b);
+bool operator==(const ThermalConfig& a, const ThermalConfig& b);
 bool operator==(const DeviceConfig& a, const DeviceConfig& b);
 bool operator==(const ArrayConfig& a, const ArrayConfig& b);
 bool operator==(const DacConfig& a, const DacConfig& b);
@@ -136,12 +186,16 @@ bool operator==(const BusConfig& a, const BusConfig& b);
 bool operator==(const SramConfig& a, const SramConfig& b);
 bool operator==(const HostConfig& a, const HostConfig& b);
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b);
+bool operator==(const FaultConfig& a, const FaultConfig& b);
 bool operator==(const SimulationConfig& a, const SimulationConfig& b);
 bool operator==(const PlatformConfig& a, const PlatformConfig& b);
 inline bool operator!=(const PlatformConfig& a, const PlatformConfig& b) { return !(a == b); }
 
-// "ideal" / "flash"; the spelling used in YAML.
+// The spellings used in YAML: "ideal" / "flash" / "pcm" / "rram"; "unipolar" / "balanced";
+// "stuck_low" / "stuck_high".
 const char* to_string(DeviceType type);
+const char* to_string(PairMode mode);
+const char* to_string(WornMode mode);
 
 // One settable key, for --help, the documentation and tests.
 struct KeyInfo {

@@ -1,9 +1,12 @@
 #include "numerics/crossbar.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "numerics/device.h"
 
 namespace aimc::num {
 
@@ -77,14 +80,14 @@ void Crossbar::program_levels(const int16_t* levels, int rows_used, int cols_use
   const float g0 = static_cast<float>(g_min_norm_);
   g_pos_.setConstant(g0);
   g_neg_.setConstant(g0);
-  const double step = (1.0 - g_min_norm_) / max_level_;
   const double rel = spec_.prog_error_rel;
   for (int r = 0; r < rows_used; ++r)
     for (int c = 0; c < cols_used; ++c) {
       const long idx = static_cast<long>(r) * cols_used + c;
-      const int l = levels[idx];
-      double tp = g_min_norm_ + (l > 0 ? l : 0) * step;
-      double tn = g_min_norm_ + (l < 0 ? -l : 0) * step;
+      // Unipolar targets are bit-identical to G(k) = g_min/g_max + k * step (see pair_targets).
+      const std::pair<double, double> targets = pair_targets(spec_, levels[idx]);
+      double tp = targets.first;
+      double tn = targets.second;
       if (with_error) {
         // Flash tuning precision is relative to the target current.
         tp += rel * tp * z[static_cast<size_t>(idx)];

@@ -23,8 +23,15 @@
 
 namespace aimc::num {
 
+// How a signed weight level is split over the pair (see pair_targets() in device.h):
+// unipolar: one cell carries |level|, the other sits at G(0) (zero weights leave both cells off);
+// balanced: both cells sit around the mid conductance, +- level / 2 (temperature-compensating
+// for gate-coupled flash, at the cost of cells always conducting).
+enum class PairMode { unipolar, balanced };
+
 struct DeviceSpec {
   bool ideal = false;            // exact conductances, noiseless reads
+  PairMode pair = PairMode::unipolar;
   int bits_per_cell = 8;         // L = 2^bits_per_cell levels per cell (1..15)
   double g_min_ns = 1;           // G(0): erased / lowest programmable conductance (nS)
   double g_max_ns = 1000;        // G(L-1) (nS), the normalization unit
@@ -66,8 +73,9 @@ class Crossbar {
 
   // Programs the used block [0, rows_used) x [0, cols_used) from signed levels, row-major
   // (levels[r * cols_used + c]; row = word line = input, col = weight column = output), as in a
-  // WEIGHTS section of the deployment image. level > 0: g+ = G(level), g- = G(0); level < 0 the
-  // reverse; 0: both G(0). Cells outside the used block are set to G(0) exactly.
+  // WEIGHTS section of the deployment image. Targets per spec.pair (pair_targets() in device.h):
+  // unipolar level > 0: g+ = G(level), g- = G(0); level < 0 the reverse; 0: both G(0). Cells
+  // outside the used block are set to G(0) exactly.
   // Programming error (not in ideal mode, and only if rng != nullptr): every cell of the used
   // block, both cells of each pair, gets N(0, (prog_error_rel * G_target)^2) added, then is clamped
   // to [0, kGCeiling]. Normals are drawn as rows_used*cols_used for g+ (row-major), then as many

@@ -10,6 +10,43 @@ constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+// Ziggurat tables for the half-normal density f(x) = exp(-x^2/2) (unnormalized), 128 layers of
+// equal area v. Layer i >= 1 is the box [0, x[i]] x [f(x[i]), f(x[i+1])]; layer 0 is the base
+// box [0, r] x [0, f(r)] plus the tail beyond r, given the equivalent width x[0] = v / f(r).
+// r and v are the published constants for 128 layers; x[128] = 0 closes the top.
+// A draw is a signed 32-bit integer j and a layer i: x = j * w[i] with w[i] = x[i] / 2^31, and
+// |j| < k[i] = 2^31 x[i+1] / x[i] means x lies in the part of the layer wholly under the curve.
+struct ZigguratTables {
+  static constexpr int kLayers = 128;
+  static constexpr double kR = 3.442619855899;
+  static constexpr double kV = 9.91256303526217e-3;
+  double x[kLayers + 1];
+  double f[kLayers + 1];
+  double w[kLayers];
+  uint32_t k[kLayers];
+  ZigguratTables() {
+    const auto dens = [](double t) { return std::exp(-0.5 * t * t); };
+    x[0] = kV / dens(kR);
+    x[1] = kR;
+    for (int i = 1; i < kLayers - 1; ++i) x[i + 1] = std::sqrt(-2.0 * std::log(kV / x[i] + dens(x[i])));
+    x[kLayers] = 0.0;
+    for (int i = 0; i <= kLayers; ++i) f[i] = dens(x[i]);
+    for (int i = 0; i < kLayers; ++i) {
+      w[i] = x[i] * 0x1.0p-31;
+      k[i] = static_cast<uint32_t>(x[i + 1] / x[i] * 0x1.0p31);
+    }
+  }
+};
+
+const ZigguratTables& ziggurat() {
+  static const ZigguratTables tables;
+  return tables;
+}
+
+inline double unit_open0(uint64_t bits) {  // (0, 1], for logarithms
+  return (static_cast<double>(bits >> 11) + 1.0) * 0x1.0p-53;
+}
+
 }  // namespace
 
 uint64_t splitmix64(uint64_t& state) {
@@ -36,17 +73,24 @@ Rng::Rng(uint64_t seed) {
   if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
 }
 
-uint64_t Rng::next() {
-  const uint64_t out = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
+namespace {
+
+// One xoshiro256** step on a state held in registers (the hot loops copy s_ in and out).
+inline uint64_t xoshiro_step(uint64_t (&s)[4]) {
+  const uint64_t out = rotl(s[1] * 5, 7) * 9;
+  const uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
   return out;
 }
+
+}  // namespace
+
+uint64_t Rng::next() { return xoshiro_step(s_); }
 
 double Rng::uniform() {
   // Top 53 bits as the mantissa of a double in [0, 1).
@@ -86,6 +130,43 @@ void Rng::fill_normal(float* out, size_t n) {
     const double u2 = static_cast<double>(x & 0xFFFFFFFFull) * 0x1.0p-32;
     out[k] = static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2));
   }
+}
+
+void Rng::fill_normal_fast(float* out, size_t n) {
+  const ZigguratTables& z = ziggurat();
+  uint64_t s[4] = {s_[0], s_[1], s_[2], s_[3]};
+  const auto unit = [&s] { return static_cast<double>(xoshiro_step(s) >> 11) * 0x1.0p-53; };
+  for (size_t i = 0; i < n; ++i) {
+    for (;;) {
+      const uint64_t bits = xoshiro_step(s);
+      const int layer = static_cast<int>(bits & (ZigguratTables::kLayers - 1));  // bits 0..6
+      const int32_t j = static_cast<int32_t>(bits >> 32);                       // bits 32..63
+      const uint32_t mag = j < 0 ? 0u - static_cast<uint32_t>(j) : static_cast<uint32_t>(j);
+      if (mag < z.k[layer]) {  // wholly under the curve: ~99% of draws
+        out[i] = static_cast<float>(j * z.w[layer]);
+        break;
+      }
+      if (layer == 0) {
+        // The tail beyond r (Marsaglia's exponential rejection): r + a, a ~ Exp(r), accepted
+        // with probability exp(-a^2/2).
+        double a, b;
+        do {
+          a = -std::log(unit_open0(xoshiro_step(s))) / ZigguratTables::kR;
+          b = -std::log(unit_open0(xoshiro_step(s)));
+        } while (2.0 * b < a * a);
+        out[i] = static_cast<float>(j < 0 ? -(ZigguratTables::kR + a) : ZigguratTables::kR + a);
+        break;
+      }
+      // The wedge: accept x under the curve, else start over.
+      const double x = j * z.w[layer];
+      const double y = z.f[layer] + unit() * (z.f[layer + 1] - z.f[layer]);
+      if (y < std::exp(-0.5 * x * x)) {
+        out[i] = static_cast<float>(x);
+        break;
+      }
+    }
+  }
+  for (int i = 0; i < 4; ++i) s_[i] = s[i];
 }
 
 RngStreams::RngStreams(uint64_t seed) : seed_(seed) {

@@ -36,6 +36,13 @@ class Rng {
   // sequence of a stream depends only on the calls made on it.
   void fill_normal(float* out, size_t n);
 
+  // n standard normals into out[0..n) by the ziggurat method (Marsaglia & Tsang, 2000; 128
+  // layers, one 64-bit draw per attempt, the layer and the abscissa from disjoint bits). Exact in
+  // distribution, tails included, and several times faster than fill_normal (no log or sincos
+  // on ~99% of the draws): for hot loops that consume millions of normals (program-and-verify).
+  // A different sequence from fill_normal; it too leaves the normal() cache alone.
+  void fill_normal_fast(float* out, size_t n);
+
  private:
   uint64_t s_[4];
   double spare_ = 0.0;

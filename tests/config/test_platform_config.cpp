@@ -1,4 +1,4 @@
-// Tests of the platform configuration loader: the shipped preset, round-trip, overrides, and one
+// Tests of the platform configuration loader: the shipped presets, round-trip, overrides, and one
 // test per class of error, each checking file, line and key path in the message.
 #include "config/platform_config.h"
 
@@ -8,13 +8,16 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
 namespace cfgns = aimc::config;
 using cfgns::ConfigError;
 using cfgns::DeviceType;
+using cfgns::PairMode;
 using cfgns::PlatformConfig;
+using cfgns::WornMode;
 
 namespace {
 
@@ -24,6 +27,39 @@ std::string source_dir() {
 }
 
 std::string preset_path() { return source_dir() + "/platforms/membrain-3x4.yaml"; }
+std::string pcm_preset_path() { return source_dir() + "/platforms/pcm-3x4.yaml"; }
+std::string rram_preset_path() { return source_dir() + "/platforms/rram-3x4.yaml"; }
+// Every shipped preset: one per device type that models a published chip.
+std::vector<std::string> preset_paths() {
+  return {preset_path(), pcm_preset_path(), rram_preset_path()};
+}
+
+// The device types a key is used by, from the "flash:" / "pcm, rram:" prefix of its meaning;
+// empty when every type uses it.
+std::set<std::string> key_users(const std::string& meaning) {
+  static const std::set<std::string> kTypes = {"ideal", "flash", "pcm", "rram"};
+  const auto colon = meaning.find(':');
+  if (colon == std::string::npos) return {};
+  std::set<std::string> users;
+  std::stringstream ss(meaning.substr(0, colon));
+  for (std::string t; std::getline(ss, t, ',');) {
+    t.erase(0, t.find_first_not_of(' '));
+    if (!kTypes.count(t)) return {};  // an ordinary colon, not a device-type prefix
+    users.insert(t);
+  }
+  return users;
+}
+
+// The node at a dotted path, or an undefined node.
+YAML::Node node_at(const YAML::Node& root, const std::string& key) {
+  YAML::Node n = YAML::Clone(root);
+  std::stringstream ss(key);
+  for (std::string part; std::getline(ss, part, '.');) {
+    if (!n.IsMap() || !n[part]) return YAML::Node(YAML::NodeType::Undefined);
+    n = n[part];
+  }
+  return n;
+}
 
 // Runs f, expects a ConfigError, returns its message.
 std::string error_of(const std::function<void()>& f) {
@@ -82,35 +118,84 @@ TEST(ConfigPreset, LoadsWithTwelveTiles) {
   EXPECT_EQ(cfg.tile.array.rows, 400);
   EXPECT_EQ(cfg.tile.array.cols, 400);
   EXPECT_EQ(cfg.tile.device.type, DeviceType::flash);
-  EXPECT_DOUBLE_EQ(cfg.tile.device.prog_error_rel, 0.01);
+  EXPECT_EQ(cfg.tile.device.pair, PairMode::balanced);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.flash.g_ref_ns, 1360.5);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.g_erased_ns, 2000.0);
+  EXPECT_EQ(cfg.tile.device.worn, WornMode::stuck_low);
+  EXPECT_DOUBLE_EQ(cfg.programming.tolerance_rel, 0.01);
+  EXPECT_EQ(cfg.programming.erase_sector_rows, 40);
+  EXPECT_EQ(cfg.programming.verify_bits, 12);
+  EXPECT_EQ(cfg.faults, cfgns::FaultConfig{});  // a good die
   EXPECT_EQ(cfg.tile.adc.bits, 8);
   EXPECT_DOUBLE_EQ(cfg.tile.adc.e_conv_pj, 1.67);
   EXPECT_DOUBLE_EQ(cfg.bus.e_byte_pj, 0.43);
   EXPECT_NO_THROW(cfgns::validate_platform(cfg));
 }
 
-// A preset sets every key (and cites it), so nothing silently falls back to a struct default.
-TEST(ConfigPreset, SetsEveryKey) {
-  const YAML::Node root = YAML::LoadFile(preset_path());
-  for (const auto& k : cfgns::describe_keys()) {
-    YAML::Node n = YAML::Clone(root);
-    std::stringstream ss(k.key);
-    bool found = true;
-    for (std::string part; std::getline(ss, part, '.');) {
-      if (!n.IsMap() || !n[part]) {
-        found = false;
-        break;
-      }
-      n = n[part];
+TEST(ConfigPreset, PcmPresetLoads) {
+  const PlatformConfig cfg = cfgns::load_platform(pcm_preset_path());
+  EXPECT_EQ(cfg.name, "pcm-3x4");
+  EXPECT_EQ(cfg.tile_count(), 12);
+  EXPECT_EQ(cfg.tile.device.type, DeviceType::pcm);
+  EXPECT_EQ(cfg.tile.device.pair, PairMode::unipolar);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.g_min_ns, 100.0);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.g_max_ns, 10000.0);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.g_erased_ns, cfg.tile.device.g_min_ns);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.pulse_gain, 1.0);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.drift.t0_s, 300.0);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.drift.nu_at_gmax, 0.02);
+  EXPECT_DOUBLE_EQ(cfg.programming.t_pulse_ns, 125.0);
+  EXPECT_DOUBLE_EQ(cfg.programming.t_verify_ns, 768.0);
+  EXPECT_EQ(cfg.programming.parallel_cells, 32);
+  EXPECT_EQ(cfg.programming.max_iterations, 30);
+  EXPECT_DOUBLE_EQ(cfg.programming.tolerance_gmax_rel, 0.0625);
+  // Same chip and periphery as the flash preset: only the cells and their programming differ.
+  const PlatformConfig flash = cfgns::load_platform(preset_path());
+  EXPECT_EQ(cfg.tile.array.rows, flash.tile.array.rows);
+  EXPECT_EQ(cfg.tile.dac, flash.tile.dac);
+  EXPECT_EQ(cfg.tile.adc, flash.tile.adc);
+  EXPECT_EQ(cfg.bus, flash.bus);
+  EXPECT_EQ(cfg.host, flash.host);
+}
+
+TEST(ConfigPreset, RramPresetLoads) {
+  const PlatformConfig cfg = cfgns::load_platform(rram_preset_path());
+  EXPECT_EQ(cfg.name, "rram-3x4");
+  EXPECT_EQ(cfg.tile_count(), 12);
+  EXPECT_EQ(cfg.tile.device.type, DeviceType::rram);
+  EXPECT_DOUBLE_EQ(cfg.tile.device.g_max_ns, 10000.0);  // Ron 100 kOhm
+  EXPECT_NEAR(cfg.tile.device.g_max_ns / cfg.tile.device.g_min_ns, 17.0, 1e-4);  // Roff = 17 Ron
+  EXPECT_DOUBLE_EQ(cfg.tile.array.v_read_v, 0.5);
+  EXPECT_EQ(cfg.tile.device.bits_per_cell, 4);
+  const PlatformConfig flash = cfgns::load_platform(preset_path());
+  EXPECT_EQ(cfg.tile.adc, flash.tile.adc);
+  EXPECT_EQ(cfg.sram, flash.sram);
+}
+
+// A preset sets every key its device type uses (and cites it), so nothing silently falls back to
+// a struct default; and it leaves out the keys of other device types, which would only mislead.
+TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
+  for (const std::string& path : preset_paths()) {
+    const YAML::Node root = YAML::LoadFile(path);
+    const std::string type = root["tile"]["device"]["type"].as<std::string>();
+    for (const auto& k : cfgns::describe_keys()) {
+      const auto users = key_users(k.meaning);
+      const bool used = users.empty() || users.count(type);
+      const bool set = node_at(root, k.key).IsDefined();
+      if (used)
+        EXPECT_TRUE(set) << path << ": " << k.key << " is not set";
+      else
+        EXPECT_FALSE(set) << path << ": " << k.key << " is set, but " << type << " does not use it";
     }
-    EXPECT_TRUE(found) << k.key << " is not set in the preset";
   }
 }
 
-// Every value line in the preset cites a source or says ASSUMPTION (the header comment and
-// section lines excepted).
+// Every value line in a preset cites a source, gives a derivation or says ASSUMPTION (the header
+// comment and section lines excepted).
 TEST(ConfigPreset, EveryValueIsSourcedOrMarkedAssumption) {
-  std::ifstream in(preset_path());
+  for (const std::string& path : preset_paths()) {
+  SCOPED_TRACE(path);
+  std::ifstream in(path);
   ASSERT_TRUE(in);
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);
@@ -138,27 +223,79 @@ TEST(ConfigPreset, EveryValueIsSourcedOrMarkedAssumption) {
     }
     const bool cited = context.find("§") != std::string::npos ||
                        context.find("ASSUMPTION") != std::string::npos ||
+                       context.find("(D:") != std::string::npos ||
                        context.find("ARCH") != std::string::npos ||
                        context.find("simulation setting") != std::string::npos;
     EXPECT_TRUE(cited) << "line " << i + 1 << " has no source: " << l;
+  }
   }
 }
 
 // ---------------------------------------------------------------- round trip
 
 TEST(ConfigRoundTrip, PresetDumpLoadsBackIdentical) {
-  const PlatformConfig a = cfgns::load_platform(preset_path());
-  const std::string text = cfgns::dump_platform(a);
-  const PlatformConfig b = cfgns::load_platform_from_string(text, "dump");
-  EXPECT_EQ(a, b) << text;
-  EXPECT_EQ(cfgns::dump_platform(b), cfgns::dump_platform(a).replace(
-                                         text.find(preset_path()), preset_path().size(), "dump"));
+  for (const std::string& path : preset_paths()) {
+    const PlatformConfig a = cfgns::load_platform(path);
+    const std::string text = cfgns::dump_platform(a);
+    const PlatformConfig b = cfgns::load_platform_from_string(text, "dump");
+    EXPECT_EQ(a, b) << text;
+    EXPECT_EQ(cfgns::dump_platform(b),
+              cfgns::dump_platform(a).replace(text.find(path), path.size(), "dump"));
+  }
+}
+
+// Every enumerator of every enum key survives dump -> load, spelled as in YAML.
+TEST(ConfigRoundTrip, EveryEnumValueSurvives) {
+  for (DeviceType t : {DeviceType::ideal, DeviceType::flash, DeviceType::pcm, DeviceType::rram}) {
+    for (PairMode p : {PairMode::unipolar, PairMode::balanced}) {
+      for (WornMode w : {WornMode::stuck_low, WornMode::stuck_high}) {
+        PlatformConfig a;
+        a.tile.device.type = t;
+        a.tile.device.pair = p;
+        a.tile.device.worn = w;
+        const std::string text = cfgns::dump_platform(a);
+        EXPECT_NE(text.find(std::string("type: ") + cfgns::to_string(t)), std::string::npos) << text;
+        EXPECT_NE(text.find(std::string("pair: ") + cfgns::to_string(p)), std::string::npos) << text;
+        EXPECT_NE(text.find(std::string("worn: ") + cfgns::to_string(w)), std::string::npos) << text;
+        const PlatformConfig b = cfgns::load_platform_from_string(text, "dump");
+        EXPECT_EQ(a, b) << text;
+        EXPECT_EQ(b.tile.device.type, t);
+        EXPECT_EQ(b.tile.device.pair, p);
+        EXPECT_EQ(b.tile.device.worn, w);
+      }
+    }
+  }
+}
+
+TEST(ConfigRoundTrip, FaultsAndDevicePhysicsSurvive) {
+  PlatformConfig a;
+  a.tile.device.type = DeviceType::pcm;
+  a.tile.device.g_erased_ns = 1.0;  // below g_max: fine for pcm
+  a.tile.device.t_ref_c = -40.5;
+  a.tile.device.endurance_cycles = 1e9;
+  a.tile.device.flash.g_ref_ns = 1360.5;
+  a.tile.device.flash.retention_mv_per_decade = 0.158;
+  a.tile.device.drift.nu_sigma_at_gmin = 1.0 / 3.0;
+  a.tile.device.thermal.ea_at_gmin_ev = 0.31;
+  a.programming.tolerance_gmax_rel = 0.0625;
+  a.programming.verify_bits = 24;
+  a.faults.stuck_low_rate = 0.25;
+  a.faults.stuck_high_rate = 0.75;  // the sum may reach 1
+  a.faults.dead_column_rate = 1e-3;
+  a.faults.adc_offset_rate = 0.1 + 0.2;
+  a.faults.adc_offset_lsb = 3.5;
+  ASSERT_NO_THROW(cfgns::validate_platform(a));
+  const PlatformConfig b = cfgns::load_platform_from_string(cfgns::dump_platform(a), "dump");
+  EXPECT_EQ(a, b) << cfgns::dump_platform(a);
+  EXPECT_EQ(b.faults.adc_offset_rate, 0.1 + 0.2);
 }
 
 TEST(ConfigRoundTrip, AwkwardValuesSurvive) {
   PlatformConfig a;
   a.name = "null";  // must stay a string, not become YAML null
   a.tile.device.type = DeviceType::ideal;
+  a.tile.device.pair = PairMode::balanced;
+  a.tile.device.worn = WornMode::stuck_high;
   a.tile.device.read_noise_rel = 0.1 + 0.2;  // 0.30000000000000004: needs all 17 digits
   a.tile.device.g_min_ns = 1e-7;
   a.tile.dac.e_conv_pj = 1.0 / 3.0;
@@ -172,31 +309,49 @@ TEST(ConfigRoundTrip, AwkwardValuesSurvive) {
 }
 
 TEST(ConfigRoundTrip, EqualityNoticesEveryChange) {
-  const PlatformConfig a = cfgns::load_platform(preset_path());
-  for (const auto& k : cfgns::describe_keys()) {
-    // Change one key through an override, to a value that is valid and different.
-    std::string v = k.key == "name"               ? "other"
-                    : k.key == "tile.device.type" ? "ideal"
-                    : k.key == "simulation.seed"  ? "99"
-                    : k.key == "grid.rows"        ? "2"
-                    : k.key == "grid.cols"        ? "2"
-                    : k.key == "tile.adc.share"   ? "4"
-                                                   : "";
-    if (v.empty()) {
-      const auto dumped = YAML::Load(cfgns::dump_platform(a));
-      YAML::Node n = YAML::Clone(dumped);
-      std::stringstream ss(k.key);
-      for (std::string part; std::getline(ss, part, '.');) n = n[part];
-      const double old = n.as<double>();
-      // Integers and reals: go down by one step where the range allows, else up.
-      if (k.range.rfind("integer", 0) == 0)
-        v = std::to_string(static_cast<long long>(old) + (k.key.find("bits") != std::string::npos ? -1 : 1));
-      else
-        v = std::to_string(old * 0.5 + (old == 0 ? 0.25 : 0));
+  for (const std::string& path : preset_paths()) {
+    const PlatformConfig a = cfgns::load_platform(path);
+    const YAML::Node dumped = YAML::Load(cfgns::dump_platform(a));
+    for (const auto& k : cfgns::describe_keys()) {
+      // Change one key through an override, to a value that is valid and different: the first
+      // candidate that loads.
+      const std::string old = node_at(dumped, k.key).Scalar();
+      std::vector<std::string> candidates;
+      if (k.key == "name") {
+        candidates = {"other"};
+      } else if (k.key == "simulation.seed") {
+        candidates = {"99"};
+      } else if (k.key == "grid.rows" || k.key == "grid.cols") {
+        candidates = {"2"};
+      } else if (k.key == "tile.adc.share") {
+        candidates = {"4"};
+      } else if (k.range.rfind("one of ", 0) == 0) {  // an enum: every other spelling
+        std::stringstream ss(k.range.substr(7));
+        for (std::string name; std::getline(ss, name, ',');) {
+          name.erase(0, name.find_first_not_of(' '));
+          if (name != old) candidates.push_back(name);
+        }
+      } else if (k.range.rfind("integer", 0) == 0) {  // one step down or up
+        const long long v = std::stoll(old);
+        candidates = {std::to_string(v - 1), std::to_string(v + 1)};
+      } else {  // halve, or grow, or move off zero
+        const double v = std::stod(old);
+        candidates = {std::to_string(v * 0.5 + (v == 0 ? 0.25 : 0)), std::to_string(v * 1.5 + 0.25)};
+      }
+      bool changed = false;
+      for (const std::string& v : candidates) {
+        PlatformConfig b;
+        try {
+          b = cfgns::load_platform(path, {k.key + "=" + v});
+        } catch (const ConfigError&) {
+          continue;
+        }
+        EXPECT_NE(a, b) << path << ": " << k.key << " is not compared by operator==";
+        changed = true;
+        break;
+      }
+      EXPECT_TRUE(changed) << path << ": no valid different value found for " << k.key;
     }
-    PlatformConfig b;
-    ASSERT_NO_THROW(b = cfgns::load_platform(preset_path(), {k.key + "=" + v})) << k.key << "=" << v;
-    EXPECT_NE(a, b) << k.key << " is not compared by operator==";
   }
 }
 
@@ -235,6 +390,19 @@ TEST(ConfigOverride, AppliesOnTopOfTheFile) {
   EXPECT_EQ(cfg.tile.array.rows, 400);  // untouched keys keep the file's values
 }
 
+TEST(ConfigOverride, EnumKeys) {
+  PlatformConfig cfg = cfgns::load_platform(
+      preset_path(), {"tile.device.type=pcm", "tile.device.pair=unipolar", "tile.device.worn=stuck_high"});
+  EXPECT_EQ(cfg.tile.device.type, DeviceType::pcm);
+  EXPECT_EQ(cfg.tile.device.pair, PairMode::unipolar);
+  EXPECT_EQ(cfg.tile.device.worn, WornMode::stuck_high);
+  cfg = cfgns::load_platform(pcm_preset_path(), {"tile.device.type=rram"});
+  EXPECT_EQ(cfg.tile.device.type, DeviceType::rram);
+  // In a file too, and spelled exactly (lower case).
+  EXPECT_EQ(load_error(with_line(13, "    type: PCM")),
+            "x.yaml:13: tile.device.type: expected one of ideal, flash, pcm, rram, got PCM");
+}
+
 TEST(ConfigOverride, LaterOverrideWins) {
   const PlatformConfig cfg = cfgns::load_platform(preset_path(), {"tile.adc.bits=6", "tile.adc.bits=4"});
   EXPECT_EQ(cfg.tile.adc.bits, 4);
@@ -255,8 +423,12 @@ TEST(ConfigOverride, UnknownKeyNamesTheOverride) {
 TEST(ConfigOverride, BadValueNamesTheOverride) {
   EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.adc.bits=40"}); }),
             "--set tile.adc.bits=40: tile.adc.bits: expected an integer in [2, 16], got 40");
-  EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.device.type=pcm"}); }),
-            "--set tile.device.type=pcm: tile.device.type: expected one of ideal, flash, got pcm");
+  EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.device.type=sram"}); }),
+            "--set tile.device.type=sram: tile.device.type: expected one of ideal, flash, pcm, rram, got sram");
+  EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.device.pair=bipolar"}); }),
+            "--set tile.device.pair=bipolar: tile.device.pair: expected one of unipolar, balanced, got bipolar");
+  EXPECT_EQ(error_of([] { cfgns::load_platform(preset_path(), {"tile.device.worn=Stuck_Low"}); }),
+            "--set tile.device.worn=Stuck_Low: tile.device.worn: expected one of stuck_low, stuck_high, got Stuck_Low");
   const std::string empty = error_of([] { cfgns::load_platform(preset_path(), {"bus.clock_mhz="}); });
   EXPECT_NE(empty.find("--set bus.clock_mhz=: bus.clock_mhz: expected a number > 0, got nothing"),
             std::string::npos) << empty;
@@ -325,7 +497,7 @@ TEST(ConfigErrors, UnknownKeyWithSuggestion) {
   EXPECT_EQ(load_error(with_line(9, "  adcs:")),
             "x.yaml:9: unknown key 'tile.adcs' (did you mean 'tile.adc'?)");
   const std::string far = load_error(with_line(15, "frobnicate:"));
-  EXPECT_NE(far.find("x.yaml:15: unknown key 'frobnicate'; valid keys at the top level: name, grid, tile, bus, sram, host, programming, simulation"),
+  EXPECT_NE(far.find("x.yaml:15: unknown key 'frobnicate'; valid keys at the top level: name, grid, tile, bus, sram, host, programming, faults, simulation"),
             std::string::npos) << far;
 }
 
@@ -369,15 +541,65 @@ TEST(ConfigErrors, ErrorInRealFileNamesThatFile) {
 }
 
 TEST(ConfigErrors, RangesOfRealsAndNotes) {
-  EXPECT_EQ(load_error(kSmall, {"tile.device.prog_error_rel=1"}),
-            "--set tile.device.prog_error_rel=1: tile.device.prog_error_rel: expected a number in [0, 1), got 1");
-  EXPECT_NO_THROW(cfgns::load_platform_from_string(kSmall, "x.yaml", {"tile.device.prog_error_rel=0"}));
+  EXPECT_EQ(load_error(kSmall, {"tile.device.read_noise_rel=1"}),
+            "--set tile.device.read_noise_rel=1: tile.device.read_noise_rel: expected a number in [0, 1), got 1");
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(kSmall, "x.yaml", {"tile.device.read_noise_rel=0"}));
   EXPECT_EQ(load_error(kSmall, {"tile.dac.bits=12"}),
             "--set tile.dac.bits=12: tile.dac.bits: expected an integer in [1, 8] (activations are stored as bytes), got 12");
   EXPECT_EQ(load_error(kSmall, {"simulation.quantum_ns=0"}),
             "--set simulation.quantum_ns=0: simulation.quantum_ns: expected a number > 0, got 0");
   EXPECT_EQ(load_error(kSmall, {"bus.e_byte_pj=-0.1"}),
             "--set bus.e_byte_pj=-0.1: bus.e_byte_pj: expected a number >= 0, got -0.1");
+}
+
+// The removed keys of the basic programming model are refused, with the replacement suggested
+// where the name is close.
+TEST(ConfigErrors, RemovedKeysAreUnknown) {
+  EXPECT_NE(load_error(kSmall, {"tile.device.prog_error_rel=0.01"}).find("unknown key 'tile.device.prog_error_rel'"),
+            std::string::npos);
+  EXPECT_NE(load_error(kSmall, {"programming.t_cell_ns=1"}).find("unknown key 'programming.t_cell_ns'"),
+            std::string::npos);
+  const std::string msg = load_error(kSmall, {"programming.e_cell_pj=1"});
+  EXPECT_NE(msg.find("unknown key 'programming.e_cell_pj'"), std::string::npos) << msg;
+}
+
+TEST(ConfigErrors, RangesOfDeviceProgrammingAndFaultKeys) {
+  auto err = [](const std::string& ov) { return load_error(kSmall, {ov}); };
+  EXPECT_EQ(err("tile.device.pulse_gain=0"),
+            "--set tile.device.pulse_gain=0: tile.device.pulse_gain: expected a number in (0, 1], got 0");
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(kSmall, "x.yaml", {"tile.device.pulse_gain=1"}));
+  EXPECT_EQ(err("tile.device.pulse_noise=-0.1"),
+            "--set tile.device.pulse_noise=-0.1: tile.device.pulse_noise: expected a number >= 0, got -0.1");
+  EXPECT_EQ(err("tile.device.t_ref_c=151"),
+            "--set tile.device.t_ref_c=151: tile.device.t_ref_c: expected a number in [-55, 150], got 151");
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(kSmall, "x.yaml", {"tile.device.t_ref_c=-55"}));
+  EXPECT_EQ(err("tile.device.g_erased_ns=0"),
+            "--set tile.device.g_erased_ns=0: tile.device.g_erased_ns: expected a number > 0, got 0");
+  EXPECT_EQ(err("tile.device.endurance_cycles=0.5"),
+            "--set tile.device.endurance_cycles=0.5: tile.device.endurance_cycles: expected a number >= 1, got 0.5");
+  EXPECT_EQ(err("tile.device.flash.slope_factor=0.9"),
+            "--set tile.device.flash.slope_factor=0.9: tile.device.flash.slope_factor: expected a number in [1, 3], got 0.9");
+  EXPECT_EQ(err("tile.device.flash.g_ref_ns=0"),
+            "--set tile.device.flash.g_ref_ns=0: tile.device.flash.g_ref_ns: expected a number > 0, got 0");
+  EXPECT_EQ(err("tile.device.drift.t0_s=0"),
+            "--set tile.device.drift.t0_s=0: tile.device.drift.t0_s: expected a number > 0, got 0");
+  EXPECT_EQ(err("tile.device.drift.nu_at_gmin=-0.01"),
+            "--set tile.device.drift.nu_at_gmin=-0.01: tile.device.drift.nu_at_gmin: expected a number >= 0, got -0.01");
+  EXPECT_EQ(err("tile.device.drift.nu_sigma_at_gmax=-1"),
+            "--set tile.device.drift.nu_sigma_at_gmax=-1: tile.device.drift.nu_sigma_at_gmax: expected a number >= 0, got -1");
+  EXPECT_EQ(err("programming.verify_bits=25"),
+            "--set programming.verify_bits=25: programming.verify_bits: expected an integer in [1, 24], got 25");
+  EXPECT_EQ(err("programming.max_iterations=0"),
+            "--set programming.max_iterations=0: programming.max_iterations: expected an integer in [1, 1000], got 0");
+  EXPECT_EQ(err("programming.erase_sector_rows=4097"),
+            "--set programming.erase_sector_rows=4097: programming.erase_sector_rows: expected an integer in [1, 4096], got 4097");
+  EXPECT_EQ(err("programming.tolerance_gmax_rel=1"),
+            "--set programming.tolerance_gmax_rel=1: programming.tolerance_gmax_rel: expected a number in [0, 1), got 1");
+  EXPECT_EQ(err("faults.dead_column_rate=1.5"),
+            "--set faults.dead_column_rate=1.5: faults.dead_column_rate: expected a number in [0, 1], got 1.5");
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(kSmall, "x.yaml", {"faults.dead_column_rate=1"}));
+  EXPECT_EQ(err("faults.adc_offset_lsb=-2"),
+            "--set faults.adc_offset_lsb=-2: faults.adc_offset_lsb: expected a number >= 0, got -2");
 }
 
 TEST(ConfigErrors, CrossFieldRules) {
@@ -400,6 +622,43 @@ TEST(ConfigErrors, CrossFieldRules) {
   EXPECT_NE(msg.find("tile.output_buffer_bytes: expected at least 64"), std::string::npos) << msg;
 }
 
+// The stuck-at rates are exclusive outcomes of one draw per cell: their sum is at most 1.
+TEST(ConfigErrors, StuckRatesSumAtMostOne) {
+  EXPECT_EQ(load_error(kSmall, {"faults.stuck_low_rate=0.6", "faults.stuck_high_rate=0.5"}),
+            "--set faults.stuck_high_rate=0.5: faults.stuck_high_rate: expected a number in [0, 0.4], "
+            "at most 1 - faults.stuck_low_rate = 0.6 (from --set faults.stuck_low_rate=0.6), got 0.5");
+  // In a file: blamed on stuck_high_rate's line, naming stuck_low_rate's.
+  const std::string msg = load_error(std::string(kSmall) +
+                                     "faults:\n  stuck_low_rate: 0.75\n  stuck_high_rate: 0.3\n");
+  EXPECT_NE(msg.find("x.yaml:19: faults.stuck_high_rate: expected a number in [0, 0.25]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(from x.yaml:18)"), std::string::npos) << msg;
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(
+      kSmall, "x.yaml", {"faults.stuck_low_rate=0.5", "faults.stuck_high_rate=0.5"}));
+  PlatformConfig cfg;
+  cfg.faults.stuck_low_rate = 0.9;
+  cfg.faults.stuck_high_rate = 0.2;
+  EXPECT_NE(error_of([&] { cfgns::validate_platform(cfg); }).find("config: faults.stuck_high_rate: expected"),
+            std::string::npos);
+}
+
+// Flash programs only downward from the erased state: every level must lie below it.
+TEST(ConfigErrors, FlashErasedStateAboveGmax) {
+  const std::string msg = load_error(kSmall, {"tile.device.g_erased_ns=400"});
+  EXPECT_NE(msg.find("--set tile.device.g_erased_ns=400: tile.device.g_erased_ns: expected a number >= "
+                     "tile.device.g_max_ns = 500.0 (from x.yaml:14)"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find("got 400"), std::string::npos) << msg;
+  // The RESET state of pcm and rram is low: no such rule.
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(
+      kSmall, "x.yaml", {"tile.device.type=pcm", "tile.device.g_erased_ns=2"}));
+  EXPECT_NO_THROW(cfgns::load_platform_from_string(
+      kSmall, "x.yaml", {"tile.device.type=rram", "tile.device.g_erased_ns=2"}));
+  // Switching a pcm preset to flash needs a flash erased state too.
+  EXPECT_NE(error_of([] { cfgns::load_platform(pcm_preset_path(), {"tile.device.type=flash"}); })
+                .find("tile.device.g_erased_ns: expected a number >= tile.device.g_max_ns"),
+            std::string::npos);
+}
+
 TEST(ConfigValidate, CodeBuiltConfigs) {
   PlatformConfig cfg;
   EXPECT_NO_THROW(cfgns::validate_platform(cfg));
@@ -409,6 +668,11 @@ TEST(ConfigValidate, CodeBuiltConfigs) {
   cfg = PlatformConfig{};
   cfg.tile.device.g_max_ns = cfg.tile.device.g_min_ns;
   EXPECT_NE(error_of([&] { cfgns::validate_platform(cfg); }).find("tile.device.g_min_ns"), std::string::npos);
+  // An enum value outside its enumerators (only possible in code) is refused, not dumped as junk.
+  cfg = PlatformConfig{};
+  cfg.tile.device.pair = static_cast<PairMode>(7);
+  EXPECT_EQ(error_of([&] { cfgns::validate_platform(cfg); }),
+            "config: tile.device.pair: expected one of unipolar, balanced, got 7 (the default)");
 }
 
 // ---------------------------------------------------------------- key list and documentation
@@ -436,6 +700,38 @@ TEST(ConfigKeys, DescribeKeysIsCompleteAndUnique) {
   EXPECT_EQ(dumped, names);
 }
 
+TEST(ConfigKeys, EnumSpellings) {
+  EXPECT_STREQ(cfgns::to_string(DeviceType::ideal), "ideal");
+  EXPECT_STREQ(cfgns::to_string(DeviceType::flash), "flash");
+  EXPECT_STREQ(cfgns::to_string(DeviceType::pcm), "pcm");
+  EXPECT_STREQ(cfgns::to_string(DeviceType::rram), "rram");
+  EXPECT_STREQ(cfgns::to_string(PairMode::unipolar), "unipolar");
+  EXPECT_STREQ(cfgns::to_string(PairMode::balanced), "balanced");
+  EXPECT_STREQ(cfgns::to_string(WornMode::stuck_low), "stuck_low");
+  EXPECT_STREQ(cfgns::to_string(WornMode::stuck_high), "stuck_high");
+  std::map<std::string, std::string> ranges;
+  for (const auto& k : cfgns::describe_keys()) ranges[k.key] = k.range;
+  EXPECT_EQ(ranges["tile.device.type"], "one of ideal, flash, pcm, rram");
+  EXPECT_EQ(ranges["tile.device.pair"], "one of unipolar, balanced");
+  EXPECT_EQ(ranges["tile.device.worn"], "one of stuck_low, stuck_high");
+}
+
+// Keys used by only some device types say so at the start of their meaning ("flash: ...").
+TEST(ConfigKeys, DeviceSpecificKeysSayWhichDevices) {
+  for (const auto& k : cfgns::describe_keys()) {
+    const bool flash_only = k.key.rfind("tile.device.flash.", 0) == 0 ||
+                            k.key == "programming.erase_sector_rows";
+    const bool drifting_only = k.key.rfind("tile.device.drift.", 0) == 0 ||
+                               k.key.rfind("tile.device.thermal.", 0) == 0;
+    if (flash_only) {
+      EXPECT_EQ(key_users(k.meaning), std::set<std::string>{"flash"}) << k.key;
+    }
+    if (drifting_only) {
+      EXPECT_EQ(key_users(k.meaning), (std::set<std::string>{"pcm", "rram"})) << k.key;
+    }
+  }
+}
+
 TEST(ConfigKeys, EveryKeyIsDocumented) {
   std::ifstream in(source_dir() + "/docs/platform-config.md");
   ASSERT_TRUE(in) << "docs/platform-config.md missing";
@@ -444,4 +740,6 @@ TEST(ConfigKeys, EveryKeyIsDocumented) {
   const std::string doc = ss.str();
   for (const auto& k : cfgns::describe_keys())
     EXPECT_NE(doc.find("`" + k.key + "`"), std::string::npos) << k.key << " is not in the doc";
+  for (const char* preset : {"membrain-3x4.yaml", "pcm-3x4.yaml", "rram-3x4.yaml"})
+    EXPECT_NE(doc.find(preset), std::string::npos) << preset << " is not in the doc";
 }

@@ -11,7 +11,10 @@
 #include <Eigen/Core>
 #include <systemc>
 
+#include <gtest/gtest.h>
+
 #include "aimc_driver.h"
+#include "aimc_regs.h"
 #include "chip/chip.h"
 #include "compiler/compile.h"
 #include "compiler/dataset.h"
@@ -55,6 +58,28 @@ struct Bench {
   std::unique_ptr<sim::TraceSink> trace;
   chip::Chip chip;
 };
+
+// Register access from firmware, failing the test on a bus error.
+inline uint32_t rd(aimc_hal_t hal, uint32_t off) {
+  uint32_t v = 0xDEADBEEF;
+  EXPECT_EQ(hal.ops->read32(hal.ctx, off, &v), AIMC_HAL_OK) << "read 0x" << std::hex << off;
+  return v;
+}
+inline void wr(aimc_hal_t hal, uint32_t off, uint32_t v) {
+  EXPECT_EQ(hal.ops->write32(hal.ctx, off, v), AIMC_HAL_OK) << "write 0x" << std::hex << off;
+}
+// Returns ERROR_CODE and clears it (and the error interrupt).
+inline uint32_t take_error(aimc_hal_t hal) {
+  const uint32_t e = rd(hal, AIMC_REG_ERROR_CODE);
+  wr(hal, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu);
+  wr(hal, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR);
+  return e;
+}
+
+// The bundled model compiled for a platform (256 training images calibrate it).
+inline compiler::CompiledModel bundled(const config::PlatformConfig& cfg) {
+  return compiler::compile(compiler::import_onnx(model_path()), cfg, train_images(256).images);
+}
 
 // Row-major copy of a batch, as the driver takes it.
 inline std::vector<float> row_major(const Eigen::MatrixXf& m) {

@@ -14,26 +14,6 @@
 namespace aimc::testing {
 namespace {
 
-uint32_t rd(aimc_hal_t hal, uint32_t off) {
-  uint32_t v = 0xDEADBEEF;
-  EXPECT_EQ(hal.ops->read32(hal.ctx, off, &v), AIMC_HAL_OK) << "read 0x" << std::hex << off;
-  return v;
-}
-void wr(aimc_hal_t hal, uint32_t off, uint32_t v) {
-  EXPECT_EQ(hal.ops->write32(hal.ctx, off, v), AIMC_HAL_OK) << "write 0x" << std::hex << off;
-}
-// Returns ERROR_CODE and clears it (and the error interrupt).
-uint32_t take_error(aimc_hal_t hal) {
-  const uint32_t e = rd(hal, AIMC_REG_ERROR_CODE);
-  wr(hal, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu);
-  wr(hal, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR);
-  return e;
-}
-
-compiler::CompiledModel bundled(const config::PlatformConfig& cfg) {
-  return compiler::compile(compiler::import_onnx(model_path()), cfg, train_images(256).images);
-}
-
 TEST(Registers, StandbyGatesTileStaticPowerAndRefusesCommands) {
   const config::PlatformConfig cfg = preset();
   Bench b(cfg);
@@ -142,12 +122,16 @@ TEST(Registers, ReadVerifyAndEraseCells) {
   // READ_CELL reported what the cell held before the erase (pS, rounded).
   EXPECT_GT(ps, 0u);
   EXPECT_EQ(rc_bad_row, AIMC_E_DEVICE);
-  EXPECT_EQ(fails_loose, 0u);  // 1 % programming error never reaches 10 % of g_max
+  // Program-and-verify leaves converged cells within 1 % of their target (the preset's
+  // tolerance_rel); cells given up (a verify read under target: flash cannot go back) miss by at
+  // most a few % of g_max, never 10 %.
+  EXPECT_EQ(fails_loose, 0u);
   EXPECT_GT(fails_tight, 100u);  // but nearly every cell misses by more than 0.001 %
-  // Erased: every cell at g_min exactly.
-  EXPECT_EQ(ps_erased, static_cast<uint32_t>(std::llround(cfg.tile.device.g_min_ns * 1e3)));
+  // Erased flash: every cell in the erased, high-conductance state exactly.
+  ASSERT_EQ(cfg.tile.device.type, config::DeviceType::flash);
+  EXPECT_EQ(ps_erased, static_cast<uint32_t>(std::llround(cfg.tile.device.g_erased_ns * 1e3)));
   // (conductances are kept normalized in float32: relative precision 6e-8)
-  EXPECT_NEAR(t3.conductance_s(5, 7, false), cfg.tile.device.g_min_ns * 1e-9, 1e-7 * 1e-9);
+  EXPECT_NEAR(t3.conductance_s(5, 7, false), cfg.tile.device.g_erased_ns * 1e-9, 1e-7 * 2e-9);
   (void)img;
 }
 
