@@ -9,11 +9,11 @@ PACKAGES=(
   libsystemc-dev libyaml-cpp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev googletest
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist python3
 )
 # `scripts/setup.sh --python` adds what training the example model and the benchmark need.
 if [ "${1:-}" = "--python" ]; then
-  PACKAGES+=(python3-torch python3-onnx python3-numpy)
+  PACKAGES+=(python3-torch python3-onnx python3-numpy python3-matplotlib)
 fi
 
 missing=()
