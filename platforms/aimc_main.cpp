@@ -159,7 +159,10 @@ int sc_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad option is the user's to fix: say so like every other refusal, exit 2.
+    std::cerr << "aimc: " << e.what() << " (see aimc --help, or aimc run --help)\n";
+    return 2;
   }
 
   try {
@@ -195,6 +198,7 @@ int sc_main(int argc, char** argv) {
     } else {
       std::cout << aimc::app::format_summary(report);
     }
+    for (const auto& w : report["warnings"]) std::cerr << "aimc: warning: " << w.get<std::string>() << "\n";
     for (const auto& e : report["errors"]) std::cerr << "aimc: " << e.get<std::string>() << "\n";
     return report["errors"].empty() ? 0 : 2;
   } catch (const aimc::config::ConfigError& e) {

@@ -116,7 +116,8 @@ nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& ima
   }
   if (n == 0) return nlohmann::json::object();
   const double mean = sum / n;
-  return {{"unit", "fraction of the full-scale weight (g_max - g_min)"},
+  return {{"unit", "mean, std, max_abs: fractions of the full-scale weight (g_max - g_min); "
+                   "relative_rms: rms error / rms target weight"},
           {"pairs", n},
           {"mean", mean},
           {"std", std::sqrt(std::max(0.0, sum_sq / n - mean * mean))},
@@ -281,9 +282,11 @@ nlohmann::json run_job(const RunOptions& opt) {
   if (opt.seed) overrides.push_back("simulation.seed=" + std::to_string(*opt.seed));
   const config::PlatformConfig cfg = load_platform_or_fail(opt.platform_path, overrides);
   const double temp_c = opt.temp_c.value_or(cfg.tile.device.t_ref_c);
-  if (!(temp_c >= -55.0 && temp_c <= 150.0))
-    throw UserError("--temp-c: expected a die temperature in [-55, 150] C, got " +
-                    std::to_string(temp_c));
+  if (!(temp_c >= -55.0 && temp_c <= 150.0)) {
+    std::ostringstream m;
+    m << "--temp-c: expected a die temperature in [-55, 150] C, got " << temp_c;
+    throw UserError(m.str());
+  }
   if (!(opt.at_s >= 0.0) || !std::isfinite(opt.at_s))
     throw UserError("--at: the time since programming must be >= 0 s");
   compiler::Network net;
@@ -505,6 +508,12 @@ nlohmann::json run_job(const RunOptions& opt) {
     r["conditions"]["note"] = "the checkpoint was saved with seed " +
                               std::to_string(restored_header.value("seed", uint64_t{0})) +
                               "; ADC offsets and read noise come from this run's seed";
+  r["warnings"] = nlohmann::json::array();
+  if (opt.drift_compensation && tiles_adjusted == 0)
+    r["warnings"].push_back(
+        "--drift-comp: no tile had a calibration reference (CAL_REF = 0), so nothing was "
+        "compensated; a checkpoint keeps the reference only if the programming run used "
+        "--drift-comp");
   r["deploy"] = deploy_report(chip, ledger, t_deploy_end_ps, restored);
   r["weight_error_at_inference"] = weight_error_now(chip, image_view);
   r["wall_seconds"] =
