@@ -126,6 +126,21 @@ uint32_t NvmProgrammer::do_program(Cost& cost, uint32_t& err_addr) {
   cost.pulses += r.pulses;
   cost.e_pulse_j += r.pulses * p.e_pulse_pj * 1e-12;
   cost.e_verify_j += r.verify_reads * p.e_verify_cell_pj * 1e-12;
+  if (trace_.enabled()) {
+    // The command's iteration histogram ("pulses:cells ...") and error spread for its span.
+    std::string hist;
+    for (size_t k = 0; k < r.iteration_histogram.size(); ++k)
+      if (r.iteration_histogram[k] > 0)
+        hist += (hist.empty() ? "" : " ") + std::to_string(k) + ":" + std::to_string(r.iteration_histogram[k]);
+    double sum = 0, sq = 0;
+    for (float e : r.error) {
+      sum += e;
+      sq += static_cast<double>(e) * e;
+    }
+    const double n_cells = std::max<double>(1.0, static_cast<double>(r.error.size()));
+    last_hist_text_ = hist;
+    last_error_std_ = std::sqrt(std::max(0.0, sq / n_cells - (sum / n_cells) * (sum / n_cells)));
+  }
   last_pulses_ = sat32(r.pulses);
   last_unconverged_ = sat32(r.unconverged);
   last_iter_max_ = static_cast<uint32_t>(iter_max);
@@ -205,7 +220,9 @@ void NvmProgrammer::account(const Cost& c, uint64_t t0_ps) {
     if (cmd_.op == AIMC_PROG_PROGRAM)
       trace_.span(track_, name, t0_ps, c.dur_ps,
                   {{"cells", c.cells}, {"pulses", c.pulses}, {"unconverged", last_unconverged_},
-                   {"max_pulses", last_iter_max_}, {"energy_nj", e_nj}, {"tile", cmd_.tile}});
+                   {"max_pulses", last_iter_max_}, {"energy_nj", e_nj}, {"tile", cmd_.tile},
+                   {"pulses_histogram", last_hist_text_},
+                   {"error_std_of_gmax", last_error_std_}});
     else
       trace_.span(track_, name, t0_ps, c.dur_ps,
                   {{"cells", c.cells}, {"energy_nj", e_nj}, {"tile", cmd_.tile}});

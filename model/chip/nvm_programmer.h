@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -140,6 +141,8 @@ class NvmProgrammer : public sc_core::sc_module {
   uint32_t last_pulses_ = 0, last_unconverged_ = 0, last_iter_max_ = 0;
   ProgrammingStats stats_;
   RecordSink record_sink_;
+  std::string last_hist_text_;  // for the trace: "pulses:cells ..." of the last PROGRAM
+  double last_error_std_ = 0;
 };
 
 }  // namespace aimc::chip

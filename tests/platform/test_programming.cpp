@@ -307,6 +307,47 @@ TEST(Programming, CheckpointRestoresAndRefusesBadFiles) {
   EXPECT_NEAR(g_after_bad, cfg.tile.device.g_erased_ns * 1e-9, 1e-7 * cfg.tile.device.g_erased_ns * 1e-9);
 }
 
+// ADC offset faults are what firmware measures with the zero-input TEST (RESULT registers), and
+// an inference that saturates an ADC raises IRQ ADC_CLIP.
+TEST(Programming, AdcFaultsAndSaturationAreVisibleToFirmware) {
+  const config::PlatformConfig cfg = preset(
+      {"tile.device.type=ideal", "faults.adc_offset_rate=0.1", "faults.adc_offset_lsb=2"});
+  const compiler::CompiledModel cm = bundled(cfg);
+  Bench b(cfg);
+  std::vector<int32_t> result(static_cast<size_t>(cfg.tile.array.cols));
+  uint32_t irq_before = 0, irq_after = 0;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    wr(hal, AIMC_TILE_REG(2, AIMC_TREG_TEST), 1);
+    for (int c = 0; c < cfg.tile.array.cols; ++c)
+      result[static_cast<size_t>(c)] = static_cast<int32_t>(rd(hal, AIMC_TILE_REG(2, AIMC_TREG_RESULT(c))));
+    ASSERT_EQ(aimc_load_image(&dev, cm.image.data(), cm.image.size()), AIMC_OK);
+    irq_before = rd(hal, AIMC_REG_IRQ_STATUS) & AIMC_IRQ_ADC_CLIP;
+    // Saturate: inputs at full scale everywhere drive the columns past the calibrated range.
+    std::vector<uint8_t> codes(static_cast<size_t>(8) * dev.in_features, 255);
+    std::vector<int32_t> out(static_cast<size_t>(8) * dev.out_features);
+    ASSERT_EQ(aimc_infer(&dev, codes.data(), 8, out.data()), AIMC_OK);
+    irq_after = rd(hal, AIMC_REG_IRQ_STATUS) & AIMC_IRQ_ADC_CLIP;
+  });
+  const chip::Tile& t2 = *b.chip.tiles()[2];
+  int faulty = 0;
+  for (int c = 0; c < cfg.tile.array.cols; ++c) {
+    const float off = t2.adc_offset_lsb(c);
+    EXPECT_TRUE(off == 0.0f || std::fabs(off) == 2.0f) << c;  // no spread in the preset: faults only
+    EXPECT_EQ(result[static_cast<size_t>(c)], static_cast<int32_t>(off)) << "column " << c;
+    faulty += off != 0.0f;
+  }
+  // 400 columns at rate 0.1: 40 expected, binomial sigma 6; 4 sigma either way.
+  EXPECT_GT(faulty, 40 - 24);
+  EXPECT_LT(faulty, 40 + 24);
+  EXPECT_FALSE(irq_before);
+  EXPECT_TRUE(irq_after);
+  uint64_t clipped = 0;
+  for (chip::Tile* t : b.chip.tiles()) clipped += t->adc_clipped();
+  EXPECT_GT(clipped, 0u);
+}
+
 // --at accepts the units it documents and refuses anything else with a message naming it.
 TEST(Programming, DurationParsing) {
   EXPECT_DOUBLE_EQ(app::parse_duration_s("0"), 0.0);
