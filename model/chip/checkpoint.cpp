@@ -53,6 +53,19 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// The per-cell arrays of a tile record, in file order (one list for writing and reading).
+template <class Io, class State>
+void cell_arrays(Io& io, State& c) {
+  io.matrix(c.g_pos);
+  io.matrix(c.g_neg);
+  io.matrix(c.nu_pos);
+  io.matrix(c.nu_neg);
+  io.matrix(c.cycles_pos);
+  io.matrix(c.cycles_neg);
+  io.matrix(c.fault_pos);
+  io.matrix(c.fault_neg);
+}
+
 uint64_t checksum(const uint8_t* p, size_t n) {
   return num::fnv1a64(std::string_view(reinterpret_cast<const char*>(p), n));
 }
@@ -108,14 +121,7 @@ void save_checkpoint(const std::string& path, Chip& chip, const std::string& mod
     w.put(t->cal_ref());
     w.put(t->gain_q16());
     w.raw(t->trims().data(), sizeof(int32_t) * t->trims().size());
-    w.matrix(c.g_pos);
-    w.matrix(c.g_neg);
-    w.matrix(c.nu_pos);
-    w.matrix(c.nu_neg);
-    w.matrix(c.cycles_pos);
-    w.matrix(c.cycles_neg);
-    w.matrix(c.fault_pos);
-    w.matrix(c.fault_neg);
+    cell_arrays(w, c);
     w.raw(c.dead_col.data(), c.dead_col.size());
   }
   const uint64_t sum = checksum(w.bytes().data(), w.bytes().size());
@@ -186,14 +192,7 @@ nlohmann::json restore_checkpoint(const std::string& path, Chip& chip,
     rec.gain = r.get<uint32_t>();
     rec.trims.resize(static_cast<size_t>(cols));
     r.raw(rec.trims.data(), sizeof(int32_t) * rec.trims.size());
-    r.matrix(c.g_pos);
-    r.matrix(c.g_neg);
-    r.matrix(c.nu_pos);
-    r.matrix(c.nu_neg);
-    r.matrix(c.cycles_pos);
-    r.matrix(c.cycles_neg);
-    r.matrix(c.fault_pos);
-    r.matrix(c.fault_neg);
+    cell_arrays(r, c);
     r.raw(c.dead_col.data(), c.dead_col.size());
     if (rec.rows_used < 0 || rec.rows_used > rows || rec.cols_used < 0 || rec.cols_used > cols ||
         !(rec.age >= 0))

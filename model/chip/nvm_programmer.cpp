@@ -78,13 +78,8 @@ void NvmProgrammer::do_erase(Cost& cost) {
   stats_.erased_cells += static_cast<long>(cost.cells);
 }
 
-uint32_t NvmProgrammer::do_program(Cost& cost, uint32_t& err_addr) {
-  aimc_weights_hdr_t hdr{};
-  std::vector<int16_t> levels;
-  if (!staged_block(hdr, levels)) {
-    err_addr = AIMC_STAGING_BASE;
-    return AIMC_ERR_BAD_WEIGHTS;
-  }
+void NvmProgrammer::do_program(const aimc_weights_hdr_t& hdr, const std::vector<int16_t>& levels,
+                                 Cost& cost) {
   Tile& tile = *tiles_[cmd_.tile];
   const auto& p = cfg_.programming;
   const int rows = static_cast<int>(hdr.rows), cols = static_cast<int>(hdr.cols);
@@ -170,16 +165,10 @@ uint32_t NvmProgrammer::do_program(Cost& cost, uint32_t& err_addr) {
                             iter_max, cost.dur_ps,
                             cost.e_erase_j + cost.e_pulse_j + cost.e_verify_j});
   if (record_sink_) record_sink_(static_cast<int>(cmd_.tile), r);
-  return AIMC_ERR_NONE;
 }
 
-uint32_t NvmProgrammer::do_verify(Cost& cost, uint32_t& err_addr) {
-  aimc_weights_hdr_t hdr{};
-  std::vector<int16_t> levels;
-  if (!staged_block(hdr, levels)) {
-    err_addr = AIMC_STAGING_BASE;
-    return AIMC_ERR_BAD_WEIGHTS;
-  }
+void NvmProgrammer::do_verify(const aimc_weights_hdr_t& hdr, const std::vector<int16_t>& levels,
+                                 Cost& cost) {
   const Tile& t = *tiles_[cmd_.tile];
   const num::DeviceSpec& spec = t.physics().cell;
   const double g_max_s = cfg_.tile.device.g_max_ns * 1e-9;
@@ -200,7 +189,6 @@ uint32_t NvmProgrammer::do_verify(Cost& cost, uint32_t& err_addr) {
   cost.dur_ps = (cost.cells + p.parallel_cells - 1) / p.parallel_cells * sim::ns_to_ps(p.t_verify_ns);
   cost.e_verify_j = static_cast<double>(cost.cells) * p.e_verify_cell_pj * 1e-12;
   stats_.verify_reads += static_cast<long>(cost.cells);
-  return AIMC_ERR_NONE;
 }
 
 void NvmProgrammer::account(const Cost& c, uint64_t t0_ps) {
@@ -243,10 +231,17 @@ void NvmProgrammer::run() {
     if (cmd_.tile >= tiles_.size()) {
       error = AIMC_ERR_BAD_TILE;
       error_addr = cmd_.tile;
-    } else if (cmd_.op == AIMC_PROG_PROGRAM) {
-      error = do_program(cost, error_addr);
-    } else if (cmd_.op == AIMC_PROG_VERIFY) {
-      error = do_verify(cost, error_addr);
+    } else if (cmd_.op == AIMC_PROG_PROGRAM || cmd_.op == AIMC_PROG_VERIFY) {
+      aimc_weights_hdr_t hdr{};
+      std::vector<int16_t> levels;
+      if (!staged_block(hdr, levels)) {
+        error = AIMC_ERR_BAD_WEIGHTS;
+        error_addr = AIMC_STAGING_BASE;
+      } else if (cmd_.op == AIMC_PROG_PROGRAM) {
+        do_program(hdr, levels, cost);
+      } else {
+        do_verify(hdr, levels, cost);
+      }
     } else if (cmd_.op == AIMC_PROG_READ_CELL) {
       if (cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ||
           cmd_.col >= static_cast<uint32_t>(cfg_.tile.array.cols) || cmd_.side > 1) {

@@ -115,8 +115,9 @@ class NvmProgrammer : public sc_core::sc_module {
     double e_erase_j = 0, e_pulse_j = 0, e_verify_j = 0;
     long pulses = 0;
   };
-  uint32_t do_program(Cost& cost, uint32_t& err_addr);
-  uint32_t do_verify(Cost& cost, uint32_t& err_addr);
+  // PROGRAM and VERIFY of the staged block (already checked by staged_block()).
+  void do_program(const aimc_weights_hdr_t& hdr, const std::vector<int16_t>& levels, Cost& cost);
+  void do_verify(const aimc_weights_hdr_t& hdr, const std::vector<int16_t>& levels, Cost& cost);
   void do_erase(Cost& cost);
   void account(const Cost& cost, uint64_t t0_ps);
   // Word lines per erase sector (flash), the array's rows otherwise.
