@@ -95,7 +95,7 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run->add_option("--export-programming", opt.export_programming_path,
                   "write the programming sequence (every cell's pulses and verify reads) as CSV "
-                  "(docs/programming-sequence.md); large: ~100 B per cell");
+                  "(docs/programming-sequence.md); large: ~130 B per cell");
   run->add_flag("--no-progress", no_progress, "no progress bar");
   run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
 

@@ -115,6 +115,8 @@ case "$CASE" in
       --labels "$TMP/t10k-labels-idx1-ubyte" --limit $N --entries 8
     [ "$RC" -eq 0 ] || fail "infer exited with $RC"
     expect_out "^vectors +$N "
+    expect_out "^programmed +[0-9]+ cells, [0-9.]+ pulses/cell, [0-9]+ outside tolerance"
+    expect_out "^die temperature +25.000 C"
     acc=$(sed -n 's/^accuracy *\([0-9.]*\) %.*/\1/p' "$TMP/out.txt")
     [ -n "$acc" ] || fail "no accuracy printed"
     mvms=$(sed -n 's/^  MVMs *\([0-9]*\)$/\1/p' "$TMP/out.txt")

@@ -138,6 +138,18 @@ int aimc_fw_main(aimc_hal_t hal, int argc, char** argv) {
   }
   printf("image            %s: %u inputs -> %u outputs, max batch %u\n", image_path,
          (unsigned)dev.in_features, (unsigned)dev.out_features, (unsigned)dev.max_batch);
+  {
+    /* What program-and-verify did, and the die temperature (register map 1.1). */
+    int32_t mc = 0;
+    printf("programmed       %llu cells, %.2f pulses/cell, %llu outside tolerance (yield %.3f %%)\n",
+           (unsigned long long)dev.prog_cells,
+           dev.prog_cells ? (double)dev.prog_pulses / (double)dev.prog_cells : 0.0,
+           (unsigned long long)dev.prog_unconverged,
+           dev.prog_cells ? 100.0 * (1.0 - (double)dev.prog_unconverged / (double)dev.prog_cells)
+                          : 100.0);
+    if (aimc_read_temperature(&dev, &mc) == AIMC_OK)
+      printf("die temperature  %.3f C\n", mc / 1000.0);
+  }
 
   /* ---- Inputs -> DAC codes ---- */
   status = 2;
