@@ -170,7 +170,7 @@ nlohmann::json deploy_report(chip::Chip& chip, const sim::EnergyLedger& ledger, 
   for (const auto& t : st.by_tile)
     tiles.push_back({{"tile", t.tile}, {"cells", t.cells}, {"pulses", t.pulses},
                      {"unconverged", t.unconverged}, {"max_pulses", t.max_pulses},
-                     {"time_ns", t.time_ps / 1000.0}, {"energy_j", t.energy_j}});
+                     {"time_ns", t.time_ps / 1000.0}});
   d["by_command"] = tiles;
   return d;
 }

@@ -162,8 +162,7 @@ void NvmProgrammer::do_program(const aimc_weights_hdr_t& hdr, const std::vector<
     ++stats_.error_histogram[static_cast<size_t>(bin)];
   }
   stats_.by_tile.push_back({static_cast<int>(cmd_.tile), r.cells, r.pulses, r.unconverged,
-                            iter_max, cost.dur_ps,
-                            cost.e_erase_j + cost.e_pulse_j + cost.e_verify_j});
+                            iter_max, cost.dur_ps});
   if (record_sink_) record_sink_(static_cast<int>(cmd_.tile), r);
 }
 
@@ -198,9 +197,6 @@ void NvmProgrammer::account(const Cost& c, uint64_t t0_ps) {
     ledger_.post(c_pulse_, phase_layer, ledger_.phase(), c.e_pulse_j, static_cast<uint64_t>(c.pulses));
   if (c.e_verify_j > 0) ledger_.post(c_verify_, phase_layer, ledger_.phase(), c.e_verify_j, c.cells);
   stats_.busy_ps += c.dur_ps;
-  stats_.e_erase_j += c.e_erase_j;
-  stats_.e_pulse_j += c.e_pulse_j;
-  stats_.e_verify_j += c.e_verify_j;
   if (trace_.enabled() && cmd_.op >= AIMC_PROG_PROGRAM && cmd_.op <= AIMC_PROG_ERASE) {
     static const char* const kNames[] = {"", "program", "verify", "read cell", "erase"};
     const double e_nj = (c.e_erase_j + c.e_pulse_j + c.e_verify_j) * 1e9;

@@ -48,8 +48,7 @@ struct ProgrammingStats {
   long program_commands = 0;
   long cells = 0, pulses = 0, verify_reads = 0, unconverged = 0;
   long erase_operations = 0, erased_cells = 0;
-  uint64_t busy_ps = 0;  // time the controller spent on commands
-  double e_erase_j = 0, e_pulse_j = 0, e_verify_j = 0;
+  uint64_t busy_ps = 0;  // time the controller spent on commands (energy: the ledger's prog_*)
   std::vector<long> iteration_histogram;  // [k]: cells that took k pulses
   // Residual programming error (programmed g - target, in fractions of g_max) of every cell.
   double error_sum = 0, error_sum_sq = 0, error_max_abs = 0;
@@ -63,7 +62,6 @@ struct ProgrammingStats {
     long cells, pulses, unconverged;
     int max_pulses;
     uint64_t time_ps;
-    double energy_j;
   };
   std::vector<PerTile> by_tile;  // one entry per PROGRAM command
 };
