@@ -96,6 +96,13 @@ int sc_main(int argc, char** argv) {
   run->add_option("--export-programming", opt.export_programming_path,
                   "write the programming sequence (every cell's pulses and verify reads) as CSV "
                   "(docs/programming-sequence.md); large: ~130 B per cell");
+  run->add_option("--input", opt.input,
+                  "inputs instead of the Fashion-MNIST test set: 'random' (seeded, uniform in "
+                  "[0, 1), --limit items, default 100) or FILE.npy (float32/float64/uint8, "
+                  "N x features or N x C x H x W); no labels, so the report compares the platform "
+                  "with the float model instead of reporting accuracy");
+  run->add_option("--dump-outputs", opt.dump_outputs_path,
+                  "write the platform's outputs (float32 N x outputs, the model's units) as .npy");
   run->add_flag("--no-progress", no_progress, "no progress bar");
   run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
 

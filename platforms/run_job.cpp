@@ -17,6 +17,7 @@
 #include "chip/checkpoint.h"
 #include "chip/chip.h"
 #include "compiler/image.h"
+#include "compiler/npy.h"
 #include "compiler/compile.h"
 #include "compiler/dataset.h"
 #include "compiler/onnx_import.h"
@@ -123,6 +124,31 @@ nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& ima
           {"std", std::sqrt(std::max(0.0, sum_sq / n - mean * mean))},
           {"max_abs", max_abs},
           {"relative_rms", w_sq > 0 ? std::sqrt(sum_sq / w_sq) : 0.0}};
+}
+
+// --input random (seeded uniform [0, 1)) or --input FILE.npy, --limit rows of it.
+Eigen::MatrixXf read_inputs(const RunOptions& opt, uint64_t seed, int features) {
+  if (opt.input == "random") {
+    const long n = opt.limit > 0 ? opt.limit : 100;
+    num::Rng rng = num::RngStreams(seed).stream("input/random");
+    Eigen::MatrixXf x(n, features);
+    for (long i = 0; i < n; ++i)
+      for (int j = 0; j < features; ++j) x(i, j) = static_cast<float>(rng.uniform());
+    return x;
+  }
+  Eigen::MatrixXf x;
+  try {
+    x = compiler::as_rows(compiler::read_npy(opt.input), opt.input);
+  } catch (const compiler::NpyError& e) {
+    throw UserError(std::string("--input: ") + e.what());
+  }
+  if (x.cols() != features)
+    throw UserError("--input: " + opt.input + " has " + std::to_string(x.cols()) +
+                    " values per item, the model takes " + std::to_string(features) +
+                    " (an N x C x H x W array is flattened per item in C order)");
+  if (!x.allFinite()) throw UserError("--input: " + opt.input + " holds NaN or infinite values");
+  if (opt.limit > 0 && x.rows() > opt.limit) x.conservativeResize(opt.limit, Eigen::NoChange);
+  return x;
 }
 
 // The deploy section of the report, from the programming controller's totals and the ledger.
@@ -295,17 +321,28 @@ nlohmann::json run_job(const RunOptions& opt) {
   } catch (const compiler::ModelError& e) {
     throw UserError(e.what());
   }
+  // Inputs: the data set (with labels), seeded random inputs, or a .npy file (no labels).
   compiler::Dataset test, calib;
-  try {
-    test = compiler::load_idx(file_in(opt.data_dir, "t10k-images-idx3-ubyte"),
-                              file_in(opt.data_dir, "t10k-labels-idx1-ubyte"), opt.limit);
-    calib = compiler::load_idx(file_in(opt.data_dir, "train-images-idx3-ubyte"),
-                               file_in(opt.data_dir, "train-labels-idx1-ubyte"), 512);
-  } catch (const compiler::DatasetError& e) {
-    throw UserError(e.what());
+  const bool labelled = opt.input.empty();
+  std::string input_desc;
+  if (labelled) {
+    try {
+      test = compiler::load_idx(file_in(opt.data_dir, "t10k-images-idx3-ubyte"),
+                                file_in(opt.data_dir, "t10k-labels-idx1-ubyte"), opt.limit);
+      calib = compiler::load_idx(file_in(opt.data_dir, "train-images-idx3-ubyte"),
+                                 file_in(opt.data_dir, "train-labels-idx1-ubyte"), 512);
+    } catch (const compiler::DatasetError& e) {
+      throw UserError(e.what());
+    }
+    input_desc = "data set " + opt.data_dir;
+  } else {
+    test.images = read_inputs(opt, cfg.simulation.seed, net.in_features);
+    // No training set: the inputs calibrate the scales themselves (the first 512).
+    calib.images = test.images.topRows(std::min<Eigen::Index>(512, test.images.rows()));
+    input_desc = opt.input == "random" ? "random (seeded, uniform in [0, 1))" : opt.input;
   }
   const long n = static_cast<long>(test.images.rows());
-  if (n == 0) throw UserError("--limit: no images to run");
+  if (n == 0) throw UserError("--limit: no inputs to run");
   if (test.images.cols() != net.in_features)
     throw UserError(opt.model_path + ": the model takes " + std::to_string(net.in_features) +
                     " inputs but the data set images have " + std::to_string(test.images.cols()));
@@ -323,7 +360,8 @@ nlohmann::json run_job(const RunOptions& opt) {
   // ---- Software baseline. ----
   const Eigen::MatrixXf float_logits = net.forward(test.images);
   long float_correct = 0;
-  for (long i = 0; i < n; ++i) float_correct += argmax_row(float_logits, i) == test.labels[i];
+  if (labelled)
+    for (long i = 0; i < n; ++i) float_correct += argmax_row(float_logits, i) == test.labels[i];
 
   // ---- The platform. ----
   sim::EnergyLedger ledger;
@@ -434,12 +472,17 @@ nlohmann::json run_job(const RunOptions& opt) {
   ledger.advance(t_end_ps);
 
   // ---- Results. ----
-  long platform_correct = 0;
+  // Platform outputs in the float model's units, and how they compare with the float reference.
+  const Eigen::MatrixXf platform_logits = outputs.cast<float>() * dev.out_scale;
+  long platform_correct = 0, agree = 0;
   for (long i = 0; i < n; ++i) {
-    Eigen::Index best = 0;
-    outputs.row(i).maxCoeff(&best);
-    platform_correct += static_cast<int>(best) == test.labels[i];
+    const int best = argmax_row(platform_logits, i);
+    if (labelled) platform_correct += best == test.labels[i];
+    agree += best == argmax_row(float_logits, i);
   }
+  const double ref_rms = std::sqrt(float_logits.squaredNorm() / std::max<double>(1.0, float_logits.size()));
+  const double err_rms =
+      std::sqrt((platform_logits - float_logits).squaredNorm() / std::max<double>(1.0, float_logits.size()));
   const double infer_s = (t_end_ps - t_deploy_end_ps) * 1e-12;
   const double e_infer = ledger.phase_j(sim::Phase::infer);
   const double e_deploy = ledger.phase_j(sim::Phase::deploy);
@@ -452,8 +495,14 @@ nlohmann::json run_job(const RunOptions& opt) {
   r["overrides"] = opt.overrides;
   r["seed"] = cfg.simulation.seed;
   r["images"] = n;
-  r["accuracy"] = {{"float", static_cast<double>(float_correct) / n},
-                   {"platform", static_cast<double>(platform_correct) / n}};
+  r["input"] = input_desc;
+  if (labelled)
+    r["accuracy"] = {{"float", static_cast<double>(float_correct) / n},
+                     {"platform", static_cast<double>(platform_correct) / n}};
+  else
+    r["accuracy"] = nullptr;  // no labels: compare with the float outputs instead
+  r["agreement_with_float"] = {{"top1", static_cast<double>(agree) / n},
+                               {"output_rms_error_relative", ref_rms > 0 ? err_rms / ref_rms : 0.0}};
   r["latency_ns"] = {
       {"per_inference", single_chip_ns},
       {"per_inference_with_dma", single_e2e_ns},
@@ -482,6 +531,17 @@ nlohmann::json run_job(const RunOptions& opt) {
   const double e_host = ledger.component_phase_j(ledger.component("host"), sim::Phase::infer);
   r["tops_per_w_chip"] = e_infer - e_host > 0 ? ops / (e_infer - e_host) / 1e12 : 0.0;
   r["macs_per_inference"] = compiled.macs_per_inference;
+  r["params"] = compiled.params;
+  {
+    const auto& pl = compiled.summary["placement"];
+    nlohmann::json by_tile = nlohmann::json::array();
+    for (const auto& t : pl["tiles"])
+      by_tile.push_back({{"tile", t["tile"]}, {"cells_used", t["cells_used"]}, {"cells", t["cells"]},
+                         {"utilization", t["utilization"]}});
+    r["utilization"] = {{"overall", pl["overall"]}, {"used_tiles", pl["used_tiles"]}, {"by_tile", by_tile}};
+    r["placement_map"] = pl["map"];
+  }
+  r["throughput_inferences_per_s"] = infer_s > 0 ? n / infer_s : 0.0;
   r["tiles_used"] = compiled.tiles_used;
   r["commands"] = commands;
   r["max_batch"] = dev.max_batch;
@@ -537,6 +597,15 @@ nlohmann::json run_job(const RunOptions& opt) {
       r["trace_dropped_events"] = writer->dropped_events();
     } catch (const std::exception& e) {
       r["errors"].push_back(std::string("--trace: ") + e.what());
+    }
+  }
+  if (!opt.dump_outputs_path.empty()) {
+    try {
+      ensure_parent(opt.dump_outputs_path);
+      compiler::write_npy(opt.dump_outputs_path, platform_logits);
+      r["outputs_file"] = opt.dump_outputs_path;
+    } catch (const std::exception& e) {
+      r["errors"].push_back(std::string("--dump-outputs: ") + e.what());
     }
   }
   if (sequence) {
@@ -618,8 +687,16 @@ std::string format_summary(const nlohmann::json& r) {
     << " (seed " << r["seed"].get<uint64_t>() << ")\n";
   o << std::setprecision(2);
   o << "  images run                 " << n << "\n";
-  o << "  accuracy, float (software) " << 100.0 * r["accuracy"]["float"].get<double>() << " %\n";
-  o << "  accuracy, platform         " << 100.0 * r["accuracy"]["platform"].get<double>() << " %\n";
+  if (r["accuracy"].is_object()) {
+    o << "  accuracy, float (software) " << 100.0 * r["accuracy"]["float"].get<double>() << " %\n";
+    o << "  accuracy, platform         " << 100.0 * r["accuracy"]["platform"].get<double>() << " %\n";
+  } else {
+    o << "  inputs                     " << r["input"].get<std::string>() << " (no labels)\n";
+  }
+  o << "  agreement with float       top-1 "
+    << 100.0 * r["agreement_with_float"]["top1"].get<double>() << " %, output rms error "
+    << 100.0 * r["agreement_with_float"]["output_rms_error_relative"].get<double>()
+    << " % of the float outputs' rms\n";
   o << std::setprecision(1);
   o << "  latency per inference      " << r["latency_ns"]["per_inference"].get<double>()
     << " ns (one image alone: doorbell to result in SRAM; "
@@ -668,7 +745,20 @@ std::string format_summary(const nlohmann::json& r) {
       << " % (rms / rms weight " << 100.0 * r["weight_error_at_inference"]["relative_rms"].get<double>()
       << " %)\n";
   o << std::setprecision(4);
-  o << "  effective throughput       " << r["tops"].get<double>() << " TOPS\n";
+  o << "  effective throughput       " << r["tops"].get<double>() << " TOPS ("
+    << std::setprecision(0) << r["throughput_inferences_per_s"].get<double>()
+    << " inferences/s; " << r["macs_per_inference"].get<long>() << " MACs per inference, "
+    << r["params"].get<long>() << " parameters)\n";
+  o << std::setprecision(1) << "  tile utilization           "
+    << 100.0 * r["utilization"]["used_tiles"].get<double>() << " % of the used tiles' cells, "
+    << 100.0 * r["utilization"]["overall"].get<double>() << " % of the chip's\n";
+  int empty_tiles = 0;
+  for (const auto& line : r["placement_map"]) {
+    const std::string text = line.get<std::string>();
+    if (text.size() >= 5 && text.compare(text.size() - 5, 5, "empty") == 0) ++empty_tiles;
+    else o << "    " << text << "\n";
+  }
+  if (empty_tiles > 0) o << "    (" << empty_tiles << " tiles empty)\n";
   o << std::setprecision(2);
   o << "  efficiency                 " << r["tops_per_w"].get<double>() << " TOPS/W ("
     << r["tops_per_w_chip"].get<double>() << " TOPS/W without the host component)\n";

@@ -43,6 +43,10 @@ struct RunOptions {
   std::string checkpoint_path;         // save the array state here at the end ("" = no)
   std::string restore_path;            // start from this checkpoint instead of programming
   std::string export_programming_path; // write every pulse and verify read here (CSV)
+  // Inputs other than the data set: "random" (seeded uniform [0, 1), --limit items, default 100)
+  // or a .npy file (float32/float64/uint8, N x features or N x C x H x W); no labels then.
+  std::string input;
+  std::string dump_outputs_path;       // write the platform outputs (float, N x out) as .npy
 };
 
 // "1h", "30 min", "10y", "2.5d", "100ms", "0": seconds. Units: ms, s, min, h, d, w, y (365.25 d);

@@ -9,7 +9,7 @@ PACKAGES=(
   libsystemc-dev libyaml-cpp-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev googletest
   libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
-  dataset-fashion-mnist python3
+  dataset-fashion-mnist python3 python3-numpy
 )
 # `scripts/setup.sh --python` adds what training the example model and the benchmark need.
 if [ "${1:-}" = "--python" ]; then

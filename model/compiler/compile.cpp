@@ -3,6 +3,7 @@
 // currents the chip will really see, not for idealized float ones.
 #include "compile.h"
 
+#include <cstdio>
 #include <cmath>
 #include <sstream>
 
@@ -411,9 +412,53 @@ CompiledModel compile(const Network& net, const PlatformConfig& cfg, const Eigen
   out.summary["program_bytes"] = sizeof(aimc_program_hdr_t) + n_layers * sizeof(aimc_layer_t) +
                                  slice_recs.size() * sizeof(aimc_slice_t) + bias_table.size() * sizeof(float);
   out.macs_per_inference = net.macs_per_inference();
+  out.params = net.params();
+  out.summary["params"] = out.params;
+  out.summary["placement"] = placement_summary(plan, net, cfg);
   out.tiles_used = tiles_used;
   out.max_batch = int(max_batch);
   return out;
+}
+
+nlohmann::json placement_summary(const std::vector<SlicePlan>& plan, const Network& net,
+                                 const PlatformConfig& cfg) {
+  const long rows = cfg.tile.array.rows, cols = cfg.tile.array.cols;
+  const long per_tile = 2 * rows * cols;
+  std::vector<long> used(size_t(cfg.tile_count()), 0);
+  std::vector<nlohmann::json> blocks(size_t(cfg.tile_count()), nlohmann::json::array());
+  for (const SlicePlan& p : plan) {
+    used[size_t(p.tile)] += 2L * p.row_count * p.col_count;
+    blocks[size_t(p.tile)].push_back({{"layer", net.layers[size_t(p.layer)].name},
+                                      {"rows", {p.row_begin, p.row_begin + p.row_count}},
+                                      {"cols", {p.col_begin, p.col_begin + p.col_count}}});
+  }
+  nlohmann::json tiles = nlohmann::json::array(), map = nlohmann::json::array();
+  long total_used = 0;
+  int tiles_with_blocks = 0;
+  for (int t = 0; t < cfg.tile_count(); ++t) {
+    const long u = used[size_t(t)];
+    total_used += u;
+    tiles_with_blocks += u > 0;
+    const double f = double(u) / double(per_tile);
+    tiles.push_back({{"tile", t}, {"cells_used", u}, {"cells", per_tile}, {"utilization", f},
+                     {"blocks", blocks[size_t(t)]}});
+    char head[64];
+    std::snprintf(head, sizeof head, "tile %2d (%5.1f %%): ", t, 100.0 * f);
+    std::string line = head;
+    if (u == 0) line += "empty";
+    for (size_t b = 0; b < blocks[size_t(t)].size(); ++b) {
+      const auto& blk = blocks[size_t(t)][b];
+      line += (b ? "; " : "") + blk["layer"].get<std::string>() + " in [" +
+              std::to_string(blk["rows"][0].get<int>()) + ", " + std::to_string(blk["rows"][1].get<int>()) +
+              ") x out [" + std::to_string(blk["cols"][0].get<int>()) + ", " +
+              std::to_string(blk["cols"][1].get<int>()) + ")";
+    }
+    map.push_back(line);
+  }
+  return {{"overall", double(total_used) / double(per_tile * cfg.tile_count())},
+          {"used_tiles", tiles_with_blocks ? double(total_used) / double(per_tile * tiles_with_blocks) : 0.0},
+          {"tiles", tiles},
+          {"map", map}};
 }
 
 IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_ratio) {

@@ -45,6 +45,7 @@ struct CompiledModel {
   std::vector<uint8_t> image;  // the file bytes
   nlohmann::json summary;      // META contents plus per-layer calibration statistics
   long macs_per_inference = 0;
+  long params = 0;             // weights + biases
   int tiles_used = 0;
   int max_batch = 0;           // vectors the activation SRAM holds per run
 };
@@ -53,6 +54,15 @@ struct CompiledModel {
 // 0, 1, 2, ...; slices are ordered by layer, then column block, then row block. Throws
 // CompileError naming the layer if the network needs more tiles than cfg.tile_count().
 std::vector<SlicePlan> plan_mapping(const Network& net, const aimc::config::PlatformConfig& cfg);
+
+// Where the weight blocks sit and how full each tile is: cells used (both cells of every pair of
+// every block on the tile) over cells available (2 x rows x cols), per tile and over all tiles of
+// the chip, plus a readable map (one line per tile). JSON:
+//   {"overall": f, "used_tiles": f, "tiles": [{"tile", "cells_used", "cells", "utilization",
+//     "blocks": [{"layer", "rows": [begin, end), "cols": [begin, end)}]}], "map": ["..."]}
+// "overall" divides by every tile of the chip, "used_tiles" by the tiles that hold a block.
+nlohmann::json placement_summary(const std::vector<SlicePlan>& plan, const Network& net,
+                                 const aimc::config::PlatformConfig& cfg);
 
 // calibration_inputs: n x net.in_features, the kind of data the network will see (e.g. training
 // images in [0, 1]). Throws CompileError for unsupported settings, bad calibration data, too many

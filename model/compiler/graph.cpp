@@ -48,4 +48,10 @@ long Network::macs_per_inference() const {
   return macs;
 }
 
+long Network::params() const {
+  long n = 0;
+  for (const DenseLayer& layer : layers) n += long(layer.weight.size()) + long(layer.bias.size());
+  return n;
+}
+
 }  // namespace aimc::compiler

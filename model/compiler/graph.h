@@ -31,6 +31,8 @@ struct Network {
   // The float activations after every layer (index l = output of layer l).
   std::vector<Eigen::MatrixXf> forward_all(const Eigen::MatrixXf& x) const;
   long macs_per_inference() const;
+  // Weights plus biases of every layer.
+  long params() const;
   // Throws std::invalid_argument if shapes do not chain (in_features -> layer 0 -> layer 1 ...).
   void validate() const;
 };

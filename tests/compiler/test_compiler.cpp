@@ -18,6 +18,7 @@
 #include "compile.h"
 #include "dataset.h"
 #include "image.h"
+#include "npy.h"
 #include "onnx_import.h"
 
 namespace fs = std::filesystem;
@@ -712,3 +713,113 @@ TEST(Compile, RefusesWhatDoesNotFit) {
   msg = error_of([&] { compile(big, huge, random_inputs(2, 1024, 6)); });
   EXPECT_NE(msg.find("program memory"), std::string::npos) << msg;
 }
+
+// ---- Placement and utilization ----------------------------------------------------------------
+
+namespace aimc::compiler {
+namespace {
+
+// 784-256-128-10 on 400 x 400 tiles: layer 0 splits its 784 inputs in two balanced row blocks of
+// 392 (tiles 0, 1), layers 1 and 2 take one tile each. Utilization = 2 * rows * cols / (2 * 400 *
+// 400) per tile, computed here by hand.
+TEST(Placement, UtilizationOfAKnownPlacement) {
+  const Network net = random_network({784, 256, 128, 10}, 3);
+  const PlatformConfig cfg = default_cfg();
+  const nlohmann::json p = placement_summary(plan_mapping(net, cfg), net, cfg);
+  const double cells = 2.0 * 400 * 400;
+  const double expect[] = {2.0 * 392 * 256 / cells, 2.0 * 392 * 256 / cells, 2.0 * 256 * 128 / cells,
+                           2.0 * 128 * 10 / cells};
+  ASSERT_EQ(p["tiles"].size(), 12u);
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_DOUBLE_EQ(p["tiles"][t]["utilization"].get<double>(), expect[t]) << "tile " << t;
+    EXPECT_EQ(p["tiles"][t]["blocks"].size(), 1u);
+  }
+  for (int t = 4; t < 12; ++t) EXPECT_EQ(p["tiles"][t]["cells_used"].get<long>(), 0) << "tile " << t;
+  const double used = 2.0 * (392 * 256 * 2 + 256 * 128 + 128 * 10);
+  EXPECT_DOUBLE_EQ(p["overall"].get<double>(), used / (12 * cells));
+  EXPECT_DOUBLE_EQ(p["used_tiles"].get<double>(), used / (4 * cells));
+  EXPECT_EQ(p["tiles"][1]["blocks"][0]["rows"], nlohmann::json({392, 784}));
+  EXPECT_EQ(p["map"][0].get<std::string>(), "tile  0 ( 62.7 %): fc0 in [0, 392) x out [0, 256)");
+  EXPECT_EQ(p["map"][11].get<std::string>(), "tile 11 (  0.0 %): empty");
+  EXPECT_EQ(net.params(), 784L * 256 + 256 + 256L * 128 + 128 + 128L * 10 + 10);
+}
+
+// ---- NumPy files ------------------------------------------------------------------------------
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()) + ".npy")).string();
+}
+
+// A .npy file as numpy.save writes it: magic, version 1.0, header padded to 64 bytes, data.
+void write_raw_npy(const std::string& path, const std::string& dict, const std::string& data) {
+  std::string header = dict;
+  const size_t unpadded = 10 + header.size() + 1;
+  header.append((64 - unpadded % 64) % 64, ' ');
+  header.push_back('\n');
+  std::ofstream f(path, std::ios::binary);
+  f.write("\x93NUMPY\x01\x00", 8);
+  const char len[2] = {char(header.size() & 0xFF), char(header.size() >> 8)};
+  f.write(len, 2);
+  f << header << data;
+}
+
+TEST(Npy, RoundTripAndLayout) {
+  const std::string path = temp_path("aimc-npy");
+  Eigen::MatrixXf m(3, 4);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) m(i, j) = float(10 * i + j) + 0.5f;
+  write_npy(path, m);
+  const NpyArray a = read_npy(path);
+  EXPECT_EQ(a.shape, (std::vector<int64_t>{3, 4}));
+  ASSERT_EQ(a.data.size(), 12u);
+  EXPECT_EQ(a.data[1], 1.5f);   // C order: row 0, column 1
+  EXPECT_EQ(a.data[4], 10.5f);  // row 1, column 0
+  EXPECT_EQ(as_rows(a, path), m);
+  std::filesystem::remove(path);
+}
+
+TEST(Npy, FourDimensionalFloat64AndUint8AreFlattenedPerItem) {
+  const std::string path = temp_path("aimc-npy4");
+  std::string data;
+  for (int k = 0; k < 2 * 1 * 2 * 3; ++k) {
+    const double v = k * 0.25;
+    data.append(reinterpret_cast<const char*>(&v), 8);
+  }
+  write_raw_npy(path, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1, 2, 3), }", data);
+  const Eigen::MatrixXf x = as_rows(read_npy(path), path);
+  ASSERT_EQ(x.rows(), 2);
+  ASSERT_EQ(x.cols(), 6);
+  EXPECT_FLOAT_EQ(x(1, 0), 6 * 0.25f);
+  EXPECT_FLOAT_EQ(x(1, 5), 11 * 0.25f);
+  write_raw_npy(path, "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3), }", std::string("\x01\x02\xff", 3));
+  const Eigen::MatrixXf u = as_rows(read_npy(path), path);
+  EXPECT_FLOAT_EQ(u(0, 2), 255.0f);
+  std::filesystem::remove(path);
+}
+
+TEST(Npy, BadFilesAreRefusedWithTheirName) {
+  const std::string path = temp_path("aimc-npybad");
+  const auto message = [&] {
+    try {
+      as_rows(read_npy(path), path);
+    } catch (const NpyError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  { std::ofstream(path) << "hello"; }
+  EXPECT_NE(message().find("not a NumPy .npy file"), std::string::npos) << message();
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1), }", std::string(4, '\0'));
+  EXPECT_NE(message().find("Fortran-order"), std::string::npos) << message();
+  write_raw_npy(path, "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }", std::string(8, '\0'));
+  EXPECT_NE(message().find("dtype '<i8'"), std::string::npos) << message();
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", std::string(8, '\0'));
+  EXPECT_NE(message().find("truncated"), std::string::npos) << message();
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", std::string(12, '\0'));
+  EXPECT_NE(message().find("N items"), std::string::npos) << message();
+  EXPECT_NE(message().find(path), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace aimc::compiler

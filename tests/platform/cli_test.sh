@@ -6,6 +6,7 @@
 #   cli_test.sh AIMC conditions               --at / --temp-c / --drift-comp reach the report; bad values are refused
 #   cli_test.sh AIMC checkpoint               save, restore in another process, refuse bad checkpoints
 #   cli_test.sh AIMC export                   the programming-sequence CSV has one line per cell
+#   cli_test.sh AIMC inputs                   --input FILE.npy / random and --dump-outputs (numpy round trip)
 set -uo pipefail
 AIMC="$1"; shift
 MODE="$1"; shift
@@ -135,6 +136,46 @@ for d in data[:1000]:
     assert d["side"] in ("pos", "neg") and d["converged"] == "1", d
 PY
     echo "ok: one CSV line per programmed cell, pulses and verify reads consistent with the report"
+    ;;
+  inputs)
+    # N x C x H x W float32 made with numpy, and the same images as N x 784 float64: same outputs.
+    /usr/bin/python3 - "$TMP" <<'PY' || fail "test setup: numpy"
+import numpy as np, sys
+x = np.random.default_rng(7).random((40, 1, 28, 28)).astype(np.float32)
+np.save(sys.argv[1] + "/x4.npy", x)
+np.save(sys.argv[1] + "/x2.npy", x.reshape(40, 784).astype(np.float64))
+np.save(sys.argv[1] + "/wrong.npy", np.zeros((3, 100), np.float32))
+PY
+    "$AIMC" run --input "$TMP/x4.npy" --no-progress --dump-outputs "$TMP/o4.npy" --report "$TMP/r4.json" \
+      > "$TMP/out" || fail "run --input x4.npy"
+    grep -q "(no labels)" "$TMP/out" || fail "summary does not say the inputs have no labels"
+    "$AIMC" run --input "$TMP/x2.npy" --no-progress --dump-outputs "$TMP/o2.npy" --report "$TMP/r2.json" -q \
+      > /dev/null || fail "run --input x2.npy"
+    "$AIMC" run --input random --limit 25 --seed 3 --no-progress --dump-outputs "$TMP/ra.npy" --report '' -q > /dev/null || fail "random a"
+    "$AIMC" run --input random --limit 25 --seed 3 --no-progress --dump-outputs "$TMP/rb.npy" --report '' -q > /dev/null || fail "random b"
+    "$AIMC" run --input random --limit 25 --seed 4 --no-progress --dump-outputs "$TMP/rc.npy" --report '' -q > /dev/null || fail "random c"
+    /usr/bin/python3 - "$TMP" <<'PY' || fail "outputs"
+import json, sys, numpy as np
+t = sys.argv[1]
+o4, o2 = np.load(t + "/o4.npy"), np.load(t + "/o2.npy")
+assert o4.shape == (40, 10) and o4.dtype == np.float32, (o4.shape, o4.dtype)
+assert np.array_equal(o4, o2), "the same images as N x C x H x W and as N x 784 gave different outputs"
+r = json.load(open(t + "/r4.json"))
+assert r["accuracy"] is None and r["images"] == 40, r["accuracy"]
+assert 0.9 <= r["agreement_with_float"]["top1"] <= 1.0, r["agreement_with_float"]
+assert r["params"] == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10, r["params"]
+assert r["macs_per_inference"] == 784 * 256 + 256 * 128 + 128 * 10
+assert r["throughput_inferences_per_s"] > 0
+u = r["utilization"]
+assert abs(u["by_tile"][0]["utilization"] - 392 * 256 / 160000) < 1e-12, u["by_tile"][0]
+assert len(r["placement_map"]) == 12
+a, b, c = (np.load(t + f"/r{k}.npy") for k in "abc")
+assert a.shape == (25, 10) and np.array_equal(a, b), "same seed, different random inputs or outputs"
+assert not np.array_equal(a, c), "another seed gave the same random inputs"
+PY
+    refuses "--input: .*wrong\.npy has 100 values per item, the model takes 784" run --input "$TMP/wrong.npy"
+    refuses "--input: .*missing\.npy: cannot open" run --input "$TMP/missing.npy"
+    echo "ok: --input npy (4-D and 2-D agree) and random (seeded), --dump-outputs readable by numpy"
     ;;
   *)
     fail "unknown mode $MODE"
