@@ -129,7 +129,7 @@ class Thermal {
     return g * std::exp(-c_ * ea(g));
   }
 
-  double inverse(double g_t, double /*hint*/) const {
+  double inverse(double g_t) const {
     if (identity_ || g_t <= 0) return identity_ ? g_t : std::max(g_t, 0.0);
     if (kind_ == DeviceKind::flash) return g_ref_ * std::exp(std::log(g_t / g_ref_) / ratio_);
     const double y = std::log(g_t);
@@ -658,9 +658,8 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
       CellWork& w = work[static_cast<size_t>(k)];
       float& g_cell = side == 0 ? state.g_pos(r, c) : state.g_neg(r, c);
       if (!w.frozen && w.pulses > 0) {
-        // Back to t_ref. Where a hot pcm/rram map is not monotonic, the preimage nearest to the
-        // cell's state before this programming (the branch it started on) is taken.
-        if (!ideal) w.g_r = prog.thermal.inverse(w.g_t, w.g_r);
+        // Back to t_ref (the temperature law is monotonic, so the inverse is unique).
+        if (!ideal) w.g_r = prog.thermal.inverse(w.g_t);
         g_cell = static_cast<float>(w.g_r);
       }
       (side == 0 ? state.fault_pos(r, c) : state.fault_neg(r, c)) = w.fault;
@@ -783,7 +782,7 @@ double conductance_at_reference(const DevicePhysics& phys, double g_at_temp, dou
   check_temperature("conductance_at_reference", temp_c);
   // Without a previous state to follow, the root nearest to g_at_temp (the smallest correction)
   // is the answer where the pcm/rram map is not monotonic; elsewhere the root is unique.
-  return Thermal(phys, temp_c).inverse(g_at_temp, g_at_temp);
+  return Thermal(phys, temp_c).inverse(g_at_temp);
 }
 
 double flash_vt_offset_mv(const DevicePhysics& phys, double g) {
