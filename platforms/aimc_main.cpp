@@ -103,6 +103,15 @@ int sc_main(int argc, char** argv) {
                   "with the float model instead of reporting accuracy");
   run->add_option("--dump-outputs", opt.dump_outputs_path,
                   "write the platform's outputs (float32 N x outputs, the model's units) as .npy");
+  run->add_option("--depthwise", opt.depthwise,
+                  "depthwise convolutions: 'packed' (block-diagonal on the tiles), 'digital' (the "
+                  "tiles' digital units, 8-bit weights) or 'automatic' (packed unless it needs more "
+                  "weight loads); the report says which and why")
+      ->default_val("automatic");
+  run->add_option("--batch", opt.batch,
+                  "images per inference command, i.e. per weight load when the network needs "
+                  "reload (0 = as many as the activation SRAM holds)")
+      ->default_val(0);
   run->add_flag("--no-progress", no_progress, "no progress bar");
   run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
 

@@ -127,13 +127,13 @@ nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& ima
 }
 
 // --input random (seeded uniform [0, 1)) or --input FILE.npy, --limit rows of it.
-Eigen::MatrixXf read_inputs(const RunOptions& opt, uint64_t seed, int features) {
+Eigen::MatrixXf read_inputs(const RunOptions& opt, uint64_t seed, long features) {
   if (opt.input == "random") {
     const long n = opt.limit > 0 ? opt.limit : 100;
     num::Rng rng = num::RngStreams(seed).stream("input/random");
     Eigen::MatrixXf x(n, features);
     for (long i = 0; i < n; ++i)
-      for (int j = 0; j < features; ++j) x(i, j) = static_cast<float>(rng.uniform());
+      for (long j = 0; j < features; ++j) x(i, j) = static_cast<float>(rng.uniform());
     return x;
   }
   Eigen::MatrixXf x;
@@ -152,9 +152,8 @@ Eigen::MatrixXf read_inputs(const RunOptions& opt, uint64_t seed, int features) 
 }
 
 // The deploy section of the report, from the programming controller's totals and the ledger.
-nlohmann::json deploy_report(chip::Chip& chip, const sim::EnergyLedger& ledger, uint64_t t_deploy_ps,
-                             bool restored) {
-  const chip::ProgrammingStats& st = chip.programmer().stats();
+nlohmann::json deploy_report(const chip::ProgrammingStats& st, const sim::EnergyLedger& ledger,
+                             uint64_t t_deploy_ps, bool restored) {
   nlohmann::json d;
   d["restored_from_checkpoint"] = restored;
   d["time_ns"] = t_deploy_ps / 1000.0;
@@ -315,11 +314,18 @@ nlohmann::json run_job(const RunOptions& opt) {
   }
   if (!(opt.at_s >= 0.0) || !std::isfinite(opt.at_s))
     throw UserError("--at: the time since programming must be >= 0 s");
-  compiler::Network net;
+  compiler::Graph net;
   try {
     net = compiler::import_onnx(opt.model_path);
   } catch (const compiler::ModelError& e) {
     throw UserError(e.what());
+  }
+  if (opt.batch < 0) throw UserError("--batch: expected 0 (as many as fit) or a positive number of images");
+  compiler::CompileOptions copt;
+  try {
+    copt.depthwise = compiler::parse_depthwise(opt.depthwise);
+  } catch (const compiler::CompileError& e) {
+    throw UserError(std::string("--depthwise: ") + e.what());
   }
   // Inputs: the data set (with labels), seeded random inputs, or a .npy file (no labels).
   compiler::Dataset test, calib;
@@ -336,20 +342,21 @@ nlohmann::json run_job(const RunOptions& opt) {
     }
     input_desc = "data set " + opt.data_dir;
   } else {
-    test.images = read_inputs(opt, cfg.simulation.seed, net.in_features);
+    test.images = read_inputs(opt, cfg.simulation.seed, net.in_features());
     // No training set: the inputs calibrate the scales themselves (the first 512).
     calib.images = test.images.topRows(std::min<Eigen::Index>(512, test.images.rows()));
     input_desc = opt.input == "random" ? "random (seeded, uniform in [0, 1))" : opt.input;
   }
   const long n = static_cast<long>(test.images.rows());
   if (n == 0) throw UserError("--limit: no inputs to run");
-  if (test.images.cols() != net.in_features)
-    throw UserError(opt.model_path + ": the model takes " + std::to_string(net.in_features) +
-                    " inputs but the data set images have " + std::to_string(test.images.cols()));
+  if (test.images.cols() != net.in_features())
+    throw UserError(opt.model_path + ": the model takes " + std::to_string(net.in_features()) + " inputs (" +
+                    compiler::to_string(net.in_shape()) + ") but the data set images have " +
+                    std::to_string(test.images.cols()) + "; pass --input random or --input FILE.npy");
 
   compiler::CompiledModel compiled;
   try {
-    compiled = compiler::compile(net, cfg, calib.images);
+    compiled = compiler::compile(net, cfg, calib.images, copt);
   } catch (const compiler::CompileError& e) {
     throw UserError(e.what());
   }
@@ -369,9 +376,14 @@ nlohmann::json run_job(const RunOptions& opt) {
   std::unique_ptr<sim::TraceSink> trace = make_trace_sink(opt.trace_path, writer);
   chip::Chip chip(cfg, ledger, *trace);
   chip.host().set_trace_registers(opt.trace_registers);
-  std::vector<std::string> layer_names;
-  for (const auto& l : net.layers) layer_names.push_back(l.name);
-  chip.sequencer().set_layer_names(layer_names);
+  {
+    // Energy by op: each segment's program numbers its ops from 0.
+    std::vector<std::vector<std::string>> names(image_view.segments.size());
+    for (const auto& op : compiled.summary["layers"])
+      names[op["segment"].get<size_t>()].push_back(op["name"].get<std::string>());
+    for (size_t s = 0; s < names.size(); ++s)
+      chip.sequencer().set_layer_names(image_view.segments[s].program_dest_addr, names[s]);
+  }
   const bool restored = !opt.restore_path.empty();
   nlohmann::json restored_header;
   if (restored) {
@@ -391,7 +403,8 @@ nlohmann::json run_job(const RunOptions& opt) {
         [&sequence](int tile, const num::ProgramResult& r) { sequence->add(tile, r); });
   }
 
-  Eigen::MatrixXi outputs(n, static_cast<Eigen::Index>(net.layers.back().weight.rows()));
+  Eigen::MatrixXi outputs(n, static_cast<Eigen::Index>(net.out_features()));
+  chip::ProgrammingStats deploy_stats;
   int fw_status = AIMC_OK;
   std::string fw_step;
   uint64_t t_deploy_end_ps = 0, t_end_ps = 0;
@@ -415,6 +428,7 @@ nlohmann::json run_job(const RunOptions& opt) {
     }
     chip.cpu().sync();
     t_deploy_end_ps = sim::to_ps(sc_core::sc_time_stamp());
+    deploy_stats = chip.programmer().stats();
     ledger.set_phase(sim::Phase::infer, t_deploy_end_ps);
     // Time passes (unsimulated) and the die reaches its temperature; then the firmware may
     // compensate the drift before it runs inference.
@@ -426,8 +440,9 @@ nlohmann::json run_job(const RunOptions& opt) {
     fw_step = "read temperature";
     if ((fw_status = aimc_read_temperature(&dev, &temp_sensor_mc)) != AIMC_OK) return;
     fw_step = "infer";
-    // Row-major input codes, one image after another.
-    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x = test.images;
+    // Row-major input codes, one image after another, each in the chip's H, W, C order.
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x =
+        compiler::chw_to_hwc(test.images, net.in_shape());
     std::vector<uint8_t> codes(static_cast<size_t>(x.size()));
     if ((fw_status = aimc_quantize_inputs(&dev, x.data(), codes.size(), codes.data())) != AIMC_OK)
       return;
@@ -436,8 +451,8 @@ nlohmann::json run_job(const RunOptions& opt) {
     for (long done = 0; done < n;) {
       // The first image runs alone: its command measures the latency of one inference on an
       // otherwise idle chip. The rest run in batches as large as the SRAM layout allows.
-      const uint32_t batch =
-          done == 0 ? 1u : static_cast<uint32_t>(std::min<long>(dev.max_batch, n - done));
+      const long cap = opt.batch > 0 ? std::min<long>(opt.batch, dev.max_batch) : dev.max_batch;
+      const uint32_t batch = done == 0 ? 1u : static_cast<uint32_t>(std::min<long>(cap, n - done));
       const uint64_t t_call = sim::to_ps(chip.cpu().local_time());
       if ((fw_status = aimc_infer(&dev, codes.data() + done * dev.in_features, batch,
                                   out.data())) != AIMC_OK)
@@ -472,8 +487,10 @@ nlohmann::json run_job(const RunOptions& opt) {
   ledger.advance(t_end_ps);
 
   // ---- Results. ----
-  // Platform outputs in the float model's units, and how they compare with the float reference.
-  const Eigen::MatrixXf platform_logits = outputs.cast<float>() * dev.out_scale;
+  // Platform outputs in the float model's units (C, H, W order), and how they compare with the
+  // float reference.
+  const Eigen::MatrixXf platform_logits =
+      compiler::hwc_to_chw(Eigen::MatrixXf(outputs.cast<float>() * dev.out_scale), net.out_shape());
   long platform_correct = 0, agree = 0;
   for (long i = 0; i < n; ++i) {
     const int best = argmax_row(platform_logits, i);
@@ -542,6 +559,23 @@ nlohmann::json run_job(const RunOptions& opt) {
     r["placement_map"] = pl["map"];
   }
   r["throughput_inferences_per_s"] = infer_s > 0 ? n / infer_s : 0.0;
+  {
+    // Weight reload: programming during the infer phase (the image has several segments).
+    const chip::ProgrammingStats& st = chip.programmer().stats();
+    double e_reload = 0;
+    for (const char* c : {"prog_erase", "prog_pulse", "prog_verify"})
+      e_reload += ledger.component_phase_j(ledger.component(c), sim::Phase::infer);
+    r["reload"] = {{"segments", compiled.segments},
+                   {"weight_loads", dev.reloads},
+                   {"images_per_weight_load", dev.reloads > 0 ? static_cast<double>(n) / dev.reloads : 0.0},
+                   {"time_ns", (st.busy_ps - deploy_stats.busy_ps) / 1000.0},
+                   {"energy_j", e_reload},
+                   {"energy_j_per_inference", e_reload / n},
+                   {"cells_programmed", st.cells - deploy_stats.cells},
+                   {"pulses", st.pulses - deploy_stats.pulses},
+                   {"unconverged", static_cast<long>(dev.reload_unconverged)}};
+    r["depthwise"] = compiled.summary["depthwise"];
+  }
   r["tiles_used"] = compiled.tiles_used;
   r["commands"] = commands;
   r["max_batch"] = dev.max_batch;
@@ -574,7 +608,7 @@ nlohmann::json run_job(const RunOptions& opt) {
         "--drift-comp: no tile had a calibration reference (CAL_REF = 0), so nothing was "
         "compensated; a checkpoint keeps the reference only if the programming run used "
         "--drift-comp");
-  r["deploy"] = deploy_report(chip, ledger, t_deploy_end_ps, restored);
+  r["deploy"] = deploy_report(deploy_stats, ledger, t_deploy_end_ps, restored);
   r["weight_error_at_inference"] = weight_error_now(chip, image_view);
   r["wall_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -642,7 +676,7 @@ nlohmann::json compile_job(const CompileJob& job) {
   const config::PlatformConfig cfg = load_platform_or_fail(job.platform_path, job.overrides);
   compiler::CompiledModel cm;
   try {
-    const compiler::Network net = compiler::import_onnx(job.model_path);
+    const compiler::Graph net = compiler::import_onnx(job.model_path);
     const compiler::Dataset calib =
         compiler::load_idx(file_in(job.data_dir, "train-images-idx3-ubyte"),
                            file_in(job.data_dir, "train-labels-idx1-ubyte"), 512);

@@ -47,6 +47,10 @@ struct RunOptions {
   // or a .npy file (float32/float64/uint8, N x features or N x C x H x W); no labels then.
   std::string input;
   std::string dump_outputs_path;       // write the platform outputs (float, N x out) as .npy
+  std::string depthwise = "automatic";  // depthwise convolutions: automatic | packed | digital
+  // Images per inference command (per weight load when the network needs reload); 0 = as many
+  // as the activation SRAM holds. The first image always runs alone (it measures the latency).
+  long batch = 0;
 };
 
 // "1h", "30 min", "10y", "2.5d", "100ms", "0": seconds. Units: ms, s, min, h, d, w, y (365.25 d);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "aimc_hal.h"
+#include "aimc_image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +53,14 @@ typedef struct aimc_dev {
   uint32_t in_addr, out_addr, prog_addr;
   float in_scale, out_scale;
   uint32_t dac_bits;
+  uint32_t in_zero;          /* DAC code of input value 0 */
+  /* Weight reload (an image cut into segments, see aimc_image.h): the program address of each
+   * segment, which segment the tiles hold (-1: unknown), and the image, kept for reprogramming. */
+  uint32_t segments;
+  uint32_t seg_prog_addr[AIMC_MAX_SEGMENTS];
+  int resident_segment;
+  const uint8_t* image;
+  size_t image_size;
   /* Host DMA buffers, grown on demand. */
   aimc_dma_buf_t in_buf, out_buf;
   /* Command queue ring (aimc_cq_init) and its data buffers. */
@@ -66,22 +75,28 @@ typedef struct aimc_dev {
   uint64_t last_latency_ns; /* SEQ_LATENCY_NS of the last command */
   /* Programming statistics of the last aimc_load_image (sums over its PROGRAM commands). */
   uint64_t prog_cells, prog_pulses, prog_unconverged;
+  /* Weight reloads during inference: segment loads and their PROGRAM statistics. */
+  uint64_t reloads, reload_cells, reload_pulses, reload_unconverged;
 } aimc_dev_t;
 
 int aimc_init(aimc_dev_t* dev, aimc_hal_t hal);
 void aimc_release(aimc_dev_t* dev);
-/* Programs every WEIGHTS section into its tile (program-and-verify; cells left outside the
- * tolerance are counted in dev->prog_unconverged, not treated as an error) and loads the layer
- * program. */
+/* Programs every WEIGHTS section of segment 0 into its tile (program-and-verify; cells left
+ * outside the tolerance are counted in dev->prog_unconverged, not treated as an error) and loads
+ * the programs of all segments. An image of several segments (weight reload) is kept by pointer:
+ * it must stay valid while the device uses it, since aimc_infer reprograms the tiles from it. */
 int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size);
 /* Like aimc_load_image, but the tiles already hold the image's weights (a chip restored from a
  * checkpoint, or programmed earlier): only the layer program is loaded. Fails with AIMC_E_STATE
  * if a tile the image uses holds no weights or a block of another size. */
 int aimc_attach_image(aimc_dev_t* dev, const void* image, size_t size);
 /* codes: n vectors of in_features DAC codes; outputs: n vectors of out_features int32 values.
- * Batches larger than the image's max_batch are split into several commands. */
+ * Batches larger than the image's max_batch are split into several commands. With several
+ * segments, every batch runs the segments in order and the tiles are reprogrammed for each
+ * segment they do not hold (dev->reloads counts it). */
 int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs);
-/* x: count floats -> DAC codes with the image's input scale (round to nearest, clamp). */
+/* x: count floats -> DAC codes with the image's input scale and zero point
+ * (round(x / in_scale) + in_zero, clamped). */
 int aimc_quantize_inputs(const aimc_dev_t* dev, const float* x, size_t count, uint8_t* codes);
 float aimc_output_scale(const aimc_dev_t* dev);
 

@@ -1,4 +1,4 @@
-/* aimc deployment image, format version 1: what the compiler writes, the firmware driver loads,
+/* aimc deployment image, format version 2: what the compiler writes, the firmware driver loads,
  * and the platform executes. Plain C11, shared by the compiler (C++), the driver and the VP.
  * The full description with examples is docs/deployment-image.md.
  *
@@ -13,7 +13,8 @@
 #include <stdint.h>
 
 #define AIMC_IMAGE_MAGIC "AIMCIMG1" /* 8 bytes, no terminator in the file */
-#define AIMC_IMAGE_VERSION 1u
+#define AIMC_IMAGE_VERSION 2u
+#define AIMC_MAX_SEGMENTS 64u      /* weight loads per pass of the network (see segment) */
 #define AIMC_PROGRAM_MAGIC 0x50514553u /* "SEQP" */
 #define AIMC_TILE_NONE 0xFFFFFFFFu
 
@@ -40,11 +41,17 @@ enum aimc_section_type {
   AIMC_SECTION_PROGRAM = 3,
 };
 
+/* Segments (weight reload). A network whose weights do not fit on the chip at once is cut into
+ * segments of consecutive ops that each fit. Every WEIGHTS and PROGRAM section names its segment;
+ * there is one PROGRAM per segment, at its own dest_addr. To run a batch, the driver runs the
+ * segments in order, programming a segment's tiles (its WEIGHTS sections) before its program when
+ * they do not hold them already. Activations stay in the activation SRAM between segments. An
+ * image that fits has one segment, 0. */
 typedef struct {
   uint32_t type;      /* enum aimc_section_type */
   uint32_t tile;      /* tile index for WEIGHTS, AIMC_TILE_NONE otherwise */
   uint32_t dest_addr; /* chip bus address the payload is DMA'd to (0 for META) */
-  uint32_t reserved;
+  uint32_t segment;   /* WEIGHTS, PROGRAM: segment index, 0 .. segments - 1 (0 for META) */
   uint64_t offset;    /* from the start of the file */
   uint64_t size;      /* payload bytes */
 } aimc_image_section_t; /* 32 bytes */
@@ -74,41 +81,77 @@ typedef struct {
   uint32_t adc_bits;
   uint32_t bits_per_cell;
   float g_min_over_g_max;
-  uint32_t reserved;        /* 0 */
+  uint32_t in_zero;         /* DAC code of input value 0: code = clamp(round(x / in_scale) + in_zero) */
 } aimc_program_hdr_t;       /* 64 bytes */
 
 enum aimc_layer_flags {
-  AIMC_LAYER_RELU = 1u << 0,       /* ReLU after bias */
-  AIMC_LAYER_OUTPUT_I32 = 1u << 1, /* last layer: write int32 round(y / out_scale) instead of codes */
+  AIMC_LAYER_RELU = 1u << 0,       /* y = max(y, 0) (also act_min = 0) */
+  AIMC_LAYER_OUTPUT_I32 = 1u << 1, /* network output: write int32 round(y / out_quant_scale) */
+  AIMC_LAYER_COUNT_PAD = 1u << 2,  /* AVGPOOL: divide by kh * kw, padding included */
 };
 
-/* One dense layer y = W x + b on the tiles. Activations live in the activation SRAM, vector after
- * vector: vector v of the batch at in_addr + v * in_stride. Activation codes are unsigned bytes
- * (DAC codes, dac_bits <= 8). */
+enum aimc_op_kind {
+  AIMC_OP_MVM = 0,     /* dense layer or convolution on the tiles, over im2col patches */
+  AIMC_OP_MAXPOOL = 1, /* window max of codes (same scale and zero in and out) */
+  AIMC_OP_AVGPOOL = 2, /* window mean over the in-map elements; global pooling = window of the map */
+  AIMC_OP_ADD = 3,     /* y = x1 + x2 (both dequantized), then act clamp, requantize */
+  AIMC_OP_CONCAT = 4,  /* copies (requantizing) the input into channels [out_c_offset, +in_c) */
+  AIMC_OP_SOFTMAX = 5, /* softmax over the in_c channels of a 1 x 1 map */
+  AIMC_OP_DWCONV = 6,  /* depthwise convolution in the digital unit; integer weights in the table */
+};
+
+/* One op of the program. Activation maps live in the activation SRAM as unsigned codes, pixel
+ * after pixel (row-major) with the channels of a pixel contiguous (H, W, C): element (y, x, c) of
+ * image v at addr + v * stride + (y * w + x) * pixel_channels + c. A code stands for
+ * scale * (code - zero).
+ *
+ * AIMC_OP_MVM: for each output position, the patch of kh x kw input pixels (zero padding = the
+ * code in_zero) is read into the tiles in the order (group, ky, kx, channel in group): that is
+ * in_features = kh * kw * in_c rows. Slices cut the rows x out_features weight matrix into blocks;
+ * a grouped convolution's matrix is block-diagonal and only its non-zero blocks are sliced.
+ * y = (sum over row slices of ADC codes) * acc_scale + bias, clamped to [act_min, act_max]. A dense
+ * layer is the 1 x 1 case. The output code is clamp(round(y / out_quant_scale) + out_zero, 0,
+ * 2^dac_bits - 1) (or int32 round(y / out_quant_scale) with OUTPUT_I32).
+ * Digital ops run on the digital unit of tile `unit`. */
 typedef struct {
-  uint32_t in_features;
-  uint32_t out_features;
-  uint32_t in_addr, in_stride;     /* bus address and bytes per vector of the input codes */
-  uint32_t out_addr, out_stride;   /* bus address and bytes per vector of the output */
+  uint32_t in_features;            /* MVM: rows of a patch; other ops: in_h * in_w * in_c */
+  uint32_t out_features;           /* MVM: output channels; other ops: out_h * out_w * out_c */
+  uint32_t in_addr, in_stride;     /* bus address and bytes per image of the input codes */
+  uint32_t out_addr, out_stride;   /* bus address and bytes per image of the output */
   uint32_t flags;                  /* enum aimc_layer_flags */
   uint32_t first_slice, slice_count;
-  uint32_t bias_offset;            /* index of this layer's out_features biases in the bias table */
+  uint32_t bias_offset;            /* index of this op's out_c biases in the table (MVM, DWCONV) */
   float adc_full_scale;            /* ADC full scale in normalized current units (see docs) */
-  float acc_scale;                 /* y = (sum over row slices of ADC codes) * acc_scale + bias */
-  float out_quant_scale;           /* output code = clamp(round(y / out_quant_scale), 0, 2^dac_bits-1),
-                                      or int32 round(y / out_quant_scale) with OUTPUT_I32 */
-  uint32_t reserved;
-} aimc_layer_t;                    /* 56 bytes */
+  float acc_scale;                 /* MVM, DWCONV: y = acc * acc_scale + bias */
+  float out_quant_scale;           /* output scale (value of one code step) */
+  uint32_t kind;                   /* enum aimc_op_kind */
+  uint32_t in_h, in_w, in_c;       /* input map */
+  uint32_t out_h, out_w, out_c;    /* output map (out_c of this op, see out_pixel_channels) */
+  uint32_t kh, kw, stride_h, stride_w;
+  uint32_t pad_t, pad_l, pad_b, pad_r;
+  uint32_t groups;                 /* MVM, DWCONV */
+  uint32_t in_zero, out_zero;      /* codes of value 0 */
+  float in_scale;                  /* digital ops: value of one input code step */
+  uint32_t in2_addr, in2_stride, in2_zero;  /* ADD: the second input */
+  float in2_scale;
+  uint32_t out_c_offset;           /* first output channel written (CONCAT; 0 otherwise) */
+  uint32_t out_pixel_channels;     /* channels per output pixel in memory (>= out_c_offset + out_c) */
+  float act_min, act_max;          /* clamp of y before requantization (-inf/inf: none) */
+  uint32_t weight_offset;          /* DWCONV: index of kh*kw*out_c integer weights in the table */
+  uint32_t unit;                   /* tile whose digital unit runs a digital op */
+} aimc_layer_t;                    /* 168 bytes */
 
-/* A block of a layer's weight matrix placed on one tile: inputs [row_begin, row_begin+row_count)
- * of the layer land on word lines [0, row_count) of the tile, outputs [col_begin, ...) on weight
- * columns [0, col_count). Partial sums of slices that share a column range are added digitally
- * in the digital unit of `reduce_tile`. */
+/* A block of an MVM op's weight matrix placed on one tile: rows [row_begin, row_begin+row_count)
+ * of the patch land on word lines [tile_row, tile_row + row_count) of the tile, outputs
+ * [col_begin, ...) on weight columns [tile_col, tile_col + col_count). Blocks of several ops may
+ * share a tile (packing) on disjoint rectangles. Partial sums of slices that share a column range
+ * are added digitally in the digital unit of `reduce_tile`. */
 typedef struct {
   uint32_t tile;
   uint32_t row_begin, row_count;
   uint32_t col_begin, col_count;
   uint32_t reduce_tile;
-} aimc_slice_t;                    /* 24 bytes */
+  uint32_t tile_row, tile_col;
+} aimc_slice_t;                    /* 32 bytes */
 
 #endif /* AIMC_IMAGE_H */

@@ -179,7 +179,7 @@
 #define AIMC_TILE_REGS_BASE 0x00100000u /* per-tile register windows (host view) */
 #define AIMC_TILE_REGS_STRIDE 0x00004000u /* bytes between tile windows */
 #define AIMC_SEQ_MEM_BASE 0x00010000u /* sequencer program memory */
-#define AIMC_SEQ_MEM_SIZE 0x00010000u /* sequencer program memory size (64 KiB) */
+#define AIMC_SEQ_MEM_SIZE 0x00100000u /* sequencer program memory size (1 MiB) */
 #define AIMC_STAGING_BASE 0x01000000u /* programming controller staging buffer */
 #define AIMC_STAGING_SIZE 0x01000000u /* staging buffer window (16 MiB) */
 #define AIMC_SRAM_BASE 0x10000000u /* activation SRAM (size in CAPS_SRAM_BYTES) */

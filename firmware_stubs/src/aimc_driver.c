@@ -171,6 +171,45 @@ static int check_attached(aimc_dev_t* dev, uint32_t tile, const uint8_t* payload
   return AIMC_OK;
 }
 
+/* Sends a WEIGHTS section and programs its tile; adds the PROGRAM statistics. */
+static int program_section(aimc_dev_t* dev, const aimc_image_section_t* sec, const uint8_t* payload,
+                           uint64_t* cells_sum, uint64_t* pulses_sum, uint64_t* unconverged_sum) {
+  uint32_t st = 0;
+  TRY(send_section(dev, payload, sec->size, sec->dest_addr));
+  TRY(wr(dev, AIMC_REG_PROG_TILE, sec->tile));
+  TRY(wr(dev, AIMC_REG_PROG_CMD, AIMC_PROG_PROGRAM));
+  TRY(aimc_wait_done(dev, AIMC_IRQ_PROG_DONE));
+  TRY(rd(dev, AIMC_REG_PROG_STATUS, &st));
+  if (st != AIMC_STATE_DONE) return AIMC_E_DEVICE;
+  if ((dev->version & 0xFFFFu) >= 1u) {
+    uint32_t cells = 0, pulses = 0, unconverged = 0;
+    TRY(rd(dev, AIMC_REG_PROG_CELLS, &cells));
+    TRY(rd(dev, AIMC_REG_PROG_PULSES, &pulses));
+    TRY(rd(dev, AIMC_REG_PROG_UNCONVERGED, &unconverged));
+    *cells_sum += cells;
+    *pulses_sum += pulses;
+    *unconverged_sum += unconverged;
+  }
+  return AIMC_OK;
+}
+
+/* Programs the tiles of one segment from the kept image (weight reload). */
+static int load_segment(aimc_dev_t* dev, uint32_t segment) {
+  aimc_image_header_t hdr;
+  uint32_t i;
+  memcpy(&hdr, dev->image, sizeof hdr);
+  for (i = 0; i < hdr.section_count; ++i) {
+    aimc_image_section_t sec;
+    memcpy(&sec, dev->image + sizeof hdr + (size_t)i * sizeof sec, sizeof sec);
+    if (sec.type != AIMC_SECTION_WEIGHTS || sec.segment != segment) continue;
+    TRY(program_section(dev, &sec, dev->image + sec.offset, &dev->reload_cells, &dev->reload_pulses,
+                        &dev->reload_unconverged));
+  }
+  dev->resident_segment = (int)segment;
+  dev->reloads++;
+  return AIMC_OK;
+}
+
 static int load_image(aimc_dev_t* dev, const void* image, size_t size, int program_weights) {
   const uint8_t* bytes = (const uint8_t*)image;
   aimc_image_header_t hdr;
@@ -179,6 +218,11 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
   if (!dev || !image) return AIMC_E_ARG;
   dev->loaded = 0;
   dev->prog_cells = dev->prog_pulses = dev->prog_unconverged = 0;
+  dev->reloads = dev->reload_cells = dev->reload_pulses = dev->reload_unconverged = 0;
+  dev->segments = 0;
+  dev->resident_segment = -1;
+  dev->image = bytes;
+  dev->image_size = size;
   if (size < sizeof hdr) return AIMC_E_IMAGE;
   memcpy(&hdr, bytes, sizeof hdr);
   if (memcmp(hdr.magic, AIMC_IMAGE_MAGIC, 8) != 0 || hdr.version != AIMC_IMAGE_VERSION ||
@@ -194,27 +238,15 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
     payload = bytes + sec.offset;
     if (sec.type == AIMC_SECTION_META) continue;
     if (sec.type == AIMC_SECTION_WEIGHTS) {
-      uint32_t st = 0;
-      if (sec.tile >= dev->caps.tiles || sec.size < sizeof(aimc_weights_hdr_t)) return AIMC_E_IMAGE;
+      if (sec.tile >= dev->caps.tiles || sec.size < sizeof(aimc_weights_hdr_t) ||
+          sec.segment >= AIMC_MAX_SEGMENTS)
+        return AIMC_E_IMAGE;
+      if (sec.segment != 0) continue; /* loaded when inference reaches its segment */
       if (!program_weights) {
         TRY(check_attached(dev, sec.tile, payload));
         continue;
       }
-      TRY(send_section(dev, payload, sec.size, sec.dest_addr));
-      TRY(wr(dev, AIMC_REG_PROG_TILE, sec.tile));
-      TRY(wr(dev, AIMC_REG_PROG_CMD, AIMC_PROG_PROGRAM));
-      TRY(aimc_wait_done(dev, AIMC_IRQ_PROG_DONE));
-      TRY(rd(dev, AIMC_REG_PROG_STATUS, &st));
-      if (st != AIMC_STATE_DONE) return AIMC_E_DEVICE;
-      if ((dev->version & 0xFFFFu) >= 1u) {
-        uint32_t cells = 0, pulses = 0, unconverged = 0;
-        TRY(rd(dev, AIMC_REG_PROG_CELLS, &cells));
-        TRY(rd(dev, AIMC_REG_PROG_PULSES, &pulses));
-        TRY(rd(dev, AIMC_REG_PROG_UNCONVERGED, &unconverged));
-        dev->prog_cells += cells;
-        dev->prog_pulses += pulses;
-        dev->prog_unconverged += unconverged;
-      }
+      TRY(program_section(dev, &sec, payload, &dev->prog_cells, &dev->prog_pulses, &dev->prog_unconverged));
     } else if (sec.type == AIMC_SECTION_PROGRAM) {
       aimc_program_hdr_t ph;
       if (sec.size < sizeof ph) return AIMC_E_IMAGE;
@@ -223,7 +255,11 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
           ph.out_features == 0 || ph.max_batch == 0 || ph.dac_bits == 0 || ph.dac_bits > 8 ||
           !(ph.in_scale > 0.0f) || !(ph.out_scale > 0.0f))
         return AIMC_E_IMAGE;
+      if (sec.segment >= AIMC_MAX_SEGMENTS) return AIMC_E_IMAGE;
       TRY(send_section(dev, payload, sec.size, sec.dest_addr));
+      dev->seg_prog_addr[sec.segment] = sec.dest_addr;
+      if (sec.segment + 1 > dev->segments) dev->segments = sec.segment + 1;
+      if (sec.segment != 0) continue;
       TRY(wr(dev, AIMC_REG_SEQ_PROG_ADDR, sec.dest_addr));
       dev->in_features = ph.in_features;
       dev->out_features = ph.out_features;
@@ -234,12 +270,14 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
       dev->in_scale = ph.in_scale;
       dev->out_scale = ph.out_scale;
       dev->dac_bits = ph.dac_bits;
+      dev->in_zero = ph.in_zero;
       have_program = 1;
     } else {
       return AIMC_E_IMAGE;
     }
   }
   if (!have_program) return AIMC_E_IMAGE;
+  dev->resident_segment = 0;
   TRY(ensure_buf(dev, &dev->in_buf, (size_t)dev->max_batch * dev->in_features));
   TRY(ensure_buf(dev, &dev->out_buf, (size_t)dev->max_batch * dev->out_features * 4u));
   dev->loaded = 1;
@@ -330,7 +368,7 @@ int aimc_quantize_inputs(const aimc_dev_t* dev, const float* x, size_t count, ui
   max_code = (float)((1u << dev->dac_bits) - 1u);
   for (i = 0; i < count; ++i) {
     /* Half away from zero, as the compiler quantizes. */
-    float c = roundf(x[i] / dev->in_scale);
+    float c = roundf(x[i] / dev->in_scale) + (float)dev->in_zero;
     if (!(c > 0.0f)) c = 0.0f; /* also maps NaN to 0 */
     if (c > max_code) c = max_code;
     codes[i] = (uint8_t)c;
@@ -348,12 +386,18 @@ int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outpu
     uint32_t batch = n - done < dev->max_batch ? n - done : dev->max_batch;
     uint32_t in_len = batch * dev->in_features;
     uint32_t out_len = batch * dev->out_features * 4u;
-    uint32_t lat = 0;
+    uint32_t lat = 0, seg;
     memcpy(dev->in_buf.cpu, codes + (size_t)done * dev->in_features, in_len);
     TRY(aimc_dma(dev, &dev->in_buf, 0, dev->in_addr, in_len, 0));
-    TRY(wr(dev, AIMC_REG_SEQ_BATCH, batch));
-    TRY(wr(dev, AIMC_REG_SEQ_START, 1u));
-    TRY(aimc_wait_done(dev, AIMC_IRQ_INFER_DONE));
+    for (seg = 0; seg < dev->segments; ++seg) {
+      if (dev->segments > 1) {
+        if (dev->resident_segment != (int)seg) TRY(load_segment(dev, seg));
+        TRY(wr(dev, AIMC_REG_SEQ_PROG_ADDR, dev->seg_prog_addr[seg]));
+      }
+      TRY(wr(dev, AIMC_REG_SEQ_BATCH, batch));
+      TRY(wr(dev, AIMC_REG_SEQ_START, 1u));
+      TRY(aimc_wait_done(dev, AIMC_IRQ_INFER_DONE));
+    }
     TRY(rd(dev, AIMC_REG_SEQ_LATENCY_NS, &lat));
     dev->last_latency_ns = lat;
     TRY(aimc_dma(dev, &dev->out_buf, 0, dev->out_addr, out_len, 1));
@@ -383,6 +427,8 @@ int aimc_infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t
   uint32_t done = 0;
   if (!dev || !codes || !outputs || n == 0) return AIMC_E_ARG;
   if (!dev->loaded) return AIMC_E_STATE;
+  /* A queued command runs one program: an image with weight reload goes command by command. */
+  if (dev->segments > 1) return aimc_infer(dev, codes, n, outputs);
   if (dev->cq_entries < 2) TRY(aimc_cq_init(dev, 64));
   TRY(ensure_buf(dev, &dev->cq_in, (size_t)n * dev->in_features));
   TRY(ensure_buf(dev, &dev->cq_out, (size_t)n * dev->out_features * 4u));

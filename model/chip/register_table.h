@@ -274,7 +274,7 @@ inline constexpr Constant kConstants[] = {
     {"TILE_REGS_BASE", 0x00100000u, "per-tile register windows (host view)"},
     {"TILE_REGS_STRIDE", 0x00004000u, "bytes between tile windows"},
     {"SEQ_MEM_BASE", 0x00010000u, "sequencer program memory"},
-    {"SEQ_MEM_SIZE", 0x00010000u, "sequencer program memory size (64 KiB)"},
+    {"SEQ_MEM_SIZE", 0x00100000u, "sequencer program memory size (1 MiB)"},
     {"STAGING_BASE", 0x01000000u, "programming controller staging buffer"},
     {"STAGING_SIZE", 0x01000000u, "staging buffer window (16 MiB)"},
     {"SRAM_BASE", 0x10000000u, "activation SRAM (size in CAPS_SRAM_BYTES)"},

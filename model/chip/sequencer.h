@@ -1,26 +1,33 @@
-// The sequencer: executes the deployment image's layer program on a batch of input vectors.
+// The sequencer: executes a deployment image's op program (one segment) on a batch of images.
 //
 // On a doorbell it validates the program in its program memory against the platform (tiles,
-// array sizes, SRAM ranges, the batch), then runs the layers in order. Within a layer, the slices
-// placed on different tiles run at once; vectors stream through each tile one after another.
+// their programmed blocks, SRAM ranges, the batch), then runs the ops in program order, each over
+// all images of the batch. Activation maps live in SRAM (H, W, C codes, see aimc_image.h).
 //
-// Numbers apart from time (ARCHITECTURE rule 1): for each layer the sequencer first computes the
-// batch's results with the numerics kernel (tile MVMs as one matrix-matrix product per slice, then
-// the digital unit), then books the time of every vector on the resources it uses:
-//   input   bus read of the slice's inputs from SRAM; it may start once the vector's previous
-//           layer output is in SRAM and the tile's input buffer has room (the buffer holds
-//           floor(input_buffer_bytes / rows) vectors; a slot frees when its MVM starts)
-//   mvm     the tile's array (DAC, array, ADC): t_mvm (see tile.h)
+// Numbers apart from time (ARCHITECTURE rule 1): for each op the sequencer first computes the
+// batch's results with the numerics kernel (im2col patches, tile MVMs as one matrix product per
+// slice, the digital unit, digital ops), then books the time of every image on the resources it
+// uses, in chunks of output positions (as many patches as half the tile's input buffer holds, so
+// that the next chunk loads while one computes):
+//   input   bus read of the chunk's patches from SRAM (patch bytes: an im2col gather re-reads
+//           overlapping windows); it may start once the image's op inputs are in SRAM and the
+//           chunk two places earlier has started its MVMs
+//   mvm     the tile's array (DAC, array, ADC): chunk x t_mvm (see tile.h)
 //   psum    bus write of the slice's ADC codes (ceil(adc_bits/8) bytes each) to the reduce tile,
-//           for row slices other than the first
-//   digital the reduce tile's digital unit: partial-sum add, bias, scale, ReLU, requantize
-//   output  bus write of the output codes to SRAM
-// Bus and SRAM charge their own energy and contention through their TLM transactions; the
-// input reads and output writes carry the real bytes. The functional input of a layer is read
-// from SRAM with debug transport (no time, no energy: the timed input reads above pay for it).
+//           for row slices other than the one on the reduce tile
+//   digital the reduce tile's digital unit: partial-sum add, bias, scale, clamp, requantize
+//   output  bus write of the chunk's output codes to SRAM
+// Digital ops (pooling, add, concat, softmax, digital depthwise convolution) run on the digital
+// unit of their `unit` tile: bus read of their share of the input, the unit's time for their
+// element operations, bus write of the output. Every resource is a calendar (sim::Timeline), so
+// images overlap: image v+1 enters an op's tiles while image v is in the next op, with the shared
+// bus limiting how much (layer pipelining). Bus and SRAM charge their own energy and contention
+// through their TLM transactions; output writes carry the real bytes. The functional input of an
+// op is read from SRAM with debug transport (no time, no energy: the timed reads pay for it).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,8 +57,11 @@ class Sequencer : public sc_core::sc_module {
   Sequencer& operator=(const Sequencer&) = delete;
 
   void set_listener(EngineListener* l) { listener_ = l; }
-  // Layer names for energy attribution, in program order (optional; default "layer<i>").
-  void set_layer_names(std::vector<std::string> names) { layer_names_ = std::move(names); }
+  // Op names for energy attribution, in the order of the program at prog_addr (optional;
+  // default "op<i>@<prog_addr>").
+  void set_layer_names(uint32_t prog_addr, std::vector<std::string> names) {
+    layer_names_[prog_addr] = std::move(names);
+  }
   bool busy() const { return busy_; }
   // Starts an inference command at sc_time_stamp() + delay; false if one is running.
   bool start(uint32_t prog_addr, uint32_t batch, const sc_core::sc_time& delay);
@@ -78,6 +88,7 @@ class Sequencer : public sc_core::sc_module {
   bool bus_access(tlm::tlm_command cmd, uint32_t addr, uint8_t* data, uint32_t len,
                   uint64_t earliest_ps, uint64_t& end_ps);
   bool bus_debug_read(uint32_t addr, uint8_t* data, uint32_t len);
+  bool bus_debug_write(uint32_t addr, uint8_t* data, uint32_t len);
   int layer_id(size_t index);
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -92,8 +103,8 @@ class Sequencer : public sc_core::sc_module {
   int c_digital_;
   EngineListener* listener_ = nullptr;
   LocalMemory mem_;
-  std::vector<std::string> layer_names_;
-  std::vector<int> layer_ids_;
+  std::map<uint32_t, std::vector<std::string>> layer_names_;
+  std::map<std::pair<uint32_t, size_t>, int> layer_ids_;
   sc_core::sc_event start_event_;
   bool busy_ = false;
   uint32_t prog_addr_ = 0, batch_ = 0;

@@ -235,14 +235,26 @@ double Tile::e_array_j(double sum_v2g) const {
 }
 
 Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
-                          float adc_full_scale, int layer, sim::Phase phase) {
+                          float adc_full_scale, int layer, sim::Phase phase, int row0, int col0) {
   num::DacSpec dac{cfg_.dac.bits};
-  num::AdcSpec adc{cfg_.adc.bits, adc_full_scale, adc_offset_.size() ? &adc_offset_ : nullptr};
-  num::TileMvmResult r = num::tile_mvm(xbar_, codes, rows_used, cols_used, dac, adc, &read_rng_);
+  // The block's columns sit on ADC columns col0.. (their offsets).
+  Eigen::VectorXf offsets;
+  const Eigen::VectorXf* off = nullptr;
+  if (adc_offset_.size()) {
+    if (col0 == 0) {
+      off = &adc_offset_;
+    } else {
+      offsets = adc_offset_.segment(std::min<Eigen::Index>(col0, adc_offset_.size()),
+                                    std::max<Eigen::Index>(0, adc_offset_.size() - col0));
+      off = &offsets;
+    }
+  }
+  num::AdcSpec adc{cfg_.adc.bits, adc_full_scale, off};
+  num::TileMvmResult r = num::tile_mvm(xbar_, codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0);
   if (any_trim_) {  // the digital unit's first step: subtract each column's trim
     for (int c = 0; c < cols_used; ++c)
-      if (trims_[static_cast<size_t>(c)] != 0)
-        r.adc_codes.col(c).array() -= static_cast<float>(trims_[static_cast<size_t>(c)]);
+      if (trims_[static_cast<size_t>(col0 + c)] != 0)
+        r.adc_codes.col(c).array() -= static_cast<float>(trims_[static_cast<size_t>(col0 + c)]);
   }
   if (gain_q16_ != 65536u)  // then the drift-compensation gain
     r.adc_codes *= static_cast<float>(gain_q16_ / 65536.0);

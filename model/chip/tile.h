@@ -103,10 +103,11 @@ class Tile : public sc_core::sc_module {
   // Array energy of a batch from the kernel's statistic sum_v2g.
   double e_array_j(double sum_v2g) const;
 
-  // Functional batch MVM: codes (batch x rows_used) -> ADC codes (batch x cols_used). Posts the
-  // DAC, array and ADC energy of the whole batch to the ledger under (layer, phase).
+  // Functional batch MVM: codes (batch x rows_used) -> ADC codes (batch x cols_used) of the block
+  // at word line row0, column col0. Posts the DAC, array and ADC energy of the whole batch to the
+  // ledger under (layer, phase).
   Eigen::MatrixXf mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
-                      float adc_full_scale, int layer, sim::Phase phase);
+                      float adc_full_scale, int layer, sim::Phase phase, int row0 = 0, int col0 = 0);
 
   uint32_t output_buffer_offset() const { return static_cast<uint32_t>(cfg_.input_buffer_bytes); }
   // ---- Calibration and status (the tile's register window) ----

@@ -13,7 +13,7 @@ constexpr uint32_t kRegisterBankSize = 0x00001000u;  // 4 KiB
 
 // Sequencer program memory: PROGRAM sections are DMA'd here.
 constexpr uint32_t kProgramMemoryBase = 0x00010000u;
-constexpr uint32_t kProgramMemorySize = 0x00010000u;  // 64 KiB
+constexpr uint32_t kProgramMemorySize = 0x00100000u;  // 1 MiB
 
 // NVM programming controller staging buffer: WEIGHTS sections are DMA'd here, one tile at a time.
 constexpr uint32_t kStagingBufferBase = 0x01000000u;

@@ -30,15 +30,30 @@ struct CompileOptions {
   // Percentile (0, 100] of |W| per layer mapped to the top cell level L-1; 100 = max|W|, so no
   // weight is clipped. Lower values clip large weights to refine the rest.
   double weight_percentile = 100.0;
+  // How grouped convolutions with one input channel per group (depthwise) are executed:
+  //   packed   block-diagonal on the tiles: groups side by side, zeros off the diagonal
+  //   digital  in a digital unit, with 8-bit weights (no cells; slower, kh*kw MACs per output)
+  //   automatic  packed unless it needs more weight loads (segments) than digital
+  enum class Depthwise { automatic, packed, digital };
+  Depthwise depthwise = Depthwise::automatic;
+  // Calibration of a CNN runs its im2col patches through the chip arithmetic; images beyond this
+  // many patch elements (positions x patch rows, of the largest op) are not used, so that a big
+  // network calibrates on a few images in bounded memory (2^24 elements = 64 MiB of floats).
+  long calibration_patch_elements = 1L << 24;
 };
+const char* to_string(CompileOptions::Depthwise d);
+// "automatic" | "packed" | "digital"; throws CompileError naming the text otherwise.
+CompileOptions::Depthwise parse_depthwise(const std::string& text);
 
-// One block of a layer on one tile (what an aimc_slice_t says, plus the layer index).
+// One block of an MVM op on one tile (what an aimc_slice_t says, plus the op and its segment).
 struct SlicePlan {
-  int layer = 0;
+  int layer = 0;    // index of the MVM op in Graph::ops
   int tile = 0;
   int row_begin = 0, row_count = 0;
   int col_begin = 0, col_count = 0;
   int reduce_tile = 0;
+  int tile_row = 0, tile_col = 0;  // where the block sits on the tile
+  int segment = 0;                 // weight load it belongs to
 };
 
 struct CompiledModel {
@@ -46,13 +61,21 @@ struct CompiledModel {
   nlohmann::json summary;      // META contents plus per-layer calibration statistics
   long macs_per_inference = 0;
   long params = 0;             // weights + biases
-  int tiles_used = 0;
-  int max_batch = 0;           // vectors the activation SRAM holds per run
+  int tiles_used = 0;          // tiles that hold weights in some segment
+  int max_batch = 0;           // images the activation SRAM holds per run
+  int segments = 1;            // weight loads per pass of the network (1 = it fits)
 };
 
-// Cuts each layer into ceil(in/R) x ceil(out/C) balanced blocks, one per tile, tiles in order
-// 0, 1, 2, ...; slices are ordered by layer, then column block, then row block. Throws
-// CompileError naming the layer if the network needs more tiles than cfg.tile_count().
+// The mapper. Cuts each MVM op's weight matrix (patch rows x output channels; block-diagonal for
+// grouped convolutions) into blocks of at most R x C (a dense matrix into ceil(rows/R) x
+// ceil(cols/C) balanced blocks; a grouped one into runs of whole groups), and places the blocks on
+// the tiles by best-fit rectangle packing, so small ops share a tile. Ops are taken in order; when
+// an op's blocks no longer fit in the free space, a new segment (weight load) starts on an empty
+// chip. Slices are ordered by op, then column block, then row block. Throws CompileError naming
+// the op if one op alone needs more than the whole chip. `digital_depthwise` leaves depthwise
+// convolutions off the tiles.
+std::vector<SlicePlan> plan_mapping(const Graph& g, const aimc::config::PlatformConfig& cfg,
+                                    bool digital_depthwise = false);
 std::vector<SlicePlan> plan_mapping(const Network& net, const aimc::config::PlatformConfig& cfg);
 
 // Where the weight blocks sit and how full each tile is: cells used (both cells of every pair of
@@ -61,23 +84,35 @@ std::vector<SlicePlan> plan_mapping(const Network& net, const aimc::config::Plat
 //   {"overall": f, "used_tiles": f, "tiles": [{"tile", "cells_used", "cells", "utilization",
 //     "blocks": [{"layer", "rows": [begin, end), "cols": [begin, end)}]}], "map": ["..."]}
 // "overall" divides by every tile of the chip, "used_tiles" by the tiles that hold a block.
-nlohmann::json placement_summary(const std::vector<SlicePlan>& plan, const Network& net,
+// With several segments, "segments" lists each segment's placement the same way, and the
+// top-level figures are those of segment 0 (tiles hold one segment at a time).
+nlohmann::json placement_summary(const std::vector<SlicePlan>& plan, const Graph& g,
                                  const aimc::config::PlatformConfig& cfg);
 
-// calibration_inputs: n x net.in_features, the kind of data the network will see (e.g. training
-// images in [0, 1]). Throws CompileError for unsupported settings, bad calibration data, too many
-// tiles, activation SRAM or program memory too small.
+// calibration_inputs: n x g.in_features() (C, H, W order), the kind of data the network will see
+// (e.g. training images in [0, 1]). Throws CompileError for unsupported settings or ops, bad
+// calibration data, an op larger than the chip, activation SRAM or program memory too small.
+CompiledModel compile(const Graph& g, const aimc::config::PlatformConfig& cfg,
+                      const Eigen::MatrixXf& calibration_inputs, const CompileOptions& options = {});
 CompiledModel compile(const Network& net, const aimc::config::PlatformConfig& cfg,
                       const Eigen::MatrixXf& calibration_inputs, const CompileOptions& options = {});
+
+// Activations in the network's C, H, W order <-> the chip's H, W, C order (one row per image).
+Eigen::MatrixXf chw_to_hwc(const Eigen::MatrixXf& x, const Shape& s);
+Eigen::MatrixXf hwc_to_chw(const Eigen::MatrixXf& x, const Shape& s);
 
 // Ideal (noise-free, exact) execution of a compiled image: what the platform must produce with an
 // ideal device. adc_bits and g_min/g_max are not in the image; pass the platform's (META records
 // the values the image was compiled for under "quantized_for").
+// inputs: batch x in_features in C, H, W order; output and logits come back in that order too.
+// Ops are numbered over all segments in program order.
 struct IdealRun {
-  Eigen::MatrixXi output;                // batch x out_features, the int32 values of the last layer
+  Eigen::MatrixXi output;                // batch x out_features, the int32 values of the last op
   Eigen::MatrixXf logits;                // output * out_scale
-  std::vector<Eigen::MatrixXi> codes;    // codes[l] = input codes of layer l (batch x in_features)
-  std::vector<Eigen::MatrixXi> adc;      // adc[l] = ADC codes, batch x (sum over slices of col_count), slice order
+  std::vector<Eigen::MatrixXi> codes;    // codes[l] = input codes of op l (batch x in_features, chip order)
+  // adc[l] = ADC codes of an MVM op, (batch * positions) x (sum over slices of col_count), slice
+  // order (empty for digital ops)
+  std::vector<Eigen::MatrixXi> adc;
 };
 IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_min_over_g_max);
 

@@ -1,13 +1,24 @@
-// The importer walks the graph from its single input along the unique consumer of each tensor,
-// so branches, unused nodes and multiple inputs/outputs are found and refused rather than
-// silently dropped. Weights must be initializers (or Constant nodes): a weight computed at run
-// time cannot be programmed into flash.
+// The importer sorts the nodes topologically itself (so cycles and dangling inputs are found and
+// named), refuses nodes whose outputs never reach the graph output, then walks the nodes once.
+// Every activation value maps to a graph tensor plus its ONNX per-image dims: reshapes, flattens,
+// squeezes and order-preserving transposes only change the dims (the data is stored in C, H, W
+// order either way); a Flatten op is emitted only where a consumer needs a flat tensor of a map.
+// Folding (BatchNormalization, bias Add, Relu, Clip) needs the folded node to be the only reader
+// of the producer's output: otherwise another reader would see the value after the fold.
+// Weights must be initializers or Constant nodes (a weight computed at run time cannot be
+// programmed into flash); small integer shape computations (Shape, Gather, Unsqueeze, Concat,
+// Cast, as torch exports for x.view(x.size(0), -1)) are evaluated here, with a batch of 1.
 #include "onnx_import.h"
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -16,95 +27,117 @@
 namespace aimc::compiler {
 namespace {
 
-const char* kSupported = "supported: Gemm, MatMul, Add, Relu, Flatten, Reshape (Constant for weights and shapes)";
+const char* kSupported =
+    "supported: Conv, Gemm, MatMul, Add, BatchNormalization, Relu, Clip, MaxPool, AveragePool, "
+    "GlobalAveragePool, GlobalMaxPool, Concat, Softmax, Flatten, Reshape, Transpose (order-preserving), "
+    "Squeeze, Unsqueeze, Pad (zeros, before Conv/AveragePool), Identity, Dropout; "
+    "Constant, Shape, Gather, Cast on constants";
 
-// A tensor known at compile time: float weights or int64 shapes.
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// A tensor known at compile time: float weights or integer shapes.
 struct ConstTensor {
-  std::string name;
   std::vector<int64_t> dims;
-  int32_t data_type = 0;
+  bool is_float = true;
   std::vector<float> f;
   std::vector<int64_t> i64;
+  int64_t count() const {
+    int64_t c = 1;
+    for (int64_t d : dims) c *= d;
+    return c;
+  }
+};
+
+// An activation: the graph tensor holding it and its ONNX dims without the batch.
+struct Value {
+  int tensor = -1;
+  std::vector<int64_t> dims;
+  // True while every ONNX value between the producing op's output and this one had exactly one
+  // reader, so that folding into that op changes nothing anyone else sees.
+  bool exclusive = true;
+  // Zero padding (top, left, bottom, right) of a Pad node, still to be applied by the consumer;
+  // dims already include it.
+  std::array<int, 4> pad{0, 0, 0, 0};
+  // The Flatten / Reshape node that last changed dims: names the Flatten op if one is needed.
+  std::string reshaped_by, reshaped_by_op;
+  bool padded() const { return pad[0] || pad[1] || pad[2] || pad[3]; }
 };
 
 std::string type_name(int32_t t) {
-  const auto* d = onnx::TensorProto_DataType_descriptor();
-  const auto* v = d->FindValueByNumber(t);
+  const auto* v = onnx::TensorProto_DataType_descriptor()->FindValueByNumber(t);
   return v ? v->name() : "type " + std::to_string(t);
+}
+
+std::string dims_str(const std::vector<int64_t>& d, bool with_batch) {
+  std::string s = with_batch ? "[N" : "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i || with_batch ? ", " : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+int64_t prod(const std::vector<int64_t>& d) {
+  int64_t p = 1;
+  for (int64_t v : d) p *= v;
+  return p;
 }
 
 class Importer {
  public:
   explicit Importer(std::string path) : path_(std::move(path)) {}
 
-  Network run() {
-    onnx::ModelProto model = load();
+  Graph run() {
+    const onnx::ModelProto model = load();
     const onnx::GraphProto& g = model.graph();
+    read_opset(model);
     if (g.node_size() == 0) fail("empty graph (no nodes)");
 
-    for (const auto& init : g.initializer()) consts_[init.name()] = to_const(init, nullptr);
-    for (int n = 0; n < g.node_size(); ++n) {
-      const auto& node = g.node(n);
-      if (node.op_type() != "Constant") continue;
-      if (node.output_size() != 1) node_fail(n, node, "Constant must have one output");
-      const onnx::TensorProto* value = nullptr;
-      for (const auto& a : node.attribute())
-        if (a.name() == "value" && a.has_t()) value = &a.t();
-      if (!value) node_fail(n, node, "Constant without a tensor 'value' attribute");
-      consts_[node.output(0)] = to_const(*value, &node);
-    }
-
-    // The single data input (graph inputs that are initializers are weights, not data).
+    for (const auto& init : g.initializer()) consts_[init.name()] = to_const(init);
     std::vector<const onnx::ValueInfoProto*> inputs;
     for (const auto& in : g.input())
       if (!consts_.count(in.name())) inputs.push_back(&in);
     if (inputs.size() != 1)
-      fail("graph has " + std::to_string(inputs.size()) + " data inputs; a chain of dense layers has exactly one");
+      fail("graph has " + std::to_string(inputs.size()) + " data inputs; exactly one is supported");
     if (g.output_size() != 1)
-      fail("graph has " + std::to_string(g.output_size()) + " outputs; a chain of dense layers has exactly one");
-
-    Network net;
-    // The file name says more than exporters' graph names ("torch_jit", "main_graph").
-    net.name = stem(path_);
-    net.source = path_;
-    dims_ = input_dims(*inputs[0]);
-    net.in_features = int(prod(dims_));
-
-    // Map tensor -> consuming nodes (Constant nodes produce, never consume data).
-    std::map<std::string, std::vector<int>> consumers;
-    for (int n = 0; n < g.node_size(); ++n) {
-      if (g.node(n).op_type() == "Constant") continue;
-      for (const auto& in : g.node(n).input())
-        if (!in.empty() && !consts_.count(in)) consumers[in].push_back(n);
-    }
-
-    std::string cur = inputs[0]->name();
-    std::set<int> visited;
+      fail("graph has " + std::to_string(g.output_size()) + " outputs; exactly one is supported");
     const std::string& out_name = g.output(0).name();
-    while (cur != out_name) {
-      auto it = consumers.find(cur);
-      if (it == consumers.end() || it->second.empty())
-        fail("not a chain: tensor '" + cur + "' is not consumed by any node and is not the graph output '" + out_name + "'");
-      if (it->second.size() > 1) {
-        std::string list;
-        for (int n : it->second) list += (list.empty() ? "" : ", ") + describe(n, g.node(n));
-        fail("not a chain: tensor '" + cur + "' feeds " + std::to_string(it->second.size()) + " nodes (" + list + ")");
-      }
-      int n = it->second[0];
-      if (!visited.insert(n).second) fail("not a chain: cycle through " + describe(n, g.node(n)));
-      cur = apply(n, g.node(n), cur, net);
+
+    graph_.name = stem(path_);  // says more than exporters' graph names ("torch_jit", "main_graph")
+    graph_.source = path_;
+    graph_.source_params = 0;
+    add_input(*inputs[0]);
+
+    const std::vector<int> order = topological_order(g, inputs[0]->name());
+    check_all_used(g, out_name);
+    for (int n : order) {
+      const onnx::NodeProto& node = g.node(n);
+      if (node.op_type() == "Shape") continue;  // reads dims only, not data
+      for (const auto& in : node.input())
+        if (!in.empty()) ++consumers_[in];
     }
-    for (int n = 0; n < g.node_size(); ++n)
-      if (g.node(n).op_type() != "Constant" && !visited.count(n))
-        node_fail(n, g.node(n), "not a chain: node is not on the path from input '" + inputs[0]->name() +
-                                    "' to output '" + out_name + "'");
-    close_layer(net);
-    if (net.layers.empty()) fail("graph has no Gemm or MatMul: nothing to map onto the tiles");
-    net.validate();
-    return net;
+    ++consumers_[out_name];
+
+    for (int n : order) apply(n, g.node(n));
+
+    if (consts_.count(out_name)) fail("the graph output '" + out_name + "' is a constant");
+    auto it = values_.find(out_name);
+    if (it == values_.end()) fail("the graph output '" + out_name + "' is produced by no node");
+    const Value& out = it->second;
+    if (out.padded()) fail("the graph output '" + out_name + "' is the output of a Pad node");
+    graph_.output = as_tensor(out, graph_shape(out.dims, [&](const std::string& m) { fail("graph output: " + m); }),
+                              [&](const std::string& m) { fail("graph output '" + out_name + "': " + m); });
+    graph_.tensors[size_t(graph_.output)].name = out_name;
+    if (graph_.ops.empty()) fail("graph has no op to compute (only reshapes of the input)");
+    try {
+      graph_.validate();
+    } catch (const std::invalid_argument& e) {
+      fail(std::string("internal error, imported graph is inconsistent: ") + e.what());
+    }
+    return std::move(graph_);
   }
 
  private:
+  using Fail = std::function<void(const std::string&)>;
+
+  // ---- errors ----
   [[noreturn]] void fail(const std::string& msg) const { throw ModelError(path_ + ": " + msg); }
   static std::string describe(int n, const onnx::NodeProto& node) {
     return "node " + std::to_string(n) + " '" + node.name() + "' (" + node.op_type() + ")";
@@ -113,16 +146,18 @@ class Importer {
     fail(describe(n, node) + ": " + msg);
   }
   static std::string stem(const std::string& p) {
-    std::string base = p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1);
+    const size_t slash = p.find_last_of('/');
+    std::string base = p.substr(slash == std::string::npos ? 0 : slash + 1);
     return base.substr(0, base.find_last_of('.'));
   }
 
+  // ---- loading ----
   onnx::ModelProto load() const {
     std::ifstream f(path_, std::ios::binary);
     if (!f) fail("cannot open file (" + std::string(std::strerror(errno)) + ")");
     std::ostringstream ss;
     ss << f.rdbuf();
-    std::string bytes = ss.str();
+    const std::string bytes = ss.str();
     if (bytes.empty()) fail("file is empty: not a valid ONNX model");
     onnx::ModelProto model;
     if (!model.ParseFromString(bytes)) fail("not a valid ONNX protobuf (ModelProto parse failed)");
@@ -130,214 +165,988 @@ class Importer {
     return model;
   }
 
-  ConstTensor to_const(const onnx::TensorProto& t, const onnx::NodeProto* from) const {
+  void read_opset(const onnx::ModelProto& model) {
+    for (const auto& o : model.opset_import())
+      if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
+    if (opset_ <= 0) fail("model imports no version of the default ONNX operator set (opset_import)");
+  }
+
+  ConstTensor to_const(const onnx::TensorProto& t) const {
     ConstTensor c;
-    c.name = t.name();
-    c.data_type = t.data_type();
     c.dims.assign(t.dims().begin(), t.dims().end());
     if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
       fail("initializer '" + t.name() + "' uses external data, which is not supported; save the model with weights inside");
-    int64_t count = 1;
-    for (int64_t d : c.dims) count *= d;
-    if (c.data_type == onnx::TensorProto_DataType_FLOAT) {
-      if (!t.raw_data().empty()) {
-        if (int64_t(t.raw_data().size()) != count * 4)
-          fail("initializer '" + t.name() + "': raw_data has " + std::to_string(t.raw_data().size()) +
-               " bytes for " + std::to_string(count) + " floats");
-        c.f.resize(count);
-        // ONNX raw_data is little-endian; so is every host this runs on (checked in image.cpp).
-        std::memcpy(c.f.data(), t.raw_data().data(), count * 4);
-      } else {
-        if (t.float_data_size() != count)
-          fail("initializer '" + t.name() + "': float_data has " + std::to_string(t.float_data_size()) +
-               " values for " + std::to_string(count));
-        c.f.assign(t.float_data().begin(), t.float_data().end());
-      }
-    } else if (c.data_type == onnx::TensorProto_DataType_INT64) {
-      if (!t.raw_data().empty()) {
-        if (int64_t(t.raw_data().size()) != count * 8)
-          fail("initializer '" + t.name() + "': raw_data size does not match its shape");
-        c.i64.resize(count);
-        std::memcpy(c.i64.data(), t.raw_data().data(), count * 8);
-      } else {
-        c.i64.assign(t.int64_data().begin(), t.int64_data().end());
-      }
+    const int64_t count = c.count();
+    const std::string& raw = t.raw_data();
+    auto raw_size_ok = [&](int64_t bytes_each) {
+      if (int64_t(raw.size()) != count * bytes_each)
+        fail("tensor '" + t.name() + "': raw_data has " + std::to_string(raw.size()) + " bytes for " +
+             std::to_string(count) + " " + type_name(t.data_type()) + " values");
+    };
+    // ONNX raw_data is little-endian; so is every host this runs on (checked in image.cpp).
+    switch (t.data_type()) {
+      case onnx::TensorProto_DataType_FLOAT:
+        if (!raw.empty()) {
+          raw_size_ok(4);
+          c.f.resize(size_t(count));
+          std::memcpy(c.f.data(), raw.data(), size_t(count) * 4);
+        } else {
+          if (t.float_data_size() != count)
+            fail("tensor '" + t.name() + "': float_data has " + std::to_string(t.float_data_size()) +
+                 " values for " + std::to_string(count));
+          c.f.assign(t.float_data().begin(), t.float_data().end());
+        }
+        return c;
+      case onnx::TensorProto_DataType_INT64:
+        c.is_float = false;
+        if (!raw.empty()) {
+          raw_size_ok(8);
+          c.i64.resize(size_t(count));
+          std::memcpy(c.i64.data(), raw.data(), size_t(count) * 8);
+        } else {
+          c.i64.assign(t.int64_data().begin(), t.int64_data().end());
+        }
+        break;
+      case onnx::TensorProto_DataType_BOOL:
+        c.is_float = false;
+        if (!raw.empty()) {
+          raw_size_ok(1);
+          for (char b : raw) c.i64.push_back(b != 0);
+        } else {
+          c.i64.assign(t.int32_data().begin(), t.int32_data().end());
+        }
+        break;
+      case onnx::TensorProto_DataType_INT32:
+        c.is_float = false;
+        if (!raw.empty()) {
+          raw_size_ok(4);
+          std::vector<int32_t> v(static_cast<size_t>(count));
+          std::memcpy(v.data(), raw.data(), size_t(count) * 4);
+          c.i64.assign(v.begin(), v.end());
+        } else {
+          c.i64.assign(t.int32_data().begin(), t.int32_data().end());
+        }
+        break;
+      default:
+        // Other types are stored without values: any use of them as weights or shapes is refused.
+        c.is_float = false;
+        c.dims = {-1};
+        return c;
     }
-    (void)from;
+    if (int64_t(c.i64.size()) != count)
+      fail("tensor '" + t.name() + "' has " + std::to_string(c.i64.size()) + " values for " + std::to_string(count));
     return c;
   }
 
-  std::vector<int64_t> input_dims(const onnx::ValueInfoProto& in) const {
+  void add_input(const onnx::ValueInfoProto& in) {
     if (!in.type().has_tensor_type()) fail("input '" + in.name() + "' is not a tensor");
     const auto& tt = in.type().tensor_type();
     if (tt.elem_type() != onnx::TensorProto_DataType_FLOAT)
       fail("input '" + in.name() + "' has element type " + type_name(tt.elem_type()) + "; expected FLOAT");
-    if (!tt.has_shape() || tt.shape().dim_size() < 2)
-      fail("input '" + in.name() + "' needs a shape [N, features...] (batch first)");
-    std::vector<int64_t> dims;  // without the batch dimension
-    for (int d = 1; d < tt.shape().dim_size(); ++d) {
+    if (!tt.has_shape()) fail("input '" + in.name() + "' has no shape; expected [N, C, H, W] or [N, features]");
+    const int rank = tt.shape().dim_size();
+    if (rank != 2 && rank != 4)
+      fail("input '" + in.name() + "' has rank " + std::to_string(rank) +
+           "; supported are [N, C, H, W] (images) and [N, features] (vectors)");
+    const auto& batch = tt.shape().dim(0);
+    if (batch.has_dim_value() && batch.dim_value() != 1)
+      fail("input '" + in.name() + "' has a fixed batch of " + std::to_string(batch.dim_value()) +
+           "; the batch dimension must be 1 or dynamic");
+    Value v;
+    for (int d = 1; d < rank; ++d) {
       const auto& dim = tt.shape().dim(d);
-      if (!dim.has_dim_value() || dim.dim_value() <= 0)
+      if (!dim.has_dim_value() || dim.dim_value() <= 0 || dim.dim_value() > INT_MAX)
         fail("input '" + in.name() + "': dimension " + std::to_string(d) + " must be a fixed positive size");
-      dims.push_back(dim.dim_value());
+      v.dims.push_back(dim.dim_value());
     }
-    return dims;
+    v.exclusive = false;  // no op to fold into
+    graph_.input = v.tensor = graph_.add_tensor(in.name(), graph_shape(v.dims, [&](const std::string& m) { fail(m); }));
+    producer_.push_back(-1);
+    values_[in.name()] = v;
   }
 
-  static int64_t prod(const std::vector<int64_t>& d) {
-    int64_t p = 1;
-    for (int64_t v : d) p *= v;
-    return p;
-  }
-
-  // The weight operand of node n: must be a compile-time float tensor.
-  const ConstTensor& weight_operand(int n, const onnx::NodeProto& node, const std::string& name, const char* role) const {
-    auto it = consts_.find(name);
-    if (it == consts_.end())
-      node_fail(n, node, std::string(role) + " '" + name + "' is not an initializer or Constant; weights must be known at compile time");
-    if (it->second.data_type != onnx::TensorProto_DataType_FLOAT)
-      node_fail(n, node, std::string(role) + " '" + name + "' has type " + type_name(it->second.data_type) + "; only FLOAT weights are supported");
-    return it->second;
-  }
-
-  // The data input of a node: `cur` must be exactly one of its inputs.
-  void check_data_input(int n, const onnx::NodeProto& node, const std::string& cur, int expected_pos) const {
-    int found = -1;
-    for (int i = 0; i < node.input_size(); ++i)
-      if (node.input(i) == cur) {
-        if (found >= 0) node_fail(n, node, "uses tensor '" + cur + "' twice");
-        found = i;
+  // Kahn's algorithm over the value names; refuses dangling inputs, duplicate producers, cycles.
+  std::vector<int> topological_order(const onnx::GraphProto& g, const std::string& input) {
+    std::map<std::string, int> producer;
+    for (int n = 0; n < g.node_size(); ++n)
+      for (const auto& o : g.node(n).output()) {
+        if (o.empty()) continue;
+        if (consts_.count(o) || o == input)
+          node_fail(n, g.node(n), "output '" + o + "' overwrites an initializer or the graph input");
+        if (!producer.emplace(o, n).second)
+          node_fail(n, g.node(n), "output '" + o + "' is also produced by " + describe(producer[o], g.node(producer[o])));
       }
-    if (expected_pos >= 0 && found != expected_pos)
-      node_fail(n, node, "the activation '" + cur + "' must be input " + std::to_string(expected_pos));
+    std::vector<int> pending(size_t(g.node_size()), 0);
+    std::map<std::string, std::vector<int>> readers;
+    for (int n = 0; n < g.node_size(); ++n)
+      for (const auto& in : g.node(n).input()) {
+        if (in.empty() || consts_.count(in) || in == input) continue;
+        if (!producer.count(in))
+          node_fail(n, g.node(n), "input '" + in + "' is not produced by any node, initializer or graph input");
+        ++pending[size_t(n)];
+        readers[in].push_back(n);
+      }
+    producer_node_ = producer;
+    std::vector<int> order, ready;
+    for (int n = g.node_size() - 1; n >= 0; --n)
+      if (pending[size_t(n)] == 0) ready.push_back(n);
+    while (!ready.empty()) {
+      const int n = ready.back();
+      ready.pop_back();
+      order.push_back(n);
+      for (const auto& o : g.node(n).output())
+        for (int r : readers[o])
+          if (--pending[size_t(r)] == 0) ready.push_back(r);
+    }
+    if (int(order.size()) != g.node_size())
+      for (int n = 0; n < g.node_size(); ++n)
+        if (pending[size_t(n)] > 0) node_fail(n, g.node(n), "is part of a cycle (the graph must be acyclic)");
+    return order;
   }
 
-  void require_flat(int n, const onnx::NodeProto& node) const {
-    if (dims_.size() != 1)
-      node_fail(n, node, "needs a 2-D input [N, features] but gets rank " + std::to_string(dims_.size() + 1) +
-                             "; insert a Flatten");
+  // Every node but a Constant must contribute to the output: a dropped branch is a bug in the model.
+  void check_all_used(const onnx::GraphProto& g, const std::string& out_name) {
+    std::set<int> used;
+    std::vector<std::string> todo{out_name};
+    while (!todo.empty()) {
+      const std::string v = todo.back();
+      todo.pop_back();
+      auto it = producer_node_.find(v);
+      if (it == producer_node_.end() || !used.insert(it->second).second) continue;
+      for (const auto& in : g.node(it->second).input())
+        if (!in.empty()) todo.push_back(in);
+    }
+    for (int n = 0; n < g.node_size(); ++n)
+      if (!used.count(n) && g.node(n).op_type() != "Constant")
+        node_fail(n, g.node(n), "is not used: none of its outputs reaches the graph output '" + out_name + "'");
   }
 
+  // ---- attributes and operands ----
   static const onnx::AttributeProto* attr(const onnx::NodeProto& node, const char* name) {
     for (const auto& a : node.attribute())
       if (a.name() == name) return &a;
     return nullptr;
   }
-
-  void close_layer(Network& net) {
-    if (open_) net.layers.push_back(std::move(*open_));
-    open_.reset();
+  static int64_t attr_i(const onnx::NodeProto& node, const char* name, int64_t dflt) {
+    const auto* a = attr(node, name);
+    return a ? a->i() : dflt;
+  }
+  static float attr_f(const onnx::NodeProto& node, const char* name, float dflt) {
+    const auto* a = attr(node, name);
+    return a ? a->f() : dflt;
+  }
+  static std::vector<int64_t> attr_ints(const onnx::NodeProto& node, const char* name) {
+    const auto* a = attr(node, name);
+    return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
+  }
+  static std::string attr_s(const onnx::NodeProto& node, const char* name, const std::string& dflt) {
+    const auto* a = attr(node, name);
+    return a ? a->s() : dflt;
   }
 
-  std::string apply(int n, const onnx::NodeProto& node, const std::string& cur, Network& net) {
+  bool has_input(const onnx::NodeProto& node, int i) const { return node.input_size() > i && !node.input(i).empty(); }
+
+  const Value& activation(int n, const onnx::NodeProto& node, int i) const {
+    if (!has_input(node, i)) node_fail(n, node, "missing input " + std::to_string(i));
+    auto it = values_.find(node.input(i));
+    if (it == values_.end())
+      node_fail(n, node, "input " + std::to_string(i) + " '" + node.input(i) +
+                             "' must be an activation (computed from the network input), not a constant");
+    return it->second;
+  }
+
+  const ConstTensor& constant(int n, const onnx::NodeProto& node, int i, const char* role, bool want_float) const {
+    if (!has_input(node, i)) node_fail(n, node, std::string("missing ") + role + " (input " + std::to_string(i) + ")");
+    auto it = consts_.find(node.input(i));
+    if (it == consts_.end())
+      node_fail(n, node, std::string(role) + " '" + node.input(i) +
+                             "' is not an initializer or Constant; weights and shapes must be known at compile time");
+    if (it->second.dims == std::vector<int64_t>{-1} || it->second.is_float != want_float)
+      node_fail(n, node, std::string(role) + " '" + node.input(i) + "' must be " + (want_float ? "FLOAT" : "INT64"));
+    return it->second;
+  }
+
+  // A per-channel vector: dims [C] (or with leading 1s / a scalar broadcast if allowed).
+  std::vector<float> channel_vector(int n, const onnx::NodeProto& node, int i, const char* role, int64_t c) const {
+    const ConstTensor& t = constant(n, node, i, role, true);
+    if (t.dims.size() != 1 || t.dims[0] != c)
+      node_fail(n, node, std::string(role) + " '" + node.input(i) + "' has shape " + dims_str(t.dims, false) +
+                             ", expected [" + std::to_string(c) + "]");
+    return t.f;
+  }
+
+  int consumers(const std::string& v) const {
+    auto it = consumers_.find(v);
+    return it == consumers_.end() ? 0 : it->second;
+  }
+
+  // ---- shapes and tensors ----
+  // The graph shape of per-image dims: [F] -> F x 1 x 1, [C, H, W] -> C x H x W, trailing 1s dropped.
+  static Shape graph_shape(const std::vector<int64_t>& dims, const Fail& on_fail) {
+    std::array<int64_t, 3> s{1, 1, 1};
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (i < 3) s[i] = dims[i];
+      else if (dims[i] != 1)
+        on_fail("per-image shape " + dims_str(dims, true) + " has more than 3 dimensions larger than 1");
+    }
+    for (int64_t v : s)
+      if (v <= 0 || v > INT_MAX) on_fail("per-image shape " + dims_str(dims, true) + " has an empty or huge dimension");
+    return Shape{int(s[0]), int(s[1]), int(s[2])};
+  }
+  Shape graph_shape(int n, const onnx::NodeProto& node, const std::vector<int64_t>& dims) const {
+    return graph_shape(dims, [&](const std::string& m) { node_fail(n, node, m); });
+  }
+
+  // The tensor of `v` with graph shape `want`: the tensor itself, or (a map read as a vector) a
+  // Flatten of it; anything else would need data movement the graph cannot express.
+  int as_tensor(const Value& v, const Shape& want, const Fail& on_fail) {
+    const Shape have = graph_.tensors[size_t(v.tensor)].shape;
+    if (have == want) return v.tensor;
+    if (want.size() != have.size() || want.h != 1 || want.w != 1)
+      on_fail("the tensor '" + graph_.tensors[size_t(v.tensor)].name + "' (" + to_string(have) +
+              ") would have to be regrouped as " + to_string(want) +
+              "; only flattening a map into a vector is supported");
+    auto it = flat_of_.find(v.tensor);
+    if (it != flat_of_.end()) return it->second;
+    Op op;
+    op.kind = OpKind::Flatten;
+    op.name = unique_name(v.reshaped_by.empty() ? graph_.tensors[size_t(v.tensor)].name + "_flatten" : v.reshaped_by);
+    op.onnx_op = v.reshaped_by_op.empty() ? "Flatten" : v.reshaped_by_op;
+    op.inputs = {v.tensor};
+    const int t = push_op(std::move(op), graph_.tensors[size_t(v.tensor)].name + "_flat", on_fail);
+    flat_of_[v.tensor] = t;
+    return t;
+  }
+  int as_tensor(int n, const onnx::NodeProto& node, const Value& v) {
+    if (v.padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
+    return as_tensor(v, graph_shape(n, node, v.dims), [&](const std::string& m) { node_fail(n, node, m); });
+  }
+
+  std::string unique_name(const std::string& base) {
+    std::string name = base;
+    for (int k = 2; !op_names_.insert(name).second; ++k) name = base + "_" + std::to_string(k);
+    return name;
+  }
+
+  int push_op(Op op, const std::string& out_name, const Fail& on_fail) {
+    try {
+      const int i = graph_.add_op(std::move(op), out_name);
+      const int t = graph_.ops[size_t(i)].output;
+      producer_.resize(graph_.tensors.size(), -1);
+      producer_[size_t(t)] = i;
+      return t;
+    } catch (const std::invalid_argument& e) {
+      on_fail(e.what());
+    }
+    return -1;
+  }
+
+  // Adds `op` for node n; its output is the node's output 0 with per-image dims `dims`.
+  void emit(int n, const onnx::NodeProto& node, Op op, std::vector<int64_t> dims) {
+    op.name = unique_name(node_name(n, node));
+    op.onnx_op = node.op_type();
+    Value v;
+    v.tensor = push_op(std::move(op), node.output(0), [&](const std::string& m) { node_fail(n, node, m); });
+    v.dims = std::move(dims);
+    const Shape s = graph_.tensors[size_t(v.tensor)].shape;
+    if (graph_shape(n, node, v.dims) != s)
+      node_fail(n, node, "internal error: output dims " + dims_str(v.dims, true) + " disagree with " + to_string(s));
+    values_[node.output(0)] = v;
+  }
+
+  static std::string node_name(int n, const onnx::NodeProto& node) {
+    return node.name().empty() ? node.op_type() + "_" + std::to_string(n) : node.name();
+  }
+
+  // Output 0 of node n is input 0's data under new dims.
+  void alias(int n, const onnx::NodeProto& node, const Value& in, std::vector<int64_t> dims, bool reshape) {
+    Value v = in;
+    v.exclusive = in.exclusive && consumers(node.input(0)) == 1;
+    v.dims = std::move(dims);
+    if (reshape) {
+      v.reshaped_by = node_name(n, node);
+      v.reshaped_by_op = node.op_type();
+    }
+    values_[node.output(0)] = v;
+  }
+
+  // The op that `v` can be folded into (its producer, read by nobody else), or -1 with `why`.
+  int fold_target(const std::string& in_name, const Value& v, std::string& why) const {
+    const int op = producer_[size_t(v.tensor)];
+    if (op < 0) {
+      why = "its input '" + in_name + "' is the network input, not the output of an op";
+      return -1;
+    }
+    if (!v.exclusive || consumers(in_name) != 1) {
+      why = "its input '" + in_name + "' (output of '" + graph_.ops[size_t(op)].name +
+            "') is also read by other nodes or is a graph output, which would see the value after the fold";
+      return -1;
+    }
+    return op;
+  }
+
+  // Records the fold of node n into op `op`: output 0 of n is the op's output.
+  void folded_into(int n, const onnx::NodeProto& node, int op, const Value& in) {
+    Op& o = graph_.ops[size_t(op)];
+    o.folded.push_back(node.op_type() + " '" + node_name(n, node) + "'");
+    graph_.tensors[size_t(o.output)].name = node.output(0);
+    Value v = in;
+    v.exclusive = true;
+    values_[node.output(0)] = v;
+  }
+
+  // A Conv producer without a clamp whose output channels are the channels of `v` (so that a
+  // per-channel affine map folds into its weights and bias), or -1.
+  int affine_target(const std::string& in_name, const Value& v, int64_t channels) const {
+    std::string why;
+    const int op = fold_target(in_name, v, why);
+    if (op < 0 || v.padded()) return -1;
+    const Op& o = graph_.ops[size_t(op)];
+    const Shape s = graph_.tensors[size_t(v.tensor)].shape;
+    const Shape want = graph_shape(v.dims, [](const std::string&) {});
+    if (o.kind != OpKind::Conv || o.has_clamp() || s != want || s.c != channels) return -1;
+    return op;
+  }
+
+  // ---- the nodes ----
+  void apply(int n, const onnx::NodeProto& node) {
     const std::string& op = node.op_type();
-    if (node.output_size() != 1) node_fail(n, node, "expected exactly one output");
-    if (op == "Gemm" || op == "MatMul") {
-      check_data_input(n, node, cur, 0);
-      require_flat(n, node);
-      const int64_t in = dims_[0];
-      if (node.input_size() < 2) node_fail(n, node, "missing weight input");
-      const ConstTensor& b = weight_operand(n, node, node.input(1), "weight");
-      if (b.dims.size() != 2) node_fail(n, node, "weight '" + b.name + "' must be 2-D");
-      bool trans_b = false;
-      float alpha = 1.0f, beta = 1.0f;
-      if (op == "Gemm") {
-        if (const auto* a = attr(node, "transA"); a && a->i() != 0)
-          node_fail(n, node, "transA=1 is not supported (the activation must be [N, in])");
-        if (const auto* a = attr(node, "transB")) trans_b = a->i() != 0;
-        if (const auto* a = attr(node, "alpha")) alpha = a->f();
-        if (const auto* a = attr(node, "beta")) beta = a->f();
-      }
-      const int64_t w_in = trans_b ? b.dims[1] : b.dims[0];
-      const int64_t w_out = trans_b ? b.dims[0] : b.dims[1];
-      if (w_in != in)
-        node_fail(n, node, "shape mismatch: weight '" + b.name + "' expects " + std::to_string(w_in) +
-                               " inputs but the previous layer produces " + std::to_string(in));
-      close_layer(net);
-      DenseLayer layer;
-      layer.name = node.name().empty() ? op + "_" + std::to_string(n) : node.name();
-      layer.weight.resize(w_out, in);
-      for (int64_t r = 0; r < b.dims[0]; ++r)
-        for (int64_t c = 0; c < b.dims[1]; ++c) {
-          float v = alpha * b.f[r * b.dims[1] + c];
-          if (trans_b) layer.weight(r, c) = v; else layer.weight(c, r) = v;
-        }
-      layer.bias = Eigen::VectorXf::Zero(w_out);
-      open_ = std::move(layer);
-      dims_ = {w_out};
-      if (op == "Gemm" && node.input_size() >= 3 && !node.input(2).empty()) add_bias(n, node, node.input(2), beta);
-      return node.output(0);
-    }
-    if (op == "Add") {
-      check_data_input(n, node, cur, -1);
-      if (node.input_size() != 2) node_fail(n, node, "Add needs two inputs");
-      if (!open_ || open_->relu)
-        node_fail(n, node, "Add can only be folded as the bias of a preceding Gemm/MatMul (before its Relu)");
-      const std::string& other = node.input(0) == cur ? node.input(1) : node.input(0);
-      add_bias(n, node, other, 1.0f);
-      return node.output(0);
-    }
-    if (op == "Relu") {
-      check_data_input(n, node, cur, 0);
-      if (!open_) node_fail(n, node, "Relu must follow a Gemm/MatMul (the ReLU is applied by the digital unit of a layer)");
-      open_->relu = true;  // Relu twice is Relu once.
-      return node.output(0);
-    }
-    if (op == "Flatten") {
-      check_data_input(n, node, cur, 0);
-      int64_t axis = 1;
-      if (const auto* a = attr(node, "axis")) axis = a->i();
-      const int64_t rank = int64_t(dims_.size()) + 1;
-      if (axis < 0) axis += rank;
-      if (axis != 1) node_fail(n, node, "only axis=1 (keep the batch dimension) is supported, got " + std::to_string(axis));
-      dims_ = {prod(dims_)};
-      return node.output(0);
-    }
-    if (op == "Reshape") {
-      check_data_input(n, node, cur, 0);
-      if (node.input_size() != 2) node_fail(n, node, "Reshape needs a shape input");
-      auto it = consts_.find(node.input(1));
-      if (it == consts_.end() || it->second.data_type != onnx::TensorProto_DataType_INT64)
-        node_fail(n, node, "the shape '" + node.input(1) + "' must be a constant INT64 tensor");
-      const auto& s = it->second.i64;
-      const int64_t features = prod(dims_);
-      // Only [N, features]: the batch stays first, everything else is flattened.
-      bool ok = s.size() == 2 && (s[1] == features || s[1] == -1 || (s[1] == 0 && dims_.size() == 1)) &&
-                (s[0] == 0 || s[0] == -1 || s[0] > 0) && !(s[0] == -1 && s[1] == -1);
-      if (!ok) {
-        std::string shape;
-        for (int64_t v : s) shape += (shape.empty() ? "" : ",") + std::to_string(v);
-        node_fail(n, node, "only a reshape to [N, " + std::to_string(features) + "] is supported, got [" + shape + "]");
-      }
-      dims_ = {features};
-      return node.output(0);
-    }
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      node_fail(n, node, "op of domain '" + node.domain() + "' is not supported; " + kSupported);
+    if (op == "Constant") return constant_node(n, node);
+    if (node.output_size() < 1 || node.output(0).empty()) node_fail(n, node, "has no output");
+    for (int i = 1; i < node.output_size(); ++i)
+      if (!node.output(i).empty() && consumers(node.output(i)) > 0)
+        node_fail(n, node, "output " + std::to_string(i) + " '" + node.output(i) +
+                               "' is used; only the first output of a node is supported");
+
+    bool all_const = true;
+    for (const auto& in : node.input())
+      if (!in.empty() && !consts_.count(in)) all_const = false;
+    if (op == "Shape" || all_const) return fold_constant(n, node);
+
+    if (op == "Conv") return conv(n, node);
+    if (op == "Gemm" || op == "MatMul") return dense(n, node);
+    if (op == "BatchNormalization") return batch_norm(n, node);
+    if (op == "Add") return add(n, node);
+    if (op == "Relu" || op == "Clip") return clamp(n, node);
+    if (op == "MaxPool" || op == "AveragePool") return pool(n, node);
+    if (op == "GlobalAveragePool" || op == "GlobalMaxPool") return global_pool(n, node);
+    if (op == "Concat") return concat(n, node);
+    if (op == "Softmax") return softmax(n, node);
+    if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose")
+      return reshape(n, node);
+    if (op == "Pad") return pad(n, node);
+    if (op == "Identity" || op == "Dropout") return pass_through(n, node);
     node_fail(n, node, "unsupported op; " + std::string(kSupported));
   }
 
-  void add_bias(int n, const onnx::NodeProto& node, const std::string& name, float scale) {
-    const ConstTensor& c = weight_operand(n, node, name, "bias");
-    const int64_t out = open_->out_features();
-    const int64_t count = prod(c.dims);
-    // Accept [out], [1, out] and a scalar (broadcast); anything else would change the shape.
-    bool per_output = count == out && (c.dims.size() == 1 || (c.dims.size() == 2 && c.dims[0] == 1));
-    bool scalar = count == 1 && c.dims.size() <= 2;
-    if (!per_output && !scalar) {
-      std::string shape;
-      for (int64_t v : c.dims) shape += (shape.empty() ? "" : ",") + std::to_string(v);
-      node_fail(n, node, "shape mismatch: bias '" + name + "' has shape [" + shape + "], expected [" + std::to_string(out) + "]");
+  void constant_node(int n, const onnx::NodeProto& node) {
+    if (node.output_size() != 1) node_fail(n, node, "Constant must have one output");
+    ConstTensor c;
+    bool found = false;
+    for (const auto& a : node.attribute()) {
+      found = true;
+      if (a.name() == "value" && a.has_t()) c = to_const(a.t());
+      else if (a.name() == "value_float") c.f = {a.f()};
+      else if (a.name() == "value_floats") c.f.assign(a.floats().begin(), a.floats().end()), c.dims = {a.floats_size()};
+      else if (a.name() == "value_int") c.is_float = false, c.i64 = {a.i()};
+      else if (a.name() == "value_ints")
+        c.is_float = false, c.i64.assign(a.ints().begin(), a.ints().end()), c.dims = {a.ints_size()};
+      else node_fail(n, node, "Constant attribute '" + a.name() + "' is not supported");
     }
-    for (int64_t j = 0; j < out; ++j) open_->bias(j) += scale * c.f[per_output ? j : 0];
+    if (!found) node_fail(n, node, "Constant without a value");
+    consts_[node.output(0)] = c;
+  }
+
+  // Integer shape arithmetic and other nodes on constants only.
+  void fold_constant(int n, const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    auto const_in = [&](int i) -> const ConstTensor& {
+      auto it = consts_.find(node.input(i));
+      if (it == consts_.end() || it->second.dims == std::vector<int64_t>{-1})
+        node_fail(n, node, "input '" + node.input(i) + "' is not a FLOAT or INT64 constant");
+      return it->second;
+    };
+    ConstTensor out;
+    if (op == "Shape") {
+      std::vector<int64_t> dims;
+      auto v = values_.find(node.input(0));
+      if (v != values_.end()) {
+        dims = v->second.dims;
+        dims.insert(dims.begin(), 1);  // one image per inference
+      } else {
+        dims = const_in(0).dims;
+      }
+      int64_t start = attr_i(node, "start", 0), end = attr_i(node, "end", int64_t(dims.size()));
+      const int64_t r = int64_t(dims.size());
+      if (start < 0) start += r;
+      if (end < 0) end += r;
+      start = std::clamp<int64_t>(start, 0, r);
+      end = std::clamp<int64_t>(end, start, r);
+      out.is_float = false;
+      out.i64.assign(dims.begin() + start, dims.begin() + end);
+      out.dims = {int64_t(out.i64.size())};
+    } else if (op == "Identity" || op == "Dropout") {
+      out = const_in(0);
+    } else if (op == "Cast") {
+      const ConstTensor& in = const_in(0);
+      const int64_t to = attr_i(node, "to", 0);
+      out.dims = in.dims;
+      if (to == onnx::TensorProto_DataType_FLOAT) {
+        out.f = in.is_float ? in.f : std::vector<float>(in.i64.begin(), in.i64.end());
+      } else if (to == onnx::TensorProto_DataType_INT64 || to == onnx::TensorProto_DataType_INT32) {
+        out.is_float = false;
+        if (in.is_float) for (float v : in.f) out.i64.push_back(int64_t(v));
+        else out.i64 = in.i64;
+      } else {
+        node_fail(n, node, "Cast to " + type_name(int32_t(to)) + " on a constant is not supported");
+      }
+    } else if (op == "Gather") {
+      const ConstTensor& data = const_in(0);
+      const ConstTensor& idx = const_in(1);
+      if (attr_i(node, "axis", 0) != 0 || data.dims.size() != 1 || idx.is_float)
+        node_fail(n, node, "only Gather along axis 0 of a 1-D constant is supported");
+      out.is_float = data.is_float;
+      out.dims = idx.dims;
+      for (int64_t i : idx.i64) {
+        if (i < 0) i += data.dims[0];
+        if (i < 0 || i >= data.dims[0]) node_fail(n, node, "index " + std::to_string(i) + " out of range");
+        if (data.is_float) out.f.push_back(data.f[size_t(i)]);
+        else out.i64.push_back(data.i64[size_t(i)]);
+      }
+    } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten") {
+      out = const_in(0);
+      if (op == "Reshape") {
+        std::vector<int64_t> s = const_in(1).i64;
+        int64_t known = 1;
+        int infer = -1;
+        for (size_t i = 0; i < s.size(); ++i) {
+          if (s[i] == 0 && i < out.dims.size()) s[i] = out.dims[i];
+          if (s[i] == -1) infer = int(i);
+          else known *= s[i];
+        }
+        if (infer >= 0 && known > 0) s[size_t(infer)] = out.count() / known;
+        if (prod(s) != out.count()) node_fail(n, node, "cannot reshape a constant of " + dims_str(out.dims, false));
+        out.dims = s;
+      } else if (op == "Flatten") {
+        out.dims = {out.count()};
+      } else {
+        std::vector<int64_t> axes = has_input(node, 1) ? const_in(1).i64 : attr_ints(node, "axes");
+        if (op == "Squeeze") {
+          std::vector<int64_t> d;
+          for (size_t i = 0; i < out.dims.size(); ++i) {
+            bool drop = axes.empty() ? out.dims[i] == 1
+                                     : std::any_of(axes.begin(), axes.end(), [&](int64_t a) {
+                                         return a == int64_t(i) || a + int64_t(out.dims.size()) == int64_t(i);
+                                       });
+            if (!drop) d.push_back(out.dims[i]);
+          }
+          out.dims = d;
+        } else {
+          const int64_t r = int64_t(out.dims.size() + axes.size());
+          for (int64_t& a : axes) a = a < 0 ? a + r : a;
+          std::sort(axes.begin(), axes.end());
+          for (int64_t a : axes) out.dims.insert(out.dims.begin() + std::min<int64_t>(a, int64_t(out.dims.size())), 1);
+        }
+      }
+    } else if (op == "Concat") {
+      out = const_in(0);
+      if (out.dims.size() != 1) node_fail(n, node, "only Concat of 1-D constants is supported");
+      for (int i = 1; i < node.input_size(); ++i) {
+        const ConstTensor& c = const_in(i);
+        if (c.dims.size() != 1 || c.is_float != out.is_float)
+          node_fail(n, node, "only Concat of 1-D constants of one type is supported");
+        out.f.insert(out.f.end(), c.f.begin(), c.f.end());
+        out.i64.insert(out.i64.end(), c.i64.begin(), c.i64.end());
+        out.dims[0] += c.dims[0];
+      }
+    } else {
+      node_fail(n, node, "computes on constants only, which is not supported for " + op +
+                             " (export with do_constant_folding=True); on constants the importer evaluates "
+                             "Shape, Gather, Cast, Concat, Reshape, Squeeze, Unsqueeze, Flatten, Identity");
+    }
+    consts_[node.output(0)] = out;
+  }
+
+  // Window attributes shared by Conv and the pools: kernel, strides, pads (auto_pad resolved).
+  // `kernel` is the default kernel_shape (a Conv's weight; pools must give it).
+  void window(int n, const onnx::NodeProto& node, const Value& x, Op& op, std::vector<int64_t> kernel) {
+    if (x.dims.size() != 3)
+      node_fail(n, node, "needs a 4-D input [N, C, H, W] but gets " + dims_str(x.dims, true));
+    const int64_t in_h = x.dims[1], in_w = x.dims[2];
+    std::vector<int64_t> k = attr(node, "kernel_shape") ? attr_ints(node, "kernel_shape") : kernel;
+    if (k.size() != 2) node_fail(n, node, "needs a 2-D kernel_shape, got " + std::to_string(k.size()) + " values");
+    op.kh = int(k[0]), op.kw = int(k[1]);
+    std::vector<int64_t> s = attr_ints(node, "strides");
+    if (s.empty()) s = {1, 1};
+    if (s.size() != 2 || s[0] <= 0 || s[1] <= 0) node_fail(n, node, "strides must be two positive values");
+    op.stride_h = int(s[0]), op.stride_w = int(s[1]);
+    std::vector<int64_t> d = attr_ints(node, "dilations");
+    for (int64_t v : d)
+      if (v != 1) node_fail(n, node, "dilations other than 1 are not supported, got " + dims_str(d, false));
+    if (attr_i(node, "ceil_mode", 0) != 0)
+      node_fail(n, node, "ceil_mode=1 is not supported (export with ceil_mode=False)");
+    const std::string auto_pad = attr_s(node, "auto_pad", "NOTSET");
+    std::vector<int64_t> p = attr_ints(node, "pads");
+    if (auto_pad == "NOTSET") {
+      if (p.empty()) p = {0, 0, 0, 0};
+      if (p.size() != 4) node_fail(n, node, "pads must have 4 values, got " + std::to_string(p.size()));
+      for (int64_t v : p)
+        if (v < 0) node_fail(n, node, "negative pads are not supported");
+    } else if (auto_pad == "VALID") {
+      p = {0, 0, 0, 0};
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      auto same = [&](int64_t in, int64_t kernel, int64_t stride, int64_t& begin, int64_t& end) {
+        const int64_t out = (in + stride - 1) / stride;
+        const int64_t total = std::max<int64_t>((out - 1) * stride + kernel - in, 0);
+        begin = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        end = total - begin;
+      };
+      p.assign(4, 0);
+      same(in_h, k[0], s[0], p[0], p[2]);
+      same(in_w, k[1], s[1], p[1], p[3]);
+    } else {
+      node_fail(n, node, "auto_pad '" + auto_pad + "' is not supported");
+    }
+    op.pad_t = int(p[0]), op.pad_l = int(p[1]), op.pad_b = int(p[2]), op.pad_r = int(p[3]);
+  }
+
+  // The input tensor of a Conv / AveragePool, with a preceding Pad node's zeros added to its pads.
+  int padded_input(int n, const onnx::NodeProto& node, const Value& x, Op& op) {
+    op.pad_t += x.pad[0], op.pad_l += x.pad[1], op.pad_b += x.pad[2], op.pad_r += x.pad[3];
+    std::vector<int64_t> unpadded = x.dims;
+    unpadded[1] -= x.pad[0] + x.pad[2];
+    unpadded[2] -= x.pad[1] + x.pad[3];
+    return as_tensor(x, graph_shape(n, node, unpadded), [&](const std::string& m) { node_fail(n, node, m); });
+  }
+
+  void conv(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    const ConstTensor& w = constant(n, node, 1, "weight", true);
+    if (w.dims.size() != 4)
+      node_fail(n, node, "weight '" + node.input(1) + "' has shape " + dims_str(w.dims, false) +
+                             "; only 2-D convolutions ([M, C/group, kH, kW]) are supported");
+    Op op;
+    op.kind = OpKind::Conv;
+    window(n, node, x, op, {w.dims[2], w.dims[3]});
+    const int64_t groups = attr_i(node, "group", 1);
+    const int64_t m = w.dims[0], cin_g = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+    if (op.kh != kh || op.kw != kw)
+      node_fail(n, node, "kernel_shape " + std::to_string(op.kh) + "x" + std::to_string(op.kw) +
+                             " disagrees with the weight " + dims_str(w.dims, false));
+    if (groups <= 0 || cin_g * groups != x.dims[0] || m % groups != 0)
+      node_fail(n, node, "weight " + dims_str(w.dims, false) + " with group=" + std::to_string(groups) +
+                             " does not fit the input " + dims_str(x.dims, true));
+    op.groups = int(groups);
+    op.weight.resize(m, kh * kw * cin_g);
+    for (int64_t o = 0; o < m; ++o)
+      for (int64_t ci = 0; ci < cin_g; ++ci)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx)
+            op.weight(o, (ky * kw + kx) * cin_g + ci) = w.f[size_t(((o * cin_g + ci) * kh + ky) * kw + kx)];
+    op.bias = Eigen::VectorXf::Zero(m);
+    graph_.source_params += w.count();
+    if (has_input(node, 2)) {
+      const std::vector<float> b = channel_vector(n, node, 2, "bias", m);
+      op.bias = Eigen::Map<const Eigen::VectorXf>(b.data(), m);
+      graph_.source_params += m;
+    }
+    op.inputs = {padded_input(n, node, x, op)};
+    const Shape& in = graph_.tensors[size_t(op.inputs[0])].shape;
+    const int64_t oh = (in.h + op.pad_t + op.pad_b - op.kh) / op.stride_h + 1;
+    const int64_t ow = (in.w + op.pad_l + op.pad_r - op.kw) / op.stride_w + 1;
+    emit(n, node, std::move(op), {m, oh, ow});
+  }
+
+  // Gemm (y = alpha * A * B' + beta * C) and MatMul (y = A * B), A the activation [N, K].
+  void dense(int n, const onnx::NodeProto& node) {
+    const bool gemm = node.op_type() == "Gemm";
+    if (!values_.count(node.input(0)))
+      node_fail(n, node, "the activation must be the first operand (A); a constant A is not supported");
+    const Value& a = activation(n, node, 0);
+    if (a.dims.size() != 1)
+      node_fail(n, node, "needs a 2-D input [N, features] but gets " + dims_str(a.dims, true) + "; insert a Flatten");
+    const ConstTensor& b = constant(n, node, 1, "weight", true);
+    if (b.dims.size() != 2) node_fail(n, node, "weight '" + node.input(1) + "' must be 2-D, got " + dims_str(b.dims, false));
+    bool trans_b = false;
+    float alpha = 1.0f, beta = 1.0f;
+    if (gemm) {
+      if (attr_i(node, "transA", 0) != 0) node_fail(n, node, "transA=1 is not supported (the activation must be [N, in])");
+      trans_b = attr_i(node, "transB", 0) != 0;
+      alpha = attr_f(node, "alpha", 1.0f);
+      beta = attr_f(node, "beta", 1.0f);
+    }
+    const int64_t k = a.dims[0];
+    const int64_t w_in = trans_b ? b.dims[1] : b.dims[0];
+    const int64_t w_out = trans_b ? b.dims[0] : b.dims[1];
+    if (w_in != k)
+      node_fail(n, node, "shape mismatch: weight '" + node.input(1) + "' " + dims_str(b.dims, false) + " expects " +
+                             std::to_string(w_in) + " inputs but the input has " + std::to_string(k));
+    Op op;
+    op.kind = OpKind::Conv;
+    op.weight.resize(w_out, k);
+    for (int64_t r = 0; r < b.dims[0]; ++r)
+      for (int64_t c = 0; c < b.dims[1]; ++c) {
+        const float v = alpha * b.f[size_t(r * b.dims[1] + c)];
+        if (trans_b) op.weight(r, c) = v;
+        else op.weight(c, r) = v;
+      }
+    op.bias = Eigen::VectorXf::Zero(w_out);
+    graph_.source_params += b.count();
+    if (gemm && has_input(node, 2)) {
+      const ConstTensor& c = constant(n, node, 2, "bias C", true);
+      const bool per_output = c.count() == w_out && (c.dims.size() == 1 || (c.dims.size() == 2 && c.dims[0] == 1));
+      const bool scalar = c.count() == 1 && c.dims.size() <= 2;
+      if (!per_output && !scalar)
+        node_fail(n, node, "bias C '" + node.input(2) + "' has shape " + dims_str(c.dims, false) + ", expected [" +
+                               std::to_string(w_out) + "] or a scalar");
+      for (int64_t j = 0; j < w_out; ++j) op.bias(j) = beta * c.f[per_output ? size_t(j) : 0];
+      graph_.source_params += c.count();
+    }
+    op.inputs = {as_tensor(n, node, a)};
+    emit(n, node, std::move(op), {w_out});
+  }
+
+  void batch_norm(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    if (attr_i(node, "training_mode", 0) != 0)
+      node_fail(n, node, "training_mode=1 is not supported (export the model in eval mode)");
+    if (x.dims.empty()) node_fail(n, node, "needs an input with channels, got " + dims_str(x.dims, true));
+    const int64_t c = x.dims[0];
+    const std::vector<float> gamma = channel_vector(n, node, 1, "scale", c);
+    const std::vector<float> beta = channel_vector(n, node, 2, "bias", c);
+    const std::vector<float> mean = channel_vector(n, node, 3, "mean", c);
+    const std::vector<float> var = channel_vector(n, node, 4, "variance", c);
+    const float eps = attr_f(node, "epsilon", 1e-5f);
+    graph_.source_bn_params += 4 * c;
+    Eigen::VectorXf s(c), t(c);
+    for (int64_t i = 0; i < c; ++i) {
+      if (!(var[size_t(i)] + eps > 0.0f))
+        node_fail(n, node, "variance + epsilon of channel " + std::to_string(i) + " is not positive");
+      s(i) = float(double(gamma[size_t(i)]) / std::sqrt(double(var[size_t(i)]) + double(eps)));
+      t(i) = beta[size_t(i)] - mean[size_t(i)] * s(i);
+    }
+    if (const int op = affine_target(node.input(0), x, c); op >= 0) {
+      Op& o = graph_.ops[size_t(op)];
+      o.weight = s.asDiagonal() * o.weight;
+      o.bias = o.bias.cwiseProduct(s) + t;
+      return folded_into(n, node, op, x);
+    }
+    depthwise_affine(n, node, x, s, t);
+  }
+
+  // y = s * x + t per channel, as a depthwise 1x1 Conv (a BatchNormalization or bias Add that
+  // cannot fold into its producer).
+  void depthwise_affine(int n, const onnx::NodeProto& node, const Value& x, const Eigen::VectorXf& s,
+                        const Eigen::VectorXf& t) {
+    Op op;
+    op.kind = OpKind::Conv;
+    op.groups = int(s.size());
+    op.weight = s;
+    op.bias = t;
+    op.inputs = {as_tensor(n, node, x)};
+    if (graph_.tensors[size_t(op.inputs[0])].shape.c != s.size())
+      node_fail(n, node, "channel count " + std::to_string(s.size()) + " does not match the input " +
+                             to_string(graph_.tensors[size_t(op.inputs[0])].shape));
+    emit(n, node, std::move(op), x.dims);
+  }
+
+  void add(int n, const onnx::NodeProto& node) {
+    if (node.input_size() != 2) node_fail(n, node, "Add needs two inputs");
+    const bool c0 = consts_.count(node.input(0)) > 0, c1 = consts_.count(node.input(1)) > 0;
+    if (!c0 && !c1) {
+      const Value& a = activation(n, node, 0);
+      const Value& b = activation(n, node, 1);
+      if (a.dims != b.dims)
+        node_fail(n, node, "adds " + dims_str(a.dims, true) + " and " + dims_str(b.dims, true) +
+                               "; broadcasting between two activations is not supported");
+      Op op;
+      op.kind = OpKind::Add;
+      op.inputs = {as_tensor(n, node, a), as_tensor(n, node, b)};
+      return emit(n, node, std::move(op), a.dims);
+    }
+    // Activation plus a constant: a bias, broadcast per channel or over everything.
+    const int xi = c0 ? 1 : 0;
+    const Value& x = activation(n, node, xi);
+    const ConstTensor& c = constant(n, node, 1 - xi, "addend", true);
+    std::vector<int64_t> full = x.dims;
+    full.insert(full.begin(), 1);
+    bool ok = c.dims.size() <= full.size();
+    int64_t per_channel = 1;
+    for (size_t i = 0; ok && i < c.dims.size(); ++i) {
+      const size_t axis = full.size() - c.dims.size() + i;  // broadcasting aligns the last dims
+      const int64_t d = c.dims[i];
+      if (axis == 1 && d == full[1]) per_channel = d;
+      else if (d != 1) ok = false;
+    }
+    if (!ok)
+      node_fail(n, node, "adds a constant of shape " + dims_str(c.dims, false) + " to " + dims_str(x.dims, true) +
+                             "; only a per-channel or scalar constant (a bias) is supported");
+    const int64_t channels = x.dims.empty() ? 1 : x.dims[0];
+    Eigen::VectorXf bias(channels);
+    for (int64_t j = 0; j < channels; ++j) bias(j) = c.f[per_channel > 1 ? size_t(j) : 0];
+    if (const int op = affine_target(node.input(xi), x, channels); op >= 0) {
+      Op& o = graph_.ops[size_t(op)];
+      o.bias += bias;
+      // A bias of the source model's Conv / Gemm / MatMul, written as a separate Add.
+      if (o.onnx_op == "Conv" || o.onnx_op == "Gemm" || o.onnx_op == "MatMul") graph_.source_params += c.count();
+      return folded_into(n, node, op, x);
+    }
+    depthwise_affine(n, node, x, Eigen::VectorXf::Ones(channels), bias);
+  }
+
+  void clamp(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    float lo = 0.0f, hi = kInf;
+    if (node.op_type() == "Clip") {
+      lo = -kInf;
+      if (opset_ < 11) {
+        lo = attr_f(node, "min", -kInf);
+        hi = attr_f(node, "max", kInf);
+      } else {
+        auto bound = [&](int i, float dflt) {
+          if (!has_input(node, i)) return dflt;
+          const ConstTensor& t = constant(n, node, i, i == 1 ? "min" : "max", true);
+          if (t.count() != 1) node_fail(n, node, "Clip bounds must be scalars");
+          return t.f[0];
+        };
+        lo = bound(1, -kInf);
+        hi = bound(2, kInf);
+      }
+      if (!(lo <= hi)) node_fail(n, node, "min " + std::to_string(lo) + " exceeds max " + std::to_string(hi));
+    }
+    if (x.padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
+    std::string why;
+    const int op = fold_target(node.input(0), x, why);
+    if (op < 0)
+      node_fail(n, node, "cannot be folded into the op before it: " + why +
+                             " (the chip applies Relu / Clip as the output clamp of the producing op)");
+    Op& o = graph_.ops[size_t(op)];
+    o.act_min = std::max(o.act_min, lo);
+    o.act_max = std::min(o.act_max, hi);
+    if (!(o.act_min <= o.act_max))
+      node_fail(n, node, "the combined clamp of '" + o.name + "' is empty");
+    folded_into(n, node, op, x);
+  }
+
+  void pool(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    const bool max = node.op_type() == "MaxPool";
+    Op op;
+    op.kind = max ? OpKind::MaxPool : OpKind::AvgPool;
+    window(n, node, x, op, {});
+    op.count_include_pad = !max && attr_i(node, "count_include_pad", 0) != 0;
+    if (x.padded()) {
+      if (max) node_fail(n, node, "a Pad node's zeros before a MaxPool are not supported (its padding is -inf)");
+      // The Pad node's zeros are data to the pool: they count unless the pool adds padding of its own.
+      if (!op.count_include_pad && (op.pad_t || op.pad_l || op.pad_b || op.pad_r))
+        node_fail(n, node, "padded by both a Pad node and its own pads with count_include_pad=0: not representable");
+      op.count_include_pad = true;
+    }
+    op.inputs = {padded_input(n, node, x, op)};
+    const Shape& in = graph_.tensors[size_t(op.inputs[0])].shape;
+    const int64_t oh = (in.h + op.pad_t + op.pad_b - op.kh) / op.stride_h + 1;
+    const int64_t ow = (in.w + op.pad_l + op.pad_r - op.kw) / op.stride_w + 1;
+    emit(n, node, std::move(op), {x.dims[0], oh, ow});
+  }
+
+  void global_pool(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    if (x.dims.size() != 3)
+      node_fail(n, node, "needs a 4-D input [N, C, H, W] but gets " + dims_str(x.dims, true));
+    Op op;
+    if (node.op_type() == "GlobalAveragePool") {
+      op.kind = OpKind::GlobalAvgPool;
+    } else {  // a max over the whole map is a MaxPool with the map as its window
+      op.kind = OpKind::MaxPool;
+      op.kh = int(x.dims[1]), op.kw = int(x.dims[2]);
+    }
+    op.inputs = {as_tensor(n, node, x)};
+    emit(n, node, std::move(op), {x.dims[0], 1, 1});
+  }
+
+  void concat(int n, const onnx::NodeProto& node) {
+    const Value& first = activation(n, node, 0);
+    const int64_t rank = int64_t(first.dims.size()) + 1;
+    int64_t axis = attr_i(node, "axis", 1);
+    if (axis < 0) axis += rank;
+    if (axis != 1)
+      node_fail(n, node, "only concatenation along the channel / feature axis 1 is supported, got axis " +
+                             std::to_string(attr_i(node, "axis", 1)) + " on " + dims_str(first.dims, true));
+    Op op;
+    op.kind = OpKind::Concat;
+    std::vector<int64_t> dims = first.dims;
+    dims[0] = 0;
+    for (int i = 0; i < node.input_size(); ++i) {
+      const Value& v = activation(n, node, i);
+      std::vector<int64_t> a = v.dims, b = first.dims;
+      if (a.size() != b.size() || !std::equal(a.begin() + 1, a.end(), b.begin() + 1))
+        node_fail(n, node, "input " + std::to_string(i) + " is " + dims_str(a, true) + " but input 0 is " +
+                               dims_str(b, true) + "; all dims but the channels must agree");
+      dims[0] += v.dims[0];
+      op.inputs.push_back(as_tensor(n, node, v));
+    }
+    emit(n, node, std::move(op), dims);
+  }
+
+  void softmax(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    const int64_t rank = int64_t(x.dims.size()) + 1;
+    const int64_t given = attr_i(node, "axis", opset_ < 13 ? 1 : -1);
+    const int64_t axis = given < 0 ? given + rank : given;
+    bool rest_ones = !x.dims.empty();
+    for (size_t i = 1; i < x.dims.size(); ++i) rest_ones = rest_ones && x.dims[i] == 1;
+    // Before opset 13 the axis splits [N, rest] and normalizes over all of rest.
+    if (axis != 1 || !rest_ones)
+      node_fail(n, node, "only a softmax over the channels of [N, C] or [N, C, 1, 1] is supported, got axis " +
+                             std::to_string(given) + " on " + dims_str(x.dims, true));
+    Op op;
+    op.kind = OpKind::Softmax;
+    op.inputs = {as_tensor(n, node, x)};
+    emit(n, node, std::move(op), x.dims);
+  }
+
+  // Flatten, Reshape, Squeeze, Unsqueeze, Transpose: new dims over the same data.
+  void reshape(int n, const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    const Value& x = activation(n, node, 0);
+    if (x.padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
+    const std::vector<int64_t>& d = x.dims;
+    const int64_t rank = int64_t(d.size()) + 1;
+    const int64_t size = prod(d);
+    std::vector<int64_t> out;
+    if (op == "Flatten") {
+      int64_t axis = attr_i(node, "axis", 1);
+      if (axis < 0) axis += rank;
+      if (axis != 1)
+        node_fail(n, node, "only axis=1 (keep the batch dimension) is supported, got " + std::to_string(attr_i(node, "axis", 1)));
+      out = {size};
+    } else if (op == "Reshape") {
+      std::vector<int64_t> s;
+      if (has_input(node, 1)) s = constant(n, node, 1, "shape", false).i64;
+      else if (attr(node, "shape")) s = attr_ints(node, "shape");
+      else node_fail(n, node, "Reshape needs a shape");
+      const std::string given = dims_str(s, false);
+      if (s.empty() || !(s[0] == 0 || s[0] == -1 || s[0] == 1))
+        node_fail(n, node, "the first dimension of the target shape " + given + " must keep the batch (0, -1 or 1)");
+      const bool allow_zero = attr_i(node, "allowzero", 0) != 0;
+      int infer = s[0] == -1 ? 0 : -1;
+      int64_t known = 1;
+      for (size_t i = 1; i < s.size(); ++i) {
+        if (s[i] == 0 && !allow_zero) {
+          if (i - 1 >= d.size()) node_fail(n, node, "target shape " + given + " copies a dimension the input lacks");
+          s[i] = d[i - 1];
+        }
+        if (s[i] == -1) {
+          if (infer >= 0) node_fail(n, node, "target shape " + given + " has two inferred (-1) dimensions");
+          infer = int(i);
+        } else if (s[i] <= 0) {
+          node_fail(n, node, "target shape " + given + " has an empty or negative dimension");
+        } else {
+          known *= s[i];
+        }
+      }
+      if (infer > 0) s[size_t(infer)] = known > 0 && size % known == 0 ? size / known : -1;
+      out.assign(s.begin() + 1, s.end());
+      if (prod(out) != size || std::any_of(out.begin(), out.end(), [](int64_t v) { return v <= 0; }))
+        node_fail(n, node, "cannot reshape " + dims_str(d, true) + " to " + given + " keeping the batch");
+    } else if (op == "Squeeze" || op == "Unsqueeze") {
+      std::vector<int64_t> axes = has_input(node, 1) ? constant(n, node, 1, "axes", false).i64 : attr_ints(node, "axes");
+      const int64_t out_rank = op == "Squeeze" ? rank : rank + int64_t(axes.size());
+      for (int64_t& a : axes) {
+        if (a < 0) a += out_rank;
+        if (a == 0) node_fail(n, node, op + " of the batch axis 0 is not supported");
+        if (a < 0 || a >= out_rank) node_fail(n, node, "axis out of range");
+      }
+      if (op == "Squeeze") {
+        for (size_t i = 0; i < d.size(); ++i) {
+          const bool listed = std::count(axes.begin(), axes.end(), int64_t(i) + 1) > 0;
+          if (listed && d[i] != 1)
+            node_fail(n, node, "squeezes axis " + std::to_string(i + 1) + " of size " + std::to_string(d[i]));
+          if (!(listed || (axes.empty() && d[i] == 1))) out.push_back(d[i]);
+        }
+      } else {
+        std::sort(axes.begin(), axes.end());
+        out = d;
+        for (int64_t a : axes) out.insert(out.begin() + std::min<int64_t>(a - 1, int64_t(out.size())), 1);
+      }
+    } else {  // Transpose: fine if the batch stays first and the dims larger than 1 keep their order
+      std::vector<int64_t> perm = attr_ints(node, "perm");
+      if (perm.empty())
+        for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
+      if (int64_t(perm.size()) != rank) node_fail(n, node, "perm has " + std::to_string(perm.size()) + " entries for rank " + std::to_string(rank));
+      std::vector<int64_t> sorted = perm;
+      std::sort(sorted.begin(), sorted.end());
+      for (int64_t i = 0; i < rank; ++i)
+        if (sorted[size_t(i)] != i) node_fail(n, node, "perm " + dims_str(perm, false) + " is not a permutation");
+      int64_t last = 0;
+      bool ok = perm[0] == 0;
+      for (size_t i = 1; ok && i < perm.size(); ++i) {
+        if (perm[i] < 1 || perm[i] >= rank) ok = false;
+        else if (d[size_t(perm[i] - 1)] != 1) {
+          ok = perm[i] > last;
+          last = perm[i];
+        }
+        if (ok) out.push_back(d[size_t(perm[i] - 1)]);
+      }
+      if (!ok)
+        node_fail(n, node, "perm " + dims_str(perm, false) + " on " + dims_str(d, true) +
+                               " changes the order of the elements; only moving size-1 axes is supported");
+    }
+    alias(n, node, x, out, true);
+  }
+
+  void pad(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    if (attr_s(node, "mode", "constant") != "constant")
+      node_fail(n, node, "only mode 'constant' (zero padding) is supported");
+    std::vector<int64_t> p = opset_ < 11 ? attr_ints(node, "pads") : constant(n, node, 1, "pads", false).i64;
+    float value = attr_f(node, "value", 0.0f);
+    if (opset_ >= 11 && has_input(node, 2)) {
+      const ConstTensor& v = constant(n, node, 2, "constant_value", true);
+      if (v.count() != 1) node_fail(n, node, "constant_value must be a scalar");
+      value = v.f[0];
+    }
+    if (has_input(node, 3)) node_fail(n, node, "the axes input is not supported");
+    if (value != 0.0f) node_fail(n, node, "only zero padding is supported, got " + std::to_string(value));
+    if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[4] || p[5])
+      node_fail(n, node, "only padding of H and W of [N, C, H, W] is supported, got pads " + dims_str(p, false));
+    for (int64_t v : p)
+      if (v < 0 || v > 1024) node_fail(n, node, "pads must be between 0 and 1024, got " + dims_str(p, false));
+    Value v = x;
+    v.exclusive = x.exclusive && consumers(node.input(0)) == 1;
+    v.pad[0] += int(p[2]), v.pad[1] += int(p[3]), v.pad[2] += int(p[6]), v.pad[3] += int(p[7]);
+    v.dims[1] += p[2] + p[6];
+    v.dims[2] += p[3] + p[7];
+    values_[node.output(0)] = v;
+  }
+
+  void pass_through(int n, const onnx::NodeProto& node) {
+    const Value& x = activation(n, node, 0);
+    if (node.op_type() == "Dropout" && has_input(node, 2)) {
+      auto it = consts_.find(node.input(2));
+      const bool training = it == consts_.end() || (it->second.is_float ? it->second.f.empty() || it->second.f[0] != 0.0f
+                                                                       : it->second.i64.empty() || it->second.i64[0] != 0);
+      if (training) node_fail(n, node, "Dropout in training mode (training_mode is true or not a constant)");
+    }
+    alias(n, node, x, x.dims, false);
   }
 
   std::string path_;
+  int64_t opset_ = 0;
+  Graph graph_;
   std::map<std::string, ConstTensor> consts_;
-  std::vector<int64_t> dims_;  // current activation shape without batch
-  std::optional<DenseLayer> open_;
+  std::map<std::string, Value> values_;
+  std::map<std::string, int> consumers_;      // readers of each ONNX value (+1 for the graph output)
+  std::map<std::string, int> producer_node_;  // ONNX value -> node index
+  std::vector<int> producer_;                 // graph tensor -> op index (-1: the input)
+  std::map<int, int> flat_of_;                // graph tensor -> its Flatten
+  std::set<std::string> op_names_;
 };
 
 }  // namespace
 
-Network import_onnx(const std::string& path) { return Importer(path).run(); }
+Graph import_onnx(const std::string& path) { return Importer(path).run(); }
 
 }  // namespace aimc::compiler

@@ -1,6 +1,8 @@
-// ONNX importer: reads a float MLP (a chain of Gemm | MatMul+Add, Relu, Flatten, Reshape) and
-// folds it into dense layers. Anything the tiles cannot execute is refused with a ModelError that
-// names the file, the node (index and name) and the op type.
+// ONNX importer: reads a float CNN or MLP (Conv, Gemm, MatMul, pools, residual Add, Concat,
+// Softmax and the reshapes between them) into a Graph. BatchNormalization and bias Adds fold into
+// the producing convolution, Relu / Clip into the clamp of the producing op. Anything the chip
+// cannot execute is refused with a ModelError naming the file, the node (index, name, op type)
+// and the reason.
 #pragma once
 
 #include <string>
@@ -10,6 +12,7 @@
 
 namespace aimc::compiler {
 
-Network import_onnx(const std::string& path);
+// Graph.name is the file's stem, Graph.source the path, tensor names the ONNX value names.
+Graph import_onnx(const std::string& path);
 
 }  // namespace aimc::compiler

@@ -1,5 +1,7 @@
 #include "numerics/converters.h"
+#include "numerics/digital_ops.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -50,28 +52,23 @@ long digital_unit(const Eigen::MatrixXf& acc, const float* bias, const DigitalSp
                   Eigen::MatrixXf& out) {
   if (!(spec.out_quant_scale > 0.0f))
     throw std::invalid_argument("digital unit out_quant_scale must be > 0");
-  float lo, hi;
-  if (spec.output_int32) {
-    // Largest floats that are within int32: -2^31 is exact; 2^31 - 128 is the float below 2^31.
-    lo = -2147483648.0f;
-    hi = 2147483520.0f;
-  } else {
-    if (spec.out_bits < 1 || spec.out_bits > 24)
-      throw std::invalid_argument("digital unit out_bits must be in [1, 24], got " +
-                                  std::to_string(spec.out_bits));
-    lo = 0.0f;
-    hi = static_cast<float>((1 << spec.out_bits) - 1);
-  }
-
+  if (!spec.output_int32 && (spec.out_bits < 1 || spec.out_bits > 24))
+    throw std::invalid_argument("digital unit out_bits must be in [1, 24], got " +
+                                std::to_string(spec.out_bits));
   Eigen::ArrayXXf y = acc.array() * spec.acc_scale;
   if (bias) {
     const Eigen::Map<const Eigen::RowVectorXf> b(bias, acc.cols());
     y.rowwise() += b.array();
   }
-  if (spec.relu) y = y.cwiseMax(0.0f);
-  y = (y / spec.out_quant_scale).round();
-  const long clipped = ((y < lo) || (y > hi)).count();
-  out = y.cwiseMax(lo).cwiseMin(hi).matrix();
+  Requant q;
+  q.scale = spec.out_quant_scale;
+  q.zero = spec.out_zero;
+  q.bits = spec.out_bits;
+  q.int32 = spec.output_int32;
+  q.act_min = spec.relu ? std::max(0.0f, spec.act_min) : spec.act_min;
+  q.act_max = spec.act_max;
+  const long clipped = requantize(y.data(), long(y.size()), q);
+  out = y.matrix();
   return clipped;
 }
 

@@ -5,6 +5,8 @@
 // Rounding is half away from zero everywhere (std::round).
 #pragma once
 
+#include <limits>
+
 #include <Eigen/Core>
 
 namespace aimc::num {
@@ -48,6 +50,9 @@ struct DigitalSpec {
   float out_quant_scale;  // output code = round(y / out_quant_scale), > 0
   int out_bits;           // unsigned output codes clipped to [0, 2^out_bits - 1] (1..24)
   bool output_int32;      // last layer: no clip to out_bits, only to the int32 range
+  int out_zero = 0;       // code of y = 0 (unsigned codes only): code = round(y / scale) + out_zero
+  float act_min = -std::numeric_limits<float>::infinity();  // y clamped to [act_min, act_max]
+  float act_max = std::numeric_limits<float>::infinity();   //   before quantization
 };
 
 // acc: (batch x cols) sum of ADC codes over the row slices of the layer. bias: cols floats, or

@@ -129,8 +129,9 @@ void Crossbar::update_derived() {
 }
 
 void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen::MatrixXf& i_out,
-                   Rng* read_rng, MvmStats* stats) const {
-  check_block("mvm", rows_used, cols_used, rows_, cols_);
+                   Rng* read_rng, MvmStats* stats, int row0, int col0) const {
+  if (row0 < 0 || col0 < 0) throw std::invalid_argument("mvm: negative block offset");
+  check_block("mvm", row0 + rows_used, col0 + cols_used, rows_, cols_);
   if (v.cols() != rows_used)
     throw std::invalid_argument("mvm: input has " + std::to_string(v.cols()) +
                                 " columns, expected rows_used = " + std::to_string(rows_used));
@@ -138,7 +139,7 @@ void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen
 
   // (4) the analog MVM: one GEMM for the whole batch.
   i_out.resize(batch, cols_used);
-  i_out.noalias() = v * g_diff_.topLeftCorner(rows_used, cols_used);
+  i_out.noalias() = v * g_diff_.block(row0, col0, rows_used, cols_used);
 
   const bool noisy = read_rng != nullptr && noise_var_.size() > 0;
   Eigen::MatrixXf v2;
@@ -147,19 +148,19 @@ void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen
   // (5) read noise, drawn per output as the exact column-sum Gaussian (see crossbar.h).
   if (noisy && batch > 0 && cols_used > 0) {
     Eigen::MatrixXf sigma(batch, cols_used);
-    sigma.noalias() = v2 * noise_var_.topLeftCorner(rows_used, cols_used);
+    sigma.noalias() = v2 * noise_var_.block(row0, col0, rows_used, cols_used);
     Eigen::MatrixXf z(batch, cols_used);
     read_rng->fill_normal(z.data(), static_cast<size_t>(z.size()));
     i_out.array() += sigma.array().sqrt() * z.array();
   }
 
   if (stats) {
-    if (cols_used == cols_used_) {
+    if (row0 == 0 && col0 == 0 && cols_used == cols_used_) {
       stats->sum_v2g += (v2 * row_gsum_.head(rows_used)).cast<double>().sum();
     } else {
       // Not the programmed block: sum the block's rows now (rows_used x cols_used adds).
-      const Eigen::VectorXf gsum = (g_pos_.topLeftCorner(rows_used, cols_used) +
-                                    g_neg_.topLeftCorner(rows_used, cols_used))
+      const Eigen::VectorXf gsum = (g_pos_.block(row0, col0, rows_used, cols_used) +
+                                    g_neg_.block(row0, col0, rows_used, cols_used))
                                        .rowwise()
                                        .sum();
       stats->sum_v2g += (v2 * gsum).cast<double>().sum();

@@ -88,8 +88,10 @@ class Crossbar {
   // normalized currents v * (G+ - G-) over the used block, plus read noise (not in ideal mode,
   // and only if read_rng != nullptr). Accumulates into *stats if given.
   // Throws std::invalid_argument if v.cols() != rows_used or the block exceeds the array.
+  // row0/col0: where the block starts (a tile packs blocks of several layers; only the block's
+  // word lines are driven and only its columns are read, so only its cells count for energy).
   void mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen::MatrixXf& i_out,
-           Rng* read_rng, MvmStats* stats) const;
+           Rng* read_rng, MvmStats* stats, int row0 = 0, int col0 = 0) const;
 
   // Replaces all conductances (normalized, rows x cols each), e.g. to restore a checkpoint.
   // used_rows/used_cols record the block the data was programmed for (for the energy cache).

@@ -20,7 +20,9 @@ struct TileMvmResult {
 
 // in_codes: (batch x rows_used) unsigned DAC codes. read_rng: the tile's "read/tile<N>" stream,
 // or nullptr for noiseless reads.
+// row0/col0: the block's place on the array (see Crossbar::mvm); adc offsets index the block's columns.
 TileMvmResult tile_mvm(const Crossbar& xbar, const Eigen::MatrixXf& in_codes, int rows_used,
-                       int cols_used, const DacSpec& dac, const AdcSpec& adc, Rng* read_rng);
+                       int cols_used, const DacSpec& dac, const AdcSpec& adc, Rng* read_rng,
+                       int row0 = 0, int col0 = 0);
 
 }  // namespace aimc::num

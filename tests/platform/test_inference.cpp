@@ -15,7 +15,7 @@ namespace {
 TEST(PlatformInference, DriverMatchesTheIdealReference) {
   constexpr long kImages = 200;
   const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
-  const compiler::Network net = compiler::import_onnx(model_path());
+  const compiler::Graph net = compiler::import_onnx(model_path());
   const compiler::CompiledModel cm = compiler::compile(net, cfg, train_images(512).images);
   const compiler::Dataset data = test_images(kImages);
   const compiler::ImageView img = compiler::parse_image(cm.image);

@@ -1,0 +1,248 @@
+// Convolutional networks on the platform: conv lowering, depthwise mappings, residual adds and
+// pooling through the firmware driver against the compiler's golden model; weight reload for a
+// network larger than the chip; layer pipelining and its bus limit. Each TEST runs in its own
+// process (one SystemC elaboration per process).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "compiler/image.h"
+#include "harness.h"
+#include "run_job.h"
+
+namespace aimc::testing {
+namespace {
+
+using compiler::Graph;
+using compiler::Op;
+using compiler::OpKind;
+using compiler::Shape;
+
+Eigen::MatrixXf uniform(long rows, long cols, unsigned seed, float lo = 0.0f, float hi = 1.0f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  Eigen::MatrixXf m(rows, cols);
+  for (long i = 0; i < m.size(); ++i) m(i) = d(gen);
+  return m;
+}
+
+Op conv(const std::string& name, int cin, int cout, int k, int stride, int pad, int groups, unsigned seed,
+        bool relu = true) {
+  Op op;
+  op.kind = OpKind::Conv;
+  op.name = name;
+  op.onnx_op = "Conv";
+  op.kh = op.kw = k;
+  op.stride_h = op.stride_w = stride;
+  op.pad_t = op.pad_l = op.pad_b = op.pad_r = pad;
+  op.groups = groups;
+  const float bound = std::sqrt(6.0f / float(k * k * cin / groups));  // He-uniform: activations keep their size
+  op.weight = uniform(cout, long(k) * k * (cin / groups), seed, -bound, bound);
+  op.bias = uniform(cout, 1, seed + 1000, -0.05f, 0.05f);
+  if (relu) op.act_min = 0.0f;
+  return op;
+}
+
+// 3x12x12 -> conv 3x3 (16) -> depthwise 3x3 (16) -> pointwise (16) -> add with the first conv ->
+// maxpool 2 -> global average pool -> dense 6. Every kind of op the chip executes but concat and
+// softmax (covered by the compiler tests).
+Graph small_cnn() {
+  Graph g;
+  g.name = "small_cnn";
+  g.input = g.add_tensor("input", Shape{3, 12, 12});
+  auto put = [&g](Op op) { return g.ops[size_t(g.add_op(std::move(op)))].output; };
+  Op c1 = conv("conv1", 3, 16, 3, 1, 1, 1, 11);
+  c1.inputs = {g.input};
+  const int t1 = put(c1);
+  Op dw = conv("dw", 16, 16, 3, 1, 1, 16, 12);
+  dw.inputs = {t1};
+  const int t2 = put(dw);
+  Op pw = conv("pw", 16, 16, 1, 1, 0, 1, 13);
+  pw.inputs = {t2};
+  pw.act_min = -std::numeric_limits<float>::infinity();  // signed: the add follows
+  const int t3 = put(pw);
+  Op add;
+  add.kind = OpKind::Add;
+  add.name = "res";
+  add.onnx_op = "Add";
+  add.inputs = {t3, t1};
+  add.act_min = 0.0f;
+  const int t4 = put(add);
+  Op mp;
+  mp.kind = OpKind::MaxPool;
+  mp.name = "pool";
+  mp.onnx_op = "MaxPool";
+  mp.kh = mp.kw = mp.stride_h = mp.stride_w = 2;
+  mp.inputs = {t4};
+  const int t5 = put(mp);
+  Op gap;
+  gap.kind = OpKind::GlobalAvgPool;
+  gap.name = "gap";
+  gap.onnx_op = "GlobalAveragePool";
+  gap.inputs = {t5};
+  const int t6 = put(gap);
+  Op fc = conv("fc", 16, 6, 1, 1, 0, 1, 14, false);
+  fc.onnx_op = "Gemm";
+  fc.inputs = {t6};
+  g.output = put(fc);
+  g.validate();
+  return g;
+}
+
+struct DriverRun {
+  int rc = -99;
+  std::vector<int32_t> out;
+  aimc_dev_t dev{};
+};
+
+// Loads the image and runs `images` (C, H, W order) through aimc_infer in calls of `per_call`.
+DriverRun run_driver(Bench& b, const compiler::CompiledModel& cm, const Graph& g, const Eigen::MatrixXf& images,
+                     long per_call) {
+  DriverRun r;
+  const long n = images.rows();
+  r.out.assign(size_t(n * g.out_features()), 0);
+  b.run([&](aimc_hal_t hal) {
+    if ((r.rc = aimc_init(&r.dev, hal)) != AIMC_OK) return;
+    if ((r.rc = aimc_load_image(&r.dev, cm.image.data(), cm.image.size())) != AIMC_OK) return;
+    std::vector<float> xs = row_major(compiler::chw_to_hwc(images, g.in_shape()));
+    std::vector<uint8_t> codes(xs.size());
+    if ((r.rc = aimc_quantize_inputs(&r.dev, xs.data(), xs.size(), codes.data())) != AIMC_OK) return;
+    for (long done = 0; done < n; done += per_call) {
+      const long k = std::min(per_call, n - done);
+      r.rc = aimc_infer(&r.dev, codes.data() + done * g.in_features(), uint32_t(k),
+                        r.out.data() + done * g.out_features());
+      if (r.rc != AIMC_OK) return;
+    }
+  });
+  return r;
+}
+
+// The chip with an ideal device computes what the compiler's golden model (execute_ideal) says.
+// The ADC codes are exact (integer dot products); the digital units compute in float32 like the
+// golden model, so the outputs agree to the last bit but for a double-vs-float current at an ADC
+// rounding boundary, which moves one output by one code: allow 1 LSB on a few outputs.
+void expect_ideal_match(compiler::CompileOptions::Depthwise mapping) {
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  const Graph g = small_cnn();
+  const Eigen::MatrixXf cal = uniform(64, g.in_features(), 3);
+  compiler::CompileOptions opt;
+  opt.depthwise = mapping;
+  const compiler::CompiledModel cm = compiler::compile(g, cfg, cal, opt);
+  ASSERT_EQ(cm.segments, 1);
+  const std::string used = cm.summary["depthwise"]["mapping"].get<std::string>();
+  EXPECT_EQ(used, mapping == compiler::CompileOptions::Depthwise::digital ? "digital" : "packed");
+  EXPECT_FALSE(cm.summary["depthwise"]["why"].get<std::string>().empty());
+
+  const Eigen::MatrixXf x = uniform(12, g.in_features(), 4);
+  const compiler::ImageView img = compiler::parse_image(cm.image);
+  const compiler::IdealRun ref =
+      compiler::execute_ideal(img, x, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
+  Bench b(cfg);
+  const DriverRun r = run_driver(b, cm, g, x, 5);
+  ASSERT_EQ(r.rc, AIMC_OK) << aimc_strerror(r.rc) << " device error " << r.dev.device_error;
+  long max_diff = 0, differing = 0;
+  for (long v = 0; v < x.rows(); ++v)
+    for (long j = 0; j < g.out_features(); ++j) {
+      const long d = std::labs(long(r.out[size_t(v * g.out_features() + j)]) - long(ref.output(v, j)));
+      max_diff = std::max(max_diff, d);
+      differing += d != 0;
+    }
+  const double out_lsb_per_code = 1.0;
+  EXPECT_LE(max_diff, long(out_lsb_per_code)) << differing << " outputs differ";
+
+  // And the golden model tracks the float network: 8-bit activations and 6-bit weights keep the
+  // outputs within a few percent of the output range (measured ~2-4 %; 10 % is far outside).
+  const Eigen::MatrixXf f = g.forward(x);
+  const double rms = std::sqrt(f.squaredNorm() / double(f.size()));
+  const double err = std::sqrt((ref.logits - f).squaredNorm() / double(f.size()));
+  EXPECT_LT(err, 0.10 * rms) << "ideal quantized outputs vs float: rms error " << err << ", rms " << rms;
+}
+
+TEST(CnnPlatform, IdealDeviceMatchesTheGoldenModelWithPackedDepthwise) {
+  expect_ideal_match(compiler::CompileOptions::Depthwise::packed);
+}
+
+TEST(CnnPlatform, IdealDeviceMatchesTheGoldenModelWithDigitalDepthwise) {
+  expect_ideal_match(compiler::CompileOptions::Depthwise::digital);
+}
+
+// Four 32x32 dense layers on a chip of two 32x32 tiles: two segments, and the driver reprograms
+// the tiles for every segment they do not hold. Outputs stay those of the golden model; the
+// reload is charged: one PROGRAM per tile per weight load, its cells and energy.
+TEST(CnnPlatform, NetworkLargerThanTheChipRunsWithReloadAndPaysForIt) {
+  const config::PlatformConfig cfg =
+      preset({"tile.device.type=ideal", "grid.rows=1", "grid.cols=2", "tile.array.rows=32", "tile.array.cols=32"});
+  compiler::Network net;
+  net.name = "mlp32";
+  net.in_features = 32;
+  for (int l = 0; l < 4; ++l) {
+    compiler::DenseLayer d;
+    d.name = "fc" + std::to_string(l);
+    d.weight = uniform(32, 32, 20 + l, -0.4f, 0.4f);
+    d.bias = uniform(32, 1, 40 + l, -0.05f, 0.05f);
+    d.relu = l < 3;
+    net.layers.push_back(d);
+  }
+  const Graph g = compiler::to_graph(net);
+  const compiler::CompiledModel cm = compiler::compile(g, cfg, uniform(64, 32, 5));
+  ASSERT_EQ(cm.segments, 2) << "4 full tiles of weights on a 2-tile chip";
+  const Eigen::MatrixXf x = uniform(6, 32, 6);
+  const compiler::IdealRun ref = compiler::execute_ideal(compiler::parse_image(cm.image), x, cfg.tile.adc.bits,
+                                                         cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
+  Bench b(cfg);
+  const DriverRun r = run_driver(b, cm, g, x, 3);  // two calls of three images
+  ASSERT_EQ(r.rc, AIMC_OK) << aimc_strerror(r.rc) << " device error " << r.dev.device_error;
+  for (long v = 0; v < x.rows(); ++v)
+    for (long j = 0; j < 32; ++j)
+      EXPECT_LE(std::labs(long(r.out[size_t(v * 32 + j)]) - long(ref.output(v, j))), 1) << "image " << v;
+  // Call 1: segment 0 is resident from the load, segment 1 is loaded. Call 2: 0, then 1 again.
+  EXPECT_EQ(r.dev.segments, 2u);
+  EXPECT_EQ(r.dev.reloads, 3u);
+  const chip::ProgrammingStats& st = b.chip.programmer().stats();
+  EXPECT_EQ(st.program_commands, 2 + 3 * 2) << "2 tiles at load, then 2 tiles per reload";
+  EXPECT_EQ(st.cells, long(st.program_commands) * 2 * 32 * 32) << "every PROGRAM writes both cells of 32x32 pairs";
+  EXPECT_EQ(long(r.dev.reload_cells), 3L * 2 * 2 * 32 * 32);
+  const int pulse = b.ledger.component("prog_pulse");
+  EXPECT_GT(b.ledger.component_j(pulse), 0.0);
+}
+
+app::RunOptions cnn_run(std::vector<std::string> overrides) {
+  app::RunOptions o;
+  o.platform_path = preset_path();
+  o.model_path = source_dir() + "/platforms/models/fashion_mnist_cnn.onnx";
+  o.input = "random";
+  o.limit = 24;
+  o.overrides = std::move(overrides);
+  o.progress = false;
+  return o;
+}
+
+// The layers sit on different tiles, so over a stream of images they overlap: the steady-state
+// rate is higher than one image per latency.
+TEST(CnnPipeline, ThroughputExceedsOneOverLatency) {
+  // A wide bus (64 B per cycle) so that the tiles, not the bus, set the pace.
+  const auto r = app::run_job(cnn_run({"tile.device.type=ideal", "bus.width_bytes=64"}));
+  const double latency_s = r["latency_ns"]["per_inference"].get<double>() * 1e-9;
+  const double rate = r["throughput_inferences_per_s"].get<double>();
+  EXPECT_GT(rate, 1.2 / latency_s) << "latency " << latency_s << " s, rate " << rate << " /s";
+  EXPECT_GE(r["tiles_used"].get<int>(), 5) << "ops on their own tiles";
+}
+
+// With a bus 100x slower, the shared bus bounds the rate: it is busy nearly all the time, and no
+// schedule can beat bytes-per-image over bus bandwidth.
+TEST(CnnPipeline, SlowBusLimitsThroughput) {
+  const auto r = app::run_job(cnn_run({"tile.device.type=ideal", "bus.clock_mhz=2"}));
+  const double rate = r["throughput_inferences_per_s"].get<double>();
+  const double images = r["images"].get<double>();
+  const double infer_s = r["time_ns"]["infer"].get<double>() * 1e-9;
+  const double bus_busy_s = r["bus"]["busy_ns"].get<double>() * 1e-9;
+  const double bus_bound = images / bus_busy_s;  // images per second of bus time
+  // The rate sits at the bus bound: images over bus-busy time. (The bus time also holds the
+  // deploy's weight transfers, a few percent here, so the two may differ by that much.)
+  EXPECT_NEAR(rate / bus_bound, 1.0, 0.1) << "rate " << rate << " /s, bus bound " << bus_bound << " /s";
+  EXPECT_GT(bus_busy_s / infer_s, 0.8) << "the bus should be the bottleneck";
+}
+
+}  // namespace
+}  // namespace aimc::testing
