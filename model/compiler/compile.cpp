@@ -697,6 +697,11 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
         lo.rec.out_zero = uint32_t(qi.zero);
         lo.rec.out_quant_scale = qi.scale;
         if (is_output) throw CompileError(where + ": a MaxPool cannot produce the network output (it does not requantize)");
+        // The pool keeps its input's codes: a folded clamp must not cut into their range.
+        if (op.act_min > -qi.scale * float(qi.zero) + 0.5f * qi.scale ||
+            op.act_max < qi.scale * float(cmax - qi.zero) - 0.5f * qi.scale)
+          throw CompileError(where + ": a clamp (Relu/Clip) folded into a MaxPool cuts into its input's range; the chip's "
+                             "max pool does not requantize (put the activation before the pool)");
         lo.rec.unit = uint32_t(unit_rr++ % cfg.tile_count());
         lo.segment = current_segment;
         low.push_back(std::move(lo));
@@ -807,10 +812,16 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
       for (size_t bi = 0; bi < bufs.size(); ++bi) bufs[bi].addr = kActivationSramBase + uint32_t(placed[bi].first);
     return peak;
   };
-  long per_image = 0;
-  for (const auto& b : bufs) per_image += b.bytes();
-  long max_batch = std::max<long>(1, long(sram_bytes / uint64_t(std::max<long>(per_image, 1))) + 1);
-  while (max_batch > 0 && layout(max_batch, false) > sram_bytes) --max_batch;
+  // The largest batch that fits: the peak grows with the batch, and no layout needs less than
+  // the largest single buffer, which bounds the search from above.
+  long largest = 1;
+  for (const auto& b : bufs) largest = std::max(largest, b.bytes());
+  long max_batch = 0;
+  for (long lo = 1, hi = long(sram_bytes / uint64_t(largest)); lo <= hi;) {
+    const long mid = lo + (hi - lo) / 2;
+    if (layout(mid, false) <= sram_bytes) max_batch = mid, lo = mid + 1;
+    else hi = mid - 1;
+  }
   if (max_batch < 1)
     throw CompileError("platform '" + cfg.name + "': activation SRAM of " + std::to_string(sram_bytes) +
                        " bytes cannot hold the live activations of one image of network '" + g.name + "' (" +

@@ -6,13 +6,16 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <iostream>
+#include <limits>
 #include <random>
+#include <set>
 
 #include "address_map.h"
 #include "compile.h"
@@ -116,6 +119,25 @@ std::vector<float> iota_weights(size_t n, float scale) {
   return v;
 }
 
+// The MLP chain a Graph of Flatten and dense (1x1) Conv ops stands for (the bundled model).
+Network as_network(const Graph& g) {
+  Network net;
+  net.name = g.name;
+  net.source = g.source;
+  net.in_features = int(g.in_features());
+  for (const Op& op : g.ops) {
+    if (op.kind == OpKind::Flatten) continue;
+    EXPECT_EQ(op.kind, OpKind::Conv);
+    DenseLayer l;
+    l.name = op.name;
+    l.weight = op.weight;
+    l.bias = op.bias;
+    l.relu = op.act_min == 0.0f;
+    net.layers.push_back(l);
+  }
+  return net;
+}
+
 Network random_network(const std::vector<int>& sizes, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -149,45 +171,65 @@ PlatformConfig default_cfg() {
   return cfg;
 }
 
-// The chip's arithmetic, written again from docs/deployment-image.md (not from quant_math.h):
-// codes -> per-slice currents -> ADC -> sum -> scale + bias -> ReLU -> next codes / int32.
+// The chip's arithmetic, written again from docs/deployment-image.md and aimc_image.h (not from
+// quant_math.h) for chains of MVM ops over all segments: codes (with the input zero point) ->
+// per-slice currents (levels read at the block's tile_row / tile_col) -> ADC -> sum -> digital
+// unit -> next codes (with the output zero point) / int32. The digital unit is float32
+// arithmetic, as the chip's (numerics digital_unit, used by the sequencer and execute_ideal):
+// y = acc * acc_scale + bias, clamp to [act_min, act_max], round(y / out_quant_scale) + out_zero.
 Eigen::MatrixXi reference_run(const ImageView& img, const Eigen::MatrixXf& x, int adc_bits, double g_ratio) {
-  const auto& p = img.program;
+  const auto& p = img.first_program();
   const long cmax = (1L << p.dac_bits) - 1;
   const long A = (1L << (adc_bits - 1)) - 1;
   std::vector<std::vector<long>> codes(size_t(x.rows()), std::vector<long>(p.in_features));
   for (long v = 0; v < x.rows(); ++v)
     for (long i = 0; i < x.cols(); ++i)
-      codes[v][i] = std::lround(std::min<double>(std::max<double>(std::round(x(v, i) / double(p.in_scale)), 0), cmax));
+      codes[v][i] = std::lround(std::min<double>(
+          std::max<double>(std::round(x(v, i) / double(p.in_scale)) + double(p.in_zero), 0), cmax));
   std::vector<std::vector<long>> out;
-  for (const auto& layer : img.layers) {
-    out.assign(size_t(x.rows()), std::vector<long>(layer.out_features, 0));
-    for (long v = 0; v < x.rows(); ++v) {
-      std::vector<long> acc(layer.out_features, 0);
-      for (uint32_t k = layer.first_slice; k < layer.first_slice + layer.slice_count; ++k) {
-        const auto& s = img.slices[k];
-        const auto& w = img.tile_weights(s.tile);
-        const long lm = (1L << w.hdr.bits_per_cell) - 1;
-        for (uint32_t c = 0; c < s.col_count; ++c) {
-          long dot = 0;  // sum code * level; the current is dot * (1 - g_min/g_max) / (Cmax (L-1))
-          for (uint32_t r = 0; r < s.row_count; ++r) dot += codes[v][s.row_begin + r] * w.level(r, c);
-          double i = double(dot) * (1.0 - g_ratio) / (double(cmax) * double(lm));
-          double code = std::round(i / double(layer.adc_full_scale) * double(A));
-          acc[s.col_begin + c] += long(std::min<double>(std::max<double>(code, -A), A));
+  for (const SegmentView& seg : img.segments)
+    for (const auto& layer : seg.layers) {
+      if (layer.kind != AIMC_OP_MVM || layer.kh * layer.kw * layer.in_h * layer.in_w != 1) {
+        ADD_FAILURE() << "reference_run handles chains of dense MVM ops only (kind " << layer.kind << ")";
+        return {};
+      }
+      out.assign(size_t(x.rows()), std::vector<long>(layer.out_features, 0));
+      for (long v = 0; v < x.rows(); ++v) {
+        if (codes[v].size() != layer.in_features) {
+          ADD_FAILURE() << "op reads " << layer.in_features << " codes, the previous op wrote " << codes[v].size();
+          return {};
+        }
+        std::vector<long> acc(layer.out_features, 0);
+        for (uint32_t k = layer.first_slice; k < layer.first_slice + layer.slice_count; ++k) {
+          const auto& s = seg.slices[k];
+          const auto& w = seg.tile_weights(s.tile);
+          const long lm = (1L << w.hdr.bits_per_cell) - 1;
+          for (uint32_t c = 0; c < s.col_count; ++c) {
+            long dot = 0;  // sum code * level; the current is dot * (1 - g_min/g_max) / (Cmax (L-1))
+            for (uint32_t r = 0; r < s.row_count; ++r)
+              dot += codes[v][s.row_begin + r] * w.level(s.tile_row + r, s.tile_col + c);
+            double i = double(dot) * (1.0 - g_ratio) / (double(cmax) * double(lm));
+            double code = std::round(i / double(layer.adc_full_scale) * double(A));
+            acc[s.col_begin + c] += long(std::min<double>(std::max<double>(code, -A), A));
+          }
+        }
+        for (uint32_t j = 0; j < layer.out_features; ++j) {
+          float y = float(acc[j]) * layer.acc_scale;
+          y = y + seg.bias[layer.bias_offset + j];
+          float lo = layer.act_min;
+          if (layer.flags & AIMC_LAYER_RELU) lo = std::max(lo, 0.0f);
+          y = std::min(std::max(y, lo), layer.act_max);
+          const float q = std::round(y / layer.out_quant_scale);
+          out[v][j] = (layer.flags & AIMC_LAYER_OUTPUT_I32)
+                          ? long(q)
+                          : long(std::min<float>(std::max<float>(q + float(layer.out_zero), 0), float(cmax)));
         }
       }
-      for (uint32_t j = 0; j < layer.out_features; ++j) {
-        double y = double(acc[j]) * double(layer.acc_scale) + double(img.bias[layer.bias_offset + j]);
-        if (layer.flags & AIMC_LAYER_RELU) y = std::max(y, 0.0);
-        double q = std::round(y / double(layer.out_quant_scale));
-        out[v][j] = (layer.flags & AIMC_LAYER_OUTPUT_I32) ? long(q) : long(std::min<double>(std::max<double>(q, 0), cmax));
-      }
+      codes = out;
     }
-    codes = out;
-  }
-  Eigen::MatrixXi r(x.rows(), p.out_features);
+  Eigen::MatrixXi r(x.rows(), img.last_program().out_features);
   for (long v = 0; v < x.rows(); ++v)
-    for (uint32_t j = 0; j < p.out_features; ++j) r(v, j) = int(out[v][j]);
+    for (uint32_t j = 0; j < img.last_program().out_features; ++j) r(v, j) = int(out[v][j]);
   return r;
 }
 
@@ -202,7 +244,7 @@ int argmax(const Eigen::RowVectorXf& r) {
 // ---------------------------------------------------------------- bundled model ----
 
 TEST(OnnxImport, BundledModelShapesAndReferenceLogits) {
-  Network net = import_onnx(model_path());
+  Network net = as_network(import_onnx(model_path()));
   ASSERT_EQ(net.in_features, 784);
   ASSERT_EQ(net.layers.size(), 3u);
   EXPECT_EQ(net.layers[0].weight.rows(), 256);
@@ -234,8 +276,9 @@ TEST(OnnxImport, BundledModelShapesAndReferenceLogits) {
 // ---------------------------------------------------------------- importer paths and refusals ----
 
 TEST(OnnxImport, MatMulAddReshapeChainFolds) {
-  // Reshape [N,2,3] -> [N,6], MatMul (float_data weights [6,4]), Add bias, Relu, Gemm transB=0 alpha/beta.
-  OnnxBuilder b({1, 2, 3}, "y");
+  // Reshape [N,1,2,3] -> [N,6], MatMul (float_data weights [6,4]), Add bias, Relu, Gemm transB=0 alpha/beta.
+  // (Rank-3 inputs are refused since the Graph importer: inputs are [N, C, H, W] or [N, features].)
+  OnnxBuilder b({1, 1, 2, 3}, "y");
   b.init_i64("shape", {-1, 6});
   auto w1 = iota_weights(24, 0.1f);
   b.init("W1", {6, 4}, w1, false);
@@ -253,7 +296,21 @@ TEST(OnnxImport, MatMulAddReshapeChainFolds) {
   a = gemm->add_attribute();
   a->set_name("beta"), a->set_type(onnx::AttributeProto_AttributeType_FLOAT), a->set_f(0.5f);
   std::string path = b.save(scratch() / "chain.onnx");
-  Network net = import_onnx(path);
+  const Graph g = import_onnx(path);
+  // A 1x2x3 map read as a vector: one Flatten op, then MatMul+Add+Relu folded into one dense Conv
+  // and the Gemm as another.
+  EXPECT_EQ(g.in_shape(), (Shape{1, 2, 3}));
+  EXPECT_EQ(g.out_shape(), (Shape{2, 1, 1}));
+  ASSERT_EQ(g.ops.size(), 3u);
+  EXPECT_EQ(g.ops[0].kind, OpKind::Flatten);
+  EXPECT_EQ(g.ops[1].kind, OpKind::Conv);
+  EXPECT_EQ(g.ops[1].onnx_op, "MatMul");
+  EXPECT_EQ(g.ops[1].folded.size(), 2u);  // the Add 'bias' and the Relu 'act'
+  EXPECT_EQ(g.ops[1].act_min, 0.0f);
+  EXPECT_EQ(g.ops[2].onnx_op, "Gemm");
+  EXPECT_FALSE(g.ops[2].has_clamp());
+  EXPECT_EQ(g.source_params, 24 + 4 + 8 + 2);
+  Network net = as_network(g);
   ASSERT_EQ(net.in_features, 6);
   ASSERT_EQ(net.layers.size(), 2u);
   EXPECT_TRUE(net.layers[0].relu);
@@ -268,7 +325,9 @@ TEST(OnnxImport, MatMulAddReshapeChainFolds) {
       h[j] = std::max(s, 0.0f);
     }
     Eigen::RowVectorXf y = net.forward(x.row(v));
+    Eigen::RowVectorXf yg = g.forward(x.row(v));
     for (int k = 0; k < 2; ++k) {
+      EXPECT_NEAR(yg(k), y(k), 1e-6);
       float s = 0.5f * (k == 0 ? 1.0f : 2.0f);
       for (int j = 0; j < 4; ++j) s += 2.0f * h[j] * w2[j * 2 + k];
       EXPECT_NEAR(y(k), s, 1e-5);
@@ -277,16 +336,22 @@ TEST(OnnxImport, MatMulAddReshapeChainFolds) {
 }
 
 TEST(OnnxImport, RefusesUnsupportedOpNamingNodeAndFile) {
+  // Conv is supported since the Graph importer; Tanh is not.
   OnnxBuilder b({1, 1, 28, 28}, "y");
   b.node("Flatten", "flat", {"input"}, "x0");
-  b.node("Conv", "conv1", {"x0"}, "y");
-  std::string path = b.save(scratch() / "conv.onnx");
+  b.node("Tanh", "tanh1", {"x0"}, "y");
+  std::string path = b.save(scratch() / "tanh.onnx");
   std::string msg = error_of([&] { import_onnx(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
-  EXPECT_NE(msg.find("node 1 'conv1' (Conv)"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("unsupported op"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("Gemm, MatMul, Add, Relu, Flatten, Reshape"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node 1 'tanh1' (Tanh): unsupported op"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("supported: Conv, Gemm, MatMul, Add, BatchNormalization, Relu"), std::string::npos) << msg;
   EXPECT_THROW(import_onnx(path), ModelError);
+  // An op of another domain is refused naming the domain.
+  OnnxBuilder d({1, 4}, "y");
+  d.node("Relu", "ms_relu", {"input"}, "y")->set_domain("com.microsoft");
+  const std::string dpath = d.save(scratch() / "domain.onnx");
+  msg = error_of([&] { import_onnx(dpath); });
+  EXPECT_NE(msg.find("node 0 'ms_relu' (Relu): op of domain 'com.microsoft' is not supported"), std::string::npos) << msg;
 }
 
 TEST(OnnxImport, RefusesBrokenAndMissingFiles) {
@@ -308,16 +373,23 @@ TEST(OnnxImport, RefusesBrokenAndMissingFiles) {
   EXPECT_NE(msg.find(missing), std::string::npos) << msg;
   EXPECT_NE(msg.find("cannot open"), std::string::npos) << msg;
 
-  // A valid protobuf with an empty graph.
+  // A valid protobuf without an opset import, then with one but with an empty graph.
   onnx::ModelProto empty;
   empty.mutable_graph()->set_name("g");
   std::string ep = (dir / "empty.onnx").string();
-  {
+  auto save = [&] {
     std::ofstream f(ep, std::ios::binary);
     empty.SerializeToOstream(&f);
-  }
+  };
+  save();
   msg = error_of([&] { import_onnx(ep); });
-  EXPECT_NE(msg.find("empty graph"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(ep + ": model imports no version of the default ONNX operator set"), std::string::npos) << msg;
+  empty.set_ir_version(7);
+  empty.add_opset_import()->set_version(13);
+  save();
+  msg = error_of([&] { import_onnx(ep); });
+  EXPECT_NE(msg.find(ep + ": empty graph (no nodes)"), std::string::npos) << msg;
+  EXPECT_THROW(import_onnx(ep), ModelError);
 }
 
 TEST(OnnxImport, RefusesShapeMismatchBetweenLayers) {
@@ -344,24 +416,57 @@ TEST(OnnxImport, RefusesNonFloatWeightsBranchesAndGemmWithoutFlatten) {
     for (int i = 0; i < 8; ++i) t->add_int32_data(i);
     b.node("MatMul", "mm", {"input", "W"}, "y");
     std::string msg = error_of([&] { import_onnx(b.save(dir / "int.onnx")); });
-    EXPECT_NE(msg.find("node 0 'mm' (MatMul)"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("INT32"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("node 0 'mm' (MatMul): weight 'W' must be FLOAT"), std::string::npos) << msg;
   }
   {
     OnnxBuilder b({1, 4}, "y");
     b.init("W", {4, 4}, iota_weights(16, 0.1f), true);
     b.node("MatMul", "a", {"input", "W"}, "h");
     b.node("Relu", "r1", {"h"}, "y");
-    b.node("Relu", "r2", {"h"}, "z");  // a branch
+    b.node("Relu", "r2", {"h"}, "z");  // a branch that does not reach the output
     std::string msg = error_of([&] { import_onnx(b.save(dir / "branch.onnx")); });
-    EXPECT_NE(msg.find("not a chain"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("node 2 'r2' (Relu): is not used: none of its outputs reaches the graph output 'y'"),
+              std::string::npos) << msg;
   }
   {
-    OnnxBuilder b({1, 2, 2}, "y");
+    // Branches that join are a graph now (no longer "not a chain"): h feeds two dense ops summed by an Add.
+    OnnxBuilder b({1, 4}, "y");
+    b.init("W", {4, 4}, iota_weights(16, 0.1f), true);
+    b.init("Wa", {4, 3}, iota_weights(12, 0.2f), true);
+    b.init("Wb", {4, 3}, iota_weights(12, -0.3f), true);
+    b.node("MatMul", "a", {"input", "W"}, "h");
+    b.node("Relu", "r", {"h"}, "hr");
+    b.node("MatMul", "left", {"hr", "Wa"}, "l");
+    b.node("MatMul", "right", {"hr", "Wb"}, "rr");
+    b.node("Add", "join", {"l", "rr"}, "y");
+    const Graph g = import_onnx(b.save(dir / "diamond.onnx"));
+    ASSERT_EQ(g.ops.size(), 4u);
+    auto op_named = [&](const std::string& name) -> const Op& {
+      for (const Op& op : g.ops)
+        if (op.name == name) return op;
+      ADD_FAILURE() << "no op '" << name << "'";
+      return g.ops.front();
+    };
+    const Op &a = op_named("a"), &left = op_named("left"), &right = op_named("right"), &join = op_named("join");
+    EXPECT_EQ(a.act_min, 0.0f);  // the Relu folded into 'a'
+    EXPECT_EQ(join.kind, OpKind::Add);
+    EXPECT_EQ(join.output, g.output);
+    EXPECT_EQ(join.inputs, (std::vector<int>{left.output, right.output}));  // the node's operand order
+    EXPECT_EQ(left.inputs, (std::vector<int>{a.output}));
+    EXPECT_EQ(right.inputs, (std::vector<int>{a.output}));
+    const Eigen::MatrixXf x = random_inputs(2, 4, 9);
+    const Eigen::MatrixXf h = (a.weight * x.transpose()).cwiseMax(0.0f);
+    const Eigen::MatrixXf ref = ((left.weight + right.weight) * h).transpose();
+    EXPECT_NEAR(left.weight(2, 1), 0.2f * float(int((1 * 3 + 2) % 7) - 3), 1e-6f);  // W[in, out] transposed
+    EXPECT_TRUE(g.forward(x).isApprox(ref, 1e-5f));
+  }
+  {
+    OnnxBuilder b({1, 1, 2, 2}, "y");
     b.init("W", {4, 2}, iota_weights(8, 0.1f), true);
     b.node("MatMul", "mm", {"input", "W"}, "y");
-    std::string msg = error_of([&] { import_onnx(b.save(dir / "rank3.onnx")); });
-    EXPECT_NE(msg.find("Flatten"), std::string::npos) << msg;
+    std::string msg = error_of([&] { import_onnx(b.save(dir / "map.onnx")); });
+    EXPECT_NE(msg.find("node 0 'mm' (MatMul): needs a 2-D input [N, features]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("insert a Flatten"), std::string::npos) << msg;
   }
 }
 
@@ -420,7 +525,7 @@ TEST(Dataset, RefusesBadFiles) {
 // ---------------------------------------------------------------- mapping ----
 
 TEST(Mapping, BundledMlpOnFourTiles) {
-  Network net = import_onnx(model_path());
+  Network net = as_network(import_onnx(model_path()));
   auto plan = plan_mapping(net, default_cfg());
   ASSERT_EQ(plan.size(), 4u);
   // layer 0: 784 rows balanced 392 + 392 on tiles 0 and 1, reduced on tile 0.
@@ -434,16 +539,99 @@ TEST(Mapping, BundledMlpOnFourTiles) {
 }
 
 TEST(Mapping, LayerLargerThanChipIsRefused) {
-  Network net = random_network({64, 4096, 10}, 1);
-  net.layers[0].name = "huge";
-  net.layers[0].weight = Eigen::MatrixXf::Zero(4096, 4096);
-  net.in_features = 4096;
-  net.layers[1].weight = Eigen::MatrixXf::Zero(10, 4096);
-  std::string msg = error_of([&] { plan_mapping(net, default_cfg()); });
-  EXPECT_NE(msg.find("'huge'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("needs 121 tiles"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("has 12 tiles"), std::string::npos) << msg;
-  EXPECT_THROW(compile(net, default_cfg(), random_inputs(4, 4096, 1)), CompileError);
+  // A network larger than the chip is no longer refused: it is cut into segments (weight loads).
+  // 2x3 tiles of 16x16: fc0 (40 -> 30) is 3 row x 2 column blocks of 14/13 x 15, one per tile
+  // (the chip is full: no 15x10 block of fc1 fits in the 2-row / 1-column strips left), so fc1
+  // (30 -> 10, 2 row blocks of 15 x 10) starts segment 1 on an empty chip.
+  PlatformConfig cfg = default_cfg();
+  cfg.name = "tiny-2x3";
+  cfg.grid_rows = 2, cfg.grid_cols = 3;
+  cfg.tile.array.rows = cfg.tile.array.cols = 16;
+  Network net = random_network({40, 30, 10}, 2);
+  auto plan = plan_mapping(net, cfg);
+  ASSERT_EQ(plan.size(), 8u);
+  std::set<int> seg0_tiles;
+  for (int k = 0; k < 6; ++k) {
+    EXPECT_EQ(plan[size_t(k)].layer, 0);
+    EXPECT_EQ(plan[size_t(k)].segment, 0) << "slice " << k;
+    seg0_tiles.insert(plan[size_t(k)].tile);
+  }
+  EXPECT_EQ(seg0_tiles.size(), 6u);  // every tile of the chip, one block each
+  for (int k = 6; k < 8; ++k) {
+    EXPECT_EQ(plan[size_t(k)].layer, 1);
+    EXPECT_EQ(plan[size_t(k)].segment, 1) << "slice " << k;
+    EXPECT_EQ(plan[size_t(k)].row_count, 15);
+    EXPECT_EQ(plan[size_t(k)].col_count, 10);
+  }
+  EXPECT_EQ(plan[6].row_begin, 0);
+  EXPECT_EQ(plan[7].row_begin, 15);
+  EXPECT_NE(plan[6].tile, plan[7].tile);
+  EXPECT_EQ(plan[7].reduce_tile, plan[6].tile);
+  for (const auto& sp : plan) {  // every block inside its tile
+    EXPECT_LE(sp.tile_row + sp.row_count, 16);
+    EXPECT_LE(sp.tile_col + sp.col_count, 16);
+    EXPECT_LT(sp.tile, 6);
+  }
+
+  // It compiles into two segments, each with its own program and the weights of its tiles, and
+  // executes (across the weight load) as the formulas say.
+  Eigen::MatrixXf x = random_inputs(32, 40, 3);
+  CompiledModel m = compile(net, cfg, x);
+  EXPECT_EQ(m.segments, 2);
+  EXPECT_EQ(m.tiles_used, 6);
+  ImageView img = parse_image(m.image);
+  ASSERT_EQ(img.segments.size(), 2u);
+  ASSERT_EQ(img.segments[0].layers.size(), 1u);
+  ASSERT_EQ(img.segments[1].layers.size(), 1u);
+  EXPECT_EQ(img.segments[0].slices.size(), 6u);
+  EXPECT_EQ(img.segments[1].slices.size(), 2u);
+  EXPECT_EQ(img.segments[0].weights.size(), 6u);
+  EXPECT_EQ(img.segments[1].weights.size(), 2u);
+  EXPECT_NE(img.segments[0].program_dest_addr, img.segments[1].program_dest_addr);
+  EXPECT_EQ(img.segments[1].layers[0].in_addr, img.segments[0].layers[0].out_addr);  // activations stay in SRAM
+  EXPECT_EQ(img.segments[0].layers[0].flags & AIMC_LAYER_OUTPUT_I32, 0u);
+  EXPECT_EQ(img.segments[1].layers[0].flags & AIMC_LAYER_OUTPUT_I32, uint32_t(AIMC_LAYER_OUTPUT_I32));
+  int programs = 0;
+  for (const auto& sec : img.sections) {
+    EXPECT_LE(sec.segment, 1u);
+    if (sec.type == AIMC_SECTION_PROGRAM) {
+      EXPECT_EQ(sec.segment, uint32_t(programs++));
+    }
+  }
+  EXPECT_EQ(programs, 2);
+  for (const auto& seg : img.segments)
+    for (const auto& [tile, w] : seg.weights) {
+      EXPECT_LE(w.hdr.rows, 16u) << "tile " << tile;
+      EXPECT_LE(w.hdr.cols, 16u) << "tile " << tile;
+    }
+  const double g_ratio = cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns;
+  IdealRun run = execute_ideal(img, x, cfg.tile.adc.bits, g_ratio);
+  EXPECT_EQ(run.codes.size(), 2u);
+  EXPECT_EQ(run.output, reference_run(img, x, cfg.tile.adc.bits, g_ratio));
+  // And it tracks the float network like a network that fits.
+  const Eigen::MatrixXf y = net.forward(x);
+  EXPECT_LT((run.logits - y).norm() / y.norm(), 0.05);
+
+  // One op that does not fit the whole chip is refused, naming the op: 4096 x 4096 is 11 x 11
+  // blocks of up to 400 x 400 on 12 tiles.
+  Network big = random_network({64, 4096, 10}, 1);
+  big.layers[0].name = "huge";
+  big.layers[0].weight = Eigen::MatrixXf::Zero(4096, 4096);
+  big.in_features = 4096;
+  big.layers[1].weight = Eigen::MatrixXf::Zero(10, 4096);
+  std::string msg = error_of([&] { plan_mapping(big, default_cfg()); });
+  EXPECT_NE(msg.find("op 0 'huge'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs 121 blocks of up to 400x400"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more than the 12 tiles of platform 'test-3x4' hold at once; one op cannot be split across weight loads"),
+            std::string::npos) << msg;
+  EXPECT_THROW(compile(big, default_cfg(), random_inputs(4, 4096, 1)), CompileError);
+  // The same with the first network on a 2x2 chip of 16x16 tiles: fc0's 6 blocks need 6 tiles.
+  cfg.grid_rows = cfg.grid_cols = 2;
+  cfg.name = "tiny-2x2";
+  msg = error_of([&] { compile(net, cfg, x); });
+  EXPECT_NE(msg.find("op 0 'fc0'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("needs 6 blocks of up to 16x16"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more than the 4 tiles of platform 'tiny-2x2'"), std::string::npos) << msg;
 }
 
 TEST(Mapping, TinyArraysSplitInBothDirections) {
@@ -453,27 +641,69 @@ TEST(Mapping, TinyArraysSplitInBothDirections) {
   Network net = random_network({40, 30, 10}, 2);
   auto plan = plan_mapping(net, cfg);
   ASSERT_EQ(plan.size(), 8u);  // layer 0: 3 row x 2 col blocks; layer 1: 2 row blocks
+  // Slices are in (column block, row block) order; blocks are placed largest first, each on an
+  // empty tile while there is one: the 14-row blocks of both column blocks take tiles 0 and 1,
+  // the 13-row blocks tiles 2..5. The reduce tile of a column block is its first row block's tile.
   const int rb[] = {0, 14, 27}, rc[] = {14, 13, 13};
+  const int tile[2][3] = {{0, 2, 3}, {1, 4, 5}};
   for (int cb = 0; cb < 2; ++cb)
     for (int r = 0; r < 3; ++r) {
       const auto& s = plan[size_t(cb * 3 + r)];
-      EXPECT_EQ(s.tile, cb * 3 + r);
+      EXPECT_EQ(s.layer, 0);
+      EXPECT_EQ(s.tile, tile[cb][r]) << "column block " << cb << " row block " << r;
       EXPECT_EQ(s.row_begin, rb[r]); EXPECT_EQ(s.row_count, rc[r]);
       EXPECT_EQ(s.col_begin, cb * 15); EXPECT_EQ(s.col_count, 15);
-      EXPECT_EQ(s.reduce_tile, cb * 3);
+      EXPECT_EQ(s.reduce_tile, tile[cb][0]);
+      EXPECT_EQ(s.tile_row, 0); EXPECT_EQ(s.tile_col, 0);
+      EXPECT_EQ(s.segment, 0);
     }
+  EXPECT_EQ(plan[6].layer, 1); EXPECT_EQ(plan[6].tile, 6); EXPECT_EQ(plan[7].tile, 7);
   EXPECT_EQ(plan[6].row_count, 15); EXPECT_EQ(plan[7].row_begin, 15); EXPECT_EQ(plan[7].reduce_tile, 6);
+  EXPECT_EQ(plan[6].col_count, 10); EXPECT_EQ(plan[7].segment, 0);
 
   // Compile and execute: the library's ideal run equals the formulas written here.
   Eigen::MatrixXf x = random_inputs(64, 40, 3);
   CompiledModel m = compile(net, cfg, x);
   EXPECT_EQ(m.tiles_used, 8);
+  EXPECT_EQ(m.segments, 1);
   ImageView img = parse_image(m.image);
+  EXPECT_EQ(img.segments.size(), 1u);
   EXPECT_EQ(img.weights.size(), 8u);
-  EXPECT_EQ(img.tile_weights(2).hdr.rows, 13u);
+  EXPECT_EQ(img.tile_weights(2).hdr.rows, 13u);  // a WEIGHTS section is the bounding box of its blocks
   EXPECT_EQ(img.tile_weights(5).hdr.cols, 15u);
+  EXPECT_EQ(img.tile_weights(0).hdr.rows, 14u);
+  EXPECT_EQ(img.tile_weights(7).hdr.rows, 15u);
+  EXPECT_EQ(img.tile_weights(7).hdr.cols, 10u);
   IdealRun run = execute_ideal(img, x, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
   EXPECT_EQ(run.output, reference_run(img, x, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns));
+
+  // Packing: 40 x 30 and 30 x 10 each fit one 64 x 64 array. With two tiles each op gets its
+  // own; with one tile both share it at disjoint offsets, and the image reads fc1's levels there.
+  PlatformConfig packed = cfg;
+  packed.grid_rows = 1, packed.grid_cols = 2;
+  packed.tile.array.rows = packed.tile.array.cols = 64;
+  Network small = random_network({40, 30, 10}, 4);
+  auto pp = plan_mapping(small, packed);
+  ASSERT_EQ(pp.size(), 2u);  // 40 x 30 and 30 x 10 each fit one 64 x 64 block
+  EXPECT_EQ(pp[0].tile, 0);
+  EXPECT_EQ(pp[1].tile, 1);
+  PlatformConfig one = packed;
+  one.grid_cols = 1;
+  auto p1 = plan_mapping(small, one);
+  ASSERT_EQ(p1.size(), 2u);
+  EXPECT_EQ(p1[0].tile, 0);
+  EXPECT_EQ(p1[1].tile, 0);  // shares tile 0 with fc0, beside or below it
+  EXPECT_EQ(p1[1].segment, 0);
+  EXPECT_EQ(p1[0].tile_row, 0); EXPECT_EQ(p1[0].tile_col, 0);
+  EXPECT_TRUE((p1[1].tile_row >= 40 && p1[1].tile_col + 10 <= 64) || (p1[1].tile_col >= 30 && p1[1].tile_row + 30 <= 64))
+      << "fc1 block at (" << p1[1].tile_row << ", " << p1[1].tile_col << ")";
+  Eigen::MatrixXf xs = random_inputs(16, 40, 5);
+  ImageView si = parse_image(compile(small, one, xs).image);
+  ASSERT_EQ(si.weights.size(), 1u);
+  EXPECT_EQ(si.slices[1].tile_row, uint32_t(p1[1].tile_row));
+  EXPECT_EQ(si.slices[1].tile_col, uint32_t(p1[1].tile_col));
+  const double g_ratio = cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns;
+  EXPECT_EQ(execute_ideal(si, xs, cfg.tile.adc.bits, g_ratio).output, reference_run(si, xs, cfg.tile.adc.bits, g_ratio));
 }
 
 // ---------------------------------------------------------------- quantization arithmetic ----
@@ -542,7 +772,7 @@ TEST(Quantization, DeepRandomNetworkTracksFloat) {
 }
 
 TEST(Quantization, BundledModelKeepsAccuracy) {
-  Network net = import_onnx(model_path());
+  Network net = as_network(import_onnx(model_path()));
   Dataset train = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 512);
   Dataset test = load_idx(kData + "t10k-images-idx3-ubyte.gz", kData + "t10k-labels-idx1-ubyte.gz", 1000);
   PlatformConfig cfg = default_cfg();
@@ -565,7 +795,7 @@ TEST(Quantization, BundledModelKeepsAccuracy) {
 // ---------------------------------------------------------------- image ----
 
 TEST(Image, RoundTripThroughFile) {
-  Network net = import_onnx(model_path());
+  Network net = as_network(import_onnx(model_path()));
   Dataset cal = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 128);
   PlatformConfig cfg = default_cfg();
   CompiledModel m = compile(net, cfg, cal.images);
@@ -574,9 +804,15 @@ TEST(Image, RoundTripThroughFile) {
   ImageView img = parse_image(read_file(p.string()));
 
   EXPECT_EQ(std::memcmp(img.header.magic, "AIMCIMG1", 8), 0);
-  EXPECT_EQ(img.header.version, 1u);
+  EXPECT_EQ(img.header.version, 2u);
   EXPECT_EQ(img.header.total_bytes, m.image.size());
   ASSERT_EQ(img.header.section_count, 6u);  // META, 4 x WEIGHTS, PROGRAM
+  EXPECT_EQ(m.segments, 1);
+  ASSERT_EQ(img.segments.size(), 1u);
+  for (const auto& s : img.sections) EXPECT_EQ(s.segment, 0u);  // it fits: one segment
+  EXPECT_EQ(img.program_payload.size(),
+            sizeof(aimc_program_hdr_t) + 3 * sizeof(aimc_layer_t) + 4 * sizeof(aimc_slice_t) + (256 + 128 + 10) * sizeof(float));
+  EXPECT_EQ(img.sections[5].size, img.program_payload.size());
   EXPECT_EQ(img.sections[0].type, uint32_t(AIMC_SECTION_META));
   EXPECT_EQ(img.sections[5].type, uint32_t(AIMC_SECTION_PROGRAM));
   EXPECT_EQ(img.program_dest_addr, aimc::kProgramMemoryBase);
@@ -595,9 +831,15 @@ TEST(Image, RoundTripThroughFile) {
   EXPECT_EQ(p_hdr.out_features, 10u);
   EXPECT_EQ(p_hdr.in_addr, aimc::kActivationSramBase);
   EXPECT_EQ(p_hdr.dac_bits, 8u);
+  EXPECT_EQ(p_hdr.in_zero, 0u);  // pixels are >= 0: no zero point
+  EXPECT_EQ(p_hdr.adc_bits, 8u);
+  EXPECT_EQ(p_hdr.bits_per_cell, 8u);
   EXPECT_EQ(p_hdr.max_batch, uint32_t(m.max_batch));
   EXPECT_EQ(img.meta["max_batch"].get<int>(), m.max_batch);
-  // 512 KiB over ping-pong buffers of 784 (input / layer-1 output) + 256 bytes per vector.
+  // 512 KiB over ping-pong buffers of 784 (input / layer-1 output) + 256 bytes per vector: the
+  // buffers live at once are at most input + layer-0 output = 1040 bytes per image (layer 1's
+  // output reuses the input's space, the int32 logits sit beside it), and max_batch is the
+  // largest batch whose layout fits.
   EXPECT_EQ(m.max_batch, 504);
   EXPECT_FLOAT_EQ(p_hdr.in_scale, 1.0f / 255.0f);
   EXPECT_EQ(img.layers[0].in_stride, 784u);
@@ -606,8 +848,25 @@ TEST(Image, RoundTripThroughFile) {
   EXPECT_EQ(img.layers[2].out_addr, p_hdr.out_addr);
   EXPECT_EQ(img.layers[0].out_addr, img.layers[1].in_addr);
   EXPECT_EQ(img.layers[2].in_addr, img.layers[0].in_addr);  // ping-pong
-  EXPECT_EQ(img.layers[0].flags, uint32_t(AIMC_LAYER_RELU));
+  // Dense layers are 1x1 MVM ops; the ReLU of hidden layers is the clamp act_min = 0 (the RELU
+  // flag is equivalent and optional), so their outputs need no zero point.
+  for (int l = 0; l < 3; ++l) {
+    const auto& L = img.layers[size_t(l)];
+    EXPECT_EQ(L.kind, uint32_t(AIMC_OP_MVM)) << "layer " << l;
+    EXPECT_EQ(L.in_h * L.in_w * L.out_h * L.out_w * L.kh * L.kw * L.groups, 1u) << "layer " << l;
+    EXPECT_EQ(L.in_c, L.in_features) << "layer " << l;
+    EXPECT_EQ(L.out_c, L.out_features) << "layer " << l;
+    EXPECT_EQ(L.in_zero, 0u) << "layer " << l;
+    EXPECT_EQ(L.out_zero, 0u) << "layer " << l;
+    EXPECT_EQ(L.act_max, std::numeric_limits<float>::infinity()) << "layer " << l;
+  }
+  for (int l = 0; l < 2; ++l) {
+    EXPECT_EQ(img.layers[size_t(l)].act_min, 0.0f) << "layer " << l;
+    EXPECT_EQ(img.layers[size_t(l)].flags & ~uint32_t(AIMC_LAYER_RELU), 0u) << "layer " << l;
+  }
+  EXPECT_EQ(img.layers[2].act_min, -std::numeric_limits<float>::infinity());
   EXPECT_EQ(img.layers[2].flags, uint32_t(AIMC_LAYER_OUTPUT_I32));
+  for (const auto& sl : img.slices) EXPECT_EQ(sl.tile_row + sl.tile_col, 0u);  // one block per tile, at (0, 0)
   EXPECT_EQ(img.layers[2].out_quant_scale, p_hdr.out_scale);
   EXPECT_EQ(img.layers[1].out_quant_scale, img.meta["layers"][2]["in_scale"].get<float>());
   // Weights: levels are round(W / w_scale * 255), W row-major per tile (row = input).
@@ -646,8 +905,10 @@ TEST(Image, CorruptedImagesRefused) {
   b[0] = 'X';
   expect_error(b, "bad magic");
   b = good;
-  b[8] = 2;  // version
-  expect_error(b, "version 2");
+  b[8] = 1;  // version 1 images (no segments, smaller records) are not read any more
+  expect_error(b, "version 1 not supported (this reader knows 2)");
+  b[8] = 3;
+  expect_error(b, "version 3 not supported");
   b = good;
   b.resize(b.size() - 40);
   expect_error(b, "truncated");
@@ -680,7 +941,42 @@ TEST(Image, CorruptedImagesRefused) {
   const uint64_t slice0 = ps.offset + sizeof(aimc_program_hdr_t) + v.layers.size() * sizeof(aimc_layer_t);
   uint32_t tile = 9;
   std::memcpy(b.data() + slice0, &tile, 4);
-  expect_error(b, "no WEIGHTS section");
+  expect_error(b, "tile 9 has no WEIGHTS section in this segment");
+  // Version 2 fields. A block placed (tile_row) beyond its tile's levels.
+  ASSERT_EQ(v.slices.size(), 2u);
+  ASSERT_NE(v.slices[0].tile, v.slices[1].tile);
+  b = good;
+  uint32_t row = 5;
+  std::memcpy(b.data() + slice0 + offsetof(aimc_slice_t, tile_row), &row, 4);
+  expect_error(b, "block at (5, 0) of 20x10 lies outside the 20x10 levels of tile " + std::to_string(v.slices[0].tile));
+  // Two blocks on one tile that overlap: slice 1 (10 x 4) moved onto slice 0's tile at (0, 0).
+  b = good;
+  std::memcpy(b.data() + slice0 + sizeof(aimc_slice_t) + offsetof(aimc_slice_t, tile), &v.slices[0].tile, 4);
+  std::memcpy(b.data() + slice0 + sizeof(aimc_slice_t) + offsetof(aimc_slice_t, reduce_tile), &v.slices[0].tile, 4);
+  expect_error(b, "slices 0 and 1 overlap on tile " + std::to_string(v.slices[0].tile));
+  // A WEIGHTS section of a segment without a PROGRAM, and a PROGRAM numbered past the segments.
+  const size_t seg_field = offsetof(aimc_image_section_t, segment);
+  b = good;
+  uint32_t seg = 1;
+  std::memcpy(b.data() + sizeof(aimc_image_header_t) + 1 * sizeof(aimc_image_section_t) + seg_field, &seg, 4);
+  expect_error(b, "WEIGHTS section of segment 1, which has no PROGRAM");
+  b = good;
+  std::memcpy(b.data() + sizeof(aimc_image_header_t) + (v.sections.size() - 1) * sizeof(aimc_image_section_t) + seg_field, &seg, 4);
+  expect_error(b, "PROGRAM sections must be numbered 0 .. segments - 1 without gaps");
+  b = good;
+  seg = AIMC_MAX_SEGMENTS;
+  std::memcpy(b.data() + sizeof(aimc_image_header_t) + 1 * sizeof(aimc_image_section_t) + seg_field, &seg, 4);
+  expect_error(b, "segment 64 beyond AIMC_MAX_SEGMENTS");
+  // An unknown op kind, and an output zero point beyond the DAC codes.
+  const uint64_t layer0 = ps.offset + sizeof(aimc_program_hdr_t);
+  b = good;
+  uint32_t kind = AIMC_OP_DWCONV + 1;
+  std::memcpy(b.data() + layer0 + offsetof(aimc_layer_t, kind), &kind, 4);
+  expect_error(b, "unknown kind 7");
+  b = good;
+  uint32_t zero = 256;
+  std::memcpy(b.data() + layer0 + offsetof(aimc_layer_t, out_zero), &zero, 4);
+  expect_error(b, "zero point beyond the DAC codes");
 }
 
 // ---------------------------------------------------------------- compile refusals ----
@@ -702,16 +998,28 @@ TEST(Compile, RefusesWhatDoesNotFit) {
   EXPECT_NE(msg.find("no ReLU"), std::string::npos) << msg;
   // Calibration data of the wrong width.
   EXPECT_THROW(compile(net, default_cfg(), random_inputs(4, 21, 1)), CompileError);
-  // Program memory: 40 layers of 400 outputs on 1x1 arrays would need too many tiles first, so
-  // use many wide layers on a big grid: 16 layers x 1024 biases = 64 KiB of biases alone.
-  std::vector<int> sizes(17, 1024);
-  Network big = random_network(sizes, 6);
+  // Program memory (1 MiB): one dense layer of 1 input and 270,000 outputs has 1,080,000 bytes of
+  // biases alone in its table. Its 1 x 400 blocks pack 400 to a tile, so the tiles are no limit,
+  // and 2 MiB of SRAM hold its int32 output.
+  Network big = random_network({1, 270000}, 6);
   PlatformConfig huge = default_cfg();
-  huge.grid_rows = 40, huge.grid_cols = 40;
-  huge.tile.array.rows = huge.tile.array.cols = 1024;
-  huge.sram.size_kib = 64;
-  msg = error_of([&] { compile(big, huge, random_inputs(2, 1024, 6)); });
-  EXPECT_NE(msg.find("program memory"), std::string::npos) << msg;
+  huge.sram.size_kib = 2048;
+  msg = error_of([&] { compile(big, huge, random_inputs(2, 1, 6)); });
+  EXPECT_NE(msg.find("exceed the 1048576-byte sequencer program memory"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("270000 table floats"), std::string::npos) << msg;
+  // A network larger than the chip is not refused: it runs in weight loads (segments), here the
+  // wide network on 2x2 tiles of 500 x 100: fc0 (1000 x 200) is 2 x 2 blocks that fill all four
+  // tiles, so fc1 (200 x 4) starts segment 1 after a reload.
+  PlatformConfig small = default_cfg();
+  small.grid_rows = small.grid_cols = 2;
+  small.tile.array.rows = 500, small.tile.array.cols = 100;
+  CompiledModel seg = compile(wide, small, random_inputs(8, 1000, 7));
+  EXPECT_EQ(seg.segments, 2);
+  ImageView sv = parse_image(seg.image);
+  ASSERT_EQ(sv.segments.size(), 2u);
+  EXPECT_EQ(sv.segments[0].slices.size(), 4u);  // 2 row x 2 column blocks of 500 x 100
+  EXPECT_EQ(sv.segments[1].slices.size(), 1u);
+  EXPECT_EQ(sv.meta["segments"].size(), 2u);
 }
 
 // ---- Placement and utilization ----------------------------------------------------------------
@@ -725,7 +1033,7 @@ namespace {
 TEST(Placement, UtilizationOfAKnownPlacement) {
   const Network net = random_network({784, 256, 128, 10}, 3);
   const PlatformConfig cfg = default_cfg();
-  const nlohmann::json p = placement_summary(plan_mapping(net, cfg), net, cfg);
+  const nlohmann::json p = placement_summary(plan_mapping(net, cfg), to_graph(net), cfg);
   const double cells = 2.0 * 400 * 400;
   const double expect[] = {2.0 * 392 * 256 / cells, 2.0 * 392 * 256 / cells, 2.0 * 256 * 128 / cells,
                            2.0 * 128 * 10 / cells};
