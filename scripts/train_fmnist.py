@@ -88,6 +88,30 @@ def accuracy(model, x, y, batch=1000):
     return correct / x.shape[0]
 
 
+def write_reference(model, x_test, y_test, out, seed, epochs, acc):
+    """Writes OUT's .ref.json next to it: the float logits of the first 16 test images and the
+    predictions of the first 500 (computed by torch on the exported weights' source), for the
+    C++ importer tests."""
+    stem = os.path.splitext(out)[0]
+    with torch.no_grad():
+        logits16 = model(x_test[:16]).numpy().astype(np.float64)
+        pred500 = model(x_test[:500]).argmax(1).numpy()
+    ref = {
+        "model": os.path.basename(out),
+        "seed": seed,
+        "epochs": epochs,
+        "test_accuracy": acc,
+        "first16_logits": logits16.tolist(),
+        "first500_predictions": pred500.tolist(),
+        "first500_accuracy": float((pred500 == y_test[:500].numpy()).mean()),
+    }
+    with open(stem + ".ref.json", "w") as f:
+        json.dump(ref, f, indent=1)
+        f.write("\n")
+    print(f"wrote {stem}.ref.json")
+    return stem, ref
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--epochs", type=int, default=10)
@@ -145,25 +169,7 @@ def main():
     onnx.checker.check_model(onnx.load(out))
     print(f"wrote {out}")
 
-    # Reference for the C++ importer test: float logits of the first 16 test images and the
-    # predictions of the first 500 (computed by torch on the exported weights' source).
-    stem = os.path.splitext(out)[0]
-    with torch.no_grad():
-        logits16 = model(x_test[:16]).numpy().astype(np.float64)
-        pred500 = model(x_test[:500]).argmax(1).numpy()
-    ref = {
-        "model": os.path.basename(out),
-        "seed": args.seed,
-        "epochs": args.epochs,
-        "test_accuracy": acc,
-        "first16_logits": logits16.tolist(),
-        "first500_predictions": pred500.tolist(),
-        "first500_accuracy": float((pred500 == y_test[:500].numpy()).mean()),
-    }
-    with open(stem + ".ref.json", "w") as f:
-        json.dump(ref, f, indent=1)
-        f.write("\n")
-    print(f"wrote {stem}.ref.json")
+    stem, ref = write_reference(model, x_test, y_test, out, args.seed, args.epochs, acc)
 
     readme = os.path.join(os.path.dirname(out), "README.md")
     with open(readme, "w") as f:

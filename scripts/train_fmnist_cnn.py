@@ -21,7 +21,6 @@ Data loading is shared with scripts/train_fmnist.py.
     /usr/bin/python3 scripts/train_fmnist_cnn.py --epochs 2 --out /tmp/c.onnx
 """
 import argparse
-import json
 import os
 import re
 import sys
@@ -29,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # train_fmnist checks the torch/onnx/numpy imports and tells which interpreter to use.
-from train_fmnist import DATA_DIR, REPO, accuracy, load_split  # noqa: E402
+from train_fmnist import DATA_DIR, REPO, accuracy, load_split, write_reference  # noqa: E402
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -178,23 +177,7 @@ def main():
     n_bn = sum(node.op_type == "BatchNormalization" for node in m.graph.node)
     print(f"wrote {out} ({os.path.getsize(out)} bytes; ops {', '.join(ops)}; {n_bn} BN nodes)")
 
-    stem = os.path.splitext(out)[0]
-    with torch.no_grad():
-        logits16 = model(x_test[:16]).numpy().astype(np.float64)
-        pred500 = model(x_test[:500]).argmax(1).numpy()
-    ref = {
-        "model": os.path.basename(out),
-        "seed": args.seed,
-        "epochs": args.epochs,
-        "test_accuracy": acc,
-        "first16_logits": logits16.tolist(),
-        "first500_predictions": pred500.tolist(),
-        "first500_accuracy": float((pred500 == y_test[:500].numpy()).mean()),
-    }
-    with open(stem + ".ref.json", "w") as f:
-        json.dump(ref, f, indent=1)
-        f.write("\n")
-    print(f"wrote {stem}.ref.json")
+    stem, ref = write_reference(model, x_test, y_test, out, args.seed, args.epochs, acc)
 
     if args.no_readme:
         return
