@@ -92,11 +92,12 @@ std::string weights_fingerprint(const compiler::ImageView& image) {
 
 // Weight error of every programmed pair as the network sees it now: gain * (g+ - g-) - level *
 // level_step, with the tile's digital gain (drift compensation) and the conductances a read sees,
-// in fractions of the full-scale weight (1 - g_min/g_max), over the tiles the image uses.
-nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& image) {
+// in fractions of the full-scale weight (1 - g_min/g_max), over the tiles that `segment` of the
+// image uses (with weight reload, the segment the tiles hold now).
+nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& image, size_t segment) {
   double sum = 0, sum_sq = 0, max_abs = 0, w_sq = 0;
   long n = 0;
-  for (const auto& [tile_index, w] : image.weights) {
+  for (const auto& [tile_index, w] : image.segments.at(segment).weights) {
     chip::Tile& t = *chip.tiles()[tile_index];
     const num::DeviceSpec& spec = t.physics().cell;
     const double step = num::level_step(spec);
@@ -371,6 +372,9 @@ nlohmann::json run_job(const RunOptions& opt) {
     for (long i = 0; i < n; ++i) float_correct += argmax_row(float_logits, i) == test.labels[i];
 
   // ---- The platform. ----
+  using WallClock = std::chrono::steady_clock;
+  const auto wall_prepared = WallClock::now();  // inputs, import, compile, float baseline done
+  WallClock::time_point wall_deploy_end = wall_prepared, wall_sim_end = wall_prepared;
   sim::EnergyLedger ledger;
   sim::ChromeTraceWriter* writer = nullptr;
   std::unique_ptr<sim::TraceSink> trace = make_trace_sink(opt.trace_path, writer);
@@ -427,6 +431,7 @@ nlohmann::json run_job(const RunOptions& opt) {
       if ((fw_status = aimc_drift_reference(&dev)) != AIMC_OK) return;
     }
     chip.cpu().sync();
+    wall_deploy_end = WallClock::now();
     t_deploy_end_ps = sim::to_ps(sc_core::sc_time_stamp());
     deploy_stats = chip.programmer().stats();
     ledger.set_phase(sim::Phase::infer, t_deploy_end_ps);
@@ -473,6 +478,7 @@ nlohmann::json run_job(const RunOptions& opt) {
   });
 
   sc_core::sc_start();
+  wall_sim_end = WallClock::now();
   progress.finish();
   if (!chip.cpu().finished())
     throw std::runtime_error("simulation ended before the firmware finished (" + fw_step + ")");
@@ -609,9 +615,25 @@ nlohmann::json run_job(const RunOptions& opt) {
         "compensated; a checkpoint keeps the reference only if the programming run used "
         "--drift-comp");
   r["deploy"] = deploy_report(deploy_stats, ledger, t_deploy_end_ps, restored);
-  r["weight_error_at_inference"] = weight_error_now(chip, image_view);
+  r["weight_error_at_inference"] =
+      weight_error_now(chip, image_view, dev.resident_segment > 0 ? size_t(dev.resident_segment) : 0);
+  if (image_view.segments.size() > 1) r["weight_error_at_inference"]["segment"] = std::max(0, dev.resident_segment);
   r["wall_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  {
+    auto secs = [](WallClock::time_point a, WallClock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+    // Where the wall time went: preparing (platform, model import, compile, float baseline),
+    // building the chip and simulating the deploy (load + programming), simulating the inferences
+    // (weight reloads included), and the results (before the output files are written).
+    r["wall_seconds_by_phase"] = {{"prepare", secs(wall_start, wall_prepared)},
+                                  {"deploy", secs(wall_prepared, wall_deploy_end)},
+                                  {"infer", secs(wall_deploy_end, wall_sim_end)},
+                                  {"results", secs(wall_sim_end, WallClock::now())},
+                                  // parts of deploy and infer: computing the programming commands
+                                  // (program-and-verify of every cell; in infer, weight reloads)
+                                  {"deploy_programming", deploy_stats.host_seconds},
+                                  {"infer_programming", chip.programmer().stats().host_seconds - deploy_stats.host_seconds}};
+  }
   r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component and by_layer per inference, "
                "infer phase); tops in 1e12 ops/s (1 MAC = 2 ops); tops_per_w in 1e12 ops/J";
 
@@ -779,9 +801,13 @@ std::string format_summary(const nlohmann::json& r) {
       << " % (rms / rms weight " << 100.0 * r["weight_error_at_inference"]["relative_rms"].get<double>()
       << " %)\n";
   o << std::setprecision(4);
-  o << "  effective throughput       " << r["tops"].get<double>() << " TOPS ("
-    << std::setprecision(0) << r["throughput_inferences_per_s"].get<double>()
-    << " inferences/s; " << r["macs_per_inference"].get<long>() << " MACs per inference, "
+  const double ips = r["throughput_inferences_per_s"].get<double>();
+  o << "  effective throughput       " << r["tops"].get<double>() << " TOPS (";
+  if (ips >= 10)
+    o << std::setprecision(0) << ips;
+  else  // weight reload can make it slow: keep three significant digits
+    o << std::defaultfloat << std::setprecision(3) << ips << std::fixed;
+  o << " inferences/s; " << r["macs_per_inference"].get<long>() << " MACs per inference, "
     << r["params"].get<long>() << " parameters)\n";
   o << std::setprecision(1) << "  tile utilization           "
     << 100.0 * r["utilization"]["used_tiles"].get<double>() << " % of the used tiles' cells, "
@@ -803,8 +829,16 @@ std::string format_summary(const nlohmann::json& r) {
     << (r.contains("trace_file") ? r["trace_file"].get<std::string>()
                                  : "not recorded (--trace FILE)")
     << "\n";
-  o << std::setprecision(1) << "  wall time                  " << r["wall_seconds"].get<double>()
-    << " s\n";
+  o << std::setprecision(1) << "  wall time                  " << r["wall_seconds"].get<double>() << " s";
+  if (r.contains("wall_seconds_by_phase")) {
+    const auto& w = r["wall_seconds_by_phase"];
+    o << std::setprecision(2) << " (prepare " << w["prepare"].get<double>() << " s, deploy " << w["deploy"].get<double>()
+      << " s, infer " << w["infer"].get<double>() << " s";
+    if (w["infer_programming"].get<double>() > 0)
+      o << " of which " << w["infer_programming"].get<double>() << " s weight reload";
+    o << ")";
+  }
+  o << "\n";
   return o.str();
 }
 

@@ -72,7 +72,7 @@ typedef struct aimc_dev {
   uint64_t timeout_ns;
   /* Statistics. */
   uint64_t dma_bytes, commands;
-  uint64_t last_latency_ns; /* SEQ_LATENCY_NS of the last command */
+  uint64_t last_latency_ns; /* SEQ_LATENCY_NS of the last command (summed over its segments) */
   /* Programming statistics of the last aimc_load_image (sums over its PROGRAM commands). */
   uint64_t prog_cells, prog_pulses, prog_unconverged;
   /* Weight reloads during inference: segment loads and their PROGRAM statistics. */

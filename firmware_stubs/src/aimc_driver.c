@@ -387,6 +387,7 @@ int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outpu
     uint32_t in_len = batch * dev->in_features;
     uint32_t out_len = batch * dev->out_features * 4u;
     uint32_t lat = 0, seg;
+    uint64_t lat_sum = 0;
     memcpy(dev->in_buf.cpu, codes + (size_t)done * dev->in_features, in_len);
     TRY(aimc_dma(dev, &dev->in_buf, 0, dev->in_addr, in_len, 0));
     for (seg = 0; seg < dev->segments; ++seg) {
@@ -397,9 +398,12 @@ int aimc_infer(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outpu
       TRY(wr(dev, AIMC_REG_SEQ_BATCH, batch));
       TRY(wr(dev, AIMC_REG_SEQ_START, 1u));
       TRY(aimc_wait_done(dev, AIMC_IRQ_INFER_DONE));
+      /* The sequencer's latency covers one command: with segments, the compute time is their sum
+       * (the reprogramming between them is counted apart, in reload_*). */
+      TRY(rd(dev, AIMC_REG_SEQ_LATENCY_NS, &lat));
+      lat_sum += lat;
     }
-    TRY(rd(dev, AIMC_REG_SEQ_LATENCY_NS, &lat));
-    dev->last_latency_ns = lat;
+    dev->last_latency_ns = lat_sum;
     TRY(aimc_dma(dev, &dev->out_buf, 0, dev->out_addr, out_len, 1));
     /* The chip writes little-endian int32; so does every host this driver targets. */
     memcpy(outputs + (size_t)done * dev->out_features, dev->out_buf.cpu, out_len);

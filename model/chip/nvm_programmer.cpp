@@ -1,6 +1,7 @@
 #include "chip/nvm_programmer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -219,6 +220,7 @@ void NvmProgrammer::account(const Cost& c, uint64_t t0_ps) {
 void NvmProgrammer::run() {
   for (;;) {
     sc_core::wait(start_event_);
+    const auto host_t0 = std::chrono::steady_clock::now();
     const uint64_t t0 = sim::to_ps(sc_core::sc_time_stamp());
     uint32_t error = AIMC_ERR_NONE, error_addr = 0;
     Cost cost;
@@ -258,6 +260,7 @@ void NvmProgrammer::run() {
       error = AIMC_ERR_BAD_VALUE;
       error_addr = cmd_.op;
     }
+    stats_.host_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - host_t0).count();
     if (cost.dur_ps > 0 || cost.e_erase_j + cost.e_pulse_j + cost.e_verify_j > 0) {
       account(cost, t0);
       sc_core::wait(sim::ps_to_time(cost.dur_ps));

@@ -49,6 +49,7 @@ struct ProgrammingStats {
   long cells = 0, pulses = 0, verify_reads = 0, unconverged = 0;
   long erase_operations = 0, erased_cells = 0;
   uint64_t busy_ps = 0;  // time the controller spent on commands (energy: the ledger's prog_*)
+  double host_seconds = 0;  // wall-clock time this simulator spent computing the commands (profiling)
   std::vector<long> iteration_histogram;  // [k]: cells that took k pulses
   // Residual programming error (programmed g - target, in fractions of g_max) of every cell.
   double error_sum = 0, error_sum_sq = 0, error_max_abs = 0;

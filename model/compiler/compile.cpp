@@ -787,7 +787,14 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
   auto layout = [&](long batch, bool commit) -> uint64_t {
     std::vector<size_t> order(bufs.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return bufs[a].first < bufs[b].first; });
+    // Greedy by size: the largest buffers are placed first, each at the lowest address free
+    // during its lifetime; small buffers then fill the gaps between them. (Placing in order of
+    // first use leaves holes that the large late maps cannot use: MobileNet-v1 224 needed 1.75 MB
+    // that way against 1.2 MB, the sum of its two largest live maps.)
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (bufs[a].bytes() != bufs[b].bytes()) return bufs[a].bytes() > bufs[b].bytes();
+      return bufs[a].first < bufs[b].first;
+    });
     std::vector<std::pair<uint64_t, uint64_t>> placed(bufs.size(), {0, 0});  // [begin, end)
     std::vector<bool> done(bufs.size(), false);
     uint64_t peak = 0;

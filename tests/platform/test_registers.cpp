@@ -209,7 +209,8 @@ TEST(Registers, DescriptorChainDataLandsWhereTheStridesSay) {
 }
 
 TEST(Registers, CommandQueueMatchesSingleCommandsAndStopsAtABadEntry) {
-  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  // 256 KiB of SRAM: a max_batch of 252 images, so that 600 take several commands.
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal", "sram.size_kib=256"});
   const compiler::CompiledModel cm = bundled(cfg);
   const compiler::Dataset data = test_images(600);  // more than one max_batch
   Bench b(cfg);
