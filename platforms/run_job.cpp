@@ -325,6 +325,7 @@ nlohmann::json run_job(const RunOptions& opt) {
   compiler::CompileOptions copt;
   try {
     copt.depthwise = compiler::parse_depthwise(opt.depthwise);
+    copt.replicate = opt.replicate;
   } catch (const compiler::CompileError& e) {
     throw UserError(std::string("--depthwise: ") + e.what());
   }
@@ -582,6 +583,7 @@ nlohmann::json run_job(const RunOptions& opt) {
                    {"unconverged", static_cast<long>(dev.reload_unconverged)}};
     r["depthwise"] = compiled.summary["depthwise"];
   }
+  r["replication"] = compiled.summary["replication"];
   r["tiles_used"] = compiled.tiles_used;
   r["commands"] = commands;
   r["max_batch"] = dev.max_batch;
@@ -819,6 +821,13 @@ std::string format_summary(const nlohmann::json& r) {
     else o << "    " << text << "\n";
   }
   if (empty_tiles > 0) o << "    (" << empty_tiles << " tiles empty)\n";
+  if (r.contains("replication") && r["replication"].is_array() && !r["replication"].empty()) {
+    o << "  replication                ";
+    for (size_t i = 0; i < r["replication"].size(); ++i)
+      o << (i ? "; " : "") << r["replication"][i]["op"].get<std::string>() << " x"
+        << r["replication"][i]["copies"].get<int>();
+    o << " (copies share the positions)\n";
+  }
   o << std::setprecision(2);
   o << "  efficiency                 " << r["tops_per_w"].get<double>() << " TOPS/W ("
     << r["tops_per_w_chip"].get<double>() << " TOPS/W without the host component)\n";

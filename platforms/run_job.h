@@ -48,6 +48,7 @@ struct RunOptions {
   std::string input;
   std::string dump_outputs_path;       // write the platform outputs (float, N x out) as .npy
   std::string depthwise = "automatic";  // depthwise convolutions: automatic | packed | digital
+  bool replicate = false;               // copy busy ops onto empty tiles (compiler::CompileOptions::replicate)
   // Images per inference command (per weight load when the network needs reload); 0 = as many
   // as the activation SRAM holds. The first image always runs alone (it measures the latency).
   long batch = 0;

@@ -139,7 +139,12 @@ typedef struct {
   float act_min, act_max;          /* clamp of y before requantization (-inf/inf: none) */
   uint32_t weight_offset;          /* DWCONV: index of kh*kw*out_c integer weights in the table */
   uint32_t unit;                   /* tile whose digital unit runs a digital op */
-} aimc_layer_t;                    /* 168 bytes */
+  /* MVM: copies of the op's weights on different tiles (0 or 1: one). The op's slices are
+   * `replicas` runs of slice_count / replicas slices, one run per copy, each covering the whole
+   * matrix. The chunks of output positions of a batch (image after image) go to the copies in
+   * turn: chunk g to copy g mod replicas. Other ops: 0 or 1. */
+  uint32_t replicas;
+} aimc_layer_t;                    /* 172 bytes */
 
 /* A block of an MVM op's weight matrix placed on one tile: rows [row_begin, row_begin+row_count)
  * of the patch land on word lines [tile_row, tile_row + row_count) of the tile, outputs

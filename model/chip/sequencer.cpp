@@ -179,7 +179,7 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
          L.weight_offset + static_cast<uint64_t>(L.kh) * L.kw * L.out_c > p.bias.size()))
       return AIMC_ERR_BAD_PROGRAM;
     if (L.kind != AIMC_OP_MVM) {
-      if (L.slice_count != 0) return AIMC_ERR_BAD_PROGRAM;
+      if (L.slice_count != 0 || L.replicas > 1) return AIMC_ERR_BAD_PROGRAM;
       if (L.kind != AIMC_OP_CONCAT && L.kind != AIMC_OP_DWCONV && L.out_c != L.in_c) return AIMC_ERR_BAD_PROGRAM;
       if (L.kind == AIMC_OP_CONCAT && L.out_c != L.in_c) return AIMC_ERR_BAD_PROGRAM;
       if (L.kind == AIMC_OP_SOFTMAX && (L.in_h != 1 || L.in_w != 1)) return AIMC_ERR_BAD_PROGRAM;
@@ -191,42 +191,48 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
         L.bias_offset + static_cast<uint64_t>(L.out_c) > p.bias.size() ||
         !(L.adc_full_scale > 0.0f) || !std::isfinite(L.acc_scale))
       return AIMC_ERR_BAD_PROGRAM;
-    // Every output column in exactly one column block whose slices cover the rows of its groups.
+    // Per copy of the weights: every output column in exactly one column block whose slices
+    // cover the rows of its groups.
+    const uint32_t copies = std::max(1u, L.replicas);
+    if (L.slice_count % copies != 0) return AIMC_ERR_BAD_PROGRAM;
     const uint32_t rows_g = L.in_features / L.groups, cols_g = L.out_c / L.groups;
-    std::vector<uint32_t> cover(L.out_features, 0);
-    std::map<uint32_t, std::pair<uint32_t, uint32_t>> row_span;  // col_begin -> (first row, rows)
-    for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s) {
-      const aimc_slice_t& S = p.slices[s];
-      if (S.tile >= tiles_.size() || S.reduce_tile >= tiles_.size()) {
-        err_addr = S.tile;
-        return AIMC_ERR_BAD_TILE;
+    for (uint32_t copy = 0; copy < copies; ++copy) {
+      const uint32_t first = L.first_slice + copy * (L.slice_count / copies);
+      std::vector<uint32_t> cover(L.out_features, 0);
+      std::map<uint32_t, std::pair<uint32_t, uint32_t>> row_span;  // col_begin -> (first row, rows)
+      for (uint32_t s = first; s < first + L.slice_count / copies; ++s) {
+        const aimc_slice_t& S = p.slices[s];
+        if (S.tile >= tiles_.size() || S.reduce_tile >= tiles_.size()) {
+          err_addr = S.tile;
+          return AIMC_ERR_BAD_TILE;
+        }
+        if (S.row_count == 0 || S.col_count == 0 ||
+            static_cast<uint64_t>(S.row_begin) + S.row_count > L.in_features ||
+            static_cast<uint64_t>(S.col_begin) + S.col_count > L.out_features)
+          return AIMC_ERR_BAD_PROGRAM;
+        const Tile& T = *tiles_[S.tile];
+        if (!T.programmed()) {
+          err_addr = S.tile;
+          return AIMC_ERR_NOT_PROGRAMMED;
+        }
+        if (static_cast<uint64_t>(S.tile_row) + S.row_count > static_cast<uint32_t>(T.rows_used()) ||
+            static_cast<uint64_t>(S.tile_col) + S.col_count > static_cast<uint32_t>(T.cols_used())) {
+          err_addr = S.tile;
+          return AIMC_ERR_BAD_PROGRAM;
+        }
+        auto& span = row_span[S.col_begin];
+        if (span.second == 0 || S.row_begin < span.first) span.first = S.row_begin;
+        span.second += S.row_count;
+        if (S.row_begin == span.first || span.second == S.row_count)
+          for (uint32_t c = S.col_begin; c < S.col_begin + S.col_count; ++c) ++cover[c];
       }
-      if (S.row_count == 0 || S.col_count == 0 ||
-          static_cast<uint64_t>(S.row_begin) + S.row_count > L.in_features ||
-          static_cast<uint64_t>(S.col_begin) + S.col_count > L.out_features)
-        return AIMC_ERR_BAD_PROGRAM;
-      const Tile& T = *tiles_[S.tile];
-      if (!T.programmed()) {
-        err_addr = S.tile;
-        return AIMC_ERR_NOT_PROGRAMMED;
+      for (const auto& [cb, span] : row_span) {
+        const uint32_t g0 = cb / cols_g;
+        if (span.first > g0 * rows_g || span.first + span.second < (g0 + 1) * rows_g) return AIMC_ERR_BAD_PROGRAM;
       }
-      if (static_cast<uint64_t>(S.tile_row) + S.row_count > static_cast<uint32_t>(T.rows_used()) ||
-          static_cast<uint64_t>(S.tile_col) + S.col_count > static_cast<uint32_t>(T.cols_used())) {
-        err_addr = S.tile;
-        return AIMC_ERR_BAD_PROGRAM;
-      }
-      auto& span = row_span[S.col_begin];
-      if (span.second == 0 || S.row_begin < span.first) span.first = S.row_begin;
-      span.second += S.row_count;
-      if (S.row_begin == span.first || span.second == S.row_count)
-        for (uint32_t c = S.col_begin; c < S.col_begin + S.col_count; ++c) ++cover[c];
+      for (uint32_t c = 0; c < L.out_features; ++c)
+        if (cover[c] == 0) return AIMC_ERR_BAD_PROGRAM;
     }
-    for (const auto& [cb, span] : row_span) {
-      const uint32_t g0 = cb / cols_g;
-      if (span.first > g0 * rows_g || span.first + span.second < (g0 + 1) * rows_g) return AIMC_ERR_BAD_PROGRAM;
-    }
-    for (uint32_t c = 0; c < L.out_features; ++c)
-      if (cover[c] == 0) return AIMC_ERR_BAD_PROGRAM;
   }
   err_addr = 0;
   return AIMC_ERR_NONE;
@@ -342,27 +348,60 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
       uint32_t col_begin = 0, col_count = 0, reduce_tile = 0;
       std::vector<size_t> slices;
     };
-    std::map<uint32_t, Block> blocks;
+    std::map<std::pair<uint32_t, uint32_t>, Block> blocks;  // (copy, col_begin) -> column block
+    // MVM: chunks of output positions (as many patches as half the input buffer holds); with
+    // copies of the weights (replicas), chunk g of the batch (image after image) runs on copy
+    // g mod replicas.
+    const uint32_t copies = L.kind == AIMC_OP_MVM ? std::max(1u, L.replicas) : 1u;
+    const uint32_t per_copy = L.slice_count / copies;
+    uint32_t max_rows = 1;
+    for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s)
+      max_rows = std::max(max_rows, p.slices[s].row_count);
+    const long chunk = std::max<long>(1, static_cast<long>(cfg_.tile.input_buffer_bytes) / 2 / max_rows);
+    const long chunks_per_image = (positions + chunk - 1) / chunk;
+    auto copy_of = [&](uint32_t v, long q) {
+      return static_cast<uint32_t>((static_cast<long>(v) * chunks_per_image + q / chunk) % copies);
+    };
     long digital_ops_per_position = 0;  // digital ops: element operations per output pixel
     if (L.kind == AIMC_OP_MVM) {
       const num::Maps patches = num::im2col(in, in_shape, win, static_cast<int>(L.groups),
                                             static_cast<float>(L.in_zero));
       Eigen::MatrixXf acc = Eigen::MatrixXf::Zero(patches.rows(), L.out_features);
       const int c_array = ledger_.component("array");
-      for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s) {
-        const aimc_slice_t& S = p.slices[s];
-        Block& b = blocks[S.col_begin];
-        b.col_begin = S.col_begin;
-        b.col_count = S.col_count;
-        b.reduce_tile = S.reduce_tile;
-        b.slices.push_back(s);
-        const double array_before = ledger_.component_j(c_array);
-        const Eigen::MatrixXf x = patches.middleCols(S.row_begin, S.row_count);
-        acc.middleCols(S.col_begin, S.col_count) += tiles_[S.tile]->mvm(
-            x, static_cast<int>(S.row_count), static_cast<int>(S.col_count), L.adc_full_scale, lid,
-            sim::Phase::infer, static_cast<int>(S.tile_row), static_cast<int>(S.tile_col));
-        array_pj_per_position[s] =
-            (ledger_.component_j(c_array) - array_before) * 1e12 / static_cast<double>(patches.rows());
+      // The patch rows (image v, position q: row v * positions + q) each copy computes.
+      std::vector<std::vector<Eigen::Index>> rows_of(copies);
+      for (uint32_t v = 0; v < batch; ++v)
+        for (long q = 0; q < positions; ++q) rows_of[copy_of(v, q)].push_back(static_cast<Eigen::Index>(v) * positions + q);
+      for (uint32_t copy = 0; copy < copies; ++copy) {
+        const auto& rows = rows_of[copy];
+        if (rows.empty()) continue;
+        num::Maps mine;  // this copy's patches (all of them without copies)
+        if (copies > 1) {
+          mine.resize(static_cast<Eigen::Index>(rows.size()), patches.cols());
+          for (size_t i = 0; i < rows.size(); ++i) mine.row(static_cast<Eigen::Index>(i)) = patches.row(rows[i]);
+        }
+        const num::Maps& px = copies > 1 ? mine : patches;
+        for (uint32_t s = L.first_slice + copy * per_copy; s < L.first_slice + (copy + 1) * per_copy; ++s) {
+          const aimc_slice_t& S = p.slices[s];
+          Block& b = blocks[{copy, S.col_begin}];
+          b.col_begin = S.col_begin;
+          b.col_count = S.col_count;
+          b.reduce_tile = S.reduce_tile;
+          b.slices.push_back(s);
+          const double array_before = ledger_.component_j(c_array);
+          const Eigen::MatrixXf x = px.middleCols(S.row_begin, S.row_count);
+          const Eigen::MatrixXf y = tiles_[S.tile]->mvm(
+              x, static_cast<int>(S.row_count), static_cast<int>(S.col_count), L.adc_full_scale, lid,
+              sim::Phase::infer, static_cast<int>(S.tile_row), static_cast<int>(S.tile_col));
+          if (copies > 1) {
+            for (size_t i = 0; i < rows.size(); ++i)
+              acc.row(rows[i]).segment(S.col_begin, S.col_count) += y.row(static_cast<Eigen::Index>(i));
+          } else {
+            acc.middleCols(S.col_begin, S.col_count) += y;
+          }
+          array_pj_per_position[s] =
+              (ledger_.component_j(c_array) - array_before) * 1e12 / static_cast<double>(px.rows());
+        }
       }
       num::DigitalSpec ds{L.acc_scale, (L.flags & AIMC_LAYER_RELU) != 0, L.out_quant_scale,
                           static_cast<int>(p.hdr.dac_bits), i32};
@@ -375,8 +414,8 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
       for (uint32_t v = 0; v < batch; ++v)
         for (long q = 0; q < positions; ++q)
           for (uint32_t c = 0; c < L.out_c; ++c) out(v, q * L.out_c + c) = o(v * positions + q, c);
-      for (const auto& [cb, b] : blocks) {
-        const long ops = static_cast<long>(batch) * positions * b.col_count * static_cast<long>(b.slices.size());
+      for (const auto& [key, b] : blocks) {
+        const long ops = static_cast<long>(rows_of[key.first].size()) * b.col_count * static_cast<long>(b.slices.size());
         ledger_.post(c_digital_, lid, sim::Phase::infer, tiles_[b.reduce_tile]->e_digital_j(ops),
                      static_cast<uint64_t>(ops));
       }
@@ -460,23 +499,21 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
         L.kind == AIMC_OP_ADD ? ready_at(L.in2_addr) : std::vector<uint64_t>(batch, t_now_ps_);
     std::vector<uint64_t> done(batch, t_now_ps_);
     if (L.kind == AIMC_OP_MVM) {
-      uint32_t max_rows = 1;
-      for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s)
-        max_rows = std::max(max_rows, p.slices[s].row_count);
-      const long chunk = std::max<long>(1, static_cast<long>(cfg_.tile.input_buffer_bytes) / 2 / max_rows);
       const auto& tc = cfg_.tile;
-      std::map<size_t, std::array<uint64_t, 2>> slot;  // MVM start of the last two chunks per slice
+      // Per slice: the MVM start of its last two chunks, and how many chunks it has taken.
+      std::map<size_t, std::array<uint64_t, 2>> slot;
+      std::map<size_t, long> taken;
       for (uint32_t v = 0; v < batch; ++v) {
         const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
         for (long q0 = 0; q0 < positions; q0 += chunk) {
           const long n = std::min(chunk, positions - q0);
-          const long k = q0 / chunk;
+          const uint32_t copy = copy_of(v, q0);
           std::map<size_t, uint64_t> psum_end;
-          for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s) {
+          for (uint32_t s = L.first_slice + copy * per_copy; s < L.first_slice + (copy + 1) * per_copy; ++s) {
             const aimc_slice_t& S = p.slices[s];
             Tile& T = *tiles_[S.tile];
-            auto& ring = slot[s];
-            if (v == 0 && q0 == 0) ring = {t_now_ps_, t_now_ps_};
+            auto& ring = slot.try_emplace(s, std::array<uint64_t, 2>{t_now_ps_, t_now_ps_}).first->second;
+            const long k = taken[s]++;
             uint64_t in_end = 0;
             if (!timed_read(L.in_addr + v * L.in_stride, in_map_bytes,
                             static_cast<uint64_t>(n) * S.row_count, std::max(earliest, ring[k % 2]), in_end))
@@ -526,7 +563,8 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
             psum_end[s] = pend;
           }
           uint64_t dig_end = 0;
-          for (const auto& [cb, b] : blocks) {
+          for (const auto& [key, b] : blocks) {
+            if (key.first != copy) continue;
             uint64_t arrive = 0;
             for (size_t s : b.slices) arrive = std::max(arrive, psum_end[s]);
             Tile& R = *tiles_[b.reduce_tile];

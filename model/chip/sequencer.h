@@ -17,6 +17,8 @@
 //           for row slices other than the one on the reduce tile
 //   digital the reduce tile's digital unit: partial-sum add, bias, scale, clamp, requantize
 //   output  bus write of the chunk's output codes to SRAM
+// An MVM op with copies of its weights (replicas) sends chunk g of the batch (image after image)
+// to copy g mod replicas: the copies work side by side on different tiles.
 // Digital ops (pooling, add, concat, softmax, digital depthwise convolution) run on the digital
 // unit of their `unit` tile: bus read of their share of the input, the unit's time for their
 // element operations, bus write of the output. Every resource is a calendar (sim::Timeline), so

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "address_map.h"
 #include "numerics/converters.h"
@@ -270,6 +271,83 @@ std::vector<SlicePlan> plan_mapping(const Network& net, const PlatformConfig& cf
   return plan_mapping(to_graph(net), cfg, false);
 }
 
+std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, const Graph& g, const PlatformConfig& cfg) {
+  const int tiles = cfg.tile_count();
+  const int adcs = std::max(1, (cfg.tile.array.cols + cfg.tile.adc.share - 1) / cfg.tile.adc.share);
+  // Array time of one MVM of a block with `cols` columns (as Tile::t_mvm_ps), in ns.
+  const auto t_mvm = [&](int cols) {
+    return cfg.tile.dac.t_conv_ns + cfg.tile.array.t_read_ns + double((cols + adcs - 1) / adcs) * cfg.tile.adc.t_conv_ns;
+  };
+  const auto positions = [&](int op) {
+    const Shape& s = g.tensors[size_t(g.ops[size_t(op)].output)].shape;
+    return double(s.h) * s.w;
+  };
+  const int segments = plan.empty() ? 1 : plan.back().segment + 1;
+  std::vector<SlicePlan> copies;
+  for (int seg = 0; seg < segments; ++seg) {
+    std::vector<bool> used(size_t(tiles), false);
+    std::map<int, int> replicas;  // op -> copies so far
+    for (const SlicePlan& p : plan)
+      if (p.segment == seg) used[size_t(p.tile)] = true, replicas[p.layer] = 1;
+    for (;;) {
+      std::vector<int> empty;
+      for (int t = 0; t < tiles; ++t)
+        if (!used[size_t(t)]) empty.push_back(t);
+      if (empty.empty()) break;
+      // Array time per image of every tile and every op's share of it.
+      std::vector<double> load(size_t(tiles), 0.0);
+      std::vector<std::map<int, double>> share(static_cast<size_t>(tiles));
+      auto add_load = [&](const SlicePlan& p) {
+        const double t = positions(p.layer) / replicas[p.layer] * t_mvm(p.col_count);
+        load[size_t(p.tile)] += t;
+        share[size_t(p.tile)][p.layer] += t;
+      };
+      for (const SlicePlan& p : plan)
+        if (p.segment == seg) add_load(p);
+      for (const SlicePlan& p : copies)
+        if (p.segment == seg) add_load(p);
+      const size_t busiest = size_t(std::max_element(load.begin(), load.end()) - load.begin());
+      if (load[busiest] <= 0.0) break;
+      int op = -1;
+      double most = -1.0;
+      for (const auto& [o, t] : share[busiest])
+        if (t > most) most = t, op = o;
+      std::vector<SlicePlan> originals;
+      for (const SlicePlan& p : plan)
+        if (p.segment == seg && p.layer == op) originals.push_back(p);
+      if (originals.size() > empty.size()) break;  // the busiest op's copy does not fit
+      const int replica = replicas[op]++;
+      // One block per empty tile, at its corner; a column block reduces on its first row block's tile.
+      std::map<std::pair<int, int>, int> reduce;  // (col_begin, col_count) -> tile
+      for (size_t k = 0; k < originals.size(); ++k) {
+        SlicePlan c = originals[k];
+        c.tile = empty[k];
+        c.tile_row = c.tile_col = 0;
+        c.replica = replica;
+        const auto key = std::make_pair(c.col_begin, c.col_count);
+        if (!reduce.count(key)) reduce[key] = c.tile;
+        c.reduce_tile = reduce[key];
+        used[size_t(c.tile)] = true;
+        copies.push_back(c);
+      }
+    }
+  }
+  // Each segment's copies after its originals (segments stay in order), op by op in replica
+  // order; a copy's slices keep the original's order.
+  std::stable_sort(copies.begin(), copies.end(), [](const SlicePlan& a, const SlicePlan& b) {
+    return std::make_tuple(a.segment, a.layer, a.replica) < std::make_tuple(b.segment, b.layer, b.replica);
+  });
+  std::vector<SlicePlan> out;
+  out.reserve(plan.size() + copies.size());
+  for (int seg = 0; seg < segments; ++seg) {
+    for (const SlicePlan& p : plan)
+      if (p.segment == seg) out.push_back(p);
+    for (const SlicePlan& p : copies)
+      if (p.segment == seg) out.push_back(p);
+  }
+  return out;
+}
+
 Eigen::MatrixXf chw_to_hwc(const Eigen::MatrixXf& x, const Shape& s) {
   if (x.cols() != s.size()) throw std::invalid_argument("chw_to_hwc: " + std::to_string(x.cols()) + " values per row for a " + to_string(s) + " map");
   if (s.h * s.w == 1) return x;
@@ -498,6 +576,7 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
     plan = plan_mapping(g, cfg, digital_dw);
     if (any_depthwise) dw_reason = std::string("requested (") + (digital_dw ? "digital" : "packed") + ")";
   }
+  if (opt.replicate) plan = replicate_for_throughput(std::move(plan), g, cfg);
   const int segments = plan.empty() ? 1 : plan.back().segment + 1;
 
   // ---- Buffers: one per tensor, Flatten outputs alias their input. ----
@@ -883,6 +962,12 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
     if (r.kind == AIMC_OP_MVM) {
       std::vector<SliceData> sd;
       for (const SlicePlan& p : lo.plan) {
+        if (p.replica != 0) {  // a copy computes what the original does; listed, not recomputed
+          slices_json.push_back({{"tile", p.tile}, {"rows", {p.row_begin, p.row_begin + p.row_count}},
+                                 {"cols", {p.col_begin, p.col_begin + p.col_count}}, {"reduce_tile", p.reduce_tile},
+                                 {"at", {p.tile_row, p.tile_col}}, {"replica", p.replica}});
+          continue;
+        }
         SliceData s;
         s.slice = aimc_slice_t{uint32_t(p.tile), uint32_t(p.row_begin), uint32_t(p.row_count), uint32_t(p.col_begin),
                                uint32_t(p.col_count), uint32_t(p.reduce_tile), uint32_t(p.tile_row), uint32_t(p.tile_col)};
@@ -991,6 +1076,8 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
                                           uint32_t(p.col_begin), uint32_t(p.col_count), uint32_t(p.reduce_tile),
                                           uint32_t(p.tile_row), uint32_t(p.tile_col)});
       r.slice_count = uint32_t(lo.plan.size());
+      r.replicas = 1;
+      for (const SlicePlan& p : lo.plan) r.replicas = std::max(r.replicas, uint32_t(p.replica + 1));
       recs.push_back(r);
     }
     if (recs.empty()) throw std::logic_error("aimc compiler bug: segment " + std::to_string(s) + " has no ops");
@@ -1041,6 +1128,18 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
       if (low[k].segment == s) ops_in.push_back(k);
     segs_json.push_back({{"segment", s}, {"tiles", tiles}, {"ops", ops_in}, {"program_addr", prog_addr[size_t(s)]}});
   }
+  // Ops with copies of their weights (replicate_for_throughput): name, copies, tiles of each copy.
+  nlohmann::json replication_json = nlohmann::json::array();
+  {
+    std::map<int, std::map<int, std::set<int>>> tiles_of;  // op -> replica -> tiles
+    for (const SlicePlan& p : plan) tiles_of[p.layer][p.replica].insert(p.tile);
+    for (const auto& [op, reps] : tiles_of)
+      if (reps.size() > 1) {
+        nlohmann::json t = nlohmann::json::array();
+        for (const auto& [rep, ts] : reps) t.push_back(ts);
+        replication_json.push_back({{"op", g.ops[size_t(op)].name}, {"copies", reps.size()}, {"tiles", t}});
+      }
+  }
   int tiles_used = 0;
   {
     std::set<int> all;
@@ -1067,6 +1166,7 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
       {"segments", segs_json},
       {"depthwise", any_depthwise ? nlohmann::json{{"mapping", digital_dw ? "digital" : "packed"}, {"why", dw_reason}}
                                   : nlohmann::json(nullptr)},
+      {"replication", replication_json},
       {"tiles_used", tiles_used},
       {"tile_count", cfg.tile_count()},
       {"max_batch", max_batch},
@@ -1080,7 +1180,8 @@ CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::Ma
                            {"activation_percentile", opt.activation_percentile},
                            {"adc_percentile", opt.adc_percentile},
                            {"weight_percentile", opt.weight_percentile},
-                           {"depthwise", to_string(opt.depthwise)}}},
+                           {"depthwise", to_string(opt.depthwise)},
+                           {"replicate", opt.replicate}}},
       {"calibration", {{"vectors_used", n_cal},
                        {"ideal_vs_float_top1_agreement", double(agree) / double(n_cal)},
                        {"ideal_vs_float_max_abs_logit_error", max_err}}},
@@ -1149,10 +1250,12 @@ nlohmann::json placement_of(const std::vector<SlicePlan>& plan, const Graph& g, 
   for (const SlicePlan& p : plan) {
     if (p.segment != segment) continue;
     used[size_t(p.tile)] += 2L * p.row_count * p.col_count;
-    blocks[size_t(p.tile)].push_back({{"layer", g.ops[size_t(p.layer)].name},
-                                      {"rows", {p.row_begin, p.row_begin + p.row_count}},
-                                      {"cols", {p.col_begin, p.col_begin + p.col_count}},
-                                      {"at", {p.tile_row, p.tile_col}}});
+    nlohmann::json blk = {{"layer", g.ops[size_t(p.layer)].name},
+                          {"rows", {p.row_begin, p.row_begin + p.row_count}},
+                          {"cols", {p.col_begin, p.col_begin + p.col_count}},
+                          {"at", {p.tile_row, p.tile_col}}};
+    if (p.replica > 0) blk["replica"] = p.replica;
+    blocks[size_t(p.tile)].push_back(std::move(blk));
   }
   nlohmann::json tiles = nlohmann::json::array(), map = nlohmann::json::array();
   long total_used = 0;
@@ -1174,6 +1277,7 @@ nlohmann::json placement_of(const std::vector<SlicePlan>& plan, const Graph& g, 
               ", " + std::to_string(blk["cols"][1].get<int>()) + ")";
       if (blk["at"][0].get<int>() || blk["at"][1].get<int>())
         line += " @(" + std::to_string(blk["at"][0].get<int>()) + "," + std::to_string(blk["at"][1].get<int>()) + ")";
+      if (blk.contains("replica")) line += " (copy " + std::to_string(blk["replica"].get<int>() + 1) + ")";
     }
     map.push_back(line);
   }
@@ -1231,7 +1335,9 @@ IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, in
       num::Maps y;
       if (L.kind == AIMC_OP_MVM) {
         std::vector<SliceData> slices;
-        for (uint32_t k = L.first_slice; k < L.first_slice + L.slice_count; ++k) {
+        // The first copy's slices: the other copies hold the same levels (replication).
+        const uint32_t per_copy = L.slice_count / std::max(1u, L.replicas);
+        for (uint32_t k = L.first_slice; k < L.first_slice + per_copy; ++k) {
           const aimc_slice_t& sl = seg.slices[k];
           const TileWeights& tw = seg.tile_weights(sl.tile);
           SliceData sd{sl, Eigen::MatrixXi(sl.row_count, sl.col_count)};

@@ -40,6 +40,10 @@ struct CompileOptions {
   // many patch elements (positions x patch rows, of the largest op) are not used, so that a big
   // network calibrates on a few images in bounded memory (2^24 elements = 64 MiB of floats).
   long calibration_patch_elements = 1L << 24;
+  // Copy the busiest MVM ops onto tiles a segment leaves empty, so that their output positions
+  // (or, for a dense layer, the images of a batch) are shared between the copies: more
+  // throughput for more cells programmed. See replicate_for_throughput.
+  bool replicate = false;
 };
 const char* to_string(CompileOptions::Depthwise d);
 // "automatic" | "packed" | "digital"; throws CompileError naming the text otherwise.
@@ -54,6 +58,7 @@ struct SlicePlan {
   int reduce_tile = 0;
   int tile_row = 0, tile_col = 0;  // where the block sits on the tile
   int segment = 0;                 // weight load it belongs to
+  int replica = 0;                 // which copy of the op's weights (0 = the original)
 };
 
 struct CompiledModel {
@@ -78,11 +83,22 @@ std::vector<SlicePlan> plan_mapping(const Graph& g, const aimc::config::Platform
                                     bool digital_depthwise = false);
 std::vector<SlicePlan> plan_mapping(const Network& net, const aimc::config::PlatformConfig& cfg);
 
+// Replication for throughput. In each segment, while tiles are left empty: find the tile with the
+// most array time per image (sum over its blocks of output positions / copies of the op x the
+// block's MVM time, tile.dac + array + ADC rounds), take the op that contributes most to it, and,
+// if its blocks fit on the empty tiles (one block per tile), add one more copy of it there. Stops
+// when the busiest op's copy no longer fits. Returns the plan with the copies appended (replica
+// 1, 2, ... of an op after its original slices); an op's chunks of output positions then go to
+// its copies in turn. Ops that read one position per image (dense layers) share the images.
+std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, const Graph& g,
+                                                const aimc::config::PlatformConfig& cfg);
+
 // Where the weight blocks sit and how full each tile is: cells used (both cells of every pair of
 // every block on the tile) over cells available (2 x rows x cols), per tile and over all tiles of
 // the chip, plus a readable map (one line per tile). JSON:
 //   {"overall": f, "used_tiles": f, "tiles": [{"tile", "cells_used", "cells", "utilization",
-//     "blocks": [{"layer", "rows": [begin, end), "cols": [begin, end)}]}], "map": ["..."]}
+//     "blocks": [{"layer", "rows": [begin, end), "cols": [begin, end), "at": [row, col],
+//     "replica" (copies only: 1, 2, ...)}]}], "map": ["..."]}
 // "overall" divides by every tile of the chip, "used_tiles" by the tiles that hold a block.
 // With several segments, "segments" lists each segment's placement the same way, and the
 // top-level figures are those of segment 0 (tiles hold one segment at a time).

@@ -14,7 +14,7 @@ static_assert(sizeof(aimc_image_header_t) == 32, "image header layout");
 static_assert(sizeof(aimc_image_section_t) == 32, "section entry layout");
 static_assert(sizeof(aimc_weights_hdr_t) == 16, "weights header layout");
 static_assert(sizeof(aimc_program_hdr_t) == 64, "program header layout");
-static_assert(sizeof(aimc_layer_t) == 168, "op record layout");
+static_assert(sizeof(aimc_layer_t) == 172, "op record layout");
 static_assert(sizeof(aimc_slice_t) == 32, "slice record layout");
 // Records are copied byte for byte; the file is little-endian.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the image reader/writer assumes a little-endian host");
@@ -145,49 +145,72 @@ void check_program(SegmentView& v, const aimc_image_section_t& s, size_t si, con
 
     if (l.kind != AIMC_OP_MVM) {
       if (l.slice_count != 0) bad(lw + "a digital op has slices");
+      if (l.replicas > 1) bad(lw + "a digital op has replicas = " + std::to_string(l.replicas));
       continue;
     }
     if (l.slice_count == 0 || uint64_t(l.first_slice) + l.slice_count > p.slice_count) bad(lw + "slice range beyond the slice table");
-    // Coverage: every output column lies in exactly one column block; a column block's slices have
-    // disjoint rows whose union is one range containing the rows of the column's groups.
+    const uint32_t copies = std::max(1u, l.replicas);
+    if (l.slice_count % copies != 0)
+      bad(lw + std::to_string(l.slice_count) + " slices do not split into " + std::to_string(copies) + " copies");
+    const uint32_t per_copy = l.slice_count / copies;
     const uint32_t rows_g = l.in_features / l.groups, cols_g = l.out_c / l.groups;
-    std::vector<uint32_t> col_cover(l.out_features, 0);
-    std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> blocks;
-    for (uint32_t k = l.first_slice; k < l.first_slice + l.slice_count; ++k) {
-      if (slice_used[k]) bad(lw + "slice " + std::to_string(k) + " is shared with another op");
-      slice_used[k] = true;
-      const aimc_slice_t& sl = v.slices[k];
-      const std::string sw = lw + "slice " + std::to_string(k) + ": ";
-      if (sl.row_count == 0 || sl.col_count == 0) bad(sw + "empty");
-      if (uint64_t(sl.row_begin) + sl.row_count > l.in_features) bad(sw + "rows beyond in_features");
-      if (uint64_t(sl.col_begin) + sl.col_count > l.out_features) bad(sw + "columns beyond out_features");
-      auto wt = v.weights.find(sl.tile);
-      if (wt == v.weights.end()) bad(sw + "tile " + std::to_string(sl.tile) + " has no WEIGHTS section in this segment");
-      if (uint64_t(sl.tile_row) + sl.row_count > wt->second.hdr.rows || uint64_t(sl.tile_col) + sl.col_count > wt->second.hdr.cols)
-        bad(sw + "block at (" + std::to_string(sl.tile_row) + ", " + std::to_string(sl.tile_col) + ") of " +
-            std::to_string(sl.row_count) + "x" + std::to_string(sl.col_count) + " lies outside the " +
-            std::to_string(wt->second.hdr.rows) + "x" + std::to_string(wt->second.hdr.cols) + " levels of tile " +
-            std::to_string(sl.tile));
-      blocks[{sl.col_begin, sl.col_count}].push_back(k);
-    }
-    for (auto& [cols, ks] : blocks) {
-      std::sort(ks.begin(), ks.end(), [&](uint32_t a, uint32_t b) { return v.slices[a].row_begin < v.slices[b].row_begin; });
-      uint32_t at = v.slices[ks.front()].row_begin;
-      for (uint32_t k : ks) {
-        if (v.slices[k].row_begin != at) bad(lw + "slice " + std::to_string(k) + ": rows of its column block overlap or leave a gap");
-        at += v.slices[k].row_count;
-        if (v.slices[k].reduce_tile != v.slices[ks.front()].tile)
-          bad(lw + "slice " + std::to_string(k) + ": reduce_tile " + std::to_string(v.slices[k].reduce_tile) +
-              " is not the tile of the first row block of its columns");
+    for (uint32_t copy = 0; copy < copies; ++copy) {
+      // Coverage, per copy: every output column lies in exactly one column block; a column block's
+      // slices have disjoint rows whose union is one range containing the rows of the column's groups.
+      std::vector<uint32_t> col_cover(l.out_features, 0);
+      std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> blocks;
+      const uint32_t first = l.first_slice + copy * per_copy;
+      for (uint32_t k = first; k < first + per_copy; ++k) {
+        if (slice_used[k]) bad(lw + "slice " + std::to_string(k) + " is shared with another op");
+        slice_used[k] = true;
+        const aimc_slice_t& sl = v.slices[k];
+        const std::string sw = lw + "slice " + std::to_string(k) + ": ";
+        if (sl.row_count == 0 || sl.col_count == 0) bad(sw + "empty");
+        if (uint64_t(sl.row_begin) + sl.row_count > l.in_features) bad(sw + "rows beyond in_features");
+        if (uint64_t(sl.col_begin) + sl.col_count > l.out_features) bad(sw + "columns beyond out_features");
+        auto wt = v.weights.find(sl.tile);
+        if (wt == v.weights.end()) bad(sw + "tile " + std::to_string(sl.tile) + " has no WEIGHTS section in this segment");
+        if (uint64_t(sl.tile_row) + sl.row_count > wt->second.hdr.rows || uint64_t(sl.tile_col) + sl.col_count > wt->second.hdr.cols)
+          bad(sw + "block at (" + std::to_string(sl.tile_row) + ", " + std::to_string(sl.tile_col) + ") of " +
+              std::to_string(sl.row_count) + "x" + std::to_string(sl.col_count) + " lies outside the " +
+              std::to_string(wt->second.hdr.rows) + "x" + std::to_string(wt->second.hdr.cols) + " levels of tile " +
+              std::to_string(sl.tile));
+        blocks[{sl.col_begin, sl.col_count}].push_back(k);
+        if (copy > 0) {  // a copy: the same block as the original's slice, with the same levels
+          const aimc_slice_t& o = v.slices[k - copy * per_copy];
+          if (sl.row_begin != o.row_begin || sl.row_count != o.row_count || sl.col_begin != o.col_begin ||
+              sl.col_count != o.col_count)
+            bad(sw + "copy " + std::to_string(copy) + " does not cut the matrix as copy 0 (slice " +
+                std::to_string(k - copy * per_copy) + ")");
+          const TileWeights& ow = v.weights.at(o.tile);
+          for (uint32_t r = 0; r < sl.row_count; ++r)
+            for (uint32_t c = 0; c < sl.col_count; ++c)
+              if (wt->second.level(sl.tile_row + r, sl.tile_col + c) != ow.level(o.tile_row + r, o.tile_col + c))
+                bad(sw + "copy " + std::to_string(copy) + " holds other levels than copy 0 at row " +
+                    std::to_string(r) + ", column " + std::to_string(c) + " of the block");
+        }
       }
-      const uint32_t g0 = cols.first / cols_g, g1 = (cols.first + cols.second - 1) / cols_g;
-      if (v.slices[ks.front()].row_begin > g0 * rows_g || at < (g1 + 1) * rows_g)
-        bad(lw + "the slices of columns [" + std::to_string(cols.first) + ", " + std::to_string(cols.first + cols.second) +
-            ") do not cover the rows of their groups");
-      for (uint32_t c = cols.first; c < cols.first + cols.second; ++c) ++col_cover[c];
+      for (auto& [cols, ks] : blocks) {
+        std::sort(ks.begin(), ks.end(), [&](uint32_t a, uint32_t b) { return v.slices[a].row_begin < v.slices[b].row_begin; });
+        uint32_t at = v.slices[ks.front()].row_begin;
+        for (uint32_t k : ks) {
+          if (v.slices[k].row_begin != at) bad(lw + "slice " + std::to_string(k) + ": rows of its column block overlap or leave a gap");
+          at += v.slices[k].row_count;
+          if (v.slices[k].reduce_tile != v.slices[ks.front()].tile)
+            bad(lw + "slice " + std::to_string(k) + ": reduce_tile " + std::to_string(v.slices[k].reduce_tile) +
+                " is not the tile of the first row block of its columns");
+        }
+        const uint32_t g0 = cols.first / cols_g, g1 = (cols.first + cols.second - 1) / cols_g;
+        if (v.slices[ks.front()].row_begin > g0 * rows_g || at < (g1 + 1) * rows_g)
+          bad(lw + "the slices of columns [" + std::to_string(cols.first) + ", " + std::to_string(cols.first + cols.second) +
+              ") do not cover the rows of their groups");
+        for (uint32_t c = cols.first; c < cols.first + cols.second; ++c) ++col_cover[c];
+      }
+      for (uint32_t c = 0; c < l.out_features; ++c)
+        if (col_cover[c] != 1)
+          bad(lw + (copies > 1 ? "copy " + std::to_string(copy) + ": " : std::string()) + "output " + std::to_string(c) +
+              " is covered by " + std::to_string(col_cover[c]) + " column blocks");
     }
-    for (uint32_t c = 0; c < l.out_features; ++c)
-      if (col_cover[c] != 1) bad(lw + "output " + std::to_string(c) + " is covered by " + std::to_string(col_cover[c]) + " column blocks");
   }
   for (uint32_t k = 0; k < p.slice_count; ++k)
     if (!slice_used[k]) bad(where + "slice " + std::to_string(k) + " belongs to no op");

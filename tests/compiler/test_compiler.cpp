@@ -1052,6 +1052,126 @@ TEST(Placement, UtilizationOfAKnownPlacement) {
   EXPECT_EQ(net.params(), 784L * 256 + 256 + 256L * 128 + 128 + 128L * 10 + 10);
 }
 
+// ---- Replication ------------------------------------------------------------------------------
+
+// conv 3x3 (3 -> 8 channels) on a 16x16 map, global average pool, dense 8 -> 4: the conv reads
+// 256 positions per image, the dense layer one.
+Graph conv_pool_dense() {
+  Graph g;
+  g.name = "conv_pool_dense";
+  g.input = g.add_tensor("input", Shape{3, 16, 16});
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  Op c;
+  c.kind = OpKind::Conv, c.name = "conv", c.onnx_op = "Conv";
+  c.kh = c.kw = 3, c.stride_h = c.stride_w = 1, c.pad_t = c.pad_l = c.pad_b = c.pad_r = 1, c.groups = 1;
+  c.weight = Eigen::MatrixXf::NullaryExpr(8, 27, [&] { return u(rng); });
+  c.bias = Eigen::VectorXf::Zero(8);
+  c.act_min = 0.0f;
+  c.inputs = {g.input};
+  const int t1 = g.ops[size_t(g.add_op(c))].output;
+  Op gap;
+  gap.kind = OpKind::GlobalAvgPool, gap.name = "gap", gap.onnx_op = "GlobalAveragePool";
+  gap.inputs = {t1};
+  const int t2 = g.ops[size_t(g.add_op(gap))].output;
+  Op fc;
+  fc.kind = OpKind::Conv, fc.name = "fc", fc.onnx_op = "Gemm";
+  fc.weight = Eigen::MatrixXf::NullaryExpr(4, 8, [&] { return u(rng); });
+  fc.bias = Eigen::VectorXf::Zero(4);
+  fc.inputs = {t2};
+  g.output = g.ops[size_t(g.add_op(fc))].output;
+  g.validate();
+  return g;
+}
+
+// The conv is the busiest op (256 positions against 1), so it takes every empty tile: 10 copies
+// on a 12-tile chip, one block each at the tile's corner, reducing on their own tile.
+TEST(Replication, BusiestOpTakesTheEmptyTiles) {
+  const Graph g = conv_pool_dense();
+  const PlatformConfig cfg = default_cfg();
+  const std::vector<SlicePlan> base = plan_mapping(g, cfg);
+  ASSERT_EQ(base.size(), 2u);
+  const std::vector<SlicePlan> plan = replicate_for_throughput(base, g, cfg);
+  ASSERT_EQ(plan.size(), 12u);
+  std::set<int> tiles;
+  int copies = 0;
+  for (const SlicePlan& p : plan) {
+    EXPECT_TRUE(tiles.insert(p.tile).second) << "tile " << p.tile << " holds two blocks";
+    if (p.layer != 0) {
+      EXPECT_EQ(p.replica, 0) << "the dense layer is not copied";
+      continue;
+    }
+    EXPECT_EQ(p.replica, copies) << "copies in replica order, after the original";
+    ++copies;
+    EXPECT_EQ(p.row_count, 27);
+    EXPECT_EQ(p.col_count, 8);
+    EXPECT_EQ(p.reduce_tile, p.tile);
+    if (p.replica > 0) {
+      EXPECT_EQ(p.tile_row + p.tile_col, 0);
+    }
+  }
+  EXPECT_EQ(copies, 11);
+  EXPECT_EQ(tiles.size(), 12u);
+
+  // A chip with no empty tile: nothing to copy onto.
+  PlatformConfig two = cfg;
+  two.grid_rows = 1, two.grid_cols = 2;
+  const auto p2 = plan_mapping(g, two);
+  EXPECT_EQ(replicate_for_throughput(p2, g, two).size(), p2.size());
+  // A busiest op of two blocks with one empty tile left: no copy either.
+  PlatformConfig small = cfg;
+  small.grid_rows = 1, small.grid_cols = 3;
+  small.tile.array.rows = 16;  // the conv's 27 patch rows take two blocks
+  const auto p3 = plan_mapping(g, small);
+  ASSERT_EQ(p3.size(), 3u);
+  EXPECT_EQ(replicate_for_throughput(p3, g, small).size(), 3u);
+}
+
+// Copies change where an op runs, not what it computes: the image with copies gives the golden
+// model's outputs of the image without; its records carry the copy count; a copy whose levels
+// differ from the original's is refused by the reader.
+TEST(Replication, CompiledImageWithCopies) {
+  const Graph g = conv_pool_dense();
+  const PlatformConfig cfg = default_cfg();
+  const Eigen::MatrixXf cal = random_inputs(16, int(g.in_features()), 8);
+  CompileOptions with;
+  with.replicate = true;
+  const CompiledModel plain = compile(g, cfg, cal), copied = compile(g, cfg, cal, with);
+  ASSERT_EQ(copied.summary["replication"].size(), 1u);
+  EXPECT_EQ(copied.summary["replication"][0]["op"], "conv");
+  EXPECT_EQ(copied.summary["replication"][0]["copies"], 11);
+  EXPECT_TRUE(plain.summary["replication"].empty());
+  const ImageView iv = parse_image(copied.image);
+  ASSERT_EQ(iv.layers.size(), 3u);
+  EXPECT_EQ(iv.layers[0].replicas, 11u);
+  EXPECT_EQ(iv.layers[0].slice_count, 11u);
+  EXPECT_LE(iv.layers[2].replicas, 1u);
+  EXPECT_EQ(iv.weights.size(), 12u);
+  const Eigen::MatrixXf x = random_inputs(5, int(g.in_features()), 9);
+  const double ratio = cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns;
+  const IdealRun a = execute_ideal(parse_image(plain.image), x, cfg.tile.adc.bits, ratio);
+  const IdealRun b = execute_ideal(iv, x, cfg.tile.adc.bits, ratio);
+  EXPECT_EQ(a.output, b.output);
+  EXPECT_NE(copied.summary["placement"]["map"][11].get<std::string>().find("(copy "), std::string::npos);
+
+  // Tamper with the first level of a copy's tile.
+  std::vector<uint8_t> bad = copied.image;
+  const aimc_slice_t& copy1 = iv.slices[1];
+  bool done = false;
+  for (const aimc_image_section_t& sec : iv.sections)
+    if (sec.type == AIMC_SECTION_WEIGHTS && sec.tile == copy1.tile) {
+      int16_t level = 0;
+      const size_t at = size_t(sec.offset) + sizeof(aimc_weights_hdr_t);
+      std::memcpy(&level, bad.data() + at, 2);
+      level = level == 0 ? 1 : 0;
+      std::memcpy(bad.data() + at, &level, 2);
+      done = true;
+    }
+  ASSERT_TRUE(done);
+  const std::string msg = error_of([&] { parse_image(bad); });
+  EXPECT_NE(msg.find("copy 1 holds other levels than copy 0"), std::string::npos) << msg;
+}
+
 // ---- NumPy files ------------------------------------------------------------------------------
 
 std::string temp_path(const std::string& name) {

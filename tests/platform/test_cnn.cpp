@@ -207,6 +207,49 @@ TEST(CnnPlatform, NetworkLargerThanTheChipRunsWithReloadAndPaysForIt) {
   EXPECT_GT(b.ledger.component_j(pulse), 0.0);
 }
 
+// Replication: the busiest op gets copies on the tiles the mapping leaves empty. On an ideal
+// device every copy computes what the original does, so the outputs stay the golden model's;
+// the copies share the op's chunks of output positions in turn (chunk g of the batch, image after
+// image, on copy g mod copies), which the tiles' MVM counts show.
+TEST(CnnPlatform, ReplicatedOpSharesItsPositionsAndComputesTheSame) {
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  const Graph g = small_cnn();
+  compiler::CompileOptions opt;
+  opt.depthwise = compiler::CompileOptions::Depthwise::packed;
+  opt.replicate = true;
+  const compiler::CompiledModel cm = compiler::compile(g, cfg, uniform(64, g.in_features(), 3), opt);
+  const compiler::ImageView img = compiler::parse_image(cm.image);
+  const aimc_layer_t* op = nullptr;
+  for (const aimc_layer_t& L : img.layers)
+    if (L.replicas > 1 && !op) op = &L;
+  ASSERT_NE(op, nullptr) << "small_cnn leaves tiles empty on 12 tiles: something is copied";
+  const uint32_t copies = op->replicas, per_copy = op->slice_count / copies;
+
+  const Eigen::MatrixXf x = uniform(7, g.in_features(), 4);
+  const compiler::IdealRun ref =
+      compiler::execute_ideal(img, x, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
+  Bench b(cfg);
+  const DriverRun r = run_driver(b, cm, g, x, 7);  // one command: the chunks of 7 images
+  ASSERT_EQ(r.rc, AIMC_OK) << aimc_strerror(r.rc) << " device error " << r.dev.device_error;
+  for (long v = 0; v < x.rows(); ++v)
+    for (long j = 0; j < g.out_features(); ++j)
+      EXPECT_LE(std::labs(long(r.out[size_t(v * g.out_features() + j)]) - long(ref.output(v, j))), 1) << "image " << v;
+
+  // Positions per copy, from the documented rule; the copies' tiles hold nothing else.
+  uint32_t max_rows = 1;
+  for (uint32_t s = op->first_slice; s < op->first_slice + op->slice_count; ++s)
+    max_rows = std::max(max_rows, img.slices[s].row_count);
+  const long chunk = std::max<long>(1, long(cfg.tile.input_buffer_bytes) / 2 / long(max_rows));
+  const long positions = long(op->out_h) * op->out_w, chunks = (positions + chunk - 1) / chunk;
+  std::vector<long> expect(copies, 0);
+  for (long v = 0; v < x.rows(); ++v)
+    for (long k = 0; k < chunks; ++k) expect[size_t((v * chunks + k) % copies)] += std::min(chunk, positions - k * chunk);
+  EXPECT_GT(expect[1], 0);
+  for (uint32_t c = 1; c < copies; ++c)
+    for (uint32_t s = op->first_slice + c * per_copy; s < op->first_slice + (c + 1) * per_copy; ++s)
+      EXPECT_EQ(long(b.chip.tiles()[img.slices[s].tile]->mvm_count()), expect[c]) << "copy " << c << ", slice " << s;
+}
+
 app::RunOptions cnn_run(std::vector<std::string> overrides) {
   app::RunOptions o;
   o.platform_path = preset_path();
@@ -242,6 +285,33 @@ TEST(CnnPipeline, SlowBusLimitsThroughput) {
   // deploy's weight transfers, a few percent here, so the two may differ by that much.)
   EXPECT_NEAR(rate / bus_bound, 1.0, 0.1) << "rate " << rate << " /s, bus bound " << bus_bound << " /s";
   EXPECT_GT(bus_busy_s / infer_s, 0.8) << "the bus should be the bottleneck";
+}
+
+// Copies of the busiest op lift the rate above what one copy of it could sustain: its positions
+// per image times its MVM time (dac + array + ADC rounds) bound a single copy's rate.
+TEST(CnnPipeline, ReplicationLiftsThroughputAboveOneCopysBound) {
+  const std::vector<std::string> over = {"tile.device.type=ideal", "bus.width_bytes=64"};
+  app::RunOptions o = cnn_run(over);
+  o.replicate = true;
+  const auto r = app::run_job(o);
+  ASSERT_EQ(r["replication"].size(), 1u) << r["replication"].dump();
+  const std::string name = r["replication"][0]["op"].get<std::string>();
+  const int copies = r["replication"][0]["copies"].get<int>();
+  EXPECT_GE(copies, 2);
+  const config::PlatformConfig cfg = preset(over);
+  const nlohmann::json* layer = nullptr;
+  for (const auto& L : r["compile"]["layers"])
+    if (L["name"] == name) layer = &L;
+  ASSERT_NE(layer, nullptr);
+  const double positions = (*layer)["out"][0].get<double>() * (*layer)["out"][1].get<double>();
+  const int cols = (*layer)["slices"][0]["cols"][1].get<int>() - (*layer)["slices"][0]["cols"][0].get<int>();
+  const int adcs = (cfg.tile.array.cols + cfg.tile.adc.share - 1) / cfg.tile.adc.share;
+  const double t_mvm_s =
+      (cfg.tile.dac.t_conv_ns + cfg.tile.array.t_read_ns + ((cols + adcs - 1) / adcs) * cfg.tile.adc.t_conv_ns) * 1e-9;
+  const double one_copy_bound = 1.0 / (positions * t_mvm_s);
+  const double rate = r["throughput_inferences_per_s"].get<double>();
+  EXPECT_GT(rate, 1.5 * one_copy_bound) << copies << " copies of " << name << ": rate " << rate
+                                        << " /s, one copy's bound " << one_copy_bound << " /s";
 }
 
 }  // namespace
