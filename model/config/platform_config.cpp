@@ -278,8 +278,12 @@ const std::vector<Key>& keys() {
                          "bus clock; bandwidth = width_bytes x clock_mhz x 1e6 B/s",
                          REF(double, bus.clock_mhz)));
     t.push_back(non_negative("bus.latency_ns", "ns",
-                             "fixed latency of one transfer (arbitration + address phase)",
+                             "fixed latency of one burst (arbitration + address phase)",
                              REF(double, bus.latency_ns)));
+    t.push_back(int_key("bus.max_burst_bytes", "B",
+                        "longest burst; a longer transfer is arbitrated burst by burst, so other "
+                        "masters interleave with it",
+                        1, 1 << 24, REF(int, bus.max_burst_bytes)));
     t.push_back(non_negative("bus.e_byte_pj", "pJ/B", "energy per byte moved on the bus",
                              REF(double, bus.e_byte_pj)));
     t.push_back(non_negative("bus.p_static_uw", "uW", "static power of the bus",
@@ -862,7 +866,7 @@ bool operator==(const TileConfig& a, const TileConfig& b) {
 }
 bool operator==(const BusConfig& a, const BusConfig& b) {
   return a.width_bytes == b.width_bytes && a.clock_mhz == b.clock_mhz &&
-         a.latency_ns == b.latency_ns && a.e_byte_pj == b.e_byte_pj &&
+         a.latency_ns == b.latency_ns && a.max_burst_bytes == b.max_burst_bytes && a.e_byte_pj == b.e_byte_pj &&
          a.p_static_uw == b.p_static_uw;
 }
 bool operator==(const SramConfig& a, const SramConfig& b) {

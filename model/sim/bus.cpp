@@ -70,10 +70,17 @@ const SharedBus::Region* SharedBus::decode_range(uint64_t address, uint64_t leng
   return length <= r->size - offset ? r : nullptr;
 }
 
-uint64_t SharedBus::occupancy_ps(uint64_t bytes) const {
+uint64_t SharedBus::burst_ps(uint64_t bytes) const {
   const uint64_t width = static_cast<uint64_t>(cfg_.width_bytes);
   const uint64_t cycles = (bytes + width - 1) / width;
   return latency_ps_ + static_cast<uint64_t>(std::llround(static_cast<double>(cycles) * cycle_ps_));
+}
+
+uint64_t SharedBus::occupancy_ps(uint64_t bytes) const {
+  const uint64_t burst = static_cast<uint64_t>(cfg_.max_burst_bytes);
+  if (bytes <= burst) return burst_ps(bytes);
+  const uint64_t rest = bytes % burst;
+  return (bytes / burst) * burst_ps(burst) + (rest ? burst_ps(rest) : 0);
 }
 
 void SharedBus::end_of_elaboration() {
@@ -103,13 +110,25 @@ void SharedBus::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_ti
     return;
   }
 
-  const uint64_t duration_ps = occupancy_ps(length);
   // No request can start before the present: old bookings only slow the gap search.
   if ((timeline_.reservations() & 1023u) == 0) timeline_.forget_before(now_ps);
-  const uint64_t start_ps = timeline_.reserve(arrival_ps, duration_ps);
+  // Arbitration per burst: a transfer longer than max_burst_bytes is granted burst by burst, each
+  // in the first free slot after the previous one, so other masters' bursts interleave with it.
+  const uint64_t burst = static_cast<uint64_t>(cfg_.max_burst_bytes);
+  uint64_t left = length, t = arrival_ps, start_ps = 0;
+  uint32_t bursts = 0;
+  do {
+    const uint64_t n = std::min(left, burst);
+    const uint64_t d = burst_ps(n);
+    const uint64_t s = timeline_.reserve(t, d);
+    if (bursts++ == 0) start_ps = s;
+    t = s + d;
+    left -= n;
+  } while (left > 0);
+  const uint64_t end_ps = t;
   // The initiator's local time now runs to the end of its bus occupancy; the target adds its own
   // latency on top. The bus never waits: contention is in the returned delay.
-  delay = ps_to_time(start_ps + duration_ps - now_ps);
+  delay = ps_to_time(end_ps - now_ps);
 
   gp.set_address(address - r->base);
   isock[r->port]->b_transport(gp, delay);
@@ -129,10 +148,11 @@ void SharedBus::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_ti
   }
   if (trace_.enabled()) {
     const std::string& span_name = gp.is_read() ? r->read_span : r->write_span;
-    trace_.span(track_, span_name, start_ps, duration_ps,
+    trace_.span(track_, span_name, start_ps, end_ps - start_ps,
                 {{"bytes", length},
+                 {"bursts", bursts},
                  {"energy_pj", energy_j * 1e12},
-                 {"wait_ns", static_cast<double>(start_ps - arrival_ps) * 1e-3},
+                 {"wait_ns", static_cast<double>(end_ps - arrival_ps - occupancy_ps(length)) * 1e-3},
                  {"port", id},
                  {"layer", ledger_.layer_name(acct.layer)},
                  {"status", gp.is_response_ok() ? "ok" : "error"}});

@@ -4,8 +4,10 @@
 // transfer (rule 4). LT only (b_transport, transport_dbg); DMI through the bus is denied so that
 // every functional transfer pays its occupancy and energy.
 //
-// Timing: a transfer arriving at sc_time_stamp() + delay is granted the bus at
-// max(arrival, next free) and holds it for latency_ns + ceil(bytes / width_bytes) clock cycles;
+// Timing: a transfer arriving at sc_time_stamp() + delay is cut into bursts of at most
+// max_burst_bytes; each burst is granted the first free slot at or after the previous burst's end
+// (the first: at or after the arrival) and holds the bus for latency_ns + ceil(bytes /
+// width_bytes) clock cycles, so other masters' bursts can interleave with a long transfer;
 // the initiator's delay then runs to the end of that occupancy and the target adds its own latency
 // on top (the target's access does not hold the bus). The bus never calls wait(). Grants are in
 // the order b_transport calls reach the bus: with temporal decoupling an initiator running ahead
@@ -62,8 +64,10 @@ class SharedBus : public sc_core::sc_module {
   // Phase charged when a payload carries no Accounting extension (default: the ledger's phase).
   void set_default_phase(Phase phase) { default_phase_ = phase; }
 
-  // Bus time held by one transfer of `bytes`: latency + ceil(bytes / width) cycles.
+  // Bus time held by one transfer of `bytes` on a free bus: per burst of at most
+  // max_burst_bytes, latency + ceil(burst bytes / width) cycles.
   uint64_t occupancy_ps(uint64_t bytes) const;
+  uint64_t burst_ps(uint64_t bytes) const;  // one burst: latency + ceil(bytes / width) cycles
   const Timeline& timeline() const { return timeline_; }
   uint64_t transfers() const { return transfers_; }
   uint64_t bytes_moved() const { return bytes_moved_; }

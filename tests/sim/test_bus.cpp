@@ -89,6 +89,40 @@ TEST(SharedBus, ContentionDelaysTheSecondTransferByTheFirstsOccupancy) {
   EXPECT_EQ(mem.accesses[1].delay_in_ps, 2 * kOcc64);
 }
 
+// A transfer longer than max_burst_bytes is arbitrated burst by burst: its first burst takes the
+// free slot before another master's booking, the rest follow that booking (a single grant would
+// have waited for a gap as long as the whole transfer).
+TEST(SharedBus, LongTransfersInterleaveBurstByBurst) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  config::BusConfig cfg = bus_config();
+  cfg.max_burst_bytes = 64;
+  SharedBus bus("bus", cfg, ledger, trace);
+  EXPECT_EQ(bus.occupancy_ps(192), 3 * kOcc64);
+  EXPECT_EQ(bus.occupancy_ps(100), kOcc64 + (10000u + 5 * 5000u));
+  RecordingTarget mem("mem");
+  bus.isock.bind(mem.sock);
+  bus.map(0, 0x0, 0x1000, "mem");
+  std::vector<uint8_t> buf(192);
+  uint64_t short_delay = 0, long_delay = 0;
+  Driver d("d", [&](Driver& self) {
+    sc_time ahead = ps(kOcc64);  // books [kOcc64, 2 kOcc64)
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0x0, buf.data(), 64, ahead), tlm::TLM_OK_RESPONSE);
+    short_delay = to_ps(ahead);
+    sc_time now = sc_core::SC_ZERO_TIME;  // three bursts arriving at 0
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x100, buf.data(), 192, now), tlm::TLM_OK_RESPONSE);
+    long_delay = to_ps(now);
+  });
+  d.sock.bind(bus.tsock);
+  sc_core::sc_start();
+  EXPECT_EQ(short_delay, 2 * kOcc64);
+  // Burst 1 in [0, kOcc64), bursts 2 and 3 after the other booking: [2, 4) kOcc64.
+  EXPECT_EQ(long_delay, 4 * kOcc64);
+  EXPECT_EQ(bus.timeline().busy_ps(), 4 * kOcc64);
+  EXPECT_EQ(bus.transfers(), 2u);
+  EXPECT_EQ(bus.bytes_moved(), 256u);
+}
+
 TEST(SharedBus, LocalTimeOffsetAndTargetLatencyAddUp) {
   EnergyLedger ledger;
   TraceSink trace;
