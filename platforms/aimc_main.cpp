@@ -109,8 +109,9 @@ int sc_main(int argc, char** argv) {
                   "weight loads); the report says which and why")
       ->default_val("automatic");
   run->add_flag("--replicate", opt.replicate,
-                "copy the busiest layers onto tiles the mapping leaves empty, so that they share the "
-                "work (more throughput for more cells programmed); the report lists the copies");
+                "copy the busiest layers onto tiles the mapping leaves empty, while a tile rather than "
+                "the bus is the bottleneck, so that they share the work (more throughput for more "
+                "cells programmed); the report lists the copies");
   run->add_option("--batch", opt.batch,
                   "images per inference command, i.e. per weight load when the network needs "
                   "reload (0 = as many as the activation SRAM holds)")

@@ -283,6 +283,31 @@ std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, con
     return double(s.h) * s.w;
   };
   const int segments = plan.empty() ? 1 : plan.back().segment + 1;
+  // The shared bus's time per image, which no copy shortens: patch reads of every block, partial
+  // sums to reduce tiles, and maps in and out of the ops (all images read and write SRAM over it).
+  const double bytes_per_ns = double(cfg.bus.width_bytes) * cfg.bus.clock_mhz * 1e-3;
+  const int psum_bytes = (cfg.tile.adc.bits + 7) / 8;
+  std::vector<double> bus_ns(size_t(segments), 0.0);
+  std::set<int> seg_ops;
+  for (const SlicePlan& p : plan) {
+    double b = positions(p.layer) * p.row_count;
+    if (p.reduce_tile != p.tile) b += positions(p.layer) * p.col_count * psum_bytes;
+    bus_ns[size_t(p.segment)] += b / bytes_per_ns;
+  }
+  {
+    std::map<int, int> seg_of;  // MVM op -> segment; digital ops count in the segment of the op before
+    for (const SlicePlan& p : plan) seg_of[p.layer] = p.segment;
+    int seg = 0;
+    for (size_t i = 0; i < g.ops.size(); ++i) {
+      if (seg_of.count(int(i))) seg = seg_of[int(i)];
+      const Op& op = g.ops[i];
+      if (op.kind == OpKind::Flatten) continue;
+      double b = double(g.tensors[size_t(op.output)].shape.size());
+      if (!seg_of.count(int(i)))
+        for (int t : op.inputs) b += double(g.tensors[size_t(t)].shape.size());
+      bus_ns[size_t(seg)] += b / bytes_per_ns;
+    }
+  }
   std::vector<SlicePlan> copies;
   for (int seg = 0; seg < segments; ++seg) {
     std::vector<bool> used(size_t(tiles), false);
@@ -307,7 +332,8 @@ std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, con
       for (const SlicePlan& p : copies)
         if (p.segment == seg) add_load(p);
       const size_t busiest = size_t(std::max_element(load.begin(), load.end()) - load.begin());
-      if (load[busiest] <= 0.0) break;
+      // Copies help only while a tile, not the bus, sets the pace.
+      if (load[busiest] <= 0.0 || load[busiest] <= bus_ns[size_t(seg)]) break;
       int op = -1;
       double most = -1.0;
       for (const auto& [o, t] : share[busiest])

@@ -87,7 +87,9 @@ std::vector<SlicePlan> plan_mapping(const Network& net, const aimc::config::Plat
 // most array time per image (sum over its blocks of output positions / copies of the op x the
 // block's MVM time, tile.dac + array + ADC rounds), take the op that contributes most to it, and,
 // if its blocks fit on the empty tiles (one block per tile), add one more copy of it there. Stops
-// when the busiest op's copy no longer fits. Returns the plan with the copies appended (replica
+// when the busiest op's copy no longer fits, or when that tile's time per image is no longer above
+// the bus's (patch bytes of every block, partial sums, op outputs and digital ops' inputs, over
+// bus.width_bytes x bus.clock_mhz): copies do not shorten the bus's share. Returns the plan with the copies appended (replica
 // 1, 2, ... of an op after its original slices); an op's chunks of output positions then go to
 // its copies in turn. Ops that read one position per image (dense layers) share the images.
 std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, const Graph& g,

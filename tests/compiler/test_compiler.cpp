@@ -1084,11 +1084,13 @@ Graph conv_pool_dense() {
   return g;
 }
 
-// The conv is the busiest op (256 positions against 1), so it takes every empty tile: 10 copies
-// on a 12-tile chip, one block each at the tile's corner, reducing on their own tile.
+// The conv is the busiest op (256 positions against 1), so on a bus too wide to bind it takes
+// every empty tile: 10 copies on a 12-tile chip, one block each at the tile's corner, reducing on
+// their own tile.
 TEST(Replication, BusiestOpTakesTheEmptyTiles) {
   const Graph g = conv_pool_dense();
-  const PlatformConfig cfg = default_cfg();
+  PlatformConfig cfg = default_cfg();
+  cfg.bus.width_bytes = 1024;
   const std::vector<SlicePlan> base = plan_mapping(g, cfg);
   ASSERT_EQ(base.size(), 2u);
   const std::vector<SlicePlan> plan = replicate_for_throughput(base, g, cfg);
@@ -1113,6 +1115,18 @@ TEST(Replication, BusiestOpTakesTheEmptyTiles) {
   EXPECT_EQ(copies, 11);
   EXPECT_EQ(tiles.size(), 12u);
 
+  // On the default 8-byte bus, copies stop once the conv's tile is no slower per image than the
+  // bus: bus bytes = patches 256 x 27 + 1 x 8, conv output 2048, pool in 2048 + out 8, dense out 4.
+  const PlatformConfig narrow = default_cfg();
+  const double bus_ns = (256.0 * 27 + 8 + 2048 + 2048 + 8 + 4) / (narrow.bus.width_bytes * narrow.bus.clock_mhz * 1e-3);
+  const int adcs = (narrow.tile.array.cols + narrow.tile.adc.share - 1) / narrow.tile.adc.share;
+  const double t_mvm = narrow.tile.dac.t_conv_ns + narrow.tile.array.t_read_ns + ((8 + adcs - 1) / adcs) * narrow.tile.adc.t_conv_ns;
+  int k = 1;
+  while (k < 11 && 256.0 / k * t_mvm > bus_ns) ++k;
+  ASSERT_GT(k, 1) << "the test needs a conv slower than the bus";
+  ASSERT_LT(k, 11) << "the test needs the bus to stop the copies";
+  EXPECT_EQ(long(replicate_for_throughput(base, g, narrow).size()), 1L + k) << k << " copies of the conv and the dense block";
+
   // A chip with no empty tile: nothing to copy onto.
   PlatformConfig two = cfg;
   two.grid_rows = 1, two.grid_cols = 2;
@@ -1132,7 +1146,8 @@ TEST(Replication, BusiestOpTakesTheEmptyTiles) {
 // differ from the original's is refused by the reader.
 TEST(Replication, CompiledImageWithCopies) {
   const Graph g = conv_pool_dense();
-  const PlatformConfig cfg = default_cfg();
+  PlatformConfig cfg = default_cfg();
+  cfg.bus.width_bytes = 1024;  // the bus does not bind: the conv takes every empty tile
   const Eigen::MatrixXf cal = random_inputs(16, int(g.in_features()), 8);
   CompileOptions with;
   with.replicate = true;
