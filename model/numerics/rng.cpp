@@ -1,6 +1,7 @@
 #include "numerics/rng.h"
 
 #include <cmath>
+#include <limits>
 
 namespace aimc::num {
 
@@ -24,6 +25,15 @@ struct ZigguratTables {
   double f[kLayers + 1];
   double w[kLayers];
   uint32_t k[kLayers];
+  // Squeeze of the wedge test y < exp(-x^2/2) of layer i, valid for |x| >= sq_from[i] (the
+  // layer's inner edge x[i+1]; +inf where the layer straddles the inflection at 1): lower and
+  // upper lines lo(x) = lo0 + lo1 |x| <= exp(-x^2/2) <= hi(x) = hi0 + hi1 |x|, the chord
+  // between the layer's corners and the tangent at its middle (which is which follows from the
+  // curve's convexity, x > 1, or concavity, x < 1), each moved out by kSqueezeMargin. A y below
+  // lo is accepted and one above hi rejected without the exp: the margin is far above the
+  // rounding of the lines and of std::exp (< 1e-15 relative), so every decision is the exp's.
+  static constexpr double kSqueezeMargin = 1e-13;
+  double sq_from[kLayers], lo0[kLayers], lo1[kLayers], hi0[kLayers], hi1[kLayers];
   ZigguratTables() {
     const auto dens = [](double t) { return std::exp(-0.5 * t * t); };
     x[0] = kV / dens(kR);
@@ -34,6 +44,18 @@ struct ZigguratTables {
     for (int i = 0; i < kLayers; ++i) {
       w[i] = x[i] * 0x1.0p-31;
       k[i] = static_cast<uint32_t>(x[i + 1] / x[i] * 0x1.0p31);
+    }
+    for (int i = 0; i < kLayers; ++i) {
+      const double a = x[i + 1], b = x[i];  // inner and outer edge; f[i + 1] > f[i]
+      const double chord1 = (f[i] - f[i + 1]) / (b - a), chord0 = f[i + 1] - chord1 * a;
+      const double mid = 0.5 * (a + b), f_mid = dens(mid);
+      const double tan1 = -mid * f_mid, tan0 = f_mid - tan1 * mid;
+      const bool convex = a > 1.0, concave = b < 1.0;
+      sq_from[i] = (i >= 1 && (convex || concave)) ? a : std::numeric_limits<double>::infinity();
+      lo0[i] = (convex ? tan0 : chord0) - kSqueezeMargin;
+      lo1[i] = convex ? tan1 : chord1;
+      hi0[i] = (convex ? chord0 : tan0) + kSqueezeMargin;
+      hi1[i] = convex ? chord1 : tan1;
     }
   }
 };
@@ -132,39 +154,64 @@ void Rng::fill_normal(float* out, size_t n) {
   }
 }
 
+namespace {
+
+// The rare part of a ziggurat draw (~1% of them), out of line so that the common path keeps the
+// generator state and the loop in registers: `bits` fell outside the part of its layer wholly
+// under the curve. Finishes the draw (the tail, the wedge test, and on rejection new attempts,
+// common path included) exactly as the loop would, and returns the normal.
+__attribute__((noinline)) float ziggurat_rare(uint64_t (&s)[4], uint64_t bits,
+                                              const ZigguratTables& z) {
+  const auto unit = [&s] { return static_cast<double>(xoshiro_step(s) >> 11) * 0x1.0p-53; };
+  for (;;) {
+    const int layer = static_cast<int>(bits & (ZigguratTables::kLayers - 1));  // bits 0..6
+    const int32_t j = static_cast<int32_t>(bits >> 32);                       // bits 32..63
+    const uint32_t mag = j < 0 ? 0u - static_cast<uint32_t>(j) : static_cast<uint32_t>(j);
+    if (mag < z.k[layer]) return static_cast<float>(j * z.w[layer]);  // wholly under the curve
+    if (layer == 0) {
+      // The tail beyond r (Marsaglia's exponential rejection): r + a, a ~ Exp(r), accepted
+      // with probability exp(-a^2/2).
+      double a, b;
+      do {
+        a = -std::log(unit_open0(xoshiro_step(s))) / ZigguratTables::kR;
+        b = -std::log(unit_open0(xoshiro_step(s)));
+      } while (2.0 * b < a * a);
+      return static_cast<float>(j < 0 ? -(ZigguratTables::kR + a) : ZigguratTables::kR + a);
+    }
+    // The wedge: accept x under the curve, else start over (the squeeze decides most draws).
+    const double x = j * z.w[layer];
+    const double y = z.f[layer] + unit() * (z.f[layer + 1] - z.f[layer]);
+    const double ax = std::abs(x);
+    bool under;
+    if (ax >= z.sq_from[layer] && y < z.lo0[layer] + z.lo1[layer] * ax)
+      under = true;
+    else if (ax >= z.sq_from[layer] && y > z.hi0[layer] + z.hi1[layer] * ax)
+      under = false;
+    else
+      under = y < std::exp(-0.5 * x * x);
+    if (under) return static_cast<float>(x);
+    bits = xoshiro_step(s);
+  }
+}
+
+}  // namespace
+
 void Rng::fill_normal_fast(float* out, size_t n) {
   const ZigguratTables& z = ziggurat();
   uint64_t s[4] = {s_[0], s_[1], s_[2], s_[3]};
-  const auto unit = [&s] { return static_cast<double>(xoshiro_step(s) >> 11) * 0x1.0p-53; };
   for (size_t i = 0; i < n; ++i) {
-    for (;;) {
-      const uint64_t bits = xoshiro_step(s);
-      const int layer = static_cast<int>(bits & (ZigguratTables::kLayers - 1));  // bits 0..6
-      const int32_t j = static_cast<int32_t>(bits >> 32);                       // bits 32..63
-      const uint32_t mag = j < 0 ? 0u - static_cast<uint32_t>(j) : static_cast<uint32_t>(j);
-      if (mag < z.k[layer]) {  // wholly under the curve: ~99% of draws
-        out[i] = static_cast<float>(j * z.w[layer]);
-        break;
-      }
-      if (layer == 0) {
-        // The tail beyond r (Marsaglia's exponential rejection): r + a, a ~ Exp(r), accepted
-        // with probability exp(-a^2/2).
-        double a, b;
-        do {
-          a = -std::log(unit_open0(xoshiro_step(s))) / ZigguratTables::kR;
-          b = -std::log(unit_open0(xoshiro_step(s)));
-        } while (2.0 * b < a * a);
-        out[i] = static_cast<float>(j < 0 ? -(ZigguratTables::kR + a) : ZigguratTables::kR + a);
-        break;
-      }
-      // The wedge: accept x under the curve, else start over.
-      const double x = j * z.w[layer];
-      const double y = z.f[layer] + unit() * (z.f[layer + 1] - z.f[layer]);
-      if (y < std::exp(-0.5 * x * x)) {
-        out[i] = static_cast<float>(x);
-        break;
-      }
+    const uint64_t bits = xoshiro_step(s);
+    const int layer = static_cast<int>(bits & (ZigguratTables::kLayers - 1));  // bits 0..6
+    const int32_t j = static_cast<int32_t>(bits >> 32);                       // bits 32..63
+    const uint32_t mag = j < 0 ? 0u - static_cast<uint32_t>(j) : static_cast<uint32_t>(j);
+    if (mag < z.k[layer]) {  // wholly under the curve: ~99% of draws
+      out[i] = static_cast<float>(j * z.w[layer]);
+      continue;
     }
+    // A copy, so that the state's address does not escape (it would then live in memory).
+    uint64_t t[4] = {s[0], s[1], s[2], s[3]};
+    out[i] = ziggurat_rare(t, bits, z);
+    for (int k = 0; k < 4; ++k) s[k] = t[k];
   }
   for (int i = 0; i < 4; ++i) s_[i] = s[i];
 }

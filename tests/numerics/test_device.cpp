@@ -814,6 +814,192 @@ TEST(ProgramVerify, SameSeedSameBits) {
   }
 }
 
+// The pcm controller and its random draws exactly as documented (device.h, the top of
+// device.cpp), written plainly: cell by cell, round by round, normals taken one by one from
+// blocks of 1024. pcm's arithmetic is plain double, so the library (structure of arrays, SIMD,
+// compaction) must give the same bits: the same draw for the same cell, the same decisions.
+// At t_ref (no temperature transform).
+void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vector<int16_t>& levels,
+                   int rows, int cols, const ProgramParams& pp, Rng& rng, ProgramResult& res) {
+  std::vector<float> block(1024);
+  size_t used = block.size();
+  const auto normal = [&] {
+    if (used == block.size()) {
+      rng.fill_normal_fast(block.data(), block.size());
+      used = 0;
+    }
+    return static_cast<double>(block[used++]);
+  };
+  const double q = std::ldexp(1.0, pp.verify_bits);
+  const double g_min = phys.cell.g_min_ns / phys.cell.g_max_ns;
+  const double g_erased = phys.g_erased_ns / phys.cell.g_max_ns;
+  const double upper = std::max(static_cast<double>(kGCeiling), g_erased);
+  const double rn = phys.cell.read_noise_rel, pn = phys.pulse_noise;
+  struct Cell {
+    int r, c, side;
+    double target, tol, g, from = 0, aimed = 0;
+    uint8_t fault;
+    uint32_t cycles;
+    bool dead, frozen, converged = false, over = false;
+    int pulses = 0;
+  };
+  const auto read = [&](Cell& w) {  // verify read and verdict: true when finished
+    double v = w.dead                  ? 0.0
+               : (w.fault & kStuckLow)  ? g_min
+               : (w.fault & kStuckHigh) ? 1.0
+                                        : w.g;
+    if (rn > 0) v *= 1.0 + rn * normal();
+    w.over = v > 1.0;
+    const double m = std::floor(std::min(std::max(v, 0.0), 1.0) * q + 0.5) / q;
+    w.converged = !w.over && std::abs(m - w.target) <= w.tol;
+    w.from = !w.over          ? m
+             : w.pulses == 0 ? std::max(g_erased, 1.0 + w.tol)
+                             : std::max(w.from + w.aimed, 1.0 + w.tol);
+    return w.converged || w.pulses >= pp.max_iterations;
+  };
+  const long n = 2L * rows * cols;
+  res = ProgramResult{};
+  res.pulses_per_cell.resize(static_cast<size_t>(n));
+  res.error.resize(static_cast<size_t>(n));
+  res.converged.resize(static_cast<size_t>(n));
+  for (long first = 0; first < n; first += 1024) {
+    std::vector<Cell> group;
+    for (long i = first; i < std::min(n, first + 1024); ++i) {
+      Cell w;
+      w.r = static_cast<int>(i / 2 / cols);
+      w.c = static_cast<int>(i / 2 % cols);
+      w.side = static_cast<int>(i % 2);
+      const auto t = pair_targets(phys.cell, levels[static_cast<size_t>(i / 2)]);
+      w.target = w.side == 0 ? t.first : t.second;
+      w.tol = std::max(std::max(pp.tol_rel * w.target, pp.tol_gmax), 0.5 / q);
+      w.g = w.side == 0 ? state.g_pos(w.r, w.c) : state.g_neg(w.r, w.c);
+      w.fault = w.side == 0 ? state.fault_pos(w.r, w.c) : state.fault_neg(w.r, w.c);
+      w.cycles = w.side == 0 ? state.cycles_pos(w.r, w.c) : state.cycles_neg(w.r, w.c);
+      w.dead = state.dead_col[static_cast<size_t>(w.c)] != 0;
+      w.frozen = w.dead || (w.fault & (kStuckLow | kStuckHigh));
+      group.push_back(w);
+    }
+    std::vector<Cell*> active;
+    for (Cell& w : group)
+      if (!read(w)) active.push_back(&w);
+    while (!active.empty()) {
+      std::vector<Cell*> next;
+      for (Cell* w : active) {
+        if (w->pulses == 0) {  // one endurance cycle; the cell that exceeds it fails now
+          ++w->cycles;
+          if (!(w->fault & (kStuckLow | kStuckHigh)) && w->cycles > phys.endurance_cycles) {
+            w->fault |= kWorn | (phys.worn == WornMode::stuck_low ? kStuckLow : kStuckHigh);
+            w->frozen = true;
+          }
+        }
+        w->aimed = phys.pulse_gain * (w->target - w->from);
+        const double z = pn > 0 ? normal() : 0.0;
+        if (!w->frozen) w->g = std::min(std::max(w->g + w->aimed + pn * z, 0.0), upper);
+        ++w->pulses;
+        if (!read(*w)) next.push_back(w);
+      }
+      active = next;
+    }
+    for (Cell& w : group) {
+      float& g_cell = w.side == 0 ? state.g_pos(w.r, w.c) : state.g_neg(w.r, w.c);
+      if (!w.frozen && w.pulses > 0) g_cell = static_cast<float>(w.g);
+      (w.side == 0 ? state.fault_pos(w.r, w.c) : state.fault_neg(w.r, w.c)) = w.fault;
+      (w.side == 0 ? state.cycles_pos(w.r, w.c) : state.cycles_neg(w.r, w.c)) = w.cycles;
+      const double f = std::min(std::max((g_cell - g_min) / (1.0 - g_min), 0.0), 1.0);
+      const double mu = phys.nu_at_gmin + (phys.nu_at_gmax - phys.nu_at_gmin) * f;
+      const double sd = phys.nu_sigma_at_gmin + (phys.nu_sigma_at_gmax - phys.nu_sigma_at_gmin) * f;
+      (w.side == 0 ? state.nu_pos(w.r, w.c) : state.nu_neg(w.r, w.c)) =
+          static_cast<float>(std::max(0.0, mu + sd * normal()));
+      const double programmed = w.dead                  ? 0.0
+                                : (w.fault & kStuckLow)  ? g_min
+                                : (w.fault & kStuckHigh) ? 1.0
+                                                         : static_cast<double>(g_cell);
+      const size_t i = static_cast<size_t>((static_cast<long>(w.r) * cols + w.c) * 2 + w.side);
+      res.pulses_per_cell[i] = static_cast<uint16_t>(w.pulses);
+      res.error[i] = static_cast<float>(programmed - w.target);
+      res.converged[i] = w.converged ? 1 : 0;
+      res.pulses += w.pulses;
+    }
+  }
+}
+
+// Three groups (the last one partial), faults and dead columns, cells that wear out at their first
+// pulse, and a pulse budget that leaves some cells unconverged.
+TEST(ProgramVerify, PcmIsTheDocumentedControllerAndDrawOrderBitForBit) {
+  DevicePhysics phys = physics(DeviceKind::pcm);
+  phys.cell.pair = PairMode::balanced;
+  phys.cell.read_noise_rel = 0.005;
+  phys.pulse_noise = 0.01;
+  phys.endurance_cycles = 10;
+  const int rows = 37, cols = 29;  // 2146 cells: groups of 1024, 1024 and 98
+  CellState state(rows, cols, phys);
+  Rng fault_rng(31);
+  inject_faults(state, FaultRates{0.02, 0.02, 0.05}, fault_rng);
+  for (int c = 0; c < cols; ++c) state.cycles_pos(3, c) = 10;  // row 3's g+ wear out now
+  const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 63, 32);
+  ProgramParams pp;
+  pp.max_iterations = 6;
+  CellState expected_state = state;
+  Rng rng(33), expected_rng(33);
+  const ProgramResult res = program_verify(state, phys, levels.data(), rows, cols, pp, rng);
+  ProgramResult expected;
+  reference_pcm(expected_state, phys, levels, rows, cols, pp, expected_rng, expected);
+  EXPECT_EQ(res.pulses_per_cell, expected.pulses_per_cell);
+  EXPECT_EQ(res.converged, expected.converged);
+  EXPECT_EQ(res.error, expected.error);
+  EXPECT_EQ(res.pulses, expected.pulses);
+  EXPECT_TRUE(same_state(state, expected_state));
+  EXPECT_EQ(rng.next(), expected_rng.next());
+  // The case covers what it claims to.
+  EXPECT_GT(state.worn_cells(), 0);
+  EXPECT_GT(res.unconverged, 0);
+  EXPECT_GT(res.iteration_histogram[6], 0);
+}
+
+// Flash with both noises takes one normal per first read and two per pulse, in blocks of 1024:
+// the generator ends that many normals further on, rounded up to whole blocks.
+TEST(ProgramVerify, FlashTakesTheDocumentedNumberOfNormals) {
+  DevicePhysics phys = physics(DeviceKind::flash);
+  phys.cell.read_noise_rel = 0.005;
+  for (int rows : {1, 23, 60}) {
+    const int cols = 37;
+    const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 63, rows);
+    CellState state(rows, cols, phys);
+    Rng rng(rows), expected(rows);
+    const ProgramResult res =
+        program_verify(state, phys, levels.data(), rows, cols, ProgramParams{}, rng);
+    const long normals = res.cells + 2 * res.pulses;
+    std::vector<float> skip(static_cast<size_t>((normals + 1023) / 1024 * 1024));
+    expected.fill_normal_fast(skip.data(), skip.size());
+    EXPECT_EQ(rng.next(), expected.next()) << rows << " rows";
+  }
+}
+
+// 15-bit cells (65535 signed levels) verified with 16 bits on a block large enough to tabulate
+// the readings' logs: converged cells are within tolerance for real (no read noise: |g - target|
+// <= tol + half an LSB, + float storage of g), and nearly all converge.
+TEST(ProgramVerify, FlashFifteenBitCellsConvergeWithinTolerance) {
+  DevicePhysics phys = physics(DeviceKind::flash);
+  phys.cell.bits_per_cell = 15;
+  phys.cell.read_noise_rel = 0;
+  const int rows = 100, cols = 400;
+  const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 32767, 15);
+  CellState state(rows, cols, phys);
+  ProgramParams pp;
+  pp.verify_bits = 16;
+  Rng rng(16);
+  const ProgramResult res = program_verify(state, phys, levels.data(), rows, cols, pp, rng);
+  const double half_lsb = 0.5 / 65536;
+  for (size_t i = 0; i < res.error.size(); ++i) {
+    if (!res.converged[i]) continue;
+    const auto t = pair_targets(phys.cell, levels[i / 2]);
+    const double target = i % 2 == 0 ? t.first : t.second;
+    EXPECT_LE(std::abs(res.error[i]), std::max(0.01 * target, half_lsb) + half_lsb + kFloatUlp)
+        << "cell " << i;
+  }
+  EXPECT_GT(1.0 - static_cast<double>(res.unconverged) / res.cells, 0.9);
+}
+
 TEST(ProgramVerify, RecordsAgreeWithTheCounts) {
   for (DeviceKind kind : {DeviceKind::flash, DeviceKind::pcm, DeviceKind::ideal}) {
     const DevicePhysics phys = physics(kind);
