@@ -106,9 +106,19 @@ double Tile::age_s() const {
 }
 
 void Tile::refresh() {
-  Eigen::MatrixXf gp, gn;
-  num::effective_conductances(cells_, phys_, age_s(), temp_c_, gp, gn);
-  xbar_.load_conductances(gp, gn, rows_used_, cols_used_);
+  stale_ = true;
+  stale_age_s_ = age_s();
+  stale_temp_c_ = temp_c_;
+}
+
+const num::Crossbar& Tile::xbar() const {
+  if (stale_) {
+    Eigen::MatrixXf gp, gn;
+    num::effective_conductances(cells_, phys_, stale_age_s_, stale_temp_c_, gp, gn);
+    xbar_.load_conductances(gp, gn, rows_used_, cols_used_);
+    stale_ = false;
+  }
+  return xbar_;
 }
 
 void Tile::set_conditions(double temp_c, double elapsed_s) {
@@ -156,7 +166,7 @@ num::ProgramResult Tile::program_verify(const int16_t* levels, int rows, int col
 }
 
 double Tile::conductance_s(int row, int col, bool negative) const {
-  const Eigen::MatrixXf& g = negative ? xbar_.g_neg() : xbar_.g_pos();
+  const Eigen::MatrixXf& g = negative ? xbar().g_neg() : xbar().g_pos();
   return static_cast<double>(g(row, col)) * cfg_.device.g_max_ns * 1e-9;
 }
 
@@ -166,7 +176,7 @@ uint64_t Tile::calibration_read(sim::Phase phase) {
   if (rows > 0 && cols > 0) {
     Eigen::MatrixXf v = Eigen::MatrixXf::Ones(1, rows);
     Eigen::MatrixXf i;
-    xbar_.mvm(v, rows, cols, i, &read_rng_, nullptr);
+    xbar_mut().mvm(v, rows, cols, i, &read_rng_, nullptr);
     // Column full scale: every used row at g_max on one side (normalized: rows_used).
     const double lsb = static_cast<double>(rows) / std::ldexp(1.0, verify_bits_);
     const double unit_na = cfg_.array.v_read_v * cfg_.device.g_max_ns;  // normalized 1 -> nA
@@ -250,7 +260,7 @@ Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
     }
   }
   num::AdcSpec adc{cfg_.adc.bits, adc_full_scale, off};
-  num::TileMvmResult r = num::tile_mvm(xbar_, codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0);
+  num::TileMvmResult r = num::tile_mvm(xbar(), codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0);
   if (any_trim_) {  // the digital unit's first step: subtract each column's trim
     for (int c = 0; c < cols_used; ++c)
       if (trims_[static_cast<size_t>(col0 + c)] != 0)

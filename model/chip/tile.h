@@ -16,7 +16,10 @@
 // Cells. The tile keeps the device state of its cells (num::CellState: programmed conductances,
 // drift exponents, endurance counters, faults) and the conditions a read happens in: the die
 // temperature and the time since the last PROGRAM. Whenever one of them changes, the conductances
-// a read sees (num::effective_conductances) are loaded into the crossbar that the MVMs use.
+// a read sees (num::effective_conductances) at those conditions are what the crossbar the MVMs use
+// holds. They are computed when a read first needs them (an erase followed by a PROGRAM computes
+// them once, not twice), at the conditions of the change: the result is the same as computing
+// them on the spot.
 // Simulated time during a run (milliseconds) does not re-age the cells; ages set through the
 // environment (aimc run --at) do.
 #pragma once
@@ -92,7 +95,7 @@ class Tile : public sc_core::sc_module {
                double age_s);
   int rows_used() const { return rows_used_; }
   int cols_used() const { return cols_used_; }
-  const num::Crossbar& crossbar() const { return xbar_; }
+  const num::Crossbar& crossbar() const { return xbar(); }
 
   int adc_count() const;
   uint64_t t_mvm_ps(int cols_used) const;
@@ -151,11 +154,23 @@ class Tile : public sc_core::sc_module {
   sim::TraceSink& trace_;
   int track_;
   int c_dac_, c_array_, c_adc_;
-  void refresh();  // effective conductances at the current conditions -> crossbar
+  // The cells or the conditions changed: the crossbar is to hold the effective conductances at
+  // the current conditions (age and temperature, captured now), from the next read on.
+  void refresh();
+  // The crossbar, its conductances brought up to date first (see refresh()).
+  const num::Crossbar& xbar() const;
+  num::Crossbar& xbar_mut() {
+    xbar();
+    return xbar_;
+  }
 
   num::DevicePhysics phys_;
   num::CellState cells_;
-  num::Crossbar xbar_;
+  // Up to date unless stale_; then it is to get the effective conductances at stale_age_s_ and
+  // stale_temp_c_ (the conditions refresh() captured). Mutable: a const read brings it up to date.
+  mutable num::Crossbar xbar_;
+  mutable bool stale_ = false;
+  double stale_age_s_ = 0, stale_temp_c_ = 25.0;
   int rows_used_ = 0, cols_used_ = 0;
   double temp_c_;
   double extra_age_s_ = 0;        // age added by the environment since the last PROGRAM

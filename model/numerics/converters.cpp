@@ -15,7 +15,7 @@ int dac_max_code(const DacSpec& spec) {
 
 Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec, long* clipped) {
   const float max_code = static_cast<float>(dac_max_code(spec));
-  auto rounded = codes.array().round();
+  const Eigen::ArrayXXf rounded = codes.array().unaryExpr(RoundHalfAway());
   if (clipped) *clipped += ((rounded < 0.0f) || (rounded > max_code)).count();
   return (rounded.cwiseMax(0.0f).cwiseMin(max_code) / max_code).matrix();
 }
@@ -34,7 +34,7 @@ long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::Ma
     const long clipped = (currents.array().abs() > spec.full_scale).count();
     // Clip first, then quantize (the order of docs/nonidealities.md). Clipping the scaled value
     // to [-A, A] is the same as clipping the current to [-full_scale, full_scale].
-    codes = (currents.array() / spec.full_scale * a).cwiseMax(-a).cwiseMin(a).round().matrix();
+    codes = (currents.array() / spec.full_scale * a).cwiseMax(-a).cwiseMin(a).unaryExpr(RoundHalfAway()).matrix();
     return clipped;
   }
   const Eigen::VectorXf& off = *spec.column_offset_lsb;
@@ -44,7 +44,7 @@ long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::Ma
   Eigen::ArrayXXf x = currents.array() / spec.full_scale * a;
   x.rowwise() += off.head(currents.cols()).transpose().array();
   const long clipped = (x.abs() > a).count();
-  codes = x.cwiseMax(-a).cwiseMin(a).round().matrix();
+  codes = x.cwiseMax(-a).cwiseMin(a).unaryExpr(RoundHalfAway()).matrix();
   return clipped;
 }
 

@@ -81,7 +81,7 @@ long requantize(float* y, long n, const Requant& q) {
   long clipped = 0;
   for (long i = 0; i < n; ++i) {
     float v = std::clamp(y[i], q.act_min, q.act_max);
-    v = std::round(v / q.scale) + zero;
+    v = round_half_away(v / q.scale) + zero;
     if (v < lo || v > hi) ++clipped;
     y[i] = std::clamp(v, lo, hi);
   }

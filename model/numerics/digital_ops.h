@@ -11,9 +11,24 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cmath>
 #include <limits>
 
 namespace aimc::num {
+
+// std::round (halves away from zero, signed zeros and NaN kept), without the libm call that
+// std::round and Eigen's round() make on x86-64: trunc is one instruction from SSE4.1 on (the
+// build's x86-64-v2), and x - trunc(x) is exact in float (Sterbenz), so the result is std::round's
+// bit for bit (tests/numerics/test_converters.cpp checks it). The quantizers round every code.
+inline float round_half_away(float x) {
+  const float t = std::trunc(x);
+  return t + std::copysign(std::fabs(x - t) >= 0.5f ? 1.0f : 0.0f, x);
+}
+
+// Eigen functor form, for array expressions (x.unaryExpr(RoundHalfAway())).
+struct RoundHalfAway {
+  float operator()(float x) const { return round_half_away(x); }
+};
 
 using Maps = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 

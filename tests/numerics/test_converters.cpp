@@ -1,9 +1,14 @@
 // DAC, ADC and digital unit against hand-computed values.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
 #include "numerics/converters.h"
+#include "numerics/digital_ops.h"
 
 using namespace aimc::num;
 
@@ -24,6 +29,44 @@ TEST(Dac, MapsCodesToNormalizedVoltageAndClips) {
   EXPECT_EQ(clipped, 2);
   dac_voltages(codes, DacSpec{8}, &clipped);
   EXPECT_EQ(clipped, 4) << "the count accumulates";
+}
+
+// The quantizers' rounding must be std::round's, bit for bit (sign of zero and NaN included).
+TEST(Rounding, RoundHalfAwayIsStdRoundBitForBit) {
+  const auto bits = [](float v) {
+    uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return u;
+  };
+  long checked = 0, differ = 0;
+  const auto check = [&](float x) {
+    const float a = round_half_away(x), b = std::round(x);
+    const bool same = std::isnan(b) ? std::isnan(a) : bits(a) == bits(b);
+    if (!same && differ++ < 5) ADD_FAILURE() << "x = " << x << ": " << a << " against " << b;
+    ++checked;
+  };
+  // Halves and their float neighbours, both signs, over the whole range where halves exist.
+  for (float k = 0.0f; k < 8388608.0f; k = (k < 4096.0f) ? k + 1.0f : k * 1.001f) {
+    const float h = std::floor(k) + 0.5f;
+    for (float x : {h, std::nextafter(h, 0.0f), std::nextafter(h, 1e30f)}) {
+      check(x);
+      check(-x);
+    }
+  }
+  for (float x : {0.0f, -0.0f, 0.49999997f, -0.49999997f, 0.5f, -0.5f, 1.0f, -2.5f, 8388607.5f,
+                  8388608.0f, 16777217.0f, 1e30f, -1e30f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+                  std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::min()})
+    check(x);
+  // Every 251st bit pattern (all exponents, both signs).
+  for (uint64_t u = 0; u < (uint64_t{1} << 32); u += 251) {
+    float x;
+    const uint32_t v = static_cast<uint32_t>(u);
+    std::memcpy(&x, &v, sizeof x);
+    check(x);
+  }
+  EXPECT_EQ(differ, 0) << "of " << checked;
+  EXPECT_GT(checked, 17000000);
 }
 
 TEST(Dac, RejectsBadBits) {
