@@ -4,11 +4,12 @@
 // Random draw order (all from the Rng passed in; nothing else draws from it during the call):
 //   inject_faults   one uniform() per cell, g+ row-major then g- row-major; then one uniform() per
 //                   column (dead column). The draws are made whatever the rates are.
-//   program_verify  standard normals taken in sequence from blocks of kNormalBlock produced by
-//                   Rng::fill_normal_fast (the unused rest of the last block is discarded, so the
-//                   generator ends up a whole number of blocks further on). The cells, in
-//                   programming order (for r, for c, pos then neg), are programmed in groups of
-//                   kGroupCells consecutive cells, one group after the other. Within a group:
+//   program_verify  one draw (next()): the call's seed; the ideal device draws nothing. The
+//                   cells, in programming order (for r, for c, pos then neg), are programmed in
+//                   groups of kGroupCells consecutive cells. Group k takes standard normals in
+//                   sequence from blocks of kNormalBlock filled by LaneNormals::fill, its lanes
+//                   seeded with group_seed(call seed, k) (the rest of its last block is unused), so
+//                   a group's draws do not depend on the other groups. Within a group:
 //                     1. every cell's first verify read, in order: one normal each if
 //                        read_noise_rel > 0;
 //                     2. rounds until no cell of the group is left unfinished: in each round
@@ -359,26 +360,41 @@ namespace {
 constexpr long kLanes = 8;
 long padded(long n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
-// Standard normals for program_verify: one sequence, the one taken in order from blocks of
-// kNormalBlock filled by Rng::fill_normal_fast. fill_normal_fast continues its sequence across
-// calls, so filling exactly the numbers needed gives the same values; finish() then discards the
-// rest of the last block, as taking whole blocks did.
+// Standard normals for program_verify: per group of cells, one sequence, taken in order from
+// blocks of kNormalBlock filled by LaneNormals::fill, the lanes seeded from the call's seed and the
+// group's index (group_seed). A group's normals depend on nothing but those two, so groups could
+// be programmed in any order, or at once, with the same bits.
+uint64_t group_seed(uint64_t call_seed, long group) {
+  uint64_t st = call_seed ^ (static_cast<uint64_t>(group) * 0xD1B54A32D192ED03ull);
+  return splitmix64(st);
+}
+
 class NormalStream {
  public:
-  explicit NormalStream(Rng& rng) : rng_(rng) {}
-  void take(float* out, size_t n) {
-    if (n == 0) return;
-    rng_.fill_normal_fast(out, n);
-    taken_ += n;
+  explicit NormalStream(uint64_t call_seed) : call_seed_(call_seed) {}
+  void start_group(long group) {
+    lanes_.reseed(group_seed(call_seed_, group));
+    used_ = kNormalBlock;
   }
-  void finish() {
-    float rest[kNormalBlock];
-    take(rest, (kNormalBlock - taken_ % kNormalBlock) % kNormalBlock);
+  void take(float* out, size_t n) {
+    while (n > 0) {
+      if (used_ == kNormalBlock) {
+        lanes_.fill(block_, static_cast<long>(kNormalBlock));
+        used_ = 0;
+      }
+      const size_t k = std::min(n, kNormalBlock - used_);
+      std::memcpy(out, block_ + used_, k * sizeof(float));
+      used_ += k;
+      out += k;
+      n -= k;
+    }
   }
 
  private:
-  Rng& rng_;
-  size_t taken_ = 0;
+  uint64_t call_seed_;
+  LaneNormals lanes_;
+  alignas(64) float block_[kNormalBlock];
+  size_t used_ = kNormalBlock;
 };
 
 // Verify outcome bits of a round (pulse_and_verify).
@@ -1278,7 +1294,8 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
   if (params.record) res.records.resize(static_cast<size_t>(n_cells));
   if (n_cells == 0) return res;
 
-  NormalStream normals(rng);
+  // One draw from rng: the call's seed (the ideal device draws nothing).
+  NormalStream normals(ideal ? 0 : rng.next());
   Programmer prog(phys, params, n_cells, normals);
   std::vector<float> nu_z(drifting ? static_cast<size_t>(kGroupCells) : 0);
 
@@ -1286,6 +1303,7 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
     const long count = std::min<long>(kGroupCells, n_cells - first);
     CellRecord* group_records = params.record ? &res.records[static_cast<size_t>(first)] : nullptr;
 
+    normals.start_group(first / kGroupCells);
     prog.load_group(state, levels, cols_used, first, count, group_records);
     if (ideal)
       prog.program_ideal(count, group_records);
@@ -1296,7 +1314,6 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
     prog.store_group(state, cols_used, first, count, drifting ? nu_z.data() : nullptr,
                      group_records, res);
   }
-  normals.finish();
   res.verify_reads = res.pulses + res.cells;
   return res;
 }

@@ -1,7 +1,11 @@
 #include "numerics/rng.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+
+#include "numerics/lane_simd.h"
 
 namespace aimc::num {
 
@@ -214,6 +218,91 @@ void Rng::fill_normal_fast(float* out, size_t n) {
     for (int k = 0; k < 4; ++k) s[k] = t[k];
   }
   for (int i = 0; i < 4; ++i) s_[i] = s[i];
+}
+
+namespace detail {
+
+void box_muller(uint64_t bits, float& z0, float& z1) { lanes::box_muller(bits, z0, z1); }
+
+namespace {
+std::atomic<bool> g_lanes_simd_allowed{true};
+}  // namespace
+
+bool lanes_simd() {
+#if defined(AIMC_LANES_AVX512)
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx2");
+  return has && g_lanes_simd_allowed.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+void set_lanes_simd_allowed(bool allowed) { g_lanes_simd_allowed.store(allowed); }
+
+}  // namespace detail
+
+void LaneNormals::reseed(uint64_t seed) {
+  for (int l = 0; l < kLanes; ++l) {
+    uint64_t st = seed + static_cast<uint64_t>(l + 1) * 0x9E3779B97F4A7C15ull;
+    for (int w = 0; w < 4; ++w) s[w][l] = splitmix64(st);
+    if ((s[0][l] | s[1][l] | s[2][l] | s[3][l]) == 0) s[0][l] = 1;
+  }
+}
+
+void LaneNormals::pair(int lane, float& z0, float& z1) {
+  uint64_t st[4] = {s[0][lane], s[1][lane], s[2][lane], s[3][lane]};
+  lanes::box_muller(lanes::xoshiro_step(st), z0, z1);
+  for (int w = 0; w < 4; ++w) s[w][lane] = st[w];
+}
+
+#if defined(AIMC_LANES_AVX512)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's avx512fintrin.h (_mm512_undefined)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+AIMC_AVX512_TARGET void lanes_avx512::fill_steps(float* out, long steps, LaneNormals& g) {
+  State st = load(g);
+  for (long i = 0; i < steps; ++i) {
+    __m256 z0, z1;
+    box_muller(xoshiro(st), z0, z1);
+    _mm256_storeu_ps(out + 16 * i, z0);
+    _mm256_storeu_ps(out + 16 * i + 8, z1);
+  }
+  store(g, st);
+}
+#pragma GCC diagnostic pop
+#endif
+
+void LaneNormals::step(float z0[kLanes], float z1[kLanes]) {
+#if defined(AIMC_LANES_AVX512)
+  if (detail::lanes_simd()) {
+    alignas(64) float out[2 * kLanes];
+    lanes_avx512::fill_steps(out, 1, *this);
+    for (int l = 0; l < kLanes; ++l) {
+      z0[l] = out[l];
+      z1[l] = out[kLanes + l];
+    }
+    return;
+  }
+#endif
+  for (int l = 0; l < kLanes; ++l) pair(l, z0[l], z1[l]);
+}
+
+void LaneNormals::fill(float* out, long n) {
+  constexpr long kStep = 2 * kLanes;
+  long i = 0;
+#if defined(AIMC_LANES_AVX512)
+  if (detail::lanes_simd()) {
+    lanes_avx512::fill_steps(out, n / kStep, *this);
+    i = n / kStep * kStep;
+  }
+#endif
+  for (; i < n; i += kStep) {
+    float z[kStep];
+    step(z, z + kLanes);
+    for (long k = i; k < std::min(n, i + kStep); ++k) out[k] = z[k - i];
+  }
 }
 
 RngStreams::RngStreams(uint64_t seed) : seed_(seed) {

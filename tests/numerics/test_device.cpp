@@ -816,16 +816,24 @@ TEST(ProgramVerify, SameSeedSameBits) {
 
 // The pcm controller and its random draws exactly as documented (device.h, the top of
 // device.cpp), written plainly: cell by cell, round by round, normals taken one by one from
-// blocks of 1024. pcm's arithmetic is plain double, so the library (structure of arrays, SIMD,
-// compaction) must give the same bits: the same draw for the same cell, the same decisions.
-// At t_ref (no temperature transform).
+// blocks of 1024 of the group's LaneNormals, seeded from one draw of rng and the group's index.
+// pcm's arithmetic is plain double, so the library (structure of arrays, SIMD, compaction) must
+// give the same bits: the same draw for the same cell, the same decisions. At t_ref (no
+// temperature transform).
 void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vector<int16_t>& levels,
                    int rows, int cols, const ProgramParams& pp, Rng& rng, ProgramResult& res) {
+  const uint64_t call_seed = rng.next();
+  LaneNormals lanes;
   std::vector<float> block(1024);
   size_t used = block.size();
+  const auto start_group = [&](long k) {
+    uint64_t st = call_seed ^ (static_cast<uint64_t>(k) * 0xD1B54A32D192ED03ull);
+    lanes.reseed(splitmix64(st));
+    used = block.size();
+  };
   const auto normal = [&] {
     if (used == block.size()) {
-      rng.fill_normal_fast(block.data(), block.size());
+      lanes.fill(block.data(), static_cast<long>(block.size()));
       used = 0;
     }
     return static_cast<double>(block[used++]);
@@ -863,6 +871,7 @@ void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vecto
   res.error.resize(static_cast<size_t>(n));
   res.converged.resize(static_cast<size_t>(n));
   for (long first = 0; first < n; first += 1024) {
+    start_group(first / 1024);
     std::vector<Cell> group;
     for (long i = first; i < std::min(n, first + 1024); ++i) {
       Cell w;
@@ -956,22 +965,42 @@ TEST(ProgramVerify, PcmIsTheDocumentedControllerAndDrawOrderBitForBit) {
   EXPECT_GT(res.iteration_histogram[6], 0);
 }
 
-// Flash with both noises takes one normal per first read and two per pulse, in blocks of 1024:
-// the generator ends that many normals further on, rounded up to whole blocks.
-TEST(ProgramVerify, FlashTakesTheDocumentedNumberOfNormals) {
-  DevicePhysics phys = physics(DeviceKind::flash);
-  phys.cell.read_noise_rel = 0.005;
-  for (int rows : {1, 23, 60}) {
-    const int cols = 37;
-    const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 63, rows);
-    CellState state(rows, cols, phys);
-    Rng rng(rows), expected(rows);
-    const ProgramResult res =
-        program_verify(state, phys, levels.data(), rows, cols, ProgramParams{}, rng);
-    const long normals = res.cells + 2 * res.pulses;
-    std::vector<float> skip(static_cast<size_t>((normals + 1023) / 1024 * 1024));
-    expected.fill_normal_fast(skip.data(), skip.size());
-    EXPECT_EQ(rng.next(), expected.next()) << rows << " rows";
+// The normals' AVX-512 path and their scalar path program the same cells to the same bits.
+TEST(ProgramVerify, SimdAndScalarNormalsGiveTheSameResult) {
+  const DevicePhysics phys = physics(DeviceKind::flash);
+  const int rows = 60, cols = 37;
+  const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 63, 41);
+  CellState a(rows, cols, phys), b(rows, cols, phys);
+  Rng ra(42), rb(42);
+  const ProgramResult x = program_verify(a, phys, levels.data(), rows, cols, ProgramParams{}, ra);
+  detail::set_lanes_simd_allowed(false);
+  const ProgramResult y = program_verify(b, phys, levels.data(), rows, cols, ProgramParams{}, rb);
+  detail::set_lanes_simd_allowed(true);
+  EXPECT_TRUE(same_state(a, b));
+  EXPECT_EQ(x.error, y.error);
+  EXPECT_EQ(x.pulses_per_cell, y.pulses_per_cell);
+  EXPECT_GT(x.pulses, x.cells);
+}
+
+// program_verify takes one number from the generator (the seed of its groups' lanes), however
+// many cells and pulses; the ideal device takes none.
+TEST(ProgramVerify, TakesOneSeedFromTheGenerator) {
+  for (DeviceKind kind : {DeviceKind::flash, DeviceKind::pcm, DeviceKind::ideal}) {
+    DevicePhysics phys = physics(kind);
+    phys.cell.read_noise_rel = 0.005;
+    for (int rows : {1, 23, 60}) {
+      const int cols = 37;
+      const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 63, rows);
+      CellState state(rows, cols, phys);
+      Rng rng(rows), expected(rows);
+      const ProgramResult res =
+          program_verify(state, phys, levels.data(), rows, cols, ProgramParams{}, rng);
+      if (kind != DeviceKind::ideal) {
+        EXPECT_GT(res.pulses, res.cells) << "the case pulses the cells";
+        expected.next();
+      }
+      EXPECT_EQ(rng.next(), expected.next()) << rows << " rows, kind " << static_cast<int>(kind);
+    }
   }
 }
 
