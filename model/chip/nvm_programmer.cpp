@@ -101,6 +101,7 @@ void NvmProgrammer::do_program(const aimc_weights_hdr_t& hdr, const std::vector<
   params.tol_gmax = cmd_.tol_gmax_ppm * 1e-6;
   params.verify_bits = p.verify_bits;
   params.record = static_cast<bool>(record_sink_);
+  params.threads = cfg_.simulation.host_threads;
   const num::ProgramResult r = tile.program_verify(levels.data(), rows, cols, params);
 
   // Groups of parallel_cells in programming order: a group verifies once, then pulses and

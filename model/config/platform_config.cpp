@@ -375,6 +375,10 @@ const std::vector<Key>& keys() {
              Kind::unsigned64};
     seed.u64_ref = REF(uint64_t, simulation.seed);
     t.push_back(seed);
+    t.push_back(int_key("simulation.host_threads", "threads",
+                        "host threads that program-and-verify runs on (groups of 1024 cells in "
+                        "parallel); wall time only: the results are the same bits for any value",
+                        1, 256, REF(int, simulation.host_threads)));
     return t;
   }();
   return table;
@@ -894,7 +898,7 @@ bool operator==(const FaultConfig& a, const FaultConfig& b) {
          a.adc_offset_lsb == b.adc_offset_lsb;
 }
 bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
-  return a.quantum_ns == b.quantum_ns && a.seed == b.seed;
+  return a.quantum_ns == b.quantum_ns && a.seed == b.seed && a.host_threads == b.host_threads;
 }
 bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
   return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&

@@ -155,6 +155,7 @@ struct FaultConfig {
 struct SimulationConfig {
   double quantum_ns = 1000.0;   // TLM quantum keeper global quantum
   uint64_t seed = 1;
+  int host_threads = 1;         // host threads for program-and-verify (same results for any value)
 };
 
 struct PlatformConfig {

@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <limits>
 #if defined(__SSE2__)
 #include <immintrin.h>  // SSE2; AVX2 for the functions compiled for it (pulse_and_verify)
@@ -41,6 +42,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace aimc::num {
 
@@ -867,6 +870,12 @@ long keep_unfinished(long n, const int32_t* __restrict flags, uint16_t pulse,
   return kept;
 }
 
+// A worker's sums over its groups (merged into the ProgramResult at the end).
+struct Totals {
+  long pulses = 0, unconverged = 0;
+  std::vector<long> histogram;  // cells by pulses taken, 0 .. max_iterations
+};
+
 // The constants of one program_verify call, the group's working state and the rounds.
 class Programmer {
  public:
@@ -978,7 +987,7 @@ class Programmer {
   // Writes the group back to the state (pcm/rram: with each cell's drift exponent, from nu_z)
   // and its results to `res`, from programming-order index `first` on.
   void store_group(CellState& s, int cols_used, long first, long count, const float* nu_z,
-                   CellRecord* records, ProgramResult& res) const {
+                   CellRecord* records, ProgramResult& res, Totals& totals) const {
     const long rows = s.rows;
     float* const g_side[2] = {s.g_pos.data(), s.g_neg.data()};
     float* const nu_side[2] = {s.nu_pos.data(), s.nu_neg.data()};
@@ -987,7 +996,7 @@ class Programmer {
     uint16_t* const pulses_out = res.pulses_per_cell.data() + first;
     float* const error_out = res.error.data() + first;
     uint8_t* const converged_out = res.converged.data() + first;
-    long* const histogram = res.iteration_histogram.data();
+    long* const histogram = totals.histogram.data();
     const bool ideal = phys_.kind == DeviceKind::ideal;
     long pulses_sum = 0, unconverged = 0;
     int r = static_cast<int>(first / 2 / cols_used), c = static_cast<int>(first / 2 % cols_used);
@@ -1029,8 +1038,8 @@ class Programmer {
         ++r;
       }
     }
-    res.pulses += pulses_sum;
-    res.unconverged += unconverged;
+    totals.pulses += pulses_sum;
+    totals.unconverged += unconverged;
   }
 
   // The ideal device: exact verify (no noise, no quantization), one exact pulse; no draws.
@@ -1266,6 +1275,9 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
     throw std::invalid_argument("program_verify: verify_bits must be in [1, 30], got " +
                                 std::to_string(params.verify_bits));
   check_temperature("program_verify", params.temp_c);
+  if (params.threads < 1)
+    throw std::invalid_argument("program_verify: threads must be >= 1, got " +
+                                std::to_string(params.threads));
   const long n_pairs = static_cast<long>(rows_used) * cols_used;
   if (n_pairs > 0 && levels == nullptr)
     throw std::invalid_argument("program_verify: levels is null");
@@ -1295,24 +1307,56 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
   if (n_cells == 0) return res;
 
   // One draw from rng: the call's seed (the ideal device draws nothing).
-  NormalStream normals(ideal ? 0 : rng.next());
-  Programmer prog(phys, params, n_cells, normals);
-  std::vector<float> nu_z(drifting ? static_cast<size_t>(kGroupCells) : 0);
-
-  for (long first = 0; first < n_cells; first += kGroupCells) {
-    const long count = std::min<long>(kGroupCells, n_cells - first);
-    CellRecord* group_records = params.record ? &res.records[static_cast<size_t>(first)] : nullptr;
-
-    normals.start_group(first / kGroupCells);
-    prog.load_group(state, levels, cols_used, first, count, group_records);
-    if (ideal)
-      prog.program_ideal(count, group_records);
-    else
-      prog.program(count, group_records);
-    // pcm/rram draw each cell's drift exponent now, in order.
-    if (drifting) normals.take(nu_z.data(), static_cast<size_t>(count));
-    prog.store_group(state, cols_used, first, count, drifting ? nu_z.data() : nullptr,
-                     group_records, res);
+  const uint64_t call_seed = ideal ? 0 : rng.next();
+  // Groups [g0, g1) with their own working state; groups are independent (their normals come from
+  // the call's seed and their index, their cells and results do not overlap).
+  const auto run_groups = [&](long g0, long g1, Totals& totals) {
+    NormalStream normals(call_seed);
+    Programmer prog(phys, params, n_cells, normals);
+    std::vector<float> nu_z(drifting ? static_cast<size_t>(kGroupCells) : 0);
+    totals.histogram.assign(static_cast<size_t>(max_it) + 1, 0);
+    for (long g = g0; g < g1; ++g) {
+      const long first = g * kGroupCells;
+      const long count = std::min<long>(kGroupCells, n_cells - first);
+      CellRecord* group_records =
+          params.record ? &res.records[static_cast<size_t>(first)] : nullptr;
+      normals.start_group(g);
+      prog.load_group(state, levels, cols_used, first, count, group_records);
+      if (ideal)
+        prog.program_ideal(count, group_records);
+      else
+        prog.program(count, group_records);
+      // pcm/rram draw each cell's drift exponent now, in order.
+      if (drifting) normals.take(nu_z.data(), static_cast<size_t>(count));
+      prog.store_group(state, cols_used, first, count, drifting ? nu_z.data() : nullptr,
+                       group_records, res, totals);
+    }
+  };
+  // Host threads: contiguous ranges of groups, at least kMinGroupsPerThread each (a thread costs
+  // tens of microseconds to start). The results do not depend on the number of threads.
+  constexpr long kMinGroupsPerThread = 8;
+  const long n_groups = (n_cells + kGroupCells - 1) / kGroupCells;
+  const long workers =
+      std::max(1L, std::min<long>(params.threads, n_groups / kMinGroupsPerThread));
+  std::vector<Totals> totals(static_cast<size_t>(workers));
+  std::vector<std::exception_ptr> failed(static_cast<size_t>(workers));
+  const auto run_worker = [&](long w) {
+    try {
+      run_groups(n_groups * w / workers, n_groups * (w + 1) / workers, totals[static_cast<size_t>(w)]);
+    } catch (...) {
+      failed[static_cast<size_t>(w)] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (long w = 1; w < workers; ++w) pool.emplace_back(run_worker, w);
+  run_worker(0);
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
+  for (const Totals& t : totals) {
+    res.pulses += t.pulses;
+    res.unconverged += t.unconverged;
+    for (size_t k = 0; k < t.histogram.size(); ++k) res.iteration_histogram[k] += t.histogram[k];
   }
   res.verify_reads = res.pulses + res.cells;
   return res;

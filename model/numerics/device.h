@@ -142,6 +142,8 @@ struct ProgramParams {
   double temp_c = 25.0;       // die temperature while programming (the verify sees g at temp_c and
                               //   compares it with the targets as given: no compensation)
   bool record = false;        // keep every pulse and verify read (programming-sequence export)
+  int threads = 1;            // host threads (groups of 1024 cells in parallel, >= 8 groups each);
+                              //   the results are the same bits for any value
 };
 
 // One cell's programming, kept when ProgramParams::record is set.

@@ -982,6 +982,50 @@ TEST(ProgramVerify, SimdAndScalarNormalsGiveTheSameResult) {
   EXPECT_GT(x.pulses, x.cells);
 }
 
+// Host threads change the wall time only: 1, 2 and 3 threads give the same bits (state, results,
+// records), pcm with faults included; 0 threads is refused.
+TEST(ProgramVerify, ThreadsDoNotChangeTheResult) {
+  for (DeviceKind kind : {DeviceKind::flash, DeviceKind::pcm}) {
+    DevicePhysics phys = physics(kind);
+    phys.cell.read_noise_rel = 0.005;
+    const int rows = 120, cols = 200;  // 48,000 cells: 47 groups, so up to 5 threads take part
+    const std::vector<int16_t> levels = random_levels(static_cast<long>(rows) * cols, 63, 51);
+    CellState base(rows, cols, phys);
+    Rng fault_rng(52);
+    inject_faults(base, FaultRates{0.01, 0.01, 0.02}, fault_rng);
+    std::vector<CellState> states;
+    std::vector<ProgramResult> results;
+    for (int threads : {1, 2, 3}) {
+      CellState st = base;
+      Rng rng(53);
+      ProgramParams pp;
+      pp.threads = threads;
+      pp.record = threads == 3;
+      results.push_back(program_verify(st, phys, levels.data(), rows, cols, pp, rng));
+      states.push_back(st);
+    }
+    for (size_t k = 1; k < results.size(); ++k) {
+      EXPECT_TRUE(same_state(states[0], states[k])) << k;
+      EXPECT_EQ(results[0].error, results[k].error);
+      EXPECT_EQ(results[0].pulses_per_cell, results[k].pulses_per_cell);
+      EXPECT_EQ(results[0].converged, results[k].converged);
+      EXPECT_EQ(results[0].iteration_histogram, results[k].iteration_histogram);
+      EXPECT_EQ(results[0].pulses, results[k].pulses);
+      EXPECT_EQ(results[0].unconverged, results[k].unconverged);
+    }
+    ASSERT_EQ(results[2].records.size(), results[2].error.size());
+    EXPECT_EQ(results[2].records.back().verify.size(),
+              static_cast<size_t>(results[2].pulses_per_cell.back()) + 1);
+  }
+  DevicePhysics phys = physics(DeviceKind::flash);
+  CellState st(2, 2, phys);
+  const std::vector<int16_t> lv(4, 1);
+  ProgramParams pp;
+  pp.threads = 0;
+  Rng rng(1);
+  EXPECT_THROW(program_verify(st, phys, lv.data(), 2, 2, pp, rng), std::invalid_argument);
+}
+
 // program_verify takes one number from the generator (the seed of its groups' lanes), however
 // many cells and pulses; the ideal device takes none.
 TEST(ProgramVerify, TakesOneSeedFromTheGenerator) {
