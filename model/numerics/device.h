@@ -180,8 +180,10 @@ struct ProgramResult {
 // erase can raise the conductance). Stuck and worn cells do not move; dead columns read 0.
 // Verify reads: g at params.temp_c, times (1 + read_noise_rel * z), quantized. pcm/rram draw a new
 // nu per programmed cell and count one endurance cycle per cell that received a pulse.
-// Random draws come from `rng` in programming order (groups of consecutive cells pulsed round by
-// round; the exact sequence is documented at the top of device.cpp). A pcm/rram cell that exceeds
+// Random draws: one number from `rng` (the call's seed; the ideal device takes none), from which
+// each group of consecutive cells seeds its own LaneNormals; within a group the cells are pulsed
+// round by round (the exact sequence is documented at the top of device.cpp). The results do not
+// depend on params.threads. A pcm/rram cell that exceeds
 // its endurance fails at its first pulse of that programming (it is stuck from then on). Cells
 // outside the block are not touched. Throws std::invalid_argument for a bad block, level, params
 // or state (nothing is changed then, and nothing is drawn).
