@@ -13,8 +13,6 @@ namespace {
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
-inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // Ziggurat tables for the half-normal density f(x) = exp(-x^2/2) (unnormalized), 128 layers of
 // equal area v. Layer i >= 1 is the box [0, x[i]] x [f(x[i]), f(x[i+1])]; layer 0 is the base
 // box [0, r] x [0, f(r)] plus the tail beyond r, given the equivalent width x[0] = v / f(r).
@@ -102,17 +100,7 @@ Rng::Rng(uint64_t seed) {
 namespace {
 
 // One xoshiro256** step on a state held in registers (the hot loops copy s_ in and out).
-inline uint64_t xoshiro_step(uint64_t (&s)[4]) {
-  const uint64_t out = rotl(s[1] * 5, 7) * 9;
-  const uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return out;
-}
+using lanes::xoshiro_step;
 
 }  // namespace
 
