@@ -149,8 +149,10 @@ void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen
   if (noisy && batch > 0 && cols_used > 0) {
     Eigen::MatrixXf sigma(batch, cols_used);
     sigma.noalias() = v2 * noise_var_.block(row0, col0, rows_used, cols_used);
+    // One draw of the stream seeds the 16 Box-Muller lanes that give this MVM's normals.
     Eigen::MatrixXf z(batch, cols_used);
-    read_rng->fill_normal(z.data(), static_cast<size_t>(z.size()));
+    LaneNormals lanes(read_rng->next());
+    lanes.fill(z.data(), static_cast<long>(z.size()));
     i_out.array() += sigma.array().sqrt() * z.array();
   }
 

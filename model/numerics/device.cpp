@@ -31,28 +31,46 @@
 #include <cstring>
 #include <exception>
 #include <limits>
-#if defined(__SSE2__)
-#include <immintrin.h>  // SSE2; AVX2 for the functions compiled for it (pulse_and_verify)
-// The AVX2 clone of program_verify's round needs GCC (#pragma GCC target, and inlining the shared
-// body into an AVX2 function); other compilers take the SSE2 version.
-#if defined(__GNUC__) && !defined(__clang__)
-#define AIMC_PROGRAM_VERIFY_AVX2 1
-#endif
-#endif
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "numerics/lane_simd.h"  // LaneNormals' transform and, with AVX-512, its vector form
+
 namespace aimc::num {
 
 namespace {
 
-constexpr size_t kNormalBlock = 1024;
-// program_verify works on groups of this many consecutive cells (programming order), small
-// enough that a group's working state stays in cache while it is pulsed round by round.
-constexpr long kGroupCells = 1024;
+// program_verify works on groups of at most kGroupPairs pairs: blocks of kGroupRows rows (fewer
+// if fewer are used) by as many columns as fill the group, so that a group's state stays in cache
+// while it is programmed and its columns' cells (column-major in CellState) are read and written
+// a cache line at a time.
+constexpr int kGroupRows = 16;
+constexpr long kGroupPairs = 512;
+
+// The groups' shape for a used block of rows x cols pairs (both > 0), and group g's block.
+struct GroupGrid {
+  int rows, cols;        // the used block
+  int g_rows, g_cols;    // a group's rows and columns (the last ones may be cut short)
+  long n_row_groups, n_col_groups;
+
+  GroupGrid(int rows_used, int cols_used) : rows(rows_used), cols(cols_used) {
+    g_rows = std::min(kGroupRows, rows);
+    g_cols = static_cast<int>(std::min<long>(cols, kGroupPairs / g_rows));
+    n_row_groups = (rows + g_rows - 1) / g_rows;
+    n_col_groups = (cols + g_cols - 1) / g_cols;
+  }
+  long groups() const { return n_row_groups * n_col_groups; }
+  // Rows [r0, r1) and columns [c0, c1) of group g (row of groups by row of groups).
+  void block(long g, int& r0, int& r1, int& c0, int& c1) const {
+    r0 = static_cast<int>(g / n_col_groups) * g_rows;
+    c0 = static_cast<int>(g % n_col_groups) * g_cols;
+    r1 = std::min(rows, r0 + g_rows);
+    c1 = std::min(cols, c0 + g_cols);
+  }
+};
 
 std::string fmt(double v) {
   std::ostringstream os;
@@ -350,71 +368,47 @@ long erase_rows(CellState& state, const DevicePhysics& phys, int row0, int row1)
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// program_verify's machinery. A group's cells are held as a structure of arrays: the "slots" are
-// the group's cells in programming order (what stays constant while a cell is programmed, and its
-// results); the "active" arrays hold the cells still being pulsed (slot, g, the reading to aim
-// from), compacted in programming order after every round, so that each round runs over
-// contiguous arrays with SIMD and without branches on the cells' outcomes. Flash takes no log per
-// pulse (the readings' logs come from a table, the targets' from the level) and its exp is a
-// float polynomial. See docs/device-physics.md ("Random draws") for the measured costs.
+// program_verify's machinery: the pulse channels. A group's cells (its "slots", in programming
+// order) are programmed by kChannels channels, the controller's pulse-and-verify circuits: each
+// holds one cell, pulses and verifies it once per step, and when the cell is finished logs it and
+// takes the next unfinished cell of the group. The channels are held as kVecs vectors of 16
+// (structure of arrays). The AVX-512 path steps a vector with one set of instructions (its 16
+// channels' normals come from the 16 lanes of the vector's LaneNormals), refills the finished
+// channels with an expand from the queue of unfinished cells and logs them with a compress; the
+// scalar path does the same channel by channel with the same IEEE operations, so both give the
+// same bits. The arithmetic of a pulse and a verify read is float (the state keeps g as float;
+// a verify of at most 24 bits is exact in float), 16 channels per register; no per-round
+// compaction and no buffered normals. Flash takes no log per pulse (the readings' logs come from
+// a table, the targets' from the level) and its exp is a float polynomial. See
+// docs/device-physics.md ("Random draws").
 
-// Working arrays are padded to a multiple of kLanes cells; the padding holds harmless values
-// (their results are never read), so the SIMD loops (up to 8 floats) need no remainder.
-constexpr long kLanes = 8;
-long padded(long n) { return (n + kLanes - 1) / kLanes * kLanes; }
+constexpr int kWidth = LaneNormals::kLanes;  // channels per vector: 16
+constexpr int kVecs = 2;                     // vectors
+constexpr int kChannels = kWidth * kVecs;    // 32 channels
+constexpr long kQueueSlack = kChannels + kWidth;  // idle entries after the queue's cells
+constexpr long kLogSlack = kWidth;           // a compress stores kWidth entries, some past the end
+constexpr int32_t kConvergedBit = 1 << 16;   // in a log entry: pulses | converged << 16
 
-// Standard normals for program_verify: per group of cells, one sequence, taken in order from
-// blocks of kNormalBlock filled by LaneNormals::fill, the lanes seeded from the call's seed and the
-// group's index (group_seed). A group's normals depend on nothing but those two, so groups could
-// be programmed in any order, or at once, with the same bits.
+// Generators of a group: vector v's LaneNormals (v < kVecs: the channels 16 v .. 16 v + 15; v =
+// kVecs: the first verify reads and the drift exponents). Lane l of vector v is seeded as lane
+// 16 v + l of one LaneNormals seeded with group_seed(call seed, group), so a group's normals depend
+// on nothing but those two: groups can be programmed in any order, or at once, with the same bits.
 uint64_t group_seed(uint64_t call_seed, long group) {
   uint64_t st = call_seed ^ (static_cast<uint64_t>(group) * 0xD1B54A32D192ED03ull);
   return splitmix64(st);
 }
 
-class NormalStream {
- public:
-  explicit NormalStream(uint64_t call_seed) : call_seed_(call_seed) {}
-  void start_group(long group) {
-    lanes_.reseed(group_seed(call_seed_, group));
-    used_ = kNormalBlock;
-  }
-  void take(float* out, size_t n) {
-    while (n > 0) {
-      if (used_ == kNormalBlock) {
-        lanes_.fill(block_, static_cast<long>(kNormalBlock));
-        used_ = 0;
-      }
-      const size_t k = std::min(n, kNormalBlock - used_);
-      std::memcpy(out, block_ + used_, k * sizeof(float));
-      used_ += k;
-      out += k;
-      n -= k;
-    }
-  }
+uint64_t vector_seed(uint64_t group_seed, int v) {
+  return group_seed + static_cast<uint64_t>(kWidth * v) * 0x9E3779B97F4A7C15ull;
+}
 
- private:
-  uint64_t call_seed_;
-  LaneNormals lanes_;
-  alignas(64) float block_[kNormalBlock];
-  size_t used_ = kNormalBlock;
-};
-
-// Verify outcome bits of a round (pulse_and_verify).
-constexpr int32_t kDone = 1;  // finished: converged, overshot (flash) or out of pulses
-constexpr int32_t kConverged = 2;
-
-// The verify read and the controller's verdict, constants of one call. The hot loops take it by
-// value and keep local copies of their array pointers, so that the compiler holds both in
-// registers (a store through uint8_t or double could otherwise alias them).
+// The verify read and the controller's verdict, constants of one call (float).
 struct VerifyRule {
-  double q_levels, inv_q, half_lsb, tol_rel, tol_gmax, read_noise;
+  float q_levels, inv_q, half_lsb, tol_rel, tol_gmax, read_noise;
   bool flash;
 
   // Converged when |measured - target| <= tol.
-  double tol(double target) const {
-    return std::max(std::max(tol_rel * target, tol_gmax), half_lsb);
-  }
+  float tol(float target) const { return std::max(std::max(tol_rel * target, tol_gmax), half_lsb); }
 };
 
 // A verify read of value v (at the die temperature, read noise applied) and the controller's
@@ -422,16 +416,17 @@ struct VerifyRule {
 // converged, overshot, or `last` (out of pulses). Over range a read never passes. Overshoot is
 // flash only: an erase is the only way to raise g again.
 struct Reading {
-  double m;
+  float m;
   int32_t k;
   bool over, conv, done;
 };
 
-Reading read_cell(double v, double t, const VerifyRule& rule, bool last) {
-  const bool over = v > 1.0;
-  const int32_t k = static_cast<int32_t>(std::min(std::max(v, 0.0), 1.0) * rule.q_levels + 0.5);
-  const double m = static_cast<double>(k) * rule.inv_q;
-  const double tol = rule.tol(t);
+inline __attribute__((always_inline)) Reading read_cell(float v, float t, const VerifyRule& rule,
+                                                        bool last) {
+  const bool over = v > 1.0f;
+  const int32_t k = static_cast<int32_t>(std::min(std::max(v, 0.0f), 1.0f) * rule.q_levels + 0.5f);
+  const float m = static_cast<float>(k) * rule.inv_q;
+  const float tol = rule.tol(t);
   const bool in_range = !over;
   const bool conv = in_range & (std::abs(m - t) <= tol);
   const bool overshoot = rule.flash & in_range & (m < t - tol);
@@ -444,9 +439,8 @@ Reading read_cell(double v, double t, const VerifyRule& rule, bool last) {
 // 7 (truncation below 0.3466^8 / 8! = 5.2e-9, under float's 6e-8 ulp), evaluated in Estrin's order
 // (a shorter dependency chain than Horner's); 2^j goes into the exponent bits. Float rounding
 // keeps the error below 8.5e-8 relative (1.4 ulp; measured over [-87, 0]). x is clamped to
-// [-87, 88], where the result is a normal float;
-// program_verify's x are <= 0. exp_simd does the same operations on 4 or 8 floats, so both give
-// the same bits.
+// [-87, 88], where the result is a normal float; program_verify's x are <= 0. The AVX-512 path
+// (exp16) does the same operations on 16 floats, so both give the same bits.
 constexpr float kExpLo = -87.0f, kExpHi = 88.0f, kLog2e = 1.44269504088896341f;
 constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23
 constexpr float kLn2Hi = 45426.0f / 65536.0f;                         // round(ln2 * 2^16) / 2^16
@@ -454,7 +448,7 @@ constexpr float kLn2Lo = float(0.69314718055994530942 - 45426.0 / 65536.0);  // 
 constexpr float kExpP0 = float(1.0 / 5040), kExpP1 = float(1.0 / 720), kExpP2 = float(1.0 / 120),
                 kExpP3 = float(1.0 / 24), kExpP4 = float(1.0 / 6), kExpP5 = 0.5f;  // 1/7! .. 1/2!
 
-[[maybe_unused]] float exp_scalar(float x) {
+float exp_scalar(float x) {
   x = std::min(std::max(x, kExpLo), kExpHi);
   const float j = (x * kLog2e + kRoundMagic) - kRoundMagic;
   float r = x - j * kLn2Hi;
@@ -468,406 +462,293 @@ constexpr float kExpP0 = float(1.0 / 5040), kExpP1 = float(1.0 / 720), kExpP2 = 
   return y * scale;
 }
 
-// One round's arrays. The active cells' are compacted in programming order and padded to kLanes
-// (the padding: slot 0, harmless values); what stays constant while a cell is programmed is read
-// through its slot, so that the compaction moves less.
-struct RoundArrays {
-  const uint32_t* slot;  // the active cell's slot in the group
-  const double* from;    // the reading its pulse aims from (flash: its ln)
-  const float* z;        // per cell its pulse normal, then its read normal (0 without that noise):
-                         //   the order they are drawn in
-  double* g;             // true g at the die temperature (frozen cell: what it reads); updated
-  // Per slot.
-  const double* target;
-  const double* ln_target;        // flash
-  const double* ln_one_plus_tol;  // flash
-  const uint8_t* frozen;          // pulses do not move the cell
-  // Out, per active cell.
-  double* aimed;      // the aimed step (flash: in ln g)
-  float* factor;      // flash scratch: exp of the achieved step
-  double* m;          // the verify reading
-  double* from_next;  // the reading the next pulse aims from (flash: its ln)
-  int32_t* flags;     // kDone, kConverged
+// The channels' state; channel l of vector v is element 16 v + l. An idle channel (slot -1: the
+// queue ran out) keeps stepping with harmless finite values; it takes and logs nothing.
+struct alignas(64) Channels {
+  int32_t slot[kChannels];    // the cell's slot in the group, or -1
+  int32_t pulses[kChannels];  // pulses the cell has taken
+  int32_t frozen[kChannels];  // -1: pulses do not move the cell (dead column, stuck), else 0
+  float g[kChannels];         // true g at the die temperature (frozen: what it reads)
+  float from[kChannels];      // the reading the next pulse aims from (flash: its ln)
+  float t[kChannels];         // target
+  float lt[kChannels];        // flash: ln target (pcm/rram: unused)
+  float floor[kChannels];     // the least `from` over range: flash ln(1 + tol), pcm/rram 1 + tol
 };
 
-struct RoundConstants {
+// The queue (the group's cells left unfinished by their first read, in programming order, then
+// kQueueSlack idle entries), the log (finished cells, in the order they finish) and the
+// constants of the steps.
+struct Machine {
   VerifyRule rule;
-  double gain, pulse_noise, upper;  // upper: pcm/rram ceiling at the die temperature
-  const double* ln_reading;         // flash: ln(k / 2^verify_bits) by k, or null (computed)
-  bool last;                        // this round's pulse is the last allowed
-  bool any_frozen;                  // some cell of the group is frozen
+  float gain, pulse_noise, upper;  // upper: pcm/rram ceiling at the die temperature
+  const float* ln_reading;         // flash: ln(k / 2^verify_bits) by k, or null (std::log)
+  int32_t max_it;
+  const int32_t *q_slot, *q_frozen;
+  const float *q_g, *q_from, *q_t, *q_lt, *q_floor;
+  int32_t *l_slot, *l_packed;  // packed: pulses | kConvergedBit if converged
+  float* l_g;
 };
 
-// One round of cells [0, np) (np a multiple of kLanes): every cell takes one pulse and one verify
-// read (the verdict as in read_cell), and gets the reading its next pulse will aim from:
+// Channel c takes queue entry p (a new cell: no pulse yet).
+void take(Channels& ch, int c, const Machine& mc, long p) {
+  ch.slot[c] = mc.q_slot[p];
+  ch.pulses[c] = 0;
+  ch.frozen[c] = mc.q_frozen[p];
+  ch.g[c] = mc.q_g[p];
+  ch.from[c] = mc.q_from[p];
+  ch.t[c] = mc.q_t[p];
+  ch.lt[c] = mc.q_lt[p];
+  ch.floor[c] = mc.q_floor[p];
+}
+
+// One step of channel c with its pair (z0, z1): a pulse, then a verify read (the verdict as in
+// read_cell), and the reading the next pulse will aim from:
 //   flash     aimed = gain ln(from / target) (ln of the reading minus ln of the target);
-//             g *= exp(-aimed max(0, 1 + pulse_noise z)), the exp in float. Next: the ln of the
-//             reading; over range the controller's estimate ln from - aimed, at least ln(1 + tol).
-//   pcm/rram  aimed = gain (target - from); g = clamp(g + aimed + pulse_noise z, 0, upper). Next:
-//             the reading; over range the estimate from + aimed, at least 1 + tol.
-// Frozen cells keep g. Two passes for flash (the pulses with their exp, then the reads): one
-// pass would chain ~60 dependent operations per cell, more than the CPU can overlap.
-// This is the reference version; pulse_and_verify_simd does the same operations in the same
-// order, so all give the same bits.
+//             g *= exp(-aimed max(0, 1 + pulse_noise z0)). Next: the ln of the reading; over
+//             range the controller's estimate ln from - aimed, at least ln(1 + tol).
+//   pcm/rram  aimed = gain (target - from); g = clamp(g + aimed + pulse_noise z0, 0, upper).
+//             Next: the reading; over range the estimate from + aimed, at least 1 + tol.
+// The read is g (1 + read_noise z1). Frozen cells keep g. All in float. This is the reference
+// version; the AVX-512 path does the same operations in the same order.
 template <bool kFlash>
-void pulse_and_verify_scalar(long np, const RoundArrays& io, const RoundConstants& rc) {
-  const VerifyRule rule = rc.rule;
+Reading step_channel(Channels& ch, int c, float z0, float z1, const Machine& mc, float& aimed) {
+  const float t = ch.t[c], from = ch.from[c];
+  float g = ch.g[c];
   if (kFlash) {
-    const float noise_f = static_cast<float>(rc.pulse_noise);
-    for (long a = 0; a < np; ++a) {
-      io.aimed[a] = rc.gain * (io.from[a] - io.ln_target[io.slot[a]]);
-      io.factor[a] = exp_scalar(-static_cast<float>(io.aimed[a]) *
-                                std::max(1.0f + noise_f * io.z[2 * a], 0.0f));
-    }
+    aimed = mc.gain * (from - ch.lt[c]);
+    const float f = exp_scalar(-aimed * std::max(1.0f + mc.pulse_noise * z0, 0.0f));
+    if (!ch.frozen[c]) g *= f;
+  } else {
+    aimed = mc.gain * (t - from);
+    const float moved = std::min(std::max(g + aimed + mc.pulse_noise * z0, 0.0f), mc.upper);
+    if (!ch.frozen[c]) g = moved;
   }
-  for (long a = 0; a < np; ++a) {
-    const uint32_t i = io.slot[a];
-    const double t = io.target[i];
-    double g = io.g[a];
-    if (kFlash) {
-      if (!io.frozen[i]) g *= static_cast<double>(io.factor[a]);
-    } else {
-      io.aimed[a] = rc.gain * (t - io.from[a]);
-      const double moved = std::min(
-          std::max(g + io.aimed[a] + rc.pulse_noise * static_cast<double>(io.z[2 * a]), 0.0),
-          rc.upper);
-      if (!io.frozen[i]) g = moved;
-    }
-    io.g[a] = g;
-    const Reading rd = read_cell(g * (1.0 + rule.read_noise * static_cast<double>(io.z[2 * a + 1])),
-                                 t, rule, rc.last);
-    io.m[a] = rd.m;
-    io.flags[a] = (rd.done ? kDone : 0) | (rd.conv ? kConverged : 0);
-    if (kFlash)
-      io.from_next[a] = rd.over ? std::max(io.from[a] - io.aimed[a], io.ln_one_plus_tol[i])
-                                : rc.ln_reading ? rc.ln_reading[rd.k] : std::log(rd.m);
-    else
-      io.from_next[a] = rd.over ? std::max(io.from[a] + io.aimed[a], 1.0 + rule.tol(t)) : rd.m;
+  ch.g[c] = g;
+  const int32_t pulses = ++ch.pulses[c];
+  const Reading rd = read_cell(g * (1.0f + mc.rule.read_noise * z1), t, mc.rule, pulses >= mc.max_it);
+  const float read = !kFlash ? rd.m : mc.ln_reading ? mc.ln_reading[rd.k] : std::log(rd.m);
+  const float est = kFlash ? std::max(from - aimed, ch.floor[c]) : std::max(from + aimed, ch.floor[c]);
+  ch.from[c] = rd.over ? est : read;
+  return rd;
+}
+
+// The steps of the scalar path until no channel holds a cell; p: the next queue entry, o: the
+// next log entry. `records` (or null): the slots' records; rec_scale turns an aimed step into the
+// record's unit (flash: mV of Vt).
+template <bool kFlash>
+void run_channels_scalar(Channels& ch, LaneNormals* gens, const Machine& mc, long& p, long& o,
+                         CellRecord* const* records, double rec_scale) {
+  for (bool any = true; any;) {
+    any = false;
+    for (int v = 0; v < kVecs; ++v)
+      for (int l = 0; l < kWidth; ++l) {
+        const int c = kWidth * v + l;
+        float z0, z1;
+        gens[v].pair(l, z0, z1);
+        float aimed;
+        const Reading rd = step_channel<kFlash>(ch, c, z0, z1, mc, aimed);
+        if (ch.slot[c] < 0) continue;  // idle: drew and stepped, takes nothing
+        if (records) {
+          CellRecord& rec = *records[ch.slot[c]];
+          rec.pulse.push_back(static_cast<float>(static_cast<double>(aimed) * rec_scale));
+          rec.verify.push_back(rd.m);
+        }
+        if (rd.done) {
+          mc.l_slot[o] = ch.slot[c];
+          mc.l_g[o] = ch.g[c];
+          mc.l_packed[o] = ch.pulses[c] | (rd.conv ? kConvergedBit : 0);
+          ++o;
+          take(ch, c, mc, p++);
+        }
+        any |= ch.slot[c] >= 0;
+      }
   }
 }
 
-#if defined(__SSE2__)
-// The SIMD versions of pulse_and_verify_scalar: one body (pulse_and_verify_simd), two backends
-// with the same operations on W doubles or 2W floats per register. Sse2 is the x86-64 baseline;
-// Avx2 (4 doubles) is compiled for that target alone (the global flags stay SSE2) and chosen at
-// run time when the CPU has it. Neither uses FMA, and every lane takes the same IEEE operations
-// in the same order as the scalar version, so all three give the same bits. min(x, c) / max(x, c)
-// return c only when x > c / x < c, as std::min / std::max do for the (never NaN) values here;
-// selects are and / andnot / or on compare masks.
-struct Sse2 {
-  static constexpr long kW = 2;  // doubles per register; the float registers hold 2 kW
-  using D = __m128d;
-  using F = __m128;
-  using K = __m128i;  // kW int32 in the low half
+}  // namespace
 
-  static D set(double v) { return _mm_set1_pd(v); }
-  static D load(const double* p) { return _mm_loadu_pd(p); }
-  static void store(double* p, D v) { _mm_storeu_pd(p, v); }
-  static D add(D a, D b) { return _mm_add_pd(a, b); }
-  static D sub(D a, D b) { return _mm_sub_pd(a, b); }
-  static D mul(D a, D b) { return _mm_mul_pd(a, b); }
-  static D max(D a, D b) { return _mm_max_pd(a, b); }
-  static D min(D a, D b) { return _mm_min_pd(a, b); }
-  static D gt(D a, D b) { return _mm_cmpgt_pd(a, b); }
-  static D le(D a, D b) { return _mm_cmple_pd(a, b); }
-  static D lt(D a, D b) { return _mm_cmplt_pd(a, b); }
-  static D and_not(D mask, D b) { return _mm_andnot_pd(mask, b); }  // ~mask & b
-  static D bit_or(D a, D b) { return _mm_or_pd(a, b); }
-  static D select(D mask, D a, D b) {
-    return _mm_or_pd(_mm_and_pd(mask, a), _mm_andnot_pd(mask, b));
-  }
-  static D all_ones() { return _mm_castsi128_pd(_mm_set1_epi32(-1)); }
-  static D by_slot(const double* base, const uint32_t* slot) {
-    return _mm_set_pd(base[slot[1]], base[slot[0]]);
-  }
-  static D mask_by_slot(const uint8_t* flag, const uint32_t* slot) {  // all ones where flag != 0
-    return _mm_castsi128_pd(_mm_set_epi64x(-static_cast<int64_t>(flag[slot[1]] != 0),
-                                           -static_cast<int64_t>(flag[slot[0]] != 0)));
-  }
-  static K trunc(D v) { return _mm_cvttpd_epi32(v); }
-  static D to_double(K k) { return _mm_cvtepi32_pd(k); }
-  static D by_k(const double* table, K k) {
-    return _mm_set_pd(table[_mm_cvtsi128_si32(_mm_shuffle_epi32(k, 1))],
-                      table[_mm_cvtsi128_si32(k)]);
-  }
-  // flags[j] = (done_j ? kDone : 0) | (conv_j ? kConverged : 0).
-  static void store_flags(int32_t* flags, D done, D conv) {
-    const __m128i f =
-        _mm_or_si128(_mm_and_si128(_mm_castpd_si128(done), _mm_set1_epi64x(kDone)),
-                     _mm_and_si128(_mm_castpd_si128(conv), _mm_set1_epi64x(kConverged)));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(flags),
-                     _mm_shuffle_epi32(f, _MM_SHUFFLE(2, 0, 2, 0)));
-  }
-
-  static F fset(float v) { return _mm_set1_ps(v); }
-  static void fstore(float* p, F v) { _mm_storeu_ps(p, v); }
-  static F fadd(F a, F b) { return _mm_add_ps(a, b); }
-  static F fsub(F a, F b) { return _mm_sub_ps(a, b); }
-  static F fmul(F a, F b) { return _mm_mul_ps(a, b); }
-  static F fmax(F a, F b) { return _mm_max_ps(a, b); }
-  static F fmin(F a, F b) { return _mm_min_ps(a, b); }
-  static F fneg(F a) { return _mm_xor_ps(a, _mm_set1_ps(-0.0f)); }
-  // 2^j for integral j in [-126, 127]: j + 127 into the exponent bits.
-  static F pow2(F j) {
-    const __m128i biased = _mm_add_epi32(_mm_cvttps_epi32(j), _mm_set1_epi32(127));
-    return _mm_castsi128_ps(_mm_slli_epi32(biased, 23));
-  }
-  static F narrow(D lo, D hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
-  // z holds (pulse, read) normal pairs: the pulse normals of 2 kW cells as floats, those of kW
-  // cells as doubles, the read normals of kW cells as doubles.
-  static F pulse_normals_f(const float* z) {
-    return _mm_shuffle_ps(_mm_loadu_ps(z), _mm_loadu_ps(z + 4), _MM_SHUFFLE(2, 0, 2, 0));
-  }
-  static D pulse_normals(const float* z) {
-    const __m128 v = _mm_loadu_ps(z);
-    return _mm_cvtps_pd(_mm_shuffle_ps(v, v, _MM_SHUFFLE(2, 0, 2, 0)));
-  }
-  static D read_normals(const float* z) {
-    const __m128 v = _mm_loadu_ps(z);
-    return _mm_cvtps_pd(_mm_shuffle_ps(v, v, _MM_SHUFFLE(3, 1, 3, 1)));
-  }
-  static D floats(const float* p) {  // kW floats as doubles
-    return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p))));
-  }
-};
-
-#if defined(AIMC_PROGRAM_VERIFY_AVX2)
-#pragma GCC push_options
-#pragma GCC target("avx2")
-struct Avx2 {
-  static constexpr long kW = 4;
-  using D = __m256d;
-  using F = __m256;
-  using K = __m128i;
-
-  static D set(double v) { return _mm256_set1_pd(v); }
-  static D load(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, D v) { _mm256_storeu_pd(p, v); }
-  static D add(D a, D b) { return _mm256_add_pd(a, b); }
-  static D sub(D a, D b) { return _mm256_sub_pd(a, b); }
-  static D mul(D a, D b) { return _mm256_mul_pd(a, b); }
-  static D max(D a, D b) { return _mm256_max_pd(a, b); }
-  static D min(D a, D b) { return _mm256_min_pd(a, b); }
-  static D gt(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_GT_OS); }
-  static D le(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LE_OS); }
-  static D lt(D a, D b) { return _mm256_cmp_pd(a, b, _CMP_LT_OS); }
-  static D and_not(D mask, D b) { return _mm256_andnot_pd(mask, b); }
-  static D bit_or(D a, D b) { return _mm256_or_pd(a, b); }
-  static D select(D mask, D a, D b) { return _mm256_blendv_pd(b, a, mask); }
-  static D all_ones() { return _mm256_castsi256_pd(_mm256_set1_epi32(-1)); }
-  static D by_slot(const double* base, const uint32_t* slot) {
-    return _mm256_set_pd(base[slot[3]], base[slot[2]], base[slot[1]], base[slot[0]]);
-  }
-  static D mask_by_slot(const uint8_t* flag, const uint32_t* slot) {
-    return _mm256_castsi256_pd(_mm256_set_epi64x(
-        -static_cast<int64_t>(flag[slot[3]] != 0), -static_cast<int64_t>(flag[slot[2]] != 0),
-        -static_cast<int64_t>(flag[slot[1]] != 0), -static_cast<int64_t>(flag[slot[0]] != 0)));
-  }
-  static K trunc(D v) { return _mm256_cvttpd_epi32(v); }
-  static D to_double(K k) { return _mm256_cvtepi32_pd(k); }
-  static D by_k(const double* table, K k) {
-    return _mm256_set_pd(table[_mm_extract_epi32(k, 3)], table[_mm_extract_epi32(k, 2)],
-                         table[_mm_extract_epi32(k, 1)], table[_mm_cvtsi128_si32(k)]);
-  }
-  static void store_flags(int32_t* flags, D done, D conv) {
-    const __m256i f = _mm256_or_si256(
-        _mm256_and_si256(_mm256_castpd_si256(done), _mm256_set1_epi64x(kDone)),
-        _mm256_and_si256(_mm256_castpd_si256(conv), _mm256_set1_epi64x(kConverged)));
-    const __m256i packed =
-        _mm256_permutevar8x32_epi32(f, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(flags), _mm256_castsi256_si128(packed));
-  }
-
-  static F fset(float v) { return _mm256_set1_ps(v); }
-  static void fstore(float* p, F v) { _mm256_storeu_ps(p, v); }
-  static F fadd(F a, F b) { return _mm256_add_ps(a, b); }
-  static F fsub(F a, F b) { return _mm256_sub_ps(a, b); }
-  static F fmul(F a, F b) { return _mm256_mul_ps(a, b); }
-  static F fmax(F a, F b) { return _mm256_max_ps(a, b); }
-  static F fmin(F a, F b) { return _mm256_min_ps(a, b); }
-  static F fneg(F a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
-  static F pow2(F j) {
-    return _mm256_castsi256_ps(
-        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(j), _mm256_set1_epi32(127)), 23));
-  }
-  static F narrow(D lo, D hi) {
-    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi),
-                                1);
-  }
-  static F pulse_normals_f(const float* z) {
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    const __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(z), even);
-    const __m256 b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(z + 8), even);
-    return _mm256_permute2f128_ps(a, b, 0x20);  // the low halves: a's evens, then b's
-  }
-  static D pulse_normals(const float* z) {
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    const __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(z), even);
-    return _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-  }
-  static D read_normals(const float* z) {
-    const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 0, 2, 4, 6);
-    const __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(z), odd);
-    return _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-  }
-  static D floats(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
-};
-#pragma GCC pop_options
-#endif
-
-// The body below is instantiated for Avx2 inside an AVX2 function only (it is always inlined);
-// GCC still notes, for the template itself, that 32-byte vectors change the calling convention.
+#if defined(AIMC_LANES_AVX512)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's avx512fintrin.h (_mm512_undefined)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+namespace {
 
-// exp_scalar on 2 kW floats, in place (no vector passed by value: see -Wpsabi above).
-template <class B>
-inline __attribute__((always_inline)) void exp_simd(typename B::F& x) {
-  using F = typename B::F;
-  x = B::fmin(B::fmax(x, B::fset(kExpLo)), B::fset(kExpHi));
-  const F magic = B::fset(kRoundMagic);
-  const F j = B::fsub(B::fadd(B::fmul(x, B::fset(kLog2e)), magic), magic);
-  F r = B::fsub(x, B::fmul(j, B::fset(kLn2Hi)));
-  r = B::fsub(r, B::fmul(j, B::fset(kLn2Lo)));
-  const F r2 = B::fmul(r, r);
-  const F a = B::fadd(B::fmul(B::fset(kExpP0), r), B::fset(kExpP1));
-  const F b = B::fadd(B::fmul(B::fset(kExpP2), r), B::fset(kExpP3));
-  const F c = B::fadd(B::fmul(B::fset(kExpP4), r), B::fset(kExpP5));
-  const F p = B::fadd(B::fmul(B::fadd(B::fmul(a, r2), b), r2), c);
-  const F y = B::fadd(B::fadd(B::fmul(p, r2), r), B::fset(1.0f));
-  x = B::fmul(y, B::pow2(j));
+// exp_scalar on 16 floats.
+AIMC_AVX512_FN __m512 exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(kExpLo)), _mm512_set1_ps(kExpHi));
+  const __m512 magic = _mm512_set1_ps(kRoundMagic);
+  const __m512 j =
+      _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), magic), magic);
+  __m512 r = _mm512_sub_ps(x, _mm512_mul_ps(j, _mm512_set1_ps(kLn2Hi)));
+  r = _mm512_sub_ps(r, _mm512_mul_ps(j, _mm512_set1_ps(kLn2Lo)));
+  const __m512 r2 = _mm512_mul_ps(r, r);
+  const __m512 a = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(kExpP0), r), _mm512_set1_ps(kExpP1));
+  const __m512 b = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(kExpP2), r), _mm512_set1_ps(kExpP3));
+  const __m512 c = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(kExpP4), r), _mm512_set1_ps(kExpP5));
+  const __m512 p = _mm512_add_ps(_mm512_mul_ps(_mm512_add_ps(_mm512_mul_ps(a, r2), b), r2), c);
+  const __m512 y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, r2), r), _mm512_set1_ps(1.0f));
+  const __m512i scale =
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(j), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(scale));
 }
 
-template <class B, bool kFlash>
-inline __attribute__((always_inline)) void pulse_and_verify_simd(long np, const RoundArrays& io_in,
-                                                                 const RoundConstants& rc) {
-  using D = typename B::D;
-  using F = typename B::F;
-  constexpr long kW = B::kW;
-  const RoundArrays io = io_in;  // a local copy: its pointers need no reload after each store
-  const VerifyRule rule = rc.rule;
-  const D zero = B::set(0.0), one = B::set(1.0), half = B::set(0.5);
-  const D gain = B::set(rc.gain), noise = B::set(rc.pulse_noise), upper = B::set(rc.upper);
-  const D read_noise = B::set(rule.read_noise);
-  const D q = B::set(rule.q_levels), inv_q = B::set(rule.inv_q);
-  const D tol_rel = B::set(rule.tol_rel), tol_gmax = B::set(rule.tol_gmax);
-  const D half_lsb = B::set(rule.half_lsb), sign = B::set(-0.0);
-  const D last = rc.last ? B::all_ones() : zero;
-
-  if (kFlash) {
-    const F one_f = B::fset(1.0f), zero_f = B::fset(0.0f);
-    const F noise_f = B::fset(static_cast<float>(rc.pulse_noise));
-    for (long a = 0; a < np; a += 2 * kW) {
-      const D aimed0 =
-          B::mul(gain, B::sub(B::load(io.from + a), B::by_slot(io.ln_target, io.slot + a)));
-      const D aimed1 = B::mul(
-          gain, B::sub(B::load(io.from + a + kW), B::by_slot(io.ln_target, io.slot + a + kW)));
-      B::store(io.aimed + a, aimed0);
-      B::store(io.aimed + a + kW, aimed1);
-      const F z = B::pulse_normals_f(io.z + 2 * a);
-      const F s = B::fmax(B::fadd(one_f, B::fmul(noise_f, z)), zero_f);
-      F x = B::fmul(B::fneg(B::narrow(aimed0, aimed1)), s);
-      exp_simd<B>(x);
-      B::fstore(io.factor + a, x);
-    }
+// run_channels_scalar without records, 16 channels at a time. The kVecs vectors are stepped
+// phase by phase (each phase a loop over the vectors), so that their independent chains overlap
+// in the CPU. min(x, c) / max(x, c) return c only when x > c / x < c, as std::min / std::max do
+// for the (never NaN) values here; -x is a sign flip, as in the scalar version.
+template <bool kFlash>
+AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals* gens, const Machine& mc,
+                                            long& p_io, long& o_io) {
+  using namespace lanes_avx512;
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f);
+  const __m512 gain = _mm512_set1_ps(mc.gain), noise = _mm512_set1_ps(mc.pulse_noise);
+  const __m512 upper = _mm512_set1_ps(mc.upper), read_noise = _mm512_set1_ps(mc.rule.read_noise);
+  const __m512 q = _mm512_set1_ps(mc.rule.q_levels), inv_q = _mm512_set1_ps(mc.rule.inv_q);
+  const __m512 tol_rel = _mm512_set1_ps(mc.rule.tol_rel);
+  const __m512 tol_gmax = _mm512_set1_ps(mc.rule.tol_gmax);
+  const __m512 half_lsb = _mm512_set1_ps(mc.rule.half_lsb);
+  const __m512i sign = _mm512_set1_epi32(INT32_MIN), abs_bits = _mm512_set1_epi32(INT32_MAX);
+  const __m512i zero_i = _mm512_setzero_si512(), one_i = _mm512_set1_epi32(1);
+  const __m512i max_it = _mm512_set1_epi32(mc.max_it), conv_bit = _mm512_set1_epi32(kConvergedBit);
+  long p = p_io, o = o_io;
+  State st[kVecs];
+  __m512i slot[kVecs], pulses[kVecs], frozen[kVecs];
+  __m512 g[kVecs], from[kVecs], t[kVecs], lt[kVecs], floor[kVecs];
+#pragma GCC unroll 4
+  for (int v = 0; v < kVecs; ++v) {
+    st[v] = load(gens[v]);
+    slot[v] = _mm512_load_si512(ch.slot + kWidth * v);
+    pulses[v] = _mm512_load_si512(ch.pulses + kWidth * v);
+    frozen[v] = _mm512_load_si512(ch.frozen + kWidth * v);
+    g[v] = _mm512_load_ps(ch.g + kWidth * v);
+    from[v] = _mm512_load_ps(ch.from + kWidth * v);
+    t[v] = _mm512_load_ps(ch.t + kWidth * v);
+    lt[v] = _mm512_load_ps(ch.lt + kWidth * v);
+    floor[v] = _mm512_load_ps(ch.floor + kWidth * v);
   }
-  for (long a = 0; a < np; a += kW) {
-    const uint32_t* const slot = io.slot + a;
-    const D g = B::load(io.g + a);
-    const D from = B::load(io.from + a);
-    const D t = B::by_slot(io.target, slot);
-    D moved, aimed;
-    if (kFlash) {
-      aimed = B::load(io.aimed + a);
-      moved = B::mul(g, B::floats(io.factor + a));
-    } else {
-      aimed = B::mul(gain, B::sub(t, from));
-      B::store(io.aimed + a, aimed);
-      const D z = B::pulse_normals(io.z + 2 * a);
-      moved = B::min(B::max(B::add(B::add(g, aimed), B::mul(noise, z)), zero), upper);
+  for (bool any = true; any;) {
+    __m512 z0[kVecs], z1[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) {
+      __m512i hi, lo;
+      xoshiro(st[v], hi, lo);
+      box_muller(hi, lo, z0[v], z1[v]);
     }
-    const D g_new = rc.any_frozen ? B::select(B::mask_by_slot(io.frozen, slot), g, moved) : moved;
-    B::store(io.g + a, g_new);
-    const D v = B::mul(g_new, B::add(one, B::mul(read_noise, B::read_normals(io.z + 2 * a))));
-    const D over = B::gt(v, one);
-    const typename B::K k = B::trunc(B::add(B::mul(B::min(B::max(v, zero), one), q), half));
-    const D m = B::mul(B::to_double(k), inv_q);
-    B::store(io.m + a, m);
-    const D tol = B::max(B::max(B::mul(tol_rel, t), tol_gmax), half_lsb);
-    const D conv = B::and_not(over, B::le(B::and_not(sign, B::sub(m, t)), tol));
-    const D overshoot = kFlash ? B::and_not(over, B::lt(m, B::sub(t, tol))) : zero;
-    B::store_flags(io.flags + a, B::bit_or(B::bit_or(conv, overshoot), last), conv);
-    D read, est;
-    if (kFlash) {
-      if (rc.ln_reading) {
-        read = B::by_k(rc.ln_reading, k);
+    // The pulse.
+    __m512 aimed[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) {
+      __m512 moved;
+      if (kFlash) {
+        aimed[v] = _mm512_mul_ps(gain, _mm512_sub_ps(from[v], lt[v]));
+        const __m512 s = _mm512_max_ps(_mm512_add_ps(one, _mm512_mul_ps(noise, z0[v])), zero);
+        const __m512 neg =
+            _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(aimed[v]), sign));
+        moved = _mm512_mul_ps(g[v], exp16(_mm512_mul_ps(neg, s)));
       } else {
-        alignas(32) double mm[kW];
-        B::store(mm, m);
-        for (long j = 0; j < kW; ++j) mm[j] = std::log(mm[j]);
-        read = B::load(mm);
+        aimed[v] = _mm512_mul_ps(gain, _mm512_sub_ps(t[v], from[v]));
+        moved = _mm512_min_ps(
+            _mm512_max_ps(
+                _mm512_add_ps(_mm512_add_ps(g[v], aimed[v]), _mm512_mul_ps(noise, z0[v])), zero),
+            upper);
       }
-      est = B::max(B::sub(from, aimed), B::by_slot(io.ln_one_plus_tol, slot));
-    } else {
-      read = m;
-      est = B::max(B::add(from, aimed), B::add(one, tol));
+      g[v] = _mm512_mask_blend_ps(_mm512_test_epi32_mask(frozen[v], frozen[v]), moved, g[v]);
+      pulses[v] = _mm512_add_epi32(pulses[v], one_i);
     }
-    B::store(io.from_next + a, B::select(over, est, read));
+    // The verify read, the verdict and the next reading to aim from.
+    __mmask16 done[kVecs], conv[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) {
+      const __mmask16 active = _mm512_cmpge_epi32_mask(slot[v], zero_i);
+      const __mmask16 last = _mm512_cmpge_epi32_mask(pulses[v], max_it);
+      const __m512 rv = _mm512_mul_ps(g[v], _mm512_add_ps(one, _mm512_mul_ps(read_noise, z1[v])));
+      const __mmask16 over = _mm512_cmp_ps_mask(rv, one, _CMP_GT_OQ);
+      const __m512i k = _mm512_cvttps_epi32(
+          _mm512_add_ps(_mm512_mul_ps(_mm512_min_ps(_mm512_max_ps(rv, zero), one), q), half));
+      const __m512 m = _mm512_mul_ps(_mm512_cvtepi32_ps(k), inv_q);
+      const __m512 tol =
+          _mm512_max_ps(_mm512_max_ps(_mm512_mul_ps(tol_rel, t[v]), tol_gmax), half_lsb);
+      const __m512 dev = _mm512_castsi512_ps(
+          _mm512_and_si512(_mm512_castps_si512(_mm512_sub_ps(m, t[v])), abs_bits));
+      conv[v] = _kandn_mask16(over, _mm512_cmp_ps_mask(dev, tol, _CMP_LE_OQ));
+      const __mmask16 overshoot =
+          kFlash ? _kandn_mask16(over, _mm512_cmp_ps_mask(m, _mm512_sub_ps(t[v], tol), _CMP_LT_OQ))
+                 : __mmask16{0};
+      done[v] = _kand_mask16(_kor_mask16(_kor_mask16(conv[v], overshoot), last), active);
+      __m512 read, est;
+      if (kFlash) {
+        read = _mm512_i32gather_ps(k, mc.ln_reading, 4);  // the caller checked the table is there
+        est = _mm512_max_ps(_mm512_sub_ps(from[v], aimed[v]), floor[v]);
+      } else {
+        read = m;
+        est = _mm512_max_ps(_mm512_add_ps(from[v], aimed[v]), floor[v]);
+      }
+      from[v] = _mm512_mask_blend_ps(over, read, est);
+    }
+    // The finished channels, vector by vector: log them (compressed, in channel order), then
+    // they take the next queue entries.
+    __mmask16 active_any = 0;
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) {
+      const __mmask16 d = done[v];
+      const long n_done = __builtin_popcount(static_cast<unsigned>(d));
+      _mm512_storeu_si512(mc.l_slot + o, _mm512_maskz_compress_epi32(d, slot[v]));
+      _mm512_storeu_ps(mc.l_g + o, _mm512_maskz_compress_ps(d, g[v]));
+      _mm512_storeu_si512(
+          mc.l_packed + o,
+          _mm512_maskz_compress_epi32(d, _mm512_mask_or_epi32(pulses[v], conv[v], pulses[v],
+                                                              conv_bit)));
+      o += n_done;
+      slot[v] = _mm512_mask_expand_epi32(slot[v], d, _mm512_loadu_si512(mc.q_slot + p));
+      pulses[v] = _mm512_maskz_mov_epi32(static_cast<__mmask16>(~d), pulses[v]);
+      frozen[v] = _mm512_mask_expand_epi32(frozen[v], d, _mm512_loadu_si512(mc.q_frozen + p));
+      g[v] = _mm512_mask_expand_ps(g[v], d, _mm512_loadu_ps(mc.q_g + p));
+      from[v] = _mm512_mask_expand_ps(from[v], d, _mm512_loadu_ps(mc.q_from + p));
+      t[v] = _mm512_mask_expand_ps(t[v], d, _mm512_loadu_ps(mc.q_t + p));
+      lt[v] = _mm512_mask_expand_ps(lt[v], d, _mm512_loadu_ps(mc.q_lt + p));
+      floor[v] = _mm512_mask_expand_ps(floor[v], d, _mm512_loadu_ps(mc.q_floor + p));
+      p += n_done;
+      active_any |= _mm512_cmpge_epi32_mask(slot[v], zero_i);
+    }
+    any = active_any != 0;
   }
+#pragma GCC unroll 4
+  for (int v = 0; v < kVecs; ++v) {
+    store(gens[v], st[v]);
+    _mm512_store_si512(ch.slot + kWidth * v, slot[v]);
+    _mm512_store_si512(ch.pulses + kWidth * v, pulses[v]);
+    _mm512_store_si512(ch.frozen + kWidth * v, frozen[v]);
+    _mm512_store_ps(ch.g + kWidth * v, g[v]);
+    _mm512_store_ps(ch.from + kWidth * v, from[v]);
+    _mm512_store_ps(ch.t + kWidth * v, t[v]);
+    _mm512_store_ps(ch.lt + kWidth * v, lt[v]);
+    _mm512_store_ps(ch.floor + kWidth * v, floor[v]);
+  }
+  p_io = p;
+  o_io = o;
 }
 
+}  // namespace
 #pragma GCC diagnostic pop
-
-template <bool kFlash>
-void pulse_and_verify_sse2(long np, const RoundArrays& io, const RoundConstants& rc) {
-  pulse_and_verify_simd<Sse2, kFlash>(np, io, rc);
-}
-
-#if defined(AIMC_PROGRAM_VERIFY_AVX2)
-template <bool kFlash>
-__attribute__((target("avx2"))) void pulse_and_verify_avx2(long np, const RoundArrays& io,
-                                                           const RoundConstants& rc) {
-  pulse_and_verify_simd<Avx2, kFlash>(np, io, rc);
-}
 #endif
-#endif
+namespace {
 
-template <bool kFlash>
-void pulse_and_verify(long np, const RoundArrays& io, const RoundConstants& rc) {
-#if defined(AIMC_PROGRAM_VERIFY_AVX2)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2)
-    pulse_and_verify_avx2<kFlash>(np, io, rc);
-  else
-    pulse_and_verify_sse2<kFlash>(np, io, rc);
-#elif defined(__SSE2__)
-  pulse_and_verify_sse2<kFlash>(np, io, rc);
-#else
-  pulse_and_verify_scalar<kFlash>(np, io, rc);
-#endif
-}
-
-// The finished cells leave the active arrays (slot, g, from); the others are kept in order
-// (stable compaction). A finished cell's results go to its slot. Cells before the first finished
-// one stay where they are (in the first rounds, usually all of them). Returns how many are kept.
-long keep_unfinished(long n, const int32_t* __restrict flags, uint16_t pulse,
-                     uint32_t* __restrict slot, double* __restrict g, double* __restrict from,
-                     double* __restrict g_final, uint16_t* __restrict pulses,
-                     uint8_t* __restrict converged) {
-  long kept = 0;
-  while (kept < n && !(flags[kept] & kDone)) ++kept;
-  for (long a = kept; a < n; ++a) {
-    const uint32_t i = slot[a];
-    const int32_t f = flags[a];
-    g_final[i] = g[a];
-    pulses[i] = pulse;
-    converged[i] = static_cast<uint8_t>((f & kConverged) != 0);
-    slot[kept] = i;
-    g[kept] = g[a];
-    from[kept] = from[a];
-    kept += (f & kDone) ? 0 : 1;
+// Asks the CPU to bring a block's cells into the cache (column-major: a column's rows are
+// contiguous).
+void prefetch_block(const CellState& s, int r0, int r1, int c0, int c1) {
+  const long rows = s.rows;
+  for (int c = c0; c < c1; ++c) {
+    const long first = static_cast<long>(c) * rows + r0, last = static_cast<long>(c) * rows + r1 - 1;
+    for (long at : {first, last}) {
+      __builtin_prefetch(s.g_pos.data() + at, 1);
+      __builtin_prefetch(s.g_neg.data() + at, 1);
+      __builtin_prefetch(s.cycles_pos.data() + at, 1);
+      __builtin_prefetch(s.cycles_neg.data() + at, 1);
+      __builtin_prefetch(s.fault_pos.data() + at, 1);
+      __builtin_prefetch(s.fault_neg.data() + at, 1);
+    }
   }
-  return kept;
 }
 
 // A worker's sums over its groups (merged into the ProgramResult at the end).
@@ -876,14 +757,13 @@ struct Totals {
   std::vector<long> histogram;  // cells by pulses taken, 0 .. max_iterations
 };
 
-// The constants of one program_verify call, the group's working state and the rounds.
+// The constants of one program_verify call, the group's working state and its channels.
 class Programmer {
  public:
   // n_cells: the call's cells (the working arrays and the table of readings are sized for it).
-  Programmer(const DevicePhysics& p, const ProgramParams& params, long n_cells,
-             NormalStream& normals)
+  Programmer(const DevicePhysics& p, const ProgramParams& params, long n_cells, uint64_t call_seed)
       : phys_(p),
-        normals_(normals),
+        call_seed_(call_seed),
         thermal_(p, params.temp_c),
         flash_(p.kind == DeviceKind::flash),
         drifting_(p.kind == DeviceKind::pcm || p.kind == DeviceKind::rram),
@@ -896,15 +776,21 @@ class Programmer {
         max_level_((1 << p.cell.bits_per_cell) - 1),
         levels_(2 * max_level_ + 1 <= kMaxCachedLevels ? static_cast<size_t>(2 * max_level_ + 1)
                                                        : 0) {
-    const double q = std::ldexp(1.0, params.verify_bits);
-    rule_ = VerifyRule{q,          1.0 / q,         0.5 / q, params.tol_rel, params.tol_gmax,
-                       p.cell.read_noise_rel, flash_};
+    const double q = std::ldexp(1.0, params.verify_bits);  // verify_bits <= 24: exact in float
+    rule_ = VerifyRule{static_cast<float>(q),
+                       static_cast<float>(1.0 / q),
+                       static_cast<float>(0.5 / q),
+                       static_cast<float>(params.tol_rel),
+                       static_cast<float>(params.tol_gmax),
+                       static_cast<float>(p.cell.read_noise_rel),
+                       flash_};
     // pcm/rram ceiling in the pulse (temperature) domain: a cell cannot conduct without bound.
-    upper_t_ = thermal_.forward(std::max(static_cast<double>(kGCeiling), g_erased_));
+    upper_t_ = static_cast<float>(
+        thermal_.forward(std::max(static_cast<double>(kGCeiling), g_erased_)));
     // Flash records: lowering ln g by dx at the programming temperature raises Vt by n kT/q dx.
     mv_per_ln_ = p.slope_factor * 1000.0 * kBoltzmannEvPerK * kelvin(params.temp_c);
     if (flash_) {
-      ln_g_erased_ = std::log(g_erased_);
+      ln_g_erased_ = static_cast<float>(std::log(g_erased_));
       // ln of every verify reading m = k / 2^verify_bits, so that a pulse takes no log. k = 0
       // (m = 0) never aims a pulse (a flash cell reading 0 is converged or overshot); its entry
       // is a finite stand-in. Above kMaxTableBits, or for fewer cells than entries, the log is
@@ -912,36 +798,36 @@ class Programmer {
       if (params.verify_bits <= kMaxTableBits && (1L << params.verify_bits) <= n_cells) {
         const size_t n = (size_t{1} << params.verify_bits) + 1;
         ln_reading_.resize(n);
-        ln_reading_[0] = std::log(0.5 * rule_.inv_q);
+        ln_reading_[0] = std::log(0.5f * rule_.inv_q);
         for (size_t k = 1; k < n; ++k)
-          ln_reading_[k] = std::log(static_cast<double>(k) * rule_.inv_q);
+          ln_reading_[k] = std::log(static_cast<float>(k) * rule_.inv_q);
       }
     }
-    const size_t cap = static_cast<size_t>(padded(std::min(n_cells, kGroupCells)));
-    for (std::vector<double>* a : {&target_, &ln_target_, &ln_one_plus_tol_, &g_r_, &g_final_,
-                                   &a_g_, &a_from_,
-                                   &aimed_, &m_, &from_next_})
-      a->assign(cap, 0.0);
-    for (std::vector<float>* a : {&z_first_, &factor_}) a->assign(cap, 0.0f);
-    z_.assign(2 * cap, 0.0f);
+    const size_t cap = static_cast<size_t>(std::min(n_cells, 2 * kGroupPairs));
+    for (std::vector<double>* a : {&target_, &g_r_, &g_final_}) a->assign(cap, 0.0);
+    z_.assign(cap, 0.0f);
     for (std::vector<uint8_t>* a : {&fault_, &dead_, &frozen_, &converged_}) a->assign(cap, 0);
     cycles_.assign(cap, 0);
     pulses_.assign(cap, 0);
-    a_slot_.assign(cap, 0);
-    flags_.assign(cap, 0);
+    rec_.assign(params.record ? cap : 0, nullptr);
+    const size_t queue = cap + static_cast<size_t>(kQueueSlack);
+    for (std::vector<int32_t>* a : {&q_slot_, &q_frozen_}) a->assign(queue, 0);
+    for (std::vector<float>* a : {&q_g_, &q_from_, &q_t_, &q_lt_, &q_floor_}) a->assign(queue, 0);
+    for (std::vector<int32_t>* a : {&l_slot_, &l_packed_})
+      a->assign(cap + static_cast<size_t>(kLogSlack), 0);
+    l_g_.assign(cap + static_cast<size_t>(kLogSlack), 0.0f);
   }
 
-  // Loads the group of `count` cells (even: whole pairs) from programming-order index `first`
-  // on: targets from the pair levels, and the cells' state.
-  void load_group(const CellState& s, const int16_t* levels, int cols_used, long first, long count,
-                  CellRecord* records) {
+  // The ideal device's load_and_read: loads the group of the pairs in rows [r0, r1) x columns
+  // [c0, c1) (its slots, row by row, g+ then g- of each pair), their targets and the cells'
+  // state. `records` (or null): the call's records. Returns the number of cells.
+  long load_group(const CellState& s, const int16_t* levels, int cols_used, int r0, int r1, int c0,
+                  int c1, CellRecord* records) {
     const long rows = s.rows;  // the state's matrices are column-major
     const float* const g_side[2] = {s.g_pos.data(), s.g_neg.data()};
     const uint8_t* const fault_side[2] = {s.fault_pos.data(), s.fault_neg.data()};
     const uint32_t* const cycles_side[2] = {s.cycles_pos.data(), s.cycles_neg.data()};
     double* const target = target_.data();
-    double* const ln_target = ln_target_.data();
-    double* const ln_one_plus_tol = ln_one_plus_tol_.data();
     double* const g_r = g_r_.data();
     uint8_t* const fault = fault_.data();
     uint8_t* const dead = dead_.data();
@@ -949,104 +835,97 @@ class Programmer {
     uint8_t* const converged = converged_.data();
     uint32_t* const cycles = cycles_.data();
     uint16_t* const pulses = pulses_.data();
-    int r = static_cast<int>(first / 2 / cols_used), c = static_cast<int>(first / 2 % cols_used);
-    bool any_frozen = false;
-    for (long k = 0; k < count; k += 2) {
-      const Level& lv = level_entry(levels[static_cast<long>(r) * cols_used + c]);
-      const long at = static_cast<long>(c) * rows + r;
-      const bool dead_col = s.dead_col[static_cast<size_t>(c)] != 0;
-      for (int side = 0; side < 2; ++side) {
-        const long i = k + side;
-        target[i] = lv.target[side];
-        ln_target[i] = lv.ln_target[side];
-        ln_one_plus_tol[i] = lv.ln_one_plus_tol[side];
-        g_r[i] = g_side[side][at];
-        fault[i] = fault_side[side][at];
-        cycles[i] = cycles_side[side][at];
-        dead[i] = dead_col;
-        frozen[i] = dead_col || is_stuck(fault[i]);  // pulses cannot change the state
-        any_frozen |= frozen[i] != 0;
-        pulses[i] = 0;
-        converged[i] = 0;
-        if (records) {
-          CellRecord& rec = records[i];
-          rec.row = r;
-          rec.col = c;
-          rec.negative = side == 1;
-          rec.target = static_cast<float>(lv.target[side]);
+    long i = 0;
+    for (int r = r0; r < r1; ++r)
+      for (int c = c0; c < c1; ++c) {
+        const Level& lv = level_entry(levels[static_cast<long>(r) * cols_used + c]);
+        const long at = static_cast<long>(c) * rows + r;
+        const bool dead_col = s.dead_col[static_cast<size_t>(c)] != 0;
+        for (int side = 0; side < 2; ++side, ++i) {
+          target[i] = lv.target[side];
+          g_r[i] = g_side[side][at];
+          fault[i] = fault_side[side][at];
+          cycles[i] = cycles_side[side][at];
+          dead[i] = dead_col;
+          frozen[i] = dead_col || is_stuck(fault[i]);  // pulses cannot change the state
+          pulses[i] = 0;
+          converged[i] = 0;
+          if (records) {
+            CellRecord& rec = records[(static_cast<long>(r) * cols_used + c) * 2 + side];
+            rec_[static_cast<size_t>(i)] = &rec;
+            rec.row = r;
+            rec.col = c;
+            rec.negative = side == 1;
+            rec.target = static_cast<float>(lv.target[side]);
+          }
         }
       }
-      if (++c == cols_used) {
-        c = 0;
-        ++r;
-      }
-    }
-    any_frozen_ = any_frozen;
+    return i;
   }
 
-  // Writes the group back to the state (pcm/rram: with each cell's drift exponent, from nu_z)
-  // and its results to `res`, from programming-order index `first` on.
-  void store_group(CellState& s, int cols_used, long first, long count, const float* nu_z,
-                   CellRecord* records, ProgramResult& res, Totals& totals) const {
+  // Writes the group loaded last back to the state (pcm/rram: with each cell's drift exponent,
+  // drawn by program()) and its results to `res`.
+  void store_group(CellState& s, int cols_used, int r0, int r1, int c0, int c1, bool records,
+                   ProgramResult& res, Totals& totals) const {
     const long rows = s.rows;
     float* const g_side[2] = {s.g_pos.data(), s.g_neg.data()};
     float* const nu_side[2] = {s.nu_pos.data(), s.nu_neg.data()};
     uint8_t* const fault_side[2] = {s.fault_pos.data(), s.fault_neg.data()};
     uint32_t* const cycles_side[2] = {s.cycles_pos.data(), s.cycles_neg.data()};
-    uint16_t* const pulses_out = res.pulses_per_cell.data() + first;
-    float* const error_out = res.error.data() + first;
-    uint8_t* const converged_out = res.converged.data() + first;
+    uint16_t* const pulses_out = res.pulses_per_cell.data();
+    float* const error_out = res.error.data();
+    uint8_t* const converged_out = res.converged.data();
     long* const histogram = totals.histogram.data();
     const bool ideal = phys_.kind == DeviceKind::ideal;
+    const float* const nu_z = drifting_ ? z_.data() : nullptr;
     long pulses_sum = 0, unconverged = 0;
-    int r = static_cast<int>(first / 2 / cols_used), c = static_cast<int>(first / 2 % cols_used);
-    for (long k = 0; k < count; k += 2) {
-      const long at = static_cast<long>(c) * rows + r;
-      for (int side = 0; side < 2; ++side) {
-        const size_t i = static_cast<size_t>(k + side);
-        float& g_cell = g_side[side][at];
-        // Back to t_ref (the temperature law is monotonic, so the inverse is unique).
-        if (!frozen_[i] && pulses_[i] > 0)
-          g_cell = static_cast<float>(ideal ? g_final_[i] : thermal_.inverse(g_final_[i]));
-        const uint8_t fault = fault_[i];
-        fault_side[side][at] = fault;
-        cycles_side[side][at] = cycles_[i];
-        if (nu_z) {
-          const double f = range_fraction(g_cell, g_min_);
-          const double mu = phys_.nu_at_gmin + (phys_.nu_at_gmax - phys_.nu_at_gmin) * f;
-          const double sd =
-              phys_.nu_sigma_at_gmin + (phys_.nu_sigma_at_gmax - phys_.nu_sigma_at_gmin) * f;
-          nu_side[side][at] =
-              static_cast<float>(std::max(0.0, mu + sd * static_cast<double>(nu_z[i])));
+    size_t i = 0;
+    for (int r = r0; r < r1; ++r)
+      for (int c = c0; c < c1; ++c) {
+        const long at = static_cast<long>(c) * rows + r;
+        for (int side = 0; side < 2; ++side, ++i) {
+          float& g_cell = g_side[side][at];
+          // Back to t_ref (the temperature law is monotonic, so the inverse is unique).
+          if (!frozen_[i] && pulses_[i] > 0)
+            g_cell = static_cast<float>(ideal ? g_final_[i] : thermal_.inverse(g_final_[i]));
+          const uint8_t fault = fault_[i];
+          if (drifting_) {  // wear: the only change to faults and cycles while programming
+            fault_side[side][at] = fault;
+            cycles_side[side][at] = cycles_[i];
+          }
+          if (nu_z) {
+            const double f = range_fraction(g_cell, g_min_);
+            const double mu = phys_.nu_at_gmin + (phys_.nu_at_gmax - phys_.nu_at_gmin) * f;
+            const double sd =
+                phys_.nu_sigma_at_gmin + (phys_.nu_sigma_at_gmax - phys_.nu_sigma_at_gmin) * f;
+            nu_side[side][at] =
+                static_cast<float>(std::max(0.0, mu + sd * static_cast<double>(nu_z[i])));
+          }
+          // What a read at t_ref sees right after programming: faults override the state.
+          const double programmed = dead_[i]           ? 0.0
+                                    : is_stuck(fault) ? stuck_value(fault, g_min_)
+                                                      : static_cast<double>(g_cell);
+          const uint16_t pulses = pulses_[i];
+          const bool converged = converged_[i] != 0;
+          const long out = (static_cast<long>(r) * cols_used + c) * 2 + side;
+          pulses_out[out] = pulses;
+          error_out[out] = static_cast<float>(programmed - target_[i]);
+          converged_out[out] = converged ? 1 : 0;
+          pulses_sum += pulses;
+          unconverged += converged ? 0 : 1;
+          ++histogram[pulses];
+          if (records) rec_[i]->converged = converged;
         }
-        // What a read at t_ref sees right after programming: faults override the state.
-        const double programmed = dead_[i]           ? 0.0
-                                  : is_stuck(fault) ? stuck_value(fault, g_min_)
-                                                    : static_cast<double>(g_cell);
-        const uint16_t pulses = pulses_[i];
-        const bool converged = converged_[i] != 0;
-        pulses_out[i] = pulses;
-        error_out[i] = static_cast<float>(programmed - target_[i]);
-        converged_out[i] = converged ? 1 : 0;
-        pulses_sum += pulses;
-        unconverged += converged ? 0 : 1;
-        ++histogram[pulses];
-        if (records) records[i].converged = converged;
       }
-      if (++c == cols_used) {
-        c = 0;
-        ++r;
-      }
-    }
     totals.pulses += pulses_sum;
     totals.unconverged += unconverged;
   }
 
   // The ideal device: exact verify (no noise, no quantization), one exact pulse; no draws.
-  void program_ideal(long count, CellRecord* records) {
+  void program_ideal(long count, bool records) {
     for (long k = 0; k < count; ++k) {
       const size_t i = static_cast<size_t>(k);
-      CellRecord* rec = records ? &records[k] : nullptr;
+      CellRecord* rec = records ? rec_[i] : nullptr;
       const float tf = static_cast<float>(target_[i]);
       double g = g_r_[i];
       const auto exact_read = [&] {
@@ -1072,61 +951,60 @@ class Programmer {
     }
   }
 
-  // flash, pcm, rram: the first verify read of every slot, in order; then rounds until every
-  // cell is finished. `records` (or null) points at the group's first record.
-  void program(long count, CellRecord* records) {
-    // First read, and the cells it leaves unfinished become the active ones. The loop works at
-    // the die temperature.
-    if (rule_.read_noise > 0) normals_.take(z_first_.data(), static_cast<size_t>(count));
-    const VerifyRule rule = rule_;
-    const bool flash = flash_, last = max_it_ == 0;
-    const double* const target = target_.data();
-    const double* const ln_one_plus_tol = ln_one_plus_tol_.data();
-    const double* const ln_reading = ln_reading_.empty() ? nullptr : ln_reading_.data();
-    const float* const z = z_first_.data();
-    double* const g_final = g_final_.data();
-    uint8_t* const converged = converged_.data();
-    uint32_t* const slot = a_slot_.data();
-    double* const g = a_g_.data();
-    double* const from = a_from_.data();
-    const double ln_g_erased = ln_g_erased_, g_erased = g_erased_;
-    long n = 0;
-    for (long k = 0; k < count; ++k) {
-      const size_t i = static_cast<size_t>(k);
-      const double g_read = dead_[i]               ? 0.0
-                            : is_stuck(fault_[i]) ? stuck_value(fault_[i], g_min_)
-                                                  : thermal_.forward(g_r_[i]);
-      g_final[i] = g_read;
-      const double t = target[i];
-      const Reading rd =
-          read_cell(g_read * (1.0 + rule.read_noise * static_cast<double>(z[i])), t, rule, last);
-      if (records) records[k].verify.push_back(static_cast<float>(rd.m));
-      converged[i] = rd.conv ? 1 : 0;
-      // Over range before any pulse: the controller assumes the erased state (at least 1 + tol).
-      slot[n] = static_cast<uint32_t>(k);
-      g[n] = g_read;
-      if (flash)
-        from[n] = rd.over      ? std::max(ln_g_erased, ln_one_plus_tol[i])
-                  : ln_reading ? ln_reading[rd.k]
-                               : std::log(rd.m);
+  // flash, pcm, rram: loads group `group` (the pairs in rows [r0, r1) x columns [c0, c1)) with
+  // the first verify read of every slot, in order; the cells it leaves unfinished go to the queue,
+  // which the channels work through; then (pcm/rram) the drift exponents' normals. call_records
+  // (or null): the call's records, to keep every pulse and read in.
+  void program(long group, const CellState& s, const int16_t* levels, int cols_used, int r0,
+               int r1, int c0, int c1, CellRecord* call_records) {
+    const uint64_t seed = group_seed(call_seed_, group);
+    for (int v = 0; v <= kVecs; ++v) gens_[v].reseed(vector_seed(seed, v));
+    LaneNormals& extra = gens_[kVecs];
+    const bool records = call_records != nullptr;
+    const long count = 2L * (r1 - r0) * (c1 - c0);
+    const long n = load_and_read(s, levels, cols_used, r0, r1, c0, c1, extra, call_records);
+    if (n > 0) {
+      // Every channel takes a queue entry (idle entries past the cells).
+      long p = 0, o = 0;
+      for (int c = 0; c < kChannels; ++c) take(channels_, c, machine_, p++);
+      const bool simd = detail::lanes_simd() && !records && (!flash_ || !ln_reading_.empty());
+      const double rec_scale = flash_ ? mv_per_ln_ : 1.0;
+#if defined(AIMC_LANES_AVX512)
+      if (simd && flash_)
+        run_channels_avx512<true>(channels_, gens_, machine_, p, o);
+      else if (simd)
+        run_channels_avx512<false>(channels_, gens_, machine_, p, o);
       else
-        from[n] = rd.over ? std::max(g_erased, 1.0 + rule.tol(t)) : rd.m;
-      n += rd.done ? 0 : 1;
+#endif
+      if (flash_)
+        run_channels_scalar<true>(channels_, gens_, machine_, p, o, records ? rec_.data() : nullptr,
+                                  rec_scale);
+      else
+        run_channels_scalar<false>(channels_, gens_, machine_, p, o, records ? rec_.data() : nullptr,
+                                   rec_scale);
+      (void)simd;
+      // The log, in slot order.
+      for (long j = 0; j < o; ++j) {
+        const size_t i = static_cast<size_t>(l_slot_[static_cast<size_t>(j)]);
+        g_final_[i] = static_cast<double>(l_g_[static_cast<size_t>(j)]);
+        pulses_[i] = static_cast<uint16_t>(l_packed_[static_cast<size_t>(j)] & 0xFFFF);
+        converged_[i] = (l_packed_[static_cast<size_t>(j)] & kConvergedBit) ? 1 : 0;
+      }
     }
-    pad(n);
-    for (uint16_t pulse = 1; n > 0; ++pulse) {
-      if (drifting_ && pulse == 1) count_cycles(n);
-      n = round(n, pulse, records);
-    }
+    // pcm/rram: each cell's drift exponent, in order.
+    if (drifting_) extra.fill(z_.data(), count);
   }
 
  private:
   static constexpr int kMaxTableBits = 16;
   static constexpr int kMaxCachedLevels = 4095;
 
+  // A pair level's targets: exact (for the error) and as the channels use them (float), with
+  // ln target (flash) and the floor of an over-range estimate (flash ln(1 + tol), else 1 + tol).
   struct Level {
     bool ready = false;
-    double target[2] = {0, 0}, ln_target[2] = {0, 0}, ln_one_plus_tol[2] = {0, 0};
+    double target[2] = {0, 0};
+    float target_f[2] = {0, 0}, ln_target[2] = {0, 0}, floor[2] = {0, 0};
   };
 
   // The pair level's targets, cached on first use up to kMaxCachedLevels levels (above, computed
@@ -1139,117 +1017,173 @@ class Programmer {
       e.target[0] = t.first;
       e.target[1] = t.second;
       for (int side = 0; side < 2; ++side) {
-        e.ln_target[side] = std::log(e.target[side]);
-        e.ln_one_plus_tol[side] = std::log(1.0 + rule_.tol(e.target[side]));
+        e.target_f[side] = static_cast<float>(e.target[side]);
+        e.ln_target[side] = static_cast<float>(std::log(e.target[side]));
+        const float tol = rule_.tol(e.target_f[side]);
+        e.floor[side] = flash_ ? std::log(1.0f + tol) : 1.0f + tol;
       }
       e.ready = cached;
     }
     return e;
   }
 
-  // Harmless (finite) values in the padding of the active arrays: slot 0's constants.
-  void pad(long n) {
-    for (long a = n; a < padded(n); ++a) {
-      const size_t i = static_cast<size_t>(a);
-      a_slot_[i] = 0;
-      a_from_[i] = flash_ ? 0.0 : 1.0;
-      a_g_[i] = 0.5;
-    }
-  }
-
-  // pcm/rram, before the first pulse: one endurance cycle per programmed cell; the cell that
-  // exceeds its endurance fails on this cycle, so this very pulse already finds it stuck.
-  void count_cycles(long n) {
-    for (long a = 0; a < n; ++a) {
-      const size_t i = a_slot_[static_cast<size_t>(a)];
-      if (cycles_[i] < std::numeric_limits<uint32_t>::max()) ++cycles_[i];
-      if (!is_stuck(fault_[i]) && static_cast<double>(cycles_[i]) > phys_.endurance_cycles) {
-        fault_[i] |= worn_;
-        frozen_[i] = 1;
-        any_frozen_ = true;
-        a_g_[static_cast<size_t>(a)] = dead_[i] ? 0.0 : stuck_value(fault_[i], g_min_);
+  // Loads the group of the pairs in rows [r0, r1) x columns [c0, c1) (its slots, row by row, g+
+  // then g- of each pair) and makes every slot's first verify read, in order (at the die
+  // temperature; normals from `extra` if there is read noise). A finished cell's results go to its
+  // slot; the others, in order, to the queue (pcm/rram: with the endurance cycle of their first
+  // pulse), then kQueueSlack idle entries. Returns the number of queued cells; sets up machine_.
+  long load_and_read(const CellState& s, const int16_t* levels, int cols_used, int r0, int r1,
+                     int c0, int c1, LaneNormals& extra, CellRecord* records) {
+    const long count = 2L * (r1 - r0) * (c1 - c0);
+    if (rule_.read_noise > 0) extra.fill(z_.data(), count);
+    const long rows = s.rows;  // the state's matrices are column-major
+    const float* const g_side[2] = {s.g_pos.data(), s.g_neg.data()};
+    const uint8_t* const fault_side[2] = {s.fault_pos.data(), s.fault_neg.data()};
+    const uint32_t* const cycles_side[2] = {s.cycles_pos.data(), s.cycles_neg.data()};
+    const VerifyRule rule = rule_;
+    const bool flash = flash_, drifting = drifting_, last = max_it_ == 0;
+    const bool read_noise = rule.read_noise > 0;
+    const float* const ln_reading = ln_reading_.empty() ? nullptr : ln_reading_.data();
+    const float* const z = z_.data();
+    const float g_erased = static_cast<float>(g_erased_), ln_g_erased = ln_g_erased_;
+    double* const target = target_.data();
+    double* const g_final = g_final_.data();
+    uint8_t* const fault = fault_.data();
+    uint8_t* const dead = dead_.data();
+    uint8_t* const frozen = frozen_.data();
+    uint8_t* const converged = converged_.data();
+    uint16_t* const pulses = pulses_.data();
+    int32_t* const q_slot = q_slot_.data();
+    float* const q_g = q_g_.data();
+    float* const q_t = q_t_.data();
+    float* const q_lt = q_lt_.data();
+    float* const q_floor = q_floor_.data();
+    float* const q_from = q_from_.data();
+    long i = 0, n = 0;
+    for (int r = r0; r < r1; ++r)
+      for (int c = c0; c < c1; ++c) {
+        const Level& lv = level_entry(levels[static_cast<long>(r) * cols_used + c]);
+        const long at = static_cast<long>(c) * rows + r;
+        const bool dead_col = s.dead_col[static_cast<size_t>(c)] != 0;
+        for (int side = 0; side < 2; ++side, ++i) {
+          const uint8_t f = fault_side[side][at];
+          target[i] = lv.target[side];
+          fault[i] = f;
+          dead[i] = dead_col;
+          frozen[i] = dead_col || is_stuck(f);  // pulses cannot change the state
+          pulses[i] = 0;
+          if (drifting) cycles_[static_cast<size_t>(i)] = cycles_side[side][at];
+          const double g_read = dead_col      ? 0.0
+                                : is_stuck(f) ? stuck_value(f, g_min_)
+                                              : thermal_.forward(g_side[side][at]);
+          g_final[i] = g_read;
+          const float g = static_cast<float>(g_read), t = lv.target_f[side];
+          const float zr = read_noise ? z[i] : 0.0f;
+          const Reading rd = read_cell(g * (1.0f + rule.read_noise * zr), t, rule, last);
+          converged[i] = rd.conv ? 1 : 0;
+          if (records) {
+            CellRecord& rec = records[(static_cast<long>(r) * cols_used + c) * 2 + side];
+            rec_[static_cast<size_t>(i)] = &rec;
+            rec.row = r;
+            rec.col = c;
+            rec.negative = side == 1;
+            rec.target = static_cast<float>(lv.target[side]);
+            rec.verify.push_back(rd.m);
+          }
+          q_slot[n] = static_cast<int32_t>(i);
+          q_g[n] = g;
+          q_t[n] = t;
+          q_lt[n] = lv.ln_target[side];
+          q_floor[n] = lv.floor[side];
+          // Over range before any pulse: the controller assumes the erased state (at least the
+          // floor).
+          if (flash)
+            q_from[n] = rd.over      ? std::max(ln_g_erased, lv.floor[side])
+                        : ln_reading ? ln_reading[rd.k]
+                                     : std::log(rd.m);
+          else
+            q_from[n] = rd.over ? std::max(g_erased, lv.floor[side]) : rd.m;
+          n += rd.done ? 0 : 1;
+        }
       }
-    }
-  }
-
-  // The round's normals, in the documented order: per active cell, its pulse's, then its read's
-  // (z_ keeps that layout; a noise that is off leaves its places at 0).
-  void draw_round(long n) {
-    const size_t un = static_cast<size_t>(n);
-    const bool pulse_noise = pulse_noise_ > 0, read_noise = rule_.read_noise > 0;
-    if (pulse_noise && read_noise) {
-      normals_.take(z_.data(), 2 * un);
-    } else if (pulse_noise || read_noise) {
-      normals_.take(z_first_.data(), un);
-      for (size_t a = 0; a < un; ++a) z_[2 * a + (pulse_noise ? 0 : 1)] = z_first_[a];
-    }
-  }
-
-  // One round: every active cell takes one pulse and one verify read; finished cells leave the
-  // active arrays (order kept). Returns the number of cells still active.
-  long round(long n, uint16_t pulse, CellRecord* records) {
-    const long np = padded(n);
-    draw_round(n);
-    const RoundArrays io{a_slot_.data(),     a_from_.data(),          z_.data(),
-                         a_g_.data(),        target_.data(),          ln_target_.data(),
-                         ln_one_plus_tol_.data(), frozen_.data(),     aimed_.data(),
-                         factor_.data(),     m_.data(),               from_next_.data(),
-                         flags_.data()};
-    const RoundConstants rc{rule_,
-                            gain_,
-                            pulse_noise_,
-                            upper_t_,
-                            ln_reading_.empty() ? nullptr : ln_reading_.data(),
-                            pulse >= max_it_,
-                            any_frozen_};
-    if (flash_)
-      pulse_and_verify<true>(np, io, rc);
-    else
-      pulse_and_verify<false>(np, io, rc);
-    if (records)
+    // pcm/rram, before the first pulse: one endurance cycle per queued cell (each takes at least
+    // one pulse); the cell that exceeds its endurance fails on this cycle, so this very pulse
+    // already finds it stuck.
+    if (drifting_)
       for (long a = 0; a < n; ++a) {
-        const size_t i = static_cast<size_t>(a);
-        CellRecord& rec = records[a_slot_[i]];
-        rec.pulse.push_back(static_cast<float>(flash_ ? aimed_[i] * mv_per_ln_ : aimed_[i]));
-        rec.verify.push_back(static_cast<float>(m_[i]));
+        const size_t i = static_cast<size_t>(q_slot_[static_cast<size_t>(a)]);
+        if (cycles_[i] < std::numeric_limits<uint32_t>::max()) ++cycles_[i];
+        if (!is_stuck(fault_[i]) && static_cast<double>(cycles_[i]) > phys_.endurance_cycles) {
+          fault_[i] |= worn_;
+          frozen_[i] = 1;
+          q_g_[static_cast<size_t>(a)] =
+              static_cast<float>(dead_[i] ? 0.0 : stuck_value(fault_[i], g_min_));
+        }
       }
-    a_from_.swap(from_next_);  // the next pulses aim from the new readings
-    const long kept = keep_unfinished(n, flags_.data(), pulse, a_slot_.data(), a_g_.data(),
-                                      a_from_.data(), g_final_.data(), pulses_.data(),
-                                      converged_.data());
-    pad(kept);
-    return kept;
+    for (long a = 0; a < n; ++a)
+      q_frozen_[static_cast<size_t>(a)] =
+          frozen_[static_cast<size_t>(q_slot_[static_cast<size_t>(a)])] ? -1 : 0;
+    // Idle entries: finite stand-ins (a cell aiming at 1/2 from 1/2).
+    for (long a = n; a < n + kQueueSlack; ++a) {
+      const size_t i = static_cast<size_t>(a);
+      q_slot_[i] = -1;
+      q_frozen_[i] = 0;
+      q_g_[i] = 0.5f;
+      q_t_[i] = 0.5f;
+      q_from_[i] = flash ? std::log(0.5f) : 0.5f;
+      q_lt_[i] = flash ? std::log(0.5f) : 0.0f;
+      q_floor_[i] = flash ? 0.0f : 1.0f;
+    }
+    machine_ = Machine{rule_,
+                       static_cast<float>(gain_),
+                       static_cast<float>(pulse_noise_),
+                       upper_t_,
+                       ln_reading,
+                       max_it_,
+                       q_slot_.data(),
+                       q_frozen_.data(),
+                       q_g_.data(),
+                       q_from_.data(),
+                       q_t_.data(),
+                       q_lt_.data(),
+                       q_floor_.data(),
+                       l_slot_.data(),
+                       l_packed_.data(),
+                       l_g_.data()};
+    return n;
   }
 
   const DevicePhysics& phys_;
-  NormalStream& normals_;
+  uint64_t call_seed_;
   Thermal thermal_;
   bool flash_, drifting_;
-  double g_min_, g_erased_, ln_g_erased_ = 0;
+  double g_min_, g_erased_;
+  float ln_g_erased_ = 0;
   double pulse_noise_, gain_;
   int max_it_;
   uint8_t worn_;
   int max_level_;
   VerifyRule rule_{};
-  double upper_t_ = 0, mv_per_ln_ = 0;
+  float upper_t_ = 0;
+  double mv_per_ln_ = 0;
   std::vector<Level> levels_;
   Level scratch_level_;
-  std::vector<double> ln_reading_;
+  std::vector<float> ln_reading_;
   // Slots (the group's cells in programming order).
-  std::vector<double> target_, ln_target_, ln_one_plus_tol_;
-  std::vector<double> g_r_;      // programmed state at t_ref, as loaded
+  std::vector<double> target_;   // exact (the error is taken against it)
+  std::vector<double> g_r_;      // ideal device: programmed state at t_ref, as loaded
   std::vector<double> g_final_;  // true g at the die temperature after the last pulse
   std::vector<uint8_t> fault_, dead_, frozen_, converged_;
   std::vector<uint32_t> cycles_;
   std::vector<uint16_t> pulses_;
-  // Active cells (see RoundArrays).
-  std::vector<uint32_t> a_slot_;
-  std::vector<double> a_g_, a_from_;
-  bool any_frozen_ = false;  // some cell of the group is frozen
-  // Round scratch.
-  std::vector<float> z_, z_first_, factor_;  // z_first_: the first reads' normals
-  std::vector<double> aimed_, m_, from_next_;
-  std::vector<int32_t> flags_;
+  std::vector<CellRecord*> rec_;     // the slot's record (with ProgramParams::record)
+  std::vector<float> z_;  // the first reads' normals, then (pcm/rram) the drift exponents'
+  // The queue and the log (see Machine), the channels and their generators.
+  std::vector<int32_t> q_slot_, q_frozen_, l_slot_, l_packed_;
+  std::vector<float> q_g_, q_from_, q_t_, q_lt_, q_floor_, l_g_;
+  Machine machine_{};
+  Channels channels_;
+  LaneNormals gens_[kVecs + 1];
 };
 
 }  // namespace
@@ -1271,8 +1205,8 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
       !(std::isfinite(params.tol_gmax) && params.tol_gmax >= 0))
     throw std::invalid_argument("program_verify: tol_rel and tol_gmax must be >= 0, got " +
                                 fmt(params.tol_rel) + " and " + fmt(params.tol_gmax));
-  if (params.verify_bits < 1 || params.verify_bits > 30)
-    throw std::invalid_argument("program_verify: verify_bits must be in [1, 30], got " +
+  if (params.verify_bits < 1 || params.verify_bits > 24)
+    throw std::invalid_argument("program_verify: verify_bits must be in [1, 24], got " +
                                 std::to_string(params.verify_bits));
   check_temperature("program_verify", params.temp_c);
   if (params.threads < 1)
@@ -1294,7 +1228,6 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
 
   const long n_cells = 2 * n_pairs;
   const bool ideal = phys.kind == DeviceKind::ideal;
-  const bool drifting = phys.kind == DeviceKind::pcm || phys.kind == DeviceKind::rram;
   const int max_it = params.max_iterations;
 
   ProgramResult res;
@@ -1310,32 +1243,31 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
   const uint64_t call_seed = ideal ? 0 : rng.next();
   // Groups [g0, g1) with their own working state; groups are independent (their normals come from
   // the call's seed and their index, their cells and results do not overlap).
+  const GroupGrid grid(rows_used, cols_used);
   const auto run_groups = [&](long g0, long g1, Totals& totals) {
-    NormalStream normals(call_seed);
-    Programmer prog(phys, params, n_cells, normals);
-    std::vector<float> nu_z(drifting ? static_cast<size_t>(kGroupCells) : 0);
+    Programmer prog(phys, params, n_cells, call_seed);
     totals.histogram.assign(static_cast<size_t>(max_it) + 1, 0);
+    CellRecord* const records = params.record ? res.records.data() : nullptr;
     for (long g = g0; g < g1; ++g) {
-      const long first = g * kGroupCells;
-      const long count = std::min<long>(kGroupCells, n_cells - first);
-      CellRecord* group_records =
-          params.record ? &res.records[static_cast<size_t>(first)] : nullptr;
-      normals.start_group(g);
-      prog.load_group(state, levels, cols_used, first, count, group_records);
+      int r0, r1, c0, c1;
+      grid.block(g, r0, r1, c0, c1);
+      if (g + 1 < g1) {  // the next group's columns, into the cache while this one is programmed
+        int n_r0, n_r1, n_c0, n_c1;
+        grid.block(g + 1, n_r0, n_r1, n_c0, n_c1);
+        prefetch_block(state, n_r0, n_r1, n_c0, n_c1);
+      }
       if (ideal)
-        prog.program_ideal(count, group_records);
+        prog.program_ideal(prog.load_group(state, levels, cols_used, r0, r1, c0, c1, records),
+                           records != nullptr);
       else
-        prog.program(count, group_records);
-      // pcm/rram draw each cell's drift exponent now, in order.
-      if (drifting) normals.take(nu_z.data(), static_cast<size_t>(count));
-      prog.store_group(state, cols_used, first, count, drifting ? nu_z.data() : nullptr,
-                       group_records, res, totals);
+        prog.program(g, state, levels, cols_used, r0, r1, c0, c1, records);
+      prog.store_group(state, cols_used, r0, r1, c0, c1, records != nullptr, res, totals);
     }
   };
   // Host threads: contiguous ranges of groups, at least kMinGroupsPerThread each (a thread costs
   // tens of microseconds to start). The results do not depend on the number of threads.
   constexpr long kMinGroupsPerThread = 8;
-  const long n_groups = (n_cells + kGroupCells - 1) / kGroupCells;
+  const long n_groups = grid.groups();
   const long workers =
       std::max(1L, std::min<long>(params.threads, n_groups / kMinGroupsPerThread));
   std::vector<Totals> totals(static_cast<size_t>(workers));

@@ -219,7 +219,8 @@ std::atomic<bool> g_lanes_simd_allowed{true};
 bool lanes_simd() {
 #if defined(AIMC_LANES_AVX512)
   static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx2");
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") &&
+                          __builtin_cpu_supports("avx2");
   return has && g_lanes_simd_allowed.load(std::memory_order_relaxed);
 #else
   return false;
@@ -252,10 +253,12 @@ void LaneNormals::pair(int lane, float& z0, float& z1) {
 AIMC_AVX512_TARGET void lanes_avx512::fill_steps(float* out, long steps, LaneNormals& g) {
   State st = load(g);
   for (long i = 0; i < steps; ++i) {
-    __m256 z0, z1;
-    box_muller(xoshiro(st), z0, z1);
-    _mm256_storeu_ps(out + 16 * i, z0);
-    _mm256_storeu_ps(out + 16 * i + 8, z1);
+    __m512i hi, lo;
+    xoshiro(st, hi, lo);
+    __m512 z0, z1;
+    box_muller(hi, lo, z0, z1);
+    _mm512_storeu_ps(out + 32 * i, z0);
+    _mm512_storeu_ps(out + 32 * i + 16, z1);
   }
   store(g, st);
 }

@@ -49,21 +49,23 @@ class Rng {
   bool has_spare_ = false;
 };
 
-// Eight independent xoshiro256** generators ("lanes"), each turning one 64-bit draw into a pair
+// Sixteen independent xoshiro256** generators ("lanes"), each turning one 64-bit draw into a pair
 // of independent standard normals by the Box-Muller transform: the hot loop of program_verify,
-// where each of eight cells pulsed side by side takes its pair (pulse, read) from its own lane.
+// where each of 16 pulse channels stepped side by side takes its pair (pulse, read) from its own
+// lane.
 //   u1 = (high 32 bits + 1) / 2^32 in (0, 1], u2 = low 32 bits / 2^32 in [0, 1),
 //   r = sqrt(-2 ln u1), z0 = r cos(2 pi u2), z1 = r sin(2 pi u2),
 // as fill_normal does, so |z| <= sqrt(2 ln 2^32) = 6.66 (tails beyond: ~3e-11 per draw). u1 is
-// split exactly into m 2^e (m in [sqrt(1/2), sqrt(2))); the rest is float (from m - 1 and m + 1
-// taken in double), with this library's own series, not libm's: ln m = 2 atanh((m - 1)/(m + 1))
-// to s^11 (truncation < 6e-11 relative), sin and cos by quadrant and Taylor to degree 9 and 10
-// on |a| <= pi/4 (< 2e-9). So the scalar path and the AVX-512 path (when the CPU has it) give the
-// same bits, on every machine. About 1.1 ns per normal with AVX-512 on the development VM, half
-// the time of fill_normal_fast's ziggurat (whose table lookups do not vectorize well).
+// split exactly in 32-bit integers into m 2^(e - 32) (m in [sqrt(1/2), sqrt(2)), m - 1 = an
+// integer / 2^e); the rest is float, with this library's own series, not libm's:
+// ln m = 2 atanh((m - 1)/(m + 1)) to s^11 (truncation < 6e-11 relative), sin and cos by quadrant
+// and Taylor to degree 9 and 10 on |a| <= pi/4 (< 2e-9). So the scalar path and the AVX-512 path
+// (when the CPU has it: 16 lanes per register) give the same bits, on every machine. About 0.5 ns
+// per normal with AVX-512 on the development VM, a fifth of fill_normal_fast's ziggurat (whose
+// table lookups do not vectorize well).
 class LaneNormals {
  public:
-  static constexpr int kLanes = 8;
+  static constexpr int kLanes = 16;
   // Lane l's state: four splitmix64 steps from seed + (l + 1) * 0x9E3779B97F4A7C15 (the
   // splitmix64 increment).
   explicit LaneNormals(uint64_t seed = 0) { reseed(seed); }
@@ -73,8 +75,8 @@ class LaneNormals {
   void pair(int lane, float& z0, float& z1);
   // Every lane's next pair: z0[l], z1[l].
   void step(float z0[kLanes], float z1[kLanes]);
-  // n normals, lanes stepping together: step s writes its z0 to out[16 s + l] and its z1 to
-  // out[16 s + 8 + l]. The last step's normals beyond n are drawn and dropped.
+  // n normals, lanes stepping together: step s writes its z0 to out[32 s + l] and its z1 to
+  // out[32 s + 16 + l]. The last step's normals beyond n are drawn and dropped.
   void fill(float* out, long n);
 
   // The state, word-major (s[word][lane]): the SIMD path works on it in place.
@@ -85,7 +87,7 @@ namespace detail {
 // Box-Muller of one 64-bit draw, as LaneNormals documents (the scalar path).
 void box_muller(uint64_t bits, float& z0, float& z1);
 // Whether the lane loops (LaneNormals, program_verify) take their AVX-512 path: the CPU has
-// AVX-512 F/VL/DQ and the path was not switched off. Tests switch it off to compare the scalar
+// AVX-512 F/VL/DQ/CD and the path was not switched off. Tests switch it off to compare the scalar
 // path's bits with it; nothing else should.
 bool lanes_simd();
 void set_lanes_simd_allowed(bool allowed);

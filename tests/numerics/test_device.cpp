@@ -88,7 +88,7 @@ ProgramParams exact_k_pulses(int k) {
   pp.max_iterations = k;
   pp.tol_rel = 0;
   pp.tol_gmax = 0;
-  pp.verify_bits = 30;
+  pp.verify_bits = 24;
   return pp;
 }
 
@@ -815,54 +815,47 @@ TEST(ProgramVerify, SameSeedSameBits) {
 }
 
 // The pcm controller and its random draws exactly as documented (device.h, the top of
-// device.cpp), written plainly: cell by cell, round by round, normals taken one by one from
-// blocks of 1024 of the group's LaneNormals, seeded from one draw of rng and the group's index.
-// pcm's arithmetic is plain double, so the library (structure of arrays, SIMD, compaction) must
-// give the same bits: the same draw for the same cell, the same decisions. At t_ref (no
-// temperature transform).
+// device.cpp), written plainly: group by group (blocks of up to 16 rows x 512 / rows pairs), the
+// first reads in order, then 32 channels that each hold one cell, pulse and verify it once per
+// step and take the next unfinished cell of the group when it is done; normals from the group's
+// LaneNormals as documented, all arithmetic of a pulse and a read in float. The library
+// (structure of arrays, AVX-512, compress / expand) must give the same bits: the same draw for the
+// same cell, the same decisions. At t_ref (no temperature transform).
 void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vector<int16_t>& levels,
                    int rows, int cols, const ProgramParams& pp, Rng& rng, ProgramResult& res) {
   const uint64_t call_seed = rng.next();
-  LaneNormals lanes;
-  std::vector<float> block(1024);
-  size_t used = block.size();
-  const auto start_group = [&](long k) {
-    uint64_t st = call_seed ^ (static_cast<uint64_t>(k) * 0xD1B54A32D192ED03ull);
-    lanes.reseed(splitmix64(st));
-    used = block.size();
-  };
-  const auto normal = [&] {
-    if (used == block.size()) {
-      lanes.fill(block.data(), static_cast<long>(block.size()));
-      used = 0;
-    }
-    return static_cast<double>(block[used++]);
-  };
-  const double q = std::ldexp(1.0, pp.verify_bits);
+  const float q = static_cast<float>(std::ldexp(1.0, pp.verify_bits)), inv_q = 1.0f / q;
+  const float half_lsb = 0.5f / q, tol_rel = static_cast<float>(pp.tol_rel);
+  const float tol_gmax = static_cast<float>(pp.tol_gmax);
   const double g_min = phys.cell.g_min_ns / phys.cell.g_max_ns;
   const double g_erased = phys.g_erased_ns / phys.cell.g_max_ns;
-  const double upper = std::max(static_cast<double>(kGCeiling), g_erased);
-  const double rn = phys.cell.read_noise_rel, pn = phys.pulse_noise;
+  const float upper = static_cast<float>(std::max(static_cast<double>(kGCeiling), g_erased));
+  const float rn = static_cast<float>(phys.cell.read_noise_rel);
+  const float pn = static_cast<float>(phys.pulse_noise), gain = static_cast<float>(phys.pulse_gain);
   struct Cell {
     int r, c, side;
-    double target, tol, g, from = 0, aimed = 0;
+    double target;
+    float t, tol, g = 0, from = 0;
     uint8_t fault;
     uint32_t cycles;
-    bool dead, frozen, converged = false, over = false;
+    bool dead, frozen, converged = false;
     int pulses = 0;
   };
-  const auto read = [&](Cell& w) {  // verify read and verdict: true when finished
-    double v = w.dead                  ? 0.0
-               : (w.fault & kStuckLow)  ? g_min
-               : (w.fault & kStuckHigh) ? 1.0
-                                        : w.g;
-    if (rn > 0) v *= 1.0 + rn * normal();
-    w.over = v > 1.0;
-    const double m = std::floor(std::min(std::max(v, 0.0), 1.0) * q + 0.5) / q;
-    w.converged = !w.over && std::abs(m - w.target) <= w.tol;
-    w.from = !w.over          ? m
-             : w.pulses == 0 ? std::max(g_erased, 1.0 + w.tol)
-                             : std::max(w.from + w.aimed, 1.0 + w.tol);
+  const auto stuck_read = [&](const Cell& w) {  // what a frozen cell reads
+    return w.dead ? 0.0 : (w.fault & kStuckLow) ? g_min : 1.0;
+  };
+  // A verify read of w.g with normal z: the verdict, and the next reading to aim from.
+  const auto read = [&](Cell& w, float z, float aimed) {
+    const float v = w.g * (1.0f + rn * z);
+    const bool over = v > 1.0f;
+    const float m =
+        static_cast<float>(static_cast<int32_t>(std::min(std::max(v, 0.0f), 1.0f) * q + 0.5f)) *
+        inv_q;
+    w.converged = !over && std::abs(m - w.t) <= w.tol;
+    const float floor = 1.0f + w.tol;
+    w.from = !over             ? m
+             : w.pulses == 0  ? std::max(static_cast<float>(g_erased), floor)
+                              : std::max(w.from + aimed, floor);
     return w.converged || w.pulses >= pp.max_iterations;
   };
   const long n = 2L * rows * cols;
@@ -870,77 +863,99 @@ void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vecto
   res.pulses_per_cell.resize(static_cast<size_t>(n));
   res.error.resize(static_cast<size_t>(n));
   res.converged.resize(static_cast<size_t>(n));
-  for (long first = 0; first < n; first += 1024) {
-    start_group(first / 1024);
+  const int g_rows = std::min(16, rows), g_cols = std::min(cols, 512 / g_rows);
+  const int n_col_groups = (cols + g_cols - 1) / g_cols;
+  const int n_groups = (rows + g_rows - 1) / g_rows * n_col_groups;
+  for (int grp = 0; grp < n_groups; ++grp) {
+    const int r0 = grp / n_col_groups * g_rows, c0 = grp % n_col_groups * g_cols;
+    uint64_t st = call_seed ^ (static_cast<uint64_t>(grp) * 0xD1B54A32D192ED03ull);
+    const uint64_t seed = splitmix64(st);
+    LaneNormals vec[3];
+    for (int v = 0; v < 3; ++v) vec[v].reseed(seed + static_cast<uint64_t>(16 * v) * 0x9E3779B97F4A7C15ull);
     std::vector<Cell> group;
-    for (long i = first; i < std::min(n, first + 1024); ++i) {
-      Cell w;
-      w.r = static_cast<int>(i / 2 / cols);
-      w.c = static_cast<int>(i / 2 % cols);
-      w.side = static_cast<int>(i % 2);
-      const auto t = pair_targets(phys.cell, levels[static_cast<size_t>(i / 2)]);
-      w.target = w.side == 0 ? t.first : t.second;
-      w.tol = std::max(std::max(pp.tol_rel * w.target, pp.tol_gmax), 0.5 / q);
-      w.g = w.side == 0 ? state.g_pos(w.r, w.c) : state.g_neg(w.r, w.c);
-      w.fault = w.side == 0 ? state.fault_pos(w.r, w.c) : state.fault_neg(w.r, w.c);
-      w.cycles = w.side == 0 ? state.cycles_pos(w.r, w.c) : state.cycles_neg(w.r, w.c);
-      w.dead = state.dead_col[static_cast<size_t>(w.c)] != 0;
-      w.frozen = w.dead || (w.fault & (kStuckLow | kStuckHigh));
-      group.push_back(w);
-    }
-    std::vector<Cell*> active;
-    for (Cell& w : group)
-      if (!read(w)) active.push_back(&w);
-    while (!active.empty()) {
-      std::vector<Cell*> next;
-      for (Cell* w : active) {
-        if (w->pulses == 0) {  // one endurance cycle; the cell that exceeds it fails now
-          ++w->cycles;
-          if (!(w->fault & (kStuckLow | kStuckHigh)) && w->cycles > phys.endurance_cycles) {
-            w->fault |= kWorn | (phys.worn == WornMode::stuck_low ? kStuckLow : kStuckHigh);
-            w->frozen = true;
-          }
+    for (int r = r0; r < std::min(rows, r0 + g_rows); ++r)
+      for (int c = c0; c < std::min(cols, c0 + g_cols); ++c)
+        for (int side = 0; side < 2; ++side) {
+          Cell w;
+          w.r = r;
+          w.c = c;
+          w.side = side;
+          const auto t = pair_targets(phys.cell, levels[static_cast<size_t>(r) * cols + c]);
+          w.target = side == 0 ? t.first : t.second;
+          w.t = static_cast<float>(w.target);
+          w.tol = std::max(std::max(tol_rel * w.t, tol_gmax), half_lsb);
+          w.fault = side == 0 ? state.fault_pos(r, c) : state.fault_neg(r, c);
+          w.cycles = side == 0 ? state.cycles_pos(r, c) : state.cycles_neg(r, c);
+          w.dead = state.dead_col[static_cast<size_t>(c)] != 0;
+          w.frozen = w.dead || (w.fault & (kStuckLow | kStuckHigh));
+          w.g = static_cast<float>(w.frozen ? stuck_read(w)
+                                            : (side == 0 ? state.g_pos(r, c) : state.g_neg(r, c)));
+          group.push_back(w);
         }
-        w->aimed = phys.pulse_gain * (w->target - w->from);
-        const double z = pn > 0 ? normal() : 0.0;
-        if (!w->frozen) w->g = std::min(std::max(w->g + w->aimed + pn * z, 0.0), upper);
-        ++w->pulses;
-        if (!read(*w)) next.push_back(w);
+    std::vector<float> z(group.size());
+    vec[2].fill(z.data(), static_cast<long>(z.size()));  // the first reads' normals
+    std::vector<Cell*> queue;
+    for (size_t i = 0; i < group.size(); ++i)
+      if (!read(group[i], z[i], 0.0f)) queue.push_back(&group[i]);
+    for (Cell* w : queue) {  // one endurance cycle before the first pulse; wear-out fails now
+      ++w->cycles;
+      if (!(w->fault & (kStuckLow | kStuckHigh)) && w->cycles > phys.endurance_cycles) {
+        w->fault |= kWorn | (phys.worn == WornMode::stuck_low ? kStuckLow : kStuckHigh);
+        w->frozen = true;
+        w->g = static_cast<float>(stuck_read(*w));
       }
-      active = next;
     }
-    for (Cell& w : group) {
+    size_t next = 0;
+    Cell* channel[32];
+    for (Cell*& ch : channel) ch = next < queue.size() ? queue[next++] : nullptr;
+    for (bool any = true; any;) {
+      any = false;
+      for (int c = 0; c < 32; ++c) {
+        float z0, z1;
+        vec[c / 16].pair(c % 16, z0, z1);  // idle channels draw too
+        Cell* w = channel[c];
+        if (!w) continue;
+        const float aimed = gain * (w->t - w->from);
+        const float moved = std::min(std::max(w->g + aimed + pn * z0, 0.0f), upper);
+        if (!w->frozen) w->g = moved;
+        ++w->pulses;
+        if (read(*w, z1, aimed)) channel[c] = next < queue.size() ? queue[next++] : nullptr;
+        any |= channel[c] != nullptr;
+      }
+    }
+    vec[2].fill(z.data(), static_cast<long>(z.size()));  // the drift exponents' normals
+    for (size_t i = 0; i < group.size(); ++i) {
+      Cell& w = group[i];
       float& g_cell = w.side == 0 ? state.g_pos(w.r, w.c) : state.g_neg(w.r, w.c);
-      if (!w.frozen && w.pulses > 0) g_cell = static_cast<float>(w.g);
+      if (!w.frozen && w.pulses > 0) g_cell = w.g;
       (w.side == 0 ? state.fault_pos(w.r, w.c) : state.fault_neg(w.r, w.c)) = w.fault;
       (w.side == 0 ? state.cycles_pos(w.r, w.c) : state.cycles_neg(w.r, w.c)) = w.cycles;
       const double f = std::min(std::max((g_cell - g_min) / (1.0 - g_min), 0.0), 1.0);
       const double mu = phys.nu_at_gmin + (phys.nu_at_gmax - phys.nu_at_gmin) * f;
       const double sd = phys.nu_sigma_at_gmin + (phys.nu_sigma_at_gmax - phys.nu_sigma_at_gmin) * f;
       (w.side == 0 ? state.nu_pos(w.r, w.c) : state.nu_neg(w.r, w.c)) =
-          static_cast<float>(std::max(0.0, mu + sd * normal()));
-      const double programmed = w.dead                  ? 0.0
-                                : (w.fault & kStuckLow)  ? g_min
-                                : (w.fault & kStuckHigh) ? 1.0
-                                                         : static_cast<double>(g_cell);
-      const size_t i = static_cast<size_t>((static_cast<long>(w.r) * cols + w.c) * 2 + w.side);
-      res.pulses_per_cell[i] = static_cast<uint16_t>(w.pulses);
-      res.error[i] = static_cast<float>(programmed - w.target);
-      res.converged[i] = w.converged ? 1 : 0;
+          static_cast<float>(std::max(0.0, mu + sd * static_cast<double>(z[i])));
+      const double programmed = w.dead ? 0.0
+                                : (w.fault & (kStuckLow | kStuckHigh)) ? stuck_read(w)
+                                                                      : static_cast<double>(g_cell);
+      const size_t k = static_cast<size_t>((static_cast<long>(w.r) * cols + w.c) * 2 + w.side);
+      res.pulses_per_cell[k] = static_cast<uint16_t>(w.pulses);
+      res.error[k] = static_cast<float>(programmed - w.target);
+      res.converged[k] = w.converged ? 1 : 0;
       res.pulses += w.pulses;
     }
   }
 }
 
-// Three groups (the last one partial), faults and dead columns, cells that wear out at their first
-// pulse, and a pulse budget that leaves some cells unconverged.
+// Several groups (the last ones cut short), faults and dead columns, cells that wear out at their
+// first pulse, and a pulse budget that leaves some cells unconverged.
 TEST(ProgramVerify, PcmIsTheDocumentedControllerAndDrawOrderBitForBit) {
   DevicePhysics phys = physics(DeviceKind::pcm);
   phys.cell.pair = PairMode::balanced;
   phys.cell.read_noise_rel = 0.005;
   phys.pulse_noise = 0.01;
   phys.endurance_cycles = 10;
-  const int rows = 37, cols = 29;  // 2146 cells: groups of 1024, 1024 and 98
+  const int rows = 37, cols = 41;  // groups of 16 x 32, 16 x 9, 5 x 32 and 5 x 9 pairs
   CellState state(rows, cols, phys);
   Rng fault_rng(31);
   inject_faults(state, FaultRates{0.02, 0.02, 0.05}, fault_rng);

@@ -151,7 +151,7 @@ TEST(Rng, FillNormalFastIsReproducibleAndLeavesTheNormalCacheAlone) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// LaneNormals: eight lanes of Box-Muller pairs (program_verify's normals).
+// LaneNormals: sixteen lanes of Box-Muller pairs (program_verify's normals).
 
 namespace {
 
@@ -170,7 +170,7 @@ std::vector<float> lane_normals(uint64_t seed, long n, bool simd) {
 }  // namespace
 
 // The AVX-512 path (when this CPU has it) and the scalar path give the same bits, and fill, step
-// and pair lay the lanes out as documented (out[16 s + l] = z0, out[16 s + 8 + l] = z1).
+// and pair lay the lanes out as documented (out[32 s + l] = z0, out[32 s + 16 + l] = z1).
 TEST(LaneNormals, ScalarAndSimdPathsAndTheThreeCallsGiveTheSameBits) {
   const long n = 1 << 20;
   const std::vector<float> simd = lane_normals(7, n, true), scalar = lane_normals(7, n, false);
@@ -180,11 +180,12 @@ TEST(LaneNormals, ScalarAndSimdPathsAndTheThreeCallsGiveTheSameBits) {
 
   LaneNormals by_step(7), by_pair(7);
   for (long s = 0; s < 100; ++s) {
-    float z0[8], z1[8];
+    float z0[16], z1[16];
+    static_assert(LaneNormals::kLanes == 16);
     by_step.step(z0, z1);
-    for (int l = 0; l < 8; ++l) {
-      EXPECT_EQ(z0[l], simd[16 * s + l]);
-      EXPECT_EQ(z1[l], simd[16 * s + 8 + l]);
+    for (int l = 0; l < 16; ++l) {
+      EXPECT_EQ(z0[l], simd[32 * s + l]);
+      EXPECT_EQ(z1[l], simd[32 * s + 16 + l]);
       float p0, p1;
       by_pair.pair(l, p0, p1);
       EXPECT_EQ(p0, z0[l]);
@@ -219,7 +220,7 @@ TEST(LaneNormals, AreStandardNormal) {
 // 5 / sqrt(n) (the standard error of a correlation of independent samples).
 TEST(LaneNormals, PairsLanesAndStepsAreUncorrelated) {
   const long steps = 200000;
-  const std::vector<float> f = lane_normals(13, 16 * steps, true);
+  const std::vector<float> f = lane_normals(13, 32 * steps, true);
   const auto corr = [&](auto a, auto b) {
     double sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
     for (long s = 0; s < steps - 1; ++s) {
@@ -231,14 +232,14 @@ TEST(LaneNormals, PairsLanesAndStepsAreUncorrelated) {
            std::sqrt((saa / m - sa / m * sa / m) * (sbb / m - sb / m * sb / m));
   };
   const double bound = 5.0 / std::sqrt(static_cast<double>(steps));
-  for (int l = 0; l < 8; ++l) {
-    const auto z0 = [&](long s) { return f[16 * s + l]; };
-    const auto z1 = [&](long s) { return f[16 * s + 8 + l]; };
-    const auto z0_next = [&](long s) { return f[16 * (s + 1) + l]; };
-    const auto other = [&](long s) { return f[16 * s + (l + 1) % 8]; };
+  for (int l = 0; l < 16; ++l) {
+    const auto z0 = [&](long s) { return f[32 * s + l]; };
+    const auto z1 = [&](long s) { return f[32 * s + 16 + l]; };
+    const auto z0_next = [&](long s) { return f[32 * (s + 1) + l]; };
+    const auto other = [&](long s) { return f[32 * s + (l + 1) % 16]; };
     EXPECT_LT(std::abs(corr(z0, z1)), bound) << "lane " << l << " pair";
     EXPECT_LT(std::abs(corr(z0, z0_next)), bound) << "lane " << l << " lag 1";
-    EXPECT_LT(std::abs(corr(z0, other)), bound) << "lanes " << l << ", " << (l + 1) % 8;
+    EXPECT_LT(std::abs(corr(z0, other)), bound) << "lanes " << l << ", " << (l + 1) % 16;
     // Squares too: Box-Muller's pair shares its radius, but z0^2 and z1^2 are still independent.
     const auto z0sq = [&](long s) { return z0(s) * z0(s); };
     const auto z1sq = [&](long s) { return z1(s) * z1(s); };
