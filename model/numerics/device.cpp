@@ -372,12 +372,12 @@ namespace {
 // order) are programmed by kChannels channels, the controller's pulse-and-verify circuits: each
 // holds one cell, pulses and verifies it once per step, and when the cell is finished logs it and
 // takes the next unfinished cell of the group. The channels are held as kVecs vectors of 16
-// (structure of arrays). The AVX-512 path steps a vector with one set of instructions (its 16
-// channels' normals come from the 16 lanes of the vector's LaneNormals), refills the finished
-// channels with an expand from the queue of unfinished cells and logs them with a compress; the
-// scalar path does the same channel by channel with the same IEEE operations, so both give the
-// same bits. The arithmetic of a pulse and a verify read is float (the state keeps g as float;
-// a verify of at most 24 bits is exact in float), 16 channels per register; no per-round
+// (structure of arrays). The AVX-512 path steps a vector with one set of instructions (its
+// normals: one step of the 16 lanes of the channels' LaneNormals), refills the finished channels
+// with an expand from the queue of unfinished cells and logs them with a compress; the scalar
+// path does the same channel by channel with the same IEEE operations, so both give the same
+// bits. The arithmetic of a pulse and a verify read is float (the state keeps g as float; a
+// verify of at most 24 bits is exact in float), 16 channels per register; no per-round
 // compaction and no buffered normals. Flash takes no log per pulse (the readings' logs come from
 // a table, the targets' from the level) and its exp is a float polynomial. See
 // docs/device-physics.md ("Random draws").
@@ -389,17 +389,18 @@ constexpr long kQueueSlack = kChannels + kWidth;  // idle entries after the queu
 constexpr long kLogSlack = kWidth;           // a compress stores kWidth entries, some past the end
 constexpr int32_t kConvergedBit = 1 << 16;   // in a log entry: pulses | converged << 16
 
-// Generators of a group: vector v's LaneNormals (v < kVecs: the channels 16 v .. 16 v + 15; v =
-// kVecs: the first verify reads and the drift exponents). Lane l of vector v is seeded as lane
-// 16 v + l of one LaneNormals seeded with group_seed(call seed, group), so a group's normals depend
-// on nothing but those two: groups can be programmed in any order, or at once, with the same bits.
+// A group's two LaneNormals: the channels' (lane l serves channel l of every vector: each step
+// draws one pair per lane per vector, vector 0 first) and the extra one (the first verify reads,
+// then the drift exponents). Their lanes are seeded as lanes 0-15 and 16-31 of one LaneNormals
+// seeded with group_seed(call seed, group), so a group's normals depend on nothing but those two:
+// groups can be programmed in any order, or at once, with the same bits.
 uint64_t group_seed(uint64_t call_seed, long group) {
   uint64_t st = call_seed ^ (static_cast<uint64_t>(group) * 0xD1B54A32D192ED03ull);
   return splitmix64(st);
 }
 
-uint64_t vector_seed(uint64_t group_seed, int v) {
-  return group_seed + static_cast<uint64_t>(kWidth * v) * 0x9E3779B97F4A7C15ull;
+uint64_t generator_seed(uint64_t group_seed, int which) {  // 0: the channels', 1: the extra one
+  return group_seed + static_cast<uint64_t>(kWidth * which) * 0x9E3779B97F4A7C15ull;
 }
 
 // The verify read and the controller's verdict, constants of one call (float).
@@ -536,7 +537,7 @@ Reading step_channel(Channels& ch, int c, float z0, float z1, const Machine& mc,
 // next log entry. `records` (or null): the slots' records; rec_scale turns an aimed step into the
 // record's unit (flash: mV of Vt).
 template <bool kFlash>
-void run_channels_scalar(Channels& ch, LaneNormals* gens, const Machine& mc, long& p, long& o,
+void run_channels_scalar(Channels& ch, LaneNormals& normals, const Machine& mc, long& p, long& o,
                          CellRecord* const* records, double rec_scale) {
   for (bool any = true; any;) {
     any = false;
@@ -544,7 +545,7 @@ void run_channels_scalar(Channels& ch, LaneNormals* gens, const Machine& mc, lon
       for (int l = 0; l < kWidth; ++l) {
         const int c = kWidth * v + l;
         float z0, z1;
-        gens[v].pair(l, z0, z1);
+        normals.pair(l, z0, z1);
         float aimed;
         const Reading rd = step_channel<kFlash>(ch, c, z0, z1, mc, aimed);
         if (ch.slot[c] < 0) continue;  // idle: drew and stepped, takes nothing
@@ -598,7 +599,7 @@ AIMC_AVX512_FN __m512 exp16(__m512 x) {
 // in the CPU. min(x, c) / max(x, c) return c only when x > c / x < c, as std::min / std::max do
 // for the (never NaN) values here; -x is a sign flip, as in the scalar version.
 template <bool kFlash>
-AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals* gens, const Machine& mc,
+AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals& normals, const Machine& mc,
                                             long& p_io, long& o_io) {
   using namespace lanes_avx512;
   const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f), half = _mm512_set1_ps(0.5f);
@@ -612,12 +613,11 @@ AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals* gens, con
   const __m512i zero_i = _mm512_setzero_si512(), one_i = _mm512_set1_epi32(1);
   const __m512i max_it = _mm512_set1_epi32(mc.max_it), conv_bit = _mm512_set1_epi32(kConvergedBit);
   long p = p_io, o = o_io;
-  State st[kVecs];
+  State st = load(normals);
   __m512i slot[kVecs], pulses[kVecs], frozen[kVecs];
   __m512 g[kVecs], from[kVecs], t[kVecs], lt[kVecs], floor[kVecs];
 #pragma GCC unroll 4
   for (int v = 0; v < kVecs; ++v) {
-    st[v] = load(gens[v]);
     slot[v] = _mm512_load_si512(ch.slot + kWidth * v);
     pulses[v] = _mm512_load_si512(ch.pulses + kWidth * v);
     frozen[v] = _mm512_load_si512(ch.frozen + kWidth * v);
@@ -632,7 +632,7 @@ AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals* gens, con
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) {
       __m512i hi, lo;
-      xoshiro(st[v], hi, lo);
+      xoshiro(st, hi, lo);
       box_muller(hi, lo, z0[v], z1[v]);
     }
     // The pulse.
@@ -715,7 +715,6 @@ AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals* gens, con
   }
 #pragma GCC unroll 4
   for (int v = 0; v < kVecs; ++v) {
-    store(gens[v], st[v]);
     _mm512_store_si512(ch.slot + kWidth * v, slot[v]);
     _mm512_store_si512(ch.pulses + kWidth * v, pulses[v]);
     _mm512_store_si512(ch.frozen + kWidth * v, frozen[v]);
@@ -725,6 +724,7 @@ AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals* gens, con
     _mm512_store_ps(ch.lt + kWidth * v, lt[v]);
     _mm512_store_ps(ch.floor + kWidth * v, floor[v]);
   }
+  store(normals, st);
   p_io = p;
   o_io = o;
 }
@@ -958,8 +958,8 @@ class Programmer {
   void program(long group, const CellState& s, const int16_t* levels, int cols_used, int r0,
                int r1, int c0, int c1, CellRecord* call_records) {
     const uint64_t seed = group_seed(call_seed_, group);
-    for (int v = 0; v <= kVecs; ++v) gens_[v].reseed(vector_seed(seed, v));
-    LaneNormals& extra = gens_[kVecs];
+    for (int k = 0; k < 2; ++k) gens_[k].reseed(generator_seed(seed, k));
+    LaneNormals& extra = gens_[1];
     const bool records = call_records != nullptr;
     const long count = 2L * (r1 - r0) * (c1 - c0);
     const long n = load_and_read(s, levels, cols_used, r0, r1, c0, c1, extra, call_records);
@@ -971,16 +971,16 @@ class Programmer {
       const double rec_scale = flash_ ? mv_per_ln_ : 1.0;
 #if defined(AIMC_LANES_AVX512)
       if (simd && flash_)
-        run_channels_avx512<true>(channels_, gens_, machine_, p, o);
+        run_channels_avx512<true>(channels_, gens_[0], machine_, p, o);
       else if (simd)
-        run_channels_avx512<false>(channels_, gens_, machine_, p, o);
+        run_channels_avx512<false>(channels_, gens_[0], machine_, p, o);
       else
 #endif
       if (flash_)
-        run_channels_scalar<true>(channels_, gens_, machine_, p, o, records ? rec_.data() : nullptr,
+        run_channels_scalar<true>(channels_, gens_[0], machine_, p, o, records ? rec_.data() : nullptr,
                                   rec_scale);
       else
-        run_channels_scalar<false>(channels_, gens_, machine_, p, o, records ? rec_.data() : nullptr,
+        run_channels_scalar<false>(channels_, gens_[0], machine_, p, o, records ? rec_.data() : nullptr,
                                    rec_scale);
       (void)simd;
       // The log, in slot order.
@@ -1183,7 +1183,7 @@ class Programmer {
   std::vector<float> q_g_, q_from_, q_t_, q_lt_, q_floor_, l_g_;
   Machine machine_{};
   Channels channels_;
-  LaneNormals gens_[kVecs + 1];
+  LaneNormals gens_[2];  // the channels' and the extra one (see generator_seed)
 };
 
 }  // namespace

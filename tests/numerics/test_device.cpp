@@ -870,8 +870,7 @@ void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vecto
     const int r0 = grp / n_col_groups * g_rows, c0 = grp % n_col_groups * g_cols;
     uint64_t st = call_seed ^ (static_cast<uint64_t>(grp) * 0xD1B54A32D192ED03ull);
     const uint64_t seed = splitmix64(st);
-    LaneNormals vec[3];
-    for (int v = 0; v < 3; ++v) vec[v].reseed(seed + static_cast<uint64_t>(16 * v) * 0x9E3779B97F4A7C15ull);
+    LaneNormals channels(seed), extra(seed + 16 * 0x9E3779B97F4A7C15ull);  // lanes 0-15, 16-31
     std::vector<Cell> group;
     for (int r = r0; r < std::min(rows, r0 + g_rows); ++r)
       for (int c = c0; c < std::min(cols, c0 + g_cols); ++c)
@@ -893,7 +892,7 @@ void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vecto
           group.push_back(w);
         }
     std::vector<float> z(group.size());
-    vec[2].fill(z.data(), static_cast<long>(z.size()));  // the first reads' normals
+    extra.fill(z.data(), static_cast<long>(z.size()));  // the first reads' normals
     std::vector<Cell*> queue;
     for (size_t i = 0; i < group.size(); ++i)
       if (!read(group[i], z[i], 0.0f)) queue.push_back(&group[i]);
@@ -912,7 +911,7 @@ void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vecto
       any = false;
       for (int c = 0; c < 32; ++c) {
         float z0, z1;
-        vec[c / 16].pair(c % 16, z0, z1);  // idle channels draw too
+        channels.pair(c % 16, z0, z1);  // lane c % 16, stepped once per vector; idle ones draw too
         Cell* w = channel[c];
         if (!w) continue;
         const float aimed = gain * (w->t - w->from);
@@ -923,7 +922,7 @@ void reference_pcm(CellState& state, const DevicePhysics& phys, const std::vecto
         any |= channel[c] != nullptr;
       }
     }
-    vec[2].fill(z.data(), static_cast<long>(z.size()));  // the drift exponents' normals
+    extra.fill(z.data(), static_cast<long>(z.size()));  // the drift exponents' normals
     for (size_t i = 0; i < group.size(); ++i) {
       Cell& w = group[i];
       float& g_cell = w.side == 0 ? state.g_pos(w.r, w.c) : state.g_neg(w.r, w.c);
