@@ -376,8 +376,9 @@ const std::vector<Key>& keys() {
     seed.u64_ref = REF(uint64_t, simulation.seed);
     t.push_back(seed);
     t.push_back(int_key("simulation.host_threads", "threads",
-                        "host threads that program-and-verify runs on (groups of 1024 cells in "
-                        "parallel); wall time only: the results are the same bits for any value",
+                        "host threads that program-and-verify runs on (groups of up to 16 rows x "
+                        "512 pairs in parallel); wall time only: the results are the same bits for "
+                        "any value",
                         1, 256, REF(int, simulation.host_threads)));
     return t;
   }();

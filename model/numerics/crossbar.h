@@ -12,7 +12,9 @@
 //     sigma_c^2 = sum_r v_r^2 * read_noise_rel^2 * (g+_rc^2 + g-_rc^2).
 // So mvm() draws one N(0, 1) per (vector, column) and scales it by sigma_c; the variances of the
 // whole batch are one matrix product (v.^2) * (rel^2 * (G+.^2 + G-.^2)). The output distribution
-// is identical to drawing every cell's noise; only the random sequence differs.
+// is identical to drawing every cell's noise; only the random sequence differs. The normals of
+// one mvm() come from a LaneNormals seeded by one draw of read_rng (rng.h), in (vector, column)
+// column-major order.
 #pragma once
 
 #include <cstdint>

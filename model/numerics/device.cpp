@@ -5,24 +5,29 @@
 //   inject_faults   one uniform() per cell, g+ row-major then g- row-major; then one uniform() per
 //                   column (dead column). The draws are made whatever the rates are.
 //   program_verify  one draw (next()): the call's seed; the ideal device draws nothing. The
-//                   cells, in programming order (for r, for c, pos then neg), are programmed in
-//                   groups of kGroupCells consecutive cells. Group k takes standard normals in
-//                   sequence from blocks of kNormalBlock filled by LaneNormals::fill, its lanes
-//                   seeded with group_seed(call seed, k) (the rest of its last block is unused), so
-//                   a group's draws do not depend on the other groups. Within a group:
-//                     1. every cell's first verify read, in order: one normal each if
-//                        read_noise_rel > 0;
-//                     2. rounds until no cell of the group is left unfinished: in each round
-//                        every unfinished cell, in order, takes one normal for its pulse outcome
-//                        (if pulse_noise > 0) and then one for the verify read that follows (if
-//                        read_noise_rel > 0);
-//                     3. pcm / rram only: one normal per cell of the group, in order, for its
-//                        drift exponent nu.
-//                   This is the temporal order of a controller that pulses a group's unfinished
-//                   cells in turn. Stuck cells and dead columns take the same draws as healthy
-//                   ones (the controller cannot tell them apart). kGroupCells is part of the
-//                   sequence: changing it changes which normal a cell gets, not the statistics.
-//                   The ideal device draws nothing.
+//                   used block is cut into groups (GroupGrid): blocks of kGroupRows rows (fewer if
+//                   fewer are used) by as many columns as fill kGroupPairs pairs, row of blocks by
+//                   row of blocks. A group's slots are its cells in programming order (row by row,
+//                   pos then neg). Group k seeds two LaneNormals from group_seed(call seed, k)
+//                   (generator_seed: the channels' and the extra one), so a group's draws do not
+//                   depend on the other groups. Within a group:
+//                     1. every slot's first verify read, in order: normals from the extra
+//                        generator's fill(slots) if read_noise_rel > 0; the cells left unfinished
+//                        form the queue, in order;
+//                     2. kChannels channels (kVecs vectors of 16) hold one cell each, taken from
+//                        the queue in order. Each step, for each vector in turn, the channels'
+//                        generator steps once and channel l of the vector takes lane l's pair:
+//                        z0 for its pulse, z1 for the verify read after it (drawn whatever the
+//                        noises are; an idle channel draws too). A channel whose cell finished
+//                        (converged, overshot or out of pulses) takes the next queued cell, in
+//                        channel order. Steps go on until no channel holds a cell;
+//                     3. pcm / rram only: the extra generator's fill(slots) gives each slot's
+//                        drift exponent nu, in order.
+//                   This is the order of a controller with kChannels pulse-and-verify circuits.
+//                   Stuck cells and dead columns take the same draws as healthy ones (the
+//                   controller cannot tell them apart). The group shape and kChannels are part of
+//                   the sequence: changing them changes which normal a cell gets, not the
+//                   statistics. The ideal device draws nothing.
 #include "numerics/device.h"
 
 #include <algorithm>
@@ -541,28 +546,32 @@ void run_channels_scalar(Channels& ch, LaneNormals& normals, const Machine& mc, 
                          CellRecord* const* records, double rec_scale) {
   for (bool any = true; any;) {
     any = false;
-    for (int v = 0; v < kVecs; ++v)
+    for (int v = 0; v < kVecs; ++v) {
+      // The vector's 16 channels: their pairs, their steps (independent of each other, so the
+      // CPU overlaps them), then in channel order their records, logs and refills.
+      float z0[kWidth], z1[kWidth], aimed[kWidth];
+      Reading rd[kWidth];
+      normals.step(z0, z1);
+      for (int l = 0; l < kWidth; ++l)
+        rd[l] = step_channel<kFlash>(ch, kWidth * v + l, z0[l], z1[l], mc, aimed[l]);
       for (int l = 0; l < kWidth; ++l) {
         const int c = kWidth * v + l;
-        float z0, z1;
-        normals.pair(l, z0, z1);
-        float aimed;
-        const Reading rd = step_channel<kFlash>(ch, c, z0, z1, mc, aimed);
         if (ch.slot[c] < 0) continue;  // idle: drew and stepped, takes nothing
         if (records) {
           CellRecord& rec = *records[ch.slot[c]];
-          rec.pulse.push_back(static_cast<float>(static_cast<double>(aimed) * rec_scale));
-          rec.verify.push_back(rd.m);
+          rec.pulse.push_back(static_cast<float>(static_cast<double>(aimed[l]) * rec_scale));
+          rec.verify.push_back(rd[l].m);
         }
-        if (rd.done) {
+        if (rd[l].done) {
           mc.l_slot[o] = ch.slot[c];
           mc.l_g[o] = ch.g[c];
-          mc.l_packed[o] = ch.pulses[c] | (rd.conv ? kConvergedBit : 0);
+          mc.l_packed[o] = ch.pulses[c] | (rd[l].conv ? kConvergedBit : 0);
           ++o;
           take(ch, c, mc, p++);
         }
         any |= ch.slot[c] >= 0;
       }
+    }
   }
 }
 

@@ -136,13 +136,14 @@ struct ProgramParams {
   double tol_rel = 0.01;      // converged when |measured - target| <= max(tol_rel * target,
   double tol_gmax = 0.0;      //   tol_gmax (normalized), half a verify LSB)
   int verify_bits = 12;       // verify read: quantized to 1 / 2^verify_bits over [0, 1] (clips at 1);
-                              //   1..30. A read above full scale (over range: the value clipped)
+                              //   1..24 (a pulse and a read are computed in float). A read above
+                              //   full scale (over range: the value clipped)
                               //   never passes verify: the controller then aims from its own
                               //   estimate of g (docs/device-physics.md), at least 1 + tol.
   double temp_c = 25.0;       // die temperature while programming (the verify sees g at temp_c and
                               //   compares it with the targets as given: no compensation)
   bool record = false;        // keep every pulse and verify read (programming-sequence export)
-  int threads = 1;            // host threads (groups of 1024 cells in parallel, >= 8 groups each);
+  int threads = 1;            // host threads (groups of <= 512 pairs in parallel, >= 8 groups each);
                               //   the results are the same bits for any value
 };
 
@@ -181,9 +182,10 @@ struct ProgramResult {
 // Verify reads: g at params.temp_c, times (1 + read_noise_rel * z), quantized. pcm/rram draw a new
 // nu per programmed cell and count one endurance cycle per cell that received a pulse.
 // Random draws: one number from `rng` (the call's seed; the ideal device takes none), from which
-// each group of consecutive cells seeds its own LaneNormals; within a group the cells are pulsed
-// round by round (the exact sequence is documented at the top of device.cpp). The results do not
-// depend on params.threads. A pcm/rram cell that exceeds
+// each group (a block of up to 16 rows x 512 pairs) seeds its own LaneNormals; within a group 32
+// pulse channels each pulse one cell at a time, taking the next cell when theirs is finished (the
+// exact sequence is documented at the top of device.cpp). The results do not depend on
+// params.threads. A pcm/rram cell that exceeds
 // its endurance fails at its first pulse of that programming (it is stuck from then on). Cells
 // outside the block are not touched. Throws std::invalid_argument for a bad block, level, params
 // or state (nothing is changed then, and nothing is drawn).
