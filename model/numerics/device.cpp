@@ -350,20 +350,32 @@ long erase_rows(CellState& state, const DevicePhysics& phys, int row0, int row1)
   const float g_erased = static_cast<float>(phys.g_erased_ns / phys.cell.g_max_ns);
   const bool counts = phys.kind == DeviceKind::flash;
   const uint8_t worn = worn_bits(phys);
+  // n > endurance_cycles (>= 1, validated) for an integer count n: n > floor(endurance), which
+  // a count (at most 2^32 - 1) can exceed only below 2^32 - 1.
+  const double endurance = std::floor(phys.endurance_cycles);
+  const bool can_wear = endurance < 4294967295.0;
+  const uint32_t limit = can_wear ? static_cast<uint32_t>(endurance) : 0u;
+  const long len = row1 - row0;
+  // Column by column (the matrices are column-major), without branches on the cells.
   const auto erase = [&](Eigen::MatrixXf& g, Eigen::MatrixXf& nu,
                          Eigen::Matrix<uint32_t, Eigen::Dynamic, Eigen::Dynamic>& cycles,
                          Eigen::Matrix<uint8_t, Eigen::Dynamic, Eigen::Dynamic>& fault) {
-    for (int c = 0; c < state.cols; ++c)
-      for (int r = row0; r < row1; ++r) {
-        uint8_t& f = fault(r, c);
-        if (!is_stuck(f)) g(r, c) = g_erased;
-        nu(r, c) = 0.0f;
-        if (!counts) continue;
-        uint32_t& n = cycles(r, c);
-        if (n < std::numeric_limits<uint32_t>::max()) ++n;
+    for (int c = 0; c < state.cols; ++c) {
+      const long at = static_cast<long>(c) * state.rows + row0;
+      float* const gp = g.data() + at;
+      uint8_t* const fp = fault.data() + at;
+      std::fill(nu.data() + at, nu.data() + at + len, 0.0f);
+      for (long r = 0; r < len; ++r) gp[r] = is_stuck(fp[r]) ? gp[r] : g_erased;
+      if (!counts) continue;
+      uint32_t* const cp = cycles.data() + at;
+      for (long r = 0; r < len; ++r) {
+        const uint32_t n = cp[r] + (cp[r] != std::numeric_limits<uint32_t>::max() ? 1u : 0u);
+        cp[r] = n;
         // A cell already stuck (manufacturing fault) keeps its stuck value and is not "worn".
-        if (!is_stuck(f) && static_cast<double>(n) > phys.endurance_cycles) f |= worn;
+        const bool wears = can_wear && !is_stuck(fp[r]) && n > limit;
+        fp[r] = static_cast<uint8_t>(fp[r] | (wears ? worn : 0));
       }
+    }
   };
   erase(state.g_pos, state.nu_pos, state.cycles_pos, state.fault_pos);
   erase(state.g_neg, state.nu_neg, state.cycles_neg, state.fault_neg);
