@@ -3,8 +3,11 @@
 # single-threaded PyTorch float forward of the same network, on this machine, in this script.
 # Prints both times, their ratios and the simulated MACs per wall-clock second.
 #
-# Usage: scripts/bench_mobilenet.sh [--set KEY=VALUE ...] [--no-build] [--out DIR] [--workloads DIR]
+# Usage: scripts/bench_mobilenet.sh [--set KEY=VALUE ...] [--runs N] [--no-build] [--out DIR]
+#                                   [--workloads DIR]
 #   --set K=V         passed through to `aimc run` (repeatable), e.g. --set tile.device.type=ideal
+#   --runs N          run `aimc run` N times (default 3) and report the run with the median infer
+#                     phase (torch's side is the median of its own repetitions)
 #   --no-build        skip scripts/build.sh (use the binary already in BUILD_DIR)
 #   --out DIR         keep report.json, torch.json, aimc.log and bench.json here (default: a temp
 #                     folder, removed at the end)
@@ -19,10 +22,11 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 AIMC="$BUILD_DIR/platforms/aimc"
 NAME=mobilenet_v1_224
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "bench_mobilenet: error: $*" >&2; exit 2; }
 
 build=1
+runs=3
 out=""
 wl=""
 sets=()
@@ -31,6 +35,8 @@ while [ $# -gt 0 ]; do
     --set) [ $# -ge 2 ] || die "--set needs KEY=VALUE"; sets+=(--set "$2"); shift 2 ;;
     --set=*) sets+=(--set "${1#--set=}"); shift ;;
     --no-build) build=0; shift ;;
+    --runs) [ $# -ge 2 ] || die "--runs needs a number"; runs="$2"; shift 2 ;;
+    --runs=*) runs="${1#--runs=}"; shift ;;
     --out) [ $# -ge 2 ] || die "--out needs a folder"; out="$2"; shift 2 ;;
     --out=*) out="${1#--out=}"; shift ;;
     --workloads) [ $# -ge 2 ] || die "--workloads needs a folder"; wl="$2"; shift 2 ;;
@@ -39,6 +45,8 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
+case "$runs" in ''|*[!0-9]*) die "--runs: expected a positive integer, got '$runs'" ;; esac
+[ "$runs" -ge 1 ] || die "--runs: expected a positive integer, got '$runs'"
 [ -x "$PYTHON" ] || die "$PYTHON not found (needs torch, onnx, numpy; set PYTHON=...)"
 
 if [ -n "$out" ]; then
@@ -68,16 +76,19 @@ done
 
 now() { date +%s.%N; }
 
-# ---- aimc run: one inference, timed from outside (process start to exit). ----
-echo "bench_mobilenet: aimc run --model $NAME.onnx --input $NAME.input.npy --limit 1 ${sets[*]}" >&2
-t0="$(now)"
-if ! "$AIMC" run --no-progress --model "$wl/$NAME.onnx" --input "$wl/$NAME.input.npy" --limit 1 \
-    --report "$work/report.json" "${sets[@]}" > "$work/aimc.log" 2>&1; then
-  cat "$work/aimc.log" >&2
-  die "aimc run failed"
-fi
-t1="$(now)"
-aimc_wall="$(echo "$t1 - $t0" | LC_ALL=C awk '{printf "%.6f", $1 - $3}')"
+# ---- aimc run: one inference, timed from outside (process start to exit), $runs times. ----
+walls=()
+for i in $(seq 1 "$runs"); do
+  echo "bench_mobilenet: aimc run --model $NAME.onnx --input $NAME.input.npy --limit 1 ${sets[*]} (run $i of $runs)" >&2
+  t0="$(now)"
+  if ! "$AIMC" run --no-progress --model "$wl/$NAME.onnx" --input "$wl/$NAME.input.npy" --limit 1 \
+      --report "$work/report.$i.json" "${sets[@]}" > "$work/aimc.$i.log" 2>&1; then
+    cat "$work/aimc.$i.log" >&2
+    die "aimc run failed"
+  fi
+  t1="$(now)"
+  walls+=("$(echo "$t1 - $t0" | LC_ALL=C awk '{printf "%.6f", $1 - $3}')")
+done
 
 # ---- torch, single-threaded, the same network and input. ----
 echo "bench_mobilenet: torch float forward (scripts/bench_torch_cnn.py, 1 thread)" >&2
@@ -85,13 +96,20 @@ echo "bench_mobilenet: torch float forward (scripts/bench_torch_cnn.py, 1 thread
   || die "scripts/bench_torch_cnn.py failed"
 
 # ---- Table. ----
-AIMC_WALL="$aimc_wall" WORK="$work" "$PYTHON" - <<'EOF'
-import datetime, json, os, platform
+AIMC_WALLS="${walls[*]}" WORK="$work" "$PYTHON" - <<'EOF'
+import datetime, json, os, platform, shutil
 
 work = os.environ["WORK"]
-rep = json.load(open(os.path.join(work, "report.json")))
+walls = [float(w) for w in os.environ["AIMC_WALLS"].split()]
+reports = [json.load(open(os.path.join(work, f"report.{i + 1}.json"))) for i in range(len(walls))]
+infers = [r["wall_seconds_by_phase"]["infer"] for r in reports]
+# The run with the median infer phase (the lower middle one for an even count) is the one shown.
+pick = sorted(range(len(infers)), key=lambda i: infers[i])[(len(infers) - 1) // 2]
+rep = reports[pick]
+shutil.copyfile(os.path.join(work, f"report.{pick + 1}.json"), os.path.join(work, "report.json"))
+shutil.copyfile(os.path.join(work, f"aimc.{pick + 1}.log"), os.path.join(work, "aimc.log"))
 tor = json.load(open(os.path.join(work, "torch.json")))
-aimc_wall = float(os.environ["AIMC_WALL"])
+aimc_wall = walls[pick]
 ph = rep["wall_seconds_by_phase"]
 macs = int(rep["macs_per_inference"])
 if macs != tor["macs_per_inference"]:
@@ -114,10 +132,13 @@ print(f"  network: {macs:,} MACs, {rep['params']:,} parameters; on the chip: {rl
       f"(weight loads per pass), {rl['weight_loads']} reloads for this inference, "
       f"{rl['cells_programmed']:,} cells reprogrammed")
 print()
+print(f"  aimc runs: {len(infers)}; the median one shown (infer phase over the runs: "
+      f"{min(infers):.3f} to {max(infers):.3f} s)")
+print()
 print(f"  {'wall-clock seconds':62s} {'seconds':>9s} {'/ torch':>9s}")
 rows = [
     ("torch forward, batch 1 (median of reps)", fwd, None),
-    ("aimc: simulated inference (infer phase, its reloads included)", infer, infer / fwd),
+    ("aimc: simulated inference, its reloads included (median run)", infer, infer / fwd),
     ("  of which program-and-verify of the reloaded cells", reload_s, reload_s / fwd),
     ("  the rest: the inference itself (tiles, bus, SRAM, digital)", compute, compute / fwd),
     ("aimc: deploy (programming segment 0)", ph["deploy"], None),
@@ -147,6 +168,7 @@ summary = {
     "date": datetime.datetime.now().isoformat(timespec="seconds"),
     "host": platform.node(), "cpus": os.cpu_count(), "cpu_model": model_name,
     "aimc_wall_s": aimc_wall, "aimc_wall_seconds_by_phase": ph, "torch": tor,
+    "aimc_runs": len(infers), "aimc_infer_s_by_run": infers,
     "ratio_infer_over_torch": head_all, "ratio_infer_without_reload_over_torch": head_compute,
     "ratio_process_over_torch_end_to_end": aimc_wall / tor["end_to_end_s"],
     "simulated_macs_per_wall_second": {"infer": macs / infer, "infer_without_reload": macs / compute,
