@@ -844,7 +844,6 @@ class Programmer {
   // state. `records` (or null): the call's records. Returns the number of cells.
   long load_group(const CellState& s, const int16_t* levels, int cols_used, int r0, int r1, int c0,
                   int c1, CellRecord* records) {
-    const long rows = s.rows;  // the state's matrices are column-major
     const float* const g_side[2] = {s.g_pos.data(), s.g_neg.data()};
     const uint8_t* const fault_side[2] = {s.fault_pos.data(), s.fault_neg.data()};
     const uint32_t* const cycles_side[2] = {s.cycles_pos.data(), s.cycles_neg.data()};
@@ -857,11 +856,8 @@ class Programmer {
     uint32_t* const cycles = cycles_.data();
     uint16_t* const pulses = pulses_.data();
     long i = 0;
-    for (int r = r0; r < r1; ++r)
-      for (int c = c0; c < c1; ++c) {
-        const Level& lv = level_entry(levels[static_cast<long>(r) * cols_used + c]);
-        const long at = static_cast<long>(c) * rows + r;
-        const bool dead_col = s.dead_col[static_cast<size_t>(c)] != 0;
+    each_pair(s, levels, cols_used, r0, r1, c0, c1,
+              [&](int r, int c, const Level& lv, long at, bool dead_col) {
         for (int side = 0; side < 2; ++side, ++i) {
           target[i] = lv.target[side];
           g_r[i] = g_side[side][at];
@@ -871,16 +867,9 @@ class Programmer {
           frozen[i] = dead_col || is_stuck(fault[i]);  // pulses cannot change the state
           pulses[i] = 0;
           converged[i] = 0;
-          if (records) {
-            CellRecord& rec = records[(static_cast<long>(r) * cols_used + c) * 2 + side];
-            rec_[static_cast<size_t>(i)] = &rec;
-            rec.row = r;
-            rec.col = c;
-            rec.negative = side == 1;
-            rec.target = static_cast<float>(lv.target[side]);
-          }
+          if (records) start_record(records, cols_used, r, c, side, i, lv.target[side]);
         }
-      }
+      });
     return i;
   }
 
@@ -1028,6 +1017,30 @@ class Programmer {
     float target_f[2] = {0, 0}, ln_target[2] = {0, 0}, floor[2] = {0, 0};
   };
 
+  // Calls f(r, c, level entry, index in the column-major state, dead column) for the pairs in
+  // rows [r0, r1) x columns [c0, c1), row by row: a group's pairs in programming order.
+  template <class F>
+  void each_pair(const CellState& s, const int16_t* levels, int cols_used, int r0, int r1, int c0,
+                 int c1, F&& f) {
+    for (int r = r0; r < r1; ++r)
+      for (int c = c0; c < c1; ++c)
+        f(r, c, level_entry(levels[static_cast<long>(r) * cols_used + c]),
+          static_cast<long>(c) * s.rows + r, s.dead_col[static_cast<size_t>(c)] != 0);
+  }
+
+  // Slot i's record (the cell at row r, column c, side): its place in the call's records (in
+  // programming order), filled with what is known before programming.
+  CellRecord& start_record(CellRecord* records, int cols_used, int r, int c, int side, long i,
+                           double target) {
+    CellRecord& rec = records[(static_cast<long>(r) * cols_used + c) * 2 + side];
+    rec_[static_cast<size_t>(i)] = &rec;
+    rec.row = r;
+    rec.col = c;
+    rec.negative = side == 1;
+    rec.target = static_cast<float>(target);
+    return rec;
+  }
+
   // The pair level's targets, cached on first use up to kMaxCachedLevels levels (above, computed
   // per cell: a block uses few of the 65535 levels of 15-bit cells).
   const Level& level_entry(int level) {
@@ -1057,7 +1070,6 @@ class Programmer {
                      int c0, int c1, LaneNormals& extra, CellRecord* records) {
     const long count = 2L * (r1 - r0) * (c1 - c0);
     if (rule_.read_noise > 0) extra.fill(z_.data(), count);
-    const long rows = s.rows;  // the state's matrices are column-major
     const float* const g_side[2] = {s.g_pos.data(), s.g_neg.data()};
     const uint8_t* const fault_side[2] = {s.fault_pos.data(), s.fault_neg.data()};
     const uint32_t* const cycles_side[2] = {s.cycles_pos.data(), s.cycles_neg.data()};
@@ -1081,11 +1093,8 @@ class Programmer {
     float* const q_floor = q_floor_.data();
     float* const q_from = q_from_.data();
     long i = 0, n = 0;
-    for (int r = r0; r < r1; ++r)
-      for (int c = c0; c < c1; ++c) {
-        const Level& lv = level_entry(levels[static_cast<long>(r) * cols_used + c]);
-        const long at = static_cast<long>(c) * rows + r;
-        const bool dead_col = s.dead_col[static_cast<size_t>(c)] != 0;
+    each_pair(s, levels, cols_used, r0, r1, c0, c1,
+              [&](int r, int c, const Level& lv, long at, bool dead_col) {
         for (int side = 0; side < 2; ++side, ++i) {
           const uint8_t f = fault_side[side][at];
           target[i] = lv.target[side];
@@ -1102,15 +1111,8 @@ class Programmer {
           const float zr = read_noise ? z[i] : 0.0f;
           const Reading rd = read_cell(g * (1.0f + rule.read_noise * zr), t, rule, last);
           converged[i] = rd.conv ? 1 : 0;
-          if (records) {
-            CellRecord& rec = records[(static_cast<long>(r) * cols_used + c) * 2 + side];
-            rec_[static_cast<size_t>(i)] = &rec;
-            rec.row = r;
-            rec.col = c;
-            rec.negative = side == 1;
-            rec.target = static_cast<float>(lv.target[side]);
-            rec.verify.push_back(rd.m);
-          }
+          if (records)
+            start_record(records, cols_used, r, c, side, i, lv.target[side]).verify.push_back(rd.m);
           q_slot[n] = static_cast<int32_t>(i);
           q_g[n] = g;
           q_t[n] = t;
@@ -1126,7 +1128,7 @@ class Programmer {
             q_from[n] = rd.over ? std::max(g_erased, lv.floor[side]) : rd.m;
           n += rd.done ? 0 : 1;
         }
-      }
+      });
     // pcm/rram, before the first pulse: one endurance cycle per queued cell (each takes at least
     // one pulse); the cell that exceeds its endurance fails on this cycle, so this very pulse
     // already finds it stuck.
