@@ -60,9 +60,9 @@ class Rng {
 // integer / 2^e); the rest is float, with this library's own series, not libm's:
 // ln m = 2 atanh((m - 1)/(m + 1)) to s^11 (truncation < 6e-11 relative), sin and cos by quadrant
 // and Taylor to degree 9 and 10 on |a| <= pi/4 (< 2e-9). So the scalar path and the AVX-512 path
-// (when the CPU has it: 16 lanes per register) give the same bits, on every machine. About 0.5 ns
-// per normal with AVX-512 on the development VM, a fifth of fill_normal_fast's ziggurat (whose
-// table lookups do not vectorize well).
+// (when the CPU has it: 16 lanes per register) give the same bits, on every machine. About 0.6 ns
+// per normal with AVX-512 on the development VM, a third of fill_normal_fast's ziggurat (1.9 ns;
+// its table lookups do not vectorize well).
 class LaneNormals {
  public:
   static constexpr int kLanes = 16;
