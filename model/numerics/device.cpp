@@ -756,16 +756,18 @@ AIMC_AVX512_TARGET void run_channels_avx512(Channels& ch, LaneNormals& normals, 
 namespace {
 
 // Asks the CPU to bring a block's cells into the cache (column-major: a column's rows are
-// contiguous).
-void prefetch_block(const CellState& s, int r0, int r1, int c0, int c1) {
+// contiguous): g and faults, and the cycle counts when programming reads them (pcm/rram).
+void prefetch_block(const CellState& s, int r0, int r1, int c0, int c1, bool cycles) {
   const long rows = s.rows;
   for (int c = c0; c < c1; ++c) {
     const long first = static_cast<long>(c) * rows + r0, last = static_cast<long>(c) * rows + r1 - 1;
     for (long at : {first, last}) {
       __builtin_prefetch(s.g_pos.data() + at, 1);
       __builtin_prefetch(s.g_neg.data() + at, 1);
-      __builtin_prefetch(s.cycles_pos.data() + at, 1);
-      __builtin_prefetch(s.cycles_neg.data() + at, 1);
+      if (cycles) {
+        __builtin_prefetch(s.cycles_pos.data() + at, 1);
+        __builtin_prefetch(s.cycles_neg.data() + at, 1);
+      }
       __builtin_prefetch(s.fault_pos.data() + at, 1);
       __builtin_prefetch(s.fault_neg.data() + at, 1);
     }
@@ -1277,7 +1279,8 @@ ProgramResult program_verify(CellState& state, const DevicePhysics& phys, const 
       if (g + 1 < g1) {  // the next group's columns, into the cache while this one is programmed
         int n_r0, n_r1, n_c0, n_c1;
         grid.block(g + 1, n_r0, n_r1, n_c0, n_c1);
-        prefetch_block(state, n_r0, n_r1, n_c0, n_c1);
+        prefetch_block(state, n_r0, n_r1, n_c0, n_c1,
+                       phys.kind == DeviceKind::pcm || phys.kind == DeviceKind::rram);
       }
       if (ideal)
         prog.program_ideal(prog.load_group(state, levels, cols_used, r0, r1, c0, c1, records),
