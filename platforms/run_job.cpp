@@ -590,10 +590,11 @@ nlohmann::json run_job(const RunOptions& opt) {
   uint64_t clipped = 0;
   for (chip::Tile* t : chip.tiles()) clipped += t->adc_clipped();
   r["adc_clipped_samples"] = clipped;
-  r["bus"] = {{"bytes", chip.bus().bytes_moved()},
-              {"transfers", chip.bus().transfers()},
-              {"busy_ns", chip.bus().timeline().busy_ps() / 1000.0},
-              {"wait_ns", chip.bus().timeline().wait_ps() / 1000.0}};
+  const sim::InterconnectStats bus_stats = chip.bus().stats();
+  r["bus"] = {{"bytes", bus_stats.bytes},
+              {"transfers", bus_stats.transfers},
+              {"busy_ns", bus_stats.busy_ps / 1000.0},
+              {"wait_ns", bus_stats.wait_ps / 1000.0}};
   r["compile"] = compiled.summary;
   double age_s = 0;
   for (chip::Tile* t : chip.tiles())

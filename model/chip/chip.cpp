@@ -4,6 +4,7 @@
 #include <string>
 
 #include "aimc_regs.h"
+#include "sim/interconnect_registry.h"
 
 namespace aimc::chip {
 
@@ -13,7 +14,8 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   for (int t = 0; t < cfg.tile_count(); ++t)
     tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg, ledger,
                                             trace, rng_));
-  bus_ = std::make_unique<sim::SharedBus>("bus", cfg.bus, ledger, trace);
+  // The one interconnect kind so far; the registry is where others are added.
+  bus_ = sim::make_interconnect("shared_bus", "bus", cfg, ledger, trace);
   sram_ = std::make_unique<sim::Sram>("sram", cfg.sram, ledger, trace);
   programmer_ = std::make_unique<NvmProgrammer>("programmer", cfg, tiles(), ledger, trace);
   sequencer_ = std::make_unique<Sequencer>("sequencer", cfg, tiles(), ledger, trace);
@@ -24,21 +26,24 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
 
   // Initiators on the bus.
   host_->dma_bus.bind(bus_->tsock);
+  bus_->set_initiator_endpoint(0, sim::Endpoint::host());
   sequencer_->isock.bind(bus_->tsock);
+  bus_->set_initiator_endpoint(1, {sim::Endpoint::Kind::sequencer, 0});
   // Targets on the bus, in port order.
   int port = 0;
   bus_->isock.bind(sequencer_->tsock);
-  bus_->map(port++, AIMC_SEQ_MEM_BASE, AIMC_SEQ_MEM_SIZE, "seq_mem");
+  bus_->map(port++, AIMC_SEQ_MEM_BASE, AIMC_SEQ_MEM_SIZE, "seq_mem", {sim::Endpoint::Kind::sequencer, 0});
   bus_->isock.bind(programmer_->tsock);
-  bus_->map(port++, AIMC_STAGING_BASE, programmer_->staging_bytes(), "staging");
+  bus_->map(port++, AIMC_STAGING_BASE, programmer_->staging_bytes(), "staging",
+            {sim::Endpoint::Kind::programmer, 0});
   bus_->isock.bind(sram_->tsock);
-  bus_->map(port++, AIMC_SRAM_BASE, sram_->size_bytes(), "sram");
+  bus_->map(port++, AIMC_SRAM_BASE, sram_->size_bytes(), "sram", sim::Endpoint::sram());
   for (auto& t : tiles_) {
     bus_->isock.bind(t->tsock);
     const uint64_t local = static_cast<uint64_t>(cfg.tile.input_buffer_bytes) +
                            std::max<uint64_t>(cfg.tile.output_buffer_bytes, 4ull * cfg.tile.array.cols);
     bus_->map(port++, AIMC_TILE_BASE + static_cast<uint64_t>(t->index()) * AIMC_TILE_STRIDE, local,
-              "tile" + std::to_string(t->index()));
+              "tile" + std::to_string(t->index()), sim::Endpoint::tile(t->index()));
   }
   // Host side.
   host_->dma_host.bind(host_memory_->tsock);

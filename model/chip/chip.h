@@ -19,7 +19,7 @@
 #include "chip/tile.h"
 #include "config/platform_config.h"
 #include "numerics/rng.h"
-#include "sim/bus.h"
+#include "sim/interconnect.h"
 #include "sim/energy_ledger.h"
 #include "sim/sram.h"
 #include "sim/trace.h"
@@ -36,7 +36,7 @@ class Chip {
 
   const config::PlatformConfig& config() const { return cfg_; }
   std::vector<Tile*> tiles();
-  sim::SharedBus& bus() { return *bus_; }
+  sim::Interconnect& bus() { return *bus_; }
   sim::Sram& sram() { return *sram_; }
   NvmProgrammer& programmer() { return *programmer_; }
   Sequencer& sequencer() { return *sequencer_; }
@@ -60,7 +60,7 @@ class Chip {
   num::RngStreams rng_;
   double temp_c_;
   std::vector<std::unique_ptr<Tile>> tiles_;
-  std::unique_ptr<sim::SharedBus> bus_;
+  std::unique_ptr<sim::Interconnect> bus_;
   std::unique_ptr<sim::Sram> sram_;
   std::unique_ptr<NvmProgrammer> programmer_;
   std::unique_ptr<Sequencer> sequencer_;

@@ -11,6 +11,7 @@
 #include "numerics/converters.h"
 #include "numerics/digital_ops.h"
 #include "sim/accounting.h"
+#include "sim/interconnect.h"
 
 namespace aimc::chip {
 
@@ -19,17 +20,6 @@ constexpr uint32_t kSeqMemBase = AIMC_SEQ_MEM_BASE;
 constexpr uint32_t kSeqMemSize = AIMC_SEQ_MEM_SIZE;
 constexpr uint32_t kSramBase = AIMC_SRAM_BASE;
 
-const char* kind_name(uint32_t kind) {
-  switch (kind) {
-    case AIMC_OP_MAXPOOL: return "maxpool";
-    case AIMC_OP_AVGPOOL: return "avgpool";
-    case AIMC_OP_ADD: return "add";
-    case AIMC_OP_CONCAT: return "concat";
-    case AIMC_OP_SOFTMAX: return "softmax";
-    case AIMC_OP_DWCONV: return "dwconv";
-    default: return "mvm";
-  }
-}
 }  // namespace
 
 Sequencer::Sequencer(sc_core::sc_module_name name, const config::PlatformConfig& cfg,
@@ -49,6 +39,7 @@ Sequencer::Sequencer(sc_core::sc_module_name name, const config::PlatformConfig&
   tsock.register_b_transport(this, &Sequencer::b_transport);
   tsock.register_transport_dbg(this, &Sequencer::transport_dbg);
   gp_.set_extension(new sim::Accounting());  // owned by gp_
+  gp_.set_extension(new sim::Route());       // owned by gp_
   SC_HAS_PROCESS(Sequencer);
   SC_THREAD(run);
   // The numerics kernel (Eigen GEMM) keeps blocking buffers on the stack.
@@ -61,6 +52,7 @@ bool Sequencer::start(uint32_t prog_addr, uint32_t batch, const sc_core::sc_time
   busy_ = true;
   prog_addr_ = prog_addr;
   batch_ = batch;
+  phase_ = ledger_.phase();  // the command's energy goes to the phase it was issued in
   start_event_.notify(delay);
   return true;
 }
@@ -274,8 +266,31 @@ bool Sequencer::bus_debug_write(uint32_t addr, uint8_t* data, uint32_t len) {
   return isock->transport_dbg(gp) == len;
 }
 
+// The sequencer's side of an op executor's context: transfers through its initiator socket.
+class Sequencer::Context final : public ExecContext {
+ public:
+  Context(Sequencer& seq, const Program& p, uint32_t batch)
+      : ExecContext(seq.cfg_, seq.tiles_, seq.ledger_, seq.trace_, seq.digital_tracks_, seq.c_digital_, p,
+                    batch, seq.t_now_ps_, seq.phase_),
+        seq_(seq) {}
+  bool transfer(sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr, uint8_t* data,
+                uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) override {
+    sim::Route* route = seq_.gp_.get_extension<sim::Route>();
+    route->src = src;
+    route->dst = dst;
+    return seq_.bus_access(cmd, addr, data, len, earliest_ps, end_ps);
+  }
+  bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) override {
+    return seq_.bus_debug_read(addr, data, len);
+  }
+
+ private:
+  Sequencer& seq_;
+};
+
 uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
   sim::Accounting* acct = gp_.get_extension<sim::Accounting>();
+  Context ctx(*this, p, batch);
   // When each image's map at an address is complete in SRAM (written by this command); maps
   // written before the command (the input, earlier segments) are ready at the start.
   std::map<uint32_t, std::vector<uint64_t>> ready;
@@ -284,336 +299,26 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
     if (it == ready.end()) it = ready.emplace(addr, std::vector<uint64_t>(batch, t_now_ps_)).first;
     return it->second;
   };
-  const uint32_t psum_bytes = (static_cast<uint32_t>(cfg_.tile.adc.bits) + 7u) / 8u;
-  std::vector<uint8_t> scratch;
-  auto fail = [&](uint32_t addr) {
-    err_addr = addr;
-    return AIMC_ERR_BAD_PROGRAM;
-  };
-  // A timed read of `len` bytes of the image's map at base (len may exceed the map: an im2col
-  // gather reads overlapping windows; it is split into reads that stay inside the map).
-  auto timed_read = [&](uint32_t base, uint32_t map_bytes, uint64_t len, uint64_t earliest,
-                        uint64_t& end) -> bool {
-    end = earliest;
-    while (len > 0) {
-      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, map_bytes));
-      if (scratch.size() < n) scratch.resize(n);
-      uint64_t e = 0;
-      if (!bus_access(tlm::TLM_READ_COMMAND, base, scratch.data(), n, end, e)) return false;
-      end = e;
-      len -= n;
-    }
-    return true;
-  };
-
   for (size_t li = 0; li < p.layers.size(); ++li) {
-    const aimc_layer_t& L = p.layers[li];
-    const int lid = layer_id(li);
-    acct->layer = lid;
-    acct->phase = sim::Phase::infer;
+    const OpStep op(p, li, layer_id(li));
+    const aimc_layer_t& L = op.L;
+    acct->layer = op.layer_id;
+    acct->phase = phase_;
     acct->track = track_;
-    const bool i32 = (L.flags & AIMC_LAYER_OUTPUT_I32) != 0;
-    const uint32_t out_elem = i32 ? 4u : 1u;
-    const num::MapShape in_shape{static_cast<int>(L.in_h), static_cast<int>(L.in_w), static_cast<int>(L.in_c)};
-    num::Window win;
-    win.kh = static_cast<int>(L.kh), win.kw = static_cast<int>(L.kw);
-    win.stride_h = static_cast<int>(L.stride_h), win.stride_w = static_cast<int>(L.stride_w);
-    win.pad_t = static_cast<int>(L.pad_t), win.pad_l = static_cast<int>(L.pad_l);
-    win.pad_b = static_cast<int>(L.pad_b), win.pad_r = static_cast<int>(L.pad_r);
-    num::Requant rq;
-    rq.scale = L.out_quant_scale;
-    rq.zero = static_cast<int>(L.out_zero);
-    rq.bits = static_cast<int>(p.hdr.dac_bits);
-    rq.int32 = i32;
-    rq.act_min = (L.flags & AIMC_LAYER_RELU) ? std::max(0.0f, L.act_min) : L.act_min;
-    rq.act_max = L.act_max;
-    const uint32_t in_map_bytes = static_cast<uint32_t>(in_shape.size());
-    const long positions = static_cast<long>(L.out_h) * L.out_w;
-
-    // ---- Functional: the op's results for the whole batch. ----
-    auto read_maps = [&](uint32_t addr, uint32_t stride, num::Maps& m) {
-      std::vector<uint8_t> bytes(static_cast<size_t>(stride) * batch);
-      if (!bus_debug_read(addr, bytes.data(), static_cast<uint32_t>(bytes.size()))) return false;
-      m.resize(batch, in_shape.size());
-      for (uint32_t v = 0; v < batch; ++v)
-        for (long i = 0; i < in_shape.size(); ++i)
-          m(v, i) = static_cast<float>(bytes[static_cast<size_t>(v) * stride + static_cast<size_t>(i)]);
-      return true;
-    };
-    num::Maps in;
-    if (!read_maps(L.in_addr, L.in_stride, in)) return fail(L.in_addr);
-    num::Maps out;  // batch x positions * out_c
-    std::vector<double> array_pj_per_position(p.slices.size(), 0.0);
-    struct Block {
-      uint32_t col_begin = 0, col_count = 0, reduce_tile = 0;
-      std::vector<size_t> slices;
-    };
-    std::map<std::pair<uint32_t, uint32_t>, Block> blocks;  // (copy, col_begin) -> column block
-    // MVM: chunks of output positions (as many patches as half the input buffer holds); with
-    // copies of the weights (replicas), chunk g of the batch (image after image) runs on copy
-    // g mod replicas.
-    const uint32_t copies = L.kind == AIMC_OP_MVM ? std::max(1u, L.replicas) : 1u;
-    const uint32_t per_copy = L.slice_count / copies;
-    uint32_t max_rows = 1;
-    for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s)
-      max_rows = std::max(max_rows, p.slices[s].row_count);
-    const long chunk = std::max<long>(1, static_cast<long>(cfg_.tile.input_buffer_bytes) / 2 / max_rows);
-    const long chunks_per_image = (positions + chunk - 1) / chunk;
-    auto copy_of = [&](uint32_t v, long q) {
-      return static_cast<uint32_t>((static_cast<long>(v) * chunks_per_image + q / chunk) % copies);
-    };
-    long digital_ops_per_position = 0;  // digital ops: element operations per output pixel
-    if (L.kind == AIMC_OP_MVM) {
-      const num::Maps patches = num::im2col(in, in_shape, win, static_cast<int>(L.groups),
-                                            static_cast<float>(L.in_zero));
-      Eigen::MatrixXf acc = Eigen::MatrixXf::Zero(patches.rows(), L.out_features);
-      const int c_array = ledger_.component("array");
-      // The patch rows (image v, position q: row v * positions + q) each copy computes.
-      std::vector<std::vector<Eigen::Index>> rows_of(copies);
-      for (uint32_t v = 0; v < batch; ++v)
-        for (long q = 0; q < positions; ++q) rows_of[copy_of(v, q)].push_back(static_cast<Eigen::Index>(v) * positions + q);
-      for (uint32_t copy = 0; copy < copies; ++copy) {
-        const auto& rows = rows_of[copy];
-        if (rows.empty()) continue;
-        num::Maps mine;  // this copy's patches (all of them without copies)
-        if (copies > 1) {
-          mine.resize(static_cast<Eigen::Index>(rows.size()), patches.cols());
-          for (size_t i = 0; i < rows.size(); ++i) mine.row(static_cast<Eigen::Index>(i)) = patches.row(rows[i]);
-        }
-        const num::Maps& px = copies > 1 ? mine : patches;
-        for (uint32_t s = L.first_slice + copy * per_copy; s < L.first_slice + (copy + 1) * per_copy; ++s) {
-          const aimc_slice_t& S = p.slices[s];
-          Block& b = blocks[{copy, S.col_begin}];
-          b.col_begin = S.col_begin;
-          b.col_count = S.col_count;
-          b.reduce_tile = S.reduce_tile;
-          b.slices.push_back(s);
-          const double array_before = ledger_.component_j(c_array);
-          const Eigen::MatrixXf x = px.middleCols(S.row_begin, S.row_count);
-          const Eigen::MatrixXf y = tiles_[S.tile]->mvm(
-              x, static_cast<int>(S.row_count), static_cast<int>(S.col_count), L.adc_full_scale, lid,
-              sim::Phase::infer, static_cast<int>(S.tile_row), static_cast<int>(S.tile_col));
-          if (copies > 1) {
-            for (size_t i = 0; i < rows.size(); ++i)
-              acc.row(rows[i]).segment(S.col_begin, S.col_count) += y.row(static_cast<Eigen::Index>(i));
-          } else {
-            acc.middleCols(S.col_begin, S.col_count) += y;
-          }
-          array_pj_per_position[s] =
-              (ledger_.component_j(c_array) - array_before) * 1e12 / static_cast<double>(px.rows());
-        }
-      }
-      num::DigitalSpec ds{L.acc_scale, (L.flags & AIMC_LAYER_RELU) != 0, L.out_quant_scale,
-                          static_cast<int>(p.hdr.dac_bits), i32};
-      ds.out_zero = static_cast<int>(L.out_zero);
-      ds.act_min = L.act_min;
-      ds.act_max = L.act_max;
-      Eigen::MatrixXf o;
-      num::digital_unit(acc, p.bias.data() + L.bias_offset, ds, o);
-      out.resize(batch, positions * L.out_c);
-      for (uint32_t v = 0; v < batch; ++v)
-        for (long q = 0; q < positions; ++q)
-          for (uint32_t c = 0; c < L.out_c; ++c) out(v, q * L.out_c + c) = o(v * positions + q, c);
-      for (const auto& [key, b] : blocks) {
-        const long ops = static_cast<long>(rows_of[key.first].size()) * b.col_count * static_cast<long>(b.slices.size());
-        ledger_.post(c_digital_, lid, sim::Phase::infer, tiles_[b.reduce_tile]->e_digital_j(ops),
-                     static_cast<uint64_t>(ops));
-      }
-    } else {
-      switch (L.kind) {
-        case AIMC_OP_MAXPOOL:
-          out = num::max_pool(in, in_shape, win);
-          digital_ops_per_position = static_cast<long>(L.out_c) * L.kh * L.kw;
-          break;
-        case AIMC_OP_AVGPOOL:
-          out = num::avg_pool(in, in_shape, win, (L.flags & AIMC_LAYER_COUNT_PAD) != 0, L.in_scale,
-                              static_cast<int>(L.in_zero), rq);
-          digital_ops_per_position = static_cast<long>(L.out_c) * (L.kh * L.kw + 1);
-          break;
-        case AIMC_OP_ADD: {
-          num::Maps in2;
-          if (!read_maps(L.in2_addr, L.in2_stride, in2)) return fail(L.in2_addr);
-          out = num::add(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale,
-                         static_cast<int>(L.in2_zero), rq);
-          digital_ops_per_position = static_cast<long>(L.out_c) * 3;  // two rescales and an add
-          break;
-        }
-        case AIMC_OP_CONCAT:
-          out = num::requantize_codes(in, L.in_scale, static_cast<int>(L.in_zero), rq);
-          digital_ops_per_position = static_cast<long>(L.out_c);
-          break;
-        case AIMC_OP_SOFTMAX:
-          out = num::softmax(in, L.in_scale, static_cast<int>(L.in_zero), rq);
-          digital_ops_per_position = static_cast<long>(L.out_c) * 4;  // exp, sum, divide, requantize
-          break;
-        case AIMC_OP_DWCONV:
-          out = num::depthwise_conv(in, in_shape, win, static_cast<int>(L.in_zero),
-                                    p.bias.data() + L.weight_offset, L.acc_scale,
-                                    p.bias.data() + L.bias_offset, rq);
-          digital_ops_per_position = static_cast<long>(L.out_c) * (L.kh * L.kw + 1);
-          break;
-        default: return fail(static_cast<uint32_t>(li));
-      }
-      const long ops = static_cast<long>(batch) * positions * digital_ops_per_position;
-      ledger_.post(c_digital_, lid, sim::Phase::infer, tiles_[L.unit]->e_digital_j(ops),
-                   static_cast<uint64_t>(ops));
+    std::unique_ptr<OpExecutor> exec = make_executor(L.kind);
+    if (!exec) {
+      err_addr = static_cast<uint32_t>(li);
+      return AIMC_ERR_BAD_PROGRAM;
     }
-
-    // Output bytes of image v, positions [q0, q0 + n): contiguous unless the op writes a channel
-    // range of wider pixels (CONCAT), then one write per pixel.
-    std::vector<uint8_t> out_bytes;
-    auto write_output = [&](uint32_t v, long q0, long n, uint64_t earliest, uint64_t& end) -> bool {
-      end = earliest;
-      const bool contiguous = L.out_c_offset == 0 && L.out_pixel_channels == L.out_c;
-      const long pix_bytes = static_cast<long>(L.out_c) * out_elem;
-      out_bytes.resize(static_cast<size_t>(n * pix_bytes));
-      for (long q = 0; q < n; ++q)
-        for (uint32_t c = 0; c < L.out_c; ++c) {
-          const float y = out(v, (q0 + q) * L.out_c + c);
-          if (i32) {
-            const int32_t val = static_cast<int32_t>(y);
-            std::memcpy(out_bytes.data() + (q * L.out_c + c) * 4, &val, 4);
-          } else {
-            out_bytes[static_cast<size_t>(q * L.out_c + c)] = static_cast<uint8_t>(y);
-          }
-        }
-      const uint32_t base = L.out_addr + v * L.out_stride;
-      if (contiguous) {
-        return bus_access(tlm::TLM_WRITE_COMMAND, base + static_cast<uint32_t>(q0 * pix_bytes),
-                          out_bytes.data(), static_cast<uint32_t>(n * pix_bytes), earliest, end);
-      }
-      for (long q = 0; q < n; ++q) {
-        uint64_t e = 0;
-        const uint32_t addr = base + static_cast<uint32_t>(((q0 + q) * L.out_pixel_channels + L.out_c_offset) * out_elem);
-        if (!bus_access(tlm::TLM_WRITE_COMMAND, addr, out_bytes.data() + q * pix_bytes,
-                        static_cast<uint32_t>(pix_bytes), earliest, e))
-          return false;
-        end = std::max(end, e);
-      }
-      return true;
-    };
-
-    // ---- Timing: every image through the op, chunk by chunk. ----
+    num::Maps out;  // batch x positions * out_c
+    uint32_t err = exec->compute(ctx, op, out, err_addr);
+    if (err != AIMC_ERR_NONE) return err;
     const std::vector<uint64_t> in_ready = ready_at(L.in_addr);
     const std::vector<uint64_t> in2_ready =
         L.kind == AIMC_OP_ADD ? ready_at(L.in2_addr) : std::vector<uint64_t>(batch, t_now_ps_);
     std::vector<uint64_t> done(batch, t_now_ps_);
-    if (L.kind == AIMC_OP_MVM) {
-      const auto& tc = cfg_.tile;
-      // Per slice: the MVM start of its last two chunks, and how many chunks it has taken.
-      std::map<size_t, std::array<uint64_t, 2>> slot;
-      std::map<size_t, long> taken;
-      for (uint32_t v = 0; v < batch; ++v) {
-        const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
-        for (long q0 = 0; q0 < positions; q0 += chunk) {
-          const long n = std::min(chunk, positions - q0);
-          const uint32_t copy = copy_of(v, q0);
-          std::map<size_t, uint64_t> psum_end;
-          for (uint32_t s = L.first_slice + copy * per_copy; s < L.first_slice + (copy + 1) * per_copy; ++s) {
-            const aimc_slice_t& S = p.slices[s];
-            Tile& T = *tiles_[S.tile];
-            auto& ring = slot.try_emplace(s, std::array<uint64_t, 2>{t_now_ps_, t_now_ps_}).first->second;
-            const long k = taken[s]++;
-            uint64_t in_end = 0;
-            if (!timed_read(L.in_addr + v * L.in_stride, in_map_bytes,
-                            static_cast<uint64_t>(n) * S.row_count, std::max(earliest, ring[k % 2]), in_end))
-              return fail(L.in_addr + v * L.in_stride);
-            const uint64_t t_mvm = T.t_mvm_ps(static_cast<int>(S.col_count));
-            const uint64_t start = T.analog().reserve(in_end, t_mvm * static_cast<uint64_t>(n));
-            ring[k % 2] = start;
-            const uint64_t mvm_end = start + t_mvm * static_cast<uint64_t>(n);
-            if (trace_.enabled()) {
-              const double e_dac = T.e_dac_j(static_cast<int>(S.row_count)) * 1e12;
-              const double e_adc = T.e_adc_j(static_cast<int>(S.col_count)) * 1e12;
-              const double e_arr = array_pj_per_position[s];
-              const uint64_t t_dac = sim::ns_to_ps(tc.dac.t_conv_ns);
-              const uint64_t t_arr = sim::ns_to_ps(tc.array.t_read_ns);
-              trace_.span(T.track(), "mvm", start, t_mvm * static_cast<uint64_t>(n),
-                          {{"layer", static_cast<int>(li)}, {"vector", v}, {"positions", n},
-                           {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},
-                           {"energy_pj", n * (e_dac + e_arr + e_adc)}});
-              if (n == 1) {  // the conversions of a single MVM
-                trace_.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
-                trace_.span(T.track(), "array", start + t_dac, t_arr, {{"energy_pj_batch_mean", e_arr}});
-                trace_.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,
-                            {{"energy_pj", e_adc}, {"conversions", S.col_count}});
-              }
-            }
-            uint64_t pend = mvm_end;
-            if (S.reduce_tile != S.tile) {
-              // Partial sums travel as the slice's raw ADC codes, ceil(adc_bits / 8) bytes each;
-              // the reduce tile adds codes, not scaled values. Timing only: the functional sum
-              // was formed above.
-              const Tile& R = *tiles_[S.reduce_tile];
-              const uint32_t dst = AIMC_TILE_BASE + S.reduce_tile * AIMC_TILE_STRIDE + R.output_buffer_offset();
-              const uint64_t total = static_cast<uint64_t>(n) * S.col_count * psum_bytes;
-              const uint64_t piece_max = std::max<uint64_t>(psum_bytes, static_cast<uint64_t>(cfg_.tile.output_buffer_bytes));
-              uint64_t left = total, t = mvm_end;
-              while (left > 0) {
-                const uint32_t len = static_cast<uint32_t>(std::min(left, piece_max));
-                if (scratch.size() < len) scratch.resize(len);
-                std::fill(scratch.begin(), scratch.begin() + len, 0);
-                uint64_t e = 0;
-                if (!bus_access(tlm::TLM_WRITE_COMMAND, dst, scratch.data(), len, t, e)) return fail(dst);
-                t = e;
-                left -= len;
-              }
-              pend = t;
-            }
-            psum_end[s] = pend;
-          }
-          uint64_t dig_end = 0;
-          for (const auto& [key, b] : blocks) {
-            if (key.first != copy) continue;
-            uint64_t arrive = 0;
-            for (size_t s : b.slices) arrive = std::max(arrive, psum_end[s]);
-            Tile& R = *tiles_[b.reduce_tile];
-            const long ops = n * static_cast<long>(b.col_count) * static_cast<long>(b.slices.size());
-            const uint64_t t_dig = R.t_digital_ps(ops);
-            const uint64_t dstart = R.digital().reserve(arrive, t_dig);
-            if (trace_.enabled())
-              trace_.span(digital_tracks_[b.reduce_tile], "digital", dstart, t_dig,
-                          {{"layer", static_cast<int>(li)}, {"vector", v}, {"positions", n},
-                           {"energy_pj", R.e_digital_j(ops) * 1e12}});
-            dig_end = std::max(dig_end, dstart + t_dig);
-          }
-          uint64_t out_end = 0;
-          if (!write_output(v, q0, n, dig_end, out_end)) return fail(L.out_addr + v * L.out_stride);
-          done[v] = std::max(done[v], out_end);
-        }
-      }
-    } else {
-      Tile& U = *tiles_[L.unit];
-      const long pix_out_bytes = static_cast<long>(L.out_c) * out_elem;
-      const long chunk = std::max<long>(1, static_cast<long>(cfg_.tile.output_buffer_bytes) / pix_out_bytes);
-      for (uint32_t v = 0; v < batch; ++v) {
-        const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
-        for (long q0 = 0; q0 < positions; q0 += chunk) {
-          const long n = std::min(chunk, positions - q0);
-          // The chunk's share of the input map (windows overlap; the share is what is new).
-          const uint64_t in_len = std::max<uint64_t>(1, static_cast<uint64_t>(in_map_bytes) * n / positions);
-          uint64_t in_end = 0;
-          if (!timed_read(L.in_addr + v * L.in_stride, in_map_bytes, in_len, earliest, in_end))
-            return fail(L.in_addr);
-          if (L.kind == AIMC_OP_ADD) {
-            uint64_t e2 = 0;
-            if (!timed_read(L.in2_addr + v * L.in2_stride, in_map_bytes, in_len, earliest, e2))
-              return fail(L.in2_addr);
-            in_end = std::max(in_end, e2);
-          }
-          const long ops = n * digital_ops_per_position;
-          const uint64_t t_dig = U.t_digital_ps(ops);
-          const uint64_t dstart = U.digital().reserve(in_end, t_dig);
-          if (trace_.enabled())
-            trace_.span(digital_tracks_[L.unit], kind_name(L.kind), dstart, t_dig,
-                        {{"layer", static_cast<int>(li)}, {"vector", v}, {"positions", n},
-                         {"energy_pj", U.e_digital_j(ops) * 1e12}});
-          uint64_t out_end = 0;
-          if (!write_output(v, q0, n, dstart + t_dig, out_end)) return fail(L.out_addr + v * L.out_stride);
-          done[v] = std::max(done[v], out_end);
-        }
-      }
-    }
+    err = exec->schedule(ctx, op, out, in_ready, in2_ready, done, err_addr);
+    if (err != AIMC_ERR_NONE) return err;
     auto& r = ready[L.out_addr];
     if (r.size() != batch) r.assign(batch, t_now_ps_);
     for (uint32_t v = 0; v < batch; ++v) r[v] = std::max(r[v], done[v]);

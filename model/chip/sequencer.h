@@ -2,30 +2,17 @@
 //
 // On a doorbell it validates the program in its program memory against the platform (tiles,
 // their programmed blocks, SRAM ranges, the batch), then runs the ops in program order, each over
-// all images of the batch. Activation maps live in SRAM (H, W, C codes, see aimc_image.h).
-//
-// Numbers apart from time (ARCHITECTURE rule 1): for each op the sequencer first computes the
-// batch's results with the numerics kernel (im2col patches, tile MVMs as one matrix product per
-// slice, the digital unit, digital ops), then books the time of every image on the resources it
-// uses, in chunks of output positions (as many patches as half the tile's input buffer holds, so
-// that the next chunk loads while one computes):
-//   input   bus read of the chunk's patches from SRAM (patch bytes: an im2col gather re-reads
-//           overlapping windows); it may start once the image's op inputs are in SRAM and the
-//           chunk two places earlier has started its MVMs
-//   mvm     the tile's array (DAC, array, ADC): chunk x t_mvm (see tile.h)
-//   psum    bus write of the slice's ADC codes (ceil(adc_bits/8) bytes each) to the reduce tile,
-//           for row slices other than the one on the reduce tile
-//   digital the reduce tile's digital unit: partial-sum add, bias, scale, clamp, requantize
-//   output  bus write of the chunk's output codes to SRAM
-// An MVM op with copies of its weights (replicas) sends chunk g of the batch (image after image)
-// to copy g mod replicas: the copies work side by side on different tiles.
-// Digital ops (pooling, add, concat, softmax, digital depthwise convolution) run on the digital
-// unit of their `unit` tile: bus read of their share of the input, the unit's time for their
-// element operations, bus write of the output. Every resource is a calendar (sim::Timeline), so
-// images overlap: image v+1 enters an op's tiles while image v is in the next op, with the shared
-// bus limiting how much (layer pipelining). Bus and SRAM charge their own energy and contention
-// through their TLM transactions; output writes carry the real bytes. The functional input of an
-// op is read from SRAM with debug transport (no time, no energy: the timed reads pay for it).
+// all images of the batch, by the executor of the op's kind (chip/op_exec.h): first the numbers
+// for the whole batch (ARCHITECTURE rule 1), then the time of every image on the resources it
+// uses, in chunks of output positions (op_mvm.cpp, op_digital.cpp). Activation maps live in SRAM
+// (H, W, C codes, see aimc_image.h). Every resource is a calendar (sim::Timeline), so images
+// overlap: image v+1 enters an op's tiles while image v is in the next op, with the interconnect
+// limiting how much (layer pipelining). Transfers go through the interconnect
+// (sim/interconnect.h) with their real source and destination (SRAM -> tile for patches, tile ->
+// tile for partial sums, tile -> SRAM for outputs); the interconnect and the SRAM charge their own
+// energy and contention. The functional input of an op is read from SRAM with debug transport (no
+// time, no energy: the timed reads pay for it). A command's energy is charged to the ledger phase
+// that was current when it was started (deploy or infer).
 #pragma once
 
 #include <cstdint>
@@ -40,6 +27,7 @@
 
 #include "aimc_image.h"
 #include "chip/engine.h"
+#include "chip/op_exec.h"
 #include "chip/local_memory.h"
 #include "chip/tile.h"
 #include "config/platform_config.h"
@@ -76,12 +64,7 @@ class Sequencer : public sc_core::sc_module {
   uint64_t commands_done() const { return commands_done_; }
 
  private:
-  struct Program {
-    aimc_program_hdr_t hdr;
-    std::vector<aimc_layer_t> layers;
-    std::vector<aimc_slice_t> slices;
-    std::vector<float> bias;
-  };
+  class Context;  // the executors' view of the sequencer (sequencer.cpp)
 
   void run();
   // Returns AIMC_ERR_NONE or an error code, with the offending address/argument in err_addr.
@@ -110,6 +93,7 @@ class Sequencer : public sc_core::sc_module {
   sc_core::sc_event start_event_;
   bool busy_ = false;
   uint32_t prog_addr_ = 0, batch_ = 0;
+  sim::Phase phase_ = sim::Phase::infer;
   uint64_t t_now_ps_ = 0;
   tlm::tlm_generic_payload gp_;
   uint64_t last_latency_ps_ = 0, last_duration_ps_ = 0, vectors_done_ = 0, commands_done_ = 0;

@@ -244,7 +244,7 @@ double Tile::e_array_j(double sum_v2g) const {
          (cfg_.array.t_read_ns * 1e-9);
 }
 
-Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
+Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
                           float adc_full_scale, int layer, sim::Phase phase, int row0, int col0) {
   num::DacSpec dac{cfg_.dac.bits};
   // The block's columns sit on ADC columns col0.. (their offsets).
@@ -270,12 +270,17 @@ Eigen::MatrixXf Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
     r.adc_codes *= static_cast<float>(gain_q16_ / 65536.0);
   if (r.adc_clipped > 0) clipped_flag_ = true;
   const long n = static_cast<long>(codes.rows());
-  ledger_.post(c_dac_, layer, phase, n * e_dac_j(rows_used), static_cast<uint64_t>(n) * rows_used);
-  ledger_.post(c_array_, layer, phase, e_array_j(r.stats.sum_v2g), static_cast<uint64_t>(n));
-  ledger_.post(c_adc_, layer, phase, n * e_adc_j(cols_used), static_cast<uint64_t>(n) * cols_used);
+  MvmResult out;
+  out.e_dac_j = n * e_dac_j(rows_used);
+  out.e_array_j = e_array_j(r.stats.sum_v2g);
+  out.e_adc_j = n * e_adc_j(cols_used);
+  ledger_.post(c_dac_, layer, phase, out.e_dac_j, static_cast<uint64_t>(n) * rows_used);
+  ledger_.post(c_array_, layer, phase, out.e_array_j, static_cast<uint64_t>(n));
+  ledger_.post(c_adc_, layer, phase, out.e_adc_j, static_cast<uint64_t>(n) * cols_used);
   mvm_count_ += static_cast<uint64_t>(n);
   adc_clipped_ += static_cast<uint64_t>(r.adc_clipped);
-  return std::move(r.adc_codes);
+  out.codes = std::move(r.adc_codes);
+  return out;
 }
 
 void Tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

@@ -108,9 +108,13 @@ class Tile : public sc_core::sc_module {
 
   // Functional batch MVM: codes (batch x rows_used) -> ADC codes (batch x cols_used) of the block
   // at word line row0, column col0. Posts the DAC, array and ADC energy of the whole batch to the
-  // ledger under (layer, phase).
-  Eigen::MatrixXf mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
-                      float adc_full_scale, int layer, sim::Phase phase, int row0 = 0, int col0 = 0);
+  // ledger under (layer, phase) and returns them with the codes.
+  struct MvmResult {
+    Eigen::MatrixXf codes;
+    double e_dac_j = 0, e_array_j = 0, e_adc_j = 0;  // of the whole batch
+  };
+  MvmResult mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used, float adc_full_scale,
+                int layer, sim::Phase phase, int row0 = 0, int col0 = 0);
 
   uint32_t output_buffer_offset() const { return static_cast<uint32_t>(cfg_.input_buffer_bytes); }
   // ---- Calibration and status (the tile's register window) ----

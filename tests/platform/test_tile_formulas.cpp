@@ -71,8 +71,10 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
   const uint64_t cycles = (kOut + t.digital.lanes - 1) / t.digital.lanes;
   const uint64_t t_dig = std::llround(cycles * 1e6 / t.digital.clock_mhz);
   const uint64_t sram = std::llround(cfg.sram.latency_ns * 1000);
-  const uint64_t expected_latency = b.chip.bus().occupancy_ps(kIn) + sram + t_mvm + t_dig +
-                                    b.chip.bus().occupancy_ps(4 * kOut) + sram;
+  using sim::Endpoint;
+  const uint64_t expected_latency =
+      b.chip.bus().occupancy_ps(Endpoint::sram(), Endpoint::tile(0), kIn) + sram + t_mvm + t_dig +
+      b.chip.bus().occupancy_ps(Endpoint::tile(0), Endpoint::sram(), 4 * kOut) + sram;
   EXPECT_EQ(single_latency_ps, expected_latency);
 
   // Energy of the inference phase, by component.

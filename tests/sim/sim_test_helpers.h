@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "sim/accounting.h"
+#include "sim/interconnect.h"
 
 namespace aimc::sim::testing {
 
@@ -21,6 +22,7 @@ inline sc_core::sc_time ps(uint64_t v) { return ps_to_time(v); }
 
 struct TransactOptions {
   std::optional<Accounting> accounting;
+  std::optional<Route> route;  // the transfer's real source and destination (interconnect.h)
   uint8_t* byte_enables = nullptr;
   unsigned byte_enable_length = 0;
   unsigned streaming_width = 0;  // 0: = length
@@ -56,6 +58,7 @@ class Driver : public sc_core::sc_module {
     gp.set_dmi_allowed(false);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     if (opt.accounting) gp.set_extension(new Accounting(*opt.accounting));  // freed by ~gp
+    if (opt.route) gp.set_extension(new Route(*opt.route));                 // freed by ~gp
     sock->b_transport(gp, delay);
     last_address = gp.get_address();
     last_dmi_allowed = gp.is_dmi_allowed();

@@ -1,0 +1,170 @@
+// Digital ops (pooling, add, concat, softmax, digital depthwise convolution): they run on the
+// digital unit of their `unit` tile. Numbers from numerics/digital_ops; time: bus read of each
+// chunk's share of the input, the unit's time for its element operations, bus write of the
+// output; energy: the unit's energy per element operation.
+#include <algorithm>
+
+#include "chip/op_exec.h"
+
+namespace aimc::chip {
+
+namespace {
+
+// One digital op kind: its kernel and its element operations per output pixel.
+struct DigitalOp {
+  uint32_t kind;
+  const char* name;  // trace span name
+  long (*ops_per_position)(const aimc_layer_t& L);
+  // out = the op on `in` (the batch's first input); false with err_addr set on a bad program.
+  bool (*run)(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out,
+              uint32_t& err_addr);
+};
+
+bool run_maxpool(ExecContext&, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t&) {
+  out = num::max_pool(in, op.in_shape, op.window);
+  return true;
+}
+
+bool run_avgpool(ExecContext&, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t&) {
+  const aimc_layer_t& L = op.L;
+  out = num::avg_pool(in, op.in_shape, op.window, (L.flags & AIMC_LAYER_COUNT_PAD) != 0, L.in_scale,
+                      static_cast<int>(L.in_zero), op.requant);
+  return true;
+}
+
+bool run_add(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
+  num::Maps in2;
+  if (!ctx.read_maps(L.in2_addr, L.in2_stride, op.in_shape, in2)) {
+    err_addr = L.in2_addr;
+    return false;
+  }
+  out = num::add(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale,
+                 static_cast<int>(L.in2_zero), op.requant);
+  return true;
+}
+
+bool run_concat(ExecContext&, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t&) {
+  out = num::requantize_codes(in, op.L.in_scale, static_cast<int>(op.L.in_zero), op.requant);
+  return true;
+}
+
+bool run_softmax(ExecContext&, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t&) {
+  out = num::softmax(in, op.L.in_scale, static_cast<int>(op.L.in_zero), op.requant);
+  return true;
+}
+
+bool run_dwconv(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t&) {
+  const aimc_layer_t& L = op.L;
+  const std::vector<float>& table = ctx.program.bias;  // weights and biases share the float table
+  out = num::depthwise_conv(in, op.in_shape, op.window, static_cast<int>(L.in_zero),
+                            table.data() + L.weight_offset, L.acc_scale, table.data() + L.bias_offset,
+                            op.requant);
+  return true;
+}
+
+long window_ops(const aimc_layer_t& L) { return static_cast<long>(L.out_c) * L.kh * L.kw; }
+long window_plus_one_ops(const aimc_layer_t& L) { return static_cast<long>(L.out_c) * (L.kh * L.kw + 1); }
+
+// The digital op kinds. A new one: its kernel in numerics/digital_ops and one line here.
+constexpr DigitalOp kDigitalOps[] = {
+    {AIMC_OP_MAXPOOL, "maxpool", window_ops, run_maxpool},
+    {AIMC_OP_AVGPOOL, "avgpool", window_plus_one_ops, run_avgpool},
+    // two rescales and an add
+    {AIMC_OP_ADD, "add", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 3; }, run_add},
+    {AIMC_OP_CONCAT, "concat", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c); }, run_concat},
+    // exp, sum, divide, requantize
+    {AIMC_OP_SOFTMAX, "softmax", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 4; },
+     run_softmax},
+    {AIMC_OP_DWCONV, "dwconv", window_plus_one_ops, run_dwconv},
+};
+
+const DigitalOp* find_op(uint32_t kind) {
+  for (const DigitalOp& d : kDigitalOps)
+    if (d.kind == kind) return &d;
+  return nullptr;
+}
+
+class DigitalExecutor final : public OpExecutor {
+ public:
+  explicit DigitalExecutor(const DigitalOp& op) : op_(op) {}
+
+  uint32_t compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) override {
+    const aimc_layer_t& L = op.L;
+    num::Maps in;
+    if (!ctx.read_maps(L.in_addr, L.in_stride, op.in_shape, in)) {
+      err_addr = L.in_addr;
+      return AIMC_ERR_BAD_PROGRAM;
+    }
+    if (!op_.run(ctx, op, in, out, err_addr)) return AIMC_ERR_BAD_PROGRAM;
+    ops_per_position_ = op_.ops_per_position(L);
+    const long ops = static_cast<long>(ctx.batch) * op.positions * ops_per_position_;
+    ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[L.unit]->e_digital_j(ops),
+                    static_cast<uint64_t>(ops));
+    return AIMC_ERR_NONE;
+  }
+
+  uint32_t schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
+                    const std::vector<uint64_t>& in_ready, const std::vector<uint64_t>& in2_ready,
+                    std::vector<uint64_t>& done, uint32_t& err_addr) override {
+    const aimc_layer_t& L = op.L;
+    Tile& U = *ctx.tiles[L.unit];
+    const sim::Endpoint unit = sim::Endpoint::tile(static_cast<int>(L.unit));
+    const long pix_out_bytes = static_cast<long>(L.out_c) * op.out_elem;
+    const long chunk = std::max<long>(1, static_cast<long>(ctx.cfg.tile.output_buffer_bytes) / pix_out_bytes);
+    for (uint32_t v = 0; v < ctx.batch; ++v) {
+      const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
+      for (long q0 = 0; q0 < op.positions; q0 += chunk) {
+        const long n = std::min(chunk, op.positions - q0);
+        // The chunk's share of the input map (windows overlap; the share is what is new).
+        const uint64_t in_len = std::max<uint64_t>(1, static_cast<uint64_t>(op.in_map_bytes) * n / op.positions);
+        uint64_t in_end = 0;
+        if (!ctx.timed_read(unit, L.in_addr + v * L.in_stride, op.in_map_bytes, in_len, earliest, in_end)) {
+          err_addr = L.in_addr;
+          return AIMC_ERR_BAD_PROGRAM;
+        }
+        if (L.kind == AIMC_OP_ADD) {
+          uint64_t e2 = 0;
+          if (!ctx.timed_read(unit, L.in2_addr + v * L.in2_stride, op.in_map_bytes, in_len, earliest, e2)) {
+            err_addr = L.in2_addr;
+            return AIMC_ERR_BAD_PROGRAM;
+          }
+          in_end = std::max(in_end, e2);
+        }
+        const long ops = n * ops_per_position_;
+        const uint64_t t_dig = U.t_digital_ps(ops);
+        const uint64_t dstart = U.digital().reserve(in_end, t_dig);
+        if (ctx.trace.enabled())
+          ctx.trace.span(ctx.digital_tracks[L.unit], op_.name, dstart, t_dig,
+                         {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
+                          {"energy_pj", U.e_digital_j(ops) * 1e12}});
+        uint64_t out_end = 0;
+        if (!write_output(ctx, op, out, unit, v, q0, n, dstart + t_dig, out_end)) {
+          err_addr = L.out_addr + v * L.out_stride;
+          return AIMC_ERR_BAD_PROGRAM;
+        }
+        done[v] = std::max(done[v], out_end);
+      }
+    }
+    return AIMC_ERR_NONE;
+  }
+
+ private:
+  const DigitalOp& op_;
+  long ops_per_position_ = 0;
+};
+
+}  // namespace
+
+const char* digital_op_name(uint32_t kind) {
+  const DigitalOp* d = find_op(kind);
+  return d ? d->name : nullptr;
+}
+
+std::unique_ptr<OpExecutor> make_digital_executor(uint32_t kind) {
+  const DigitalOp* d = find_op(kind);
+  if (d == nullptr) return nullptr;
+  return std::make_unique<DigitalExecutor>(*d);
+}
+
+}  // namespace aimc::chip

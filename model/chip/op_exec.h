@@ -1,0 +1,119 @@
+// How the sequencer executes one op of a layer program: an executor per op kind, in two steps.
+//   compute   the op's results for the whole batch, with the numerics kernels (ARCHITECTURE rule
+//             1), and the energy they cost, posted to the ledger;
+//   schedule  every image of the batch through the op, chunk by chunk, on the resources it uses
+//             (tile calendars, the digital units, transfers through the interconnect): when each
+//             image's output is complete in SRAM.
+// The sequencer (sequencer.h) validates the program, then runs compute and schedule op after op.
+// A new MVM-free op is one row in the table of op_digital.cpp plus its kernel in
+// numerics/digital_ops; a new kind of analog op is a new executor registered in make_executor().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+
+#include "aimc_image.h"
+#include "aimc_regs.h"
+#include "chip/tile.h"
+#include "config/platform_config.h"
+#include "numerics/converters.h"
+#include "numerics/digital_ops.h"
+#include "sim/energy_ledger.h"
+#include "sim/interconnect.h"
+#include "sim/trace.h"
+
+namespace aimc::chip {
+
+// A layer program as read from program memory (validated by the sequencer before it runs).
+struct Program {
+  aimc_program_hdr_t hdr;
+  std::vector<aimc_layer_t> layers;
+  std::vector<aimc_slice_t> slices;
+  std::vector<float> bias;
+};
+
+// What every executor may use while one inference command runs: the platform, the command, and
+// the sequencer's transfers. Implemented by the sequencer.
+class ExecContext {
+ public:
+  ExecContext(const config::PlatformConfig& cfg, std::vector<Tile*>& tiles, sim::EnergyLedger& ledger,
+              sim::TraceSink& trace, const std::vector<int>& digital_tracks, int c_digital,
+              const Program& program, uint32_t batch, uint64_t t_start_ps, sim::Phase phase)
+      : cfg(cfg), tiles(tiles), ledger(ledger), trace(trace), digital_tracks(digital_tracks),
+        c_digital(c_digital), program(program), batch(batch), t_start_ps(t_start_ps), phase(phase) {}
+  virtual ~ExecContext() = default;
+
+  const config::PlatformConfig& cfg;
+  std::vector<Tile*>& tiles;
+  sim::EnergyLedger& ledger;
+  sim::TraceSink& trace;
+  const std::vector<int>& digital_tracks;  // trace track of each tile's digital unit
+  const int c_digital;                     // ledger component "digital"
+  const Program& program;
+  const uint32_t batch;
+  const uint64_t t_start_ps;  // when the command started
+  const sim::Phase phase;     // the command's phase (what its energy is charged to)
+
+  // A timed transfer of `len` bytes at `addr` through the interconnect, on behalf of src -> dst,
+  // not before earliest_ps; end_ps = when it is done. False when the target refused it.
+  virtual bool transfer(sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
+                        uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) = 0;
+  // An untimed read (debug transport: no time, no energy). False if not all bytes were read.
+  virtual bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) = 0;
+
+  // A timed read of `len` bytes of an image's map at `base` into the tile `dst` (len may exceed
+  // the map: an im2col gather re-reads overlapping windows; it is split into reads that stay
+  // inside the map).
+  bool timed_read(sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
+                  uint64_t earliest_ps, uint64_t& end_ps);
+  // The batch's input maps at addr (one per image, `stride` bytes apart), as codes.
+  bool read_maps(uint32_t addr, uint32_t stride, const num::MapShape& shape, num::Maps& m);
+
+  std::vector<uint8_t> scratch;  // transfer payloads whose bytes do not matter (timing only)
+};
+
+// One op of the program, with what its fields mean decoded once.
+struct OpStep {
+  OpStep(const Program& p, size_t index, int layer_id);
+  size_t index;            // in the program
+  const aimc_layer_t& L;
+  int layer_id;            // ledger layer
+  bool i32;                // the op writes int32 outputs (the network's last op)
+  uint32_t out_elem;       // bytes per output element
+  num::MapShape in_shape;
+  num::Window window;
+  num::Requant requant;
+  uint32_t in_map_bytes;
+  long positions;          // output pixels per image
+};
+
+// Writes image v's outputs of positions [q0, q0 + n) from `out` (batch x positions * out_c) to
+// SRAM, from tile `src`, not before earliest_ps: contiguous unless the op writes a channel range
+// of wider pixels (CONCAT), then one write per pixel.
+bool write_output(ExecContext& ctx, const OpStep& op, const num::Maps& out, sim::Endpoint src,
+                  uint32_t v, long q0, long n, uint64_t earliest_ps, uint64_t& end_ps);
+
+class OpExecutor {
+ public:
+  virtual ~OpExecutor() = default;
+  // The op's outputs for the whole batch (batch x positions * out_c). AIMC_ERR_NONE or an error
+  // code with the offending address in err_addr.
+  virtual uint32_t compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) = 0;
+  // Books every image's chunks; in_ready[v] (and in2_ready[v] for a second input): when image v's
+  // inputs are in SRAM; done[v] (starting at the command's start): when its outputs are.
+  virtual uint32_t schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
+                            const std::vector<uint64_t>& in_ready, const std::vector<uint64_t>& in2_ready,
+                            std::vector<uint64_t>& done, uint32_t& err_addr) = 0;
+};
+
+// The executor of an op kind (AIMC_OP_*), a new one per op run (it keeps what compute found for
+// schedule); nullptr for an unknown kind.
+std::unique_ptr<OpExecutor> make_executor(uint32_t kind);
+// The trace name of an op kind ("mvm", "maxpool", ...).
+const char* op_kind_name(uint32_t kind);
+
+}  // namespace aimc::chip

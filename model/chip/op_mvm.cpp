@@ -1,0 +1,245 @@
+// MVM ops (dense and convolution layers) on the tiles. The op's weight matrix is cut into slices
+// (blocks on tiles); slices of the same columns form a column block whose partial sums meet at its
+// reduce tile's digital unit. Per chunk of output positions (as many patches as half the tile's
+// input buffer holds, so that the next chunk loads while one computes):
+//   input   bus read of the chunk's patches from SRAM into the slice's tile; it may start once the
+//           image's op inputs are in SRAM and the chunk two places earlier has started its MVMs
+//   mvm     the tile's array (DAC, array, ADC): chunk x t_mvm (see tile.h)
+//   psum    bus write of the slice's ADC codes (ceil(adc_bits/8) bytes each) to the reduce tile,
+//           for row slices other than the one on the reduce tile
+//   digital the reduce tile's digital unit: partial-sum add, bias, scale, clamp, requantize
+//   output  bus write of the chunk's output codes from the reduce tile to SRAM
+// With copies of the weights (replicas), chunk g of the batch (image after image) goes to copy
+// g mod replicas: the copies work side by side on different tiles.
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include "aimc_regs.h"
+#include "chip/op_exec.h"
+#include "sim/accounting.h"
+
+namespace aimc::chip {
+
+namespace {
+
+class MvmExecutor final : public OpExecutor {
+ public:
+  uint32_t compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) override;
+  uint32_t schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
+                    const std::vector<uint64_t>& in_ready, const std::vector<uint64_t>& in2_ready,
+                    std::vector<uint64_t>& done, uint32_t& err_addr) override;
+
+ private:
+  struct Block {  // the slices of one column block of one copy
+    uint32_t col_begin = 0, col_count = 0, reduce_tile = 0;
+    std::vector<size_t> slices;
+  };
+  void plan(const ExecContext& ctx, const OpStep& op);
+  uint32_t copy_of(uint32_t v, long q) const {
+    return static_cast<uint32_t>((static_cast<long>(v) * chunks_per_image_ + q / chunk_) % copies_);
+  }
+  // Books the partial sums of slice S's chunk of n positions to its reduce tile from mvm_end on;
+  // returns when they have arrived (mvm_end when S sits on its reduce tile).
+  bool send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, long n, uint64_t mvm_end,
+                         uint64_t& arrived, uint32_t& err_addr);
+
+  uint32_t copies_ = 1, per_copy_ = 0;
+  long chunk_ = 1, chunks_per_image_ = 1;
+  std::vector<std::vector<Eigen::Index>> rows_of_;     // per copy: the patch rows it computes
+  std::map<std::pair<uint32_t, uint32_t>, Block> blocks_;  // (copy, col_begin) -> column block
+  std::vector<double> array_pj_per_position_;          // per slice of the program
+};
+
+void MvmExecutor::plan(const ExecContext& ctx, const OpStep& op) {
+  const aimc_layer_t& L = op.L;
+  copies_ = std::max(1u, L.replicas);
+  per_copy_ = L.slice_count / copies_;
+  uint32_t max_rows = 1;
+  for (uint32_t s = L.first_slice; s < L.first_slice + L.slice_count; ++s)
+    max_rows = std::max(max_rows, ctx.program.slices[s].row_count);
+  chunk_ = std::max<long>(1, static_cast<long>(ctx.cfg.tile.input_buffer_bytes) / 2 / max_rows);
+  chunks_per_image_ = (op.positions + chunk_ - 1) / chunk_;
+  rows_of_.assign(copies_, {});
+  for (uint32_t v = 0; v < ctx.batch; ++v)
+    for (long q = 0; q < op.positions; ++q)
+      rows_of_[copy_of(v, q)].push_back(static_cast<Eigen::Index>(v) * op.positions + q);
+  array_pj_per_position_.assign(ctx.program.slices.size(), 0.0);
+}
+
+uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
+  const Program& p = ctx.program;
+  num::Maps in;
+  if (!ctx.read_maps(L.in_addr, L.in_stride, op.in_shape, in)) {
+    err_addr = L.in_addr;
+    return AIMC_ERR_BAD_PROGRAM;
+  }
+  plan(ctx, op);
+  const num::Maps patches =
+      num::im2col(in, op.in_shape, op.window, static_cast<int>(L.groups), static_cast<float>(L.in_zero));
+  Eigen::MatrixXf acc = Eigen::MatrixXf::Zero(patches.rows(), L.out_features);
+  for (uint32_t copy = 0; copy < copies_; ++copy) {
+    const auto& rows = rows_of_[copy];
+    if (rows.empty()) continue;
+    num::Maps mine;  // this copy's patches (all of them without copies)
+    if (copies_ > 1) {
+      mine.resize(static_cast<Eigen::Index>(rows.size()), patches.cols());
+      for (size_t i = 0; i < rows.size(); ++i) mine.row(static_cast<Eigen::Index>(i)) = patches.row(rows[i]);
+    }
+    const num::Maps& px = copies_ > 1 ? mine : patches;
+    for (uint32_t s = L.first_slice + copy * per_copy_; s < L.first_slice + (copy + 1) * per_copy_; ++s) {
+      const aimc_slice_t& S = p.slices[s];
+      Block& b = blocks_[{copy, S.col_begin}];
+      b.col_begin = S.col_begin;
+      b.col_count = S.col_count;
+      b.reduce_tile = S.reduce_tile;
+      b.slices.push_back(s);
+      const Eigen::MatrixXf x = px.middleCols(S.row_begin, S.row_count);
+      const Tile::MvmResult r = ctx.tiles[S.tile]->mvm(
+          x, static_cast<int>(S.row_count), static_cast<int>(S.col_count), L.adc_full_scale,
+          op.layer_id, ctx.phase, static_cast<int>(S.tile_row), static_cast<int>(S.tile_col));
+      if (copies_ > 1) {
+        for (size_t i = 0; i < rows.size(); ++i)
+          acc.row(rows[i]).segment(S.col_begin, S.col_count) += r.codes.row(static_cast<Eigen::Index>(i));
+      } else {
+        acc.middleCols(S.col_begin, S.col_count) += r.codes;
+      }
+      array_pj_per_position_[s] = r.e_array_j * 1e12 / static_cast<double>(px.rows());
+    }
+  }
+  num::DigitalSpec ds{L.acc_scale, (L.flags & AIMC_LAYER_RELU) != 0, L.out_quant_scale,
+                      static_cast<int>(p.hdr.dac_bits), op.i32};
+  ds.out_zero = static_cast<int>(L.out_zero);
+  ds.act_min = L.act_min;
+  ds.act_max = L.act_max;
+  Eigen::MatrixXf o;
+  num::digital_unit(acc, p.bias.data() + L.bias_offset, ds, o);
+  out.resize(ctx.batch, op.positions * L.out_c);
+  for (uint32_t v = 0; v < ctx.batch; ++v)
+    for (long q = 0; q < op.positions; ++q)
+      for (uint32_t c = 0; c < L.out_c; ++c) out(v, q * L.out_c + c) = o(v * op.positions + q, c);
+  for (const auto& [key, b] : blocks_) {
+    const long ops = static_cast<long>(rows_of_[key.first].size()) * b.col_count * static_cast<long>(b.slices.size());
+    ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[b.reduce_tile]->e_digital_j(ops),
+                    static_cast<uint64_t>(ops));
+  }
+  return AIMC_ERR_NONE;
+}
+
+bool MvmExecutor::send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, long n, uint64_t mvm_end,
+                                    uint64_t& arrived, uint32_t& err_addr) {
+  arrived = mvm_end;
+  if (S.reduce_tile == S.tile) return true;
+  // Partial sums travel as the slice's raw ADC codes, ceil(adc_bits / 8) bytes each; the reduce
+  // tile adds codes, not scaled values. Timing only: the functional sum was formed in compute().
+  const uint32_t psum_bytes = (static_cast<uint32_t>(ctx.cfg.tile.adc.bits) + 7u) / 8u;
+  const Tile& R = *ctx.tiles[S.reduce_tile];
+  const uint32_t dst = AIMC_TILE_BASE + S.reduce_tile * AIMC_TILE_STRIDE + R.output_buffer_offset();
+  const uint64_t total = static_cast<uint64_t>(n) * S.col_count * psum_bytes;
+  const uint64_t piece_max =
+      std::max<uint64_t>(psum_bytes, static_cast<uint64_t>(ctx.cfg.tile.output_buffer_bytes));
+  const sim::Endpoint from = sim::Endpoint::tile(static_cast<int>(S.tile));
+  const sim::Endpoint to = sim::Endpoint::tile(static_cast<int>(S.reduce_tile));
+  uint64_t left = total, t = mvm_end;
+  while (left > 0) {
+    const uint32_t len = static_cast<uint32_t>(std::min(left, piece_max));
+    if (ctx.scratch.size() < len) ctx.scratch.resize(len);
+    std::fill(ctx.scratch.begin(), ctx.scratch.begin() + len, 0);
+    uint64_t e = 0;
+    if (!ctx.transfer(from, to, tlm::TLM_WRITE_COMMAND, dst, ctx.scratch.data(), len, t, e)) {
+      err_addr = dst;
+      return false;
+    }
+    t = e;
+    left -= len;
+  }
+  arrived = t;
+  return true;
+}
+
+uint32_t MvmExecutor::schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
+                               const std::vector<uint64_t>& in_ready,
+                               const std::vector<uint64_t>& in2_ready, std::vector<uint64_t>& done,
+                               uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
+  const auto& tc = ctx.cfg.tile;
+  const uint64_t t0 = ctx.t_start_ps;
+  // Per slice: the MVM start of its last two chunks, and how many chunks it has taken.
+  std::map<size_t, std::array<uint64_t, 2>> slot;
+  std::map<size_t, long> taken;
+  for (uint32_t v = 0; v < ctx.batch; ++v) {
+    const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
+    for (long q0 = 0; q0 < op.positions; q0 += chunk_) {
+      const long n = std::min(chunk_, op.positions - q0);
+      const uint32_t copy = copy_of(v, q0);
+      std::map<size_t, uint64_t> psum_end;
+      for (uint32_t s = L.first_slice + copy * per_copy_; s < L.first_slice + (copy + 1) * per_copy_; ++s) {
+        const aimc_slice_t& S = ctx.program.slices[s];
+        Tile& T = *ctx.tiles[S.tile];
+        auto& ring = slot.try_emplace(s, std::array<uint64_t, 2>{t0, t0}).first->second;
+        const long k = taken[s]++;
+        uint64_t in_end = 0;
+        if (!ctx.timed_read(sim::Endpoint::tile(static_cast<int>(S.tile)), L.in_addr + v * L.in_stride,
+                            op.in_map_bytes, static_cast<uint64_t>(n) * S.row_count,
+                            std::max(earliest, ring[k % 2]), in_end)) {
+          err_addr = L.in_addr + v * L.in_stride;
+          return AIMC_ERR_BAD_PROGRAM;
+        }
+        const uint64_t t_mvm = T.t_mvm_ps(static_cast<int>(S.col_count));
+        const uint64_t start = T.analog().reserve(in_end, t_mvm * static_cast<uint64_t>(n));
+        ring[k % 2] = start;
+        const uint64_t mvm_end = start + t_mvm * static_cast<uint64_t>(n);
+        if (ctx.trace.enabled()) {
+          const double e_dac = T.e_dac_j(static_cast<int>(S.row_count)) * 1e12;
+          const double e_adc = T.e_adc_j(static_cast<int>(S.col_count)) * 1e12;
+          const double e_arr = array_pj_per_position_[s];
+          const uint64_t t_dac = sim::ns_to_ps(tc.dac.t_conv_ns);
+          const uint64_t t_arr = sim::ns_to_ps(tc.array.t_read_ns);
+          ctx.trace.span(T.track(), "mvm", start, t_mvm * static_cast<uint64_t>(n),
+                         {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
+                          {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},
+                          {"energy_pj", n * (e_dac + e_arr + e_adc)}});
+          if (n == 1) {  // the conversions of a single MVM
+            ctx.trace.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
+            ctx.trace.span(T.track(), "array", start + t_dac, t_arr, {{"energy_pj_batch_mean", e_arr}});
+            ctx.trace.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,
+                           {{"energy_pj", e_adc}, {"conversions", S.col_count}});
+          }
+        }
+        if (!send_partial_sums(ctx, S, n, mvm_end, psum_end[s], err_addr)) return AIMC_ERR_BAD_PROGRAM;
+      }
+      uint64_t dig_end = 0;
+      uint32_t out_tile = 0;
+      for (const auto& [key, b] : blocks_) {
+        if (key.first != copy) continue;
+        uint64_t arrive = 0;
+        for (size_t s : b.slices) arrive = std::max(arrive, psum_end[s]);
+        Tile& R = *ctx.tiles[b.reduce_tile];
+        const long ops = n * static_cast<long>(b.col_count) * static_cast<long>(b.slices.size());
+        const uint64_t t_dig = R.t_digital_ps(ops);
+        const uint64_t dstart = R.digital().reserve(arrive, t_dig);
+        if (ctx.trace.enabled())
+          ctx.trace.span(ctx.digital_tracks[b.reduce_tile], "digital", dstart, t_dig,
+                         {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
+                          {"energy_pj", R.e_digital_j(ops) * 1e12}});
+        if (dstart + t_dig >= dig_end) out_tile = b.reduce_tile;
+        dig_end = std::max(dig_end, dstart + t_dig);
+      }
+      uint64_t out_end = 0;
+      if (!write_output(ctx, op, out, sim::Endpoint::tile(static_cast<int>(out_tile)), v, q0, n, dig_end,
+                        out_end)) {
+        err_addr = L.out_addr + v * L.out_stride;
+        return AIMC_ERR_BAD_PROGRAM;
+      }
+      done[v] = std::max(done[v], out_end);
+    }
+  }
+  return AIMC_ERR_NONE;
+}
+
+}  // namespace
+
+std::unique_ptr<OpExecutor> make_mvm_executor() { return std::make_unique<MvmExecutor>(); }
+
+}  // namespace aimc::chip

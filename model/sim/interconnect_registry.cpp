@@ -1,0 +1,39 @@
+#include "sim/interconnect_registry.h"
+
+#include <stdexcept>
+
+#include "sim/bus.h"
+
+namespace aimc::sim {
+
+namespace {
+template <class T>
+std::unique_ptr<Interconnect> make_from_bus_config(const sc_core::sc_module_name& name,
+                                                   const config::PlatformConfig& cfg,
+                                                   EnergyLedger& ledger, TraceSink& trace) {
+  return std::make_unique<T>(name, cfg.bus, ledger, trace);
+}
+}  // namespace
+
+const std::vector<InterconnectKind>& interconnect_kinds() {
+  static const std::vector<InterconnectKind> kinds = {
+      {"shared_bus", "one bus for every block, arbitrated burst by burst (sim/bus.h)",
+       &make_from_bus_config<SharedBus>},
+  };
+  return kinds;
+}
+
+std::unique_ptr<Interconnect> make_interconnect(std::string_view kind,
+                                                const sc_core::sc_module_name& name,
+                                                const config::PlatformConfig& cfg,
+                                                EnergyLedger& ledger, TraceSink& trace) {
+  std::string known;
+  for (const InterconnectKind& k : interconnect_kinds()) {
+    if (kind == k.name) return k.make(name, cfg, ledger, trace);
+    known += std::string(known.empty() ? "" : ", ") + k.name;
+  }
+  throw std::invalid_argument("unknown interconnect kind '" + std::string(kind) + "' (kinds: " +
+                              known + ")");
+}
+
+}  // namespace aimc::sim

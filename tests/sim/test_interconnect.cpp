@@ -1,0 +1,112 @@
+// The interconnect interface (sim/interconnect.h): what the base class decides for every kind
+// (endpoints of a transfer, energy only for answered transfers) and the registry of kinds.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "config/platform_config.h"
+#include "sim/interconnect_registry.h"
+#include "sim_test_helpers.h"
+
+using namespace aimc::sim;
+using aimc::sim::testing::Driver;
+using aimc::sim::testing::RecordingTarget;
+using sc_core::sc_time;
+
+namespace {
+
+// A kind that records the endpoints it is asked to book and holds the medium 1 ns per byte,
+// 1 pJ per byte: enough to see what the base class hands a kind.
+class RecordingInterconnect final : public Interconnect {
+ public:
+  RecordingInterconnect(const sc_core::sc_module_name& name, EnergyLedger& ledger, TraceSink& trace)
+      : Interconnect(name, ledger, trace, "noc") {}
+  struct Booking {
+    Endpoint src, dst;
+    uint64_t bytes, arrival_ps;
+  };
+  std::vector<Booking> bookings;
+  uint64_t occupancy_ps(const Endpoint&, const Endpoint&, uint64_t bytes) const override {
+    return bytes * 1000;
+  }
+  InterconnectStats stats() const override { return {transfers(), bytes_moved(), 0, 0}; }
+  const char* kind() const override { return "recording"; }
+
+ private:
+  Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,
+             uint64_t) override {
+    bookings.push_back({src, dst, bytes, arrival_ps});
+    Grant g;
+    g.start_ps = arrival_ps;
+    g.end_ps = arrival_ps + bytes * 1000;
+    g.energy_j = static_cast<double>(bytes) * 1e-12;
+    return g;
+  }
+};
+
+}  // namespace
+
+TEST(Interconnect, EndpointsComeFromThePortsOrFromTheRoute) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  RecordingInterconnect noc("noc", ledger, trace);
+  RecordingTarget sram("sram"), tile3("tile3");
+  noc.isock.bind(sram.sock);
+  noc.isock.bind(tile3.sock);
+  noc.map(0, 0x1000, 0x100, "sram", Endpoint::sram());
+  noc.map(1, 0x2000, 0x100, "tile3", Endpoint::tile(3));
+  uint8_t buf[16] = {};
+  Driver d("d", [&](Driver& self) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    // No route: from the initiator's endpoint to the addressed region's.
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0x2000, buf, 16, delay), tlm::TLM_OK_RESPONSE);
+    // A route: a partial sum of tile 1 on its way to tile 3, moved by the sequencer.
+    Driver::Options o;
+    o.route = Route(Endpoint::tile(1), Endpoint::tile(3));
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0x2010, buf, 8, delay, o), tlm::TLM_OK_RESPONSE);
+    // A read of SRAM into tile 3 (im2col patches).
+    o.route = Route(Endpoint::sram(), Endpoint::tile(3));
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x1000, buf, 4, delay, o), tlm::TLM_OK_RESPONSE);
+    // Unmapped: no booking, no energy.
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x9000, buf, 4, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  });
+  d.sock.bind(noc.tsock);
+  noc.set_initiator_endpoint(0, Endpoint::host());
+  sc_core::sc_start();
+  ASSERT_EQ(noc.bookings.size(), 3u);
+  EXPECT_EQ(noc.bookings[0].src, Endpoint::host());
+  EXPECT_EQ(noc.bookings[0].dst, Endpoint::tile(3));
+  EXPECT_EQ(noc.bookings[1].src, Endpoint::tile(1));
+  EXPECT_EQ(noc.bookings[1].dst, Endpoint::tile(3));
+  EXPECT_EQ(noc.bookings[2].src, Endpoint::sram());
+  EXPECT_EQ(to_string(noc.bookings[2].dst), "tile3");
+  // The kind's grant sets the initiator's time: 16 + 8 + 4 bytes at 1 ns each, back to back.
+  EXPECT_EQ(noc.bookings[1].arrival_ps, 16000u);
+  EXPECT_EQ(noc.bookings[2].arrival_ps, 24000u);
+  EXPECT_DOUBLE_EQ(ledger.component_j(noc.ledger_component()), 28e-12);
+  EXPECT_EQ(noc.stats().bytes, 28u);
+  EXPECT_EQ(noc.stats().transfers, 3u);
+}
+
+TEST(Interconnect, RegistryBuildsTheSharedBusAndRefusesUnknownKinds) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  aimc::config::PlatformConfig cfg;
+  ASSERT_FALSE(interconnect_kinds().empty());
+  auto bus = make_interconnect("shared_bus", "bus", cfg, ledger, trace);
+  ASSERT_NE(bus, nullptr);
+  EXPECT_STREQ(bus->kind(), "shared_bus");
+  // The shared bus ignores the route: one medium for all.
+  EXPECT_EQ(bus->occupancy_ps(Endpoint::sram(), Endpoint::tile(0), 64),
+            bus->occupancy_ps(Endpoint::tile(5), Endpoint::tile(0), 64));
+  try {
+    make_interconnect("mesh9", "noc", cfg, ledger, trace);
+    FAIL() << "an unknown kind was built";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("mesh9"), std::string::npos) << what;
+    EXPECT_NE(what.find("shared_bus"), std::string::npos) << what;
+  }
+}
