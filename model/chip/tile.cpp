@@ -10,10 +10,6 @@
 
 namespace aimc::chip {
 
-namespace {
-uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-}  // namespace
-
 num::DevicePhysics device_physics(const config::DeviceConfig& d) {
   num::DevicePhysics p;
   switch (d.type) {
@@ -59,9 +55,13 @@ Tile::Tile(sc_core::sc_module_name name, int index, const config::PlatformConfig
       ledger_(ledger),
       trace_(trace),
       track_(trace.track("tile" + std::to_string(index))),
-      c_dac_(ledger.component("dac")),
-      c_array_(ledger.component("array")),
-      c_adc_(ledger.component("adc")),
+      dac_(make_input_driver(platform)),
+      array_(make_array_read(platform)),
+      adc_(make_adc_bank(platform)),
+      digital_unit_(make_digital_unit(platform)),
+      c_dac_(ledger.component(dac_->component())),
+      c_array_(ledger.component(array_->component())),
+      c_adc_(ledger.component(adc_->component())),
       phys_(device_physics(platform.tile.device)),
       cells_(platform.tile.array.rows, platform.tile.array.cols, phys_),
       xbar_(platform.tile.array.rows, platform.tile.array.cols, phys_.cell),
@@ -217,31 +217,9 @@ uint64_t Tile::zero_input_test(sim::Phase phase) {
   return t_mvm_ps(cols);
 }
 
-int Tile::adc_count() const {
-  return static_cast<int>(ceil_div(static_cast<uint64_t>(cfg_.array.cols),
-                                   static_cast<uint64_t>(cfg_.adc.share)));
-}
-
 uint64_t Tile::t_mvm_ps(int cols_used) const {
-  const uint64_t rounds = ceil_div(static_cast<uint64_t>(cols_used), adc_count());
-  return sim::ns_to_ps(cfg_.dac.t_conv_ns) + sim::ns_to_ps(cfg_.array.t_read_ns) +
-         rounds * sim::ns_to_ps(cfg_.adc.t_conv_ns);
-}
-
-uint64_t Tile::t_digital_ps(long element_ops) const {
-  const uint64_t cycles = ceil_div(static_cast<uint64_t>(element_ops),
-                                   static_cast<uint64_t>(cfg_.digital.lanes));
-  return static_cast<uint64_t>(std::llround(cycles * 1e6 / cfg_.digital.clock_mhz));
-}
-
-double Tile::e_dac_j(int rows_used) const { return rows_used * cfg_.dac.e_conv_pj * 1e-12; }
-double Tile::e_adc_j(int cols_used) const { return cols_used * cfg_.adc.e_conv_pj * 1e-12; }
-double Tile::e_digital_j(long element_ops) const {
-  return static_cast<double>(element_ops) * cfg_.digital.e_op_pj * 1e-12;
-}
-double Tile::e_array_j(double sum_v2g) const {
-  return sum_v2g * cfg_.array.v_read_v * cfg_.array.v_read_v * (cfg_.device.g_max_ns * 1e-9) *
-         (cfg_.array.t_read_ns * 1e-9);
+  return dac_->cost({0, 0, 0, 0.0}).t_ps + array_->cost({0, 0, 0, 0.0}).t_ps +
+         adc_->cost({0, cols_used, 0, 0.0}).t_ps;
 }
 
 Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,

@@ -36,6 +36,7 @@
 
 #include "sim/timeline.h"
 #include "chip/local_memory.h"
+#include "chip/tile_blocks.h"
 #include "config/platform_config.h"
 #include "numerics/crossbar.h"
 #include "numerics/device.h"
@@ -97,14 +98,20 @@ class Tile : public sc_core::sc_module {
   int cols_used() const { return cols_used_; }
   const num::Crossbar& crossbar() const { return xbar(); }
 
-  int adc_count() const;
+  // ---- Blocks (chip/tile_blocks.h): the tile composes their costs ----
+  const InputDriver& dac_block() const { return *dac_; }
+  const ArrayRead& array_block() const { return *array_; }
+  const AdcBank& adc_block() const { return *adc_; }
+  const DigitalUnit& digital_block() const { return *digital_unit_; }
+  int adc_count() const { return adc_->count(); }
+  // One MVM: DAC, then array, then the ADC rounds.
   uint64_t t_mvm_ps(int cols_used) const;
-  uint64_t t_digital_ps(long element_ops) const;
-  double e_dac_j(int rows_used) const;
-  double e_adc_j(int cols_used) const;
-  double e_digital_j(long element_ops) const;
+  uint64_t t_digital_ps(long element_ops) const { return digital_unit_->cost({0, 0, element_ops, 0.0}).t_ps; }
+  double e_dac_j(int rows_used) const { return dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
+  double e_adc_j(int cols_used) const { return adc_->cost({0, cols_used, 0, 0.0}).e_j; }
+  double e_digital_j(long element_ops) const { return digital_unit_->cost({0, 0, element_ops, 0.0}).e_j; }
   // Array energy of a batch from the kernel's statistic sum_v2g.
-  double e_array_j(double sum_v2g) const;
+  double e_array_j(double sum_v2g) const { return array_->cost({0, 0, 0, sum_v2g}).e_j; }
 
   // Functional batch MVM: codes (batch x rows_used) -> ADC codes (batch x cols_used) of the block
   // at word line row0, column col0. Posts the DAC, array and ADC energy of the whole batch to the
@@ -157,6 +164,10 @@ class Tile : public sc_core::sc_module {
   sim::EnergyLedger& ledger_;
   sim::TraceSink& trace_;
   int track_;
+  std::unique_ptr<InputDriver> dac_;
+  std::unique_ptr<ArrayRead> array_;
+  std::unique_ptr<AdcBank> adc_;
+  std::unique_ptr<DigitalUnit> digital_unit_;
   int c_dac_, c_array_, c_adc_;
   // The cells or the conditions changed: the crossbar is to hold the effective conductances at
   // the current conditions (age and temperature, captured now), from the next read on.
