@@ -10,6 +10,10 @@ built `aimc`, hashes what they write and compares with tests/digests/reference.j
 
 Re-record only in a commit that means to move results, and say so in its message.
 
+The models are copied into a fresh folder under /tmp (a path of the same length wherever the
+checkout is: the deployment image records the model's path, so its size, which the report gives,
+depends on the path's length) and the runs read them from there.
+
 What is hashed:
   - the report with `wall_seconds` and `wall_seconds_by_phase` removed and absolute paths of the
     source tree and of the work folder replaced by placeholders, re-serialized with sorted keys;
@@ -32,14 +36,17 @@ REFERENCE = os.path.join(ROOT, "tests", "digests", "reference.json")
 MODELS = os.path.join(ROOT, "platforms", "models")
 WALL_KEYS = ("wall_seconds", "wall_seconds_by_phase")
 
-# name -> (aimc run arguments, records a trace, needs the generated MobileNet)
+# name -> (aimc run arguments, records a trace, needs the generated MobileNet). "{models}" is the
+# folder the bundled models are copied to.
 CASES = {
-    "mlp": (["--limit", "300"], True, False),
+    "mlp": (["--model", "{models}/fashion_mnist_mlp.onnx", "--limit", "300"], True, False),
     "mlp_pcm_10y_comp": (["--platform", os.path.join(ROOT, "platforms", "pcm-3x4.yaml"),
+                          "--model", "{models}/fashion_mnist_mlp.onnx",
                           "--limit", "200", "--at", "10y", "--drift-comp"], True, False),
-    "cnn": (["--model", os.path.join(MODELS, "fashion_mnist_cnn.onnx"), "--limit", "8"], True, False),
+    "cnn": (["--model", "{models}/fashion_mnist_cnn.onnx", "--limit", "8"], True, False),
     "mobilenet_v1_224": ([], False, True),
 }
+BUNDLED = ("fashion_mnist_mlp.onnx", "fashion_mnist_cnn.onnx")
 MOBILENET = "mobilenet_v1_224"
 
 
@@ -76,7 +83,8 @@ def build_mobilenet(work, python):
 def run_case(name, aimc, work, python):
     args, traced, mobilenet = CASES[name]
     digests = {}
-    args = list(args)
+    models = os.path.join(work, "models")
+    args = [a.replace("{models}", models) for a in args]
     if mobilenet:
         onnx_path, input_path = build_mobilenet(work, python)
         digests["model_sha256"] = sha256_file(onnx_path)
@@ -105,7 +113,7 @@ def main():
                     help="write the digests measured now to tests/digests/reference.json")
     ap.add_argument("--only", action="append", choices=sorted(CASES),
                     help="run only this case (repeatable); default all")
-    ap.add_argument("--keep", metavar="DIR", help="keep the reports and traces in DIR")
+    ap.add_argument("--keep", metavar="DIR", help="copy the reports and traces to DIR at the end")
     args = ap.parse_args()
     if not (os.path.isfile(args.aimc) and os.access(args.aimc, os.X_OK)):
         print("check_digests: error: --aimc %s is not an executable file" % args.aimc, file=sys.stderr)
@@ -123,9 +131,11 @@ def main():
               file=sys.stderr)
         return 2
 
-    work = args.keep or tempfile.mkdtemp(prefix="aimc-digests.")
-    os.makedirs(work, exist_ok=True)
-    work = os.path.realpath(work)
+    # Always /tmp/aimc-digests.XXXXXXXX: the same path length on every machine (see the top).
+    work = os.path.realpath(tempfile.mkdtemp(prefix="aimc-digests.", dir="/tmp"))
+    os.makedirs(os.path.join(work, "models"))
+    for m in BUNDLED:
+        shutil.copyfile(os.path.join(MODELS, m), os.path.join(work, "models", m))
     failures = 0
     measured = {}
     try:
@@ -162,8 +172,9 @@ def main():
                 f.write("\n")
             print("wrote %s" % REFERENCE)
     finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            shutil.copytree(work, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
     passed = len(names) - failures
     print("%d passed, %d failed" % (passed, failures))
     return 1 if failures else 0

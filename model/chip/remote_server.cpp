@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "aimc_hal_remote.h"
@@ -273,22 +274,67 @@ void RemoteServer::serve(aimc_hal_t hal) {
   }
 }
 
-RemoteServer::End RemoteServer::run_session(int fd, aimc_hal_t hal, Session& s) {
-  const std::string who = opt_.name + ": client " + std::to_string(s.id);
+// One client's session: reads each request, checks its framing, and answers it with the handler of
+// its opcode through the in-process HAL.
+struct RemoteServer::Runner {
+  RemoteServer& server;
+  int fd;
+  aimc_hal_t hal;
+  Session& s;
+  std::string who;
+
+  // What a handler leaves the session in.
+  enum class Next { serve, lost, end_bye, end_shutdown, end_dropped };
+
+  struct Request {
+    uint32_t op = 0, len = 0;
+    const char* name = nullptr;
+    const uint8_t* p = nullptr;  // the payload
+  };
+
+  Runner(RemoteServer& srv, int fd_, aimc_hal_t hal_, Session& session)
+      : server(srv), fd(fd_), hal(hal_), s(session),
+        who(srv.opt_.name + ": client " + std::to_string(session.id)) {}
+
+  std::ostream& log() { return server.log(); }
+  bool verbose() const { return server.opt_.verbose; }
+
   // Sends a response; false when the client is gone.
-  auto respond = [&](int32_t status, const void* data = nullptr, uint32_t len = 0) {
+  bool respond(int32_t status, const void* data = nullptr, uint32_t len = 0) {
     uint8_t hdr[8];
     put_u32(hdr, static_cast<uint32_t>(status));
     put_u32(hdr + 4, len);
     return write_all(fd, hdr, sizeof hdr) && (len == 0 || write_all(fd, data, len));
-  };
-  auto refuse = [&](int32_t status, const std::string& why) {
-    ++stats_.errors;
+  }
+  bool refuse(int32_t status, const std::string& why) {
+    ++server.stats_.errors;
     log() << who << ": " << why << "\n";
     return respond(status);
-  };
+  }
+  Next sent(bool ok) { return ok ? Next::serve : Next::lost; }
 
-  for (;;) {
+  End run() {
+    for (;;) {
+      Request rq;
+      std::optional<End> end = read_request(rq);
+      if (end) return *end;
+      if (rq.name == nullptr) continue;  // refused for its length, answered: next request
+      const Next next = answer(rq);
+      switch (next) {
+        case Next::serve: break;
+        case Next::lost:
+          log() << who << ": connection lost while answering " << rq.name << "\n";
+          return End::disconnected;
+        case Next::end_bye: return End::bye;
+        case Next::end_shutdown: return End::shutdown;
+        case Next::end_dropped: return End::dropped;
+      }
+    }
+  }
+
+  // Reads one request and checks its framing. Returns how the session ends, or nothing with rq
+  // filled (rq.name null: the request was refused and answered, the session goes on).
+  std::optional<End> read_request(Request& rq) {
     uint8_t hdr[8];
     const int r = read_exact(fd, hdr, sizeof hdr);
     if (r == 0) {
@@ -301,7 +347,7 @@ RemoteServer::End RemoteServer::run_session(int fd, aimc_hal_t hal, Session& s) 
     }
     const uint32_t op = get_u32(hdr);
     const uint32_t len = get_u32(hdr + 4);
-    ++stats_.requests;
+    ++server.stats_.requests;
     const char* name = op_name(op);
     if (!name) {
       refuse(AIMC_REMOTE_E_UNKNOWN_OP,
@@ -326,7 +372,6 @@ RemoteServer::End RemoteServer::run_session(int fd, aimc_hal_t hal, Session& s) 
       log() << who << ": connection lost in the payload of " << name << "\n";
       return End::disconnected;
     }
-    const uint8_t* p = s.payload.data();
     const int want = expected_len(op);
     if (op == AIMC_REMOTE_OP_DMA_WRITE ? len < 4 : len != static_cast<uint32_t>(want)) {
       if (op == AIMC_REMOTE_OP_HELLO) {
@@ -339,141 +384,139 @@ RemoteServer::End RemoteServer::run_session(int fd, aimc_hal_t hal, Session& s) 
                       " bytes (expected " +
                       (want < 0 ? std::string("at least 4") : std::to_string(want)) + ")"))
         return End::disconnected;
-      continue;
+      return std::nullopt;  // rq.name stays null: answered
     }
+    rq = {op, len, name, s.payload.data()};
+    return std::nullopt;
+  }
 
-    bool sent = true;
-    switch (op) {
-      case AIMC_REMOTE_OP_HELLO: {
-        const uint32_t magic = get_u32(p), version = get_u32(p + 4);
-        if (magic != AIMC_REMOTE_MAGIC || version != AIMC_REMOTE_VERSION) {
-          refuse(AIMC_REMOTE_E_BAD_HELLO,
-                 "HELLO with magic " + hex(magic) + " version " + std::to_string(version) +
-                     " (this server speaks version " + std::to_string(AIMC_REMOTE_VERSION) +
-                     "); closing the connection");
-          return End::dropped;
-        }
-        s.hello = true;
-        if (opt_.verbose) log() << who << ": HELLO, protocol version " << version << "\n";
-        uint8_t out[8];
-        put_u32(out, AIMC_REMOTE_VERSION);
-        put_u32(out + 4, AIMC_REMOTE_MAX_DATA);
-        sent = respond(AIMC_HAL_OK, out, sizeof out);
-        break;
-      }
-      case AIMC_REMOTE_OP_READ32: {
-        const uint32_t offset = get_u32(p);
-        uint32_t value = 0;
-        const int st = hal.ops->read32(hal.ctx, offset, &value);
-        if (opt_.verbose)
-          log() << who << ": READ32 " << hex(offset) << " -> "
-                << (st == AIMC_HAL_OK ? hex(value) : "bus error") << "\n";
-        uint8_t out[4];
-        put_u32(out, value);
-        sent = st == AIMC_HAL_OK ? respond(st, out, 4) : respond(st);
-        break;
-      }
-      case AIMC_REMOTE_OP_WRITE32: {
-        const uint32_t offset = get_u32(p), value = get_u32(p + 4);
-        const int st = hal.ops->write32(hal.ctx, offset, value);
-        if (opt_.verbose)
-          log() << who << ": WRITE32 " << hex(offset) << " <- " << hex(value)
-                << (st == AIMC_HAL_OK ? "" : " (bus error)") << "\n";
-        sent = respond(st);
-        break;
-      }
-      case AIMC_REMOTE_OP_DMA_ALLOC: {
-        const uint32_t size = get_u32(p);
-        if (size == 0) {
-          sent = refuse(AIMC_REMOTE_E_BAD_REQUEST, "DMA_ALLOC of 0 bytes");
-          break;
-        }
-        aimc_dma_buf_t buf{};
-        const int st = hal.ops->dma_alloc(hal.ctx, size, &buf);
-        if (opt_.verbose)
-          log() << who << ": DMA_ALLOC " << size << " -> "
-                << (st == AIMC_HAL_OK ? hex(buf.bus_addr) : "no memory") << "\n";
-        if (st != AIMC_HAL_OK) {
-          sent = respond(st);
-          break;
-        }
-        // The client's shadow starts zeroed; so does the buffer here, whatever was there before.
-        std::memset(buf.cpu, 0, buf.size);
-        s.bufs[buf.bus_addr] = buf;
-        uint8_t out[8];
-        put_u32(out, buf.bus_addr);
-        put_u32(out + 4, size);
-        sent = respond(AIMC_HAL_OK, out, sizeof out);
-        break;
-      }
-      case AIMC_REMOTE_OP_DMA_FREE: {
-        const uint32_t addr = get_u32(p);
-        auto it = s.bufs.find(addr);
-        if (it == s.bufs.end()) {
-          sent = refuse(AIMC_REMOTE_E_BAD_RANGE,
-                        "DMA_FREE of " + hex(addr) + ", not a buffer this client allocated");
-          break;
-        }
-        hal.ops->dma_free(hal.ctx, &it->second);
-        s.bufs.erase(it);
-        if (opt_.verbose) log() << who << ": DMA_FREE " << hex(addr) << "\n";
-        sent = respond(AIMC_HAL_OK);
-        break;
-      }
+  Next answer(const Request& rq) {
+    switch (rq.op) {
+      case AIMC_REMOTE_OP_HELLO: return hello(rq);
+      case AIMC_REMOTE_OP_READ32: return read32(rq);
+      case AIMC_REMOTE_OP_WRITE32: return write32(rq);
+      case AIMC_REMOTE_OP_DMA_ALLOC: return dma_alloc(rq);
+      case AIMC_REMOTE_OP_DMA_FREE: return dma_free(rq);
       case AIMC_REMOTE_OP_DMA_WRITE:
-      case AIMC_REMOTE_OP_DMA_READ: {
-        const bool write = op == AIMC_REMOTE_OP_DMA_WRITE;
-        const uint32_t addr = get_u32(p);
-        const uint32_t n = write ? len - 4 : get_u32(p + 4);
-        if (!write && n > AIMC_REMOTE_MAX_DATA) {
-          sent = refuse(AIMC_REMOTE_E_BAD_REQUEST, "DMA_READ of " + std::to_string(n) +
-                                                       " bytes, above the limit of " +
-                                                       std::to_string(AIMC_REMOTE_MAX_DATA));
-          break;
-        }
-        aimc_dma_buf_t* b = s.find(addr, n);
-        if (!b) {
-          sent = refuse(AIMC_REMOTE_E_BAD_RANGE,
-                        std::string(name) + " of " + std::to_string(n) + " bytes at " + hex(addr) +
-                            ": not inside a buffer this client allocated");
-          break;
-        }
-        const size_t off = addr - b->bus_addr;
-        auto* cpu = static_cast<uint8_t*>(b->cpu) + off;
-        if (opt_.verbose) log() << who << ": " << name << " " << n << " bytes at " << hex(addr) << "\n";
-        if (write) {
-          std::memcpy(cpu, p + 4, n);
-          stats_.bytes_to_device += n;
-          sent = respond(hal.ops->dma_sync(hal.ctx, b, off, n, AIMC_DMA_TO_DEVICE));
-        } else {
-          const int st = hal.ops->dma_sync(hal.ctx, b, off, n, AIMC_DMA_FROM_DEVICE);
-          if (st == AIMC_HAL_OK) stats_.bytes_from_device += n;
-          sent = st == AIMC_HAL_OK ? respond(st, cpu, n) : respond(st);
-        }
-        break;
-      }
-      case AIMC_REMOTE_OP_WAIT_IRQ: {
-        uint64_t timeout_ns = get_u64(p);
-        if (timeout_ns > kMaxWaitNs) timeout_ns = kMaxWaitNs;
-        const int st = hal.ops->wait_irq(hal.ctx, timeout_ns);
-        if (opt_.verbose)
-          log() << who << ": WAIT_IRQ " << timeout_ns << " ns -> "
-                << (st == AIMC_HAL_OK ? "raised" : "timeout") << "\n";
-        sent = respond(st);
-        break;
-      }
+      case AIMC_REMOTE_OP_DMA_READ: return dma_data(rq);
+      case AIMC_REMOTE_OP_WAIT_IRQ: return wait_irq(rq);
       case AIMC_REMOTE_OP_SHUTDOWN:
         respond(AIMC_HAL_OK);
-        return End::shutdown;
+        return Next::end_shutdown;
       case AIMC_REMOTE_OP_BYE:
         respond(AIMC_HAL_OK);
-        return End::bye;
+        return Next::end_bye;
     }
-    if (!sent) {
-      log() << who << ": connection lost while answering " << name << "\n";
-      return End::disconnected;
-    }
+    return Next::serve;  // not reached: read_request refuses unknown opcodes
   }
+
+  Next hello(const Request& rq) {
+    const uint32_t magic = get_u32(rq.p), version = get_u32(rq.p + 4);
+    if (magic != AIMC_REMOTE_MAGIC || version != AIMC_REMOTE_VERSION) {
+      refuse(AIMC_REMOTE_E_BAD_HELLO,
+             "HELLO with magic " + hex(magic) + " version " + std::to_string(version) +
+                 " (this server speaks version " + std::to_string(AIMC_REMOTE_VERSION) +
+                 "); closing the connection");
+      return Next::end_dropped;
+    }
+    s.hello = true;
+    if (verbose()) log() << who << ": HELLO, protocol version " << version << "\n";
+    uint8_t out[8];
+    put_u32(out, AIMC_REMOTE_VERSION);
+    put_u32(out + 4, AIMC_REMOTE_MAX_DATA);
+    return sent(respond(AIMC_HAL_OK, out, sizeof out));
+  }
+
+  Next read32(const Request& rq) {
+    const uint32_t offset = get_u32(rq.p);
+    uint32_t value = 0;
+    const int st = hal.ops->read32(hal.ctx, offset, &value);
+    if (verbose())
+      log() << who << ": READ32 " << hex(offset) << " -> "
+            << (st == AIMC_HAL_OK ? hex(value) : "bus error") << "\n";
+    uint8_t out[4];
+    put_u32(out, value);
+    return sent(st == AIMC_HAL_OK ? respond(st, out, 4) : respond(st));
+  }
+
+  Next write32(const Request& rq) {
+    const uint32_t offset = get_u32(rq.p), value = get_u32(rq.p + 4);
+    const int st = hal.ops->write32(hal.ctx, offset, value);
+    if (verbose())
+      log() << who << ": WRITE32 " << hex(offset) << " <- " << hex(value)
+            << (st == AIMC_HAL_OK ? "" : " (bus error)") << "\n";
+    return sent(respond(st));
+  }
+
+  Next dma_alloc(const Request& rq) {
+    const uint32_t size = get_u32(rq.p);
+    if (size == 0) return sent(refuse(AIMC_REMOTE_E_BAD_REQUEST, "DMA_ALLOC of 0 bytes"));
+    aimc_dma_buf_t buf{};
+    const int st = hal.ops->dma_alloc(hal.ctx, size, &buf);
+    if (verbose())
+      log() << who << ": DMA_ALLOC " << size << " -> "
+            << (st == AIMC_HAL_OK ? hex(buf.bus_addr) : "no memory") << "\n";
+    if (st != AIMC_HAL_OK) return sent(respond(st));
+    // The client's shadow starts zeroed; so does the buffer here, whatever was there before.
+    std::memset(buf.cpu, 0, buf.size);
+    s.bufs[buf.bus_addr] = buf;
+    uint8_t out[8];
+    put_u32(out, buf.bus_addr);
+    put_u32(out + 4, size);
+    return sent(respond(AIMC_HAL_OK, out, sizeof out));
+  }
+
+  Next dma_free(const Request& rq) {
+    const uint32_t addr = get_u32(rq.p);
+    auto it = s.bufs.find(addr);
+    if (it == s.bufs.end())
+      return sent(refuse(AIMC_REMOTE_E_BAD_RANGE,
+                         "DMA_FREE of " + hex(addr) + ", not a buffer this client allocated"));
+    hal.ops->dma_free(hal.ctx, &it->second);
+    s.bufs.erase(it);
+    if (verbose()) log() << who << ": DMA_FREE " << hex(addr) << "\n";
+    return sent(respond(AIMC_HAL_OK));
+  }
+
+  Next dma_data(const Request& rq) {
+    const bool write = rq.op == AIMC_REMOTE_OP_DMA_WRITE;
+    const uint32_t addr = get_u32(rq.p);
+    const uint32_t n = write ? rq.len - 4 : get_u32(rq.p + 4);
+    if (!write && n > AIMC_REMOTE_MAX_DATA)
+      return sent(refuse(AIMC_REMOTE_E_BAD_REQUEST, "DMA_READ of " + std::to_string(n) +
+                                                        " bytes, above the limit of " +
+                                                        std::to_string(AIMC_REMOTE_MAX_DATA)));
+    aimc_dma_buf_t* b = s.find(addr, n);
+    if (!b)
+      return sent(refuse(AIMC_REMOTE_E_BAD_RANGE,
+                         std::string(rq.name) + " of " + std::to_string(n) + " bytes at " + hex(addr) +
+                             ": not inside a buffer this client allocated"));
+    const size_t off = addr - b->bus_addr;
+    auto* cpu = static_cast<uint8_t*>(b->cpu) + off;
+    if (verbose()) log() << who << ": " << rq.name << " " << n << " bytes at " << hex(addr) << "\n";
+    if (write) {
+      std::memcpy(cpu, rq.p + 4, n);
+      server.stats_.bytes_to_device += n;
+      return sent(respond(hal.ops->dma_sync(hal.ctx, b, off, n, AIMC_DMA_TO_DEVICE)));
+    }
+    const int st = hal.ops->dma_sync(hal.ctx, b, off, n, AIMC_DMA_FROM_DEVICE);
+    if (st == AIMC_HAL_OK) server.stats_.bytes_from_device += n;
+    return sent(st == AIMC_HAL_OK ? respond(st, cpu, n) : respond(st));
+  }
+
+  Next wait_irq(const Request& rq) {
+    uint64_t timeout_ns = get_u64(rq.p);
+    if (timeout_ns > kMaxWaitNs) timeout_ns = kMaxWaitNs;
+    const int st = hal.ops->wait_irq(hal.ctx, timeout_ns);
+    if (verbose())
+      log() << who << ": WAIT_IRQ " << timeout_ns << " ns -> "
+            << (st == AIMC_HAL_OK ? "raised" : "timeout") << "\n";
+    return sent(respond(st));
+  }
+};
+
+RemoteServer::End RemoteServer::run_session(int fd, aimc_hal_t hal, Session& s) {
+  return Runner(*this, fd, hal, s).run();
 }
 
 }  // namespace aimc::chip

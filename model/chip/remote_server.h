@@ -68,6 +68,7 @@ class RemoteServer {
  private:
   enum class End { bye, shutdown, disconnected, dropped };
   struct Session;
+  struct Runner;  // one session's request loop and handlers (remote_server.cpp)
 
   End run_session(int fd, aimc_hal_t hal, Session& s);
   std::ostream& log();
