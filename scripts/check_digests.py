@@ -10,9 +10,10 @@ built `aimc`, hashes what they write and compares with tests/digests/reference.j
 
 Re-record only in a commit that means to move results, and say so in its message.
 
-The models are copied into a fresh folder under /tmp (a path of the same length wherever the
-checkout is: the deployment image records the model's path, so its size, which the report gives,
-depends on the path's length) and the runs read them from there.
+The presets and the bundled models are copied into a fresh folder under /tmp (a path of the same
+length wherever the checkout is: the deployment image records the model's and the platform's
+paths, so its size, which the report gives, depends on their length) and the runs read them from
+there.
 
 What is hashed:
   - the report with `wall_seconds` and `wall_seconds_by_phase` removed and absolute paths of the
@@ -36,15 +37,17 @@ REFERENCE = os.path.join(ROOT, "tests", "digests", "reference.json")
 MODELS = os.path.join(ROOT, "platforms", "models")
 WALL_KEYS = ("wall_seconds", "wall_seconds_by_phase")
 
-# name -> (aimc run arguments, records a trace, needs the generated MobileNet). "{models}" is the
-# folder the bundled models are copied to.
+# name -> (aimc run arguments, records a trace, needs the generated MobileNet). "{models}" and
+# "{platforms}" are the folders the bundled models and the presets are copied to.
 CASES = {
-    "mlp": (["--model", "{models}/fashion_mnist_mlp.onnx", "--limit", "300"], True, False),
-    "mlp_pcm_10y_comp": (["--platform", os.path.join(ROOT, "platforms", "pcm-3x4.yaml"),
+    "mlp": (["--platform", "{platforms}/membrain-3x4.yaml",
+             "--model", "{models}/fashion_mnist_mlp.onnx", "--limit", "300"], True, False),
+    "mlp_pcm_10y_comp": (["--platform", "{platforms}/pcm-3x4.yaml",
                           "--model", "{models}/fashion_mnist_mlp.onnx",
                           "--limit", "200", "--at", "10y", "--drift-comp"], True, False),
-    "cnn": (["--model", "{models}/fashion_mnist_cnn.onnx", "--limit", "8"], True, False),
-    "mobilenet_v1_224": ([], False, True),
+    "cnn": (["--platform", "{platforms}/membrain-3x4.yaml",
+             "--model", "{models}/fashion_mnist_cnn.onnx", "--limit", "8"], True, False),
+    "mobilenet_v1_224": (["--platform", "{platforms}/membrain-3x4.yaml"], False, True),
 }
 BUNDLED = ("fashion_mnist_mlp.onnx", "fashion_mnist_cnn.onnx")
 MOBILENET = "mobilenet_v1_224"
@@ -61,7 +64,7 @@ def sha256_file(path):
 def normalized_report_digest(path, work):
     with open(path, "r", encoding="utf-8") as f:
         text = f.read()
-    text = text.replace(work, "<work>").replace(ROOT, "<root>")
+    text = text.replace(work, "<work>")
     report = json.loads(text)
     for key in WALL_KEYS:
         report.pop(key, None)
@@ -84,7 +87,8 @@ def run_case(name, aimc, work, python):
     args, traced, mobilenet = CASES[name]
     digests = {}
     models = os.path.join(work, "models")
-    args = [a.replace("{models}", models) for a in args]
+    platforms = os.path.join(work, "platforms")
+    args = [a.replace("{models}", models).replace("{platforms}", platforms) for a in args]
     if mobilenet:
         onnx_path, input_path = build_mobilenet(work, python)
         digests["model_sha256"] = sha256_file(onnx_path)
@@ -136,6 +140,10 @@ def main():
     os.makedirs(os.path.join(work, "models"))
     for m in BUNDLED:
         shutil.copyfile(os.path.join(MODELS, m), os.path.join(work, "models", m))
+    os.makedirs(os.path.join(work, "platforms"))
+    for f in os.listdir(os.path.join(ROOT, "platforms")):
+        if f.endswith(".yaml"):
+            shutil.copyfile(os.path.join(ROOT, "platforms", f), os.path.join(work, "platforms", f))
     failures = 0
     measured = {}
     try:
