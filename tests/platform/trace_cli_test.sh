@@ -112,21 +112,37 @@ assert all(w and w[0][0] == 0 for w in waves.values()), "a variable without an i
 # Every variable changes after #0, but the power state: aimc run keeps the chip ACTIVE.
 unused = [ids[i] for i, w in waves.items() if len(w) < 2]
 assert unused in ([], ["host.power_state"]), f"variables that never change: {unused}"
-busy = next(i for i, n in ids.items() if n == "tile0.busy")
-edges = [(t, v) for t, v in waves[busy]][1:]  # after $dumpvars
-# Expected: the union of tile0's spans of positive length.
-iv = sorted((t, t + d) for tr, _, t, d, _ in spans if tr == "tile0" and d > 0)
-merged = []
-for a, b in iv:
-    if merged and a <= merged[-1][1]: merged[-1][1] = max(merged[-1][1], b)
-    else: merged.append([a, b])
-expect = [x for a, b in merged for x in ((a, "1"), (b, "0"))]
-if expect and expect[0][0] == 0: expect = expect[1:]  # a rise at 0 sits in $dumpvars
-assert edges == expect, (edges[:6], expect[:6], len(edges), len(expect))
+# Every track's busy: exactly the union of its spans of positive length; bytes_in_flight: the
+# sum of `bytes` of the open spans. Both recomputed here from the JSON.
+def collapse(points):  # [(t, value)] in time order, last value at a time, changes only
+    out = []
+    for t, v in points:
+        if out and out[-1][0] == t: out.pop()
+        if not out or out[-1][1] != v: out.append((t, v))
+    return out
+scope = lambda track: "".join(c if c.isalnum() or c == "_" else "_" for c in track)
+checked = {}
+for track in sorted({s[0] for s in spans}):
+    mine = [s for s in spans if s[0] == track]
+    edges = sorted([(t, 1, a.get("bytes", 0)) for _, _, t, d, a in mine] +
+                   [(t + d, -1, -a.get("bytes", 0)) for _, _, t, d, a in mine])
+    busy, flight, n_open, total = [(0, "0")], [(0, 0.0)], 0, 0.0
+    for i, (t, o, b) in enumerate(edges):
+        n_open += o; total += b
+        if i + 1 < len(edges) and edges[i + 1][0] == t: continue
+        busy.append((t, "1" if n_open > 0 else "0")); flight.append((t, total if n_open else 0.0))
+    ids_of = {n: i for i, n in ids.items()}
+    got = collapse(waves[ids_of[scope(track) + ".busy"]])
+    assert got == collapse(busy), (track, "busy", got[:6], collapse(busy)[:6])
+    if any("bytes" in a for *_, a in mine):
+        got = collapse([(t, float(v)) for t, v in waves[ids_of[scope(track) + ".bytes_in_flight"]]])
+        assert got == collapse(flight), (track, "bytes", got[:6], collapse(flight)[:6])
+    checked[track] = len(got)
+assert "tile0" in checked and "bus" in checked
 irq = next(i for i, n in ids.items() if n == "host.irq")
 assert [v for _, v in waves[irq]].count("1") >= 1 and [v for _, v in waves[irq]].count("0") >= 2
-print(f"ok: {len(spans)} spans; CSV rows {len(rows)}; tile0 busy {len(merged)} pulses; "
-      f"{len(ids)} VCD variables, {len(times)} time stamps")
+print(f"ok: {len(spans)} spans; CSV rows {len(rows)}; busy and bytes in flight of {len(checked)} "
+      f"tracks as the JSON's spans say; {len(ids)} VCD variables, {len(times)} time stamps")
 EOF
     ;;
 
