@@ -6,6 +6,7 @@
 // drawn. Times are integer picoseconds ($timescale 1ps); no $date, so the same events give the
 // same bytes. traces/README.md lists the signals.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
