@@ -14,6 +14,7 @@
 #include "config/platform_config.h"
 #include "run_job.h"
 #include "serve_job.h"
+#include "sim/trace_writers.h"
 
 #ifndef AIMC_SOURCE_DIR
 #define AIMC_SOURCE_DIR "."
@@ -38,6 +39,15 @@ int sc_main(int argc, char** argv) {
   opt.report_path = "out/report.json";
   uint64_t seed = 0;
   bool no_progress = false;
+  // Trace formats come from the writers' registry (model/sim/trace_writers.h).
+  std::string format_names;
+  for (const auto* f : aimc::sim::trace_formats())
+    format_names += (format_names.empty() ? "" : " | ") + f->name;
+  const std::string trace_help =
+      "record a trace of the run in this file (traces/README.md), in the format its extension "
+      "names: " + aimc::sim::trace_format_list() + "; .json opens in ui.perfetto.dev, .vcd in GTKWave";
+  const std::string trace_format_help =
+      "with --trace: the trace's format whatever the file's extension: " + format_names;
 
   CLI::App* run = app.add_subcommand(
       "run",
@@ -67,9 +77,8 @@ int sc_main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("--report", opt.report_path, "write the JSON report here ('' for none)")
       ->capture_default_str();
-  run->add_option("--trace", opt.trace_path,
-                  "record a Chrome/Perfetto trace-event JSON here (open in ui.perfetto.dev); off "
-                  "by default");
+  run->add_option("--trace", opt.trace_path, trace_help + "; off by default");
+  run->add_option("--trace-format", opt.trace_format, trace_format_help);
   run->add_flag("--trace-registers", opt.trace_registers,
                 "with --trace: also mark every firmware register access on the host track");
   std::string at_text;
@@ -140,7 +149,8 @@ int sc_main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::ExistingFile);
   serve->add_option("--set", sopt.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
-  serve->add_option("--trace", sopt.trace_path, "write a Chrome/Perfetto trace-event JSON at the end");
+  serve->add_option("--trace", sopt.trace_path, trace_help + ", written at the end");
+  serve->add_option("--trace-format", sopt.trace_format, trace_format_help);
   serve->add_flag("--trace-registers", sopt.trace_registers,
                   "with --trace: also mark every register access on the host track");
   serve->add_flag("--once", sopt.once,

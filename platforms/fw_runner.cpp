@@ -3,8 +3,8 @@
 // YAML, runs the firmware on the chip's host CPU thread with the in-process HAL, and exits with the
 // firmware's return value.
 //
-//   <firmware> [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-registers]
-//              [--report FILE] [-q] [--] [firmware args...]
+//   <firmware> [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-format NAME]
+//              [--trace-registers] [--report FILE] [-q] [--] [firmware args...]
 //
 // Runner options are recognized only at the start of the command line; the first other argument,
 // or `--`, ends them, and everything from there on goes to the firmware (argv[0] is the program).
@@ -29,7 +29,7 @@
 #include "config/platform_config.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
-#include "sim/trace.h"
+#include "sim/trace_writers.h"
 
 #ifndef AIMC_SOURCE_DIR
 #define AIMC_SOURCE_DIR "."
@@ -41,6 +41,7 @@ struct RunnerOptions {
   std::string platform = std::string(AIMC_SOURCE_DIR) + "/platforms/membrain-3x4.yaml";
   std::vector<std::string> overrides;
   std::string trace_path;
+  std::string trace_format;  // "" = by the file's extension
   bool trace_registers = false;
   std::string report_path;
   bool quiet = false;
@@ -53,14 +54,18 @@ struct UsageError : std::runtime_error {
 
 void print_usage(const char* prog, std::ostream& out) {
   out << "usage: " << prog
-      << " [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-registers]\n"
-         "       [--report FILE] [-q] [--] [firmware args...]\n"
+      << " [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-format NAME]\n"
+         "       [--trace-registers] [--report FILE] [-q] [--] [firmware args...]\n"
          "Runs this firmware on the aimc virtual platform, in process.\n"
          "  --platform FILE     platform YAML (default: "
       << AIMC_SOURCE_DIR
       << "/platforms/membrain-3x4.yaml)\n"
          "  --set KEY=VALUE     override a platform parameter (repeatable; docs/platform-config.md)\n"
-         "  --trace FILE        write a Chrome/Perfetto trace-event JSON of the run\n"
+         "  --trace FILE        write a trace of the run, in the format the extension names:\n"
+         "                      "
+      << aimc::sim::trace_format_list()
+      << "\n"
+         "  --trace-format NAME with --trace: this format whatever the extension\n"
          "  --trace-registers   with --trace: mark every register access on the host track\n"
          "  --report FILE       write a JSON report (time, energy ledger, exit code)\n"
          "  -q, --quiet         no summary on stderr\n"
@@ -104,6 +109,8 @@ bool parse(int argc, char** argv, RunnerOptions& opt) {
     } else if (value(a, "--trace", v)) {
       if (v.empty()) throw UsageError("--trace: empty file name");
       opt.trace_path = v;
+    } else if (value(a, "--trace-format", v)) {
+      opt.trace_format = v;
     } else if (a == "--trace-registers") {
       opt.trace_registers = true;
     } else if (value(a, "--report", v)) {
@@ -118,6 +125,15 @@ bool parse(int argc, char** argv, RunnerOptions& opt) {
   for (; i < argc; ++i) opt.firmware_args.emplace_back(argv[i]);
   if (opt.trace_registers && opt.trace_path.empty())
     throw UsageError("--trace-registers needs --trace FILE");
+  if (!opt.trace_format.empty() && opt.trace_path.empty())
+    throw UsageError("--trace-format needs --trace FILE");
+  if (!opt.trace_path.empty()) {
+    try {
+      aimc::sim::choose_trace_format(opt.trace_path, opt.trace_format);
+    } catch (const aimc::sim::TraceFormatError& e) {
+      throw UsageError(e.what());
+    }
+  }
   return true;
 }
 
@@ -159,19 +175,14 @@ int sc_main(int argc, char** argv) {
   bool fw_returned = false;
   uint64_t t_end_ps = 0;
   aimc::sim::EnergyLedger ledger;
-  std::unique_ptr<aimc::sim::TraceSink> trace;
-  aimc::sim::ChromeTraceWriter* writer = nullptr;
+  // The format was checked by parse(), before anything runs.
+  aimc::sim::TraceRecording trace(opt.trace_path, opt.trace_format, 4'000'000);
+  if (trace.on()) {
+    trace.store()->set_metadata("platform", cfg.name);
+    trace.store()->set_metadata("firmware", opt.firmware_args.front());
+  }
   try {
-    if (!opt.trace_path.empty()) {
-      auto w = std::make_unique<aimc::sim::ChromeTraceWriter>(4'000'000);
-      w->set_metadata("platform", cfg.name);
-      w->set_metadata("firmware", opt.firmware_args.front());
-      writer = w.get();
-      trace = std::move(w);
-    } else {
-      trace = std::make_unique<aimc::sim::TraceSink>();
-    }
-    aimc::chip::Chip chip(cfg, ledger, *trace);
+    aimc::chip::Chip chip(cfg, ledger, trace.sink());
     chip.host().set_trace_registers(opt.trace_registers);
 
     // The firmware gets its own argv (C strings it may keep until it returns).
@@ -214,11 +225,9 @@ int sc_main(int argc, char** argv) {
 
   // Output files: a failure to write is reported and makes the exit code non-zero, unless the
   // firmware already failed (its code is the more useful one).
-  if (writer) {
+  if (trace.on()) {
     try {
-      const auto parent = std::filesystem::path(opt.trace_path).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent);
-      writer->write_file(opt.trace_path);
+      trace.write();
     } catch (const std::exception& e) {
       std::cerr << prog << ": --trace: " << e.what() << "\n";
       if (rc == 0) rc = 1;

@@ -26,7 +26,7 @@
 #include "numerics/rng.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
-#include "sim/trace.h"
+#include "sim/trace_writers.h"
 
 namespace aimc::app {
 
@@ -292,17 +292,19 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
   }
 }
 
-std::unique_ptr<sim::TraceSink> make_trace_sink(const std::string& path,
-                                                sim::ChromeTraceWriter*& writer) {
-  writer = nullptr;
-  if (path.empty()) return std::make_unique<sim::TraceSink>();
-  auto w = std::make_unique<sim::ChromeTraceWriter>(4'000'000);  // ~0.2 GB at most
-  writer = w.get();
-  return w;
+sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format) {
+  if (path.empty() && !format.empty()) throw UserError("--trace-format needs --trace FILE");
+  try {
+    return sim::TraceRecording(path, format, 4'000'000);  // ~0.2 GB of events at most
+  } catch (const sim::TraceFormatError& e) {
+    throw UserError(e.what());
+  }
 }
 
 nlohmann::json run_job(const RunOptions& opt) {
   const auto wall_start = std::chrono::steady_clock::now();
+  // First, so that a bad trace format is refused before anything is compiled or simulated.
+  sim::TraceRecording trace = make_trace_recording(opt.trace_path, opt.trace_format);
   // ---- Inputs: platform, model, data. ----
   std::vector<std::string> overrides = opt.overrides;
   if (opt.seed) overrides.push_back("simulation.seed=" + std::to_string(*opt.seed));
@@ -377,9 +379,7 @@ nlohmann::json run_job(const RunOptions& opt) {
   const auto wall_prepared = WallClock::now();  // inputs, import, compile, float baseline done
   WallClock::time_point wall_deploy_end = wall_prepared, wall_sim_end = wall_prepared;
   sim::EnergyLedger ledger;
-  sim::ChromeTraceWriter* writer = nullptr;
-  std::unique_ptr<sim::TraceSink> trace = make_trace_sink(opt.trace_path, writer);
-  chip::Chip chip(cfg, ledger, *trace);
+  chip::Chip chip(cfg, ledger, trace.sink());
   chip.host().set_trace_registers(opt.trace_registers);
   {
     // Energy by op: each segment's program numbers its ops from 0.
@@ -647,13 +647,12 @@ nlohmann::json run_job(const RunOptions& opt) {
     if (!parent.empty()) std::filesystem::create_directories(parent);
   };
   r["errors"] = nlohmann::json::array();
-  if (writer) {
+  if (trace.on()) {
     try {
-      ensure_parent(opt.trace_path);
-      writer->write_file(opt.trace_path);
+      trace.write();
       r["trace_file"] = opt.trace_path;
-      r["trace_events"] = writer->event_count();
-      r["trace_dropped_events"] = writer->dropped_events();
+      r["trace_events"] = trace.store()->event_count();
+      r["trace_dropped_events"] = trace.store()->dropped_events();
     } catch (const std::exception& e) {
       r["errors"].push_back(std::string("--trace: ") + e.what());
     }

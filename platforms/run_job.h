@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/platform_config.h"
-#include "sim/trace.h"
+#include "sim/trace_writers.h"
 
 namespace aimc::app {
 
@@ -30,6 +30,7 @@ struct RunOptions {
   std::vector<std::string> overrides;  // --set key=value
   std::string report_path;             // "" = none
   std::string trace_path;              // "" = tracing off
+  std::string trace_format;            // --trace-format; "" = by the file's extension
   bool trace_registers = false;
   bool progress = true;
   bool quiet = false;
@@ -62,9 +63,10 @@ double parse_duration_s(const std::string& text, const std::string& option = "--
 // The platform YAML with overrides; a ConfigError becomes a UserError (same message).
 config::PlatformConfig load_platform_or_fail(const std::string& path,
                                              const std::vector<std::string>& overrides);
-// A Chrome/Perfetto trace writer when `path` is set (writer points at it), else the disabled sink.
-std::unique_ptr<sim::TraceSink> make_trace_sink(const std::string& path,
-                                                sim::ChromeTraceWriter*& writer);
+// The trace of a run (--trace PATH, --trace-format NAME): a store and the writer chosen by NAME or
+// by PATH's extension, or the disabled sink when PATH is "". Throws UserError, listing the
+// formats, for an unknown format or extension, and for a format without a path.
+sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format);
 
 // Runs the job in this process (one SystemC elaboration per process) and returns the report.
 // Throws UserError for bad input and std::runtime_error if the firmware reports a failure.

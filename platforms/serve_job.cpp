@@ -1,7 +1,6 @@
 #include "serve_job.h"
 
 #include <cstdio>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -15,23 +14,22 @@
 #include "run_job.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
-#include "sim/trace.h"
+#include "sim/trace_writers.h"
 
 namespace aimc::app {
 
 int serve_job(const ServeOptions& opt) {
   if (opt.trace_registers && opt.trace_path.empty())
     throw UserError("--trace-registers needs --trace FILE");
+  sim::TraceRecording trace = make_trace_recording(opt.trace_path, opt.trace_format);
   const config::PlatformConfig cfg = load_platform_or_fail(opt.platform_path, opt.overrides);
 
   sim::EnergyLedger ledger;
-  sim::ChromeTraceWriter* writer = nullptr;
-  std::unique_ptr<sim::TraceSink> trace = make_trace_sink(opt.trace_path, writer);
-  if (writer) {
-    writer->set_metadata("platform", cfg.name);
-    writer->set_metadata("firmware", "remote (" + opt.listen + ")");
+  if (trace.on()) {
+    trace.store()->set_metadata("platform", cfg.name);
+    trace.store()->set_metadata("firmware", "remote (" + opt.listen + ")");
   }
-  chip::Chip chip(cfg, ledger, *trace);
+  chip::Chip chip(cfg, ledger, trace.sink());
   chip.host().set_trace_registers(opt.trace_registers);
 
   chip::RemoteServer::Options so;
@@ -76,11 +74,9 @@ int serve_job(const ServeOptions& opt) {
   std::cerr << s.str();
 
   int rc = 0;
-  if (writer) {
+  if (trace.on()) {
     try {
-      const auto parent = std::filesystem::path(opt.trace_path).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent);
-      writer->write_file(opt.trace_path);
+      trace.write();
       std::cerr << "  trace           " << opt.trace_path << "\n";
     } catch (const std::exception& e) {
       std::cerr << "aimc serve: --trace: " << e.what() << "\n";

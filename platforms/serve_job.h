@@ -12,6 +12,7 @@ struct ServeOptions {
   std::string platform_path;
   std::vector<std::string> overrides;  // --set key=value
   std::string trace_path;              // "" = tracing off
+  std::string trace_format;            // --trace-format; "" = by the file's extension
   bool trace_registers = false;
   bool once = false;                   // serve one client, then end
   bool verbose = false;                // log every request

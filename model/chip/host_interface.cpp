@@ -90,6 +90,10 @@ HostInterface::HostInterface(sc_core::sc_module_name name, const config::Platfor
   SC_HAS_PROCESS(HostInterface);
   SC_THREAD(dma_thread);
   SC_THREAD(cq_thread);
+  if (trace_.enabled()) {  // initial values of the waveform signals (traces/README.md)
+    trace_.signal(track_, "irq", 0, irq_level_);
+    trace_.signal(track_, "power_state", 0, power_state_, 2);
+  }
 }
 
 // ---- Register bank ---------------------------------------------------------------------------
@@ -133,6 +137,8 @@ void HostInterface::raise(uint32_t bits) {
 void HostInterface::update_irq() {
   const bool level = (reg("IRQ_STATUS") & reg("IRQ_ENABLE")) != 0;
   if (level && !irq_level_) irq_event_.notify(sc_core::SC_ZERO_TIME);
+  if (level != irq_level_ && trace_.enabled())
+    trace_.signal(track_, "irq", sim::to_ps(sc_core::sc_time_stamp()), level);
   irq_level_ = level;
 }
 
@@ -199,6 +205,7 @@ void HostInterface::set_power_state(uint32_t state, const sc_core::sc_time& dela
   const uint64_t t = std::max(ledger_.now_ps(), sim::to_ps(sc_core::sc_time_stamp() + delay));
   ledger_.set_static_power(c_tile_static_, uw * 1e-6 * cfg_.tile_count(), t);
   power_state_ = state;
+  if (trace_.enabled()) trace_.signal(track_, "power_state", t, state, 2);
   if (trace_.enabled())
     trace_.instant(track_,
                    state == AIMC_POWER_ACTIVE ? "power ACTIVE"

@@ -1,16 +1,14 @@
-// The one trace path (ARCHITECTURE rule 4): components emit spans, counters and instants on named
-// tracks to a TraceSink; writers (Chrome/Perfetto JSON here; VCD and CSV later) sit behind it.
+// The one trace path (ARCHITECTURE rule 4): components emit spans, counters, instants and signal
+// changes on named tracks to a TraceSink. The recording sink is TraceStore (sim/trace_store.h);
+// writers (Chrome/Perfetto JSON, VCD, CSV: sim/trace_writers.h) turn a store into a file.
 // Times are integer picoseconds. A disabled sink costs one inline bool test: callers guard with
 // `if (sink.enabled())` and the disabled path never allocates.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <initializer_list>
-#include <iosfwd>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace aimc::sim {
@@ -66,6 +64,13 @@ class TraceSink {
                std::initializer_list<TraceArg> args = {}) {
     if (enabled_) on_instant(track, name, t_ps, args.begin(), args.size());
   }
+  // The new value of a digital signal of `bits` bits (1..64) that belongs to a track, e.g. the
+  // interrupt line or the power state: waveform state rather than activity. Emit it when the
+  // value changes (and once for the initial value). Waveform and table writers (VCD, CSV) show
+  // signals; the Chrome JSON writer leaves them out.
+  void signal(int track, std::string_view name, uint64_t t_ps, uint64_t value, unsigned bits = 1) {
+    if (enabled_) on_signal(track, name, t_ps, value, bits);
+  }
 
  protected:
   explicit TraceSink(bool enabled) : enabled_(enabled) {}
@@ -75,73 +80,12 @@ class TraceSink {
   virtual void on_counter(int track, std::string_view name, uint64_t t_ps, double value) {}
   virtual void on_instant(int track, std::string_view name, uint64_t t_ps, const TraceArg* args,
                           size_t n_args) {}
+  virtual void on_signal(int track, std::string_view name, uint64_t t_ps, uint64_t value,
+                         unsigned bits) {}
 
  private:
   bool enabled_ = false;
   std::vector<std::string> track_names_;
-};
-
-// Collects events in memory (a compact record per event, names and keys interned) and writes
-// Chrome trace-event JSON that ui.perfetto.dev and chrome://tracing open. See traces/README.md.
-class ChromeTraceWriter : public TraceSink {
- public:
-  // max_events = 0: unlimited. Beyond the limit, events are counted and dropped, and the output's
-  // otherData says so.
-  explicit ChromeTraceWriter(uint64_t max_events = 0);
-
-  // Extra otherData entries (e.g. platform name, seed). Written sorted by key. The keys
-  // "truncated", "max_events" and "dropped_events" are reserved (std::invalid_argument).
-  void set_metadata(std::string_view key, std::string_view value);
-
-  uint64_t event_count() const { return events_.size(); }
-  uint64_t dropped_events() const { return dropped_; }
-
-  // Whole document. Same events -> same bytes. Events are written in time order (stable; at
-  // equal start times, longer spans first).
-  void write(std::ostream& out) const;
-  std::string to_string() const;
-  // Throws std::runtime_error naming the path when the file cannot be written.
-  void write_file(const std::string& path) const;
-
- protected:
-  void on_span(int track, std::string_view name, uint64_t t_begin_ps, uint64_t dur_ps,
-               const TraceArg* args, size_t n_args) override;
-  void on_counter(int track, std::string_view name, uint64_t t_ps, double value) override;
-  void on_instant(int track, std::string_view name, uint64_t t_ps, const TraceArg* args,
-                  size_t n_args) override;
-
- private:
-  enum class Type : uint8_t { span, counter, instant };
-  struct Event {           // 32 bytes
-    uint64_t t_ps;
-    uint64_t dur_ps;       // counters: unused
-    uint32_t name;         // interned
-    uint32_t first_arg;    // index into args_
-    uint16_t n_args;
-    uint16_t track;
-    Type type;
-  };
-  struct Arg {             // 16 bytes
-    uint32_t key;          // interned
-    TraceArg::Kind kind;
-    union {
-      double number;
-      uint32_t text;       // interned
-    };
-  };
-
-  uint32_t intern(std::string_view s);
-  bool admit();
-  void push(Type type, int track, std::string_view name, uint64_t t_ps, uint64_t dur_ps,
-            const TraceArg* args, size_t n_args);
-
-  uint64_t max_events_;
-  uint64_t dropped_ = 0;
-  std::vector<Event> events_;
-  std::vector<Arg> args_;
-  std::deque<std::string> strings_;                        // stable storage for interned strings
-  std::unordered_map<std::string_view, uint32_t> string_ids_;  // views into strings_
-  std::vector<std::pair<std::string, std::string>> metadata_;
 };
 
 }  // namespace aimc::sim

@@ -6,6 +6,7 @@
 
 #include "sim/bus.h"
 #include "sim/sram.h"
+#include "sim/trace_writers.h"
 #include "sim_test_helpers.h"
 
 using namespace aimc::sim;
@@ -350,7 +351,7 @@ TEST(SharedBus, DmiIsDeniedThroughTheBus) {
 
 TEST(SharedBus, TraceSpanPerTransfer) {
   EnergyLedger ledger;
-  ChromeTraceWriter trace;
+  TraceStore trace;
   SharedBus bus("bus", bus_config(), ledger, trace);
   RecordingTarget mem("mem");
   bus.isock.bind(mem.sock);
@@ -367,7 +368,7 @@ TEST(SharedBus, TraceSpanPerTransfer) {
   });
   d.sock.bind(bus.tsock);
   sc_core::sc_start();
-  const nlohmann::json doc = nlohmann::json::parse(trace.to_string());
+  const nlohmann::json doc = nlohmann::json::parse(find_trace_format("chrome")->make()->to_string(trace));
   int spans = 0, instants = 0;
   for (const auto& e : doc.at("traceEvents")) {
     if (e.at("ph") == "X") {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/sram.h"
+#include "sim/trace_writers.h"
 #include "sim_test_helpers.h"
 
 using namespace aimc::sim;
@@ -207,7 +208,7 @@ TEST(Sram, StaticPowerDeclared) {
 
 TEST(Sram, TraceSpanPerAccess) {
   EnergyLedger ledger;
-  ChromeTraceWriter trace;
+  TraceStore trace;
   Sram sram("sram", sram_config(), ledger, trace);
   uint8_t buf[8] = {};
   Driver d("d", [&](Driver& self) {
@@ -217,7 +218,7 @@ TEST(Sram, TraceSpanPerAccess) {
   d.sock.bind(sram.tsock);
   sc_core::sc_start();
   EXPECT_EQ(trace.event_count(), 1u);
-  const std::string text = trace.to_string();
+  const std::string text = find_trace_format("chrome")->make()->to_string(trace);
   EXPECT_NE(text.find("\"ts\":0.003,\"dur\":0.002,\"name\":\"wr\""), std::string::npos) << text;
 }
 

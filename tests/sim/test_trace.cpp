@@ -1,6 +1,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <vector>
 #include <sstream>
 #include <stdexcept>
@@ -10,15 +11,22 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/trace.h"
+#include "sim/trace_store.h"
+#include "sim/trace_writers.h"
 
-using aimc::sim::ChromeTraceWriter;
+using aimc::sim::TraceStore;
 using aimc::sim::TraceSink;
 using nlohmann::json;
 
 namespace {
 
+std::unique_ptr<aimc::sim::TraceWriter> chrome_writer() {
+  return aimc::sim::find_trace_format("chrome")->make();
+}
+std::string chrome(const TraceStore& store) { return chrome_writer()->to_string(store); }
+
 // The events of traces/example.json: one inference of a two-layer network on two tiles.
-void record_example(ChromeTraceWriter& w) {
+void record_example(TraceStore& w) {
   w.set_metadata("platform", "example");
   const int host = w.track("host");
   const int bus = w.track("bus");
@@ -36,6 +44,10 @@ void record_example(ChromeTraceWriter& w) {
   w.span(bus, "wr tile1", 2800000, 90000, {{"bytes", 128}, {"energy_pj", 55.04}, {"layer", "fc2"}});
   w.span(tile1, "mvm fc2", 2890000, 400000, {{"rows", 128}, {"cols", 10}, {"energy_pj", 310.125}});
   w.instant(host, "irq done", 3290000);
+  // Signals: not in example.json (the Chrome writer leaves them out), drawn in example.vcd.
+  w.signal(host, "irq", 0, 0);
+  w.signal(host, "power_state", 0, 0, 2);
+  w.signal(host, "irq", 3290000, 1);
 }
 
 std::string read_file(const std::string& path) {
@@ -67,12 +79,12 @@ TEST(Trace, DisabledSinkRecordsNothing) {
 }
 
 TEST(Trace, SpanTimesArePicosecondsAsMicroseconds) {
-  ChromeTraceWriter w;
+  TraceStore w;
   EXPECT_TRUE(w.enabled());
   const int bus = w.track("bus");
   w.span(bus, "wr sram", 1234567, 50001, {{"bytes", 64}, {"energy_pj", 27.52}, {"layer", "fc1"}});
   w.span(bus, "rd sram", 3000000000000ull, 1, {});
-  const std::string text = w.to_string();
+  const std::string text = chrome(w);
   const json doc = json::parse(text);
   EXPECT_EQ(doc.at("displayTimeUnit"), "ns");
   const json* e = find_event(doc, "X", "wr sram");
@@ -90,11 +102,11 @@ TEST(Trace, SpanTimesArePicosecondsAsMicroseconds) {
 }
 
 TEST(Trace, TracksAreNamedAndSorted) {
-  ChromeTraceWriter w;
+  TraceStore w;
   w.track("host");
   w.track("bus");
   w.track("tile0");
-  const json doc = json::parse(w.to_string());
+  const json doc = json::parse(chrome(w));
   std::map<int, std::string> names;
   std::map<int, int> sort_index;
   bool process_named = false;
@@ -114,11 +126,11 @@ TEST(Trace, TracksAreNamedAndSorted) {
 }
 
 TEST(Trace, CountersAndInstants) {
-  ChromeTraceWriter w;
+  TraceStore w;
   const int bus = w.track("bus");
   w.counter(bus, "queue", 2000, 3.5);
   w.instant(bus, "decode error", 1000, {{"address", 4096}});
-  const json doc = json::parse(w.to_string());
+  const json doc = json::parse(chrome(w));
   const json* c = find_event(doc, "C", "bus.queue");
   ASSERT_NE(c, nullptr);
   EXPECT_DOUBLE_EQ(c->at("ts").get<double>(), 0.002);
@@ -138,10 +150,10 @@ TEST(Trace, CountersAndInstants) {
 }
 
 TEST(Trace, EscapingAndNonFiniteNumbers) {
-  ChromeTraceWriter w;
+  TraceStore w;
   const int t = w.track("odd \"track\"\n");
   w.span(t, "a\\b\x01", 0, 1, {{"nan", std::nan("")}, {"text", "tab\there"}});
-  const json doc = json::parse(w.to_string());
+  const json doc = json::parse(chrome(w));
   const json* e = find_event(doc, "X", "a\\b\x01");
   ASSERT_NE(e, nullptr);
   EXPECT_TRUE(e->at("args").at("nan").is_null());
@@ -149,20 +161,21 @@ TEST(Trace, EscapingAndNonFiniteNumbers) {
 }
 
 TEST(Trace, DeterministicOutput) {
-  ChromeTraceWriter a, b;
+  TraceStore a, b;
   record_example(a);
   record_example(b);
-  EXPECT_EQ(a.to_string(), b.to_string());
+  EXPECT_EQ(chrome(a), chrome(b));
   EXPECT_EQ(a.event_count(), 12u);
+  EXPECT_EQ(a.signals().size(), 3u);
 }
 
 TEST(Trace, MaxEventsTruncatesWithNote) {
-  ChromeTraceWriter w(3);
+  TraceStore w(3);
   const int t = w.track("tile0");
   for (int i = 0; i < 10; ++i) w.span(t, "mvm", 1000u * i, 500);
   EXPECT_EQ(w.event_count(), 3u);
   EXPECT_EQ(w.dropped_events(), 7u);
-  const json doc = json::parse(w.to_string());
+  const json doc = json::parse(chrome(w));
   EXPECT_EQ(doc.at("otherData").at("truncated"), true);
   EXPECT_EQ(doc.at("otherData").at("dropped_events"), 7);
   EXPECT_EQ(doc.at("otherData").at("max_events"), 3);
@@ -170,11 +183,11 @@ TEST(Trace, MaxEventsTruncatesWithNote) {
 }
 
 TEST(Trace, ParentSpanPrecedesChildAtSameStart) {
-  ChromeTraceWriter w;
+  TraceStore w;
   const int t = w.track("tile0");
   w.span(t, "dac", 1000, 10);    // child recorded first, as LT models often do
   w.span(t, "mvm", 1000, 500);
-  const json doc = json::parse(w.to_string());
+  const json doc = json::parse(chrome(w));
   std::vector<std::string> order;
   for (const auto& e : doc.at("traceEvents"))
     if (e.at("ph") == "X") order.push_back(e.at("name"));
@@ -182,41 +195,46 @@ TEST(Trace, ParentSpanPrecedesChildAtSameStart) {
 }
 
 TEST(Trace, UnknownTrackIsAModelBug) {
-  ChromeTraceWriter w;
+  TraceStore w;
   EXPECT_THROW(w.span(3, "x", 0, 1), std::invalid_argument);
 }
 
 TEST(Trace, WriteFileAndErrorsNameThePath) {
-  ChromeTraceWriter w;
+  TraceStore w;
   record_example(w);
   const std::string path = testing::TempDir() + "aimc_trace_test.json";
-  w.write_file(path);
-  EXPECT_EQ(read_file(path), w.to_string());
+  chrome_writer()->write_file(w, path);
+  EXPECT_EQ(read_file(path), chrome(w));
   const std::string bad = "/nonexistent-dir/x/trace.json";
   try {
-    w.write_file(bad);
+    chrome_writer()->write_file(w, bad);
     FAIL() << "expected std::runtime_error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(bad), std::string::npos);
   }
 }
 
-// traces/example.json is this writer's output for record_example(); keep them in step.
-// AIMC_UPDATE_EXAMPLE_TRACE=1 rewrites it.
+// traces/example.{json,vcd,csv} are the writers' output for record_example(); keep them in
+// step. AIMC_UPDATE_EXAMPLE_TRACE=1 rewrites them.
 TEST(Trace, CommittedExampleMatchesWriter) {
   const char* src = std::getenv("AIMC_SOURCE_DIR");
 #ifdef AIMC_SOURCE_DIR_DEFAULT
   if (src == nullptr) src = AIMC_SOURCE_DIR_DEFAULT;
 #endif
   if (src == nullptr) GTEST_SKIP() << "AIMC_SOURCE_DIR not set";
-  ChromeTraceWriter w;
+  TraceStore w;
   record_example(w);
-  const std::string path = std::string(src) + "/traces/example.json";
-  if (const char* upd = std::getenv("AIMC_UPDATE_EXAMPLE_TRACE"); upd && std::string(upd) == "1") {
-    w.write_file(path);
+  for (const auto* format : aimc::sim::trace_formats()) {
+    const auto writer = format->make();
+    const std::string path = std::string(src) + "/traces/example" + format->extensions.front();
+    if (const char* upd = std::getenv("AIMC_UPDATE_EXAMPLE_TRACE"); upd && std::string(upd) == "1") {
+      writer->write_file(w, path);
+    }
+    const std::string committed = read_file(path);
+    ASSERT_FALSE(committed.empty()) << path;
+    EXPECT_EQ(committed, writer->to_string(w)) << path;
+    if (format->name == "chrome") {
+      EXPECT_NO_THROW(json::parse(committed));
+    }
   }
-  const std::string committed = read_file(path);
-  ASSERT_FALSE(committed.empty()) << path;
-  EXPECT_EQ(committed, w.to_string());
-  EXPECT_NO_THROW(json::parse(committed));
 }
