@@ -269,3 +269,18 @@ TEST(ConfigPresets, EveryShippedPresetLoads) {
     EXPECT_EQ(cfgns::load_platform_from_string(cfgns::dump_platform(cfg), "dump"), cfg);
   }
 }
+
+// The device-type variants are written as the flash chip plus what differs.
+TEST(ConfigPresets, DeviceVariantsBuildOnTheFlashPreset) {
+  const PlatformConfig flash = cfgns::load_platform(source_dir() + "/platforms/membrain-3x4.yaml");
+  for (const char* name : {"pcm-3x4", "rram-3x4"}) {
+    const std::string file = source_dir() + "/platforms/" + name + ".yaml";
+    const auto origins = cfgns::platform_key_origins(file);
+    EXPECT_EQ(origins.at("sram.size_kib").rfind(source_dir() + "/platforms/membrain-3x4.yaml:", 0), 0u)
+        << name << ": the periphery comes from the base";
+    EXPECT_EQ(origins.at("tile.device.type").rfind(file + ":", 0), 0u) << name;
+    const PlatformConfig cfg = cfgns::load_platform(file);
+    EXPECT_EQ(cfg.bus, flash.bus) << name;
+    EXPECT_EQ(cfg.tile.adc, flash.tile.adc) << name;
+  }
+}
