@@ -131,8 +131,13 @@ int sc_main(int argc, char** argv) {
   std::string cfg_platform = kDefaultPlatform;
   std::vector<std::string> cfg_overrides;
   CLI::App* cfg = app.add_subcommand(
-      "config", "Print the effective platform configuration (the YAML after --set overrides).");
-  cfg->add_option("--platform", cfg_platform, "platform YAML")->capture_default_str();
+      "config",
+      "Print the effective platform configuration: every key, loadable again. A platform file may "
+      "start with `base: OTHER.yaml` (relative to its folder): OTHER is read first and the file's "
+      "keys are merged over it (sections key by key, values replace), bases may chain; --set "
+      "overrides apply last. The output is the merged result, without `base:`.");
+  cfg->add_option("--platform", cfg_platform, "platform YAML (may name a `base:` preset)")
+      ->capture_default_str();
   cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
 
   aimc::app::ServeOptions sopt;

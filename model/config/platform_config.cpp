@@ -2,8 +2,9 @@
 // validation, the dump and describe_keys(), so the five cannot drift apart.
 //
 // Loading is three passes over that table:
-//   1. the YAML tree is flattened into dotted keys; unknown keys and wrong node kinds are refused
-//      here, with the mark of the offending node;
+//   1. the file and its `base:` chain are flattened into dotted keys, each file's over its base's
+//      (yaml_source.cpp); unknown keys and wrong node kinds are refused there, with the file and
+//      mark of the offending node;
 //   2. "--set key=value" overrides replace flattened values (the override text becomes the origin);
 //   3. each value is parsed into the struct, then ranges and cross-field rules are checked.
 // Every value remembers where it came from, so any error can name file:line or the override.
@@ -11,18 +12,20 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <limits>
-#include <set>
 #include <sstream>
+
+#include "config/yaml_source.h"
 
 namespace aimc::config {
 namespace {
+
+using detail::fail;
+using detail::Origin;
+using detail::RawValue;
+using detail::RawValues;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -388,84 +391,6 @@ const std::vector<Key>& keys() {
 #undef CHOICE
 #undef REF
 
-const Key* find_key(const std::string& path) {
-  for (const Key& k : keys())
-    if (path == k.path) return &k;
-  return nullptr;
-}
-
-// Every proper prefix of a key path ("tile", "tile.adc", ...).
-const std::set<std::string>& sections() {
-  static const std::set<std::string> s = [] {
-    std::set<std::string> out;
-    for (const Key& k : keys()) {
-      std::string p = k.path;
-      for (auto dot = p.rfind('.'); dot != std::string::npos; dot = p.rfind('.')) {
-        p.resize(dot);
-        out.insert(p);
-      }
-    }
-    return out;
-  }();
-  return s;
-}
-
-std::string join(const std::string& parent, const std::string& child) {
-  return parent.empty() ? child : parent + "." + child;
-}
-
-// Names directly under a section, e.g. children("tile.adc") = bits, share, t_conv_ns, e_conv_pj.
-std::vector<std::string> children(const std::string& section) {
-  std::vector<std::string> out;
-  const std::string prefix = section.empty() ? "" : section + ".";
-  auto add = [&](const std::string& full) {
-    if (full.compare(0, prefix.size(), prefix) != 0 || full.size() == prefix.size()) return;
-    std::string rest = full.substr(prefix.size());
-    rest = rest.substr(0, rest.find('.'));
-    if (std::find(out.begin(), out.end(), rest) == out.end()) out.push_back(rest);
-  };
-  for (const Key& k : keys()) add(k.path);
-  return out;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// "unknown key 'tile.adc.bitz' (did you mean 'tile.adc.bits'?)", or the valid keys nearby.
-std::string unknown_key_message(const std::string& path) {
-  std::string best;
-  std::size_t best_d = std::numeric_limits<std::size_t>::max();
-  auto consider = [&](const std::string& cand) {
-    std::size_t d = edit_distance(path, cand);
-    if (d < best_d) best_d = d, best = cand;
-  };
-  for (const Key& k : keys()) consider(k.path);
-  for (const std::string& s : sections()) consider(s);
-  const std::string last = path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
-  std::string msg = "unknown key '" + path + "'";
-  if (best_d <= std::max<std::size_t>(2, last.size() / 3)) return msg + " (did you mean '" + best + "'?)";
-  const auto dot = path.rfind('.');
-  const std::string parent = dot == std::string::npos ? "" : path.substr(0, dot);
-  if (parent.empty() || sections().count(parent)) {
-    msg += "; valid keys " + (parent.empty() ? std::string("at the top level") : "under " + parent) + ":";
-    const auto names = children(parent);
-    for (std::size_t i = 0; i < names.size(); ++i) msg += (i ? ", " : " ") + names[i];
-  }
-  return msg;
-}
-
 std::string format_real(double v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back exactly
@@ -510,116 +435,6 @@ std::string range_text(const Key& k) {
   return s.compare(0, 3, "an ") == 0 ? s.substr(3) : s.compare(0, 2, "a ") == 0 ? s.substr(2) : s;
 }
 
-// Where a value came from: "file:12", "--set tile.adc.bits=6", or just "file" for a default.
-struct Origin {
-  std::string where;
-  bool is_default = false;
-  std::string text;  // the value as written, echoed in "got ..."
-};
-
-struct RawValue {
-  std::string text;
-  bool is_null = false;  // "key:" with nothing after it, or "~"
-  Origin origin;
-};
-
-using RawValues = std::map<std::string, RawValue>;
-
-[[noreturn]] void fail(const std::string& where, const std::string& key, const std::string& what) {
-  std::string msg = where;
-  if (!msg.empty()) msg += ": ";
-  if (!key.empty()) msg += key + ": ";
-  throw ConfigError(msg + what);
-}
-
-std::string at(const std::string& file, const YAML::Mark& mark) {
-  return mark.is_null() ? file : file + ":" + std::to_string(mark.line + 1);
-}
-
-const char* kind_name(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a sequence";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Scalar: return "a scalar";
-    default: return "an undefined node";
-  }
-}
-
-std::string section_expectation(const std::string& section) {
-  std::string s = "expected a mapping with keys";
-  const auto names = children(section);
-  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : " ") + names[i];
-  return s;
-}
-
-void flatten(const YAML::Node& node, const std::string& path, const std::string& file,
-             RawValues& out) {
-  if (!node.IsMap()) {
-    std::string got = kind_name(node);
-    if (node.IsScalar()) got += " '" + node.Scalar() + "'";
-    fail(at(file, node.Mark()), path.empty() ? "" : path,
-         (path.empty() ? std::string("expected a mapping at the top level") : section_expectation(path)) +
-             ", got " + got);
-  }
-  std::set<std::string> seen;
-  for (const auto& kv : node) {
-    const YAML::Node& key_node = kv.first;
-    const YAML::Node& value = kv.second;
-    if (!key_node.IsScalar())
-      fail(at(file, key_node.Mark()), path, std::string("expected a plain key, got ") + kind_name(key_node));
-    const std::string full = join(path, key_node.Scalar());
-    if (!seen.insert(key_node.Scalar()).second)
-      fail(at(file, key_node.Mark()), full, "duplicate key");
-    if (sections().count(full)) {
-      flatten(value, full, file, out);
-    } else if (const Key* k = find_key(full)) {
-      // An empty value's mark points at the next token, so blame the key's line instead.
-      const YAML::Mark mark =
-          value.IsNull() || value.Mark().is_null() ? key_node.Mark() : value.Mark();
-      if (value.IsMap() || value.IsSequence())
-        fail(at(file, mark), full, "expected " + expected_text(*k) + ", got " + kind_name(value));
-      RawValue rv;
-      rv.is_null = value.IsNull() || !value.IsDefined();
-      if (!rv.is_null) rv.text = value.Scalar();
-      rv.origin.where = at(file, mark);
-      rv.origin.text = rv.text;
-      out[full] = rv;
-    } else {
-      fail(at(file, key_node.Mark()), "", unknown_key_message(full));
-    }
-  }
-}
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  const auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-void apply_override(const std::string& ov, RawValues& values) {
-  const std::string where = "--set " + ov;
-  const auto eq = ov.find('=');
-  if (eq == std::string::npos) fail(where, "", "expected key=value");
-  const std::string key = trim(ov.substr(0, eq));
-  std::string value = trim(ov.substr(eq + 1));
-  if (key.empty()) fail(where, "", "expected key=value, the key is empty");
-  if (sections().count(key))
-    fail(where, key, "is a section, not a value; set one of its keys (" +
-                         section_expectation(key).substr(std::strlen("expected a mapping with keys ")) + ")");
-  if (!find_key(key)) fail(where, "", unknown_key_message(key));
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-    value = value.substr(1, value.size() - 2);
-  RawValue rv;
-  rv.text = value;
-  rv.is_null = value.empty();
-  rv.origin.where = where;
-  rv.origin.text = value;
-  values[key] = rv;
-}
-
-// Parses text into the field; returns false when the text is not of the right type. Range checks
 // come later, so that code-built configs get the same checks.
 bool parse_into(const Key& k, const std::string& text, PlatformConfig& cfg) {
   const char* b = text.data();
@@ -789,11 +604,25 @@ void validate(const PlatformConfig& cfg, const Origins& origins) {
   }
 }
 
-PlatformConfig build(const YAML::Node& root, const std::string& file,
+// The key names as the file layer sees them (leaf paths and what each accepts).
+const detail::KeyNames& key_names() {
+  static const detail::KeyNames names = [] {
+    std::vector<std::string> leaves;
+    for (const Key& k : keys()) leaves.push_back(k.path);
+    return detail::KeyNames(std::move(leaves), [](const std::string& path) {
+      for (const Key& k : keys())
+        if (path == k.path) return expected_text(k);
+      return std::string("a value");
+    });
+  }();
+  return names;
+}
+
+// `values` holds what the file and its bases set; overrides go over them, then every value is
+// parsed and checked.
+PlatformConfig build(detail::RawValues values, const std::string& file,
                      const std::vector<std::string>& overrides) {
-  RawValues values;
-  if (root.IsDefined() && !root.IsNull()) flatten(root, "", file, values);
-  for (const std::string& ov : overrides) apply_override(ov, values);
+  for (const std::string& ov : overrides) detail::apply_override(ov, key_names(), values);
 
   for (const Key& k : keys()) {
     if (k.required && !values.count(k.path))
@@ -813,17 +642,6 @@ PlatformConfig build(const YAML::Node& root, const std::string& file,
   }
   validate(cfg, Origins{file, &values});
   return cfg;
-}
-
-YAML::Node parse_yaml(const std::string& text, const std::string& file) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    std::string where = at(file, e.mark);
-    std::string msg = "YAML syntax error: " + e.msg;
-    if (!e.mark.is_null()) msg += " (column " + std::to_string(e.mark.column + 1) + ")";
-    fail(where, "", msg);
-  }
 }
 
 }  // namespace
@@ -947,17 +765,26 @@ void validate_platform(const PlatformConfig& cfg) {
 }
 
 PlatformConfig load_platform(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "", std::string("cannot open file (") + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(path, "", "cannot read file");
-  return build(parse_yaml(text.str(), path), path, overrides);
+  RawValues values;
+  detail::read_platform_file(path, key_names(), values);
+  return build(std::move(values), path, overrides);
 }
 
 PlatformConfig load_platform_from_string(const std::string& yaml_text, const std::string& name,
                                          const std::vector<std::string>& overrides) {
-  return build(parse_yaml(yaml_text, name), name, overrides);
+  RawValues values;
+  detail::read_platform_text(yaml_text, name, key_names(), values);
+  return build(std::move(values), name, overrides);
+}
+
+std::map<std::string, std::string> platform_key_origins(const std::string& path,
+                                                        const std::vector<std::string>& overrides) {
+  RawValues values;
+  detail::read_platform_file(path, key_names(), values);
+  for (const std::string& ov : overrides) detail::apply_override(ov, key_names(), values);
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : values) out[key] = value.origin.where;
+  return out;
 }
 
 std::string dump_platform(const PlatformConfig& cfg) {

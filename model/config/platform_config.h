@@ -216,11 +216,20 @@ void validate_platform(const PlatformConfig& cfg);
 
 // Loads a platform YAML, applies overrides ("tile.adc.bits=6"), validates, and returns the result.
 // Unknown keys, wrong types and out-of-range values throw ConfigError naming file, line and key.
+// A top-level `base: OTHER.yaml` (relative to the file's folder, or absolute) loads OTHER first
+// and lays this file's keys over it: sections merge key by key, a value replaces the base's;
+// bases chain. A missing base or a cycle is refused naming the `base:` line; an error in a base
+// names the base file and line. Overrides apply last, over the merged result.
 PlatformConfig load_platform(const std::string& path,
                              const std::vector<std::string>& overrides = {});
-// Same, from YAML text (name is used in messages in place of a file path).
+// Same, from YAML text (name is used in messages in place of a file path, and a relative `base:`
+// is resolved against the folder of name, or the working directory when name has none).
 PlatformConfig load_platform_from_string(const std::string& yaml_text, const std::string& name,
                                          const std::vector<std::string>& overrides = {});
+// Where each key that the file (with its base chain) or an override sets came from: "file:line"
+// or "--set key=value". A key not in the result takes its struct default. No range checks.
+std::map<std::string, std::string> platform_key_origins(const std::string& path,
+                                                        const std::vector<std::string>& overrides = {});
 // The effective configuration as YAML, loadable again with load_platform_from_string.
 std::string dump_platform(const PlatformConfig& cfg);
 

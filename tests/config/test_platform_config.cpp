@@ -12,6 +12,8 @@
 #include <set>
 #include <sstream>
 
+#include "presets.h"
+
 namespace cfgns = aimc::config;
 using cfgns::ConfigError;
 using cfgns::DeviceType;
@@ -21,18 +23,11 @@ using cfgns::WornMode;
 
 namespace {
 
-std::string source_dir() {
-  const char* dir = std::getenv("AIMC_SOURCE_DIR");
-  return dir ? dir : AIMC_SOURCE_DIR_FALLBACK;
-}
-
 std::string preset_path() { return source_dir() + "/platforms/membrain-3x4.yaml"; }
 std::string pcm_preset_path() { return source_dir() + "/platforms/pcm-3x4.yaml"; }
 std::string rram_preset_path() { return source_dir() + "/platforms/rram-3x4.yaml"; }
-// Every shipped preset: one per device type that models a published chip.
-std::vector<std::string> preset_paths() {
-  return {preset_path(), pcm_preset_path(), rram_preset_path()};
-}
+// Every shipped preset (platforms/*.yaml, found at test time).
+std::vector<std::string> preset_paths() { return preset_files(); }
 
 // The device types a key is used by, from the "flash:" / "pcm, rram:" prefix of its meaning;
 // empty when every type uses it.
@@ -174,24 +169,37 @@ TEST(ConfigPreset, RramPresetLoads) {
 
 // A preset sets every key its device type uses (and cites it), so nothing silently falls back to
 // a struct default; and it leaves out the keys of other device types, which would only mislead.
+// With `base:` a key counts as set when the file or a base sets it. A preset cannot unset what its
+// base sets, so a key of another device type may come from the base, and the file itself may set
+// it only to replace such an inherited value (its comment says UNUSED and why).
 TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
   for (const std::string& path : preset_paths()) {
+    const auto origins = cfgns::platform_key_origins(path);
+    const std::string type = cfgns::to_string(cfgns::load_platform(path).tile.device.type);
     const YAML::Node root = YAML::LoadFile(path);
-    const std::string type = root["tile"]["device"]["type"].as<std::string>();
+    std::map<std::string, std::string> inherited;  // what the base chain alone sets
+    if (root["base"]) {
+      const std::string dir = path.substr(0, path.rfind('/') + 1);
+      const std::string base = root["base"].as<std::string>();
+      inherited = cfgns::platform_key_origins(base[0] == '/' ? base : dir + base);
+    }
     for (const auto& k : cfgns::describe_keys()) {
       const auto users = key_users(k.meaning);
       const bool used = users.empty() || users.count(type);
-      const bool set = node_at(root, k.key).IsDefined();
+      const auto it = origins.find(k.key);
+      const bool set = it != origins.end();
+      const bool set_here = set && it->second.rfind(path + ":", 0) == 0;
       if (used)
         EXPECT_TRUE(set) << path << ": " << k.key << " is not set";
       else
-        EXPECT_FALSE(set) << path << ": " << k.key << " is set, but " << type << " does not use it";
+        EXPECT_TRUE(!set_here || inherited.count(k.key))
+            << path << ": " << k.key << " is set, but " << type << " does not use it";
     }
   }
 }
 
-// Every value line in a preset cites a source, gives a derivation or says ASSUMPTION (the header
-// comment and section lines excepted).
+// Every value line in a preset cites a source, gives a derivation or says ASSUMPTION, or UNUSED
+// for a key the device does not read (the header comment and section lines excepted).
 TEST(ConfigPreset, EveryValueIsSourcedOrMarkedAssumption) {
   for (const std::string& path : preset_paths()) {
   SCOPED_TRACE(path);
@@ -225,7 +233,8 @@ TEST(ConfigPreset, EveryValueIsSourcedOrMarkedAssumption) {
                        context.find("ASSUMPTION") != std::string::npos ||
                        context.find("(D:") != std::string::npos ||
                        context.find("ARCH") != std::string::npos ||
-                       context.find("simulation setting") != std::string::npos;
+                       context.find("simulation setting") != std::string::npos ||
+                       context.find("UNUSED") != std::string::npos;
     EXPECT_TRUE(cited) << "line " << i + 1 << " has no source: " << l;
   }
   }
@@ -740,6 +749,8 @@ TEST(ConfigKeys, EveryKeyIsDocumented) {
   const std::string doc = ss.str();
   for (const auto& k : cfgns::describe_keys())
     EXPECT_NE(doc.find("`" + k.key + "`"), std::string::npos) << k.key << " is not in the doc";
-  for (const char* preset : {"membrain-3x4.yaml", "pcm-3x4.yaml", "rram-3x4.yaml"})
+  for (const std::string& path : preset_paths()) {
+    const std::string preset = path.substr(path.rfind('/') + 1);
     EXPECT_NE(doc.find(preset), std::string::npos) << preset << " is not in the doc";
+  }
 }
