@@ -1,6 +1,7 @@
 // Compiler back end: calibrate and quantize a float Network for a platform, map its layers onto
 // tiles, place activations in SRAM and emit the deployment image (firmware_stubs/include/
-// aimc_image.h, described in docs/deployment-image.md).
+// aimc_image.h, described in docs/deployment-image.md). compile() runs the passes of passes/
+// (passes/context.h, docs/compiler.md) over one context.
 #pragma once
 
 #include <Eigen/Dense>
