@@ -121,6 +121,8 @@ int sc_main(int argc, char** argv) {
                 "copy the busiest layers onto tiles the mapping leaves empty, while a tile rather than "
                 "the bus is the bottleneck, so that they share the work (more throughput for more "
                 "cells programmed); the report lists the copies");
+  run->add_option("--compile-option", opt.compile_options, aimc::app::compile_option_help())
+      ->type_name("KEY=VALUE");
   run->add_option("--batch", opt.batch,
                   "images per inference command, i.e. per weight load when the network needs "
                   "reload (0 = as many as the activation SRAM holds)")
@@ -184,12 +186,18 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   comp->add_option("--model", cjob.model_path, "ONNX model")->capture_default_str()->check(CLI::ExistingFile);
   comp->add_option("--data", cjob.data_dir,
-                   "Fashion-MNIST folder; the first 512 training images calibrate the scales")
+                   "Fashion-MNIST folder; its first training images (compile option "
+                   "calibration_vectors, default 512) calibrate the scales")
       ->capture_default_str()
       ->check(CLI::ExistingDirectory);
   comp->add_option("--set", cjob.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
   comp->add_option("-o,--output", cjob.output_path, "deployment image to write")->capture_default_str();
   comp->add_option("--summary", summary_path, "also write the compiler's summary as JSON here");
+  comp->add_option("--depthwise", cjob.depthwise, "as for aimc run: automatic, packed or digital")
+      ->default_val("automatic");
+  comp->add_flag("--replicate", cjob.replicate, "as for aimc run: copy the busiest layers onto empty tiles");
+  comp->add_option("--compile-option", cjob.compile_options, aimc::app::compile_option_help())
+      ->type_name("KEY=VALUE");
 
   try {
     app.parse(argc, argv);

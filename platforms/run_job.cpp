@@ -324,13 +324,7 @@ nlohmann::json run_job(const RunOptions& opt) {
     throw UserError(e.what());
   }
   if (opt.batch < 0) throw UserError("--batch: expected 0 (as many as fit) or a positive number of images");
-  compiler::CompileOptions copt;
-  try {
-    copt.depthwise = compiler::parse_depthwise(opt.depthwise);
-    copt.replicate = opt.replicate;
-  } catch (const compiler::CompileError& e) {
-    throw UserError(std::string("--depthwise: ") + e.what());
-  }
+  const compiler::CompileOptions copt = make_compile_options(opt.depthwise, opt.replicate, opt.compile_options);
   // Inputs: the data set (with labels), seeded random inputs, or a .npy file (no labels).
   compiler::Dataset test, calib;
   const bool labelled = opt.input.empty();
@@ -340,15 +334,15 @@ nlohmann::json run_job(const RunOptions& opt) {
       test = compiler::load_idx(file_in(opt.data_dir, "t10k-images-idx3-ubyte"),
                                 file_in(opt.data_dir, "t10k-labels-idx1-ubyte"), opt.limit);
       calib = compiler::load_idx(file_in(opt.data_dir, "train-images-idx3-ubyte"),
-                                 file_in(opt.data_dir, "train-labels-idx1-ubyte"), 512);
+                                 file_in(opt.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
     } catch (const compiler::DatasetError& e) {
       throw UserError(e.what());
     }
     input_desc = "data set " + opt.data_dir;
   } else {
     test.images = read_inputs(opt, cfg.simulation.seed, net.in_features());
-    // No training set: the inputs calibrate the scales themselves (the first 512).
-    calib.images = test.images.topRows(std::min<Eigen::Index>(512, test.images.rows()));
+    // No training set: the inputs calibrate the scales themselves (the first calibration_vectors).
+    calib.images = test.images.topRows(std::min<Eigen::Index>(copt.calibration_vectors, test.images.rows()));
     input_desc = opt.input == "random" ? "random (seeded, uniform in [0, 1))" : opt.input;
   }
   const long n = static_cast<long>(test.images.rows());
@@ -696,15 +690,41 @@ nlohmann::json run_job(const RunOptions& opt) {
   return r;
 }
 
+compiler::CompileOptions make_compile_options(const std::string& depthwise, bool replicate,
+                                               const std::vector<std::string>& key_values) {
+  compiler::CompileOptions copt;
+  try {
+    copt.depthwise = compiler::parse_depthwise(depthwise);
+  } catch (const compiler::CompileError& e) {
+    throw UserError(std::string("--depthwise: ") + e.what());
+  }
+  copt.replicate = replicate;
+  for (const std::string& kv : key_values) {
+    try {
+      compiler::set_compile_option(copt, kv);
+    } catch (const compiler::CompileError& e) {
+      throw UserError(std::string("--compile-option: ") + e.what());
+    }
+  }
+  return copt;
+}
+
+std::string compile_option_help() {
+  return "set a compiler option (repeatable; applied in order after --depthwise and --replicate; "
+         "docs/compiler.md). Keys:\n" +
+         compiler::compile_options_help();
+}
+
 nlohmann::json compile_job(const CompileJob& job) {
   const config::PlatformConfig cfg = load_platform_or_fail(job.platform_path, job.overrides);
+  const compiler::CompileOptions copt = make_compile_options(job.depthwise, job.replicate, job.compile_options);
   compiler::CompiledModel cm;
   try {
     const compiler::Graph net = compiler::import_onnx(job.model_path);
     const compiler::Dataset calib =
         compiler::load_idx(file_in(job.data_dir, "train-images-idx3-ubyte"),
-                           file_in(job.data_dir, "train-labels-idx1-ubyte"), 512);
-    cm = compiler::compile(net, cfg, calib.images);
+                           file_in(job.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
+    cm = compiler::compile(net, cfg, calib.images, copt);
   } catch (const compiler::ModelError& e) {
     throw UserError(e.what());
   } catch (const compiler::DatasetError& e) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/compile_options.h"
 #include "config/platform_config.h"
 #include "sim/trace_writers.h"
 
@@ -50,6 +51,8 @@ struct RunOptions {
   std::string dump_outputs_path;       // write the platform outputs (float, N x out) as .npy
   std::string depthwise = "automatic";  // depthwise convolutions: automatic | packed | digital
   bool replicate = false;               // copy busy ops onto empty tiles (compiler::CompileOptions::replicate)
+  // --compile-option KEY=VALUE, applied in order after --depthwise/--replicate (docs/compiler.md).
+  std::vector<std::string> compile_options;
   // Images per inference command (per weight load when the network needs reload); 0 = as many
   // as the activation SRAM holds. The first image always runs alone (it measures the latency).
   long batch = 0;
@@ -59,6 +62,13 @@ struct RunOptions {
 // a bare number is seconds. Throws UserError naming the option on anything else or a negative.
 double parse_duration_s(const std::string& text, const std::string& option = "--at");
 
+
+// The compiler's options from --depthwise, --replicate and then every --compile-option KEY=VALUE;
+// a bad one is a UserError naming the option, the key and the allowed values.
+compiler::CompileOptions make_compile_options(const std::string& depthwise, bool replicate,
+                                               const std::vector<std::string>& key_values);
+// The --help text of --compile-option: what it does and every key with its range and default.
+std::string compile_option_help();
 
 // The platform YAML with overrides; a ConfigError becomes a UserError (same message).
 config::PlatformConfig load_platform_or_fail(const std::string& path,
@@ -84,6 +94,9 @@ struct CompileJob {
   std::string data_dir;                // calibration images come from the training set here
   std::vector<std::string> overrides;  // --set key=value
   std::string output_path;             // the deployment image
+  std::string depthwise = "automatic";  // as RunOptions
+  bool replicate = false;
+  std::vector<std::string> compile_options;  // --compile-option KEY=VALUE
 };
 // Compiles a model for a platform and writes the deployment image; returns the compiler's
 // summary (mapping, scales, sizes). Throws UserError for bad input.

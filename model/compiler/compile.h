@@ -1,6 +1,7 @@
 // Compiler back end: calibrate and quantize a float Network for a platform, map its layers onto
 // tiles, place activations in SRAM and emit the deployment image (firmware_stubs/include/
-// aimc_image.h, described in docs/deployment-image.md).
+// aimc_image.h, described in docs/deployment-image.md). compile() runs the passes of passes/
+// (passes/context.h, docs/compiler.md) over one context.
 #pragma once
 
 #include <Eigen/Dense>
@@ -9,45 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "compile_options.h"
 #include "config/platform_config.h"
 #include "errors.h"
 #include "graph.h"
 #include "image.h"
 
 namespace aimc::compiler {
-
-struct CompileOptions {
-  // Rows of calibration_inputs used (the first N). More vectors give steadier percentiles and a
-  // slower compile; 512 takes well under a second for the example MLP.
-  int calibration_vectors = 512;
-  // Percentile (0, 100] of each hidden layer's float input activations (all vectors and
-  // features) that is mapped to the top DAC code. Below 100 clips rare outliers to gain
-  // resolution for the bulk. Layer 0 always uses the maximum calibration input.
-  double activation_percentile = 99.99;
-  // Percentile (0, 100] of |per-slice column current| over the calibration vectors that is
-  // mapped to the ADC full scale (code A). Below 100 saturates rare outliers.
-  double adc_percentile = 99.99;
-  // Percentile (0, 100] of |W| per layer mapped to the top cell level L-1; 100 = max|W|, so no
-  // weight is clipped. Lower values clip large weights to refine the rest.
-  double weight_percentile = 100.0;
-  // How grouped convolutions with one input channel per group (depthwise) are executed:
-  //   packed   block-diagonal on the tiles: groups side by side, zeros off the diagonal
-  //   digital  in a digital unit, with 8-bit weights (no cells; slower, kh*kw MACs per output)
-  //   automatic  packed unless it needs more weight loads (segments) than digital
-  enum class Depthwise { automatic, packed, digital };
-  Depthwise depthwise = Depthwise::automatic;
-  // Calibration of a CNN runs its im2col patches through the chip arithmetic; images beyond this
-  // many patch elements (positions x patch rows, of the largest op) are not used, so that a big
-  // network calibrates on a few images in bounded memory (2^24 elements = 64 MiB of floats).
-  long calibration_patch_elements = 1L << 24;
-  // Copy the busiest MVM ops onto tiles a segment leaves empty, so that their output positions
-  // (or, for a dense layer, the images of a batch) are shared between the copies: more
-  // throughput for more cells programmed. See replicate_for_throughput.
-  bool replicate = false;
-};
-const char* to_string(CompileOptions::Depthwise d);
-// "automatic" | "packed" | "digital"; throws CompileError naming the text otherwise.
-CompileOptions::Depthwise parse_depthwise(const std::string& text);
 
 // One block of an MVM op on one tile (what an aimc_slice_t says, plus the op and its segment).
 struct SlicePlan {

@@ -7,11 +7,42 @@
 
 namespace aimc::num {
 
-int dac_max_code(const DacSpec& spec) {
-  if (spec.bits < 1 || spec.bits > 24)
-    throw std::invalid_argument("DAC bits must be in [1, 24], got " + std::to_string(spec.bits));
-  return (1 << spec.bits) - 1;
+namespace {
+std::string range(int lo, int hi) { return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]"; }
+// The ADC's quantizer as an Eigen functor (float: the tile).
+struct AdcQuantize {
+  float a;
+  float operator()(float x) const { return adc_quantize(x, a); }
+};
+}  // namespace
+
+int dac_max_code(int bits) {
+  if (bits < kDacBitsMin || bits > kDacBitsMax)
+    throw std::invalid_argument("DAC bits must be in " + range(kDacBitsMin, kDacBitsMax) + ", got " + std::to_string(bits));
+  return (1 << bits) - 1;
 }
+
+int adc_max_code(int bits) {
+  if (bits < kAdcBitsMin || bits > kAdcBitsMax)
+    throw std::invalid_argument("ADC bits must be in " + range(kAdcBitsMin, kAdcBitsMax) + ", got " + std::to_string(bits));
+  return (1 << (bits - 1)) - 1;
+}
+
+int cell_max_level(int bits_per_cell) {
+  if (bits_per_cell < kCellBitsMin || bits_per_cell > kCellBitsMax)
+    throw std::invalid_argument("bits per cell must be in " + range(kCellBitsMin, kCellBitsMax) + ", got " +
+                                std::to_string(bits_per_cell));
+  return (1 << bits_per_cell) - 1;
+}
+
+Eigen::MatrixXi adc_codes(const Eigen::MatrixXd& currents, double full_scale, int bits) {
+  const double a = adc_max_code(bits);
+  Eigen::MatrixXi codes(currents.rows(), currents.cols());
+  for (Eigen::Index i = 0; i < currents.size(); ++i) codes(i) = int(adc_quantize(currents(i) / full_scale * a, a));
+  return codes;
+}
+
+int dac_max_code(const DacSpec& spec) { return dac_max_code(spec.bits); }
 
 Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec, long* clipped) {
   const float max_code = static_cast<float>(dac_max_code(spec));
@@ -20,11 +51,7 @@ Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec, 
   return (rounded.cwiseMax(0.0f).cwiseMin(max_code) / max_code).matrix();
 }
 
-int adc_max_code(const AdcSpec& spec) {
-  if (spec.bits < 2 || spec.bits > 24)
-    throw std::invalid_argument("ADC bits must be in [2, 24], got " + std::to_string(spec.bits));
-  return (1 << (spec.bits - 1)) - 1;
-}
+int adc_max_code(const AdcSpec& spec) { return adc_max_code(spec.bits); }
 
 long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& codes) {
   const float a = static_cast<float>(adc_max_code(spec));
@@ -34,7 +61,7 @@ long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::Ma
     const long clipped = (currents.array().abs() > spec.full_scale).count();
     // Clip first, then quantize (the order of docs/nonidealities.md). Clipping the scaled value
     // to [-A, A] is the same as clipping the current to [-full_scale, full_scale].
-    codes = (currents.array() / spec.full_scale * a).cwiseMax(-a).cwiseMin(a).unaryExpr(RoundHalfAway()).matrix();
+    codes = (currents.array() / spec.full_scale * a).unaryExpr(AdcQuantize{a}).matrix();
     return clipped;
   }
   const Eigen::VectorXf& off = *spec.column_offset_lsb;
@@ -44,7 +71,7 @@ long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::Ma
   Eigen::ArrayXXf x = currents.array() / spec.full_scale * a;
   x.rowwise() += off.head(currents.cols()).transpose().array();
   const long clipped = (x.abs() > a).count();
-  codes = x.cwiseMax(-a).cwiseMin(a).unaryExpr(RoundHalfAway()).matrix();
+  codes = x.unaryExpr(AdcQuantize{a}).matrix();
   return clipped;
 }
 

@@ -5,11 +5,41 @@
 // Rounding is half away from zero everywhere (std::round).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include <Eigen/Core>
 
 namespace aimc::num {
+
+// ---- The converters' integer arithmetic (one definition for the tile, the compiler's
+// calibration and its ideal executor) ----------------------------------------------------------
+// Resolutions the converters support (codes must stay exact in float).
+inline constexpr int kDacBitsMin = 1, kDacBitsMax = 24;
+inline constexpr int kAdcBitsMin = 2, kAdcBitsMax = 24;
+inline constexpr int kCellBitsMin = 1, kCellBitsMax = 15;  // signed levels fit int16
+
+// Largest unsigned DAC code, Cmax = 2^bits - 1. Throws std::invalid_argument outside the range.
+int dac_max_code(int bits);
+// Largest signed ADC code, A = 2^(bits-1) - 1 (codes -A..A). Throws outside the range.
+int adc_max_code(int bits);
+// Largest cell level, L - 1 = 2^bits_per_cell - 1 (signed weights use -(L-1)..L-1). Throws.
+int cell_max_level(int bits_per_cell);
+
+// The ADC's quantizer on a value already in LSB (i / full_scale * A, plus any offset): clip to
+// [-A, A], then round half away from zero. Templated so that the tile (float currents) and the
+// compiler (exact currents in double) share it; both instantiations round like std::round.
+template <class T>
+inline T adc_quantize(T x_lsb, T a) {
+  const T clipped = std::min(std::max(x_lsb, -a), a);  // std::max/min: NaN passes through
+  const T t = std::trunc(clipped);
+  return t + std::copysign(std::fabs(clipped - t) >= T(0.5) ? T(1) : T(0), clipped);
+}
+
+// Signed ADC of currents in double (the compiler's exact slice currents): codes =
+// adc_quantize(i / full_scale * A, A) as integers. Throws for bits outside the range.
+Eigen::MatrixXi adc_codes(const Eigen::MatrixXd& currents, double full_scale, int bits);
 
 // Unsigned input DAC: code in [0, 2^bits - 1] -> v = code / (2^bits - 1).
 struct DacSpec {

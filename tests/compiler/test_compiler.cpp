@@ -1,6 +1,6 @@
 // Compiler tests: ONNX import (bundled model and refusals), IDX loader, tile mapping, the
 // quantization arithmetic (re-derived here from the documented formulas, independently of
-// quant_math.h), and the deployment image (round trip and corrupted files).
+// numerics/ideal_mvm.h), and the deployment image (round trip and corrupted files).
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
@@ -17,7 +17,7 @@
 #include <random>
 #include <set>
 
-#include "address_map.h"
+#include "aimc_regs.h"
 #include "compile.h"
 #include "dataset.h"
 #include "image.h"
@@ -172,7 +172,7 @@ PlatformConfig default_cfg() {
 }
 
 // The chip's arithmetic, written again from docs/deployment-image.md and aimc_image.h (not from
-// quant_math.h) for chains of MVM ops over all segments: codes (with the input zero point) ->
+// numerics/ideal_mvm.h) for chains of MVM ops over all segments: codes (with the input zero point) ->
 // per-slice currents (levels read at the block's tile_row / tile_col) -> ADC -> sum -> digital
 // unit -> next codes (with the output zero point) / int32. The digital unit is float32
 // arithmetic, as the chip's (numerics digital_unit, used by the sequencer and execute_ideal):
@@ -815,11 +815,11 @@ TEST(Image, RoundTripThroughFile) {
   EXPECT_EQ(img.sections[5].size, img.program_payload.size());
   EXPECT_EQ(img.sections[0].type, uint32_t(AIMC_SECTION_META));
   EXPECT_EQ(img.sections[5].type, uint32_t(AIMC_SECTION_PROGRAM));
-  EXPECT_EQ(img.program_dest_addr, aimc::kProgramMemoryBase);
+  EXPECT_EQ(img.program_dest_addr, AIMC_SEQ_MEM_BASE);
   for (int t = 0; t < 4; ++t) {
     EXPECT_EQ(img.sections[size_t(1 + t)].type, uint32_t(AIMC_SECTION_WEIGHTS));
     EXPECT_EQ(img.sections[size_t(1 + t)].tile, uint32_t(t));
-    EXPECT_EQ(img.tile_weights(uint32_t(t)).dest_addr, aimc::kStagingBufferBase);
+    EXPECT_EQ(img.tile_weights(uint32_t(t)).dest_addr, AIMC_STAGING_BASE);
   }
   for (const auto& s : img.sections) EXPECT_EQ(s.offset % 8, 0u);
 
@@ -829,7 +829,7 @@ TEST(Image, RoundTripThroughFile) {
   EXPECT_EQ(p_hdr.bias_count, 256u + 128 + 10);
   EXPECT_EQ(p_hdr.in_features, 784u);
   EXPECT_EQ(p_hdr.out_features, 10u);
-  EXPECT_EQ(p_hdr.in_addr, aimc::kActivationSramBase);
+  EXPECT_EQ(p_hdr.in_addr, AIMC_SRAM_BASE);
   EXPECT_EQ(p_hdr.dac_bits, 8u);
   EXPECT_EQ(p_hdr.in_zero, 0u);  // pixels are >= 0: no zero point
   EXPECT_EQ(p_hdr.adc_bits, 8u);

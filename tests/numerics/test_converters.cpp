@@ -1,4 +1,5 @@
 // DAC, ADC and digital unit against hand-computed values.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -110,6 +111,42 @@ TEST(Adc, RejectsBadSpec) {
   Eigen::MatrixXf i = Eigen::MatrixXf::Zero(1, 1), codes;
   EXPECT_THROW(adc_convert(i, AdcSpec{1, 1.0f}, codes), std::invalid_argument);
   EXPECT_THROW(adc_convert(i, AdcSpec{8, 0.0f}, codes), std::invalid_argument);
+}
+
+// The one ADC arithmetic: the tile's float conversion and the compiler's exact (double) one are
+// the same quantizer, round(clamp(i / full_scale * A, -A, A)) half away from zero.
+TEST(Adc, FloatAndDoubleConversionsAreOneQuantizer) {
+  const float fs = 1.7f;
+  const int bits = 6;
+  const int a = adc_max_code(bits);
+  Eigen::MatrixXf cur_f(1, 4001);
+  for (int k = 0; k < cur_f.cols(); ++k) cur_f(0, k) = -2.5f + 5.0f * float(k) / 4000.0f;
+  // Exactly on the rounding boundaries, both signs: (n + 0.5) LSB.
+  for (int n = -a; n < a; ++n) cur_f(0, (n + a) % 4001) = float((n + 0.5) * double(fs) / a);
+  const Eigen::MatrixXd cur_d = cur_f.cast<double>();
+  Eigen::MatrixXf tile_codes;
+  adc_convert(cur_f, AdcSpec{bits, fs}, tile_codes);
+  const Eigen::MatrixXi compiler_codes = adc_codes(cur_d, fs, bits);
+  for (int k = 0; k < cur_f.cols(); ++k) {
+    const double want = std::clamp(std::round(cur_d(0, k) / double(fs) * a), double(-a), double(a));
+    EXPECT_EQ(compiler_codes(0, k), int(want)) << "i = " << cur_d(0, k);
+    EXPECT_EQ(adc_quantize(float(cur_f(0, k) / fs * float(a)), float(a)), tile_codes(0, k));
+  }
+  EXPECT_EQ(compiler_codes.maxCoeff(), a);
+  EXPECT_EQ(compiler_codes.minCoeff(), -a);
+}
+
+TEST(CodeRanges, OneDefinitionWithItsLimits) {
+  EXPECT_EQ(dac_max_code(8), 255);
+  EXPECT_EQ(dac_max_code(kDacBitsMax), (1 << 24) - 1);
+  EXPECT_EQ(adc_max_code(2), 1);
+  EXPECT_EQ(adc_max_code(8), 127);
+  EXPECT_EQ(cell_max_level(6), 63);
+  EXPECT_THROW(dac_max_code(kDacBitsMin - 1), std::invalid_argument);
+  EXPECT_THROW(adc_max_code(kAdcBitsMax + 1), std::invalid_argument);
+  EXPECT_THROW(cell_max_level(kCellBitsMax + 1), std::invalid_argument);
+  EXPECT_EQ(adc_max_code(AdcSpec{8, 1.0f}), adc_max_code(8));
+  EXPECT_EQ(dac_max_code(DacSpec{5}), dac_max_code(5));
 }
 
 namespace {

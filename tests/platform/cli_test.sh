@@ -7,6 +7,7 @@
 #   cli_test.sh AIMC checkpoint               save, restore in another process, refuse bad checkpoints
 #   cli_test.sh AIMC export                   the programming-sequence CSV has one line per cell
 #   cli_test.sh AIMC inputs                   --input FILE.npy / random and --dump-outputs (numpy round trip)
+#   cli_test.sh AIMC compile-options          --compile-option: refusals (exit 2), effect, record, --help
 set -uo pipefail
 AIMC="$1"; shift
 MODE="$1"; shift
@@ -51,6 +52,40 @@ case "$MODE" in
     refuses "nonexistent\.onnx" run --model "$TMP/nonexistent.onnx" --limit 10
     # A bad option value.
     refuses "limit" run --limit -3
+    ;;
+  compile-options)
+    exit_2() {  # exit_2 REGEX ARGS...: refused with exit code 2 (the user's to fix)
+      local regex="$1"; shift
+      "$AIMC" "$@" >"$TMP/out" 2>"$TMP/err"
+      local rc=$?
+      [ "$rc" -eq 2 ] || { cat "$TMP/err" >&2; fail "aimc $*: exit $rc, expected 2"; }
+      grep -Eq -- "$regex" "$TMP/err" || { cat "$TMP/err" >&2; fail "aimc $*: stderr does not match /$regex/"; }
+      echo "ok: aimc $* -> exit 2, $(head -c 200 "$TMP/err" | tr '\n' ' ')"
+    }
+    exit_2 "unknown compile option 'adc_pct' \(keys: .*adc_percentile" run --compile-option adc_pct=1 --limit 10
+    exit_2 "compile option adc_percentile = '150': expected \(0, 100\]" run --compile-option adc_percentile=150 --limit 10
+    exit_2 "calibration_vectors = 'many': expected integer in \[1, 2147483647\]" \
+      compile --compile-option calibration_vectors=many -o "$TMP/x.aimg"
+    exit_2 "expected KEY=VALUE" compile --compile-option replicate -o "$TMP/x.aimg"
+    "$AIMC" run --help > "$TMP/help" || fail "run --help"
+    for key in calibration_vectors activation_percentile adc_percentile weight_percentile \
+               calibration_patch_elements depthwise replicate; do
+      grep -q "$key = " "$TMP/help" || fail "aimc run --help does not list $key"
+    done
+    # Explicit defaults give the default image, byte for byte; other values reach META.
+    "$AIMC" compile -o "$TMP/default.aimg" > /dev/null || fail "compile with defaults"
+    "$AIMC" compile -o "$TMP/explicit.aimg" --compile-option adc_percentile=99.99 \
+      --compile-option calibration_vectors=512 --compile-option replicate=false > /dev/null ||
+      fail "compile with explicit defaults"
+    cmp -s "$TMP/default.aimg" "$TMP/explicit.aimg" || fail "explicit default options changed the image"
+    "$AIMC" compile -o "$TMP/opt.aimg" --summary "$TMP/s.json" --compile-option adc_percentile=99.5 \
+      --compile-option calibration_vectors=64 > /dev/null || fail "compile with options"
+    /usr/bin/python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+o = s["compile_options"]
+assert o["adc_percentile"] == 99.5 and o["calibration_vectors"] == 64, o
+assert s["calibration"]["vectors_used"] == 64, s["calibration"]' "$TMP/s.json" || fail "options not in the summary"
+    echo "ok: compile options are validated, listed in --help, and reach the image and summary"
     ;;
   same-seed)
     for run in a b; do

@@ -1,0 +1,113 @@
+#include "op_exec.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "numerics/converters.h"
+#include "numerics/ideal_mvm.h"
+
+namespace aimc::compiler::exec {
+namespace {
+
+num::Window window_of(const aimc_layer_t& L) {
+  num::Window w;
+  w.kh = int(L.kh), w.kw = int(L.kw), w.stride_h = int(L.stride_h), w.stride_w = int(L.stride_w);
+  w.pad_t = int(L.pad_t), w.pad_l = int(L.pad_l), w.pad_b = int(L.pad_b), w.pad_r = int(L.pad_r);
+  return w;
+}
+
+num::Requant requant_of(const aimc_layer_t& L, int dac_bits) {
+  num::Requant q;
+  q.scale = L.out_quant_scale;
+  q.zero = int(L.out_zero);
+  q.bits = dac_bits;
+  q.int32 = (L.flags & AIMC_LAYER_OUTPUT_I32) != 0;
+  q.act_min = (L.flags & AIMC_LAYER_RELU) ? std::max(0.0f, L.act_min) : L.act_min;
+  q.act_max = L.act_max;
+  return q;
+}
+
+}  // namespace
+
+void store(Buffers& bufs, const aimc_layer_t& L, const num::Maps& y, long batch) {
+  const long pixels = long(L.out_h) * L.out_w;
+  const long width = pixels * L.out_pixel_channels;
+  num::Maps& dst = bufs[L.out_addr];
+  if (dst.rows() != batch || dst.cols() != width) dst = num::Maps::Zero(batch, width);
+  if (L.out_c_offset == 0 && L.out_pixel_channels == L.out_c) {
+    dst = y;
+    return;
+  }
+  for (long v = 0; v < batch; ++v)
+    for (long p = 0; p < pixels; ++p)
+      for (uint32_t c = 0; c < L.out_c; ++c) dst(v, p * L.out_pixel_channels + L.out_c_offset + c) = y(v, p * L.out_c + c);
+}
+
+const num::Maps& load(const Buffers& bufs, uint32_t addr, const std::string& what) {
+  auto it = bufs.find(addr);
+  if (it == bufs.end()) throw std::logic_error("aimc compiler bug: " + what + " reads a buffer nothing wrote");
+  return it->second;
+}
+
+MvmRun mvm_currents(const aimc_layer_t& L, const std::vector<SliceData>& slices, const num::Maps& in, int dac_bits,
+                    int bpc, double g_ratio) {
+  MvmRun r;
+  r.patches = num::im2col(in, {int(L.in_h), int(L.in_w), int(L.in_c)}, window_of(L), int(L.groups), float(L.in_zero));
+  for (const auto& s : slices) {
+    const Eigen::MatrixXi codes = r.patches.middleCols(s.slice.row_begin, s.slice.row_count).cast<int>();
+    r.cur.push_back(num::slice_currents(codes, s.levels, dac_bits, bpc, g_ratio));
+  }
+  return r;
+}
+
+num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices, const MvmRun& r, const float* bias,
+                     int dac_bits, int adc_bits, long batch, Eigen::MatrixXi* adc_out, long* clipped) {
+  const long rows = r.patches.rows();
+  Eigen::MatrixXf acc = Eigen::MatrixXf::Zero(rows, L.out_features);
+  long total_cols = 0;
+  for (const auto& s : slices) total_cols += s.slice.col_count;
+  if (adc_out) adc_out->resize(rows, total_cols);
+  long at = 0;
+  for (size_t k = 0; k < slices.size(); ++k) {
+    const auto& sl = slices[k].slice;
+    const Eigen::MatrixXi a = num::adc_codes(r.cur[k], L.adc_full_scale, adc_bits);
+    acc.middleCols(sl.col_begin, sl.col_count) += a.cast<float>();
+    if (adc_out) adc_out->middleCols(at, sl.col_count) = a;
+    at += sl.col_count;
+  }
+  num::DigitalSpec ds{L.acc_scale, (L.flags & AIMC_LAYER_RELU) != 0, L.out_quant_scale, dac_bits,
+                      (L.flags & AIMC_LAYER_OUTPUT_I32) != 0};
+  ds.out_zero = int(L.out_zero);
+  ds.act_min = L.act_min;
+  ds.act_max = L.act_max;
+  Eigen::MatrixXf out;
+  const long c = num::digital_unit(acc, bias, ds, out);
+  if (clipped) *clipped += c;
+  // (batch * positions) x out_c, position-major = batch x (positions * out_c) in H, W, C order.
+  num::Maps y(batch, rows / batch * L.out_features);
+  for (long i = 0; i < rows; ++i)
+    for (long j = 0; j < out.cols(); ++j) y(i / (rows / batch), (i % (rows / batch)) * out.cols() + j) = out(i, j);
+  return y;
+}
+
+num::Maps digital_op(const aimc_layer_t& L, const Buffers& bufs, const std::vector<float>& table, int dac_bits,
+                     long* clipped) {
+  const num::Maps& in = load(bufs, L.in_addr, "a digital op");
+  const num::MapShape s{int(L.in_h), int(L.in_w), int(L.in_c)};
+  const num::Requant q = requant_of(L, dac_bits);
+  switch (L.kind) {
+    case AIMC_OP_MAXPOOL: return num::max_pool(in, s, window_of(L));
+    case AIMC_OP_AVGPOOL:
+      return num::avg_pool(in, s, window_of(L), (L.flags & AIMC_LAYER_COUNT_PAD) != 0, L.in_scale, int(L.in_zero), q, clipped);
+    case AIMC_OP_ADD:
+      return num::add(in, L.in_scale, int(L.in_zero), load(bufs, L.in2_addr, "an add"), L.in2_scale, int(L.in2_zero), q, clipped);
+    case AIMC_OP_CONCAT: return num::requantize_codes(in, L.in_scale, int(L.in_zero), q, clipped);
+    case AIMC_OP_SOFTMAX: return num::softmax(in, L.in_scale, int(L.in_zero), q, clipped);
+    case AIMC_OP_DWCONV:
+      return num::depthwise_conv(in, s, window_of(L), int(L.in_zero), table.data() + L.weight_offset, L.acc_scale,
+                                 table.data() + L.bias_offset, q, clipped);
+    default: throw std::logic_error("aimc compiler bug: digital_op of kind " + std::to_string(L.kind));
+  }
+}
+
+}  // namespace aimc::compiler::exec

@@ -1,0 +1,48 @@
+// Execution of the deployment image's ops with an ideal device, on whole batches: what the
+// compiler's calibration pass and execute_ideal() (the golden model) both run, through the
+// converters' arithmetic (numerics/converters.h, ideal_mvm.h) and the digital units' ops
+// (numerics/digital_ops.h) that the platform uses, so the three agree bit for bit.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aimc_image.h"
+#include "numerics/digital_ops.h"
+
+namespace aimc::compiler::exec {
+
+struct SliceData {
+  aimc_slice_t slice;
+  Eigen::MatrixXi levels;  // row_count x col_count
+};
+
+// Activation buffers by SRAM address: batch x (elements per image), codes as float integers.
+using Buffers = std::map<uint32_t, num::Maps>;
+
+// Writes an op's output (batch x out_h*out_w*out_c) into its buffer at out_c_offset.
+void store(Buffers& bufs, const aimc_layer_t& L, const num::Maps& y, long batch);
+// The buffer at addr; a missing one is a compiler bug (std::logic_error naming `what`).
+const num::Maps& load(const Buffers& bufs, uint32_t addr, const std::string& what);
+
+// The currents of an MVM op's slices for the patches of all images.
+struct MvmRun {
+  num::Maps patches;                   // (batch * positions) x rows
+  std::vector<Eigen::MatrixXd> cur;    // per slice: (batch * positions) x col_count
+};
+MvmRun mvm_currents(const aimc_layer_t& L, const std::vector<SliceData>& slices, const num::Maps& in, int dac_bits,
+                    int bpc, double g_ratio);
+
+// ADC, partial-sum reduction and digital unit of an MVM op. Returns the output maps and fills
+// adc (slice order) if asked; adds the clipped outputs to *clipped if given.
+num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices, const MvmRun& r, const float* bias,
+                     int dac_bits, int adc_bits, long batch, Eigen::MatrixXi* adc_out, long* clipped);
+
+// A digital op on the buffers (table: the program's bias/weight floats). Returns the output maps.
+num::Maps digital_op(const aimc_layer_t& L, const Buffers& bufs, const std::vector<float>& table, int dac_bits,
+                     long* clipped);
+
+}  // namespace aimc::compiler::exec
