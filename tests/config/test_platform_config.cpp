@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -37,7 +38,8 @@ std::vector<std::string> preset_paths() {
 // The device types a key is used by, from the "flash:" / "pcm, rram:" prefix of its meaning;
 // empty when every type uses it.
 std::set<std::string> key_users(const std::string& meaning) {
-  static const std::set<std::string> kTypes = {"ideal", "flash", "pcm", "rram"};
+  static const std::set<std::string> kTypes(std::begin(aimc::num::kDeviceKindNames),
+                                            std::end(aimc::num::kDeviceKindNames));
   const auto colon = meaning.find(':');
   if (colon == std::string::npos) return {};
   std::set<std::string> users;
