@@ -2,13 +2,16 @@
 // register table (model/chip/register_table.h).
 //   aimc-regs header FILE     writes the C header
 //   aimc-regs doc FILE        writes the Markdown reference
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "chip/register_table.h"
+#include "numerics/device_model.h"
 
 namespace {
 
@@ -28,6 +31,26 @@ std::string hex(uint32_t v, int digits = 8) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%0*X", digits, v);
   return buf;
+}
+
+// The table's constants, then one AIMC_DEVICE_<NAME> per registered device kind (CAPS_DEVICE.TYPE
+// codes; numerics/device_kind.h): a new kind reaches the firmware header without a line here.
+struct NamedValue {
+  std::string name;
+  uint32_t value;
+  std::string description;
+};
+std::vector<NamedValue> constants() {
+  std::vector<NamedValue> all;
+  for (const Constant& c : kConstants) all.push_back({c.name, c.value, c.description});
+  for (int i = 0; i < aimc::num::kDeviceKindCount; ++i) {
+    const aimc::num::DeviceModel& d = aimc::num::device_model(static_cast<aimc::num::DeviceKind>(i));
+    std::string name = std::string("DEVICE_") + d.name();
+    for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    all.push_back({name, aimc::num::device_kind_code(d.kind()),
+                   d.summary()});
+  }
+  return all;
 }
 
 std::string header() {
@@ -70,7 +93,7 @@ std::string header() {
     }
   }
   o << "\n/* ---- Constants: address map, engine states, error codes, IRQ bits ---- */\n";
-  for (const Constant& c : kConstants) {
+  for (const NamedValue& c : constants()) {
     o << "#define AIMC_" << c.name << " " << hex(c.value) << "u /* " << c.description << " */\n";
   }
   o << "\n#endif /* AIMC_REGS_H */\n";
@@ -121,7 +144,7 @@ std::string doc() {
     }
   }
   o << "\n## Constants\n\n| name | value | meaning |\n|---|---|---|\n";
-  for (const Constant& c : kConstants) {
+  for (const NamedValue& c : constants()) {
     o << "| AIMC_" << c.name << " | " << hex(c.value) << " | " << c.description << " |\n";
   }
   return o.str();

@@ -23,6 +23,7 @@
 #include "compiler/onnx_import.h"
 #include "config/platform_config.h"
 #include "numerics/device.h"
+#include "numerics/device_model.h"
 #include "numerics/rng.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
@@ -210,13 +211,14 @@ class SequenceExport {
     if (!parent.empty()) std::filesystem::create_directories(parent);
     f_.open(path);
     if (!f_) throw UserError("--export-programming: cannot write " + path);
-    flash_ = cfg.tile.device.type == config::DeviceType::flash;
+    // log_down pulses (flash) are recorded as Vt shifts in mV, the others as conductance changes.
+    vt_mv_ = num::device_model(cfg.tile.device.type).traits().pulse == num::PulseLaw::log_down;
     g_max_ns_ = cfg.tile.device.g_max_ns;
     f_ << "# aimc programming sequence, platform " << cfg.name << ", device "
        << config::to_string(cfg.tile.device.type) << "; pulse width " << cfg.programming.t_pulse_ns
        << " ns, verify read " << cfg.programming.t_verify_ns << " ns, " << cfg.programming.parallel_cells
        << " cells in parallel\n"
-       << "# pulses: " << (flash_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
+       << "# pulses: " << (vt_mv_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
                                   : "aimed conductance change per pulse, nS")
        << "; verify: every verify read, nS (the first before any pulse)\n"
        << "tile,row,col,side,target_ns,pulses,converged,pulse_values,verify_ns\n";
@@ -228,7 +230,7 @@ class SequenceExport {
       f_ << tile << ',' << c.row << ',' << c.col << ',' << (c.negative ? "neg" : "pos") << ','
          << buf << ',' << c.pulse.size() << ',' << (c.converged ? 1 : 0) << ',';
       for (size_t i = 0; i < c.pulse.size(); ++i) {
-        std::snprintf(buf, sizeof buf, "%.4g", flash_ ? c.pulse[i] : c.pulse[i] * g_max_ns_);
+        std::snprintf(buf, sizeof buf, "%.4g", vt_mv_ ? c.pulse[i] : c.pulse[i] * g_max_ns_);
         f_ << (i ? ";" : "") << buf;
       }
       f_ << ',';
@@ -250,7 +252,7 @@ class SequenceExport {
  private:
   std::string path_;
   std::ofstream f_;
-  bool flash_ = false;
+  bool vt_mv_ = false;  // pulses recorded in mV of Vt (else normalized conductance)
   double g_max_ns_ = 0;
   long cells_ = 0;
 };

@@ -137,7 +137,7 @@
 #define AIMC_PERF_CTRL_RESET_SHIFT 0u
 #define AIMC_PERF_CTRL_RESET_MASK 0x00000001u /* write 1: restart every PERF_* counter from zero */
 #define AIMC_CAPS_DEVICE_TYPE_SHIFT 0u
-#define AIMC_CAPS_DEVICE_TYPE_MASK 0x000000FFu /* cell model: AIMC_DEVICE_IDEAL, _FLASH, _PCM or _RRAM */
+#define AIMC_CAPS_DEVICE_TYPE_MASK 0x000000FFu /* cell model: an AIMC_DEVICE_* code (one per device kind) */
 #define AIMC_CAPS_DEVICE_BALANCED_SHIFT 8u
 #define AIMC_CAPS_DEVICE_BALANCED_MASK 0x00000100u /* 1: a pair holds +-level/2 around mid-range; 0: one cell per sign (unipolar) */
 #define AIMC_CAPS_DEVICE_ERASE_ROWS_SHIFT 16u
@@ -208,10 +208,6 @@
 #define AIMC_PROG_VERIFY 0x00000002u /* compare the tile with the staging buffer's targets */
 #define AIMC_PROG_READ_CELL 0x00000003u /* read one cell's conductance into PROG_READ_PS */
 #define AIMC_PROG_ERASE 0x00000004u /* erase the tile: flash cells to the erased (high-conductance) state, sector by sector; pcm and rram cells RESET to their lowest conductance */
-#define AIMC_DEVICE_IDEAL 0x00000000u /* exact conductances, no programming error, drift or temperature effect */
-#define AIMC_DEVICE_FLASH 0x00000001u /* split-gate floating-gate flash, sub-threshold read */
-#define AIMC_DEVICE_PCM 0x00000002u /* phase-change memory */
-#define AIMC_DEVICE_RRAM 0x00000003u /* resistive RAM */
 #define AIMC_POWER_ACTIVE 0x00000000u /* everything powered */
 #define AIMC_POWER_IDLE 0x00000001u /* tiles at idle static power; commands allowed */
 #define AIMC_POWER_STANDBY 0x00000002u /* tiles power-gated (no static power, weights kept); commands refused */
@@ -224,5 +220,9 @@
 #define AIMC_IRQ_ADC_CLIP 0x00000040u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_IRQ_TEMP_ALARM 0x00000080u /* IRQ_STATUS/IRQ_ENABLE bit */
 #define AIMC_CHIP_ID 0x41494D43u /* value of ID */
+#define AIMC_DEVICE_IDEAL 0x00000000u /* exact conductances, no programming error, drift or temperature effect */
+#define AIMC_DEVICE_FLASH 0x00000001u /* split-gate floating-gate flash, sub-threshold read */
+#define AIMC_DEVICE_PCM 0x00000002u /* phase-change memory */
+#define AIMC_DEVICE_RRAM 0x00000003u /* resistive RAM */
 
 #endif /* AIMC_REGS_H */

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "aimc_regs.h"
+#include "numerics/device_model.h"
 #include "sim/accounting.h"
 
 namespace aimc::chip {
@@ -28,12 +29,10 @@ uint32_t caps_bits(const config::PlatformConfig& c) {
 }
 uint32_t caps_device(const config::PlatformConfig& c) {
   const auto& d = c.tile.device;
-  const uint32_t type = d.type == config::DeviceType::ideal   ? AIMC_DEVICE_IDEAL
-                        : d.type == config::DeviceType::flash ? AIMC_DEVICE_FLASH
-                        : d.type == config::DeviceType::pcm   ? AIMC_DEVICE_PCM
-                                                              : AIMC_DEVICE_RRAM;
-  const uint32_t sector =
-      d.type == config::DeviceType::flash ? static_cast<uint32_t>(c.programming.erase_sector_rows) : 0u;
+  const uint32_t type = num::device_kind_code(d.type);  // AIMC_DEVICE_<NAME>
+  const uint32_t sector = num::device_model(d.type).traits().erase_high
+                              ? static_cast<uint32_t>(c.programming.erase_sector_rows)
+                              : 0u;
   return (type << AIMC_CAPS_DEVICE_TYPE_SHIFT) |
          ((d.pair == config::PairMode::balanced ? 1u : 0u) << AIMC_CAPS_DEVICE_BALANCED_SHIFT) |
          (std::min(sector, 0xFFFFu) << AIMC_CAPS_DEVICE_ERASE_ROWS_SHIFT);

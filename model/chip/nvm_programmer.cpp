@@ -8,6 +8,7 @@
 
 #include "aimc_image.h"
 #include "aimc_regs.h"
+#include "numerics/device_model.h"
 #include "sim/accounting.h"
 
 namespace aimc::chip {
@@ -46,8 +47,9 @@ bool NvmProgrammer::start(const Command& cmd, const sc_core::sc_time& delay) {
 }
 
 int NvmProgrammer::sector_rows() const {
-  return cfg_.tile.device.type == config::DeviceType::flash ? cfg_.programming.erase_sector_rows
-                                                            : cfg_.tile.array.rows;
+  return num::device_model(cfg_.tile.device.type).traits().erase_high
+             ? cfg_.programming.erase_sector_rows
+             : cfg_.tile.array.rows;
 }
 
 bool NvmProgrammer::staged_block(aimc_weights_hdr_t& hdr, std::vector<int16_t>& levels) const {
@@ -84,8 +86,8 @@ void NvmProgrammer::do_program(const aimc_weights_hdr_t& hdr, const std::vector<
   Tile& tile = *tiles_[cmd_.tile];
   const auto& p = cfg_.programming;
   const int rows = static_cast<int>(hdr.rows), cols = static_cast<int>(hdr.cols);
-  if (cfg_.tile.device.type == config::DeviceType::flash) {
-    // Pulses only lower a flash cell's conductance: start from erased sectors.
+  if (num::device_model(cfg_.tile.device.type).traits().erase_high) {
+    // Pulses only lower the cell's conductance (flash): start from erased sectors.
     const int sector = sector_rows();
     const long ops = (rows + sector - 1) / sector;
     const long erased = tile.erase_rows(0, std::min<int>(static_cast<int>(ops) * sector,

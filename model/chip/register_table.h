@@ -80,7 +80,7 @@ inline constexpr Field kIrqFields[] = {
     {"TEMP_ALARM", 7, 1, "the die temperature rose above TEMP_ALARM_MC"},
 };
 inline constexpr Field kCapsDeviceFields[] = {
-    {"TYPE", 0, 8, "cell model: AIMC_DEVICE_IDEAL, _FLASH, _PCM or _RRAM"},
+    {"TYPE", 0, 8, "cell model: an AIMC_DEVICE_* code (one per device kind)"},
     {"BALANCED", 8, 1, "1: a pair holds +-level/2 around mid-range; 0: one cell per sign (unipolar)"},
     {"ERASE_ROWS", 16, 16, "word lines per erase sector (flash; 0: no sector erase)"},
 };
@@ -308,11 +308,8 @@ inline constexpr Constant kConstants[] = {
     {"PROG_ERASE", 4,
      "erase the tile: flash cells to the erased (high-conductance) state, sector by sector; pcm and "
      "rram cells RESET to their lowest conductance"},
-    // Cell technologies (CAPS_DEVICE.TYPE).
-    {"DEVICE_IDEAL", 0, "exact conductances, no programming error, drift or temperature effect"},
-    {"DEVICE_FLASH", 1, "split-gate floating-gate flash, sub-threshold read"},
-    {"DEVICE_PCM", 2, "phase-change memory"},
-    {"DEVICE_RRAM", 3, "resistive RAM"},
+    // Cell technologies (CAPS_DEVICE.TYPE): AIMC_DEVICE_<KIND>, generated from the device kinds
+    // (numerics/device_kind.h) by aimc-regs.
     // Power states (POWER_STATE).
     {"POWER_ACTIVE", 0, "everything powered"},
     {"POWER_IDLE", 1, "tiles at idle static power; commands allowed"},

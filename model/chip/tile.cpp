@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "numerics/device_model.h"
 #include "numerics/tile_numerics.h"
 #include "sim/accounting.h"
 
@@ -12,13 +13,8 @@ namespace aimc::chip {
 
 num::DevicePhysics device_physics(const config::DeviceConfig& d) {
   num::DevicePhysics p;
-  switch (d.type) {
-    case config::DeviceType::ideal: p.kind = num::DeviceKind::ideal; break;
-    case config::DeviceType::flash: p.kind = num::DeviceKind::flash; break;
-    case config::DeviceType::pcm: p.kind = num::DeviceKind::pcm; break;
-    case config::DeviceType::rram: p.kind = num::DeviceKind::rram; break;
-  }
-  p.cell.ideal = d.type == config::DeviceType::ideal;
+  p.kind = d.type;  // one enum: config::DeviceType is num::DeviceKind
+  p.cell.ideal = num::device_model(d.type).traits().pulse == num::PulseLaw::exact;
   p.cell.pair = d.pair == config::PairMode::balanced ? num::PairMode::balanced : num::PairMode::unipolar;
   p.cell.bits_per_cell = d.bits_per_cell;
   p.cell.g_min_ns = d.g_min_ns;

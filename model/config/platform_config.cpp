@@ -10,6 +10,8 @@
 // Every value remembers where it came from, so any error can name file:line or the override.
 #include "config/platform_config.h"
 
+#include "numerics/device_model.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -110,9 +112,22 @@ Key choice_key(const char* path, const char* meaning, int count,
       +[](PlatformConfig& c, int v) { c.member = static_cast<E>(v); })
 
 // Enumerator counts; to_string() must name each of 0 .. count - 1 (a test checks).
-constexpr int kDeviceTypes = 4;  // ideal, flash, pcm, rram
+constexpr int kDeviceTypes = num::kDeviceKindCount;  // the registered device kinds
 constexpr int kPairModes = 2;    // unipolar, balanced
 constexpr int kWornModes = 2;    // stuck_low, stuck_high
+
+// The meaning of tile.device.type: every registered kind with its summary (device_model.h).
+const char* device_type_meaning() {
+  static const std::string text = [] {
+    std::string m = "cell model, one of:";
+    for (int i = 0; i < num::kDeviceKindCount; ++i) {
+      const num::DeviceModel& d = num::device_model(static_cast<num::DeviceKind>(i));
+      m += std::string(i ? ";" : "") + " " + d.name() + " (" + d.summary() + ")";
+    }
+    return m + "; the physics of each: docs/device-physics.md";
+  }();
+  return text.c_str();
+}
 
 const std::vector<Key>& keys() {
   static const std::vector<Key> table = [] {
@@ -141,9 +156,7 @@ const std::vector<Key>& keys() {
 
     // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
     // (the docs and the preset tests read that prefix).
-    t.push_back(CHOICE(DeviceType, kDeviceTypes, "tile.device.type",
-                       "cell model: ideal (exact conductances), flash (split-gate NOR read in "
-                       "sub-threshold), pcm or rram (drifting resistive cells)",
+    t.push_back(CHOICE(DeviceType, kDeviceTypes, "tile.device.type", device_type_meaning(),
                        tile.device.type));
     t.push_back(int_key("tile.device.bits_per_cell", "bit",
                         "programmable levels per cell = 2^bits_per_cell", 1, 8,
@@ -572,15 +585,17 @@ void validate(const PlatformConfig& cfg, const Origins& origins) {
              other("tile.array.rows", std::to_string(t.array.rows), origins) +
              got(std::to_string(t.input_buffer_bytes), o));
   }
-  // Flash erases to a high conductance and programs only downward, so every level must lie
-  // below the erased state.
-  if (t.device.type == DeviceType::flash && t.device.g_erased_ns < t.device.g_max_ns) {
+  // A kind that erases to a high conductance programs only downward (flash), so every level must
+  // lie below the erased state.
+  const num::DeviceModel& kind = num::device_model(t.device.type);
+  if (kind.traits().erase_high && t.device.g_erased_ns < t.device.g_max_ns) {
     const Origin o = origins.of("tile.device.g_erased_ns");
     fail(o.where, "tile.device.g_erased_ns",
          "expected a number >= " +
-             other("tile.device.g_max_ns", format_real(t.device.g_max_ns), origins) +
-             ", since flash cells are only programmed downward from the erased state and " +
-             other("tile.device.type", "flash", origins) + got(format_real(t.device.g_erased_ns), o));
+             other("tile.device.g_max_ns", format_real(t.device.g_max_ns), origins) + ", since " +
+             kind.name() + " cells are only programmed downward from the erased state and " +
+             other("tile.device.type", kind.name(), origins) +
+             got(format_real(t.device.g_erased_ns), o));
   }
   // The two stuck-at faults are exclusive outcomes of one draw per cell.
   const auto& f = cfg.faults;
@@ -725,15 +740,7 @@ bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
          a.programming == b.programming && a.faults == b.faults && a.simulation == b.simulation;
 }
 
-const char* to_string(DeviceType type) {
-  switch (type) {
-    case DeviceType::ideal: return "ideal";
-    case DeviceType::flash: return "flash";
-    case DeviceType::pcm: return "pcm";
-    case DeviceType::rram: return "rram";
-  }
-  return "?";
-}
+const char* to_string(DeviceType type) { return num::device_kind_name(type); }
 
 const char* to_string(PairMode mode) {
   switch (mode) {

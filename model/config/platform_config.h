@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "numerics/device_kind.h"
+
 namespace aimc::config {
 
 // Thrown for any configuration problem. what() names the file, line (when known), the dotted key
@@ -21,7 +23,8 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class DeviceType { ideal, flash, pcm, rram };
+// The device kinds (tile.device.type): the one list in numerics/device_kind.h.
+using DeviceType = num::DeviceKind;
 enum class PairMode { unipolar, balanced };     // how a signed level splits over the pair
 enum class WornMode { stuck_low, stuck_high };  // what a cell past its endurance does
 
@@ -193,8 +196,8 @@ bool operator==(const SimulationConfig& a, const SimulationConfig& b);
 bool operator==(const PlatformConfig& a, const PlatformConfig& b);
 inline bool operator!=(const PlatformConfig& a, const PlatformConfig& b) { return !(a == b); }
 
-// The spellings used in YAML: "ideal" / "flash" / "pcm" / "rram"; "unipolar" / "balanced";
-// "stuck_low" / "stuck_high".
+// The spellings used in YAML: the device kind's name (num::device_kind_name: "ideal", "flash",
+// ...); "unipolar" / "balanced"; "stuck_low" / "stuck_high".
 const char* to_string(DeviceType type);
 const char* to_string(PairMode mode);
 const char* to_string(WornMode mode);

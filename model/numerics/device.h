@@ -10,7 +10,8 @@
 // programming controller (model/chip/nvm_programmer) turns the pulse and verify counts reported
 // here into time and energy; the tile loads effective_conductances() into its Crossbar for MVMs.
 //
-// The four models (DeviceKind):
+// The kinds (DeviceKind, listed in device_kind.h; each one's physics is its class in
+// model/numerics/devices/, interface numerics/device_model.h):
 //   ideal  one pulse writes the exact target; no drift, no temperature effect.
 //   flash  split-gate floating-gate cell read in sub-threshold, gate-coupled to a peripheral
 //          reference cell of conductance g_ref: g(T) = g_ref * (g(T_ref) / g_ref)^(T_ref / T)
@@ -39,6 +40,7 @@
 #include <Eigen/Core>
 
 #include "numerics/crossbar.h"
+#include "numerics/device_kind.h"
 #include "numerics/rng.h"
 
 namespace aimc::num {
@@ -47,8 +49,6 @@ namespace aimc::num {
 // thermal voltage kT/q in mV is 1000 * kBoltzmannEvPerK * T[K].
 inline constexpr double kBoltzmannEvPerK = 8.617333262e-5;
 inline constexpr double kZeroCelsiusK = 273.15;
-
-enum class DeviceKind { ideal, flash, pcm, rram };
 
 // What happens to a cell whose endurance is exceeded: it sticks at g_min or at g_max.
 enum class WornMode { stuck_low, stuck_high };
@@ -184,7 +184,7 @@ struct ProgramResult {
 // Random draws: one number from `rng` (the call's seed; the ideal device takes none), from which
 // each group (a block of up to 16 rows x 512 pairs) seeds its own LaneNormals; within a group 32
 // pulse channels each pulse one cell at a time, taking the next cell when theirs is finished (the
-// exact sequence is documented at the top of device.cpp). The results do not depend on
+// exact sequence is documented at the top of program_verify.cpp). The results do not depend on
 // params.threads. A pcm/rram cell that exceeds
 // its endurance fails at its first pulse of that programming (it is stuck from then on). Cells
 // outside the block are not touched. Throws std::invalid_argument for a bad block, level, params
