@@ -94,6 +94,16 @@ foreach(t IN LISTS AIMC_EXPORTED_LIBRARIES)
 endforeach()
 add_executable(aimc::aimc ALIAS aimc)
 
+# A package built with sanitizers (AIMC_SANITIZE, e.g. address,undefined) passes them on: its
+# instrumented static libraries need the sanitizer runtimes at link time, and a user's code linked
+# with them is best checked the same way.
+if(AIMC_SANITIZE)
+  foreach(t IN LISTS AIMC_EXPORTED_LIBRARIES)
+    target_compile_options(${t} INTERFACE -fsanitize=${AIMC_SANITIZE})
+    target_link_options(${t} INTERFACE -fsanitize=${AIMC_SANITIZE})
+  endforeach()
+endif()
+
 install(TARGETS ${AIMC_EXPORTED_LIBRARIES} aimc aimc-regs EXPORT aimcTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

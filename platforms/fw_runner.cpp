@@ -10,6 +10,8 @@
 // or `--`, ends them, and everything from there on goes to the firmware (argv[0] is the program).
 // Exit codes: the firmware's return value; 2 for a bad runner option or platform; 1 when the
 // simulation fails (a model error, or the firmware did not finish).
+// Without --platform the bundled preset of the data folder (data_dir.h) is used: the firmware may
+// be built anywhere, so the folder is found at run time, never compiled in.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
