@@ -42,7 +42,7 @@ int sc_main(int argc, char** argv) {
   const std::string data_help = aimc::app::describe_data_dir(data);
 
   CLI::App app{"aimc-vp: a SystemC/TLM-2.0 virtual platform of an analog in-memory-compute chip"};
-  app.footer(data_help);
+  app.footer(data_help);  // subcommands made after this inherit it
   app.require_subcommand(1);
   app.set_version_flag("--version", "aimc-vp 0.1.0");
 
@@ -203,8 +203,6 @@ int sc_main(int argc, char** argv) {
     std::cerr << "aimc: " << e.what() << " (see aimc --help, or aimc run --help)\n";
     return 2;
   }
-
-  for (CLI::App* sub : {run, cfg, serve, comp}) sub->footer(data_help);
 
   try {
     if (*comp) {
