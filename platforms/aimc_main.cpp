@@ -12,23 +12,38 @@
 #include <systemc>
 
 #include "config/platform_config.h"
+#include "data_dir.h"
 #include "run_job.h"
 #include "serve_job.h"
 #include "sim/trace_writers.h"
 
-#ifndef AIMC_SOURCE_DIR
-#define AIMC_SOURCE_DIR "."
-#endif
-
 namespace {
-const std::string kDefaultPlatform = std::string(AIMC_SOURCE_DIR) + "/platforms/membrain-3x4.yaml";
-const std::string kDefaultModel =
-    std::string(AIMC_SOURCE_DIR) + "/platforms/models/fashion_mnist_mlp.onnx";
 const std::string kDefaultData = "/usr/share/datasets/fashion-mnist";
+
+// The default of --platform/--model is the bundled file in the data folder (data_dir.h), shown
+// as its real path; when the folder was not found, help says so and a run without the option is
+// refused (need_bundled).
+CLI::Option* bundled_default(CLI::Option* o, const std::string& path, const char* what) {
+  if (path.empty())
+    return o->default_str(std::string("the bundled ") + what +
+                          ", but the data folder was not found: see the end of --help");
+  return o->capture_default_str();
+}
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  const aimc::app::DataDir data = aimc::app::locate_data_dir(argc > 0 ? argv[0] : nullptr);
+  const std::string kDefaultPlatform = data.file(aimc::app::kDefaultPlatformRel);
+  const std::string kDefaultModel = data.file(aimc::app::kDefaultModelRel);
+  auto need_bundled = [&](const std::string& path, const char* option) {
+    if (path.empty())
+      throw aimc::app::UserError(std::string("no ") + option + " given, and " +
+                                 data.not_found_message());
+  };
+  const std::string data_help = aimc::app::describe_data_dir(data);
+
   CLI::App app{"aimc-vp: a SystemC/TLM-2.0 virtual platform of an analog in-memory-compute chip"};
+  app.footer(data_help);  // subcommands made after this inherit it
   app.require_subcommand(1);
   app.set_version_flag("--version", "aimc-vp 0.1.0");
 
@@ -54,11 +69,12 @@ int sc_main(int argc, char** argv) {
       "Compile an ONNX model for a platform, run it on the simulated chip through the firmware "
       "driver over the Fashion-MNIST test set, and report accuracy (float and platform), latency, "
       "energy by component and layer, TOPS and TOPS/W.");
-  run->add_option("--platform", opt.platform_path, "platform YAML")
-      ->capture_default_str()
+  bundled_default(run->add_option("--platform", opt.platform_path, "platform YAML"),
+                  kDefaultPlatform, "membrain-3x4.yaml")
       ->check(CLI::ExistingFile);
-  run->add_option("--model", opt.model_path, "ONNX model (an MLP: Gemm/MatMul/Add/Relu/Flatten/Reshape)")
-      ->capture_default_str()
+  bundled_default(run->add_option("--model", opt.model_path,
+                                  "ONNX model (an MLP: Gemm/MatMul/Add/Relu/Flatten/Reshape)"),
+                  kDefaultModel, "fashion_mnist_mlp.onnx")
       ->check(CLI::ExistingFile);
   run->add_option("--data", opt.data_dir,
                   "folder with the Fashion-MNIST IDX files (gzipped or not)")
@@ -138,8 +154,8 @@ int sc_main(int argc, char** argv) {
       "start with `base: OTHER.yaml` (relative to its folder): OTHER is read first and the file's "
       "keys are merged over it (sections key by key, values replace), bases may chain; --set "
       "overrides apply last. The output is the merged result, without `base:`.");
-  cfg->add_option("--platform", cfg_platform, "platform YAML (may name a `base:` preset)")
-      ->capture_default_str();
+  bundled_default(cfg->add_option("--platform", cfg_platform, "platform YAML (may name a `base:` preset)"),
+                  kDefaultPlatform, "membrain-3x4.yaml");
   cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
 
   aimc::app::ServeOptions sopt;
@@ -152,8 +168,8 @@ int sc_main(int argc, char** argv) {
   serve->add_option("--listen", sopt.listen,
                     "unix:/path/to.sock or tcp:127.0.0.1:PORT (loopback only; port 0 picks one)")
       ->required();
-  serve->add_option("--platform", sopt.platform_path, "platform YAML")
-      ->capture_default_str()
+  bundled_default(serve->add_option("--platform", sopt.platform_path, "platform YAML"),
+                  kDefaultPlatform, "membrain-3x4.yaml")
       ->check(CLI::ExistingFile);
   serve->add_option("--set", sopt.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
   serve->add_option("--trace", sopt.trace_path, trace_help + ", written at the end");
@@ -181,10 +197,12 @@ int sc_main(int argc, char** argv) {
       "compile",
       "Compile an ONNX model for a platform into a deployment image (docs/deployment-image.md), "
       "for firmware that loads it itself.");
-  comp->add_option("--platform", cjob.platform_path, "platform YAML")
-      ->capture_default_str()
+  bundled_default(comp->add_option("--platform", cjob.platform_path, "platform YAML"),
+                  kDefaultPlatform, "membrain-3x4.yaml")
       ->check(CLI::ExistingFile);
-  comp->add_option("--model", cjob.model_path, "ONNX model")->capture_default_str()->check(CLI::ExistingFile);
+  bundled_default(comp->add_option("--model", cjob.model_path, "ONNX model"), kDefaultModel,
+                  "fashion_mnist_mlp.onnx")
+      ->check(CLI::ExistingFile);
   comp->add_option("--data", cjob.data_dir,
                    "Fashion-MNIST folder; its first training images (compile option "
                    "calibration_vectors, default 512) calibrate the scales")
@@ -210,6 +228,8 @@ int sc_main(int argc, char** argv) {
 
   try {
     if (*comp) {
+      need_bundled(cjob.platform_path, "--platform");
+      need_bundled(cjob.model_path, "--model");
       const auto r = aimc::app::compile_job(cjob);
       std::cout << "aimc compile: " << cjob.model_path << " for " << cjob.platform_path << "\n"
                 << "  image        " << r["image_file"].get<std::string>() << " ("
@@ -224,12 +244,18 @@ int sc_main(int argc, char** argv) {
       }
       return 0;
     }
-    if (*serve) return aimc::app::serve_job(sopt);
+    if (*serve) {
+      need_bundled(sopt.platform_path, "--platform");
+      return aimc::app::serve_job(sopt);
+    }
     if (*cfg) {
+      need_bundled(cfg_platform, "--platform");
       const auto c = aimc::config::load_platform(cfg_platform, cfg_overrides);
       std::cout << aimc::config::dump_platform(c);
       return 0;
     }
+    need_bundled(opt.platform_path, "--platform");
+    need_bundled(opt.model_path, "--model");
     if (*seed_opt) opt.seed = seed;
     if (*temp_opt) opt.temp_c = temp_c;
     if (!at_text.empty()) opt.at_s = aimc::app::parse_duration_s(at_text, "--at");

@@ -10,6 +10,8 @@
 // or `--`, ends them, and everything from there on goes to the firmware (argv[0] is the program).
 // Exit codes: the firmware's return value; 2 for a bad runner option or platform; 1 when the
 // simulation fails (a model error, or the firmware did not finish).
+// Without --platform the bundled preset of the data folder (data_dir.h) is used: the firmware may
+// be built anywhere, so the folder is found at run time, never compiled in.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,18 +29,15 @@
 #include "aimc_fw.h"
 #include "chip/chip.h"
 #include "config/platform_config.h"
+#include "data_dir.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace_writers.h"
 
-#ifndef AIMC_SOURCE_DIR
-#define AIMC_SOURCE_DIR "."
-#endif
-
 namespace {
 
 struct RunnerOptions {
-  std::string platform = std::string(AIMC_SOURCE_DIR) + "/platforms/membrain-3x4.yaml";
+  std::string platform;  // empty: the bundled preset in the data folder (data_dir.h)
   std::vector<std::string> overrides;
   std::string trace_path;
   std::string trace_format;  // "" = by the file's extension
@@ -52,14 +51,16 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-void print_usage(const char* prog, std::ostream& out) {
+void print_usage(const char* prog, const aimc::app::DataDir& data, std::ostream& out) {
+  const std::string default_platform =
+      data.found() ? data.file(aimc::app::kDefaultPlatformRel)
+                   : std::string("the bundled membrain-3x4.yaml, but the data folder was not found");
   out << "usage: " << prog
       << " [--platform FILE] [--set KEY=VALUE]... [--trace FILE] [--trace-format NAME]\n"
          "       [--trace-registers] [--report FILE] [-q] [--] [firmware args...]\n"
          "Runs this firmware on the aimc virtual platform, in process.\n"
          "  --platform FILE     platform YAML (default: "
-      << AIMC_SOURCE_DIR
-      << "/platforms/membrain-3x4.yaml)\n"
+      << default_platform << ")\n"
          "  --set KEY=VALUE     override a platform parameter (repeatable; docs/platform-config.md)\n"
          "  --trace FILE        write a trace of the run, in the format the extension names:\n"
          "                      "
@@ -72,7 +73,8 @@ void print_usage(const char* prog, std::ostream& out) {
          "  --                  end of runner options; the rest goes to the firmware\n"
          "Runner options are read only at the start of the command line; the first other\n"
          "argument ends them. Exit code: the firmware's; 2 for bad options; 1 if the simulation "
-         "failed.\n";
+         "failed.\n"
+      << aimc::app::describe_data_dir(data);
 }
 
 // Parses the leading runner options. Returns false when --help was asked for.
@@ -153,14 +155,22 @@ int sc_main(int argc, char** argv) {
       argc > 0 ? std::filesystem::path(argv[0]).filename().string() : std::string("firmware");
   const char* prog = prog_name.c_str();
   RunnerOptions opt;
+  const aimc::app::DataDir data = aimc::app::locate_data_dir(argc > 0 ? argv[0] : nullptr);
   try {
     if (!parse(argc, argv, opt)) {
-      print_usage(prog, std::cout);
+      print_usage(prog, data, std::cout);
       return 0;
     }
   } catch (const UsageError& e) {
     std::cerr << prog << ": " << e.what() << " (see " << prog << " --help)\n";
     return 2;
+  }
+  if (opt.platform.empty()) {
+    if (!data.found()) {
+      std::cerr << prog << ": no --platform given, and " << data.not_found_message() << "\n";
+      return 2;
+    }
+    opt.platform = data.file(aimc::app::kDefaultPlatformRel);
   }
 
   aimc::config::PlatformConfig cfg;
