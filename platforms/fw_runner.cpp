@@ -30,6 +30,7 @@
 #include "chip/chip.h"
 #include "config/platform_config.h"
 #include "data_dir.h"
+#include "session.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace_writers.h"
@@ -173,40 +174,33 @@ int sc_main(int argc, char** argv) {
     opt.platform = data.file(aimc::app::kDefaultPlatformRel);
   }
 
-  aimc::config::PlatformConfig cfg;
-  try {
-    cfg = aimc::config::load_platform(opt.platform, opt.overrides);
-  } catch (const std::exception& e) {  // ConfigError, or a file that cannot be read
-    std::cerr << prog << ": " << e.what() << "\n";
-    return 2;
-  }
-
   int fw_rc = 1;
   bool fw_returned = false;
   uint64_t t_end_ps = 0;
-  aimc::sim::EnergyLedger ledger;
-  // The format was checked by parse(), before anything runs.
-  aimc::sim::TraceRecording trace(opt.trace_path, opt.trace_format, 4'000'000);
-  if (trace.on()) {
-    trace.store()->set_metadata("platform", cfg.name);
-    trace.store()->set_metadata("firmware", opt.firmware_args.front());
-  }
+  // The trace format was checked by parse(), before anything runs.
+  std::unique_ptr<aimc::app::Session> session;
   try {
-    aimc::chip::Chip chip(cfg, ledger, trace.sink());
-    chip.host().set_trace_registers(opt.trace_registers);
-
+    session = std::make_unique<aimc::app::Session>(aimc::app::Session::Options{
+        opt.platform, opt.overrides, opt.trace_path, opt.trace_format, opt.trace_registers});
+  } catch (const std::exception& e) {  // UserError: the config, or a file that cannot be read
+    std::cerr << prog << ": " << e.what() << "\n";
+    return 2;
+  }
+  const aimc::config::PlatformConfig& cfg = session->config();
+  aimc::sim::EnergyLedger& ledger = session->ledger();
+  session->set_trace_metadata("platform", cfg.name);
+  session->set_trace_metadata("firmware", opt.firmware_args.front());
+  try {
+    session->build_chip();
     // The firmware gets its own argv (C strings it may keep until it returns).
     std::vector<std::string> args = opt.firmware_args;
     std::vector<char*> fw_argv;
     for (auto& s : args) fw_argv.push_back(s.data());
     fw_argv.push_back(nullptr);
-    chip.cpu().set_entry([&](aimc_hal_t hal) {
+    t_end_ps = session->run([&](aimc_hal_t hal) {
       fw_rc = aimc_fw_main(hal, static_cast<int>(args.size()), fw_argv.data());
       fw_returned = true;
     });
-
-    sc_core::sc_start();
-    t_end_ps = aimc::sim::to_ps(sc_core::sc_time_stamp());
     ledger.advance(t_end_ps);
   } catch (const std::exception& e) {
     std::fflush(stdout);
@@ -235,13 +229,10 @@ int sc_main(int argc, char** argv) {
 
   // Output files: a failure to write is reported and makes the exit code non-zero, unless the
   // firmware already failed (its code is the more useful one).
-  if (trace.on()) {
-    try {
-      trace.write();
-    } catch (const std::exception& e) {
-      std::cerr << prog << ": --trace: " << e.what() << "\n";
-      if (rc == 0) rc = 1;
-    }
+  const std::string trace_error = session->write_trace();
+  if (!trace_error.empty()) {
+    std::cerr << prog << ": " << trace_error << "\n";
+    if (rc == 0) rc = 1;
   }
   if (!opt.report_path.empty()) {
     nlohmann::json r;

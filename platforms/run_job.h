@@ -13,14 +13,10 @@
 
 #include "compiler/compile_options.h"
 #include "config/platform_config.h"
-#include "sim/trace_writers.h"
+#include "session.h"
+#include "summary.h"
 
 namespace aimc::app {
-
-// Thrown for anything the user can fix (bad file, bad option); the message says what and where.
-struct UserError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct RunOptions {
   std::string platform_path;
@@ -70,23 +66,9 @@ compiler::CompileOptions make_compile_options(const std::string& depthwise, bool
 // The --help text of --compile-option: what it does and every key with its range and default.
 std::string compile_option_help();
 
-// The platform YAML with overrides; a ConfigError becomes a UserError (same message).
-config::PlatformConfig load_platform_or_fail(const std::string& path,
-                                             const std::vector<std::string>& overrides);
-// The trace of a run (--trace PATH, --trace-format NAME): a store and the writer chosen by NAME or
-// by PATH's extension, or the disabled sink when PATH is "". Throws UserError, listing the
-// formats, for an unknown format or extension, and for a format without a path.
-sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format);
-
 // Runs the job in this process (one SystemC elaboration per process) and returns the report.
 // Throws UserError for bad input and std::runtime_error if the firmware reports a failure.
 nlohmann::json run_job(const RunOptions& options);
-
-// "3.2 s", "1 h", "10 y": a duration for people.
-std::string format_duration(double seconds);
-
-// The human-readable summary of a report (what `aimc run` prints).
-std::string format_summary(const nlohmann::json& report);
 
 struct CompileJob {
   std::string platform_path;

@@ -19,18 +19,12 @@
 namespace aimc::app {
 
 int serve_job(const ServeOptions& opt) {
-  if (opt.trace_registers && opt.trace_path.empty())
-    throw UserError("--trace-registers needs --trace FILE");
-  sim::TraceRecording trace = make_trace_recording(opt.trace_path, opt.trace_format);
-  const config::PlatformConfig cfg = load_platform_or_fail(opt.platform_path, opt.overrides);
-
-  sim::EnergyLedger ledger;
-  if (trace.on()) {
-    trace.store()->set_metadata("platform", cfg.name);
-    trace.store()->set_metadata("firmware", "remote (" + opt.listen + ")");
-  }
-  chip::Chip chip(cfg, ledger, trace.sink());
-  chip.host().set_trace_registers(opt.trace_registers);
+  Session session({opt.platform_path, opt.overrides, opt.trace_path, opt.trace_format, opt.trace_registers});
+  const config::PlatformConfig& cfg = session.config();
+  sim::EnergyLedger& ledger = session.ledger();
+  session.set_trace_metadata("platform", cfg.name);
+  session.set_trace_metadata("firmware", "remote (" + opt.listen + ")");
+  session.build_chip();
 
   chip::RemoteServer::Options so;
   so.once = opt.once;
@@ -44,9 +38,7 @@ int serve_job(const ServeOptions& opt) {
   std::cerr << "aimc serve: " << cfg.name << " listening on " << server->address()
             << (opt.once ? " (one client)" : " (until a client sends SHUTDOWN)") << std::endl;
 
-  chip.cpu().set_entry([&](aimc_hal_t hal) { server->serve(hal); });
-  sc_core::sc_start();
-  const uint64_t t_end_ps = sim::to_ps(sc_core::sc_time_stamp());
+  const uint64_t t_end_ps = session.run([&](aimc_hal_t hal) { server->serve(hal); });
   ledger.advance(t_end_ps);
   const chip::RemoteServer::Stats st = server->stats();
   server.reset();  // closes the socket and removes a Unix socket file now
@@ -74,12 +66,12 @@ int serve_job(const ServeOptions& opt) {
   std::cerr << s.str();
 
   int rc = 0;
-  if (trace.on()) {
-    try {
-      trace.write();
+  if (session.trace().on()) {
+    const std::string error = session.write_trace();
+    if (error.empty()) {
       std::cerr << "  trace           " << opt.trace_path << "\n";
-    } catch (const std::exception& e) {
-      std::cerr << "aimc serve: --trace: " << e.what() << "\n";
+    } else {
+      std::cerr << "aimc serve: " << error << "\n";
       rc = 1;
     }
   }

@@ -1,0 +1,67 @@
+#include "session.h"
+
+#include <systemc>
+
+#include "sim/accounting.h"
+
+namespace aimc::app {
+
+config::PlatformConfig load_platform_or_fail(const std::string& path,
+                                             const std::vector<std::string>& overrides) {
+  try {
+    return config::load_platform(path, overrides);
+  } catch (const config::ConfigError& e) {
+    throw UserError(e.what());
+  }
+}
+
+sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format) {
+  if (path.empty() && !format.empty()) throw UserError("--trace-format needs --trace FILE");
+  try {
+    return sim::TraceRecording(path, format, 4'000'000);  // ~0.2 GB of events at most
+  } catch (const sim::TraceFormatError& e) {
+    throw UserError(e.what());
+  }
+}
+
+Session::Session(const Options& opt)
+    : trace_(make_trace_recording(opt.trace_path, opt.trace_format)),
+      cfg_(load_platform_or_fail(opt.platform_path, opt.overrides)),
+      trace_registers_(opt.trace_registers) {
+  if (opt.trace_registers && opt.trace_path.empty())
+    throw UserError("--trace-registers needs --trace FILE");
+}
+
+void Session::set_trace_metadata(const std::string& key, const std::string& value) {
+  if (trace_.on()) trace_.store()->set_metadata(key, value);
+}
+
+chip::Chip& Session::build_chip(uint64_t host_memory_bytes) {
+  if (chip_) throw std::logic_error("Session::build_chip: the chip is already elaborated");
+  chip_ = std::make_unique<chip::Chip>(cfg_, ledger_, trace_.sink(), host_memory_bytes);
+  chip_->host().set_trace_registers(trace_registers_);
+  return *chip_;
+}
+
+chip::Chip& Session::chip() {
+  if (!chip_) throw std::logic_error("Session::chip: build_chip() first");
+  return *chip_;
+}
+
+uint64_t Session::run(std::function<void(aimc_hal_t)> firmware) {
+  chip().cpu().set_entry(std::move(firmware));
+  sc_core::sc_start();
+  return sim::to_ps(sc_core::sc_time_stamp());
+}
+
+std::string Session::write_trace() {
+  if (!trace_.on()) return "";
+  try {
+    trace_.write();
+  } catch (const std::exception& e) {
+    return std::string("--trace: ") + e.what();
+  }
+  return "";
+}
+
+}  // namespace aimc::app
