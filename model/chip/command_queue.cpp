@@ -11,12 +11,8 @@ namespace aimc::chip {
 
 using regs::Reg;
 
-namespace {
-constexpr uint32_t kDmaChunk = 4096;  // bytes per DMA beat
-}  // namespace
-
 CommandQueue::CommandQueue(HostContext& ctx, DmaEngine& dma, SequencerPort& seq)
-    : ctx_(ctx), dma_(dma), seq_(seq), buf_(kDmaChunk) {
+    : ctx_(ctx), dma_(dma), seq_(seq), buf_(DmaEngine::kBeatBytes) {
   // CQ_HEAD, CQ_STATUS and CQ_DONE are set by the queue.
   ctx_.regs.on_write(Reg::CQ_BASE, [this](uint32_t v, RegAccess& a) { setup(Reg::CQ_BASE, v, a); });
   ctx_.regs.on_write(Reg::CQ_ENTRIES,

@@ -9,13 +9,9 @@ namespace aimc::chip {
 
 using regs::Reg;
 
-namespace {
-constexpr uint32_t kDmaChunk = 4096;  // bytes per DMA beat
-}  // namespace
-
 DmaEngine::DmaEngine(HostContext& ctx, EngineListener& listener, tlm::tlm_initiator_socket<>& bus,
                      tlm::tlm_initiator_socket<>& host)
-    : ctx_(ctx), listener_(listener), bus_(bus), host_(host), buf_(kDmaChunk) {
+    : ctx_(ctx), listener_(listener), bus_(bus), host_(host), buf_(kBeatBytes) {
   // DMA_HOST_ADDR, DMA_DEV_ADDR, DMA_LEN, DMA_CTRL and DMA_DESC_ADDR are plain storage that a
   // start reads; DMA_STATUS and DMA_DESC_DONE are set by the engine.
   ctx_.regs.on_write(Reg::DMA_START, [this](uint32_t v, RegAccess& a) { start(v, a); });

@@ -20,6 +20,8 @@ namespace aimc::chip {
 
 class DmaEngine {
  public:
+  static constexpr uint32_t kBeatBytes = 4096;  // bytes per DMA beat (the buffer of a mover)
+
   // One 2D transfer (a descriptor).
   struct Move {
     bool to_host = false;

@@ -371,15 +371,4 @@ static_assert(offset(Reg::ID) == 0x000 && offset(Reg::ERROR_CODE) == 0x028 &&
 static_assert(offset(TileReg::STATUS) == 0x000 && offset(TileReg::TRIM) == 0x1000 &&
               offset(TileReg::RESULT) == 0x2000);
 
-// By-name lookup for debug tools and tests only; the model uses Reg.
-inline const Register* find_register(const char* name) {
-  for (const Register& r : kRegisters) {
-    const char* a = r.name;
-    const char* b = name;
-    while (*a && *a == *b) { ++a; ++b; }
-    if (*a == *b) return &r;
-  }
-  return nullptr;
-}
-
 }  // namespace aimc::regs
