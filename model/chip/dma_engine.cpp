@@ -1,0 +1,223 @@
+#include "chip/dma_engine.h"
+
+#include <algorithm>
+
+#include "aimc_regs.h"
+#include "sim/accounting.h"
+
+namespace aimc::chip {
+
+using regs::Reg;
+
+DmaEngine::DmaEngine(HostContext& ctx, EngineListener& listener, tlm::tlm_initiator_socket<>& bus,
+                     tlm::tlm_initiator_socket<>& host)
+    : ctx_(ctx), listener_(listener), bus_(bus), host_(host), buf_(kBeatBytes) {
+  // DMA_HOST_ADDR, DMA_DEV_ADDR, DMA_LEN, DMA_CTRL and DMA_DESC_ADDR are plain storage that a
+  // start reads; DMA_STATUS and DMA_DESC_DONE are set by the engine.
+  ctx_.regs.on_write(Reg::DMA_START, [this](uint32_t v, RegAccess& a) { start(v, a); });
+}
+
+void DmaEngine::set_state(uint32_t state) { ctx_.regs.set(Reg::DMA_STATUS, state); }
+
+void DmaEngine::start(uint32_t value, RegAccess& a) {
+  if (!(value & 1u)) return;
+  if (busy_) return a.refuse(AIMC_ERR_BUSY);
+  busy_ = true;
+  set_state(AIMC_STATE_BUSY);
+  start_.notify(sim::ps_to_time(a.delay_ps));
+}
+
+bool DmaEngine::probe(tlm::tlm_initiator_socket<>& sock, uint32_t addr, uint64_t len) {
+  // A debug read of the range tells whether every byte is backed by memory, without time,
+  // energy or side effects: nothing moves unless both ends are valid.
+  if (len == 0 || len > 0xFFFFFFFFull) return false;
+  std::vector<uint8_t> scratch(static_cast<size_t>(len));
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(scratch.data());
+  gp.set_data_length(static_cast<unsigned>(len));
+  gp.set_streaming_width(static_cast<unsigned>(len));
+  return sock->transport_dbg(gp) == len;
+}
+
+uint32_t DmaEngine::check_move(const Move& m, uint32_t& err_addr) {
+  err_addr = m.host_addr;
+  if (m.row_bytes == 0 || m.rows == 0) return AIMC_ERR_BAD_DESCRIPTOR;
+  if (m.rows > 1 && (m.host_stride < m.row_bytes || m.dev_stride < m.row_bytes))
+    return AIMC_ERR_BAD_DESCRIPTOR;  // rows would overlap
+  const uint64_t host_span = static_cast<uint64_t>(m.rows - 1) * m.host_stride + m.row_bytes;
+  const uint64_t dev_span = static_cast<uint64_t>(m.rows - 1) * m.dev_stride + m.row_bytes;
+  if (m.host_addr + host_span > 0x100000000ull || m.dev_addr + dev_span > 0x100000000ull)
+    return AIMC_ERR_BAD_DESCRIPTOR;  // wraps the 32-bit address space
+  for (uint32_t r = 0; r < m.rows; ++r) {
+    if (!probe(host_, m.host_addr + r * m.host_stride, m.row_bytes)) {
+      err_addr = m.host_addr + r * m.host_stride;
+      return AIMC_ERR_DMA_FAULT;
+    }
+    if (!probe(bus_, m.dev_addr + r * m.dev_stride, m.row_bytes)) {
+      err_addr = m.dev_addr + r * m.dev_stride;
+      return AIMC_ERR_DMA_FAULT;
+    }
+  }
+  return AIMC_ERR_NONE;
+}
+
+uint32_t DmaEngine::do_move(const Move& m, uint64_t& t_ps, uint32_t& err_addr,
+                            std::vector<uint8_t>& buf) {
+  tlm::tlm_generic_payload gp;
+  gp.set_extension(new sim::Accounting(sim::EnergyLedger::kNoLayer, ctx_.ledger.phase(), ctx_.track));
+  auto& src = m.to_host ? bus_ : host_;
+  auto& dst = m.to_host ? host_ : bus_;
+  const uint64_t now = sim::to_ps(sc_core::sc_time_stamp());
+  // Beats are read and written in a pipeline: the source side may read beat k+1 while the
+  // destination side writes beat k.
+  uint64_t read_at = t_ps, write_free = t_ps;
+  for (uint32_t r = 0; r < m.rows; ++r) {
+    const uint32_t src_row = (m.to_host ? m.dev_addr : m.host_addr) +
+                             r * (m.to_host ? m.dev_stride : m.host_stride);
+    const uint32_t dst_row = (m.to_host ? m.host_addr : m.dev_addr) +
+                             r * (m.to_host ? m.host_stride : m.dev_stride);
+    for (uint32_t done = 0; done < m.row_bytes;) {
+      const uint32_t n = std::min<uint32_t>(static_cast<uint32_t>(buf.size()), m.row_bytes - done);
+      for (int leg = 0; leg < 2; ++leg) {
+        auto& sock = leg == 0 ? src : dst;
+        const uint32_t a = (leg == 0 ? src_row : dst_row) + done;
+        gp.set_command(leg == 0 ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
+        gp.set_address(a);
+        gp.set_data_ptr(buf.data());
+        gp.set_data_length(n);
+        gp.set_streaming_width(n);
+        gp.set_byte_enable_ptr(nullptr);
+        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        const uint64_t at = leg == 0 ? read_at : std::max(read_at, write_free);
+        sc_core::sc_time delay = sim::ps_to_time(at - now);
+        sock->b_transport(gp, delay);
+        if (!gp.is_response_ok()) {
+          err_addr = a;
+          t_ps = std::max(read_at, write_free);
+          return AIMC_ERR_DMA_FAULT;
+        }
+        const uint64_t end = now + sim::to_ps(delay);
+        if (leg == 0) read_at = end;
+        else write_free = end;
+      }
+      done += n;
+    }
+  }
+  t_ps = std::max(read_at, write_free);
+  return AIMC_ERR_NONE;
+}
+
+bool DmaEngine::host_access(tlm::tlm_command cmd, uint32_t addr, void* data, uint32_t len,
+                            uint64_t& t_ps) {
+  tlm::tlm_generic_payload gp;
+  gp.set_extension(new sim::Accounting(sim::EnergyLedger::kNoLayer, ctx_.ledger.phase(), ctx_.track));
+  gp.set_command(cmd);
+  gp.set_address(addr);
+  gp.set_data_ptr(static_cast<unsigned char*>(data));
+  gp.set_data_length(len);
+  gp.set_streaming_width(len);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const uint64_t now = sim::to_ps(sc_core::sc_time_stamp());
+  sc_core::sc_time delay = sim::ps_to_time(t_ps - now);
+  host_->b_transport(gp, delay);
+  t_ps = now + sim::to_ps(delay);
+  return gp.is_response_ok();
+}
+
+bool DmaEngine::read_desc(uint32_t addr, aimc_dma_desc_t& d) {
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&d));
+  gp.set_data_length(sizeof d);
+  gp.set_streaming_width(sizeof d);
+  return host_->transport_dbg(gp) == sizeof d;
+}
+
+uint32_t DmaEngine::run_chain(uint32_t first, uint64_t& t_ps, uint32_t& err_addr, uint32_t& done) {
+  // Check the whole chain first: nothing moves if any descriptor is malformed or out of range.
+  std::vector<Move> moves;
+  for (uint32_t a = first;;) {
+    aimc_dma_desc_t d{};
+    err_addr = a;
+    if (a % 4 != 0 || moves.size() >= AIMC_DMA_MAX_CHAIN) return AIMC_ERR_BAD_DESCRIPTOR;
+    if (!read_desc(a, d)) return AIMC_ERR_DMA_FAULT;
+    if (d.flags & ~AIMC_DMA_DESC_DIR_TO_HOST) return AIMC_ERR_BAD_DESCRIPTOR;
+    Move m;
+    m.to_host = (d.flags & AIMC_DMA_DESC_DIR_TO_HOST) != 0;
+    m.host_addr = d.host_addr;
+    m.dev_addr = d.dev_addr;
+    m.row_bytes = d.row_bytes;
+    m.rows = d.rows;
+    m.host_stride = d.host_stride;
+    m.dev_stride = d.dev_stride;
+    uint32_t e = check_move(m, err_addr);
+    if (e != AIMC_ERR_NONE) {
+      if (e == AIMC_ERR_BAD_DESCRIPTOR) err_addr = a;
+      return e;
+    }
+    moves.push_back(m);
+    if (d.next == 0) break;
+    a = d.next;
+  }
+  // Then run it: each descriptor is fetched over the host link and set up, then moved.
+  uint32_t a = first;
+  for (const Move& m : moves) {
+    aimc_dma_desc_t d{};
+    if (!host_access(tlm::TLM_READ_COMMAND, a, &d, sizeof d, t_ps)) {
+      err_addr = a;
+      return AIMC_ERR_DMA_FAULT;
+    }
+    t_ps += sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
+    const uint32_t e = do_move(m, t_ps, err_addr, buf_);
+    if (e != AIMC_ERR_NONE) return e;
+    ++done;
+    a = d.next;
+  }
+  return AIMC_ERR_NONE;
+}
+
+void DmaEngine::run() {
+  HostRegisters& r = ctx_.regs;
+  for (;;) {
+    sc_core::wait(start_);
+    const uint64_t t0 = sim::to_ps(sc_core::sc_time_stamp());
+    const bool chain = (r.get(Reg::DMA_CTRL) & AIMC_DMA_CTRL_CHAIN_MASK) != 0;
+    uint32_t error = AIMC_ERR_NONE, error_addr = 0, done = 0, bytes = 0;
+    uint64_t t = t0;
+    if (chain) {
+      error = run_chain(r.get(Reg::DMA_DESC_ADDR), t, error_addr, done);
+    } else {
+      Move m;
+      m.to_host = (r.get(Reg::DMA_CTRL) & AIMC_DMA_CTRL_DIR_MASK) != 0;
+      m.host_addr = r.get(Reg::DMA_HOST_ADDR);
+      m.dev_addr = r.get(Reg::DMA_DEV_ADDR);
+      m.row_bytes = r.get(Reg::DMA_LEN);
+      bytes = m.row_bytes;
+      error = check_move(m, error_addr);
+      // A zero length is not a malformed descriptor but a fault: there is nothing to move.
+      if (error == AIMC_ERR_BAD_DESCRIPTOR && m.row_bytes == 0) error = AIMC_ERR_DMA_FAULT;
+      if (error == AIMC_ERR_NONE) {
+        t += sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
+        error = do_move(m, t, error_addr, buf_);
+        done = error == AIMC_ERR_NONE ? 1 : 0;
+      }
+    }
+    r.set(Reg::DMA_DESC_DONE, done);
+    if (ctx_.trace.enabled() && t > t0)
+      ctx_.trace.span(ctx_.track,
+                      chain ? "dma chain"
+                      : (r.get(Reg::DMA_CTRL) & AIMC_DMA_CTRL_DIR_MASK) ? "dma chip->host"
+                                                                        : "dma host->chip",
+                      t0, t - t0,
+                      {{"bytes", bytes}, {"descriptors", done},
+                       {"host_link_energy_pj", bytes * ctx_.cfg.host.e_dma_byte_pj}});
+    if (t > t0) sc_core::wait(sim::ps_to_time(t - t0));
+    busy_ = false;
+    listener_.engine_done(Engine::dma, error, error_addr);
+  }
+}
+
+}  // namespace aimc::chip

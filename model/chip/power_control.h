@@ -1,0 +1,31 @@
+// Power control: the POWER_STATE register and the tiles' static power it sets in the ledger.
+// ACTIVE and IDLE differ in the tiles' static power; STANDBY power-gates the tiles (no static
+// power, weights kept) and the command registers refuse work (ERR_POWER_STATE). A change while
+// an engine is busy is refused (ERR_BUSY), a value past STANDBY too (ERR_BAD_VALUE).
+#pragma once
+
+#include <cstdint>
+
+#include "chip/host_context.h"
+
+namespace aimc::chip {
+
+class PowerControl {
+ public:
+  explicit PowerControl(HostContext& ctx);
+  PowerControl(const PowerControl&) = delete;
+  PowerControl& operator=(const PowerControl&) = delete;
+
+  uint32_t state() const { return state_; }  // AIMC_POWER_*
+  bool standby() const;
+
+ private:
+  void write(uint32_t value, RegAccess& a);
+  void enter(uint32_t state, uint64_t now_ps);
+
+  HostContext& ctx_;
+  int c_tile_static_;
+  uint32_t state_ = 0;  // AIMC_POWER_ACTIVE
+};
+
+}  // namespace aimc::chip
