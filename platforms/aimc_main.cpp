@@ -31,229 +31,240 @@ CLI::Option* bundled_default(CLI::Option* o, const std::string& path, const char
 }
 }  // namespace
 
-int sc_main(int argc, char** argv) {
-  const aimc::app::DataDir data = aimc::app::locate_data_dir(argc > 0 ? argv[0] : nullptr);
-  const std::string kDefaultPlatform = data.file(aimc::app::kDefaultPlatformRel);
-  const std::string kDefaultModel = data.file(aimc::app::kDefaultModelRel);
-  auto need_bundled = [&](const std::string& path, const char* option) {
+namespace {
+
+// The command line: per subcommand, a member function that declares its options and one that runs
+// it (sc_main stays short).
+struct Cli {
+  explicit Cli(const aimc::app::DataDir& d)
+      : data(d),
+        default_platform(d.file(aimc::app::kDefaultPlatformRel)),
+        default_model(d.file(aimc::app::kDefaultModelRel)) {}
+
+  const aimc::app::DataDir& data;
+  const std::string default_platform, default_model;  // "" when the data folder was not found
+  std::string trace_help, trace_format_help;
+  // aimc run
+  CLI::App* run = nullptr;
+  aimc::app::RunOptions opt;
+  uint64_t seed = 0;
+  bool no_progress = false;
+  std::string at_text;
+  double temp_c = 0;
+  CLI::Option* seed_opt = nullptr;
+  CLI::Option* temp_opt = nullptr;
+  // aimc config
+  CLI::App* cfg = nullptr;
+  std::string cfg_platform;
+  std::vector<std::string> cfg_overrides;
+  // aimc serve
+  CLI::App* serve = nullptr;
+  aimc::app::ServeOptions sopt;
+  // aimc compile
+  CLI::App* comp = nullptr;
+  aimc::app::CompileJob cjob;
+  std::string summary_path;
+
+  void need_bundled(const std::string& path, const char* option) const {
     if (path.empty())
       throw aimc::app::UserError(std::string("no ") + option + " given, and " +
                                  data.not_found_message());
-  };
-  const std::string data_help = aimc::app::describe_data_dir(data);
-
-  CLI::App app{"aimc-vp: a SystemC/TLM-2.0 virtual platform of an analog in-memory-compute chip"};
-  app.footer(data_help);  // subcommands made after this inherit it
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "aimc-vp 0.1.0");
-
-  aimc::app::RunOptions opt;
-  opt.platform_path = kDefaultPlatform;
-  opt.model_path = kDefaultModel;
-  opt.data_dir = kDefaultData;
-  opt.report_path = "out/report.json";
-  uint64_t seed = 0;
-  bool no_progress = false;
-  // Trace formats come from the writers' registry (model/sim/trace_writers.h).
-  std::string format_names;
-  for (const auto* f : aimc::sim::trace_formats())
-    format_names += (format_names.empty() ? "" : " | ") + f->name;
-  const std::string trace_help =
-      "record a trace of the run in this file (traces/README.md), in the format its extension "
-      "names: " + aimc::sim::trace_format_list() + "; .json opens in ui.perfetto.dev, .vcd in GTKWave";
-  const std::string trace_format_help =
-      "with --trace: the trace's format whatever the file's extension: " + format_names;
-
-  CLI::App* run = app.add_subcommand(
-      "run",
-      "Compile an ONNX model for a platform, run it on the simulated chip through the firmware "
-      "driver over the Fashion-MNIST test set, and report accuracy (float and platform), latency, "
-      "energy by component and layer, TOPS and TOPS/W.");
-  bundled_default(run->add_option("--platform", opt.platform_path, "platform YAML"),
-                  kDefaultPlatform, "membrain-3x4.yaml")
-      ->check(CLI::ExistingFile);
-  bundled_default(run->add_option("--model", opt.model_path,
-                                  "ONNX model (an MLP: Gemm/MatMul/Add/Relu/Flatten/Reshape)"),
-                  kDefaultModel, "fashion_mnist_mlp.onnx")
-      ->check(CLI::ExistingFile);
-  run->add_option("--data", opt.data_dir,
-                  "folder with the Fashion-MNIST IDX files (gzipped or not)")
-      ->capture_default_str()
-      ->check(CLI::ExistingDirectory);
-  run->add_option("--limit", opt.limit, "run only the first N test images (default: all 10,000)")
-      ->check(CLI::Range(1L, 1000000000L));
-  auto* seed_opt = run->add_option(
-      "--seed", seed, "seed of every random stream (programming error, read noise); overrides "
-                      "simulation.seed of the platform");
-  run->add_option("--set", opt.overrides,
-                  "override a platform parameter, KEY=VALUE with a dotted key, e.g. "
-                  "--set tile.adc.bits=6 --set tile.device.type=ideal (repeatable; keys: "
-                  "docs/platform-config.md)")
-      ->take_all()
-      ->allow_extra_args(false);
-  run->add_option("--report", opt.report_path, "write the JSON report here ('' for none)")
-      ->capture_default_str();
-  run->add_option("--trace", opt.trace_path, trace_help + "; off by default");
-  run->add_option("--trace-format", opt.trace_format, trace_format_help);
-  run->add_flag("--trace-registers", opt.trace_registers,
-                "with --trace: also mark every firmware register access on the host track");
-  std::string at_text;
-  run->add_option("--at", at_text,
-                  "evaluate this long after programming: the chip is deployed, then the time "
-                  "passes unsimulated (drift, charge loss). A duration: 1s, 30min, 1h, 7d, 10y "
-                  "(units ms s min h d w y; default 0)");
-  double temp_c = 0;
-  auto* temp_opt = run->add_option(
-      "--temp-c", temp_c,
-      "die temperature during the wait and the inference, in C (default: tile.device.t_ref_c, "
-      "the temperature at which the chip is programmed)");
-  run->add_flag("--drift-comp", opt.drift_compensation,
-                "firmware drift compensation: a calibration read per tile right after "
-                "programming, again before inference, and a per-tile digital gain "
-                "(docs/device-physics.md)");
-  run->add_option("--checkpoint", opt.checkpoint_path,
-                  "at the end, save the programmed array state (conductances, age, trims) to "
-                  "this file (docs/checkpoint.md)");
-  run->add_option("--restore", opt.restore_path,
-                  "start from a checkpoint instead of programming the chip; --at adds to the "
-                  "saved age")
-      ->check(CLI::ExistingFile);
-  run->add_option("--export-programming", opt.export_programming_path,
-                  "write the programming sequence (every cell's pulses and verify reads) as CSV "
-                  "(docs/programming-sequence.md); large: ~130 B per cell");
-  run->add_option("--input", opt.input,
-                  "inputs instead of the Fashion-MNIST test set: 'random' (seeded, uniform in "
-                  "[0, 1), --limit items, default 100) or FILE.npy (float32/float64/uint8, "
-                  "N x features or N x C x H x W); no labels, so the report compares the platform "
-                  "with the float model instead of reporting accuracy");
-  run->add_option("--dump-outputs", opt.dump_outputs_path,
-                  "write the platform's outputs (float32 N x outputs, the model's units) as .npy");
-  run->add_option("--depthwise", opt.depthwise,
-                  "depthwise convolutions: 'packed' (block-diagonal on the tiles), 'digital' (the "
-                  "tiles' digital units, 8-bit weights) or 'automatic' (packed unless it needs more "
-                  "weight loads); the report says which and why")
-      ->default_val("automatic");
-  run->add_flag("--replicate", opt.replicate,
-                "copy the busiest layers onto tiles the mapping leaves empty, while a tile rather than "
-                "the bus is the bottleneck, so that they share the work (more throughput for more "
-                "cells programmed); the report lists the copies");
-  run->add_option("--compile-option", opt.compile_options, aimc::app::compile_option_help())
-      ->type_name("KEY=VALUE");
-  run->add_option("--batch", opt.batch,
-                  "images per inference command, i.e. per weight load when the network needs "
-                  "reload (0 = as many as the activation SRAM holds)")
-      ->default_val(0);
-  run->add_flag("--no-progress", no_progress, "no progress bar");
-  run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
-
-  std::string cfg_platform = kDefaultPlatform;
-  std::vector<std::string> cfg_overrides;
-  CLI::App* cfg = app.add_subcommand(
-      "config",
-      "Print the effective platform configuration: every key, loadable again. A platform file may "
-      "start with `base: OTHER.yaml` (relative to its folder): OTHER is read first and the file's "
-      "keys are merged over it (sections key by key, values replace), bases may chain; --set "
-      "overrides apply last. The output is the merged result, without `base:`.");
-  bundled_default(cfg->add_option("--platform", cfg_platform, "platform YAML (may name a `base:` preset)"),
-                  kDefaultPlatform, "membrain-3x4.yaml");
-  cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
-
-  aimc::app::ServeOptions sopt;
-  sopt.platform_path = kDefaultPlatform;
-  CLI::App* serve = app.add_subcommand(
-      "serve",
-      "Serve the chip on a local socket to firmware in another process (a debugger, another "
-      "language): registers, DMA and interrupts through the remote HAL "
-      "(firmware_stubs/include/aimc_hal_remote.h, protocol in docs/remote-protocol.md).");
-  serve->add_option("--listen", sopt.listen,
-                    "unix:/path/to.sock or tcp:127.0.0.1:PORT (loopback only; port 0 picks one)")
-      ->required();
-  bundled_default(serve->add_option("--platform", sopt.platform_path, "platform YAML"),
-                  kDefaultPlatform, "membrain-3x4.yaml")
-      ->check(CLI::ExistingFile);
-  serve->add_option("--set", sopt.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
-  serve->add_option("--trace", sopt.trace_path, trace_help + ", written at the end");
-  serve->add_option("--trace-format", sopt.trace_format, trace_format_help);
-  serve->add_flag("--trace-registers", sopt.trace_registers,
-                  "with --trace: also mark every register access on the host track");
-  serve->add_flag("--once", sopt.once,
-                  "serve one client, then end (default: until a client sends SHUTDOWN)");
-  serve->add_flag("-v,--verbose", sopt.verbose, "log every request on stderr");
-
-  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-      std::string(argv[1]) != "config" && std::string(argv[1]) != "compile" &&
-      std::string(argv[1]) != "serve") {
-    std::cerr << "aimc: unknown command '" << argv[1]
-              << "' (commands: run, compile, config, serve; see aimc --help)\n";
-    return 2;
-  }
-  aimc::app::CompileJob cjob;
-  cjob.platform_path = kDefaultPlatform;
-  cjob.model_path = kDefaultModel;
-  cjob.data_dir = kDefaultData;
-  cjob.output_path = "out/model.aimg";
-  std::string summary_path;
-  CLI::App* comp = app.add_subcommand(
-      "compile",
-      "Compile an ONNX model for a platform into a deployment image (docs/deployment-image.md), "
-      "for firmware that loads it itself.");
-  bundled_default(comp->add_option("--platform", cjob.platform_path, "platform YAML"),
-                  kDefaultPlatform, "membrain-3x4.yaml")
-      ->check(CLI::ExistingFile);
-  bundled_default(comp->add_option("--model", cjob.model_path, "ONNX model"), kDefaultModel,
-                  "fashion_mnist_mlp.onnx")
-      ->check(CLI::ExistingFile);
-  comp->add_option("--data", cjob.data_dir,
-                   "Fashion-MNIST folder; its first training images (compile option "
-                   "calibration_vectors, default 512) calibrate the scales")
-      ->capture_default_str()
-      ->check(CLI::ExistingDirectory);
-  comp->add_option("--set", cjob.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
-  comp->add_option("-o,--output", cjob.output_path, "deployment image to write")->capture_default_str();
-  comp->add_option("--summary", summary_path, "also write the compiler's summary as JSON here");
-  comp->add_option("--depthwise", cjob.depthwise, "as for aimc run: automatic, packed or digital")
-      ->default_val("automatic");
-  comp->add_flag("--replicate", cjob.replicate, "as for aimc run: copy the busiest layers onto empty tiles");
-  comp->add_option("--compile-option", cjob.compile_options, aimc::app::compile_option_help())
-      ->type_name("KEY=VALUE");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    // A bad option is the user's to fix: say so like every other refusal, exit 2.
-    std::cerr << "aimc: " << e.what() << " (see aimc --help, or aimc run --help)\n";
-    return 2;
   }
 
-  try {
-    if (*comp) {
-      need_bundled(cjob.platform_path, "--platform");
-      need_bundled(cjob.model_path, "--model");
-      const auto r = aimc::app::compile_job(cjob);
-      std::cout << "aimc compile: " << cjob.model_path << " for " << cjob.platform_path << "\n"
-                << "  image        " << r["image_file"].get<std::string>() << " ("
-                << r["image_bytes"].get<uint64_t>() << " bytes)\n"
-                << "  tiles used   " << r.value("tiles_used", 0) << "\n"
-                << "  max batch    " << r.value("max_batch", 0) << " vectors\n"
-                << "  MACs         " << r.value("macs_per_inference", 0L) << " per inference\n";
-      if (!summary_path.empty()) {
-        std::ofstream f(summary_path);
-        f << r.dump(2) << "\n";
-        if (!f) throw aimc::app::UserError("--summary: cannot write " + summary_path);
-      }
-      return 0;
+  void add_run(CLI::App& app) {
+    opt.platform_path = default_platform;
+    opt.model_path = default_model;
+    opt.data_dir = kDefaultData;
+    opt.report_path = "out/report.json";
+    // Trace formats come from the writers' registry (model/sim/trace_writers.h).
+    std::string format_names;
+    for (const auto* f : aimc::sim::trace_formats())
+      format_names += (format_names.empty() ? "" : " | ") + f->name;
+    trace_help =
+        "record a trace of the run in this file (traces/README.md), in the format its extension "
+        "names: " + aimc::sim::trace_format_list() + "; .json opens in ui.perfetto.dev, .vcd in GTKWave";
+    trace_format_help =
+        "with --trace: the trace's format whatever the file's extension: " + format_names;
+
+    run = app.add_subcommand(
+        "run",
+        "Compile an ONNX model (MLP or CNN) for a platform, deploy it through the firmware driver "
+        "(program-and-verify of every cell; weight reload when it does not fit), run it on the "
+        "simulated chip over the Fashion-MNIST test set or your own inputs (--input), and report "
+        "accuracy or agreement with the float model, latency, throughput, energy by component and "
+        "layer, TOPS and TOPS/W; optionally a trace (--trace).");
+    bundled_default(run->add_option("--platform", opt.platform_path, "platform YAML"),
+                    default_platform, "membrain-3x4.yaml")
+        ->check(CLI::ExistingFile);
+    bundled_default(run->add_option("--model", opt.model_path,
+                                    "ONNX model: Conv (grouped, depthwise), Gemm, MatMul(+Add), "
+                                    "BatchNormalization (folded), Relu, Clip/Relu6, MaxPool, AveragePool, "
+                                    "GlobalAveragePool, Add, Concat, Softmax, Flatten, Reshape, and "
+                                    "Transpose/Squeeze/Unsqueeze that keep the element order; another op "
+                                    "is refused naming the node"),
+                    default_model, "fashion_mnist_mlp.onnx")
+        ->check(CLI::ExistingFile);
+    run->add_option("--data", opt.data_dir,
+                    "folder with the Fashion-MNIST IDX files (gzipped or not)")
+        ->capture_default_str()
+        ->check(CLI::ExistingDirectory);
+    run->add_option("--limit", opt.limit, "run only the first N test images or inputs (default: all 10,000; --input random: 100)")
+        ->check(CLI::Range(1L, 1000000000L));
+    seed_opt = run->add_option(
+        "--seed", seed, "seed of every random stream (programming error, read noise); overrides "
+                        "simulation.seed of the platform");
+    run->add_option("--set", opt.overrides,
+                    "override a platform parameter, KEY=VALUE with a dotted key, e.g. "
+                    "--set tile.adc.bits=6 --set tile.device.type=ideal (repeatable; keys: "
+                    "docs/platform-config.md)")
+        ->take_all()
+        ->allow_extra_args(false);
+    run->add_option("--report", opt.report_path, "write the JSON report here ('' for none)")
+        ->capture_default_str();
+    run->add_option("--trace", opt.trace_path, trace_help + "; off by default");
+    run->add_option("--trace-format", opt.trace_format, trace_format_help);
+    run->add_flag("--trace-registers", opt.trace_registers,
+                  "with --trace: also mark every firmware register access on the host track");
+    run->add_option("--at", at_text,
+                    "evaluate this long after programming: the chip is deployed, then the time "
+                    "passes unsimulated (drift, charge loss). A duration: 1s, 30min, 1h, 7d, 10y "
+                    "(units ms s min h d w y; default 0)");
+    temp_opt = run->add_option(
+        "--temp-c", temp_c,
+        "die temperature during the wait and the inference, in C (default: tile.device.t_ref_c, "
+        "the temperature at which the chip is programmed)");
+    run->add_flag("--drift-comp", opt.drift_compensation,
+                  "firmware drift compensation: a calibration read per tile right after "
+                  "programming, again before inference, and a per-tile digital gain "
+                  "(docs/device-physics.md)");
+    run->add_option("--checkpoint", opt.checkpoint_path,
+                    "at the end, save the programmed array state (conductances, age, trims) to "
+                    "this file (docs/checkpoint.md)");
+    run->add_option("--restore", opt.restore_path,
+                    "start from a checkpoint instead of programming the chip; --at adds to the "
+                    "saved age")
+        ->check(CLI::ExistingFile);
+    run->add_option("--export-programming", opt.export_programming_path,
+                    "write the programming sequence (every cell's pulses and verify reads) as CSV "
+                    "(docs/programming-sequence.md); large: ~130 B per cell");
+    run->add_option("--input", opt.input,
+                    "inputs instead of the Fashion-MNIST test set: 'random' (seeded, uniform in "
+                    "[0, 1), --limit items, default 100) or FILE.npy (float32/float64/uint8, "
+                    "N x features or N x C x H x W); no labels, so the report compares the platform "
+                    "with the float model instead of reporting accuracy");
+    run->add_option("--dump-outputs", opt.dump_outputs_path,
+                    "write the platform's outputs (float32 N x outputs, the model's units) as .npy");
+    run->add_option("--depthwise", opt.depthwise,
+                    "depthwise convolutions: 'packed' (block-diagonal on the tiles), 'digital' (the "
+                    "tiles' digital units, 8-bit weights) or 'automatic' (packed unless it needs more "
+                    "weight loads); the report says which and why")
+        ->default_val("automatic");
+    run->add_flag("--replicate", opt.replicate,
+                  "copy the busiest layers onto tiles the mapping leaves empty, while a tile rather than "
+                  "the bus is the bottleneck, so that they share the work (more throughput for more "
+                  "cells programmed); the report lists the copies");
+    run->add_option("--compile-option", opt.compile_options, aimc::app::compile_option_help())
+        ->type_name("KEY=VALUE");
+    run->add_option("--batch", opt.batch,
+                    "images per inference command, i.e. per weight load when the network needs "
+                    "reload (0 = as many as the activation SRAM holds)")
+        ->default_val(0);
+    run->add_flag("--no-progress", no_progress, "no progress bar");
+    run->add_flag("-q,--quiet", opt.quiet, "print only the report path");
+  }
+
+  void add_config(CLI::App& app) {
+    cfg_platform = default_platform;
+    cfg = app.add_subcommand(
+        "config",
+        "Print the effective platform configuration: every key, loadable again. A platform file may "
+        "start with `base: OTHER.yaml` (relative to its folder): OTHER is read first and the file's "
+        "keys are merged over it (sections key by key, values replace), bases may chain; --set "
+        "overrides apply last. The output is the merged result, without `base:`.");
+    bundled_default(cfg->add_option("--platform", cfg_platform, "platform YAML (may name a `base:` preset)"),
+                    default_platform, "membrain-3x4.yaml");
+    cfg->add_option("--set", cfg_overrides, "override a parameter, KEY=VALUE (repeatable)");
+  }
+
+  void add_serve(CLI::App& app) {
+    sopt.platform_path = default_platform;
+    serve = app.add_subcommand(
+        "serve",
+        "Serve the chip on a local socket to firmware in another process (a debugger, another "
+        "language): registers, DMA and interrupts through the remote HAL "
+        "(firmware_stubs/include/aimc_hal_remote.h, protocol in docs/remote-protocol.md).");
+    serve->add_option("--listen", sopt.listen,
+                      "unix:/path/to.sock or tcp:127.0.0.1:PORT (loopback only; port 0 picks one)")
+        ->required();
+    bundled_default(serve->add_option("--platform", sopt.platform_path, "platform YAML"),
+                    default_platform, "membrain-3x4.yaml")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--set", sopt.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
+    serve->add_option("--trace", sopt.trace_path, trace_help + ", written at the end");
+    serve->add_option("--trace-format", sopt.trace_format, trace_format_help);
+    serve->add_flag("--trace-registers", sopt.trace_registers,
+                    "with --trace: also mark every register access on the host track");
+    serve->add_flag("--once", sopt.once,
+                    "serve one client, then end (default: until a client sends SHUTDOWN)");
+    serve->add_flag("-v,--verbose", sopt.verbose, "log every request on stderr");
+  }
+
+  void add_compile(CLI::App& app) {
+    cjob.platform_path = default_platform;
+    cjob.model_path = default_model;
+    cjob.data_dir = kDefaultData;
+    cjob.output_path = "out/model.aimg";
+    comp = app.add_subcommand(
+        "compile",
+        "Compile an ONNX model for a platform into a deployment image (docs/deployment-image.md), "
+        "for firmware that loads it itself.");
+    bundled_default(comp->add_option("--platform", cjob.platform_path, "platform YAML"),
+                    default_platform, "membrain-3x4.yaml")
+        ->check(CLI::ExistingFile);
+    bundled_default(comp->add_option("--model", cjob.model_path, "ONNX model"), default_model,
+                    "fashion_mnist_mlp.onnx")
+        ->check(CLI::ExistingFile);
+    comp->add_option("--data", cjob.data_dir,
+                     "Fashion-MNIST folder; its first training images (compile option "
+                     "calibration_vectors, default 512) calibrate the scales")
+        ->capture_default_str()
+        ->check(CLI::ExistingDirectory);
+    comp->add_option("--set", cjob.overrides, "override a platform parameter, KEY=VALUE (repeatable)");
+    comp->add_option("-o,--output", cjob.output_path, "deployment image to write")->capture_default_str();
+    comp->add_option("--summary", summary_path, "also write the compiler's summary as JSON here");
+    comp->add_option("--depthwise", cjob.depthwise, "as for aimc run: automatic, packed or digital")
+        ->default_val("automatic");
+    comp->add_flag("--replicate", cjob.replicate, "as for aimc run: copy the busiest layers onto empty tiles");
+    comp->add_option("--compile-option", cjob.compile_options, aimc::app::compile_option_help())
+        ->type_name("KEY=VALUE");
+  }
+
+  int run_compile() {
+    need_bundled(cjob.platform_path, "--platform");
+    need_bundled(cjob.model_path, "--model");
+    const auto r = aimc::app::compile_job(cjob);
+    std::cout << "aimc compile: " << cjob.model_path << " for " << cjob.platform_path << "\n"
+              << "  image        " << r["image_file"].get<std::string>() << " ("
+              << r["image_bytes"].get<uint64_t>() << " bytes)\n"
+              << "  tiles used   " << r.value("tiles_used", 0) << "\n"
+              << "  max batch    " << r.value("max_batch", 0) << " vectors\n"
+              << "  MACs         " << r.value("macs_per_inference", 0L) << " per inference\n";
+    if (!summary_path.empty()) {
+      std::ofstream f(summary_path);
+      f << r.dump(2) << "\n";
+      if (!f) throw aimc::app::UserError("--summary: cannot write " + summary_path);
     }
-    if (*serve) {
-      need_bundled(sopt.platform_path, "--platform");
-      return aimc::app::serve_job(sopt);
-    }
-    if (*cfg) {
-      need_bundled(cfg_platform, "--platform");
-      const auto c = aimc::config::load_platform(cfg_platform, cfg_overrides);
-      std::cout << aimc::config::dump_platform(c);
-      return 0;
-    }
+    return 0;
+  }
+
+  int run_config() {
+    need_bundled(cfg_platform, "--platform");
+    const auto c = aimc::config::load_platform(cfg_platform, cfg_overrides);
+    std::cout << aimc::config::dump_platform(c);
+    return 0;
+  }
+
+  int run_run() {
     need_bundled(opt.platform_path, "--platform");
     need_bundled(opt.model_path, "--model");
     if (*seed_opt) opt.seed = seed;
@@ -270,16 +281,60 @@ int sc_main(int argc, char** argv) {
     for (const auto& w : report["warnings"]) std::cerr << "aimc: warning: " << w.get<std::string>() << "\n";
     for (const auto& e : report["errors"]) std::cerr << "aimc: " << e.get<std::string>() << "\n";
     return report["errors"].empty() ? 0 : 2;
-  } catch (const aimc::config::ConfigError& e) {
-    std::cerr << "aimc: " << e.what() << "\n";
-    return 2;
-  } catch (const aimc::app::UserError& e) {
-    std::cerr << "aimc: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "aimc: error: " << e.what() << "\n";
-    return 1;
   }
+
+  int dispatch() {
+    try {
+      if (*comp) return run_compile();
+      if (*serve) {
+        need_bundled(sopt.platform_path, "--platform");
+        return aimc::app::serve_job(sopt);
+      }
+      if (*cfg) return run_config();
+      return run_run();
+    } catch (const aimc::config::ConfigError& e) {
+      std::cerr << "aimc: " << e.what() << "\n";
+      return 2;
+    } catch (const aimc::app::UserError& e) {
+      std::cerr << "aimc: " << e.what() << "\n";
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "aimc: error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+};
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  const aimc::app::DataDir data = aimc::app::locate_data_dir(argc > 0 ? argv[0] : nullptr);
+  CLI::App app{"aimc-vp: a SystemC/TLM-2.0 virtual platform of an analog in-memory-compute chip"};
+  app.footer(aimc::app::describe_data_dir(data));  // subcommands made after this inherit it
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "aimc-vp 0.1.0");
+  Cli cli(data);
+  cli.add_run(app);
+  cli.add_config(app);
+  cli.add_serve(app);
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
+      std::string(argv[1]) != "config" && std::string(argv[1]) != "compile" &&
+      std::string(argv[1]) != "serve") {
+    std::cerr << "aimc: unknown command '" << argv[1]
+              << "' (commands: run, compile, config, serve; see aimc --help)\n";
+    return 2;
+  }
+  cli.add_compile(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A bad option is the user's to fix: say so like every other refusal, exit 2.
+    std::cerr << "aimc: " << e.what() << " (see aimc --help, or aimc run --help)\n";
+    return 2;
+  }
+  return cli.dispatch();
 }
 
 // Our own entry point, so that SystemC's banner can be silenced before the kernel starts (it is

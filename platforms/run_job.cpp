@@ -33,15 +33,6 @@ namespace aimc::app {
 
 namespace {
 
-std::string file_in(const std::string& dir, const char* base) {
-  for (const char* ext : {".gz", ""}) {
-    const std::string p = dir + "/" + base + ext;
-    if (std::filesystem::exists(p)) return p;
-  }
-  throw UserError("data set: no " + std::string(base) + "[.gz] in " + dir +
-                  " (install the Debian package dataset-fashion-mnist, or pass --data DIR)");
-}
-
 int argmax_row(const Eigen::MatrixXf& m, Eigen::Index r) {
   Eigen::Index best = 0;
   m.row(r).maxCoeff(&best);
@@ -257,43 +248,25 @@ class SequenceExport {
   long cells_ = 0;
 };
 
-}  // namespace
+// What `aimc run` has before the chip is built: the inputs, the compiled model and the float
+// baseline. Filled in place (image_view points into compiled.image).
+struct Prepared {
+  double temp_c = 0;
+  compiler::Graph net;
+  compiler::Dataset test, calib;
+  bool labelled = true;
+  std::string input_desc;
+  long n = 0;
+  compiler::CompiledModel compiled;
+  compiler::ImageView image_view;
+  std::string model_fp;
+  Eigen::MatrixXf float_logits;
+  long float_correct = 0;
+};
 
-double parse_duration_s(const std::string& text, const std::string& option) {
-  const auto fail = [&] {
-    return UserError(option + ": expected a duration such as 1h, 30min, 10y or 2.5d (units ms, s, "
-                              "min, h, d, w, y; a bare number is seconds), got '" + text + "'");
-  };
-  size_t pos = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &pos);
-  } catch (const std::exception&) {
-    throw fail();
-  }
-  std::string unit = text.substr(pos);
-  unit.erase(0, unit.find_first_not_of(' '));
-  static const std::pair<const char*, double> kUnits[] = {
-      {"", 1.0},          {"s", 1.0},         {"ms", 1e-3},          {"min", 60.0},
-      {"h", 3600.0},      {"d", 86400.0},     {"w", 7 * 86400.0},    {"y", 365.25 * 86400.0}};
-  for (const auto& [name, factor] : kUnits)
-    if (unit == name) {
-      if (!std::isfinite(value) || value < 0)
-        throw UserError(option + ": the duration must be >= 0, got '" + text + "'");
-      return value * factor;
-    }
-  throw fail();
-}
-
-nlohmann::json run_job(const RunOptions& opt) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  // ---- Inputs: platform (the session refuses a bad trace format first), model, data. ----
-  std::vector<std::string> overrides = opt.overrides;
-  if (opt.seed) overrides.push_back("simulation.seed=" + std::to_string(*opt.seed));
-  Session session({opt.platform_path, overrides, opt.trace_path, opt.trace_format, opt.trace_registers});
-  const config::PlatformConfig& cfg = session.config();
-  sim::TraceRecording& trace = session.trace();
-  const double temp_c = opt.temp_c.value_or(cfg.tile.device.t_ref_c);
+void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared& p) {
+  p.temp_c = opt.temp_c.value_or(cfg.tile.device.t_ref_c);
+  const double temp_c = p.temp_c;
   if (!(temp_c >= -55.0 && temp_c <= 150.0)) {
     std::ostringstream m;
     m << "--temp-c: expected a die temperature in [-55, 150] C, got " << temp_c;
@@ -301,7 +274,7 @@ nlohmann::json run_job(const RunOptions& opt) {
   }
   if (!(opt.at_s >= 0.0) || !std::isfinite(opt.at_s))
     throw UserError("--at: the time since programming must be >= 0 s");
-  compiler::Graph net;
+  compiler::Graph& net = p.net;
   try {
     net = compiler::import_onnx(opt.model_path);
   } catch (const compiler::ModelError& e) {
@@ -310,15 +283,17 @@ nlohmann::json run_job(const RunOptions& opt) {
   if (opt.batch < 0) throw UserError("--batch: expected 0 (as many as fit) or a positive number of images");
   const compiler::CompileOptions copt = make_compile_options(opt.depthwise, opt.replicate, opt.compile_options);
   // Inputs: the data set (with labels), seeded random inputs, or a .npy file (no labels).
-  compiler::Dataset test, calib;
-  const bool labelled = opt.input.empty();
-  std::string input_desc;
+  compiler::Dataset& test = p.test;
+  compiler::Dataset& calib = p.calib;
+  p.labelled = opt.input.empty();
+  const bool labelled = p.labelled;
+  std::string& input_desc = p.input_desc;
   if (labelled) {
     try {
-      test = compiler::load_idx(file_in(opt.data_dir, "t10k-images-idx3-ubyte"),
-                                file_in(opt.data_dir, "t10k-labels-idx1-ubyte"), opt.limit);
-      calib = compiler::load_idx(file_in(opt.data_dir, "train-images-idx3-ubyte"),
-                                 file_in(opt.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
+      test = compiler::load_idx(idx_file(opt.data_dir, "t10k-images-idx3-ubyte"),
+                                idx_file(opt.data_dir, "t10k-labels-idx1-ubyte"), opt.limit);
+      calib = compiler::load_idx(idx_file(opt.data_dir, "train-images-idx3-ubyte"),
+                                 idx_file(opt.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
     } catch (const compiler::DatasetError& e) {
       throw UserError(e.what());
     }
@@ -329,33 +304,61 @@ nlohmann::json run_job(const RunOptions& opt) {
     calib.images = test.images.topRows(std::min<Eigen::Index>(copt.calibration_vectors, test.images.rows()));
     input_desc = opt.input == "random" ? "random (seeded, uniform in [0, 1))" : opt.input;
   }
-  const long n = static_cast<long>(test.images.rows());
+  p.n = static_cast<long>(test.images.rows());
+  const long n = p.n;
   if (n == 0) throw UserError("--limit: no inputs to run");
   if (test.images.cols() != net.in_features())
     throw UserError(opt.model_path + ": the model takes " + std::to_string(net.in_features()) + " inputs (" +
                     compiler::to_string(net.in_shape()) + ") but the data set images have " +
                     std::to_string(test.images.cols()) + "; pass --input random or --input FILE.npy");
 
-  compiler::CompiledModel compiled;
   try {
-    compiled = compiler::compile(net, cfg, calib.images, copt);
+    p.compiled = compiler::compile(net, cfg, calib.images, copt);
   } catch (const compiler::CompileError& e) {
     throw UserError(e.what());
   }
 
-  const compiler::ImageView image_view = compiler::parse_image(compiled.image);
-  const std::string model_fp = weights_fingerprint(image_view);
+  p.image_view = compiler::parse_image(p.compiled.image);
+  p.model_fp = weights_fingerprint(p.image_view);
 
   // ---- Software baseline. ----
-  const Eigen::MatrixXf float_logits = net.forward(test.images);
-  long float_correct = 0;
+  p.float_logits = net.forward(test.images);
   if (labelled)
-    for (long i = 0; i < n; ++i) float_correct += argmax_row(float_logits, i) == test.labels[i];
+    for (long i = 0; i < n; ++i) p.float_correct += argmax_row(p.float_logits, i) == test.labels[i];
+}
 
+using WallClock = std::chrono::steady_clock;
+
+// What the simulation of deploy and inference gives: the outputs, times, the firmware's view.
+struct Simulated {
+  Eigen::MatrixXi outputs;
+  chip::ProgrammingStats deploy_stats;
+  uint64_t t_deploy_end_ps = 0, t_end_ps = 0;
+  uint32_t tiles_adjusted = 0;
+  int32_t temp_sensor_mc = 0;
+  double single_chip_ns = 0, single_e2e_ns = 0;
+  long commands = 0;
+  aimc_dev_t dev{};
+  bool restored = false;
+  nlohmann::json restored_header;
+  std::unique_ptr<SequenceExport> sequence;
+  WallClock::time_point wall_prepared, wall_deploy_end, wall_sim_end;
+};
+
+// Builds the chip, restores or deploys the model through the firmware driver, waits the time
+// --at asks for and runs the inferences; throws when the firmware fails.
+void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simulated& out) {
+  const config::PlatformConfig& cfg = session.config();
+  const compiler::Graph& net = p.net;
+  const compiler::Dataset& test = p.test;
+  const compiler::CompiledModel& compiled = p.compiled;
+  const compiler::ImageView& image_view = p.image_view;
+  const long n = p.n;
+  const double temp_c = p.temp_c;
   // ---- The platform. ----
-  using WallClock = std::chrono::steady_clock;
-  const auto wall_prepared = WallClock::now();  // inputs, import, compile, float baseline done
-  WallClock::time_point wall_deploy_end = wall_prepared, wall_sim_end = wall_prepared;
+  out.wall_prepared = WallClock::now();  // inputs, import, compile, float baseline done
+  out.wall_deploy_end = out.wall_sim_end = out.wall_prepared;
+  WallClock::time_point& wall_deploy_end = out.wall_deploy_end;
   sim::EnergyLedger& ledger = session.ledger();
   chip::Chip& chip = session.build_chip();
   {
@@ -366,16 +369,16 @@ nlohmann::json run_job(const RunOptions& opt) {
     for (size_t s = 0; s < names.size(); ++s)
       chip.sequencer().set_layer_names(image_view.segments[s].program_dest_addr, names[s]);
   }
-  const bool restored = !opt.restore_path.empty();
-  nlohmann::json restored_header;
+  out.restored = !opt.restore_path.empty();
+  const bool restored = out.restored;
   if (restored) {
     try {
-      restored_header = chip::restore_checkpoint(opt.restore_path, chip, model_fp);
+      out.restored_header = chip::restore_checkpoint(opt.restore_path, chip, p.model_fp);
     } catch (const chip::CheckpointError& e) {
       throw UserError(std::string("--restore: ") + e.what());
     }
   }
-  std::unique_ptr<SequenceExport> sequence;
+  std::unique_ptr<SequenceExport>& sequence = out.sequence;
   if (!opt.export_programming_path.empty()) {
     if (restored)
       throw UserError("--export-programming: nothing is programmed when the chip is restored "
@@ -385,16 +388,19 @@ nlohmann::json run_job(const RunOptions& opt) {
         [&sequence](int tile, const num::ProgramResult& r) { sequence->add(tile, r); });
   }
 
-  Eigen::MatrixXi outputs(n, static_cast<Eigen::Index>(net.out_features()));
-  chip::ProgrammingStats deploy_stats;
+  out.outputs.resize(n, static_cast<Eigen::Index>(net.out_features()));
+  Eigen::MatrixXi& outputs = out.outputs;
+  chip::ProgrammingStats& deploy_stats = out.deploy_stats;
   int fw_status = AIMC_OK;
   std::string fw_step;
-  uint64_t t_deploy_end_ps = 0, t_end_ps = 0;
-  uint32_t tiles_adjusted = 0;
-  int32_t temp_sensor_mc = 0;
-  double single_chip_ns = 0, single_e2e_ns = 0;
-  long commands = 0;
-  aimc_dev_t dev{};
+  uint64_t& t_deploy_end_ps = out.t_deploy_end_ps;
+  uint64_t& t_end_ps = out.t_end_ps;
+  uint32_t& tiles_adjusted = out.tiles_adjusted;
+  int32_t& temp_sensor_mc = out.temp_sensor_mc;
+  double& single_chip_ns = out.single_chip_ns;
+  double& single_e2e_ns = out.single_e2e_ns;
+  long& commands = out.commands;
+  aimc_dev_t& dev = out.dev;
   Progress progress(n, opt.progress && !opt.quiet);
 
   session.run([&](aimc_hal_t hal) {
@@ -430,7 +436,7 @@ nlohmann::json run_job(const RunOptions& opt) {
     if ((fw_status = aimc_quantize_inputs(&dev, x.data(), codes.size(), codes.data())) != AIMC_OK)
       return;
     const uint32_t out_f = dev.out_features;
-    std::vector<int32_t> out(static_cast<size_t>(dev.max_batch) * out_f);
+    std::vector<int32_t> result(static_cast<size_t>(dev.max_batch) * out_f);
     for (long done = 0; done < n;) {
       // The first image runs alone: its command measures the latency of one inference on an
       // otherwise idle chip. The rest run in batches as large as the SRAM layout allows.
@@ -438,11 +444,11 @@ nlohmann::json run_job(const RunOptions& opt) {
       const uint32_t batch = done == 0 ? 1u : static_cast<uint32_t>(std::min<long>(cap, n - done));
       const uint64_t t_call = sim::to_ps(chip.cpu().local_time());
       if ((fw_status = aimc_infer(&dev, codes.data() + done * dev.in_features, batch,
-                                  out.data())) != AIMC_OK)
+                                  result.data())) != AIMC_OK)
         return;
       for (uint32_t v = 0; v < batch; ++v)
         for (uint32_t j = 0; j < out_f; ++j)
-          outputs(done + v, j) = out[static_cast<size_t>(v) * out_f + j];
+          outputs(done + v, j) = result[static_cast<size_t>(v) * out_f + j];
       if (done == 0) {
         single_chip_ns = static_cast<double>(dev.last_latency_ns);
         single_e2e_ns = (sim::to_ps(chip.cpu().local_time()) - t_call) / 1000.0;
@@ -455,7 +461,7 @@ nlohmann::json run_job(const RunOptions& opt) {
     t_end_ps = sim::to_ps(sc_core::sc_time_stamp());
   });
 
-  wall_sim_end = WallClock::now();
+  out.wall_sim_end = WallClock::now();
   progress.finish();
   if (!chip.cpu().finished())
     throw std::runtime_error("simulation ended before the firmware finished (" + fw_step + ")");
@@ -468,12 +474,34 @@ nlohmann::json run_job(const RunOptions& opt) {
     throw std::runtime_error(m.str());
   }
   ledger.advance(t_end_ps);
+}
 
+// The report's figures from what was prepared and simulated (each section documented in README,
+// "The report"), and the platform's outputs in the float model's units.
+nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepared& p, const Simulated& s,
+                           WallClock::time_point wall_start, Eigen::MatrixXf& platform_logits) {
+  const config::PlatformConfig& cfg = session.config();
+  sim::EnergyLedger& ledger = session.ledger();
+  chip::Chip& chip = session.chip();
+  const compiler::Graph& net = p.net;
+  const compiler::Dataset& test = p.test;
+  const compiler::CompiledModel& compiled = p.compiled;
+  const compiler::ImageView& image_view = p.image_view;
+  const Eigen::MatrixXf& float_logits = p.float_logits;
+  const bool labelled = p.labelled, restored = s.restored;
+  const long n = p.n, float_correct = p.float_correct;
+  const double temp_c = p.temp_c;
+  const aimc_dev_t& dev = s.dev;
+  const chip::ProgrammingStats& deploy_stats = s.deploy_stats;
+  const uint64_t t_deploy_end_ps = s.t_deploy_end_ps, t_end_ps = s.t_end_ps;
+  const auto& restored_header = s.restored_header;
+  const auto& input_desc = p.input_desc;
+  const auto wall_prepared = s.wall_prepared, wall_deploy_end = s.wall_deploy_end, wall_sim_end = s.wall_sim_end;
   // ---- Results. ----
   // Platform outputs in the float model's units (C, H, W order), and how they compare with the
   // float reference.
-  const Eigen::MatrixXf platform_logits =
-      compiler::hwc_to_chw(Eigen::MatrixXf(outputs.cast<float>() * dev.out_scale), net.out_shape());
+  platform_logits =
+      compiler::hwc_to_chw(Eigen::MatrixXf(s.outputs.cast<float>() * dev.out_scale), net.out_shape());
   long platform_correct = 0, agree = 0;
   for (long i = 0; i < n; ++i) {
     const int best = argmax_row(platform_logits, i);
@@ -505,7 +533,7 @@ nlohmann::json run_job(const RunOptions& opt) {
                                {"output_rms_error_relative", ref_rms > 0 ? err_rms / ref_rms : 0.0}};
   r["latency_ns"] = {
       {"per_inference", single_chip_ns},
-      {"per_inference_with_dma", single_e2e_ns},
+      {"per_inference_with_dma", s.single_e2e_ns},
       {"amortized_per_inference", infer_s * 1e9 / n},
   };
   r["time_ns"] = {{"deploy", t_deploy_end_ps / 1000.0},
@@ -561,7 +589,7 @@ nlohmann::json run_job(const RunOptions& opt) {
   }
   r["replication"] = compiled.summary["replication"];
   r["tiles_used"] = compiled.tiles_used;
-  r["commands"] = commands;
+  r["commands"] = s.commands;
   r["max_batch"] = dev.max_batch;
   uint64_t clipped = 0;
   for (chip::Tile* t : chip.tiles()) clipped += t->adc_clipped();
@@ -579,16 +607,16 @@ nlohmann::json run_job(const RunOptions& opt) {
       {"time_since_programming_s", age_s},
       {"at_s", opt.at_s},
       {"temp_c", temp_c},
-      {"temp_sensor_c", temp_sensor_mc / 1000.0},
+      {"temp_sensor_c", s.temp_sensor_mc / 1000.0},
       {"drift_compensation", opt.drift_compensation},
-      {"drift_compensated_tiles", tiles_adjusted},
+      {"drift_compensated_tiles", s.tiles_adjusted},
       {"restored_from", restored ? opt.restore_path : std::string()}};
   if (restored && restored_header.value("seed", cfg.simulation.seed) != cfg.simulation.seed)
     r["conditions"]["note"] = "the checkpoint was saved with seed " +
                               std::to_string(restored_header.value("seed", uint64_t{0})) +
                               "; ADC offsets and read noise come from this run's seed";
   r["warnings"] = nlohmann::json::array();
-  if (opt.drift_compensation && tiles_adjusted == 0)
+  if (opt.drift_compensation && s.tiles_adjusted == 0)
     r["warnings"].push_back(
         "--drift-comp: no tile had a calibration reference (CAL_REF = 0), so nothing was "
         "compensated; a checkpoint keeps the reference only if the programming run used "
@@ -615,9 +643,17 @@ nlohmann::json run_job(const RunOptions& opt) {
   }
   r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component and by_layer per inference, "
                "infer phase); tops in 1e12 ops/s (1 MAC = 2 ops); tops_per_w in 1e12 ops/J";
+  return r;
+}
 
-  // Output files: a file that cannot be written is reported (and makes the exit code non-zero),
-  // but never costs the other outputs or the printed summary.
+// Output files: a file that cannot be written is reported in r["errors"] (and makes the exit code
+// non-zero), but never costs the other outputs or the printed summary.
+void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, Simulated& s,
+                   const Eigen::MatrixXf& platform_logits, nlohmann::json& r) {
+  sim::TraceRecording& trace = session.trace();
+  chip::Chip& chip = session.chip();
+  std::unique_ptr<SequenceExport>& sequence = s.sequence;
+  const std::string& model_fp = p.model_fp;
   auto ensure_parent = [](const std::string& path) {
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -669,61 +705,49 @@ nlohmann::json run_job(const RunOptions& opt) {
       r["errors"].push_back(std::string("--report: ") + e.what());
     }
   }
-  return r;
 }
 
-compiler::CompileOptions make_compile_options(const std::string& depthwise, bool replicate,
-                                               const std::vector<std::string>& key_values) {
-  compiler::CompileOptions copt;
+}  // namespace
+
+double parse_duration_s(const std::string& text, const std::string& option) {
+  const auto fail = [&] {
+    return UserError(option + ": expected a duration such as 1h, 30min, 10y or 2.5d (units ms, s, "
+                              "min, h, d, w, y; a bare number is seconds), got '" + text + "'");
+  };
+  size_t pos = 0;
+  double value = 0;
   try {
-    copt.depthwise = compiler::parse_depthwise(depthwise);
-  } catch (const compiler::CompileError& e) {
-    throw UserError(std::string("--depthwise: ") + e.what());
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    throw fail();
   }
-  copt.replicate = replicate;
-  for (const std::string& kv : key_values) {
-    try {
-      compiler::set_compile_option(copt, kv);
-    } catch (const compiler::CompileError& e) {
-      throw UserError(std::string("--compile-option: ") + e.what());
+  std::string unit = text.substr(pos);
+  unit.erase(0, unit.find_first_not_of(' '));
+  static const std::pair<const char*, double> kUnits[] = {
+      {"", 1.0},          {"s", 1.0},         {"ms", 1e-3},          {"min", 60.0},
+      {"h", 3600.0},      {"d", 86400.0},     {"w", 7 * 86400.0},    {"y", 365.25 * 86400.0}};
+  for (const auto& [name, factor] : kUnits)
+    if (unit == name) {
+      if (!std::isfinite(value) || value < 0)
+        throw UserError(option + ": the duration must be >= 0, got '" + text + "'");
+      return value * factor;
     }
-  }
-  return copt;
+  throw fail();
 }
 
-std::string compile_option_help() {
-  return "set a compiler option (repeatable; applied in order after --depthwise and --replicate; "
-         "docs/compiler.md). Keys:\n" +
-         compiler::compile_options_help();
-}
-
-nlohmann::json compile_job(const CompileJob& job) {
-  const config::PlatformConfig cfg = load_platform_or_fail(job.platform_path, job.overrides);
-  const compiler::CompileOptions copt = make_compile_options(job.depthwise, job.replicate, job.compile_options);
-  compiler::CompiledModel cm;
-  try {
-    const compiler::Graph net = compiler::import_onnx(job.model_path);
-    const compiler::Dataset calib =
-        compiler::load_idx(file_in(job.data_dir, "train-images-idx3-ubyte"),
-                           file_in(job.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
-    cm = compiler::compile(net, cfg, calib.images, copt);
-  } catch (const compiler::ModelError& e) {
-    throw UserError(e.what());
-  } catch (const compiler::DatasetError& e) {
-    throw UserError(e.what());
-  } catch (const compiler::CompileError& e) {
-    throw UserError(e.what());
-  }
-  const auto parent = std::filesystem::path(job.output_path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  try {
-    compiler::write_file(job.output_path, cm.image);
-  } catch (const std::exception& e) {
-    throw UserError(std::string("-o: ") + e.what());
-  }
-  nlohmann::json r = cm.summary;
-  r["image_file"] = job.output_path;
-  r["image_bytes"] = cm.image.size();
+nlohmann::json run_job(const RunOptions& opt) {
+  const auto wall_start = WallClock::now();
+  // Platform (the session refuses a bad trace format first), model, data, compile, float baseline.
+  std::vector<std::string> overrides = opt.overrides;
+  if (opt.seed) overrides.push_back("simulation.seed=" + std::to_string(*opt.seed));
+  Session session({opt.platform_path, overrides, opt.trace_path, opt.trace_format, opt.trace_registers});
+  Prepared prepared;
+  prepare(opt, session.config(), prepared);
+  Simulated simulated;
+  simulate(opt, session, prepared, simulated);
+  Eigen::MatrixXf platform_logits;
+  nlohmann::json r = make_report(opt, session, prepared, simulated, wall_start, platform_logits);
+  write_outputs(opt, session, prepared, simulated, platform_logits, r);
   return r;
 }
 

@@ -59,6 +59,10 @@ struct RunOptions {
 double parse_duration_s(const std::string& text, const std::string& option = "--at");
 
 
+// The file `base` (gzipped or not) of an IDX data set in `dir`; UserError naming the folder and the
+// package that provides Fashion-MNIST when neither is there.
+std::string idx_file(const std::string& dir, const char* base);
+
 // The compiler's options from --depthwise, --replicate and then every --compile-option KEY=VALUE;
 // a bad one is a UserError naming the option, the key and the allowed values.
 compiler::CompileOptions make_compile_options(const std::string& depthwise, bool replicate,

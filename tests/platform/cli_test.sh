@@ -7,6 +7,7 @@
 #   cli_test.sh AIMC checkpoint               save, restore in another process, refuse bad checkpoints
 #   cli_test.sh AIMC export                   the programming-sequence CSV has one line per cell
 #   cli_test.sh AIMC inputs                   --input FILE.npy / random and --dump-outputs (numpy round trip)
+#   cli_test.sh AIMC help                     the help texts describe what the tool does today
 #   cli_test.sh AIMC compile-options          --compile-option: refusals (exit 2), effect, record, --help
 set -uo pipefail
 AIMC="$1"; shift
@@ -86,6 +87,21 @@ o = s["compile_options"]
 assert o["adc_percentile"] == 99.5 and o["calibration_vectors"] == 64, o
 assert s["calibration"]["vectors_used"] == 64, s["calibration"]' "$TMP/s.json" || fail "options not in the summary"
     echo "ok: compile options are validated, listed in --help, and reach the image and summary"
+    ;;
+  help)
+    # The help describes what the tool does today: CNN ops, own inputs, traces, every subcommand.
+    "$AIMC" run --help > "$TMP/help" || fail "run --help"
+    for what in "Conv (grouped, depthwise)" "MaxPool" "--input" "--trace-format" "--compile-option" \
+                "weight reload"; do
+      grep -q -- "$what" "$TMP/help" || fail "aimc run --help does not mention '$what'"
+    done
+    grep -q "an MLP" "$TMP/help" && fail "aimc run --help still says the model is an MLP"
+    for cmd in compile config serve; do
+      "$AIMC" "$cmd" --help > "$TMP/help_$cmd" || fail "$cmd --help"
+      grep -q -- "--platform" "$TMP/help_$cmd" || fail "aimc $cmd --help has no --platform"
+    done
+    grep -q "base:" "$TMP/help_config" || fail "aimc config --help does not explain base:"
+    echo "ok: the help texts describe today's tool"
     ;;
   same-seed)
     for run in a b; do

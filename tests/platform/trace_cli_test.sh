@@ -42,9 +42,12 @@ case "$MODE" in
     refuses "names no trace format.*$FORMATS" "$HELLO" --report "$TMP/r.json" --trace "$TMP/t.txt"
     refuses "unknown format 'xml'" "$HELLO" --report "$TMP/r.json" --trace "$TMP/t.vcd" --trace-format xml
     refuses "--trace-format needs --trace FILE" "$HELLO" --trace-format csv
-    "$AIMC" run --help | grep -q -- "--trace-format" || fail "aimc run --help does not name --trace-format"
-    "$AIMC" run --help | tr -s ' \n' ' ' | grep -Eq "$FORMATS" || fail "aimc run --help lists no formats"
-    "$HELLO" --help | grep -q -- "--trace-format" || fail "runner --help does not name --trace-format"
+    # The help is captured first: grep -q closing the pipe early would fail it under pipefail.
+    run_help="$("$AIMC" run --help)"
+    grep -q -- "--trace-format" <<<"$run_help" || fail "aimc run --help does not name --trace-format"
+    tr -s ' \n' ' ' <<<"$run_help" | grep -Eq "$FORMATS" || fail "aimc run --help lists no formats"
+    runner_help="$("$HELLO" --help)"
+    grep -q -- "--trace-format" <<<"$runner_help" || fail "runner --help does not name --trace-format"
     ;;
 
   cnn)
