@@ -527,7 +527,9 @@ TEST(GraphConv, MobileNetSizedForwardIsFast) {
   std::cout << "MobileNet-v1 224 float forward, one image: " << ms << " ms\n";
   EXPECT_EQ(y.cols(), 1000);
   EXPECT_TRUE(y.allFinite());
-#ifdef NDEBUG
+  // The speed budget is for optimized builds; sanitizers (AIMC_SANITIZE) slow this loop several
+  // fold by design, so there the test checks the results only.
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(ms, 3000.0);
 #endif
 }
