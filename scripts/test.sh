@@ -1,10 +1,55 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds from scratch if needed, runs ctest.
-# Usage: scripts/test.sh [ctest args...]     e.g. scripts/test.sh -R numerics
+# The whole test suite, twice: installs what is missing, builds if needed, runs ctest in the
+# Release build, then builds the project with AddressSanitizer and UndefinedBehaviorSanitizer
+# (AIMC_SANITIZE, cmake/AimcSanitize.cmake) in a second folder and runs the whole suite there.
+# Any sanitizer report fails the run, also one from a process whose exit status a test script
+# does not look at (every report goes to a log file, checked at the end).
+#
+# Usage: scripts/test.sh [ctest args...]     e.g. scripts/test.sh -R numerics  (both passes)
+# Environment:
+#   BUILD_DIR             the Release build folder (default build/)
+#   ASAN_BUILD_DIR        the sanitizer build folder (default build-asan/)
+#   AIMC_SKIP_SANITIZERS  1: the Release pass only (a quicker local loop; CI runs both)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
-"$ROOT/scripts/build.sh"
+ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
+# float-cast-overflow is not part of GCC's `undefined`; it catches a NaN or out-of-range float
+# converted to an integer (a code), the way a bad scale shows up in this simulator.
+SANITIZERS="address,undefined,float-cast-overflow"
 export SC_COPYRIGHT_MESSAGE=DISABLE
-cd "$BUILD_DIR"
-ctest --output-on-failure -j "$(nproc)" "$@"
+
+echo "== test.sh: Release build and suite in $BUILD_DIR"
+BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh"
+(cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)" "$@")
+
+if [ "${AIMC_SKIP_SANITIZERS:-0}" = "1" ]; then
+  echo "== test.sh: sanitizer pass skipped (AIMC_SKIP_SANITIZERS=1)"
+  exit 0
+fi
+
+echo "== test.sh: -fsanitize=$SANITIZERS build and suite in $ASAN_BUILD_DIR"
+BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/build.sh" -DAIMC_SANITIZE="$SANITIZERS"
+LOGS="$ASAN_BUILD_DIR/sanitizer-logs"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+# halt_on_error with -fno-sanitize-recover=all: the first report ends the process with an error.
+# log_path: reports also from children of test scripts (aimc serve, firmware) land in $LOGS.
+# Leak detection stays on (LeakSanitizer scans at exit, after SystemC has switched back to the
+# main stack); see cmake/AimcSanitize.cmake for why stack instrumentation is off under SystemC.
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$LOGS/asan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOGS/ubsan"
+status=0
+(cd "$ASAN_BUILD_DIR" && ctest --output-on-failure -j "$(nproc)" "$@") || status=$?
+# A log may hold only ASan's warning about a coroutine stack switch (google/sanitizers#189),
+# which is no finding; every ERROR or runtime error is one.
+reports=$(grep -l -E "ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$LOGS"/* 2>/dev/null || true)
+if [ -n "$reports" ]; then
+  echo "== test.sh: sanitizer reports (each fails the run):"
+  for f in $reports; do
+    echo "--- $f"
+    cat "$f"
+  done
+  status=1
+fi
+exit "$status"

@@ -9,6 +9,8 @@
 #                  chip served by `aimc serve --listen ADDRESS`: `<name>-remote --connect ADDRESS
 #                  firmware args`. Made only when the target aimc_hal_remote exists.
 # The sources are compiled as C11 with warnings; INCLUDE_DIRS and LIBRARIES are added to both forms.
+# With AIMC_SANITIZE set (cmake/AimcSanitize.cmake), both forms are built and linked with the same
+# sanitizers as the libraries they link, also when called from a firmware team's own folder.
 #
 # The in-VP form's default platform is the bundled preset of the aimc data folder
 # (platforms/data_dir.h): the function writes the file aimc-data-dir next to <name>, naming the
@@ -64,13 +66,18 @@ function(aimc_add_firmware name)
     message(FATAL_ERROR "aimc_add_firmware(${name}): no target aimc_driver or aimc::driver: "
                         "find_package(aimc) or add_subdirectory(aimc-vp) first")
   endif()
+  set(_fw_sanitize "")
+  if(AIMC_SANITIZE)
+    set(_fw_sanitize -fsanitize=${AIMC_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  endif()
 
   # In the VP's process: the runner provides main() and builds the chip.
   add_executable(${name} ${FW_SOURCES})
   set_target_properties(${name} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   target_include_directories(${name} PRIVATE ${FW_INCLUDE_DIRS})
   target_link_libraries(${name} PRIVATE ${_lib}driver ${_lib}fw_runner ${FW_LIBRARIES})
-  target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:C>:${_fw_warnings}>)
+  target_compile_options(${name} PRIVATE $<$<COMPILE_LANGUAGE:C>:${_fw_warnings}> ${_fw_sanitize})
+  target_link_options(${name} PRIVATE ${_fw_sanitize})
   _aimc_data_dir_marker(${name})
 
   # Against `aimc serve`: a plain C program, nothing of the VP linked in.
@@ -81,6 +88,8 @@ function(aimc_add_firmware name)
     target_include_directories(${name}-remote PRIVATE ${FW_INCLUDE_DIRS})
     target_link_libraries(${name}-remote PRIVATE ${_lib}fw_remote_main ${_lib}hal_remote
                                                  ${_lib}driver ${FW_LIBRARIES})
-    target_compile_options(${name}-remote PRIVATE $<$<COMPILE_LANGUAGE:C>:${_fw_warnings}>)
+    target_compile_options(${name}-remote PRIVATE $<$<COMPILE_LANGUAGE:C>:${_fw_warnings}>
+                                                  ${_fw_sanitize})
+    target_link_options(${name}-remote PRIVATE ${_fw_sanitize})
   endif()
 endfunction()

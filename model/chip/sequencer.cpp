@@ -8,6 +8,7 @@
 #include <map>
 
 #include "aimc_regs.h"
+#include "compiler/program_rules.h"
 #include "numerics/converters.h"
 #include "numerics/digital_ops.h"
 #include "sim/accounting.h"
@@ -126,6 +127,10 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
   q += h.slice_count * sizeof(aimc_slice_t);
   p.bias.resize(h.bias_count);
   if (h.bias_count) std::memcpy(p.bias.data(), q, h.bias_count * sizeof(float));
+  // Numbers the arithmetic cannot turn into codes (a non-finite table value here, NaN, infinite
+  // or non-positive scales per op below) are refused before anything runs, as the image reader
+  // (compiler/image.cpp) refuses them: a NaN has no output code.
+  if (program::first_non_finite(p.bias.data(), h.bias_count) != h.bias_count) return AIMC_ERR_BAD_PROGRAM;
 
   if (batch == 0 || batch > h.max_batch) {
     err_addr = batch;
@@ -145,7 +150,7 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
     const uint64_t out_elems = static_cast<uint64_t>(L.out_h) * L.out_w * L.out_pixel_channels;
     if (L.kind > AIMC_OP_DWCONV || !L.in_h || !L.in_w || !L.in_c || !L.out_h || !L.out_w || !L.out_c ||
         L.out_c_offset + static_cast<uint64_t>(L.out_c) > L.out_pixel_channels ||
-        !(L.out_quant_scale > 0.0f) || !std::isfinite(L.out_quant_scale) || L.in_zero > code_max ||
+        program::layer_number_problem(L) != nullptr || L.in_zero > code_max ||
         L.out_zero > code_max || L.in2_zero > code_max || L.unit >= tiles_.size())
       return AIMC_ERR_BAD_PROGRAM;
     if (i32 && L.out_addr != h.out_addr) return AIMC_ERR_BAD_PROGRAM;
@@ -180,8 +185,7 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
     if (!L.groups || L.in_c % L.groups || L.out_c % L.groups ||
         L.in_features != static_cast<uint64_t>(L.kh) * L.kw * L.in_c || L.out_features != L.out_c ||
         L.slice_count == 0 || static_cast<uint64_t>(L.first_slice) + L.slice_count > p.slices.size() ||
-        L.bias_offset + static_cast<uint64_t>(L.out_c) > p.bias.size() ||
-        !(L.adc_full_scale > 0.0f) || !std::isfinite(L.acc_scale))
+        L.bias_offset + static_cast<uint64_t>(L.out_c) > p.bias.size())
       return AIMC_ERR_BAD_PROGRAM;
     // Per copy of the weights: every output column in exactly one column block whose slices
     // cover the rows of its groups.

@@ -1,4 +1,5 @@
 #include "image.h"
+#include "program_rules.h"
 
 #include <cerrno>
 #include <cmath>
@@ -49,8 +50,6 @@ std::string sec_name(size_t i, const aimc_image_section_t& s) {
   return n + ")";
 }
 
-bool finite_positive(float v) { return std::isfinite(v) && v > 0.0f; }
-
 void check_program(SegmentView& v, const aimc_image_section_t& s, size_t si, const std::vector<uint8_t>& bytes) {
   const std::string where = sec_name(si, s) + ": ";
   if (s.size < sizeof(aimc_program_hdr_t)) bad(where + "too small for a program header");
@@ -75,7 +74,7 @@ void check_program(SegmentView& v, const aimc_image_section_t& s, size_t si, con
     bad(where + "bits_per_cell " + std::to_string(p.bits_per_cell) + " not in [1, 15]");
   if (!(p.g_min_over_g_max >= 0.0f && p.g_min_over_g_max < 1.0f))
     bad(where + "g_min_over_g_max must be in [0, 1)");
-  if (!finite_positive(p.in_scale) || !finite_positive(p.out_scale)) bad(where + "in_scale/out_scale must be finite and > 0");
+  if (!program::finite_positive(p.in_scale) || !program::finite_positive(p.out_scale)) bad(where + "in_scale/out_scale must be finite and > 0");
   if (p.in_zero > (1u << p.dac_bits) - 1) bad(where + "in_zero beyond the DAC codes");
 
   uint64_t off = s.offset + sizeof(aimc_program_hdr_t);
@@ -125,13 +124,8 @@ void check_program(SegmentView& v, const aimc_image_section_t& s, size_t si, con
     if (l.kind != AIMC_OP_CONCAT && (l.out_c_offset != 0 || l.out_pixel_channels != l.out_c)) bad(lw + "only CONCAT writes a channel range");
     if (l.in_stride < in_elems) bad(lw + "in_stride smaller than the input map");
     if (l.out_stride < out_pixels * l.out_pixel_channels * (i32 ? 4 : 1)) bad(lw + "out_stride smaller than the output map");
-    if (!finite_positive(l.out_quant_scale)) bad(lw + "out_quant_scale must be finite and > 0");
-    if ((l.kind == AIMC_OP_MVM || l.kind == AIMC_OP_DWCONV) && !finite_positive(l.acc_scale)) bad(lw + "acc_scale must be finite and > 0");
-    if (l.kind == AIMC_OP_MVM && !finite_positive(l.adc_full_scale)) bad(lw + "adc_full_scale must be finite and > 0");
-    if (l.kind != AIMC_OP_MVM && l.kind != AIMC_OP_MAXPOOL && !finite_positive(l.in_scale)) bad(lw + "in_scale must be finite and > 0");
-    if (l.kind == AIMC_OP_ADD && !finite_positive(l.in2_scale)) bad(lw + "in2_scale must be finite and > 0");
+    if (const char* problem = program::layer_number_problem(l)) bad(lw + problem);
     if (l.in_zero > code_max || l.out_zero > code_max || l.in2_zero > code_max) bad(lw + "zero point beyond the DAC codes");
-    if (std::isnan(l.act_min) || std::isnan(l.act_max) || l.act_min > l.act_max) bad(lw + "bad act_min/act_max");
     if (i32 && (l.out_addr != p.out_addr || l.out_quant_scale != p.out_scale))
       bad(lw + "an OUTPUT_I32 op must write the program's out_addr with its out_scale");
     if (l.kind == AIMC_OP_MVM || l.kind == AIMC_OP_DWCONV)
@@ -223,8 +217,8 @@ void check_program(SegmentView& v, const aimc_image_section_t& s, size_t si, con
           x.tile_col < y.tile_col + y.col_count && y.tile_col < x.tile_col + x.col_count)
         bad(where + "slices " + std::to_string(a) + " and " + std::to_string(b) + " overlap on tile " + std::to_string(x.tile));
     }
-  for (float b : v.bias)
-    if (!std::isfinite(b)) bad(where + "non-finite value in the table");
+  if (program::first_non_finite(v.bias.data(), p.bias_count) != p.bias_count)
+    bad(where + "non-finite value in the table");
 }
 
 }  // namespace

@@ -35,17 +35,24 @@ const char* kSupported =
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// The element count of `dims`, or nothing when a dimension is negative or the count does not fit
+// in int64: a model's dims are untrusted, and an unchecked product of them is undefined behaviour.
+std::optional<int64_t> element_count(const std::vector<int64_t>& dims) {
+  int64_t c = 1;
+  for (int64_t d : dims)
+    if (d < 0 || __builtin_mul_overflow(c, d, &c)) return std::nullopt;
+  return c;
+}
+
 // A tensor known at compile time: float weights or integer shapes.
 struct ConstTensor {
   std::vector<int64_t> dims;
   bool is_float = true;
   std::vector<float> f;
   std::vector<int64_t> i64;
-  int64_t count() const {
-    int64_t c = 1;
-    for (int64_t d : dims) c *= d;
-    return c;
-  }
+  // dims are checked where a tensor is made (to_const, the constant Reshape); -1 marks the
+  // placeholder of an unsupported type (dims {-1}).
+  int64_t count() const { return element_count(dims).value_or(-1); }
 };
 
 // An activation: the graph tensor holding it and its ONNX dims without the batch.
@@ -72,12 +79,6 @@ std::string dims_str(const std::vector<int64_t>& d, bool with_batch) {
   std::string s = with_batch ? "[N" : "[";
   for (size_t i = 0; i < d.size(); ++i) s += (i || with_batch ? ", " : "") + std::to_string(d[i]);
   return s + "]";
-}
-
-int64_t prod(const std::vector<int64_t>& d) {
-  int64_t p = 1;
-  for (int64_t v : d) p *= v;
-  return p;
 }
 
 class Importer {
@@ -176,10 +177,14 @@ class Importer {
     c.dims.assign(t.dims().begin(), t.dims().end());
     if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
       fail("initializer '" + t.name() + "' uses external data, which is not supported; save the model with weights inside");
-    const int64_t count = c.count();
+    const std::optional<int64_t> checked_count = element_count(c.dims);
+    if (!checked_count)
+      fail("tensor '" + t.name() + "' has dims " + dims_str(c.dims, false) +
+           ": a dimension is negative or the element count does not fit in 64 bits");
+    const int64_t count = *checked_count;
     const std::string& raw = t.raw_data();
-    auto raw_size_ok = [&](int64_t bytes_each) {
-      if (int64_t(raw.size()) != count * bytes_each)
+    auto raw_size_ok = [&](size_t bytes_each) {
+      if (raw.size() % bytes_each != 0 || raw.size() / bytes_each != uint64_t(count))
         fail("tensor '" + t.name() + "': raw_data has " + std::to_string(raw.size()) + " bytes for " +
              std::to_string(count) + " " + type_name(t.data_type()) + " values");
     };
@@ -391,6 +396,10 @@ class Importer {
     }
     for (int64_t v : s)
       if (v <= 0 || v > INT_MAX) on_fail("per-image shape " + dims_str(dims, true) + " has an empty or huge dimension");
+    // Sizes downstream are products of these (Shape::size(), layer features): bounded here.
+    const std::optional<int64_t> elements = element_count({s[0], s[1], s[2]});
+    if (!elements || *elements > INT_MAX)
+      on_fail("per-image shape " + dims_str(dims, true) + " has more than " + std::to_string(INT_MAX) + " elements");
     return Shape{int(s[0]), int(s[1]), int(s[2])};
   }
   Shape graph_shape(int n, const onnx::NodeProto& node, const std::vector<int64_t>& dims) const {
@@ -619,15 +628,18 @@ class Importer {
       out = const_in(0);
       if (op == "Reshape") {
         std::vector<int64_t> s = const_in(1).i64;
-        int64_t known = 1;
         int infer = -1;
         for (size_t i = 0; i < s.size(); ++i) {
           if (s[i] == 0 && i < out.dims.size()) s[i] = out.dims[i];
-          if (s[i] == -1) infer = int(i);
-          else known *= s[i];
+          if (s[i] != -1) continue;
+          if (infer >= 0) node_fail(n, node, "target shape " + dims_str(const_in(1).i64, false) + " has two inferred (-1) dimensions");
+          infer = int(i), s[i] = 1;  // 1 while the others are counted
         }
-        if (infer >= 0 && known > 0) s[size_t(infer)] = out.count() / known;
-        if (prod(s) != out.count()) node_fail(n, node, "cannot reshape a constant of " + dims_str(out.dims, false));
+        const std::optional<int64_t> known = element_count(s);
+        if (infer >= 0 && known && *known > 0) s[size_t(infer)] = out.count() / *known;
+        if (element_count(s) != out.count())
+          node_fail(n, node, "cannot reshape a constant of " + dims_str(out.dims, false) + " to " +
+                                 dims_str(const_in(1).i64, false));
         out.dims = s;
       } else if (op == "Flatten") {
         out.dims = {out.count()};
@@ -1014,14 +1026,15 @@ class Importer {
     if (x.padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
     const std::vector<int64_t>& d = x.dims;
     const int64_t rank = int64_t(d.size()) + 1;
-    const int64_t size = prod(d);
+    const std::optional<int64_t> size = element_count(d);  // bounded by graph_shape
+    if (!size) node_fail(n, node, "input dims " + dims_str(d, true) + " have too many elements");
     std::vector<int64_t> out;
     if (op == "Flatten") {
       int64_t axis = attr_i(node, "axis", 1);
       if (axis < 0) axis += rank;
       if (axis != 1)
         node_fail(n, node, "only axis=1 (keep the batch dimension) is supported, got " + std::to_string(attr_i(node, "axis", 1)));
-      out = {size};
+      out = {*size};
     } else if (op == "Reshape") {
       std::vector<int64_t> s;
       if (has_input(node, 1)) s = constant(n, node, 1, "shape", false).i64;
@@ -1043,13 +1056,13 @@ class Importer {
           infer = int(i);
         } else if (s[i] <= 0) {
           node_fail(n, node, "target shape " + given + " has an empty or negative dimension");
-        } else {
-          known *= s[i];
+        } else if (__builtin_mul_overflow(known, s[i], &known)) {
+          node_fail(n, node, "target shape " + given + " has more elements than fit in 64 bits");
         }
       }
-      if (infer > 0) s[size_t(infer)] = known > 0 && size % known == 0 ? size / known : -1;
+      if (infer > 0) s[size_t(infer)] = known > 0 && *size % known == 0 ? *size / known : -1;
       out.assign(s.begin() + 1, s.end());
-      if (prod(out) != size || std::any_of(out.begin(), out.end(), [](int64_t v) { return v <= 0; }))
+      if (element_count(out) != size || std::any_of(out.begin(), out.end(), [](int64_t v) { return v <= 0; }))
         node_fail(n, node, "cannot reshape " + dims_str(d, true) + " to " + given + " keeping the batch");
     } else if (op == "Squeeze" || op == "Unsqueeze") {
       std::vector<int64_t> axes = has_input(node, 1) ? constant(n, node, 1, "axes", false).i64 : attr_ints(node, "axes");

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <limits>
 
 #include "compiler/image.h"
 #include "harness.h"
@@ -60,6 +63,74 @@ TEST(PlatformInference, DriverMatchesTheIdealReference) {
   EXPECT_LE(max_diff, 1) << "vectors identical to the reference: " << exact << " of " << kImages
                          << ", largest |output| " << max_abs;
   EXPECT_EQ(same_class, kImages);
+}
+
+// A layer program whose numbers have no output code (a NaN clamp bound or table value, an
+// infinite scale) is refused by the sequencer before anything runs: AIMC_ERR_BAD_PROGRAM naming
+// the op (or, for the table, the program), as the image reader refuses such an image. Programs
+// reach the chip by DMA from firmware, so the chip cannot rely on the compiler's reader.
+TEST(PlatformInference, ProgramWithNonFiniteNumbersIsRefusedBeforeItRuns) {
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  const compiler::CompiledModel cm = bundled(cfg);
+  const compiler::ImageView img = compiler::parse_image(cm.image);
+  ASSERT_GE(img.layers.size(), 2u);
+  ASSERT_GT(img.program.bias_count, 0u);
+  const size_t op1 = sizeof(aimc_program_hdr_t) + sizeof(aimc_layer_t);
+  const size_t table = sizeof(aimc_program_hdr_t) + img.layers.size() * sizeof(aimc_layer_t) +
+                       img.slices.size() * sizeof(aimc_slice_t);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  struct Case {
+    const char* what;
+    size_t offset;  // of the float in the program
+    float value;
+    bool names_op1;  // ERROR_ADDR: op 1, else the program's address
+  };
+  const std::vector<Case> cases = {
+      {"act_max NaN", op1 + offsetof(aimc_layer_t, act_max), nan, true},
+      {"acc_scale infinite", op1 + offsetof(aimc_layer_t, acc_scale), inf, true},
+      {"out_quant_scale NaN", op1 + offsetof(aimc_layer_t, out_quant_scale), nan, true},
+      {"table value NaN", table, nan, false},
+  };
+  const Eigen::MatrixXf x = test_images(2).images;
+  std::vector<uint32_t> errors, addrs;
+  int rc_good = -99;
+  uint32_t prog_addr = 0;
+  Bench b(cfg);
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    ASSERT_EQ(aimc_load_image(&dev, cm.image.data(), cm.image.size()), AIMC_OK);
+    prog_addr = dev.prog_addr;
+    std::vector<float> xs = row_major(x);
+    std::vector<uint8_t> codes(xs.size());
+    ASSERT_EQ(aimc_quantize_inputs(&dev, xs.data(), xs.size(), codes.data()), AIMC_OK);
+    std::vector<int32_t> out(2 * dev.out_features);
+    aimc_dma_buf_t buf;
+    const auto& good = img.program_payload;
+    ASSERT_EQ(hal.ops->dma_alloc(hal.ctx, good.size(), &buf), AIMC_HAL_OK);
+    auto load_program = [&](const std::vector<uint8_t>& bytes) {
+      std::memcpy(buf.cpu, bytes.data(), bytes.size());
+      ASSERT_EQ(aimc_dma(&dev, &buf, 0, dev.prog_addr, static_cast<uint32_t>(bytes.size()), 0), AIMC_OK);
+    };
+    for (const Case& c : cases) {
+      std::vector<uint8_t> bad = good;
+      std::memcpy(bad.data() + c.offset, &c.value, sizeof(float));
+      load_program(bad);
+      dev.device_error = dev.device_error_addr = 0;
+      EXPECT_EQ(aimc_infer(&dev, codes.data(), 2, out.data()), AIMC_E_DEVICE) << c.what;
+      errors.push_back(dev.device_error);
+      addrs.push_back(dev.device_error_addr);
+    }
+    load_program(good);  // the same program, unchanged, runs
+    rc_good = aimc_infer(&dev, codes.data(), 2, out.data());
+  });
+  ASSERT_EQ(errors.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(errors[i], static_cast<uint32_t>(AIMC_ERR_BAD_PROGRAM)) << cases[i].what;
+    EXPECT_EQ(addrs[i], cases[i].names_op1 ? 1u : prog_addr) << cases[i].what;
+  }
+  EXPECT_EQ(rc_good, AIMC_OK) << aimc_strerror(rc_good);
 }
 
 app::RunOptions small_run(long images, std::vector<std::string> overrides) {

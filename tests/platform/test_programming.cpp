@@ -54,8 +54,11 @@ TEST(Programming, DeployCostIsIterationsTimesPerIterationCost) {
   const auto ps = [](double ns) { return static_cast<uint64_t>(std::llround(ns * 1000.0)); };
   uint64_t expect_ps = 0;
   long pulses = 0, reads = 0, cells = 0, sectors = 0;
+  // The view must outlive the loop: `h` refers into it (binding into the temporary that
+  // parse_image returns left a dangling reference, found by ASan).
+  const compiler::ImageView img = compiler::parse_image(cm.image);
   for (const Seen& s : seen) {
-    const aimc_weights_hdr_t& h = compiler::parse_image(cm.image).tile_weights(s.tile).hdr;
+    const aimc_weights_hdr_t& h = img.tile_weights(s.tile).hdr;
     const long sec = (static_cast<long>(h.rows) + p.erase_sector_rows - 1) / p.erase_sector_rows;
     sectors += sec;
     expect_ps += static_cast<uint64_t>(sec) * ps(p.t_erase_ns);
