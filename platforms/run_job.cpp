@@ -532,7 +532,7 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   r["agreement_with_float"] = {{"top1", static_cast<double>(agree) / n},
                                {"output_rms_error_relative", ref_rms > 0 ? err_rms / ref_rms : 0.0}};
   r["latency_ns"] = {
-      {"per_inference", single_chip_ns},
+      {"per_inference", s.single_chip_ns},
       {"per_inference_with_dma", s.single_e2e_ns},
       {"amortized_per_inference", infer_s * 1e9 / n},
   };
