@@ -1,0 +1,88 @@
+// Equality of platform configurations, setting by setting (the config tests compare a dump loaded
+// back, and presets built on bases, with them). source_file is provenance, not a setting.
+#include "config/platform_config.h"
+
+namespace aimc::config {
+
+bool operator==(const FlashConfig& a, const FlashConfig& b) {
+  return a.slope_factor == b.slope_factor && a.g_ref_ns == b.g_ref_ns &&
+         a.retention_mv_per_decade == b.retention_mv_per_decade &&
+         a.retention_ea_ev == b.retention_ea_ev;
+}
+bool operator==(const DriftConfig& a, const DriftConfig& b) {
+  return a.t0_s == b.t0_s && a.nu_at_gmax == b.nu_at_gmax && a.nu_at_gmin == b.nu_at_gmin &&
+         a.nu_sigma_at_gmax == b.nu_sigma_at_gmax && a.nu_sigma_at_gmin == b.nu_sigma_at_gmin;
+}
+bool operator==(const ThermalConfig& a, const ThermalConfig& b) {
+  return a.ea_at_gmax_ev == b.ea_at_gmax_ev && a.ea_at_gmin_ev == b.ea_at_gmin_ev;
+}
+bool operator==(const DeviceConfig& a, const DeviceConfig& b) {
+  return a.type == b.type && a.bits_per_cell == b.bits_per_cell && a.g_min_ns == b.g_min_ns &&
+         a.g_max_ns == b.g_max_ns && a.read_noise_rel == b.read_noise_rel && a.pair == b.pair &&
+         a.t_ref_c == b.t_ref_c && a.g_erased_ns == b.g_erased_ns &&
+         a.pulse_gain == b.pulse_gain && a.pulse_noise == b.pulse_noise &&
+         a.endurance_cycles == b.endurance_cycles && a.worn == b.worn && a.flash == b.flash &&
+         a.drift == b.drift && a.thermal == b.thermal;
+}
+bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
+  return a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
+         a.t_read_ns == b.t_read_ns;
+}
+bool operator==(const DacConfig& a, const DacConfig& b) {
+  return a.bits == b.bits && a.t_conv_ns == b.t_conv_ns && a.e_conv_pj == b.e_conv_pj;
+}
+bool operator==(const AdcConfig& a, const AdcConfig& b) {
+  return a.bits == b.bits && a.share == b.share && a.t_conv_ns == b.t_conv_ns &&
+         a.e_conv_pj == b.e_conv_pj && a.offset_sigma_lsb == b.offset_sigma_lsb;
+}
+bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
+  return a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj;
+}
+bool operator==(const TileConfig& a, const TileConfig& b) {
+  return a.array == b.array && a.device == b.device && a.dac == b.dac && a.adc == b.adc &&
+         a.digital == b.digital && a.p_static_active_uw == b.p_static_active_uw &&
+         a.p_static_idle_uw == b.p_static_idle_uw &&
+         a.input_buffer_bytes == b.input_buffer_bytes &&
+         a.output_buffer_bytes == b.output_buffer_bytes;
+}
+bool operator==(const BusConfig& a, const BusConfig& b) {
+  return a.width_bytes == b.width_bytes && a.clock_mhz == b.clock_mhz &&
+         a.latency_ns == b.latency_ns && a.max_burst_bytes == b.max_burst_bytes && a.e_byte_pj == b.e_byte_pj &&
+         a.p_static_uw == b.p_static_uw;
+}
+bool operator==(const SramConfig& a, const SramConfig& b) {
+  return a.size_kib == b.size_kib && a.latency_ns == b.latency_ns &&
+         a.e_read_byte_pj == b.e_read_byte_pj && a.e_write_byte_pj == b.e_write_byte_pj &&
+         a.p_static_uw == b.p_static_uw;
+}
+bool operator==(const HostConfig& a, const HostConfig& b) {
+  return a.reg_access_ns == b.reg_access_ns && a.e_reg_access_pj == b.e_reg_access_pj &&
+         a.dma_bytes_per_ns == b.dma_bytes_per_ns && a.dma_setup_ns == b.dma_setup_ns &&
+         a.e_dma_byte_pj == b.e_dma_byte_pj && a.p_static_uw == b.p_static_uw;
+}
+bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b) {
+  return a.t_pulse_ns == b.t_pulse_ns && a.e_pulse_pj == b.e_pulse_pj &&
+         a.parallel_cells == b.parallel_cells && a.t_verify_ns == b.t_verify_ns &&
+         a.e_verify_cell_pj == b.e_verify_cell_pj &&
+         a.erase_sector_rows == b.erase_sector_rows && a.t_erase_ns == b.t_erase_ns &&
+         a.e_erase_nj == b.e_erase_nj && a.max_iterations == b.max_iterations &&
+         a.tolerance_rel == b.tolerance_rel && a.tolerance_gmax_rel == b.tolerance_gmax_rel &&
+         a.verify_bits == b.verify_bits;
+}
+bool operator==(const FaultConfig& a, const FaultConfig& b) {
+  return a.stuck_low_rate == b.stuck_low_rate && a.stuck_high_rate == b.stuck_high_rate &&
+         a.dead_column_rate == b.dead_column_rate && a.adc_offset_rate == b.adc_offset_rate &&
+         a.adc_offset_lsb == b.adc_offset_lsb;
+}
+bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
+  return a.quantum_ns == b.quantum_ns && a.seed == b.seed && a.host_threads == b.host_threads;
+}
+bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
+  return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&
+         a.tile == b.tile && a.bus == b.bus && a.sram == b.sram && a.host == b.host &&
+         a.programming == b.programming && a.faults == b.faults && a.simulation == b.simulation;
+}
+
+const char* to_string(DeviceType type) { return num::device_kind_name(type); }
+
+}  // namespace aimc::config
