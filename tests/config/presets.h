@@ -1,4 +1,4 @@
-// Where the tests find the source tree and the shipped presets.
+// Where the tests find the source tree and the shipped presets, and what an expected refusal says.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "config/platform_config.h"
 
 inline std::string source_dir() {
   const char* dir = std::getenv("AIMC_SOURCE_DIR");
@@ -26,4 +29,16 @@ inline std::vector<std::string> preset_files() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Runs f, expects a config::ConfigError, returns its message (or says what happened instead).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const aimc::config::ConfigError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("WRONG EXCEPTION TYPE: ") + e.what();
+  }
+  return "NO EXCEPTION";
 }

@@ -65,17 +65,6 @@ YAML::Node node_at(const YAML::Node& root, const std::string& key) {
   return n;
 }
 
-// Runs f, expects a ConfigError, returns its message.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("WRONG EXCEPTION TYPE: ") + e.what();
-  }
-  return "NO EXCEPTION";
-}
 
 std::string load_error(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   return error_of([&] { cfgns::load_platform_from_string(yaml, "x.yaml", overrides); });
