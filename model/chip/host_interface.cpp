@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "aimc_regs.h"
+#include "chip/host_register_layout.h"
 #include "numerics/device_model.h"
 #include "sim/accounting.h"
 
@@ -39,17 +40,8 @@ uint32_t caps_device(const config::PlatformConfig& c) {
 }
 
 HostRegisters::Layout layout(const config::PlatformConfig& cfg) {
-  HostRegisters::Layout l;
-  l.registers = regs::kRegisters;
-  l.register_count = regs::kRegisterCount;
-  l.space_bytes = AIMC_REGS_SIZE;
-  l.window_registers = regs::kTileRegisters;
-  l.window_register_count = regs::kTileRegisterCount;
-  l.window_base = AIMC_TILE_REGS_BASE;
-  l.window_stride = AIMC_TILE_REGS_STRIDE;
-  l.windows = static_cast<unsigned>(cfg.tile_count());
-  l.columns = static_cast<unsigned>(cfg.tile.array.cols);
-  return l;
+  return host_register_layout(static_cast<unsigned>(cfg.tile_count()),
+                              static_cast<unsigned>(cfg.tile.array.cols));
 }
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aimc_regs.h"
+#include "chip/host_register_layout.h"
 #include "chip/register_bank.h"
 #include "chip/register_table.h"
 
@@ -37,16 +38,7 @@ using Request = RegisterBankCore::Request;
 using Response = RegisterBankCore::Response;
 
 TEST(RegisterTable, TheRealBankFindsEveryRegisterByItsHandle) {
-  HostBank::Layout l;
-  l.registers = regs::kRegisters;
-  l.register_count = regs::kRegisterCount;
-  l.space_bytes = AIMC_REGS_SIZE;
-  l.window_registers = regs::kTileRegisters;
-  l.window_register_count = regs::kTileRegisterCount;
-  l.window_base = AIMC_TILE_REGS_BASE;
-  l.window_stride = AIMC_TILE_REGS_STRIDE;
-  l.windows = 12;
-  l.columns = 64;
+  const HostBank::Layout l = host_register_layout(12, 64);
   HostBank bank(l);
   for (size_t i = 0; i < regs::kRegisterCount; ++i) {
     const regs::Register& r = regs::kRegisters[i];

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "chip/tile_blocks.h"
 #include "compile.h"
 
 namespace aimc::compiler {
@@ -13,10 +14,14 @@ using aimc::config::PlatformConfig;
 
 std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, const Graph& g, const PlatformConfig& cfg) {
   const int tiles = cfg.tile_count();
-  const int adcs = std::max(1, (cfg.tile.array.cols + cfg.tile.adc.share - 1) / cfg.tile.adc.share);
-  // Array time of one MVM of a block with `cols` columns (as Tile::t_mvm_ps), in ns.
+  // Array time of one MVM of a block with `cols` columns, in ns: the tile's own blocks answer it
+  // (chip/tile_blocks.h, as Tile::t_mvm_ps), so another ADC or DAC kind is followed here too.
+  const auto dac = chip::make_input_driver(cfg);
+  const auto array = chip::make_array_read(cfg);
+  const auto adc = chip::make_adc_bank(cfg);
   const auto t_mvm = [&](int cols) {
-    return cfg.tile.dac.t_conv_ns + cfg.tile.array.t_read_ns + double((cols + adcs - 1) / adcs) * cfg.tile.adc.t_conv_ns;
+    const chip::BlockOp op{0, cols, 0, 0.0};
+    return double(dac->cost(op).t_ps + array->cost(op).t_ps + adc->cost(op).t_ps) * 1e-3;
   };
   const auto positions = [&](int op) {
     const Shape& s = g.tensors[size_t(g.ops[size_t(op)].output)].shape;
