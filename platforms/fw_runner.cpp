@@ -210,6 +210,10 @@ int sc_main(int argc, char** argv) {
   std::fflush(stdout);
 
   int rc = fw_returned ? fw_rc : 1;
+  // A program the sequencer refused (ERROR_CODE says which code; this says why, in words).
+  if (!session->chip().sequencer().last_problem().empty())
+    std::cerr << prog << ": the sequencer refused the last program: " << session->chip().sequencer().last_problem()
+              << "\n";
   if (!fw_returned)
     std::cerr << prog << ": the simulation ended before the firmware returned (a wait that can "
                  "never be satisfied?)\n";

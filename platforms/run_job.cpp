@@ -471,6 +471,8 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
     if (fw_status == AIMC_E_DEVICE)
       m << " (chip error code " << dev.device_error << " at 0x" << std::hex << dev.device_error_addr
         << std::dec << "; see docs/registers.md)";
+    if (!chip.sequencer().last_problem().empty())
+      m << "; the sequencer refused the program: " << chip.sequencer().last_problem();
     throw std::runtime_error(m.str());
   }
   ledger.advance(t_end_ps);

@@ -8,8 +8,8 @@
 #include <map>
 
 #include "aimc_regs.h"
-#include "compiler/program_rules.h"
 #include "numerics/converters.h"
+#include "program/validate.h"
 #include "numerics/digital_ops.h"
 #include "sim/accounting.h"
 #include "sim/interconnect.h"
@@ -98,140 +98,65 @@ void Sequencer::run() {
 uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Program& p,
                                       uint32_t& err_addr) {
   err_addr = prog_addr;
-  if (prog_addr < kSeqMemBase || prog_addr >= kSeqMemBase + kSeqMemSize) return AIMC_ERR_BAD_PROGRAM;
+  last_problem_.clear();
+  auto refuse = [&](const std::string& why) {
+    last_problem_ = why;
+    return AIMC_ERR_BAD_PROGRAM;
+  };
+  if (prog_addr < kSeqMemBase || prog_addr >= kSeqMemBase + kSeqMemSize)
+    return refuse("program address outside the program memory");
   const size_t off = prog_addr - kSeqMemBase;
   const size_t avail = mem_.size() - off;
-  if (avail < sizeof(aimc_program_hdr_t)) return AIMC_ERR_BAD_PROGRAM;
+  if (avail < sizeof(aimc_program_hdr_t)) return refuse("no room for a program header at the program address");
   std::memcpy(&p.hdr, mem_.data() + off, sizeof p.hdr);
   const auto& h = p.hdr;
-  if (h.magic != AIMC_PROGRAM_MAGIC || h.layer_count == 0 || h.layer_count > 4096 ||
-      h.slice_count > 65536 || h.bias_count > (1u << 24))
-    return AIMC_ERR_BAD_PROGRAM;
-  const size_t need = sizeof(aimc_program_hdr_t) + h.layer_count * sizeof(aimc_layer_t) +
-                      h.slice_count * sizeof(aimc_slice_t) + h.bias_count * sizeof(float);
-  if (need > avail) return AIMC_ERR_BAD_PROGRAM;
-  // The arithmetic of the program (acc_scale) assumed these; a mismatch would give wrong
-  // numbers silently, so it is refused.
-  const float g_ratio = static_cast<float>(cfg_.tile.device.g_min_ns / cfg_.tile.device.g_max_ns);
-  if (h.dac_bits != static_cast<uint32_t>(cfg_.tile.dac.bits) ||
-      h.adc_bits != static_cast<uint32_t>(cfg_.tile.adc.bits) ||
-      h.bits_per_cell != static_cast<uint32_t>(cfg_.tile.device.bits_per_cell) ||
-      h.g_min_over_g_max != g_ratio)
-    return AIMC_ERR_BAD_PROGRAM;
-  const uint8_t* q = mem_.data() + off + sizeof(aimc_program_hdr_t);
-  p.layers.resize(h.layer_count);
-  std::memcpy(p.layers.data(), q, h.layer_count * sizeof(aimc_layer_t));
-  q += h.layer_count * sizeof(aimc_layer_t);
-  p.slices.resize(h.slice_count);
-  if (h.slice_count) std::memcpy(p.slices.data(), q, h.slice_count * sizeof(aimc_slice_t));
-  q += h.slice_count * sizeof(aimc_slice_t);
-  p.bias.resize(h.bias_count);
-  if (h.bias_count) std::memcpy(p.bias.data(), q, h.bias_count * sizeof(float));
-  // Numbers the arithmetic cannot turn into codes (a non-finite table value here, NaN, infinite
-  // or non-positive scales per op below) are refused before anything runs, as the image reader
-  // (compiler/image.cpp) refuses them: a NaN has no output code.
-  if (program::first_non_finite(p.bias.data(), h.bias_count) != h.bias_count) return AIMC_ERR_BAD_PROGRAM;
-
-  if (batch == 0 || batch > h.max_batch) {
-    err_addr = batch;
-    return AIMC_ERR_BAD_BATCH;
+  // The counts are 32-bit: their sizes fit in 64 bits and are bounded by the program memory.
+  const uint64_t need = sizeof(aimc_program_hdr_t) + uint64_t(h.layer_count) * sizeof(aimc_layer_t) +
+                        uint64_t(h.slice_count) * sizeof(aimc_slice_t) + uint64_t(h.bias_count) * sizeof(float);
+  if (h.magic == AIMC_PROGRAM_MAGIC && need > avail) return refuse("the program's counts run past the program memory");
+  if (h.magic == AIMC_PROGRAM_MAGIC) {
+    const uint8_t* q = mem_.data() + off + sizeof(aimc_program_hdr_t);
+    p.layers.resize(h.layer_count);
+    std::memcpy(p.layers.data(), q, h.layer_count * sizeof(aimc_layer_t));
+    q += h.layer_count * sizeof(aimc_layer_t);
+    p.slices.resize(h.slice_count);
+    if (h.slice_count) std::memcpy(p.slices.data(), q, h.slice_count * sizeof(aimc_slice_t));
+    q += h.slice_count * sizeof(aimc_slice_t);
+    p.bias.resize(h.bias_count);
+    if (h.bias_count) std::memcpy(p.bias.data(), q, h.bias_count * sizeof(float));
   }
-  const uint64_t sram_end = kSramBase + static_cast<uint64_t>(cfg_.sram.size_kib) * 1024u;
-  auto in_sram = [&](uint32_t addr, uint64_t stride, uint64_t elem_bytes) {
-    return addr >= kSramBase && stride >= elem_bytes &&
-           addr + stride * (batch - 1) + elem_bytes <= sram_end;
+  // The one validator (program/validate.h), against this chip: its tiles as programmed now, its
+  // converters and cells, its SRAM and this command's batch.
+  program::Machine m;
+  m.dac_bits = static_cast<uint32_t>(cfg_.tile.dac.bits);
+  m.adc_bits = static_cast<uint32_t>(cfg_.tile.adc.bits);
+  m.bits_per_cell = static_cast<uint32_t>(cfg_.tile.device.bits_per_cell);
+  m.g_min_over_g_max = static_cast<float>(cfg_.tile.device.g_min_ns / cfg_.tile.device.g_max_ns);
+  m.sram_begin = kSramBase;
+  m.sram_end = kSramBase + static_cast<uint64_t>(cfg_.sram.size_kib) * 1024u;
+  m.batch = batch;
+  m.tile_count = static_cast<uint32_t>(tiles_.size());
+  const auto tiles = [this](uint32_t t, program::TileBlock& block) -> program::Problem {
+    if (t >= tiles_.size())
+      return program::problem(AIMC_ERR_BAD_TILE, program::ArgKind::tile, t,
+                              "tile " + std::to_string(t) + " does not exist (" + std::to_string(tiles_.size()) +
+                                  " tiles)");
+    const Tile& T = *tiles_[t];
+    if (!T.programmed())
+      return program::problem(AIMC_ERR_NOT_PROGRAMMED, program::ArgKind::tile, t,
+                              "tile " + std::to_string(t) + " holds no weights");
+    block = {static_cast<uint32_t>(T.rows_used()), static_cast<uint32_t>(T.cols_used()), nullptr};
+    return {};
   };
-  const uint32_t code_max = (1u << h.dac_bits) - 1;
-  for (size_t li = 0; li < p.layers.size(); ++li) {
-    const aimc_layer_t& L = p.layers[li];
-    const bool i32 = (L.flags & AIMC_LAYER_OUTPUT_I32) != 0;
-    err_addr = static_cast<uint32_t>(li);
-    const uint64_t in_elems = static_cast<uint64_t>(L.in_h) * L.in_w * L.in_c;
-    const uint64_t out_elems = static_cast<uint64_t>(L.out_h) * L.out_w * L.out_pixel_channels;
-    if (L.kind > AIMC_OP_DWCONV || !L.in_h || !L.in_w || !L.in_c || !L.out_h || !L.out_w || !L.out_c ||
-        L.out_c_offset + static_cast<uint64_t>(L.out_c) > L.out_pixel_channels ||
-        program::layer_number_problem(L) != nullptr || L.in_zero > code_max ||
-        L.out_zero > code_max || L.in2_zero > code_max || L.unit >= tiles_.size())
-      return AIMC_ERR_BAD_PROGRAM;
-    if (i32 && L.out_addr != h.out_addr) return AIMC_ERR_BAD_PROGRAM;
-    if (!in_sram(L.in_addr, L.in_stride, in_elems) ||
-        !in_sram(L.out_addr, L.out_stride, out_elems * (i32 ? 4 : 1)))
-      return AIMC_ERR_BAD_PROGRAM;
-    if (L.kind == AIMC_OP_ADD && !in_sram(L.in2_addr, L.in2_stride, in_elems)) return AIMC_ERR_BAD_PROGRAM;
-    const bool windowed = L.kind == AIMC_OP_MVM || L.kind == AIMC_OP_MAXPOOL ||
-                          L.kind == AIMC_OP_AVGPOOL || L.kind == AIMC_OP_DWCONV;
-    if (windowed) {
-      if (!L.kh || !L.kw || !L.stride_h || !L.stride_w ||
-          static_cast<uint64_t>(L.in_h) + L.pad_t + L.pad_b < L.kh ||
-          static_cast<uint64_t>(L.in_w) + L.pad_l + L.pad_r < L.kw ||
-          (L.in_h + L.pad_t + L.pad_b - L.kh) / L.stride_h + 1 != L.out_h ||
-          (L.in_w + L.pad_l + L.pad_r - L.kw) / L.stride_w + 1 != L.out_w)
-        return AIMC_ERR_BAD_PROGRAM;
-    } else if (L.out_h != L.in_h || L.out_w != L.in_w) {
-      return AIMC_ERR_BAD_PROGRAM;
-    }
-    if (L.kind == AIMC_OP_DWCONV &&
-        (L.groups != L.in_c || L.out_c != L.in_c ||
-         L.bias_offset + static_cast<uint64_t>(L.out_c) > p.bias.size() ||
-         L.weight_offset + static_cast<uint64_t>(L.kh) * L.kw * L.out_c > p.bias.size()))
-      return AIMC_ERR_BAD_PROGRAM;
-    if (L.kind != AIMC_OP_MVM) {
-      if (L.slice_count != 0 || L.replicas > 1) return AIMC_ERR_BAD_PROGRAM;
-      if (L.kind != AIMC_OP_CONCAT && L.kind != AIMC_OP_DWCONV && L.out_c != L.in_c) return AIMC_ERR_BAD_PROGRAM;
-      if (L.kind == AIMC_OP_CONCAT && L.out_c != L.in_c) return AIMC_ERR_BAD_PROGRAM;
-      if (L.kind == AIMC_OP_SOFTMAX && (L.in_h != 1 || L.in_w != 1)) return AIMC_ERR_BAD_PROGRAM;
-      continue;
-    }
-    if (!L.groups || L.in_c % L.groups || L.out_c % L.groups ||
-        L.in_features != static_cast<uint64_t>(L.kh) * L.kw * L.in_c || L.out_features != L.out_c ||
-        L.slice_count == 0 || static_cast<uint64_t>(L.first_slice) + L.slice_count > p.slices.size() ||
-        L.bias_offset + static_cast<uint64_t>(L.out_c) > p.bias.size())
-      return AIMC_ERR_BAD_PROGRAM;
-    // Per copy of the weights: every output column in exactly one column block whose slices
-    // cover the rows of its groups.
-    const uint32_t copies = std::max(1u, L.replicas);
-    if (L.slice_count % copies != 0) return AIMC_ERR_BAD_PROGRAM;
-    const uint32_t rows_g = L.in_features / L.groups, cols_g = L.out_c / L.groups;
-    for (uint32_t copy = 0; copy < copies; ++copy) {
-      const uint32_t first = L.first_slice + copy * (L.slice_count / copies);
-      std::vector<uint32_t> cover(L.out_features, 0);
-      std::map<uint32_t, std::pair<uint32_t, uint32_t>> row_span;  // col_begin -> (first row, rows)
-      for (uint32_t s = first; s < first + L.slice_count / copies; ++s) {
-        const aimc_slice_t& S = p.slices[s];
-        if (S.tile >= tiles_.size() || S.reduce_tile >= tiles_.size()) {
-          err_addr = S.tile;
-          return AIMC_ERR_BAD_TILE;
-        }
-        if (S.row_count == 0 || S.col_count == 0 ||
-            static_cast<uint64_t>(S.row_begin) + S.row_count > L.in_features ||
-            static_cast<uint64_t>(S.col_begin) + S.col_count > L.out_features)
-          return AIMC_ERR_BAD_PROGRAM;
-        const Tile& T = *tiles_[S.tile];
-        if (!T.programmed()) {
-          err_addr = S.tile;
-          return AIMC_ERR_NOT_PROGRAMMED;
-        }
-        if (static_cast<uint64_t>(S.tile_row) + S.row_count > static_cast<uint32_t>(T.rows_used()) ||
-            static_cast<uint64_t>(S.tile_col) + S.col_count > static_cast<uint32_t>(T.cols_used())) {
-          err_addr = S.tile;
-          return AIMC_ERR_BAD_PROGRAM;
-        }
-        auto& span = row_span[S.col_begin];
-        if (span.second == 0 || S.row_begin < span.first) span.first = S.row_begin;
-        span.second += S.row_count;
-        if (S.row_begin == span.first || span.second == S.row_count)
-          for (uint32_t c = S.col_begin; c < S.col_begin + S.col_count; ++c) ++cover[c];
-      }
-      for (const auto& [cb, span] : row_span) {
-        const uint32_t g0 = cb / cols_g;
-        if (span.first > g0 * rows_g || span.first + span.second < (g0 + 1) * rows_g) return AIMC_ERR_BAD_PROGRAM;
-      }
-      for (uint32_t c = 0; c < L.out_features; ++c)
-        if (cover[c] == 0) return AIMC_ERR_BAD_PROGRAM;
-    }
+  const program::ProgramView view{&p.hdr, p.layers.data(), p.slices.data(), p.bias.data()};
+  const program::Problem e = program::check_program(view, tiles, &m);
+  if (!e) {
+    err_addr = 0;
+    return AIMC_ERR_NONE;
   }
-  err_addr = 0;
-  return AIMC_ERR_NONE;
+  last_problem_ = e.message;
+  err_addr = e.arg_kind == program::ArgKind::program ? prog_addr : e.arg;
+  return e.code;
 }
 
 bool Sequencer::bus_access(tlm::tlm_command cmd, uint32_t addr, uint8_t* data, uint32_t len,

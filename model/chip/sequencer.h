@@ -62,6 +62,9 @@ class Sequencer : public sc_core::sc_module {
   uint64_t last_duration_ps() const { return last_duration_ps_; }
   uint64_t vectors_done() const { return vectors_done_; }
   uint64_t commands_done() const { return commands_done_; }
+  // Why the last command was refused, in words ("op 3: slice 7: rows beyond in_features"); ""
+  // when it was accepted. The error code and argument are in the host's ERROR_CODE/ERR_ADDR.
+  const std::string& last_problem() const { return last_problem_; }
 
  private:
   class Context;  // the executors' view of the sequencer (sequencer.cpp)
@@ -96,6 +99,7 @@ class Sequencer : public sc_core::sc_module {
   sim::Phase phase_ = sim::Phase::infer;
   uint64_t t_now_ps_ = 0;
   tlm::tlm_generic_payload gp_;
+  std::string last_problem_;
   uint64_t last_latency_ps_ = 0, last_duration_ps_ = 0, vectors_done_ = 0, commands_done_ = 0;
 };
 

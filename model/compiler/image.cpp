@@ -1,5 +1,6 @@
 #include "image.h"
-#include "program_rules.h"
+
+#include "program/validate.h"
 
 #include <cerrno>
 #include <cmath>
@@ -50,175 +51,39 @@ std::string sec_name(size_t i, const aimc_image_section_t& s) {
   return n + ")";
 }
 
-void check_program(SegmentView& v, const aimc_image_section_t& s, size_t si, const std::vector<uint8_t>& bytes) {
+// Reads the PROGRAM section into `v` and checks it with the one program validator
+// (program/validate.h) against this segment's WEIGHTS sections.
+void read_program(SegmentView& v, const aimc_image_section_t& s, size_t si, const std::vector<uint8_t>& bytes) {
   const std::string where = sec_name(si, s) + ": ";
   if (s.size < sizeof(aimc_program_hdr_t)) bad(where + "too small for a program header");
   v.program = read_record<aimc_program_hdr_t>(bytes, s.offset);
   const auto& p = v.program;
-  if (p.magic != AIMC_PROGRAM_MAGIC) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "bad program magic 0x%08x, expected 0x%08x", p.magic, AIMC_PROGRAM_MAGIC);
-    bad(where + buf);
-  }
   const uint64_t need = sizeof(aimc_program_hdr_t) + uint64_t(p.layer_count) * sizeof(aimc_layer_t) +
                         uint64_t(p.slice_count) * sizeof(aimc_slice_t) + uint64_t(p.bias_count) * sizeof(float);
-  if (need != s.size)
+  if (p.magic == AIMC_PROGRAM_MAGIC && need != s.size)
     bad(where + "header counts (" + std::to_string(p.layer_count) + " ops, " + std::to_string(p.slice_count) +
         " slices, " + std::to_string(p.bias_count) + " table floats) need " + std::to_string(need) + " bytes, section has " +
         std::to_string(s.size));
-  if (p.layer_count == 0) bad(where + "no ops");
-  if (p.dac_bits < 1 || p.dac_bits > 8) bad(where + "dac_bits " + std::to_string(p.dac_bits) + " not in [1, 8]");
-  if (p.max_batch == 0) bad(where + "max_batch is 0");
-  if (p.adc_bits < 2 || p.adc_bits > 24) bad(where + "adc_bits " + std::to_string(p.adc_bits) + " not in [2, 24]");
-  if (p.bits_per_cell < 1 || p.bits_per_cell > 15)
-    bad(where + "bits_per_cell " + std::to_string(p.bits_per_cell) + " not in [1, 15]");
-  if (!(p.g_min_over_g_max >= 0.0f && p.g_min_over_g_max < 1.0f))
-    bad(where + "g_min_over_g_max must be in [0, 1)");
-  if (!program::finite_positive(p.in_scale) || !program::finite_positive(p.out_scale)) bad(where + "in_scale/out_scale must be finite and > 0");
-  if (p.in_zero > (1u << p.dac_bits) - 1) bad(where + "in_zero beyond the DAC codes");
-
-  uint64_t off = s.offset + sizeof(aimc_program_hdr_t);
-  v.layers.resize(p.layer_count);
-  for (auto& l : v.layers) { l = read_record<aimc_layer_t>(bytes, off); off += sizeof(aimc_layer_t); }
-  v.slices.resize(p.slice_count);
-  for (auto& sl : v.slices) { sl = read_record<aimc_slice_t>(bytes, off); off += sizeof(aimc_slice_t); }
-  v.bias.resize(p.bias_count);
-  if (p.bias_count) std::memcpy(v.bias.data(), bytes.data() + off, p.bias_count * sizeof(float));
-  v.program_payload.assign(bytes.begin() + long(s.offset), bytes.begin() + long(s.offset + s.size));
-
-  const uint32_t code_max = (1u << p.dac_bits) - 1;
-  std::vector<bool> slice_used(p.slice_count, false);
-  for (uint32_t li = 0; li < p.layer_count; ++li) {
-    const aimc_layer_t& l = v.layers[li];
-    const std::string lw = where + "op " + std::to_string(li) + ": ";
-    if (l.kind > AIMC_OP_DWCONV) bad(lw + "unknown kind " + std::to_string(l.kind));
-    if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD)) bad(lw + "unknown flags");
-    const bool i32 = l.flags & AIMC_LAYER_OUTPUT_I32;
-    if (!l.in_h || !l.in_w || !l.in_c || !l.out_h || !l.out_w || !l.out_c) bad(lw + "zero map dimension");
-    const bool windowed = l.kind == AIMC_OP_MVM || l.kind == AIMC_OP_MAXPOOL || l.kind == AIMC_OP_AVGPOOL || l.kind == AIMC_OP_DWCONV;
-    if (windowed) {
-      if (!l.kh || !l.kw || !l.stride_h || !l.stride_w) bad(lw + "zero window or stride");
-      if (uint64_t(l.in_h) + l.pad_t + l.pad_b < l.kh || uint64_t(l.in_w) + l.pad_l + l.pad_r < l.kw ||
-          (l.in_h + l.pad_t + l.pad_b - l.kh) / l.stride_h + 1 != l.out_h ||
-          (l.in_w + l.pad_l + l.pad_r - l.kw) / l.stride_w + 1 != l.out_w)
-        bad(lw + "output map " + std::to_string(l.out_h) + "x" + std::to_string(l.out_w) + " does not follow from the window");
-    }
-    const uint64_t in_elems = uint64_t(l.in_h) * l.in_w * l.in_c;
-    const uint64_t out_pixels = uint64_t(l.out_h) * l.out_w;
-    if (l.kind == AIMC_OP_MVM) {
-      if (!l.groups || l.in_c % l.groups || l.out_c % l.groups) bad(lw + "channels not divisible by groups");
-      if (l.in_features != uint64_t(l.kh) * l.kw * l.in_c) bad(lw + "in_features is not kh * kw * in_c");
-      if (l.out_features != l.out_c) bad(lw + "out_features is not out_c");
-    } else {
-      if (l.in_features != in_elems) bad(lw + "in_features is not in_h * in_w * in_c");
-      if (l.out_features != out_pixels * l.out_c) bad(lw + "out_features is not out_h * out_w * out_c");
-    }
-    if ((l.kind == AIMC_OP_MAXPOOL || l.kind == AIMC_OP_AVGPOOL || l.kind == AIMC_OP_ADD || l.kind == AIMC_OP_CONCAT) &&
-        l.kind != AIMC_OP_CONCAT && l.out_c != l.in_c)
-      bad(lw + "out_c differs from in_c");
-    if ((l.kind == AIMC_OP_ADD) && (l.out_h != l.in_h || l.out_w != l.in_w)) bad(lw + "add changes the map size");
-    if (l.kind == AIMC_OP_CONCAT && (l.out_h != l.in_h || l.out_w != l.in_w || l.out_c != l.in_c)) bad(lw + "concat input and output slice differ");
-    if (l.kind == AIMC_OP_SOFTMAX && (l.in_h != 1 || l.in_w != 1 || l.out_c != l.in_c)) bad(lw + "softmax needs a 1x1 map");
-    if (l.kind == AIMC_OP_DWCONV && (l.groups != l.in_c || l.out_c != l.in_c)) bad(lw + "depthwise needs groups = in_c = out_c");
-    if (uint64_t(l.out_c_offset) + l.out_c > l.out_pixel_channels) bad(lw + "out_c_offset + out_c beyond out_pixel_channels");
-    if (l.kind != AIMC_OP_CONCAT && (l.out_c_offset != 0 || l.out_pixel_channels != l.out_c)) bad(lw + "only CONCAT writes a channel range");
-    if (l.in_stride < in_elems) bad(lw + "in_stride smaller than the input map");
-    if (l.out_stride < out_pixels * l.out_pixel_channels * (i32 ? 4 : 1)) bad(lw + "out_stride smaller than the output map");
-    if (const char* problem = program::layer_number_problem(l)) bad(lw + problem);
-    if (l.in_zero > code_max || l.out_zero > code_max || l.in2_zero > code_max) bad(lw + "zero point beyond the DAC codes");
-    if (i32 && (l.out_addr != p.out_addr || l.out_quant_scale != p.out_scale))
-      bad(lw + "an OUTPUT_I32 op must write the program's out_addr with its out_scale");
-    if (l.kind == AIMC_OP_MVM || l.kind == AIMC_OP_DWCONV)
-      if (uint64_t(l.bias_offset) + l.out_c > p.bias_count) bad(lw + "bias range beyond the table");
-    if (l.kind == AIMC_OP_DWCONV && uint64_t(l.weight_offset) + uint64_t(l.kh) * l.kw * l.out_c > p.bias_count)
-      bad(lw + "weight range beyond the table");
-    const uint64_t in_end = uint64_t(l.in_addr) + uint64_t(p.max_batch) * l.in_stride;
-    const uint64_t out_end = uint64_t(l.out_addr) + uint64_t(p.max_batch) * l.out_stride;
-    if (l.in_addr < out_end && l.out_addr < in_end) bad(lw + "input and output activation regions overlap at max_batch");
-    if (in_end > (1ull << 32) || out_end > (1ull << 32)) bad(lw + "activation region beyond the 32-bit address space");
-
-    if (l.kind != AIMC_OP_MVM) {
-      if (l.slice_count != 0) bad(lw + "a digital op has slices");
-      if (l.replicas > 1) bad(lw + "a digital op has replicas = " + std::to_string(l.replicas));
-      continue;
-    }
-    if (l.slice_count == 0 || uint64_t(l.first_slice) + l.slice_count > p.slice_count) bad(lw + "slice range beyond the slice table");
-    const uint32_t copies = std::max(1u, l.replicas);
-    if (l.slice_count % copies != 0)
-      bad(lw + std::to_string(l.slice_count) + " slices do not split into " + std::to_string(copies) + " copies");
-    const uint32_t per_copy = l.slice_count / copies;
-    const uint32_t rows_g = l.in_features / l.groups, cols_g = l.out_c / l.groups;
-    for (uint32_t copy = 0; copy < copies; ++copy) {
-      // Coverage, per copy: every output column lies in exactly one column block; a column block's
-      // slices have disjoint rows whose union is one range containing the rows of the column's groups.
-      std::vector<uint32_t> col_cover(l.out_features, 0);
-      std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> blocks;
-      const uint32_t first = l.first_slice + copy * per_copy;
-      for (uint32_t k = first; k < first + per_copy; ++k) {
-        if (slice_used[k]) bad(lw + "slice " + std::to_string(k) + " is shared with another op");
-        slice_used[k] = true;
-        const aimc_slice_t& sl = v.slices[k];
-        const std::string sw = lw + "slice " + std::to_string(k) + ": ";
-        if (sl.row_count == 0 || sl.col_count == 0) bad(sw + "empty");
-        if (uint64_t(sl.row_begin) + sl.row_count > l.in_features) bad(sw + "rows beyond in_features");
-        if (uint64_t(sl.col_begin) + sl.col_count > l.out_features) bad(sw + "columns beyond out_features");
-        auto wt = v.weights.find(sl.tile);
-        if (wt == v.weights.end()) bad(sw + "tile " + std::to_string(sl.tile) + " has no WEIGHTS section in this segment");
-        if (uint64_t(sl.tile_row) + sl.row_count > wt->second.hdr.rows || uint64_t(sl.tile_col) + sl.col_count > wt->second.hdr.cols)
-          bad(sw + "block at (" + std::to_string(sl.tile_row) + ", " + std::to_string(sl.tile_col) + ") of " +
-              std::to_string(sl.row_count) + "x" + std::to_string(sl.col_count) + " lies outside the " +
-              std::to_string(wt->second.hdr.rows) + "x" + std::to_string(wt->second.hdr.cols) + " levels of tile " +
-              std::to_string(sl.tile));
-        blocks[{sl.col_begin, sl.col_count}].push_back(k);
-        if (copy > 0) {  // a copy: the same block as the original's slice, with the same levels
-          const aimc_slice_t& o = v.slices[k - copy * per_copy];
-          if (sl.row_begin != o.row_begin || sl.row_count != o.row_count || sl.col_begin != o.col_begin ||
-              sl.col_count != o.col_count)
-            bad(sw + "copy " + std::to_string(copy) + " does not cut the matrix as copy 0 (slice " +
-                std::to_string(k - copy * per_copy) + ")");
-          const TileWeights& ow = v.weights.at(o.tile);
-          for (uint32_t r = 0; r < sl.row_count; ++r)
-            for (uint32_t c = 0; c < sl.col_count; ++c)
-              if (wt->second.level(sl.tile_row + r, sl.tile_col + c) != ow.level(o.tile_row + r, o.tile_col + c))
-                bad(sw + "copy " + std::to_string(copy) + " holds other levels than copy 0 at row " +
-                    std::to_string(r) + ", column " + std::to_string(c) + " of the block");
-        }
-      }
-      for (auto& [cols, ks] : blocks) {
-        std::sort(ks.begin(), ks.end(), [&](uint32_t a, uint32_t b) { return v.slices[a].row_begin < v.slices[b].row_begin; });
-        uint32_t at = v.slices[ks.front()].row_begin;
-        for (uint32_t k : ks) {
-          if (v.slices[k].row_begin != at) bad(lw + "slice " + std::to_string(k) + ": rows of its column block overlap or leave a gap");
-          at += v.slices[k].row_count;
-          if (v.slices[k].reduce_tile != v.slices[ks.front()].tile)
-            bad(lw + "slice " + std::to_string(k) + ": reduce_tile " + std::to_string(v.slices[k].reduce_tile) +
-                " is not the tile of the first row block of its columns");
-        }
-        const uint32_t g0 = cols.first / cols_g, g1 = (cols.first + cols.second - 1) / cols_g;
-        if (v.slices[ks.front()].row_begin > g0 * rows_g || at < (g1 + 1) * rows_g)
-          bad(lw + "the slices of columns [" + std::to_string(cols.first) + ", " + std::to_string(cols.first + cols.second) +
-              ") do not cover the rows of their groups");
-        for (uint32_t c = cols.first; c < cols.first + cols.second; ++c) ++col_cover[c];
-      }
-      for (uint32_t c = 0; c < l.out_features; ++c)
-        if (col_cover[c] != 1)
-          bad(lw + (copies > 1 ? "copy " + std::to_string(copy) + ": " : std::string()) + "output " + std::to_string(c) +
-              " is covered by " + std::to_string(col_cover[c]) + " column blocks");
-    }
+  if (p.magic == AIMC_PROGRAM_MAGIC) {
+    uint64_t off = s.offset + sizeof(aimc_program_hdr_t);
+    v.layers.resize(p.layer_count);
+    for (auto& l : v.layers) { l = read_record<aimc_layer_t>(bytes, off); off += sizeof(aimc_layer_t); }
+    v.slices.resize(p.slice_count);
+    for (auto& sl : v.slices) { sl = read_record<aimc_slice_t>(bytes, off); off += sizeof(aimc_slice_t); }
+    v.bias.resize(p.bias_count);
+    if (p.bias_count) std::memcpy(v.bias.data(), bytes.data() + off, p.bias_count * sizeof(float));
+    v.program_payload.assign(bytes.begin() + long(s.offset), bytes.begin() + long(s.offset + s.size));
   }
-  for (uint32_t k = 0; k < p.slice_count; ++k)
-    if (!slice_used[k]) bad(where + "slice " + std::to_string(k) + " belongs to no op");
-  // Blocks on one tile must not overlap.
-  for (uint32_t a = 0; a < p.slice_count; ++a)
-    for (uint32_t b = a + 1; b < p.slice_count; ++b) {
-      const aimc_slice_t &x = v.slices[a], &y = v.slices[b];
-      if (x.tile != y.tile) continue;
-      if (x.tile_row < y.tile_row + y.row_count && y.tile_row < x.tile_row + x.row_count &&
-          x.tile_col < y.tile_col + y.col_count && y.tile_col < x.tile_col + x.col_count)
-        bad(where + "slices " + std::to_string(a) + " and " + std::to_string(b) + " overlap on tile " + std::to_string(x.tile));
-    }
-  if (program::first_non_finite(v.bias.data(), p.bias_count) != p.bias_count)
-    bad(where + "non-finite value in the table");
+  const program::ProgramView view{&v.program, v.layers.data(), v.slices.data(), v.bias.data()};
+  const auto tiles = [&v](uint32_t tile, program::TileBlock& block) -> program::Problem {
+    auto wt = v.weights.find(tile);
+    if (wt == v.weights.end())
+      return program::bad_program(program::ArgKind::tile, tile,
+                                  "tile " + std::to_string(tile) + " has no WEIGHTS section in this segment");
+    block = {wt->second.hdr.rows, wt->second.hdr.cols, wt->second.levels.data()};
+    return {};
+  };
+  if (program::Problem e = program::check_program(view, tiles)) bad(where + e.message);
 }
 
 }  // namespace
@@ -323,7 +188,7 @@ ImageView parse_image(const std::vector<uint8_t>& bytes) {
     sv.weights = std::move(weights[seg]);
     const auto& ps = v.sections[size_t(program_index[seg])];
     sv.program_dest_addr = ps.dest_addr;
-    check_program(sv, ps, size_t(program_index[seg]), bytes);
+    read_program(sv, ps, size_t(program_index[seg]), bytes);
     std::set<uint32_t> used;
     for (const auto& sl : sv.slices) used.insert(sl.tile);
     for (const auto& [tile, w] : sv.weights)

@@ -85,13 +85,16 @@ TEST(PlatformInference, ProgramWithNonFiniteNumbersIsRefusedBeforeItRuns) {
     size_t offset;  // of the float in the program
     float value;
     bool names_op1;  // ERROR_ADDR: op 1, else the program's address
+    const char* words;  // in the sequencer's last_problem()
   };
   const std::vector<Case> cases = {
-      {"act_max NaN", op1 + offsetof(aimc_layer_t, act_max), nan, true},
-      {"acc_scale infinite", op1 + offsetof(aimc_layer_t, acc_scale), inf, true},
-      {"out_quant_scale NaN", op1 + offsetof(aimc_layer_t, out_quant_scale), nan, true},
-      {"table value NaN", table, nan, false},
+      {"act_max NaN", op1 + offsetof(aimc_layer_t, act_max), nan, true, "op 1: act_min/act_max must be ordered"},
+      {"acc_scale infinite", op1 + offsetof(aimc_layer_t, acc_scale), inf, true, "op 1: acc_scale must be finite"},
+      {"out_quant_scale NaN", op1 + offsetof(aimc_layer_t, out_quant_scale), nan, true,
+       "op 1: out_quant_scale must be finite"},
+      {"table value NaN", table, nan, false, "non-finite value in the table (entry 0)"},
   };
+  std::vector<std::string> problems;
   const Eigen::MatrixXf x = test_images(2).images;
   std::vector<uint32_t> errors, addrs;
   int rc_good = -99;
@@ -121,15 +124,20 @@ TEST(PlatformInference, ProgramWithNonFiniteNumbersIsRefusedBeforeItRuns) {
       EXPECT_EQ(aimc_infer(&dev, codes.data(), 2, out.data()), AIMC_E_DEVICE) << c.what;
       errors.push_back(dev.device_error);
       addrs.push_back(dev.device_error_addr);
+      problems.push_back(b.chip.sequencer().last_problem());
     }
     load_program(good);  // the same program, unchanged, runs
     rc_good = aimc_infer(&dev, codes.data(), 2, out.data());
+    problems.push_back(b.chip.sequencer().last_problem());
   });
   ASSERT_EQ(errors.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     EXPECT_EQ(errors[i], static_cast<uint32_t>(AIMC_ERR_BAD_PROGRAM)) << cases[i].what;
     EXPECT_EQ(addrs[i], cases[i].names_op1 ? 1u : prog_addr) << cases[i].what;
+    EXPECT_NE(problems[i].find(cases[i].words), std::string::npos) << cases[i].what << ": " << problems[i];
   }
+  ASSERT_EQ(problems.size(), cases.size() + 1);
+  EXPECT_EQ(problems.back(), "") << "an accepted program leaves no problem";
   EXPECT_EQ(rc_good, AIMC_OK) << aimc_strerror(rc_good);
 }
 
