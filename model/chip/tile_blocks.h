@@ -5,10 +5,10 @@
 // (chip/tile.h gives the formulas of today's kinds, docs/chip-model.md their sources).
 // Plain C++ (no SystemC): a cost model is testable on its own.
 //
-// Kinds. Each block role has a table of kinds (tile_blocks.cpp): a new ADC kind (say, a SAR ADC
-// whose time grows with its bits) or input encoding (pulse-width, bit-serial) is one new file with
-// a class derived from the role's base plus one line in that role's table. The platform names the
-// kind; until the config has a key for it, every tile uses the first kind of each table.
+// Kinds. Each kind is one file in chip/blocks/ (<role>_<name>.cpp: its class, derived from the
+// role's base, and the function `<role>_kind_<name>()` that registers it) and one line X(<name>)
+// in the role's list in config/block_kinds.h, which also gives the config key that chooses it
+// (tile.dac.kind, tile.array.kind, tile.adc.kind, tile.digital.kind; default: the first kind).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/block_kinds.h"
 #include "config/platform_config.h"
 
 namespace aimc::chip {
@@ -61,20 +62,45 @@ class DigitalUnit : public TileBlock {   // partial sums, bias, activation, requ
   const char* component() const override { return "digital"; }
 };
 
-// The kinds of each role, by name, built from the platform config.
+// The kinds of each role, by name, built from the platform config. A role's table is in the order
+// of its list in config/block_kinds.h (index = the config enum's value).
 template <class Role>
 struct BlockKind {
   const char* name;
   const char* description;
   std::unique_ptr<Role> (*make)(const config::PlatformConfig& cfg);
 };
+
+// Each kind file defines its registration, declared here from the lists.
+#define AIMC_DECLARE_BLOCK_KIND(Role, role, name) const BlockKind<Role>& role##_kind_##name();
+#define AIMC_DECLARE_INPUT_DRIVER_KIND(name) AIMC_DECLARE_BLOCK_KIND(InputDriver, input_driver, name)
+#define AIMC_DECLARE_ARRAY_READ_KIND(name) AIMC_DECLARE_BLOCK_KIND(ArrayRead, array_read, name)
+#define AIMC_DECLARE_ADC_KIND(name) AIMC_DECLARE_BLOCK_KIND(AdcBank, adc, name)
+#define AIMC_DECLARE_DIGITAL_UNIT_KIND(name) AIMC_DECLARE_BLOCK_KIND(DigitalUnit, digital_unit, name)
+AIMC_INPUT_DRIVER_KINDS(AIMC_DECLARE_INPUT_DRIVER_KIND)
+AIMC_ARRAY_READ_KINDS(AIMC_DECLARE_ARRAY_READ_KIND)
+AIMC_ADC_KINDS(AIMC_DECLARE_ADC_KIND)
+AIMC_DIGITAL_UNIT_KINDS(AIMC_DECLARE_DIGITAL_UNIT_KIND)
+#undef AIMC_DECLARE_DIGITAL_UNIT_KIND
+#undef AIMC_DECLARE_ADC_KIND
+#undef AIMC_DECLARE_ARRAY_READ_KIND
+#undef AIMC_DECLARE_INPUT_DRIVER_KIND
+#undef AIMC_DECLARE_BLOCK_KIND
+
+// Arithmetic the kinds share.
+namespace block_math {
+inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+// A duration in nanoseconds (from config) as integer picoseconds, rounded to nearest (as
+// sim::ns_to_ps, which needs SystemC's headers).
+inline uint64_t ns_to_ps(double ns) { return static_cast<uint64_t>(ns * 1000.0 + 0.5); }
+}  // namespace block_math
 const std::vector<BlockKind<InputDriver>>& input_driver_kinds();
 const std::vector<BlockKind<ArrayRead>>& array_read_kinds();
 const std::vector<BlockKind<AdcBank>>& adc_kinds();
 const std::vector<BlockKind<DigitalUnit>>& digital_unit_kinds();
 
-// Builds the kind `name` of a role (empty: the role's first kind); std::invalid_argument naming
-// the role and listing its kinds when there is none of that name.
+// Builds the kind `name` of a role (empty: the kind the platform chooses, tile.<role>.kind);
+// std::invalid_argument naming the role and listing its kinds when there is none of that name.
 std::unique_ptr<InputDriver> make_input_driver(const config::PlatformConfig& cfg, std::string_view name = {});
 std::unique_ptr<ArrayRead> make_array_read(const config::PlatformConfig& cfg, std::string_view name = {});
 std::unique_ptr<AdcBank> make_adc_bank(const config::PlatformConfig& cfg, std::string_view name = {});

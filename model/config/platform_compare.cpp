@@ -25,18 +25,18 @@ bool operator==(const DeviceConfig& a, const DeviceConfig& b) {
          a.drift == b.drift && a.thermal == b.thermal;
 }
 bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
-  return a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
+  return a.kind == b.kind && a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
          a.t_read_ns == b.t_read_ns;
 }
 bool operator==(const DacConfig& a, const DacConfig& b) {
-  return a.bits == b.bits && a.t_conv_ns == b.t_conv_ns && a.e_conv_pj == b.e_conv_pj;
+  return a.kind == b.kind && a.bits == b.bits && a.t_conv_ns == b.t_conv_ns && a.e_conv_pj == b.e_conv_pj;
 }
 bool operator==(const AdcConfig& a, const AdcConfig& b) {
-  return a.bits == b.bits && a.share == b.share && a.t_conv_ns == b.t_conv_ns &&
+  return a.kind == b.kind && a.bits == b.bits && a.share == b.share && a.t_conv_ns == b.t_conv_ns &&
          a.e_conv_pj == b.e_conv_pj && a.offset_sigma_lsb == b.offset_sigma_lsb;
 }
 bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
-  return a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj;
+  return a.kind == b.kind && a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj;
 }
 bool operator==(const TileConfig& a, const TileConfig& b) {
   return a.array == b.array && a.device == b.device && a.dac == b.dac && a.adc == b.adc &&

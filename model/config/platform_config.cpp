@@ -17,6 +17,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <sstream>
 
 #include "config/yaml_source.h"
@@ -116,6 +117,16 @@ constexpr int kDeviceTypes = num::kDeviceKindCount;  // the registered device ki
 constexpr int kPairModes = 2;    // unipolar, balanced
 constexpr int kWornModes = 2;    // stuck_low, stuck_high
 
+// The meaning of a block-kind key: what it chooses and every registered kind (config/block_kinds.h).
+// Kept for the life of the program (the key table points at it).
+const char* kind_meaning(const char* what, const char* const* names, int count) {
+  static std::vector<std::unique_ptr<std::string>> texts;
+  std::string m = std::string(what) + ", one of:";
+  for (int i = 0; i < count; ++i) m += std::string(i ? "," : "") + " " + names[i];
+  texts.push_back(std::make_unique<std::string>(m + "; the laws: docs/chip-model.md"));
+  return texts.back()->c_str();
+}
+
 // The meaning of tile.device.type: every registered kind with its summary (device_model.h).
 const char* device_type_meaning() {
   static const std::string text = [] {
@@ -143,6 +154,9 @@ const std::vector<Key>& keys() {
                         REF(int, grid_cols)));
     t[1].required = t[2].required = true;
 
+    t.push_back(CHOICE(ArrayReadKind, kArrayReadKindCount, "tile.array.kind",
+                       kind_meaning("array read cost model", kArrayReadKindNames, kArrayReadKindCount),
+                       tile.array.kind));
     t.push_back(int_key("tile.array.rows", "rows", "word lines = inputs per tile", 1, 4096,
                         REF(int, tile.array.rows)));
     t.push_back(int_key("tile.array.cols", "columns",
@@ -243,6 +257,9 @@ const std::vector<Key>& keys() {
                              "between the two ends)",
                              REF(double, tile.device.thermal.ea_at_gmin_ev)));
 
+    t.push_back(CHOICE(InputDriverKind, kInputDriverKindCount, "tile.dac.kind",
+                       kind_meaning("input driver (input encoding) cost model", kInputDriverKindNames,
+                                    kInputDriverKindCount), tile.dac.kind));
     t.push_back(int_key("tile.dac.bits", "bit", "input DAC resolution", 1, 8,
                         REF(int, tile.dac.bits), "activations are stored as bytes"));
     t.push_back(positive("tile.dac.t_conv_ns", "ns",
@@ -251,6 +268,8 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("tile.dac.e_conv_pj", "pJ", "energy per conversion, per row driven",
                              REF(double, tile.dac.e_conv_pj)));
 
+    t.push_back(CHOICE(AdcKind, kAdcKindCount, "tile.adc.kind",
+                       kind_meaning("ADC bank cost model", kAdcKindNames, kAdcKindCount), tile.adc.kind));
     t.push_back(int_key("tile.adc.bits", "bit", "output ADC resolution (signed: 2 bits at least)", 2, 16,
                         REF(int, tile.adc.bits)));
     t.push_back(int_key("tile.adc.share", "columns",
@@ -265,6 +284,9 @@ const std::vector<Key>& keys() {
                              "once per column; firmware cancels it with TILE_TRIM)",
                              REF(double, tile.adc.offset_sigma_lsb)));
 
+    t.push_back(CHOICE(DigitalUnitKind, kDigitalUnitKindCount, "tile.digital.kind",
+                       kind_meaning("digital unit cost model", kDigitalUnitKindNames, kDigitalUnitKindCount),
+                       tile.digital.kind));
     t.push_back(positive("tile.digital.clock_mhz", "MHz", "digital unit clock",
                          REF(double, tile.digital.clock_mhz)));
     t.push_back(int_key("tile.digital.lanes", "outputs/cycle",

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/block_kinds.h"
 #include "numerics/device_kind.h"
 
 namespace aimc::config {
@@ -67,6 +68,7 @@ struct DeviceConfig {
 };
 
 struct ArrayConfig {
+  ArrayReadKind kind = ArrayReadKind::ohmic;  // the read's cost model (block_kinds.h)
   int rows = 400;  // word lines = inputs per tile
   int cols = 400;  // weight columns = outputs per tile; each is a differential pair of bit lines
   double v_read_v = 1.0;      // input voltage at full-scale DAC code (V)
@@ -74,12 +76,14 @@ struct ArrayConfig {
 };
 
 struct DacConfig {
+  InputDriverKind kind = InputDriverKind::voltage;  // the input encoding's cost model (block_kinds.h)
   int bits = 8;
   double t_conv_ns = 1.0;   // one conversion (all row DACs convert in parallel)
   double e_conv_pj = 0.5;   // energy per conversion, per row driven
 };
 
 struct AdcConfig {
+  AdcKind kind = AdcKind::shared_column;  // the ADC bank's cost model (block_kinds.h)
   int bits = 8;
   int share = 8;            // columns served by one ADC (conversions per ADC per MVM = ceil(cols_used / n_adc))
   double t_conv_ns = 10.0;  // one conversion
@@ -88,6 +92,7 @@ struct AdcConfig {
 };
 
 struct DigitalConfig {
+  DigitalUnitKind kind = DigitalUnitKind::lanes;  // the digital unit's cost model (block_kinds.h)
   double clock_mhz = 200.0;   // digital unit clock
   int lanes = 8;              // outputs processed per cycle (bias, scale, ReLU, partial-sum add)
   double e_op_pj = 0.3;       // energy per output element processed (one add + one multiply + compare)

@@ -55,11 +55,17 @@ TEST(TileBlocks, DefaultKindsCostWhatTheTileFormulasSay) {
   EXPECT_STREQ(dig->component(), "digital");
 }
 
+// A role's table holds the kinds of its list in config/block_kinds.h, in its order (the config's
+// enum value is the index), each built under the name it is registered with.
 template <class Role>
-void check_table(const std::vector<BlockKind<Role>>& kinds, const config::PlatformConfig& c) {
+void check_table(const std::vector<BlockKind<Role>>& kinds, const char* const* config_names, int config_count,
+                 const config::PlatformConfig& c) {
   ASSERT_FALSE(kinds.empty());
+  ASSERT_EQ(kinds.size(), static_cast<size_t>(config_count));
   std::set<std::string> names;
-  for (const auto& k : kinds) {
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const auto& k = kinds[i];
+    EXPECT_STREQ(k.name, config_names[i]) << "table entry " << i;
     EXPECT_TRUE(names.insert(k.name).second) << "kind registered twice: " << k.name;
     EXPECT_NE(std::string(k.description), "");
     const auto block = k.make(c);
@@ -70,11 +76,32 @@ void check_table(const std::vector<BlockKind<Role>>& kinds, const config::Platfo
 
 TEST(TileBlocks, KindTablesAreConsistent) {
   const config::PlatformConfig c = platform();
-  check_table(input_driver_kinds(), c);
-  check_table(array_read_kinds(), c);
-  check_table(adc_kinds(), c);
-  check_table(digital_unit_kinds(), c);
+  check_table(input_driver_kinds(), config::kInputDriverKindNames, config::kInputDriverKindCount, c);
+  check_table(array_read_kinds(), config::kArrayReadKindNames, config::kArrayReadKindCount, c);
+  check_table(adc_kinds(), config::kAdcKindNames, config::kAdcKindCount, c);
+  check_table(digital_unit_kinds(), config::kDigitalUnitKindNames, config::kDigitalUnitKindCount, c);
   EXPECT_STREQ(make_adc_bank(c, "shared_column")->kind(), "shared_column");
+}
+
+// The platform's kind keys choose the block each role builds.
+TEST(TileBlocks, ConfiguredKindIsBuilt) {
+  config::PlatformConfig c = platform();
+  for (int i = 0; i < config::kAdcKindCount; ++i) {
+    c.tile.adc.kind = static_cast<config::AdcKind>(i);
+    EXPECT_STREQ(make_adc_bank(c)->kind(), config::kAdcKindNames[i]);
+  }
+  for (int i = 0; i < config::kInputDriverKindCount; ++i) {
+    c.tile.dac.kind = static_cast<config::InputDriverKind>(i);
+    EXPECT_STREQ(make_input_driver(c)->kind(), config::kInputDriverKindNames[i]);
+  }
+  for (int i = 0; i < config::kArrayReadKindCount; ++i) {
+    c.tile.array.kind = static_cast<config::ArrayReadKind>(i);
+    EXPECT_STREQ(make_array_read(c)->kind(), config::kArrayReadKindNames[i]);
+  }
+  for (int i = 0; i < config::kDigitalUnitKindCount; ++i) {
+    c.tile.digital.kind = static_cast<config::DigitalUnitKind>(i);
+    EXPECT_STREQ(make_digital_unit(c)->kind(), config::kDigitalUnitKindNames[i]);
+  }
 }
 
 TEST(TileBlocks, UnknownKindIsRefusedNamingTheRoleAndTheKinds) {

@@ -99,7 +99,7 @@ TEST_F(BaseTest, ScalarsAndSequencesReplaceWhole) {
             list + ":3: grid.rows: expected an integer in [1, 64], got a sequence");
   const std::string scalar = write("scalar.yaml", "base: base.yaml\ntile:\n  adc: 8\n");
   const std::string msg = error_of([&] { cfgns::load_platform(scalar); });
-  EXPECT_EQ(msg.rfind(scalar + ":3: tile.adc: expected a mapping with keys bits, share", 0), 0u) << msg;
+  EXPECT_EQ(msg.rfind(scalar + ":3: tile.adc: expected a mapping with keys kind, bits, share", 0), 0u) << msg;
 }
 
 // a -> b -> c: each level's values win over the levels below it.

@@ -1,0 +1,38 @@
+// Digital unit kind `lanes`: `lanes` element operations per clock cycle.
+//   t = ceil(ops / lanes) cycles, e = ops * e_op  (tile.digital.*; docs/chip-model.md, "Block kinds")
+#include "chip/tile_blocks.h"
+
+#include <cmath>
+
+namespace aimc::chip {
+namespace {
+
+class LaneDigitalUnit final : public DigitalUnit {
+ public:
+  explicit LaneDigitalUnit(const config::DigitalConfig& c)
+      : lanes_(c.lanes), clock_mhz_(c.clock_mhz), e_op_pj_(c.e_op_pj) {}
+  const char* kind() const override { return "lanes"; }
+  BlockCost cost(const BlockOp& op) const override {
+    const uint64_t cycles =
+        block_math::ceil_div(static_cast<uint64_t>(op.element_ops), static_cast<uint64_t>(lanes_));
+    return {static_cast<uint64_t>(std::llround(cycles * 1e6 / clock_mhz_)),
+            static_cast<double>(op.element_ops) * e_op_pj_ * 1e-12};
+  }
+
+ private:
+  int lanes_;
+  double clock_mhz_, e_op_pj_;
+};
+
+}  // namespace
+
+const BlockKind<DigitalUnit>& digital_unit_kind_lanes() {
+  static const BlockKind<DigitalUnit> kind = {
+      "lanes", "`lanes` element operations per clock cycle",
+      [](const config::PlatformConfig& c) -> std::unique_ptr<DigitalUnit> {
+        return std::make_unique<LaneDigitalUnit>(c.tile.digital);
+      }};
+  return kind;
+}
+
+}  // namespace aimc::chip
