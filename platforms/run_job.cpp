@@ -86,11 +86,11 @@ std::string weights_fingerprint(const compiler::ImageView& image) {
 // level_step, with the tile's digital gain (drift compensation) and the conductances a read sees,
 // in fractions of the full-scale weight (1 - g_min/g_max), over the tiles that `segment` of the
 // image uses (with weight reload, the segment the tiles hold now).
-nlohmann::json weight_error_now(chip::Chip& chip, const compiler::ImageView& image, size_t segment) {
+nlohmann::json weight_error_now(const chip::Chip& chip, const compiler::ImageView& image, size_t segment) {
   double sum = 0, sum_sq = 0, max_abs = 0, w_sq = 0;
   long n = 0;
   for (const auto& [tile_index, w] : image.segments.at(segment).weights) {
-    chip::Tile& t = *chip.tiles()[tile_index];
+    const chip::Tile& t = chip.tile(static_cast<int>(tile_index));
     const num::DeviceSpec& spec = t.physics().cell;
     const double step = num::level_step(spec);
     const double full = 1.0 - spec.g_min_ns / spec.g_max_ns;
@@ -332,7 +332,7 @@ using WallClock = std::chrono::steady_clock;
 // What the simulation of deploy and inference gives: the outputs, times, the firmware's view.
 struct Simulated {
   Eigen::MatrixXi outputs;
-  chip::ProgrammingStats deploy_stats;
+  chip::ChipStats deploy_stats, end_stats;  // the chip's statistics after deploy and at the end
   uint64_t t_deploy_end_ps = 0, t_end_ps = 0;
   uint32_t tiles_adjusted = 0;
   int32_t temp_sensor_mc = 0;
@@ -390,7 +390,7 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
 
   out.outputs.resize(n, static_cast<Eigen::Index>(net.out_features()));
   Eigen::MatrixXi& outputs = out.outputs;
-  chip::ProgrammingStats& deploy_stats = out.deploy_stats;
+  chip::ChipStats& deploy_stats = out.deploy_stats;
   int fw_status = AIMC_OK;
   std::string fw_step;
   uint64_t& t_deploy_end_ps = out.t_deploy_end_ps;
@@ -417,7 +417,7 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
     chip.cpu().sync();
     wall_deploy_end = WallClock::now();
     t_deploy_end_ps = sim::to_ps(sc_core::sc_time_stamp());
-    deploy_stats = chip.programmer().stats();
+    deploy_stats = chip.stats();
     ledger.set_phase(sim::Phase::infer, t_deploy_end_ps);
     // Time passes (unsimulated) and the die reaches its temperature; then the firmware may
     // compensate the drift before it runs inference.
@@ -476,63 +476,43 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
     throw std::runtime_error(m.str());
   }
   ledger.advance(t_end_ps);
+  out.end_stats = chip.stats();
 }
 
-// The report's figures from what was prepared and simulated (each section documented in README,
-// "The report"), and the platform's outputs in the float model's units.
-nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepared& p, const Simulated& s,
-                           WallClock::time_point wall_start, Eigen::MatrixXf& platform_logits) {
-  const config::PlatformConfig& cfg = session.config();
-  sim::EnergyLedger& ledger = session.ledger();
-  chip::Chip& chip = session.chip();
-  const compiler::Graph& net = p.net;
-  const compiler::Dataset& test = p.test;
-  const compiler::CompiledModel& compiled = p.compiled;
-  const compiler::ImageView& image_view = p.image_view;
+// The platform's outputs in the float model's units (C, H, W order) into platform_logits, and
+// how they compare with the labels and the float reference: r["accuracy"],
+// r["agreement_with_float"].
+void add_accuracy(nlohmann::json& r, const Prepared& p, const Simulated& s, Eigen::MatrixXf& platform_logits) {
   const Eigen::MatrixXf& float_logits = p.float_logits;
-  const bool labelled = p.labelled, restored = s.restored;
-  const long n = p.n, float_correct = p.float_correct;
-  const double temp_c = p.temp_c;
-  const aimc_dev_t& dev = s.dev;
-  const chip::ProgrammingStats& deploy_stats = s.deploy_stats;
-  const uint64_t t_deploy_end_ps = s.t_deploy_end_ps, t_end_ps = s.t_end_ps;
-  const auto& restored_header = s.restored_header;
-  const auto& input_desc = p.input_desc;
-  const auto wall_prepared = s.wall_prepared, wall_deploy_end = s.wall_deploy_end, wall_sim_end = s.wall_sim_end;
-  // ---- Results. ----
-  // Platform outputs in the float model's units (C, H, W order), and how they compare with the
-  // float reference.
-  platform_logits =
-      compiler::hwc_to_chw(Eigen::MatrixXf(s.outputs.cast<float>() * dev.out_scale), net.out_shape());
+  const long n = p.n;
+  platform_logits = compiler::hwc_to_chw(Eigen::MatrixXf(s.outputs.cast<float>() * s.dev.out_scale),
+                                         p.net.out_shape());
   long platform_correct = 0, agree = 0;
   for (long i = 0; i < n; ++i) {
     const int best = argmax_row(platform_logits, i);
-    if (labelled) platform_correct += best == test.labels[i];
+    if (p.labelled) platform_correct += best == p.test.labels[i];
     agree += best == argmax_row(float_logits, i);
   }
   const double ref_rms = std::sqrt(float_logits.squaredNorm() / std::max<double>(1.0, float_logits.size()));
   const double err_rms =
       std::sqrt((platform_logits - float_logits).squaredNorm() / std::max<double>(1.0, float_logits.size()));
-  const double infer_s = (t_end_ps - t_deploy_end_ps) * 1e-12;
-  const double e_infer = ledger.phase_j(sim::Phase::infer);
-  const double e_deploy = ledger.phase_j(sim::Phase::deploy);
-  const double ops = 2.0 * static_cast<double>(compiled.macs_per_inference) * n;
-
-  nlohmann::json r;
-  r["platform"] = cfg.name;
-  r["platform_file"] = opt.platform_path;
-  r["model"] = opt.model_path;
-  r["overrides"] = opt.overrides;
-  r["seed"] = cfg.simulation.seed;
-  r["images"] = n;
-  r["input"] = input_desc;
-  if (labelled)
-    r["accuracy"] = {{"float", static_cast<double>(float_correct) / n},
+  if (p.labelled)
+    r["accuracy"] = {{"float", static_cast<double>(p.float_correct) / n},
                      {"platform", static_cast<double>(platform_correct) / n}};
   else
     r["accuracy"] = nullptr;  // no labels: compare with the float outputs instead
   r["agreement_with_float"] = {{"top1", static_cast<double>(agree) / n},
                                {"output_rms_error_relative", ref_rms > 0 ? err_rms / ref_rms : 0.0}};
+}
+
+// Latency, time, energy and throughput of the inferences, from the simulated times and the ledger.
+void add_performance(nlohmann::json& r, const Prepared& p, const Simulated& s, sim::EnergyLedger& ledger) {
+  const long n = p.n;
+  const uint64_t t_deploy_end_ps = s.t_deploy_end_ps, t_end_ps = s.t_end_ps;
+  const double infer_s = (t_end_ps - t_deploy_end_ps) * 1e-12;
+  const double e_infer = ledger.phase_j(sim::Phase::infer);
+  const double e_deploy = ledger.phase_j(sim::Phase::deploy);
+  const double ops = 2.0 * static_cast<double>(p.compiled.macs_per_inference) * n;
   r["latency_ns"] = {
       {"per_inference", s.single_chip_ns},
       {"per_inference_with_dma", s.single_e2e_ns},
@@ -560,62 +540,71 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   // itself spends, for comparison with published chip figures that stop at the chip boundary.
   const double e_host = ledger.component_phase_j(ledger.component("host"), sim::Phase::infer);
   r["tops_per_w_chip"] = e_infer - e_host > 0 ? ops / (e_infer - e_host) / 1e12 : 0.0;
+  r["throughput_inferences_per_s"] = infer_s > 0 ? n / infer_s : 0.0;
+}
+
+// What the compiler made of the model: size, placement, depthwise, replication, its summary.
+void add_mapping(nlohmann::json& r, const compiler::CompiledModel& compiled) {
   r["macs_per_inference"] = compiled.macs_per_inference;
   r["params"] = compiled.params;
-  {
-    const auto& pl = compiled.summary["placement"];
-    nlohmann::json by_tile = nlohmann::json::array();
-    for (const auto& t : pl["tiles"])
-      by_tile.push_back({{"tile", t["tile"]}, {"cells_used", t["cells_used"]}, {"cells", t["cells"]},
-                         {"utilization", t["utilization"]}});
-    r["utilization"] = {{"overall", pl["overall"]}, {"used_tiles", pl["used_tiles"]}, {"by_tile", by_tile}};
-    r["placement_map"] = pl["map"];
-  }
-  r["throughput_inferences_per_s"] = infer_s > 0 ? n / infer_s : 0.0;
-  {
-    // Weight reload: programming during the infer phase (the image has several segments).
-    const chip::ProgrammingStats& st = chip.programmer().stats();
-    double e_reload = 0;
-    for (const char* c : {"prog_erase", "prog_pulse", "prog_verify"})
-      e_reload += ledger.component_phase_j(ledger.component(c), sim::Phase::infer);
-    r["reload"] = {{"segments", compiled.segments},
-                   {"weight_loads", dev.reloads},
-                   {"images_per_weight_load", dev.reloads > 0 ? static_cast<double>(n) / dev.reloads : 0.0},
-                   {"time_ns", (st.busy_ps - deploy_stats.busy_ps) / 1000.0},
-                   {"energy_j", e_reload},
-                   {"energy_j_per_inference", e_reload / n},
-                   {"cells_programmed", st.cells - deploy_stats.cells},
-                   {"pulses", st.pulses - deploy_stats.pulses},
-                   {"unconverged", static_cast<long>(dev.reload_unconverged)}};
-    r["depthwise"] = compiled.summary["depthwise"];
-  }
+  const auto& pl = compiled.summary["placement"];
+  nlohmann::json by_tile = nlohmann::json::array();
+  for (const auto& t : pl["tiles"])
+    by_tile.push_back({{"tile", t["tile"]}, {"cells_used", t["cells_used"]}, {"cells", t["cells"]},
+                       {"utilization", t["utilization"]}});
+  r["utilization"] = {{"overall", pl["overall"]}, {"used_tiles", pl["used_tiles"]}, {"by_tile", by_tile}};
+  r["placement_map"] = pl["map"];
+  r["depthwise"] = compiled.summary["depthwise"];
   r["replication"] = compiled.summary["replication"];
   r["tiles_used"] = compiled.tiles_used;
-  r["commands"] = s.commands;
-  r["max_batch"] = dev.max_batch;
-  uint64_t clipped = 0;
-  for (chip::Tile* t : chip.tiles()) clipped += t->adc_clipped();
-  r["adc_clipped_samples"] = clipped;
-  const sim::InterconnectStats bus_stats = chip.bus().stats();
-  r["bus"] = {{"bytes", bus_stats.bytes},
-              {"transfers", bus_stats.transfers},
-              {"busy_ns", bus_stats.busy_ps / 1000.0},
-              {"wait_ns", bus_stats.wait_ps / 1000.0}};
   r["compile"] = compiled.summary;
-  double age_s = 0;
-  for (chip::Tile* t : chip.tiles())
-    if (t->programmed()) age_s = std::max(age_s, t->age_s());
+}
+
+// Weight reload: programming during the infer phase (the image has several segments), from the
+// programming controller's totals since the deploy snapshot and the ledger's infer phase.
+nlohmann::json reload_report(const Prepared& p, const Simulated& s, sim::EnergyLedger& ledger) {
+  const chip::ProgrammingStats st = s.end_stats.programming.since(s.deploy_stats.programming);
+  const long n = p.n;
+  const aimc_dev_t& dev = s.dev;
+  double e_reload = 0;
+  for (const char* c : {"prog_erase", "prog_pulse", "prog_verify"})
+    e_reload += ledger.component_phase_j(ledger.component(c), sim::Phase::infer);
+  return {{"segments", p.compiled.segments},
+          {"weight_loads", dev.reloads},
+          {"images_per_weight_load", dev.reloads > 0 ? static_cast<double>(n) / dev.reloads : 0.0},
+          {"time_ns", st.busy_ps / 1000.0},
+          {"energy_j", e_reload},
+          {"energy_j_per_inference", e_reload / n},
+          {"cells_programmed", st.cells},
+          {"pulses", st.pulses},
+          {"unconverged", static_cast<long>(dev.reload_unconverged)}};
+}
+
+// The chip's own counters at the end of the run: ADC clipping and the bus.
+void add_chip_counters(nlohmann::json& r, const chip::ChipStats& st) {
+  r["adc_clipped_samples"] = st.adc_clipped();
+  r["bus"] = {{"bytes", st.interconnect.bytes},
+              {"transfers", st.interconnect.transfers},
+              {"busy_ns", st.interconnect.busy_ps / 1000.0},
+              {"wait_ns", st.interconnect.wait_ps / 1000.0}};
+}
+
+// The conditions the inferences ran in (age, temperature, drift compensation, checkpoint) and
+// the warnings about them.
+void add_conditions(nlohmann::json& r, const RunOptions& opt, const config::PlatformConfig& cfg,
+                    const Prepared& p, const Simulated& s) {
+  const bool restored = s.restored;
   r["conditions"] = {
-      {"time_since_programming_s", age_s},
+      {"time_since_programming_s", s.end_stats.max_programmed_age_s()},
       {"at_s", opt.at_s},
-      {"temp_c", temp_c},
+      {"temp_c", p.temp_c},
       {"temp_sensor_c", s.temp_sensor_mc / 1000.0},
       {"drift_compensation", opt.drift_compensation},
       {"drift_compensated_tiles", s.tiles_adjusted},
       {"restored_from", restored ? opt.restore_path : std::string()}};
-  if (restored && restored_header.value("seed", cfg.simulation.seed) != cfg.simulation.seed)
+  if (restored && s.restored_header.value("seed", cfg.simulation.seed) != cfg.simulation.seed)
     r["conditions"]["note"] = "the checkpoint was saved with seed " +
-                              std::to_string(restored_header.value("seed", uint64_t{0})) +
+                              std::to_string(s.restored_header.value("seed", uint64_t{0})) +
                               "; ADC offsets and read noise come from this run's seed";
   r["warnings"] = nlohmann::json::array();
   if (opt.drift_compensation && s.tiles_adjusted == 0)
@@ -623,26 +612,56 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
         "--drift-comp: no tile had a calibration reference (CAL_REF = 0), so nothing was "
         "compensated; a checkpoint keeps the reference only if the programming run used "
         "--drift-comp");
-  r["deploy"] = deploy_report(deploy_stats, ledger, t_deploy_end_ps, restored);
-  r["weight_error_at_inference"] =
-      weight_error_now(chip, image_view, dev.resident_segment > 0 ? size_t(dev.resident_segment) : 0);
-  if (image_view.segments.size() > 1) r["weight_error_at_inference"]["segment"] = std::max(0, dev.resident_segment);
+}
+
+// Where the wall time went: preparing (platform, model import, compile, float baseline),
+// building the chip and simulating the deploy (load + programming), simulating the inferences
+// (weight reloads included), and the results (before the output files are written).
+void add_wall_clock(nlohmann::json& r, const Simulated& s, WallClock::time_point wall_start) {
   r["wall_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  {
-    auto secs = [](WallClock::time_point a, WallClock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
-    // Where the wall time went: preparing (platform, model import, compile, float baseline),
-    // building the chip and simulating the deploy (load + programming), simulating the inferences
-    // (weight reloads included), and the results (before the output files are written).
-    r["wall_seconds_by_phase"] = {{"prepare", secs(wall_start, wall_prepared)},
-                                  {"deploy", secs(wall_prepared, wall_deploy_end)},
-                                  {"infer", secs(wall_deploy_end, wall_sim_end)},
-                                  {"results", secs(wall_sim_end, WallClock::now())},
-                                  // parts of deploy and infer: computing the programming commands
-                                  // (program-and-verify of every cell; in infer, weight reloads)
-                                  {"deploy_programming", deploy_stats.host_seconds},
-                                  {"infer_programming", chip.programmer().stats().host_seconds - deploy_stats.host_seconds}};
-  }
+  auto secs = [](WallClock::time_point a, WallClock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  r["wall_seconds_by_phase"] = {
+      {"prepare", secs(wall_start, s.wall_prepared)},
+      {"deploy", secs(s.wall_prepared, s.wall_deploy_end)},
+      {"infer", secs(s.wall_deploy_end, s.wall_sim_end)},
+      {"results", secs(s.wall_sim_end, WallClock::now())},
+      // parts of deploy and infer: computing the programming commands
+      // (program-and-verify of every cell; in infer, weight reloads)
+      {"deploy_programming", s.deploy_stats.programming.host_seconds},
+      {"infer_programming", s.end_stats.programming.since(s.deploy_stats.programming).host_seconds}};
+}
+
+// The report's figures from what was prepared and simulated (each section documented in README,
+// "The report"), and the platform's outputs in the float model's units. The chip's figures come
+// from its statistics snapshots (s.deploy_stats, s.end_stats); weight_error_now reads the cells.
+nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepared& p, const Simulated& s,
+                           WallClock::time_point wall_start, Eigen::MatrixXf& platform_logits) {
+  const config::PlatformConfig& cfg = session.config();
+  sim::EnergyLedger& ledger = session.ledger();
+  const aimc_dev_t& dev = s.dev;
+  nlohmann::json r;
+  r["platform"] = cfg.name;
+  r["platform_file"] = opt.platform_path;
+  r["model"] = opt.model_path;
+  r["overrides"] = opt.overrides;
+  r["seed"] = cfg.simulation.seed;
+  r["images"] = p.n;
+  r["input"] = p.input_desc;
+  add_accuracy(r, p, s, platform_logits);
+  add_performance(r, p, s, ledger);
+  add_mapping(r, p.compiled);
+  r["reload"] = reload_report(p, s, ledger);
+  r["commands"] = s.commands;
+  r["max_batch"] = dev.max_batch;
+  add_chip_counters(r, s.end_stats);
+  add_conditions(r, opt, cfg, p, s);
+  r["deploy"] = deploy_report(s.deploy_stats.programming, ledger, s.t_deploy_end_ps, s.restored);
+  r["weight_error_at_inference"] = weight_error_now(
+      session.chip(), p.image_view, dev.resident_segment > 0 ? size_t(dev.resident_segment) : 0);
+  if (p.image_view.segments.size() > 1)
+    r["weight_error_at_inference"]["segment"] = std::max(0, dev.resident_segment);
+  add_wall_clock(r, s, wall_start);
   r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component and by_layer per inference, "
                "infer phase); tops in 1e12 ops/s (1 MAC = 2 ops); tops_per_w in 1e12 ops/J";
   return r;

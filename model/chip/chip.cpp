@@ -58,6 +58,27 @@ std::vector<Tile*> Chip::tiles() {
   return out;
 }
 
+uint64_t ChipStats::adc_clipped() const {
+  uint64_t n = 0;
+  for (const TileStats& t : tiles) n += t.adc_clipped;
+  return n;
+}
+
+double ChipStats::max_programmed_age_s() const {
+  double age_s = 0;
+  for (const TileStats& t : tiles)
+    if (t.programmed) age_s = std::max(age_s, t.age_s);
+  return age_s;
+}
+
+ChipStats Chip::stats() const {
+  ChipStats s;
+  s.programming = programmer_->stats();
+  s.interconnect = bus_->stats();
+  for (const auto& t : tiles_) s.tiles.push_back(t->stats());
+  return s;
+}
+
 void Chip::set_environment(double temp_c, double elapsed_s) {
   temp_c_ = temp_c;
   for (auto& t : tiles_) t->set_conditions(temp_c, elapsed_s);

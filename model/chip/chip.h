@@ -8,6 +8,7 @@
 // Bus initiators: the DMA engine and the sequencer. The register bank is reached by the host only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,18 @@
 
 namespace aimc::chip {
 
+// One snapshot of every module's own statistics (Chip::stats()), what the report is made of.
+// Counters are totals since elaboration; ProgrammingStats::since gives those of a phase.
+struct ChipStats {
+  ProgrammingStats programming;         // the NVM programming controller
+  sim::InterconnectStats interconnect;  // the bus
+  std::vector<TileStats> tiles;         // one per tile, by index
+  // ADC samples clipped, over every tile.
+  uint64_t adc_clipped() const;
+  // Seconds since the oldest PROGRAM of a tile that holds weights (0 if none does).
+  double max_programmed_age_s() const;
+};
+
 class Chip {
  public:
   // host_memory_bytes: size of the host memory that firmware DMA buffers come from.
@@ -36,6 +49,7 @@ class Chip {
 
   const config::PlatformConfig& config() const { return cfg_; }
   std::vector<Tile*> tiles();
+  const Tile& tile(int index) const { return *tiles_.at(static_cast<size_t>(index)); }
   sim::Interconnect& bus() { return *bus_; }
   sim::Sram& sram() { return *sram_; }
   NvmProgrammer& programmer() { return *programmer_; }
@@ -53,6 +67,9 @@ class Chip {
 
   // Declares the static power of every block (the chip is active from time 0).
   void power_on();
+
+  // Every module's statistics now (tile ages at the current simulated time).
+  ChipStats stats() const;
 
  private:
   config::PlatformConfig cfg_;

@@ -17,6 +17,29 @@ namespace {
 uint32_t sat32(long long v) { return static_cast<uint32_t>(std::clamp<long long>(v, 0, 0xFFFFFFFFLL)); }
 }  // namespace
 
+ProgrammingStats ProgrammingStats::since(const ProgrammingStats& earlier) const {
+  ProgrammingStats d = *this;
+  d.program_commands -= earlier.program_commands;
+  d.cells -= earlier.cells;
+  d.pulses -= earlier.pulses;
+  d.verify_reads -= earlier.verify_reads;
+  d.unconverged -= earlier.unconverged;
+  d.erase_operations -= earlier.erase_operations;
+  d.erased_cells -= earlier.erased_cells;
+  d.busy_ps -= earlier.busy_ps;
+  d.host_seconds -= earlier.host_seconds;
+  // The histograms only grow (more bins, larger counts).
+  for (size_t k = 0; k < earlier.iteration_histogram.size() && k < d.iteration_histogram.size(); ++k)
+    d.iteration_histogram[k] -= earlier.iteration_histogram[k];
+  for (size_t b = 0; b < d.error_histogram.size() && b < earlier.error_histogram.size(); ++b)
+    d.error_histogram[b] -= earlier.error_histogram[b];
+  d.error_sum -= earlier.error_sum;
+  d.error_sum_sq -= earlier.error_sum_sq;
+  const size_t first = std::min(earlier.by_tile.size(), d.by_tile.size());
+  d.by_tile.erase(d.by_tile.begin(), d.by_tile.begin() + static_cast<std::ptrdiff_t>(first));
+  return d;
+}
+
 NvmProgrammer::NvmProgrammer(sc_core::sc_module_name name, const config::PlatformConfig& cfg,
                              std::vector<Tile*> tiles, sim::EnergyLedger& ledger,
                              sim::TraceSink& trace)

@@ -65,6 +65,11 @@ struct ProgrammingStats {
     uint64_t time_ps;
   };
   std::vector<PerTile> by_tile;  // one entry per PROGRAM command
+
+  // What happened after `earlier` (a snapshot of the same controller's totals): counters, sums
+  // and histograms subtract, by_tile keeps the commands after earlier's. A maximum does not
+  // subtract: error_max_abs stays this snapshot's (an upper bound of the maximum since).
+  ProgrammingStats since(const ProgrammingStats& earlier) const;
 };
 
 class NvmProgrammer : public sc_core::sc_module {

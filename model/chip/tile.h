@@ -49,6 +49,15 @@ namespace aimc::chip {
 // The numerics device model of a platform's device configuration.
 num::DevicePhysics device_physics(const config::DeviceConfig& device);
 
+// A tile's counters and state as the report reads them (Tile::stats()).
+struct TileStats {
+  int tile = 0;
+  bool programmed = false;   // holds weights
+  double age_s = 0;          // seconds since the last PROGRAM (environment time plus simulated time)
+  uint64_t mvm_count = 0;    // MVMs since elaboration
+  uint64_t adc_clipped = 0;  // ADC samples clipped to the code range since elaboration
+};
+
 class Tile : public sc_core::sc_module {
  public:
   // Local memory window on the bus: the input buffer at offset 0, then the output buffer (at least
@@ -153,6 +162,8 @@ class Tile : public sc_core::sc_module {
   sim::Timeline& digital() { return digital_; }
   uint64_t mvm_count() const { return mvm_count_; }
   uint64_t adc_clipped() const { return adc_clipped_; }
+  // The counters and state above, as one snapshot (age at the current simulated time).
+  TileStats stats() const { return {index_, programmed_, age_s(), mvm_count_, adc_clipped_}; }
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

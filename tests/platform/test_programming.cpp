@@ -346,6 +346,86 @@ TEST(Programming, AdcFaultsAndSaturationAreVisibleToFirmware) {
   uint64_t clipped = 0;
   for (chip::Tile* t : b.chip.tiles()) clipped += t->adc_clipped();
   EXPECT_GT(clipped, 0u);
+  // The chip's snapshot (what the report reads) holds each tile's own count.
+  const chip::ChipStats st = b.chip.stats();
+  ASSERT_EQ(st.tiles.size(), b.chip.tiles().size());
+  for (size_t t = 0; t < st.tiles.size(); ++t) {
+    EXPECT_EQ(st.tiles[t].tile, static_cast<int>(t));
+    EXPECT_EQ(st.tiles[t].adc_clipped, b.chip.tiles()[t]->adc_clipped()) << "tile " << t;
+  }
+  EXPECT_EQ(st.adc_clipped(), clipped);
+}
+
+// A phase's programming is the totals since a snapshot of them: counters, sums and histograms
+// subtract, the per-command list keeps the commands after the snapshot's.
+TEST(Programming, StatsSinceASnapshotAreThoseOfThePhase) {
+  chip::ProgrammingStats a;
+  a.program_commands = 2;
+  a.cells = 100;
+  a.pulses = 300;
+  a.verify_reads = 400;
+  a.unconverged = 1;
+  a.erase_operations = 3;
+  a.erased_cells = 50;
+  a.busy_ps = 1000;
+  a.host_seconds = 0.5;
+  a.iteration_histogram = {0, 60, 40};
+  a.error_sum = 0.25;
+  a.error_sum_sq = 0.125;
+  a.error_max_abs = 0.01;
+  a.error_histogram[5] = 100;
+  a.by_tile = {{0, 50, 150, 0, 4, 400}, {1, 50, 150, 1, 5, 600}};
+  chip::ProgrammingStats b = a;
+  b.program_commands = 3;
+  b.cells = 130;
+  b.pulses = 420;
+  b.verify_reads = 550;
+  b.unconverged = 4;
+  b.erase_operations = 5;
+  b.erased_cells = 80;
+  b.busy_ps = 1700;
+  b.host_seconds = 0.75;
+  b.iteration_histogram = {0, 70, 50, 10};
+  b.error_sum = 0.5;
+  b.error_sum_sq = 0.25;
+  b.error_max_abs = 0.02;
+  b.error_histogram[5] = 110;
+  b.error_histogram[6] = 20;
+  b.by_tile.push_back({2, 30, 120, 3, 6, 700});
+  const chip::ProgrammingStats d = b.since(a);
+  EXPECT_EQ(d.program_commands, 1);
+  EXPECT_EQ(d.cells, 30);
+  EXPECT_EQ(d.pulses, 120);
+  EXPECT_EQ(d.verify_reads, 150);
+  EXPECT_EQ(d.unconverged, 3);
+  EXPECT_EQ(d.erase_operations, 2);
+  EXPECT_EQ(d.erased_cells, 30);
+  EXPECT_EQ(d.busy_ps, 700u);
+  EXPECT_DOUBLE_EQ(d.host_seconds, 0.25);
+  EXPECT_EQ(d.iteration_histogram, (std::vector<long>{0, 10, 10, 10}));
+  EXPECT_DOUBLE_EQ(d.error_sum, 0.25);
+  EXPECT_DOUBLE_EQ(d.error_sum_sq, 0.125);
+  EXPECT_DOUBLE_EQ(d.error_max_abs, 0.02);  // the later maximum: an upper bound
+  EXPECT_EQ(d.error_histogram[5], 10);
+  EXPECT_EQ(d.error_histogram[6], 20);
+  ASSERT_EQ(d.by_tile.size(), 1u);
+  EXPECT_EQ(d.by_tile[0].tile, 2);
+  EXPECT_EQ(d.by_tile[0].pulses, 120);
+  const chip::ProgrammingStats none = b.since(b);
+  EXPECT_EQ(none.cells, 0);
+  EXPECT_EQ(none.busy_ps, 0u);
+  EXPECT_TRUE(none.by_tile.empty());
+}
+
+// The chip snapshot's totals over tiles: clipped samples of all, the age of the oldest tile that
+// holds weights (a tile without weights does not count, however long ago it was erased).
+TEST(Programming, ChipStatsTotalsOverTiles) {
+  chip::ChipStats st;
+  EXPECT_EQ(st.adc_clipped(), 0u);
+  EXPECT_EQ(st.max_programmed_age_s(), 0.0);
+  st.tiles = {{0, true, 10.0, 5, 3}, {1, false, 99.0, 0, 0}, {2, true, 20.0, 7, 4}};
+  EXPECT_EQ(st.adc_clipped(), 7u);
+  EXPECT_EQ(st.max_programmed_age_s(), 20.0);
 }
 
 // --at accepts the units it documents and refuses anything else with a message naming it.
