@@ -2,6 +2,8 @@
 // quantization arithmetic (re-derived here from the documented formulas, independently of
 // numerics/ideal_mvm.h), and the deployment image (round trip and corrupted files).
 #include <gtest/gtest.h>
+
+#include "scratch.h"
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
 
@@ -37,14 +39,7 @@ std::string source_dir() {
 std::string model_path() { return source_dir() + "/platforms/models/fashion_mnist_mlp.onnx"; }
 const std::string kData = "/usr/share/datasets/fashion-mnist/";
 
-// A private scratch folder per test (tests may run in parallel processes).
-fs::path scratch() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path p = fs::temp_directory_path() /
-               ("aimc_compiler_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(getpid()));
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch() { return aimc::testing::scratch("aimc_compiler_"); }
 
 template <typename F>
 std::string error_of(F&& f) {

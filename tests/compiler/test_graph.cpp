@@ -3,6 +3,8 @@
 // importer's folding (BatchNormalization, bias Add, Relu, Clip) against the unfused arithmetic,
 // its refusals by message text, and a torch-exported CNN against torch's own outputs.
 #include <gtest/gtest.h>
+
+#include "scratch.h"
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
 
@@ -28,13 +30,7 @@ std::string source_dir() {
   return AIMC_SOURCE_DIR_FALLBACK;
 }
 
-fs::path scratch() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path p = fs::temp_directory_path() / ("aimc_graph_" + std::string(info->test_suite_name()) + "_" +
-                                            info->name() + "_" + std::to_string(getpid()));
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch() { return aimc::testing::scratch("aimc_graph_"); }
 
 template <typename F>
 std::string error_of(F&& f) {
