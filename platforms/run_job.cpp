@@ -543,6 +543,37 @@ void add_performance(nlohmann::json& r, const Prepared& p, const Simulated& s, s
   r["throughput_inferences_per_s"] = infer_s > 0 ? n / infer_s : 0.0;
 }
 
+// Silicon: the chip's area by block, its peak rate, throughput and power per area, and the
+// inference energy split into static (leakage integrated over time) and dynamic (events) per
+// component.
+void add_silicon(nlohmann::json& r, const chip::Chip& chip, const Prepared& p, const Simulated& s,
+                 sim::EnergyLedger& ledger) {
+  const chip::ChipArea a = chip.area();
+  const double mm2 = 1e-6;  // per um^2
+  const double total_mm2 = a.total() * mm2;
+  r["area_mm2"] = {{"dac", a.dac * mm2},         {"array", a.array * mm2}, {"adc", a.adc * mm2},
+                   {"digital", a.digital * mm2}, {"sram", a.sram * mm2},   {"total", total_mm2}};
+  const double peak_tops = chip.peak_ops_per_s() / 1e12;
+  r["peak_tops"] = peak_tops;
+  r["peak_tops_per_mm2"] = total_mm2 > 0 ? peak_tops / total_mm2 : 0.0;
+  r["tops_per_mm2"] = total_mm2 > 0 ? r["tops"].get<double>() / total_mm2 : 0.0;
+  const double infer_s = (s.t_end_ps - s.t_deploy_end_ps) * 1e-12;
+  const double e_infer = ledger.phase_j(sim::Phase::infer);
+  r["average_power_w"] = infer_s > 0 ? e_infer / infer_s : 0.0;
+  nlohmann::json split = nlohmann::json::object();
+  double e_static = 0;
+  for (int c = 0; c < ledger.component_count(); ++c) {
+    const double total = ledger.component_phase_j(c, sim::Phase::infer);
+    if (total <= 0) continue;
+    const double st = ledger.component_phase_static_j(c, sim::Phase::infer);
+    e_static += st;
+    split[ledger.component_name(c)] = {{"static", st / p.n}, {"dynamic", (total - st) / p.n}};
+  }
+  r["energy_j"]["by_component_static_dynamic"] = split;
+  r["energy_j"]["static_per_inference"] = e_static / p.n;
+  r["energy_j"]["dynamic_per_inference"] = (e_infer - e_static) / p.n;
+}
+
 // What the compiler made of the model: size, placement, depthwise, replication, its summary.
 void add_mapping(nlohmann::json& r, const compiler::CompiledModel& compiled) {
   r["macs_per_inference"] = compiled.macs_per_inference;
@@ -650,6 +681,7 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   r["input"] = p.input_desc;
   add_accuracy(r, p, s, platform_logits);
   add_performance(r, p, s, ledger);
+  add_silicon(r, session.chip(), p, s, ledger);
   add_mapping(r, p.compiled);
   r["reload"] = reload_report(p, s, ledger);
   r["commands"] = s.commands;
@@ -662,8 +694,10 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   if (p.image_view.segments.size() > 1)
     r["weight_error_at_inference"]["segment"] = std::max(0, dev.resident_segment);
   add_wall_clock(r, s, wall_start);
-  r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component and by_layer per inference, "
-               "infer phase); tops in 1e12 ops/s (1 MAC = 2 ops); tops_per_w in 1e12 ops/J";
+  r["units"] = "latency_ns/time_ns in ns; energy_j in J (by_component, by_layer and "
+               "by_component_static_dynamic per inference, infer phase); tops, peak_tops in 1e12 ops/s "
+               "(1 MAC = 2 ops); tops_per_w in 1e12 ops/J; area_mm2 in mm^2; tops_per_mm2 in 1e12 "
+               "ops/s/mm^2; average_power_w in W";
   return r;
 }
 

@@ -85,12 +85,36 @@ void Chip::set_environment(double temp_c, double elapsed_s) {
   host_->set_temperature(temp_c);
 }
 
+ChipArea Chip::area() const {
+  ChipArea a;
+  for (const auto& t : tiles_) {
+    const auto b = t->block_figures();
+    a.dac += b[0].area_um2;
+    a.array += b[1].area_um2;
+    a.adc += b[2].area_um2;
+    a.digital += b[3].area_um2;
+  }
+  a.sram = cfg_.sram.size_kib * cfg_.sram.area_um2_per_kib;
+  return a;
+}
+
+double Chip::peak_ops_per_s() const {
+  double ops = 0;
+  const double macs = static_cast<double>(cfg_.tile.array.rows) * cfg_.tile.array.cols;
+  for (const auto& t : tiles_) {
+    const uint64_t t_ps = t->t_mvm_ps(cfg_.tile.array.cols);
+    if (t_ps > 0) ops += 2.0 * macs / (t_ps * 1e-12);
+  }
+  return ops;
+}
+
 void Chip::power_on() {
   const double uw = 1e-6;
   // The bus and the SRAM declare their own static power.
   ledger_.set_static_power(ledger_.component("tile_static"),
                            cfg_.tile_count() * cfg_.tile.p_static_active_uw * uw);
   ledger_.set_static_power(ledger_.component("host"), cfg_.host.p_static_uw * uw);
+  set_block_static_power(ledger_, tiles(), true, ledger_.now_ps());
 }
 
 }  // namespace aimc::chip

@@ -39,6 +39,14 @@ struct ChipStats {
   double max_programmed_age_s() const;
 };
 
+// Silicon area of the chip by block, in um^2: the tiles' blocks summed over tiles (each block's
+// law, chip/blocks/), the activation SRAM (sram.area_um2_per_kib). The interconnect has no area
+// model yet.
+struct ChipArea {
+  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0;
+  double total() const { return dac + array + adc + digital + sram; }
+};
+
 class Chip {
  public:
   // host_memory_bytes: size of the host memory that firmware DMA buffers come from.
@@ -49,6 +57,10 @@ class Chip {
 
   const config::PlatformConfig& config() const { return cfg_; }
   std::vector<Tile*> tiles();
+  ChipArea area() const;
+  // Peak operations per second (1 MAC = 2 ops): every tile busy with MVMs over its whole array
+  // back to back, each at its own rate (rows x cols MACs per DAC + array + ADC time).
+  double peak_ops_per_s() const;
   const Tile& tile(int index) const { return *tiles_.at(static_cast<size_t>(index)); }
   sim::Interconnect& bus() { return *bus_; }
   sim::Sram& sram() { return *sram_; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "aimc_regs.h"
+#include "chip/tile.h"
 
 namespace aimc::chip {
 
@@ -30,6 +31,7 @@ void PowerControl::enter(uint32_t state, uint64_t now_ps) {
                                                : 0.0;  // STANDBY: tiles power-gated
   const uint64_t t = std::max(ctx_.ledger.now_ps(), now_ps);
   ctx_.ledger.set_static_power(c_tile_static_, uw * 1e-6 * cfg.tile_count(), t);
+  set_block_static_power(ctx_.ledger, ctx_.tiles, state == AIMC_POWER_ACTIVE, t);
   state_ = state;
   if (ctx_.trace.enabled()) ctx_.trace.signal(ctx_.track, "power_state", t, state, 2);
   if (ctx_.trace.enabled())

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "numerics/device_model.h"
@@ -211,6 +212,30 @@ uint64_t Tile::zero_input_test(sim::Phase phase) {
   ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(cols), static_cast<uint64_t>(cols));
   ++mvm_count_;
   return t_mvm_ps(cols);
+}
+
+std::array<Tile::BlockFigure, 4> Tile::block_figures() const {
+  return {BlockFigure{dac_->component(), dac_->area_um2(), dac_->p_static_w()},
+          BlockFigure{array_->component(), array_->area_um2(), array_->p_static_w()},
+          BlockFigure{adc_->component(), adc_->area_um2(), adc_->p_static_w()},
+          BlockFigure{digital_unit_->component(), digital_unit_->area_um2(), digital_unit_->p_static_w()}};
+}
+
+void set_block_static_power(sim::EnergyLedger& ledger, const std::vector<Tile*>& tiles, bool active,
+                            uint64_t t_ps) {
+  std::map<std::string, double> watts;  // by component, in the blocks' order of first appearance
+  std::vector<std::string> order;
+  for (const Tile* t : tiles)
+    for (const Tile::BlockFigure& b : t->block_figures()) {
+      if (!watts.count(b.component)) order.push_back(b.component);
+      watts[b.component] += active ? b.p_static_w : 0.0;
+    }
+  for (const std::string& name : order) {
+    const double w = watts[name];
+    const int comp = ledger.component(name);
+    if (w == 0.0 && ledger.static_power_w(comp) == 0.0) continue;
+    ledger.set_static_power(comp, w, std::max(t_ps, ledger.now_ps()));
+  }
 }
 
 uint64_t Tile::t_mvm_ps(int cols_used) const {

@@ -24,6 +24,7 @@
 // environment (aimc run --at) do.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -113,6 +114,14 @@ class Tile : public sc_core::sc_module {
   const AdcBank& adc_block() const { return *adc_; }
   const DigitalUnit& digital_block() const { return *digital_unit_; }
   int adc_count() const { return adc_->count(); }
+  // Each block's area (um^2) and the static power it draws while the tile is active (W), with the
+  // ledger component it is charged to; in the order dac, array, adc, digital.
+  struct BlockFigure {
+    const char* component;
+    double area_um2;
+    double p_static_w;
+  };
+  std::array<BlockFigure, 4> block_figures() const;
   // One MVM: DAC, then array, then the ADC rounds.
   uint64_t t_mvm_ps(int cols_used) const;
   uint64_t t_digital_ps(long element_ops) const { return digital_unit_->cost({0, 0, element_ops, 0.0}).t_ps; }
@@ -217,5 +226,12 @@ class Tile : public sc_core::sc_module {
   bool any_trim_ = false;
   bool clipped_flag_ = false;
 };
+
+// Declares to the ledger the static power of every tile's blocks (block_figures), summed per
+// component: all of it while the tiles are `active`, none otherwise (in IDLE the tile's idle power,
+// tile.p_static_idle_uw, covers what stays up; STANDBY gates the tiles). A component that draws
+// nothing and did not before is left alone.
+void set_block_static_power(sim::EnergyLedger& ledger, const std::vector<Tile*>& tiles, bool active,
+                            uint64_t t_ps);
 
 }  // namespace aimc::chip

@@ -2,9 +2,19 @@
 // kind's cost model is its own file in chip/blocks/.
 #include "chip/tile_blocks.h"
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace aimc::chip {
+
+double block_math::adc_energy_bound_j(int bits, double f_hz) {
+  const double sndr_db = 6.02 * bits + 1.76;
+  const double fom_db = std::min(302.74 - 6.461 * std::log(std::max(f_hz, 1.0)), 180.14);
+  return 1.0 / (2.0 * std::pow(10.0, (fom_db - sndr_db) / 10.0));
+}
+
+double block_math::pow2(double x) { return x == 0.0 ? 1.0 : std::exp2(x); }
 
 namespace {
 

@@ -41,6 +41,11 @@ class TileBlock {
   virtual const char* kind() const = 0;       // as registered
   virtual const char* component() const = 0;  // ledger component its energy is charged to
   virtual BlockCost cost(const BlockOp& op) const = 0;
+  // Silicon area of the whole block of one tile (all its converters, cells, lanes), in um^2.
+  virtual double area_um2() const { return 0.0; }
+  // Static (leakage, bias, reference) power of the whole block of one tile while the tile is
+  // active, in W; charged to component() as static energy.
+  virtual double p_static_w() const { return 0.0; }
 };
 
 // The roles. A kind of a role derives from it; the role fixes the component name.
@@ -56,6 +61,7 @@ class AdcBank : public TileBlock {       // converts the columns of one input ve
  public:
   const char* component() const override { return "adc"; }
   virtual int count() const = 0;         // converters in the bank
+  virtual double e_conv_j() const = 0;   // energy of one conversion at the configured bits
 };
 class DigitalUnit : public TileBlock {   // partial sums, bias, activation, requantization
  public:
@@ -93,6 +99,13 @@ inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 // A duration in nanoseconds (from config) as integer picoseconds, rounded to nearest (as
 // sim::ns_to_ps, which needs SystemC's headers).
 inline uint64_t ns_to_ps(double ns) { return static_cast<uint64_t>(ns * 1000.0 + 0.5); }
+// The least energy per conversion published ADCs reach at `bits` and `f_hz` conversions per second:
+// the Murmann-survey fit of the CiMLoop/Accelergy ADC plug-in (reference-chips.md section 5b):
+// E = 1 / (2 * 10^((FoM_S - SNDR) / 10)), SNDR = 6.02 b + 1.76 dB, FoM_S = min(302.74 - 6.461 ln f,
+// 180.14) dB. Flat below a 174 MHz knee (8 b: 47.6 fJ), 4x per bit (the thermal-noise bound).
+double adc_energy_bound_j(int bits, double f_hz);
+// 2^x for the laws (exact at x = 0, so a kind at its reference point gives its reference figures).
+double pow2(double x);
 }  // namespace block_math
 const std::vector<BlockKind<InputDriver>>& input_driver_kinds();
 const std::vector<BlockKind<ArrayRead>>& array_read_kinds();

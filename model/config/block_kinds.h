@@ -17,7 +17,10 @@
 #define AIMC_ARRAY_READ_KINDS(X) \
   X(ohmic)
 #define AIMC_ADC_KINDS(X) \
-  X(shared_column)
+  X(sar)                   \
+  X(ramp)                  \
+  X(cco)                   \
+  X(flash)
 #define AIMC_DIGITAL_UNIT_KINDS(X) \
   X(lanes)
 

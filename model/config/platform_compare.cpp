@@ -26,17 +26,20 @@ bool operator==(const DeviceConfig& a, const DeviceConfig& b) {
 }
 bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
   return a.kind == b.kind && a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
-         a.t_read_ns == b.t_read_ns;
+         a.t_read_ns == b.t_read_ns && a.cell_area_um2 == b.cell_area_um2;
 }
 bool operator==(const DacConfig& a, const DacConfig& b) {
-  return a.kind == b.kind && a.bits == b.bits && a.t_conv_ns == b.t_conv_ns && a.e_conv_pj == b.e_conv_pj;
+  return a.kind == b.kind && a.bits == b.bits && a.ref_bits == b.ref_bits && a.t_conv_ns == b.t_conv_ns &&
+         a.e_conv_pj == b.e_conv_pj && a.area_um2 == b.area_um2;
 }
 bool operator==(const AdcConfig& a, const AdcConfig& b) {
-  return a.kind == b.kind && a.bits == b.bits && a.share == b.share && a.t_conv_ns == b.t_conv_ns &&
-         a.e_conv_pj == b.e_conv_pj && a.offset_sigma_lsb == b.offset_sigma_lsb;
+  return a.kind == b.kind && a.bits == b.bits && a.share == b.share && a.ref_bits == b.ref_bits &&
+         a.t_conv_ns == b.t_conv_ns && a.e_conv_pj == b.e_conv_pj && a.area_um2 == b.area_um2 &&
+         a.p_static_uw == b.p_static_uw && a.offset_sigma_lsb == b.offset_sigma_lsb;
 }
 bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
-  return a.kind == b.kind && a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj;
+  return a.kind == b.kind && a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj &&
+         a.lane_area_um2 == b.lane_area_um2;
 }
 bool operator==(const TileConfig& a, const TileConfig& b) {
   return a.array == b.array && a.device == b.device && a.dac == b.dac && a.adc == b.adc &&
@@ -53,7 +56,7 @@ bool operator==(const BusConfig& a, const BusConfig& b) {
 bool operator==(const SramConfig& a, const SramConfig& b) {
   return a.size_kib == b.size_kib && a.latency_ns == b.latency_ns &&
          a.e_read_byte_pj == b.e_read_byte_pj && a.e_write_byte_pj == b.e_write_byte_pj &&
-         a.p_static_uw == b.p_static_uw;
+         a.p_static_uw == b.p_static_uw && a.area_um2_per_kib == b.area_um2_per_kib;
 }
 bool operator==(const HostConfig& a, const HostConfig& b) {
   return a.reg_access_ns == b.reg_access_ns && a.e_reg_access_pj == b.e_reg_access_pj &&

@@ -167,6 +167,9 @@ const std::vector<Key>& keys() {
                          true, 10, false, REF(double, tile.array.v_read_v)));
     t.push_back(positive("tile.array.t_read_ns", "ns", "array settle/integration time per MVM",
                          REF(double, tile.array.t_read_ns)));
+    t.push_back(non_negative("tile.array.cell_area_um2", "um^2",
+                             "area of one cell (a weight is a differential pair: two cells)",
+                             REF(double, tile.array.cell_area_um2)));
 
     // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
     // (the docs and the preset tests read that prefix).
@@ -262,11 +265,17 @@ const std::vector<Key>& keys() {
                                     kInputDriverKindCount), tile.dac.kind));
     t.push_back(int_key("tile.dac.bits", "bit", "input DAC resolution", 1, 8,
                         REF(int, tile.dac.bits), "activations are stored as bytes"));
+    t.push_back(int_key("tile.dac.ref_bits", "bit",
+                        "resolution of the DAC the next three keys describe (a published design); "
+                        "the kind's law scales them to tile.dac.bits",
+                        1, 8, REF(int, tile.dac.ref_bits)));
     t.push_back(positive("tile.dac.t_conv_ns", "ns",
-                         "one conversion (all row DACs convert in parallel)",
+                         "one conversion at ref_bits (all row DACs convert in parallel)",
                          REF(double, tile.dac.t_conv_ns)));
-    t.push_back(non_negative("tile.dac.e_conv_pj", "pJ", "energy per conversion, per row driven",
+    t.push_back(non_negative("tile.dac.e_conv_pj", "pJ", "energy per conversion at ref_bits, per row driven",
                              REF(double, tile.dac.e_conv_pj)));
+    t.push_back(non_negative("tile.dac.area_um2", "um^2", "area of one DAC (one per word line) at ref_bits",
+                             REF(double, tile.dac.area_um2)));
 
     t.push_back(CHOICE(AdcKind, kAdcKindCount, "tile.adc.kind",
                        kind_meaning("ADC bank cost model", kAdcKindNames, kAdcKindCount), tile.adc.kind));
@@ -275,10 +284,20 @@ const std::vector<Key>& keys() {
     t.push_back(int_key("tile.adc.share", "columns",
                         "columns served by one ADC; at most tile.array.cols", 1, 4096,
                         REF(int, tile.adc.share)));
-    t.push_back(positive("tile.adc.t_conv_ns", "ns", "one conversion",
+    t.push_back(int_key("tile.adc.ref_bits", "bit",
+                        "resolution of the converter the next four keys describe (a published "
+                        "design); the kind's law scales them to tile.adc.bits",
+                        2, 16, REF(int, tile.adc.ref_bits)));
+    t.push_back(positive("tile.adc.t_conv_ns", "ns", "one conversion at ref_bits",
                          REF(double, tile.adc.t_conv_ns)));
-    t.push_back(non_negative("tile.adc.e_conv_pj", "pJ", "energy per conversion",
+    t.push_back(non_negative("tile.adc.e_conv_pj", "pJ", "energy per conversion at ref_bits",
                              REF(double, tile.adc.e_conv_pj)));
+    t.push_back(non_negative("tile.adc.area_um2", "um^2", "area of one converter at ref_bits",
+                             REF(double, tile.adc.area_um2)));
+    t.push_back(non_negative("tile.adc.p_static_uw", "uW",
+                             "static power of one converter at ref_bits while its tile is active "
+                             "(bias, reference; IDLE and STANDBY: off)",
+                             REF(double, tile.adc.p_static_uw)));
     t.push_back(non_negative("tile.adc.offset_sigma_lsb", "LSB",
                              "sigma of each column's static ADC offset before trimming (drawn "
                              "once per column; firmware cancels it with TILE_TRIM)",
@@ -295,6 +314,9 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("tile.digital.e_op_pj", "pJ",
                              "energy per output element processed (add + multiply + compare)",
                              REF(double, tile.digital.e_op_pj)));
+    t.push_back(non_negative("tile.digital.lane_area_um2", "um^2",
+                             "area of one lane (multiplier, adder, comparator, registers)",
+                             REF(double, tile.digital.lane_area_um2)));
 
     t.push_back(non_negative("tile.p_static_active_uw", "uW",
                              "static power of one tile while the chip is active",
@@ -337,6 +359,8 @@ const std::vector<Key>& keys() {
                              REF(double, sram.e_write_byte_pj)));
     t.push_back(non_negative("sram.p_static_uw", "uW", "static power of the SRAM",
                              REF(double, sram.p_static_uw)));
+    t.push_back(non_negative("sram.area_um2_per_kib", "um^2/KiB", "silicon per KiB, periphery included",
+                             REF(double, sram.area_um2_per_kib)));
 
     t.push_back(non_negative("host.reg_access_ns", "ns",
                              "latency of one register access from the host",

@@ -73,21 +73,29 @@ struct ArrayConfig {
   int cols = 400;  // weight columns = outputs per tile; each is a differential pair of bit lines
   double v_read_v = 1.0;      // input voltage at full-scale DAC code (V)
   double t_read_ns = 100.0;   // array settle/integration time per MVM (ns)
+  double cell_area_um2 = 0.33;  // one cell (a weight is a differential pair: two cells)
 };
 
 struct DacConfig {
   InputDriverKind kind = InputDriverKind::voltage;  // the input encoding's cost model (block_kinds.h)
   int bits = 8;
-  double t_conv_ns = 1.0;   // one conversion (all row DACs convert in parallel)
-  double e_conv_pj = 0.5;   // energy per conversion, per row driven
+  // One DAC at ref_bits (a published design); the kind's law scales the figures to `bits`.
+  int ref_bits = 8;
+  double t_conv_ns = 1.0;   // one conversion at ref_bits (all row DACs convert in parallel)
+  double e_conv_pj = 0.5;   // energy per conversion at ref_bits, per row driven
+  double area_um2 = 1.33;   // area of one DAC (one per word line) at ref_bits
 };
 
 struct AdcConfig {
-  AdcKind kind = AdcKind::shared_column;  // the ADC bank's cost model (block_kinds.h)
+  AdcKind kind = AdcKind::sar;  // the ADC bank's cost model (block_kinds.h; laws in docs/chip-model.md)
   int bits = 8;
   int share = 8;            // columns served by one ADC (conversions per ADC per MVM = ceil(cols_used / n_adc))
-  double t_conv_ns = 10.0;  // one conversion
-  double e_conv_pj = 1.67;  // energy per conversion
+  // One converter of the kind at ref_bits (a published design); the kind's law scales them to `bits`.
+  int ref_bits = 8;
+  double t_conv_ns = 10.0;  // one conversion at ref_bits
+  double e_conv_pj = 1.67;  // energy per conversion at ref_bits
+  double area_um2 = 1200.0; // area of one converter at ref_bits
+  double p_static_uw = 0.0; // static power of one converter at ref_bits while the tile is active
   double offset_sigma_lsb = 0.0;  // sigma of each column's static offset (LSB), before trimming
 };
 
@@ -96,6 +104,7 @@ struct DigitalConfig {
   double clock_mhz = 200.0;   // digital unit clock
   int lanes = 8;              // outputs processed per cycle (bias, scale, ReLU, partial-sum add)
   double e_op_pj = 0.3;       // energy per output element processed (one add + one multiply + compare)
+  double lane_area_um2 = 1200.0;  // area of one lane (multiplier, adder, comparator, registers)
 };
 
 struct TileConfig {
@@ -125,6 +134,7 @@ struct SramConfig {
   double e_read_byte_pj = 1.25;  // energy per byte read
   double e_write_byte_pj = 1.25; // energy per byte written
   double p_static_uw = 100.0;
+  double area_um2_per_kib = 6550.0;  // silicon per KiB, periphery included
 };
 
 struct HostConfig {

@@ -171,6 +171,13 @@ double EnergyLedger::component_static_j(int comp) const {
   return s.value();
 }
 
+double EnergyLedger::component_phase_static_j(int comp, Phase phase) const {
+  check_comp(comp);
+  Sum s;
+  for (const auto& pc : cells_[comp]) s.add(pc[static_cast<int>(phase)].static_j.value());
+  return s.value();
+}
+
 double EnergyLedger::layer_j(int layer) const {
   check_layer(layer);
   Sum s;

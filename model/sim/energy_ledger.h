@@ -65,6 +65,7 @@ class EnergyLedger {
   double layer_phase_j(int layer, Phase phase) const;
   double cell_j(int comp, int layer, Phase phase) const;
   double component_static_j(int comp) const;
+  double component_phase_static_j(int comp, Phase phase) const;  // the static part of component_phase_j
   // Event counts of dynamic posts (the `count` arguments summed).
   uint64_t event_count(int comp) const;
   uint64_t event_count(int comp, int layer, Phase phase) const;

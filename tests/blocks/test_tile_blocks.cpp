@@ -1,5 +1,6 @@
 // The tile's blocks (chip/tile_blocks.h): each kind's time and energy against the formulas of
 // chip/tile.h worked out by hand here, and the kind tables.
+#include <cmath>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -80,7 +81,7 @@ TEST(TileBlocks, KindTablesAreConsistent) {
   check_table(array_read_kinds(), config::kArrayReadKindNames, config::kArrayReadKindCount, c);
   check_table(adc_kinds(), config::kAdcKindNames, config::kAdcKindCount, c);
   check_table(digital_unit_kinds(), config::kDigitalUnitKindNames, config::kDigitalUnitKindCount, c);
-  EXPECT_STREQ(make_adc_bank(c, "shared_column")->kind(), "shared_column");
+  EXPECT_STREQ(make_adc_bank(c, "flash")->kind(), "flash");
 }
 
 // The platform's kind keys choose the block each role builds.
@@ -112,8 +113,156 @@ TEST(TileBlocks, UnknownKindIsRefusedNamingTheRoleAndTheKinds) {
     const std::string what = e.what();
     EXPECT_NE(what.find("ADC"), std::string::npos) << what;
     EXPECT_NE(what.find("sigma_delta"), std::string::npos) << what;
-    EXPECT_NE(what.find("shared_column"), std::string::npos) << what;
+    EXPECT_NE(what.find("sar, ramp, cco, flash"), std::string::npos) << what;
   }
+}
+
+}  // namespace
+}  // namespace aimc::chip
+
+namespace aimc::chip {
+namespace {
+
+// The reference point of the ADC laws: an 8 b converter of 10 ns, 1.67 pJ, 1200 um^2, 0.2 uW.
+config::PlatformConfig adc_platform(config::AdcKind kind, int bits, int share = 8) {
+  config::PlatformConfig c = platform();
+  c.tile.array.cols = 400;
+  c.tile.adc.kind = kind;
+  c.tile.adc.bits = bits;
+  c.tile.adc.share = share;
+  c.tile.adc.ref_bits = 8;
+  c.tile.adc.t_conv_ns = 10.0;
+  c.tile.adc.e_conv_pj = 1.67;
+  c.tile.adc.area_um2 = 1200.0;
+  c.tile.adc.p_static_uw = 0.2;
+  c.tile.array.t_read_ns = 20.0;
+  return c;
+}
+
+constexpr config::AdcKind kAllAdcKinds[] = {config::AdcKind::sar, config::AdcKind::ramp, config::AdcKind::cco,
+                                            config::AdcKind::flash};
+
+TEST(AdcLaws, EveryKindGivesItsReferenceFiguresAtItsReferenceBits) {
+  for (config::AdcKind k : kAllAdcKinds) {
+    const auto adc = make_adc_bank(adc_platform(k, 8));
+    SCOPED_TRACE(adc->kind());
+    EXPECT_DOUBLE_EQ(adc->e_conv_j(), 1.67e-12);
+    EXPECT_DOUBLE_EQ(adc->area_um2(), adc->count() * 1200.0);
+    EXPECT_DOUBLE_EQ(adc->p_static_w(), adc->count() * 0.2e-6);
+  }
+  // SAR and flash: 50 converters of 8 columns; ramp: a comparator per column; cco: 50 too.
+  EXPECT_EQ(make_adc_bank(adc_platform(config::AdcKind::sar, 8))->count(), 50);
+  EXPECT_EQ(make_adc_bank(adc_platform(config::AdcKind::ramp, 8))->count(), 400);
+}
+
+TEST(AdcLaws, EnergyPerConversionRisesWithBitsAsEachKindsLawSays) {
+  for (int b = 4; b <= 10; ++b) {
+    SCOPED_TRACE("bits " + std::to_string(b));
+    const double sar = make_adc_bank(adc_platform(config::AdcKind::sar, b))->e_conv_j();
+    const double ramp = make_adc_bank(adc_platform(config::AdcKind::ramp, b))->e_conv_j();
+    const double cco = make_adc_bank(adc_platform(config::AdcKind::cco, b))->e_conv_j();
+    const double flash = make_adc_bank(adc_platform(config::AdcKind::flash, b))->e_conv_j();
+    EXPECT_NEAR(sar, 1.67e-12 * std::exp2((b - 8) / 4.0), 1e-24);  // above the survey bound up to 10 b
+    EXPECT_NEAR(ramp, 1.67e-12 * std::exp2(b - 8), 1e-24);
+    EXPECT_NEAR(cco, 1.67e-12 * std::exp2(b - 8), 1e-24);
+    EXPECT_NEAR(flash, 1.67e-12 * (std::exp2(b) - 1) / 255.0, 1e-24);
+    if (b > 4) {
+      EXPECT_GT(sar, make_adc_bank(adc_platform(config::AdcKind::sar, b - 1))->e_conv_j());
+      EXPECT_GT(flash, make_adc_bank(adc_platform(config::AdcKind::flash, b - 1))->e_conv_j());
+    }
+  }
+  // The scaled ISAAC SAR points of reference-chips 5b, within the fit's 6 %.
+  const std::pair<int, double> isaac[] = {{4, 0.79}, {6, 1.20}, {10, 2.38}};
+  for (const auto& [b, pj] : isaac)
+    EXPECT_NEAR(make_adc_bank(adc_platform(config::AdcKind::sar, b))->e_conv_j() / (pj * 1e-12), 1.0, 0.06) << b;
+  // At 12 b the thermal-noise bound takes over: 12.2 pJ below the 174 MHz knee (5b).
+  const double sar12 = make_adc_bank(adc_platform(config::AdcKind::sar, 12))->e_conv_j();
+  EXPECT_NEAR(sar12, 12.2e-12, 0.1e-12);
+  EXPECT_DOUBLE_EQ(sar12, block_math::adc_energy_bound_j(12, 1e9 / (10.0 * 14 / 10)));
+}
+
+TEST(AdcLaws, SurveyBoundMatchesTheCitedPoints) {
+  // reference-chips 5b: flat below the knee 4 b 0.19 fJ, 8 b 47.6 fJ, 10 b 0.76 pJ; at 1 GS/s 8 b 0.64 pJ.
+  EXPECT_NEAR(block_math::adc_energy_bound_j(4, 1e6), 0.19e-15, 0.01e-15);
+  EXPECT_NEAR(block_math::adc_energy_bound_j(8, 1e6), 47.6e-15, 0.2e-15);
+  EXPECT_NEAR(block_math::adc_energy_bound_j(10, 1e6), 0.76e-12, 0.01e-12);
+  EXPECT_NEAR(block_math::adc_energy_bound_j(8, 1e9), 0.64e-12, 0.01e-12);
+}
+
+TEST(AdcLaws, ConversionTimeFollowsEachKind) {
+  for (int b = 4; b <= 10; ++b) {
+    SCOPED_TRACE("bits " + std::to_string(b));
+    // SAR: (b + 2) cycles of 1 ns (10 ns at 8 b); 400 columns over 50 converters = 8 rounds.
+    EXPECT_EQ(make_adc_bank(adc_platform(config::AdcKind::sar, b))->cost({0, 400, 0, 0.0}).t_ps,
+              8u * static_cast<uint64_t>(std::llround(1000.0 * (b + 2))));
+    // Ramp: one ramp for all columns, doubling per bit.
+    const uint64_t ramp = make_adc_bank(adc_platform(config::AdcKind::ramp, b))->cost({0, 400, 0, 0.0}).t_ps;
+    EXPECT_EQ(ramp, static_cast<uint64_t>(std::llround(10000.0 * std::exp2(b - 8))));
+    if (b > 4) {
+      EXPECT_EQ(ramp, 2 * make_adc_bank(adc_platform(config::AdcKind::ramp, b - 1))->cost({0, 400, 0, 0.0}).t_ps);
+    }
+    // Flash: one clock whatever the bits.
+    EXPECT_EQ(make_adc_bank(adc_platform(config::AdcKind::flash, b))->cost({0, 400, 0, 0.0}).t_ps, 8u * 10000u);
+  }
+  // CCO, one per column (share 1): the 2^b window overlaps the 20 ns integration; 8 b (10 ns)
+  // ends within it, 10 b (40 ns) runs 20 ns beyond.
+  EXPECT_EQ(make_adc_bank(adc_platform(config::AdcKind::cco, 8, 1))->cost({0, 400, 0, 0.0}).t_ps, 0u);
+  EXPECT_EQ(make_adc_bank(adc_platform(config::AdcKind::cco, 10, 1))->cost({0, 400, 0, 0.0}).t_ps, 20000u);
+}
+
+TEST(AdcLaws, MoreSharingNeverConvertsFasterAndFewerConvertersTakeLessAreaAndLeakage) {
+  for (config::AdcKind k : kAllAdcKinds) {
+    uint64_t t_prev = 0;
+    double area_prev = 1e300, leak_prev = 1e300;
+    for (int share : {1, 2, 4, 8, 16, 50, 400}) {
+      const auto adc = make_adc_bank(adc_platform(k, 8, share));
+      SCOPED_TRACE(std::string(adc->kind()) + " share " + std::to_string(share));
+      const uint64_t t = adc->cost({0, 400, 0, 0.0}).t_ps;
+      EXPECT_GE(t, t_prev);
+      EXPECT_LE(adc->area_um2(), area_prev);
+      EXPECT_LE(adc->p_static_w(), leak_prev);
+      EXPECT_DOUBLE_EQ(adc->cost({0, 400, 0, 0.0}).e_j, 400 * adc->e_conv_j());  // energy per conversion
+      t_prev = t;
+      area_prev = adc->area_um2();
+      leak_prev = adc->p_static_w();
+    }
+  }
+  // Area grows with the converter count: 8 columns per SAR -> 50, 1 per SAR -> 400.
+  EXPECT_DOUBLE_EQ(make_adc_bank(adc_platform(config::AdcKind::sar, 8, 1))->area_um2(),
+                   8 * make_adc_bank(adc_platform(config::AdcKind::sar, 8, 8))->area_um2());
+}
+
+TEST(BlockLaws, DacEnergyDoublesPerBitAndSettlingGrowsWithBits) {
+  config::PlatformConfig c = platform();
+  c.tile.dac.ref_bits = 8;
+  c.tile.dac.t_conv_ns = 1.0;
+  c.tile.dac.e_conv_pj = 0.5;
+  c.tile.dac.area_um2 = 1.33;
+  c.tile.array.rows = 400;
+  for (int b = 1; b <= 8; ++b) {
+    c.tile.dac.bits = b;
+    const auto dac = make_input_driver(c);
+    EXPECT_NEAR(dac->cost({100, 0, 0, 0.0}).e_j, 100 * 0.5e-12 * std::exp2(b - 8), 1e-24) << b;
+    EXPECT_EQ(dac->cost({100, 0, 0, 0.0}).t_ps, static_cast<uint64_t>(std::llround(1000.0 * (b + 1) / 9.0))) << b;
+    EXPECT_NEAR(dac->area_um2(), 400 * 1.33 * b / 8.0, 1e-9) << b;
+  }
+  // The MNSIM menu (reference-chips 5c): 2 b at 7.8 uW and 1 GS/s is 7.8 fJ per conversion.
+  c.tile.dac.bits = 2;
+  EXPECT_NEAR(make_input_driver(c)->cost({1, 0, 0, 0.0}).e_j, 7.8e-15, 0.1e-15);
+}
+
+TEST(BlockLaws, AreaGrowsWithTheArrayAndTheLanes) {
+  config::PlatformConfig c = platform();
+  c.tile.array.cell_area_um2 = 0.33;
+  c.tile.array.rows = 64;
+  c.tile.array.cols = 64;
+  const double small = make_array_read(c)->area_um2();
+  EXPECT_DOUBLE_EQ(small, 2 * 64 * 64 * 0.33);  // two cells per weight
+  c.tile.array.rows = c.tile.array.cols = 1024;
+  EXPECT_DOUBLE_EQ(make_array_read(c)->area_um2(), 256 * small);
+  c.tile.digital.lane_area_um2 = 1200.0;
+  c.tile.digital.lanes = 16;
+  EXPECT_DOUBLE_EQ(make_digital_unit(c)->area_um2(), 16 * 1200.0);
 }
 
 }  // namespace

@@ -488,7 +488,7 @@ TEST(ConfigErrors, WrongNodeKind) {
             "x.yaml:3: grid.rows: expected an integer in [1, 64], got a sequence");
   // A value where a section is expected.
   const std::string msg = load_error("name: a\ngrid: {rows: 1, cols: 1}\ntile:\n  adc: 8\n");
-  EXPECT_NE(msg.find("x.yaml:4: tile.adc: expected a mapping with keys kind, bits, share, t_conv_ns, e_conv_pj, offset_sigma_lsb, got a scalar '8'"),
+  EXPECT_NE(msg.find("x.yaml:4: tile.adc: expected a mapping with keys kind, bits, share, ref_bits, t_conv_ns, e_conv_pj, area_um2, p_static_uw, offset_sigma_lsb, got a scalar '8'"),
             std::string::npos) << msg;
   // A top level that is not a mapping.
   EXPECT_NE(load_error("- 1\n- 2\n").find("x.yaml:1: expected a mapping at the top level"),

@@ -34,14 +34,15 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
   const Eigen::MatrixXf x = (Eigen::MatrixXf::Random(kVectors, kIn).array() + 1.0f) * 0.5f;
 
   Bench b(cfg);
-  uint64_t single_latency_ps = 0;
+  uint64_t single_latency_ps = 0, t_infer_ps = 0, t_end_ps = 0;
   int rc_init = -99, rc_load = -99, rc_a = -99, rc_b = -99;
   b.run([&](aimc_hal_t hal) {
     aimc_dev_t dev;
     rc_init = aimc_init(&dev, hal);
     rc_load = aimc_load_image(&dev, cm.image.data(), cm.image.size());
     b.chip.cpu().sync();
-    b.ledger.set_phase(sim::Phase::infer, b.now_ps());
+    t_infer_ps = b.now_ps();
+    b.ledger.set_phase(sim::Phase::infer, t_infer_ps);
     std::vector<float> xs = row_major(x);
     std::vector<uint8_t> codes(xs.size());
     aimc_quantize_inputs(&dev, xs.data(), xs.size(), codes.data());
@@ -51,6 +52,7 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
     rc_b = aimc_infer(&dev, codes.data() + kIn, kVectors - 1, out.data() + kOut);
     b.chip.cpu().sync();
     b.ledger.advance(b.now_ps());
+    t_end_ps = b.now_ps();
   });
   ASSERT_EQ(rc_init, AIMC_OK);
   ASSERT_EQ(rc_load, AIMC_OK);
@@ -77,10 +79,18 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
       b.chip.bus().occupancy_ps(Endpoint::tile(0), Endpoint::sram(), 4 * kOut) + sram;
   EXPECT_EQ(single_latency_ps, expected_latency);
 
-  // Energy of the inference phase, by component.
+  // Energy of the inference phase, by component: the events (dynamic part) ...
   auto comp = [&](const char* name) {
-    return b.ledger.component_phase_j(b.ledger.component(name), sim::Phase::infer);
+    const int c = b.ledger.component(name);
+    return b.ledger.component_phase_j(c, sim::Phase::infer) - b.ledger.component_phase_static_j(c, sim::Phase::infer);
   };
+  // ... and the ADCs' leakage over the phase: every converter of every tile, the chip being active.
+  const double adc_static = b.ledger.component_phase_static_j(b.ledger.component("adc"), sim::Phase::infer);
+  EXPECT_NEAR(adc_static,
+              cfg.tile_count() * static_cast<double>(tile0.adc_count()) * cfg.tile.adc.p_static_uw * 1e-6 *
+                  (t_end_ps - t_infer_ps) * 1e-12,
+              1e-9 * adc_static);
+  EXPECT_GT(adc_static, 0.0);
   EXPECT_DOUBLE_EQ(comp("dac"), kVectors * kIn * t.dac.e_conv_pj * 1e-12);
   EXPECT_DOUBLE_EQ(comp("adc"), kVectors * kOut * t.adc.e_conv_pj * 1e-12);
   EXPECT_DOUBLE_EQ(comp("digital"), kVectors * kOut * t.digital.e_op_pj * 1e-12);
