@@ -337,7 +337,13 @@ struct Simulated {
   uint32_t tiles_adjusted = 0;
   int32_t temp_sensor_mc = 0;
   double single_chip_ns = 0, single_e2e_ns = 0;
+  // The first image's commands (one per segment) as the sequencer ran them, and the time between
+  // them: what that image waited for while the tiles were reprogrammed (0 with one segment).
+  std::vector<chip::Sequencer::CommandTiming> single_commands;
+  bool recording_single = false;  // the sequencer's commands now are the first image's
+  double single_reload_ns = 0;
   long commands = 0;
+  long batch_used = 0;  // the most images one command of the run carried
   aimc_dev_t dev{};
   bool restored = false;
   nlohmann::json restored_header;
@@ -402,6 +408,9 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
   long& commands = out.commands;
   aimc_dev_t& dev = out.dev;
   Progress progress(n, opt.progress && !opt.quiet);
+  chip.sequencer().set_command_sink([&out](const chip::Sequencer::CommandTiming& c) {
+    if (out.recording_single) out.single_commands.push_back(c);
+  });
 
   session.run([&](aimc_hal_t hal) {
     fw_step = "init";
@@ -443,16 +452,25 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
       const long cap = opt.batch > 0 ? std::min<long>(opt.batch, dev.max_batch) : dev.max_batch;
       const uint32_t batch = done == 0 ? 1u : static_cast<uint32_t>(std::min<long>(cap, n - done));
       const uint64_t t_call = sim::to_ps(chip.cpu().local_time());
-      if ((fw_status = aimc_infer(&dev, codes.data() + done * dev.in_features, batch,
-                                  result.data())) != AIMC_OK)
-        return;
+      out.recording_single = done == 0;
+      fw_status = aimc_infer(&dev, codes.data() + done * dev.in_features, batch, result.data());
+      out.recording_single = false;
+      if (fw_status != AIMC_OK) return;
       for (uint32_t v = 0; v < batch; ++v)
         for (uint32_t j = 0; j < out_f; ++j)
           outputs(done + v, j) = result[static_cast<size_t>(v) * out_f + j];
       if (done == 0) {
         single_chip_ns = static_cast<double>(dev.last_latency_ns);
         single_e2e_ns = (sim::to_ps(chip.cpu().local_time()) - t_call) / 1000.0;
+        // With segments, the image waits between them: from one segment's output in SRAM to
+        // the next segment's doorbell the firmware reprograms the tiles (load_segment: weight
+        // DMA, PROGRAM, interrupt) and starts the next command.
+        const auto& cmds = out.single_commands;
+        uint64_t wait_ps = 0;
+        for (size_t i = 1; i < cmds.size(); ++i) wait_ps += cmds[i].start_ps - cmds[i - 1].first_output_ps;
+        out.single_reload_ns = wait_ps / 1000.0;
       }
+      out.batch_used = std::max<long>(out.batch_used, batch);
       ++commands;
       done += batch;
       progress.update(done);
@@ -461,6 +479,7 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
     t_end_ps = sim::to_ps(sc_core::sc_time_stamp());
   });
 
+  chip.sequencer().set_command_sink({});
   out.wall_sim_end = WallClock::now();
   progress.finish();
   if (!chip.cpu().finished())
@@ -513,8 +532,13 @@ void add_performance(nlohmann::json& r, const Prepared& p, const Simulated& s, s
   const double e_infer = ledger.phase_j(sim::Phase::infer);
   const double e_deploy = ledger.phase_j(sim::Phase::deploy);
   const double ops = 2.0 * static_cast<double>(p.compiled.macs_per_inference) * n;
+  // One image alone, from its first segment's doorbell to its output in SRAM: the compute (the
+  // sequencer's latency of each segment) plus, with weight reload, the reprogramming between the
+  // segments that the image waits for (docs/chip-model.md, "Latency figures in the report").
   r["latency_ns"] = {
-      {"per_inference", s.single_chip_ns},
+      {"per_inference", s.single_chip_ns + s.single_reload_ns},
+      {"per_inference_compute", s.single_chip_ns},
+      {"per_inference_reload", s.single_reload_ns},
       {"per_inference_with_dma", s.single_e2e_ns},
       {"amortized_per_inference", infer_s * 1e9 / n},
   };
@@ -597,14 +621,21 @@ nlohmann::json reload_report(const Prepared& p, const Simulated& s, sim::EnergyL
   const chip::ProgrammingStats st = s.end_stats.programming.since(s.deploy_stats.programming);
   const long n = p.n;
   const aimc_dev_t& dev = s.dev;
-  double e_reload = 0;
+  double e_dynamic = 0;
   for (const char* c : {"prog_erase", "prog_pulse", "prog_verify"})
-    e_reload += ledger.component_phase_j(ledger.component(c), sim::Phase::infer);
+    e_dynamic += ledger.component_phase_j(ledger.component(c), sim::Phase::infer);
+  // The chip's static power over the reprogramming time (time_ns): the controller's own figure,
+  // exact (ProgrammingStats::static_j; the ledger integrates static power per phase, not per
+  // command, so it cannot give it).
+  const double e_static = st.static_j;
+  const double e_reload = e_dynamic + e_static;
   return {{"segments", p.compiled.segments},
           {"weight_loads", dev.reloads},
           {"images_per_weight_load", dev.reloads > 0 ? static_cast<double>(n) / dev.reloads : 0.0},
           {"time_ns", st.busy_ps / 1000.0},
           {"energy_j", e_reload},
+          {"energy_j_dynamic", e_dynamic},
+          {"energy_j_static", e_static},
           {"energy_j_per_inference", e_reload / n},
           {"cells_programmed", st.cells},
           {"pulses", st.pulses},
@@ -614,9 +645,13 @@ nlohmann::json reload_report(const Prepared& p, const Simulated& s, sim::EnergyL
 // The chip's own counters at the end of the run: ADC clipping and the bus.
 void add_chip_counters(nlohmann::json& r, const chip::ChipStats& st) {
   r["adc_clipped_samples"] = st.adc_clipped();
+  const auto& by_phase = st.interconnect.busy_ps_by_phase;
   r["bus"] = {{"bytes", st.interconnect.bytes},
               {"transfers", st.interconnect.transfers},
               {"busy_ns", st.interconnect.busy_ps / 1000.0},
+              {"busy_ns_by_phase",
+               {{sim::phase_name(sim::Phase::deploy), by_phase[static_cast<size_t>(sim::Phase::deploy)] / 1000.0},
+                {sim::phase_name(sim::Phase::infer), by_phase[static_cast<size_t>(sim::Phase::infer)] / 1000.0}}},
               {"wait_ns", st.interconnect.wait_ps / 1000.0}};
 }
 
@@ -685,6 +720,7 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   add_mapping(r, p.compiled);
   r["reload"] = reload_report(p, s, ledger);
   r["commands"] = s.commands;
+  r["batch"] = s.batch_used;
   r["max_batch"] = dev.max_batch;
   add_chip_counters(r, s.end_stats);
   add_conditions(r, opt, cfg, p, s);

@@ -37,11 +37,27 @@ std::string format_summary(const nlohmann::json& r) {
     << 100.0 * r["agreement_with_float"]["output_rms_error_relative"].get<double>()
     << " % of the float outputs' rms\n";
   o << std::setprecision(1);
-  o << "  latency per inference      " << r["latency_ns"]["per_inference"].get<double>()
-    << " ns (one image alone: doorbell to result in SRAM; "
-    << r["latency_ns"]["per_inference_with_dma"].get<double>() << " ns with DMA in/out)\n";
-  o << "  time per inference         " << r["latency_ns"]["amortized_per_inference"].get<double>()
-    << " ns (infer phase / images, batches of " << r["max_batch"].get<long>() << ")\n";
+  const auto& lat = r["latency_ns"];
+  o << "  latency per inference      " << lat["per_inference"].get<double>()
+    << " ns (one image alone: doorbell to result in SRAM";
+  if (lat.value("per_inference_reload", 0.0) > 0)
+    o << ", of which " << lat["per_inference_reload"].get<double>()
+      << " ns waiting for the weight reload between segments";
+  o << "; " << lat["per_inference_with_dma"].get<double>() << " ns with DMA in/out)\n";
+  o << "  time per inference         " << lat["amortized_per_inference"].get<double>()
+    << " ns (infer phase / images; ";
+  if (n > 1)
+    o << "the first image alone, then batches of up to " << r["batch"].get<long>();
+  else
+    o << "one image";
+  o << ", max_batch " << r["max_batch"].get<long>() << ")\n";
+  if (r.contains("reload") && r["reload"]["weight_loads"].get<long>() > 0) {
+    const auto& rl = r["reload"];
+    o << std::setprecision(3) << "  weight reload              " << rl["weight_loads"].get<long>()
+      << " loads of " << rl["segments"].get<long>() << " segments, " << rl["time_ns"].get<double>() / 1e6
+      << " ms of reprogramming, " << rl["energy_j"].get<double>() * 1e6 << " uJ (static "
+      << rl["energy_j_static"].get<double>() * 1e6 << " uJ)\n";
+  }
   o << std::setprecision(3);
   o << "  energy per inference       " << e * 1e9 << " nJ\n";
   for (const auto& [name, j] : r["energy_j"]["by_component"].items()) {

@@ -151,10 +151,13 @@ for name, s, r in rows:
 print()
 print(f"  simulated MACs per wall second: {macs / infer:.3e} over the infer phase, "
       f"{macs / compute:.3e} without the reload programming, {macs / aimc_wall:.3e} over the whole run")
-print(f"  simulated chip: latency {rep['latency_ns']['per_inference'] / 1e6:.3f} ms of compute, "
-      f"{rep['latency_ns']['per_inference_with_dma'] / 1e9:.3f} s with reloads and DMA; "
+print(f"  simulated chip: latency {rep['latency_ns']['per_inference_compute'] / 1e6:.3f} ms of compute, "
+      f"{rep['latency_ns']['per_inference'] / 1e9:.3f} s with the reloads between segments, "
+      f"{rep['latency_ns']['per_inference_with_dma'] / 1e9:.3f} s with DMA; "
       f"{rep['energy_j']['per_inference'] * 1e3:.3f} mJ per inference "
-      f"({rl['energy_j_per_inference'] * 1e3:.3f} mJ of it reprogramming)")
+      f"({rl['energy_j_per_inference'] * 1e3:.3f} mJ of it the reload: "
+      f"{rl['energy_j_dynamic'] * 1e3 / rep['images']:.3f} mJ programming, "
+      f"{rl['energy_j_static'] * 1e3 / rep['images']:.3f} mJ static power)")
 agree = rep.get("agreement_with_float", {})
 if agree:
     print(f"  outputs vs float: rms error {100 * agree.get('output_rms_error_relative', float('nan')):.1f} % of the float outputs' rms")

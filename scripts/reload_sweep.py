@@ -73,15 +73,18 @@ def main():
             n = r["images"]
             rows.append({
                 "K": k,
-                "K_used": min(k, r["max_batch"]),
+                "K_used": r["batch"],  # --batch capped by max_batch (SRAM) and by the images
+                "max_batch": r["max_batch"],
                 "images": n,
                 "segments": rl["segments"],
                 "weight_loads": rl["weight_loads"],
                 "reload_s_per_inference": rl["time_ns"] * 1e-9 / n,
-                "reload_mj_per_inference": rl["energy_j_per_inference"] * 1e3,
+                "reload_mj_per_inference": rl["energy_j_per_inference"] * 1e3,  # static included
+                "reload_static_mj_per_inference": rl["energy_j_static"] * 1e3 / n,
                 "energy_mj_per_inference": r["energy_j"]["per_inference"] * 1e3,
                 "time_s_per_inference": r["latency_ns"]["amortized_per_inference"] * 1e-9,
-                "compute_latency_ms": r["latency_ns"]["per_inference"] * 1e-6,
+                "compute_latency_ms": r["latency_ns"]["per_inference_compute"] * 1e-6,
+                "latency_s": r["latency_ns"]["per_inference"] * 1e-9,  # reloads between segments included
                 "throughput_per_s": r["throughput_inferences_per_s"],
                 "cells_reprogrammed": rl["cells_programmed"],
                 "wall_s": r["wall_seconds"],
@@ -89,12 +92,15 @@ def main():
     if not rows or rows[0]["segments"] < 2:
         print("reload_sweep: note: the network fits the chip (one segment): nothing is reloaded", file=sys.stderr)
     print("| K (images per weight load) | weight loads | reload time / inference (s) | reload energy / inference (mJ) "
-          "| energy / inference (mJ) | time / inference (s) | inferences/s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "| of which static (mJ) | energy / inference (mJ) | time / inference (s) | inferences/s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for w in rows:
-        k = str(w["K"]) if w["K"] == w["K_used"] else f"{w['K']} ({w['K_used']}: SRAM)"
+        k = str(w["K"])
+        if w["K_used"] != w["K"]:
+            k += f" ({w['K_used']}: {'SRAM' if w['K_used'] == w['max_batch'] else 'images'})"
         print(f"| {k} | {w['weight_loads']} | {w['reload_s_per_inference']:.3f} | {w['reload_mj_per_inference']:.3f} "
-              f"| {w['energy_mj_per_inference']:.3f} | {w['time_s_per_inference']:.3f} | {w['throughput_per_s']:.3g} |")
+              f"| {w['reload_static_mj_per_inference']:.3f} | {w['energy_mj_per_inference']:.3f} "
+              f"| {w['time_s_per_inference']:.3f} | {w['throughput_per_s']:.3g} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

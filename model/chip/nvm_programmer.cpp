@@ -27,6 +27,7 @@ ProgrammingStats ProgrammingStats::since(const ProgrammingStats& earlier) const 
   d.erase_operations -= earlier.erase_operations;
   d.erased_cells -= earlier.erased_cells;
   d.busy_ps -= earlier.busy_ps;
+  d.static_j -= earlier.static_j;
   d.host_seconds -= earlier.host_seconds;
   // The histograms only grow (more bins, larger counts).
   for (size_t k = 0; k < earlier.iteration_histogram.size() && k < d.iteration_histogram.size(); ++k)
@@ -224,6 +225,7 @@ void NvmProgrammer::account(const Cost& c, uint64_t t0_ps) {
     ledger_.post(c_pulse_, phase_layer, ledger_.phase(), c.e_pulse_j, static_cast<uint64_t>(c.pulses));
   if (c.e_verify_j > 0) ledger_.post(c_verify_, phase_layer, ledger_.phase(), c.e_verify_j, c.cells);
   stats_.busy_ps += c.dur_ps;
+  stats_.static_j += ledger_.static_power_total_w() * static_cast<double>(c.dur_ps) * 1e-12;
   if (trace_.enabled() && cmd_.op >= AIMC_PROG_PROGRAM && cmd_.op <= AIMC_PROG_ERASE) {
     static const char* const kNames[] = {"", "program", "verify", "read cell", "erase"};
     const double e_nj = (c.e_erase_j + c.e_pulse_j + c.e_verify_j) * 1e9;

@@ -49,6 +49,12 @@ struct ProgrammingStats {
   long cells = 0, pulses = 0, verify_reads = 0, unconverged = 0;
   long erase_operations = 0, erased_cells = 0;
   uint64_t busy_ps = 0;  // time the controller spent on commands (energy: the ledger's prog_*)
+  // Static energy of the whole chip (every component with static power: tile_static, bus, sram,
+  // host) while the controller ran commands: its static power at each command's start times the
+  // command's duration. Exact, not an estimate: the power state cannot change while a command
+  // runs (POWER_STATE refuses with ERR_BUSY while any engine is busy), and the ledger integrates
+  // the same power over the same time into the phase's static energy.
+  double static_j = 0;
   double host_seconds = 0;  // wall-clock time this simulator spent computing the commands (profiling)
   std::vector<long> iteration_histogram;  // [k]: cells that took k pulses
   // Residual programming error (programmed g - target, in fractions of g_max) of every cell.

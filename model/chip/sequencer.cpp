@@ -261,6 +261,7 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
   last_duration_ps_ = t_end - t_now_ps_;
   vectors_done_ += batch;
   ++commands_done_;
+  if (command_sink_) command_sink_({prog_addr_, batch, t_now_ps_, first_output_ps, t_end});
   if (trace_.enabled())
     trace_.span(track_, "infer", t_now_ps_, t_end - t_now_ps_,
                 {{"batch", batch}, {"first_output_ns", last_latency_ps_ / 1000.0}});

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -66,6 +67,18 @@ class Sequencer : public sc_core::sc_module {
   // when it was accepted. The error code and argument are in the host's ERROR_CODE/ERR_ADDR.
   const std::string& last_problem() const { return last_problem_; }
 
+  // When one command runs, in simulated ps: its start (the doorbell), its batch's first output in
+  // SRAM and its end (every map written).
+  struct CommandTiming {
+    uint32_t prog_addr = 0, batch = 0;
+    uint64_t start_ps = 0, first_output_ps = 0, end_ps = 0;
+  };
+  // Called once per command the sequencer accepted and ran, as soon as its schedule is known (at
+  // its start, before the sequencer waits for its end): for a front end that measures across
+  // commands, e.g. the segments of one image. Off when empty.
+  using CommandSink = std::function<void(const CommandTiming&)>;
+  void set_command_sink(CommandSink sink) { command_sink_ = std::move(sink); }
+
  private:
   class Context;  // the executors' view of the sequencer (sequencer.cpp)
 
@@ -101,6 +114,7 @@ class Sequencer : public sc_core::sc_module {
   tlm::tlm_generic_payload gp_;
   std::string last_problem_;
   uint64_t last_latency_ps_ = 0, last_duration_ps_ = 0, vectors_done_ = 0, commands_done_ = 0;
+  CommandSink command_sink_;
 };
 
 }  // namespace aimc::chip

@@ -37,7 +37,7 @@ uint64_t SharedBus::occupancy_ps(uint64_t bytes) const {
 }
 
 InterconnectStats SharedBus::stats() const {
-  return {transfers(), bytes_moved(), timeline_.busy_ps(), timeline_.wait_ps()};
+  return {transfers(), bytes_moved(), timeline_.busy_ps(), timeline_.wait_ps(), busy_ps_by_phase()};
 }
 
 SharedBus::Grant SharedBus::book(const Endpoint&, const Endpoint&, uint64_t bytes,
@@ -55,6 +55,7 @@ SharedBus::Grant SharedBus::book(const Endpoint&, const Endpoint&, uint64_t byte
     const uint64_t d = burst_ps(n);
     const uint64_t s = timeline_.reserve(t, d);
     if (bursts++ == 0) g.start_ps = s;
+    g.busy_ps += d;
     t = s + d;
     left -= n;
   } while (left > 0);

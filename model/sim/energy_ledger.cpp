@@ -120,6 +120,12 @@ double EnergyLedger::static_power_w(int comp) const {
   return static_w_[comp];
 }
 
+double EnergyLedger::static_power_total_w() const {
+  double w = 0.0;
+  for (double p : static_w_) w += p;
+  return w;
+}
+
 void EnergyLedger::advance(uint64_t t_ps) {
   if (t_ps < now_ps_) {
     throw std::invalid_argument("EnergyLedger: time went backwards from " + std::to_string(now_ps_) +

@@ -47,6 +47,8 @@ class EnergyLedger {
   void set_static_power(int comp, double watts);
   void set_static_power(int comp, double watts, uint64_t t_ps);
   double static_power_w(int comp) const;
+  // The sum over every component: the chip's static power in its present power state.
+  double static_power_total_w() const;
 
   // Integrates all static power from now_ps() to t_ps into the current phase. t_ps >= now_ps().
   void advance(uint64_t t_ps);

@@ -123,6 +123,7 @@ void Interconnect::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc
   const bool moved = gp.is_response_ok() && gp.get_command() != tlm::TLM_IGNORE_COMMAND;
   double energy_j = 0.0;
   const Accounting acct = accounting_of(gp, default_phase_.value_or(ledger_.phase()));
+  busy_ps_by_phase_[static_cast<size_t>(acct.phase)] += g.busy_ps;  // held, answered OK or not
   if (moved) {
     bytes_moved_ += length;
     if (acct.charge) {

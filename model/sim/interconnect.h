@@ -14,8 +14,9 @@
 //   - energy posted to the ledger (component "<kind's component>") only for transfers the
 //     target answered OK, a trace span per transfer.
 // What a kind decides (book()): when a transfer of `bytes` from `src` to `dst` that arrives at
-// `arrival_ps` starts and ends, and its energy. The initiator's delay then runs to the end of that
-// occupancy, and the target adds its own latency on top. An interconnect never calls wait().
+// `arrival_ps` starts and ends, how long it holds the medium, and its energy. The initiator's
+// delay then runs to the end of that occupancy, and the target adds its own latency on top. An
+// interconnect never calls wait(). The base class also keeps the medium time by phase.
 //
 // Endpoints. A transfer's source and destination default to the initiator port's endpoint and the
 // decoded region's endpoint. An initiator that moves data on another block's behalf (the sequencer
@@ -23,6 +24,7 @@
 // attaches a Route extension that names them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -70,6 +72,9 @@ struct InterconnectStats {
   uint64_t bytes = 0;      // bytes of transfers the target answered OK
   uint64_t busy_ps = 0;    // time the medium was held (summed over links for a kind with several)
   uint64_t wait_ps = 0;    // time transfers waited for a free medium
+  // busy_ps split by the phase each transfer was charged to (its Accounting's, else the default
+  // phase); indexed by sim::Phase, sums to busy_ps.
+  std::array<uint64_t, kPhaseCount> busy_ps_by_phase{};
 };
 
 class Interconnect : public sc_core::sc_module {
@@ -112,6 +117,8 @@ class Interconnect : public sc_core::sc_module {
 
   uint64_t transfers() const { return transfers_; }
   uint64_t bytes_moved() const { return bytes_moved_; }
+  // The medium time of the transfers booked so far (Grant::busy_ps), by their phase.
+  const std::array<uint64_t, kPhaseCount>& busy_ps_by_phase() const { return busy_ps_by_phase_; }
   int ledger_component() const { return comp_; }
   int trace_track() const { return track_; }
 
@@ -121,11 +128,14 @@ class Interconnect : public sc_core::sc_module {
                const char* component);
 
   // A booked transfer: it holds the medium from start_ps to end_ps; `pieces` is how many grants it
-  // took (bursts, packets); energy_j is charged when the target answers OK.
+  // took (bursts, packets); energy_j is charged when the target answers OK. busy_ps is the medium
+  // time it holds (its share of InterconnectStats::busy_ps: the pieces' durations, summed over
+  // links), which the base class books to the transfer's phase.
   struct Grant {
     uint64_t start_ps = 0, end_ps = 0;
     uint32_t pieces = 1;
     double energy_j = 0.0;
+    uint64_t busy_ps = 0;
   };
   // Books a decoded transfer. now_ps is the present (no booking can start before it).
   virtual Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,
@@ -150,6 +160,7 @@ class Interconnect : public sc_core::sc_module {
   std::vector<Endpoint> initiators_;
   uint64_t transfers_ = 0;
   uint64_t bytes_moved_ = 0;
+  std::array<uint64_t, kPhaseCount> busy_ps_by_phase_{};
 };
 
 }  // namespace aimc::sim

@@ -9,6 +9,7 @@
 #include "compiler/image.h"
 #include "harness.h"
 #include "run_job.h"
+#include "summary.h"
 
 namespace aimc::testing {
 namespace {
@@ -167,6 +168,10 @@ TEST(PlatformEndToEnd, ReportHasEveryFieldAndTheBreakdownSumsToTheTotal) {
   EXPECT_TRUE(r["accuracy"].contains("float"));
   EXPECT_TRUE(r["accuracy"].contains("platform"));
   EXPECT_GT(r["latency_ns"]["per_inference"].get<double>(), 0.0);
+  // The network fits the chip: nothing to wait for between segments, latency = compute.
+  EXPECT_EQ(r["reload"]["segments"].get<int>(), 1);
+  EXPECT_EQ(r["latency_ns"]["per_inference_reload"].get<double>(), 0.0);
+  EXPECT_EQ(r["latency_ns"]["per_inference"].get<double>(), r["latency_ns"]["per_inference_compute"].get<double>());
   const double per_inf = r["energy_j"]["per_inference"].get<double>();
   double sum_c = 0, sum_l = 0;
   for (const auto& [k, v] : r["energy_j"]["by_component"].items()) sum_c += v.get<double>();
@@ -182,6 +187,69 @@ TEST(PlatformEndToEnd, ReportHasEveryFieldAndTheBreakdownSumsToTheTotal) {
               1e-9 * r["tops_per_w"].get<double>());
   EXPECT_NEAR(r["tops"].get<double>(), ops / (r["time_ns"]["infer"].get<double>() * 1e-9) / 1e12,
               1e-6 * r["tops"].get<double>());
+}
+
+// The bundled MLP on two tiles of 400 x 256 cells: the first layer takes both, so the other two
+// run after a weight reload (two segments). One image: segment 0 is resident from the deploy, and
+// the image waits for segment 1 to be programmed between its two commands.
+TEST(PlatformEndToEnd, ReloadIsInTheLatencyAndItsStaticEnergyInTheReloadEnergy) {
+  const std::vector<std::string> over = {"tile.device.type=ideal", "grid.rows=1", "grid.cols=2",
+                                         "tile.array.cols=256"};
+  const auto r = app::run_job(small_run(1, over));
+  const auto& rl = r["reload"];
+  ASSERT_EQ(rl["segments"].get<int>(), 2);
+  ASSERT_EQ(rl["weight_loads"].get<int>(), 1);
+  // Latency: compute (both commands) plus the wait between them, which holds the programming of
+  // segment 1 (the controller's busy time: the run's only reload) and the firmware's weight DMA.
+  const auto& lat = r["latency_ns"];
+  const double total = lat["per_inference"].get<double>(), compute = lat["per_inference_compute"].get<double>(),
+               reload = lat["per_inference_reload"].get<double>(), prog_ns = rl["time_ns"].get<double>();
+  EXPECT_GT(compute, 0.0);
+  EXPECT_GT(prog_ns, 0.0);
+  EXPECT_DOUBLE_EQ(total, compute + reload);
+  EXPECT_GE(reload, prog_ns) << "the image waited for the reprogramming of segment 1";
+  EXPECT_LE(total, lat["per_inference_with_dma"].get<double>()) << "the call to aimc_infer holds it all, plus DMA";
+  EXPECT_LT(lat["per_inference_with_dma"].get<double>() - total, 1e-3 * reload)
+      << "the call adds only the input and output DMA and the interrupt (us) to the latency (ms)";
+  // Reload energy: the programming events plus the chip's static power over the programming.
+  const config::PlatformConfig cfg = preset(over);
+  const double p_static_w = (cfg.tile_count() * cfg.tile.p_static_active_uw + cfg.bus.p_static_uw +
+                             cfg.sram.p_static_uw + cfg.host.p_static_uw) * 1e-6;
+  const double e_static = rl["energy_j_static"].get<double>(), e_dynamic = rl["energy_j_dynamic"].get<double>();
+  EXPECT_NEAR(e_static, p_static_w * prog_ns * 1e-9, 1e-9 * e_static);
+  const auto& by_comp_phase = r["energy_j"]["ledger"]["by_component_phase"];
+  double e_prog = 0;
+  for (const char* c : {"prog_erase", "prog_pulse", "prog_verify"}) e_prog += by_comp_phase[c]["infer"].get<double>();
+  EXPECT_GT(e_prog, 0.0);
+  EXPECT_DOUBLE_EQ(e_dynamic, e_prog);
+  EXPECT_DOUBLE_EQ(rl["energy_j"].get<double>(), e_dynamic + e_static);
+  EXPECT_DOUBLE_EQ(rl["energy_j_per_inference"].get<double>(), e_dynamic + e_static);  // one image
+  // The bus: the deploy's weights and the reload's (infer) both cross it; the parts add up.
+  const auto& bus = r["bus"];
+  const double deploy_ns = bus["busy_ns_by_phase"]["deploy"].get<double>();
+  const double infer_ns = bus["busy_ns_by_phase"]["infer"].get<double>();
+  EXPECT_GT(deploy_ns, 0.0);
+  EXPECT_GT(infer_ns, 0.0);
+  EXPECT_DOUBLE_EQ(deploy_ns + infer_ns, bus["busy_ns"].get<double>());
+  // The summary says what the image waited for.
+  const std::string text = app::format_summary(r);
+  EXPECT_NE(text.find("waiting for the weight reload between segments"), std::string::npos) << text;
+  EXPECT_NE(text.find("weight reload              1 loads of 2 segments"), std::string::npos) << text;
+}
+
+// The report and the summary give the batch the run used (--batch, capped at max_batch), not
+// only the largest one the SRAM allows.
+TEST(PlatformEndToEnd, ReportAndSummaryGiveTheBatchUsed) {
+  app::RunOptions o = small_run(7, {"tile.device.type=ideal"});
+  o.batch = 4;
+  const auto r = app::run_job(o);
+  EXPECT_EQ(r["batch"].get<long>(), 4);
+  EXPECT_EQ(r["commands"].get<long>(), 3) << "1 image alone, then 4 and 2";
+  const long max_batch = r["max_batch"].get<long>();
+  ASSERT_GT(max_batch, 4);
+  const std::string text = app::format_summary(r);
+  EXPECT_NE(text.find("then batches of up to 4, max_batch " + std::to_string(max_batch) + ")"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -88,6 +88,12 @@ TEST(Programming, DeployCostIsIterationsTimesPerIterationCost) {
   EXPECT_NEAR(e("prog_pulse"), pulses * p.e_pulse_pj * 1e-12, 1e-9 * e("prog_pulse"));
   EXPECT_NEAR(e("prog_verify"), reads * p.e_verify_cell_pj * 1e-12, 1e-9 * e("prog_verify"));
   EXPECT_NEAR(e("prog_erase"), sectors * p.e_erase_nj * 1e-9, 1e-9 * e("prog_erase"));
+  // The chip's static energy while the controller programmed: its static power in the ACTIVE
+  // state (every tile, the bus, the SRAM, the host side) over the busy time.
+  const double p_static_w = (cfg.tile_count() * cfg.tile.p_static_active_uw + cfg.bus.p_static_uw +
+                             cfg.sram.p_static_uw + cfg.host.p_static_uw) * 1e-6;
+  ASSERT_GT(p_static_w, 0.0);
+  EXPECT_NEAR(st.static_j, p_static_w * static_cast<double>(expect_ps) * 1e-12, 1e-9 * st.static_j);
   EXPECT_GT(pulses, cells);  // flash needs several pulses per cell from the erased state
 }
 
@@ -368,6 +374,7 @@ TEST(Programming, StatsSinceASnapshotAreThoseOfThePhase) {
   a.erase_operations = 3;
   a.erased_cells = 50;
   a.busy_ps = 1000;
+  a.static_j = 0.5e-6;
   a.host_seconds = 0.5;
   a.iteration_histogram = {0, 60, 40};
   a.error_sum = 0.25;
@@ -384,6 +391,7 @@ TEST(Programming, StatsSinceASnapshotAreThoseOfThePhase) {
   b.erase_operations = 5;
   b.erased_cells = 80;
   b.busy_ps = 1700;
+  b.static_j = 2.0e-6;
   b.host_seconds = 0.75;
   b.iteration_histogram = {0, 70, 50, 10};
   b.error_sum = 0.5;
@@ -401,6 +409,7 @@ TEST(Programming, StatsSinceASnapshotAreThoseOfThePhase) {
   EXPECT_EQ(d.erase_operations, 2);
   EXPECT_EQ(d.erased_cells, 30);
   EXPECT_EQ(d.busy_ps, 700u);
+  EXPECT_DOUBLE_EQ(d.static_j, 1.5e-6);
   EXPECT_DOUBLE_EQ(d.host_seconds, 0.25);
   EXPECT_EQ(d.iteration_histogram, (std::vector<long>{0, 10, 10, 10}));
   EXPECT_DOUBLE_EQ(d.error_sum, 0.25);
@@ -414,6 +423,7 @@ TEST(Programming, StatsSinceASnapshotAreThoseOfThePhase) {
   const chip::ProgrammingStats none = b.since(b);
   EXPECT_EQ(none.cells, 0);
   EXPECT_EQ(none.busy_ps, 0u);
+  EXPECT_EQ(none.static_j, 0.0);
   EXPECT_TRUE(none.by_tile.empty());
 }
 

@@ -279,6 +279,34 @@ TEST(SharedBus, EnergyPerByteExactAndCharged) {
   EXPECT_EQ(bus.timeline().reservations(), 3u);
 }
 
+// The bus's busy time, split by the phase each transfer was charged to: the bursts' occupancy
+// (not the waits between them), and the parts add up to busy_ps.
+TEST(SharedBus, BusyTimeByPhaseAddsUpToBusyTime) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  config::BusConfig cfg = bus_config();
+  cfg.max_burst_bytes = 64;
+  SharedBus bus("bus", cfg, ledger, trace);
+  RecordingTarget mem("mem");
+  bus.isock.bind(mem.sock);
+  bus.map(0, 0x0, 0x1000, "mem");
+  std::vector<uint8_t> buf(192);
+  Driver d("d", [&](Driver& self) {
+    sc_time ahead = ps(kOcc64);  // deploy (the ledger's phase), books [kOcc64, 2 kOcc64)
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0x0, buf.data(), 64, ahead), tlm::TLM_OK_RESPONSE);
+    Driver::Options infer;
+    infer.accounting = Accounting(EnergyLedger::kNoLayer, Phase::infer);
+    sc_time now = sc_core::SC_ZERO_TIME;  // three bursts around the first booking
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x100, buf.data(), 192, now, infer), tlm::TLM_OK_RESPONSE);
+  });
+  d.sock.bind(bus.tsock);
+  sc_core::sc_start();
+  const InterconnectStats st = bus.stats();
+  EXPECT_EQ(st.busy_ps_by_phase[static_cast<size_t>(Phase::deploy)], kOcc64);
+  EXPECT_EQ(st.busy_ps_by_phase[static_cast<size_t>(Phase::infer)], 3 * kOcc64);
+  EXPECT_EQ(st.busy_ps_by_phase[0] + st.busy_ps_by_phase[1], st.busy_ps);
+}
+
 TEST(SharedBus, DefaultPhaseSetterOverridesLedgerPhase) {
   EnergyLedger ledger;
   TraceSink trace;

@@ -57,6 +57,7 @@ TEST(EnergyLedger, StaticPowerIntegratesExactlyOverTime) {
   const int sram = l.component("sram");
   l.set_static_power(bus, 1.0);       // 1 W
   l.set_static_power(sram, 100e-6);   // 100 uW
+  EXPECT_DOUBLE_EQ(l.static_power_total_w(), 1.0 + 100e-6);
   l.advance(1000);                    // 1 ns
   EXPECT_DOUBLE_EQ(l.component_j(bus), 1e-9);
   EXPECT_DOUBLE_EQ(l.component_j(sram), 100e-6 * 1e-9);
@@ -83,6 +84,7 @@ TEST(EnergyLedger, PowerStateChangeAtATime) {
   l.advance(10000);
   EXPECT_DOUBLE_EQ(l.component_j(tile), 2.0 * 500e-12);
   EXPECT_DOUBLE_EQ(l.static_power_w(tile), 0.0);
+  EXPECT_EQ(l.static_power_total_w(), 0.0);
 }
 
 TEST(EnergyLedger, PhaseAttributionOfStaticAndDynamic) {

@@ -42,6 +42,7 @@ class RecordingInterconnect final : public Interconnect {
     g.start_ps = arrival_ps;
     g.end_ps = arrival_ps + bytes * 1000;
     g.energy_j = static_cast<double>(bytes) * 1e-12;
+    g.busy_ps = bytes * 1000;
     return g;
   }
 };
@@ -88,6 +89,40 @@ TEST(Interconnect, EndpointsComeFromThePortsOrFromTheRoute) {
   EXPECT_DOUBLE_EQ(ledger.component_j(noc.ledger_component()), 28e-12);
   EXPECT_EQ(noc.stats().bytes, 28u);
   EXPECT_EQ(noc.stats().transfers, 3u);
+}
+
+// The base class books each transfer's medium time (the kind's Grant::busy_ps) to the phase the
+// transfer is charged to: its Accounting's, else the default phase, else the ledger's.
+TEST(Interconnect, BusyTimeGoesToTheTransfersPhase) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  RecordingInterconnect noc("noc", ledger, trace);
+  RecordingTarget sram("sram");
+  noc.isock.bind(sram.sock);
+  noc.map(0, 0x1000, 0x100, "sram", Endpoint::sram());
+  uint8_t buf[64] = {};
+  Driver d("d", [&](Driver& self) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    // No extension, ledger in deploy: deploy.
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0x1000, buf, 16, delay), tlm::TLM_OK_RESPONSE);
+    // An infer command's transfer while the ledger is still in deploy (the sequencer's extension).
+    Driver::Options infer;
+    infer.accounting = Accounting(EnergyLedger::kNoLayer, Phase::infer);
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x1000, buf, 64, delay, infer), tlm::TLM_OK_RESPONSE);
+    // Held but not charged (charge = false): the medium time still counts, in its phase.
+    infer.accounting->charge = false;
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x1000, buf, 8, delay, infer), tlm::TLM_OK_RESPONSE);
+    // Unmapped: nothing booked.
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x9000, buf, 4, delay, infer), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    // The ledger moves to infer: a transfer without extension follows it.
+    ledger.set_phase(Phase::infer, 0);
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0x1000, buf, 4, delay), tlm::TLM_OK_RESPONSE);
+  });
+  d.sock.bind(noc.tsock);
+  sc_core::sc_start();
+  const auto& by_phase = noc.busy_ps_by_phase();
+  EXPECT_EQ(by_phase[static_cast<size_t>(Phase::deploy)], 16000u);
+  EXPECT_EQ(by_phase[static_cast<size_t>(Phase::infer)], (64u + 8u + 4u) * 1000u);
 }
 
 TEST(Interconnect, RegistryBuildsTheSharedBusAndRefusesUnknownKinds) {
