@@ -1,8 +1,11 @@
 #include "summary.h"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace aimc::app {
 
@@ -59,7 +62,11 @@ std::string format_summary(const nlohmann::json& r) {
       << rl["energy_j_static"].get<double>() * 1e6 << " uJ)\n";
   }
   o << std::setprecision(3);
-  o << "  energy per inference       " << e * 1e9 << " nJ\n";
+  o << "  energy per inference       " << e * 1e9 << " nJ";
+  if (r["energy_j"].contains("static_per_inference"))
+    o << " (static " << r["energy_j"]["static_per_inference"].get<double>() * 1e9 << " nJ, dynamic "
+      << r["energy_j"]["dynamic_per_inference"].get<double>() * 1e9 << " nJ)";
+  o << "\n";
   for (const auto& [name, j] : r["energy_j"]["by_component"].items()) {
     const double v = j.get<double>();
     o << "    " << std::left << std::setw(23) << name << std::right << std::setw(12) << v * 1e9
@@ -128,6 +135,21 @@ std::string format_summary(const nlohmann::json& r) {
   o << std::setprecision(2);
   o << "  efficiency                 " << r["tops_per_w"].get<double>() << " TOPS/W ("
     << r["tops_per_w_chip"].get<double>() << " TOPS/W without the host component)\n";
+  if (r.contains("area_mm2")) {
+    // Silicon: the blocks from the largest down, then the rates per area.
+    const auto& a = r["area_mm2"];
+    std::vector<std::pair<double, std::string>> blocks;
+    for (const auto& [name, v] : a.items())
+      if (name != "total") blocks.emplace_back(v.get<double>(), name);
+    std::sort(blocks.rbegin(), blocks.rend());
+    o << std::setprecision(3) << "  silicon area               " << a["total"].get<double>() << " mm2 (";
+    for (size_t i = 0; i < blocks.size(); ++i) o << (i ? ", " : "") << blocks[i].second << " " << blocks[i].first;
+    o << ")\n";
+    o << "  peak                       " << r["peak_tops"].get<double>() << " TOPS (every tile busy), "
+      << r["peak_tops_per_mm2"].get<double>() << " TOPS/mm2; achieved " << std::setprecision(4)
+      << r["tops_per_mm2"].get<double>() << " TOPS/mm2, average power " << std::setprecision(3)
+      << r["average_power_w"].get<double>() * 1e3 << " mW\n";
+  }
   o << "  report                     "
     << (r.contains("report_file") ? r["report_file"].get<std::string>() : "not written (--report FILE)")
     << "\n";
