@@ -94,7 +94,7 @@ ChipArea Chip::area() const {
     a.adc += b[2].area_um2;
     a.digital += b[3].area_um2;
   }
-  a.sram = cfg_.sram.size_kib * cfg_.sram.area_um2_per_kib;
+  a.sram = sim::sram_cost(cfg_.sram).area_um2;
   return a;
 }
 

@@ -353,12 +353,22 @@ const std::vector<Key>& keys() {
                         REF(int, sram.size_kib)));
     t.push_back(non_negative("sram.latency_ns", "ns", "access latency per transfer",
                              REF(double, sram.latency_ns)));
-    t.push_back(non_negative("sram.e_read_byte_pj", "pJ/B", "energy per byte read",
+    t.push_back(int_key("sram.bank_kib", "KiB", "one bank; an access reads or writes one bank", 1, 1 << 20,
+                        REF(int, sram.bank_kib)));
+    t.push_back(int_key("sram.ref_bank_kib", "KiB",
+                        "the bank whose energies e_read_byte_pj and e_write_byte_pj are; a bank of "
+                        "bank_kib costs sqrt(bank_kib / ref_bank_kib) times as much",
+                        1, 1 << 20, REF(int, sram.ref_bank_kib)));
+    t.push_back(non_negative("sram.e_read_byte_pj", "pJ/B", "energy per byte read from a bank of ref_bank_kib",
                              REF(double, sram.e_read_byte_pj)));
-    t.push_back(non_negative("sram.e_write_byte_pj", "pJ/B", "energy per byte written",
+    t.push_back(non_negative("sram.e_write_byte_pj", "pJ/B", "energy per byte written to a bank of ref_bank_kib",
                              REF(double, sram.e_write_byte_pj)));
-    t.push_back(non_negative("sram.p_static_uw", "uW", "static power of the SRAM",
-                             REF(double, sram.p_static_uw)));
+    t.push_back(non_negative("sram.e_wire_bit_mm_pj", "pJ/(bit mm)",
+                             "wires from the SRAM's port to a bank, per bit and mm (the mean route is "
+                             "half the side of the SRAM's area)",
+                             REF(double, sram.e_wire_bit_mm_pj)));
+    t.push_back(non_negative("sram.p_static_uw_per_kib", "uW/KiB", "leakage per KiB",
+                             REF(double, sram.p_static_uw_per_kib)));
     t.push_back(non_negative("sram.area_um2_per_kib", "um^2/KiB", "silicon per KiB, periphery included",
                              REF(double, sram.area_um2_per_kib)));
 

@@ -131,10 +131,13 @@ struct BusConfig {
 struct SramConfig {
   int size_kib = 512;
   double latency_ns = 2.0;       // access latency per transfer
-  double e_read_byte_pj = 1.25;  // energy per byte read
-  double e_write_byte_pj = 1.25; // energy per byte written
-  double p_static_uw = 100.0;
-  double area_um2_per_kib = 6550.0;  // silicon per KiB, periphery included
+  int bank_kib = 8;              // one bank (an access reads one bank)
+  int ref_bank_kib = 8;          // the bank the next two energies are of
+  double e_read_byte_pj = 1.25;  // energy per byte read from a bank of ref_bank_kib
+  double e_write_byte_pj = 1.25; // energy per byte written to a bank of ref_bank_kib
+  double e_wire_bit_mm_pj = 0.1; // wires from the port to a bank, per bit and mm
+  double p_static_uw_per_kib = 0.390625;  // leakage per KiB
+  double area_um2_per_kib = 6550.0;   // silicon per KiB, periphery included
 };
 
 struct HostConfig {

@@ -15,15 +15,17 @@ Sram::Sram(const sc_core::sc_module_name& name, const config::SramConfig& cfg, E
       trace_(trace),
       comp_(ledger.component("sram")),
       track_(trace.track(basename())) {
-  if (cfg.size_kib <= 0 || !(cfg.latency_ns >= 0.0) || !(cfg.e_read_byte_pj >= 0.0) ||
-      !(cfg.e_write_byte_pj >= 0.0) || !(cfg.p_static_uw >= 0.0)) {
+  if (cfg.size_kib <= 0 || cfg.bank_kib <= 0 || cfg.ref_bank_kib <= 0 || !(cfg.latency_ns >= 0.0) ||
+      !(cfg.e_read_byte_pj >= 0.0) || !(cfg.e_write_byte_pj >= 0.0) || !(cfg.e_wire_bit_mm_pj >= 0.0) ||
+      !(cfg.p_static_uw_per_kib >= 0.0) || !(cfg.area_um2_per_kib >= 0.0)) {
     throw std::invalid_argument(std::string(this->name()) +
-                                ": sram config needs size_kib > 0 and non-negative latency, "
-                                "energy and power");
+                                ": sram config needs size_kib, bank_kib, ref_bank_kib > 0 and "
+                                "non-negative latency, energies, power and area");
   }
   mem_.assign(static_cast<size_t>(cfg.size_kib) * 1024u, 0);
   latency_ps_ = ns_to_ps(cfg.latency_ns);
-  ledger_.set_static_power(comp_, cfg.p_static_uw * 1e-6);
+  cost_ = sram_cost(cfg);
+  ledger_.set_static_power(comp_, cost_.p_static_w);
   tsock.register_b_transport(this, &Sram::b_transport);
   tsock.register_transport_dbg(this, &Sram::transport_dbg);
   tsock.register_get_direct_mem_ptr(this, &Sram::get_direct_mem_ptr);
@@ -33,10 +35,10 @@ double Sram::charge(tlm::tlm_command cmd, uint64_t bytes, const Accounting& acct
   double energy_j = 0.0;
   if (cmd == tlm::TLM_READ_COMMAND) {
     bytes_read_ += bytes;
-    energy_j = cfg_.e_read_byte_pj * 1e-12 * static_cast<double>(bytes);
+    energy_j = cost_.e_read_byte_pj * 1e-12 * static_cast<double>(bytes);
   } else if (cmd == tlm::TLM_WRITE_COMMAND) {
     bytes_written_ += bytes;
-    energy_j = cfg_.e_write_byte_pj * 1e-12 * static_cast<double>(bytes);
+    energy_j = cost_.e_write_byte_pj * 1e-12 * static_cast<double>(bytes);
   } else {
     return 0.0;
   }

@@ -17,6 +17,7 @@
 #include "config/platform_config.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
+#include "sim/sram_cost.h"
 #include "sim/trace.h"
 
 namespace aimc::sim {
@@ -46,6 +47,7 @@ class Sram : public sc_core::sc_module {
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
   int ledger_component() const { return comp_; }
+  const SramCost& cost() const { return cost_; }  // energies per byte, leakage, area (sram_cost.h)
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -60,6 +62,7 @@ class Sram : public sc_core::sc_module {
   int comp_;
   int track_;
   uint64_t latency_ps_;
+  SramCost cost_;
   std::optional<Phase> default_phase_;
   bool dmi_enabled_ = true;
   uint64_t bytes_read_ = 0;

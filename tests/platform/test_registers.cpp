@@ -52,7 +52,7 @@ TEST(Registers, StandbyGatesTileStaticPowerAndRefusesCommands) {
   const double p_active = cfg.tile_count() * cfg.tile.p_static_active_uw * 1e-6;  // W
   EXPECT_NEAR(e_active_ms, p_active * 1e-3, 1e-9 * p_active * 1e-3);
   EXPECT_EQ(e_standby_ms, 0.0);                            // the tiles are power-gated
-  EXPECT_NEAR(e_sram_standby_ms, cfg.sram.p_static_uw * 1e-9, 1e-15);  // the SRAM is not
+  EXPECT_NEAR(e_sram_standby_ms, cfg.sram.size_kib * cfg.sram.p_static_uw_per_kib * 1e-9, 1e-15);  // the SRAM is not
 }
 
 TEST(Registers, PerformanceCountersCountAndReset) {

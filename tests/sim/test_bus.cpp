@@ -425,6 +425,7 @@ TEST(SharedBus, EndToEndWithSram) {
   config::SramConfig sc;
   sc.size_kib = 4;
   sc.latency_ns = 2.0;
+  sc.e_wire_bit_mm_pj = 0.0;  // the bank's 1.25 pJ/B only (the wire term: test_sram_cost.cpp)
   Sram sram("sram", sc, ledger, trace);
   bus.isock.bind(sram.tsock);
   bus.map(0, 0x8000'0000, sram.size_bytes(), "sram");

@@ -20,7 +20,8 @@ config::SramConfig sram_config() {
   c.latency_ns = 2.0;
   c.e_read_byte_pj = 1.25;
   c.e_write_byte_pj = 2.5;
-  c.p_static_uw = 100.0;
+  c.p_static_uw_per_kib = 100.0;
+  c.e_wire_bit_mm_pj = 0.0;  // the bank's energies only (the law: test_sram_cost.cpp)
   return c;
 }
 
