@@ -174,6 +174,11 @@ void add_silicon(nlohmann::json& r, const chip::Chip& chip, const Prepared& p, c
   const chip::ChipArea a = chip.area();
   const double mm2 = 1e-6;  // per um^2
   const double total_mm2 = a.total() * mm2;
+  const sim::Floorplan& f = chip.floorplan();
+  r["floorplan"] = {{"tile_pitch_mm", f.tile_pitch_mm},
+                    {"grid_width_mm", f.width_mm()},
+                    {"grid_height_mm", f.height_mm()},
+                    {"bus_length_mm", chip.bus().wire_mm(sim::Endpoint::sram(), sim::Endpoint::tile(0))}};
   r["area_mm2"] = {{"dac", a.dac * mm2},         {"array", a.array * mm2}, {"adc", a.adc * mm2},
                    {"digital", a.digital * mm2}, {"sram", a.sram * mm2},   {"total", total_mm2}};
   const double peak_tops = chip.peak_ops_per_s() / 1e12;

@@ -1,6 +1,7 @@
 #include "chip/chip.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "aimc_regs.h"
@@ -16,6 +17,13 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
                                             trace, rng_));
   // The one interconnect kind so far; the registry is where others are added.
   bus_ = sim::make_interconnect("shared_bus", "bus", cfg, ledger, trace);
+  double tile_um2 = 0;
+  for (const Tile::BlockFigure& b : tiles_.front()->block_figures()) tile_um2 += b.area_um2;
+  sim::Floorplan plan;
+  plan.rows = cfg.grid_rows;
+  plan.cols = cfg.grid_cols;
+  plan.tile_pitch_mm = std::sqrt(tile_um2) * 1e-3;
+  bus_->set_floorplan(plan);
   sram_ = std::make_unique<sim::Sram>("sram", cfg.sram, ledger, trace);
   programmer_ = std::make_unique<NvmProgrammer>("programmer", cfg, tiles(), ledger, trace);
   sequencer_ = std::make_unique<Sequencer>("sequencer", cfg, tiles(), ledger, trace);

@@ -58,11 +58,14 @@ class Chip {
   const config::PlatformConfig& config() const { return cfg_; }
   std::vector<Tile*> tiles();
   ChipArea area() const;
+  // The tile grid with each tile a square of its blocks' area (what the interconnect's wires span).
+  const sim::Floorplan& floorplan() const { return bus_->floorplan(); }
   // Peak operations per second (1 MAC = 2 ops): every tile busy with MVMs over its whole array
   // back to back, each at its own rate (rows x cols MACs per DAC + array + ADC time).
   double peak_ops_per_s() const;
   const Tile& tile(int index) const { return *tiles_.at(static_cast<size_t>(index)); }
   sim::Interconnect& bus() { return *bus_; }
+  const sim::Interconnect& bus() const { return *bus_; }
   sim::Sram& sram() { return *sram_; }
   NvmProgrammer& programmer() { return *programmer_; }
   Sequencer& sequencer() { return *sequencer_; }

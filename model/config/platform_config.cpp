@@ -344,8 +344,13 @@ const std::vector<Key>& keys() {
                         "longest burst; a longer transfer is arbitrated burst by burst, so other "
                         "masters interleave with it",
                         1, 1 << 24, REF(int, bus.max_burst_bytes)));
-    t.push_back(non_negative("bus.e_byte_pj", "pJ/B", "energy per byte moved on the bus",
+    t.push_back(non_negative("bus.e_byte_pj", "pJ/B",
+                             "energy per byte moved on the bus, besides its wires (drivers, arbiter)",
                              REF(double, bus.e_byte_pj)));
+    t.push_back(non_negative("bus.e_wire_bit_mm_pj", "pJ/(bit mm)",
+                             "wire energy per bit and mm of bus driven; the shared bus drives its whole "
+                             "length, from the floorplan of the tile grid (docs/chip-model.md, \"Interconnect\")",
+                             REF(double, bus.e_wire_bit_mm_pj)));
     t.push_back(non_negative("bus.p_static_uw", "uW", "static power of the bus",
                              REF(double, bus.p_static_uw)));
 

@@ -124,6 +124,7 @@ struct BusConfig {
   double clock_mhz = 200.0;    // bus clock; bandwidth = width_bytes * clock_mhz * 1e6 B/s
   double latency_ns = 10.0;    // fixed latency of one burst (arbitration + address phase)
   int max_burst_bytes = 2048;  // longest burst; longer transfers are arbitrated burst by burst
+  double e_wire_bit_mm_pj = 0.1;  // wire energy per bit and mm of bus driven
   double e_byte_pj = 0.43;     // energy per byte moved
   double p_static_uw = 10.0;
 };

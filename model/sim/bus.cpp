@@ -12,7 +12,8 @@ SharedBus::SharedBus(const sc_core::sc_module_name& name, const config::BusConfi
                      EnergyLedger& ledger, TraceSink& trace)
     : Interconnect(name, ledger, trace, "bus"), cfg_(cfg) {
   if (cfg.width_bytes <= 0 || !(cfg.clock_mhz > 0.0) || !(cfg.latency_ns >= 0.0) ||
-      !(cfg.e_byte_pj >= 0.0) || !(cfg.p_static_uw >= 0.0) || cfg.max_burst_bytes <= 0) {
+      !(cfg.e_byte_pj >= 0.0) || !(cfg.e_wire_bit_mm_pj >= 0.0) || !(cfg.p_static_uw >= 0.0) ||
+      cfg.max_burst_bytes <= 0) {
     throw std::invalid_argument(std::string(this->name()) +
                                 ": bus config needs width_bytes > 0, clock_mhz > 0, "
                                 "max_burst_bytes > 0 and non-negative latency, energy and power");
@@ -61,7 +62,7 @@ SharedBus::Grant SharedBus::book(const Endpoint&, const Endpoint&, uint64_t byte
   } while (left > 0);
   g.end_ps = t;
   g.pieces = bursts;
-  g.energy_j = e_byte_j_ * static_cast<double>(bytes);
+  g.energy_j = e_byte_j() * static_cast<double>(bytes);
   return g;
 }
 

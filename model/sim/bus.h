@@ -38,6 +38,10 @@ class SharedBus final : public Interconnect {
   const Timeline& timeline() const { return timeline_; }
   InterconnectStats stats() const override;
   const char* kind() const override { return "shared_bus"; }
+  // Every transfer drives the whole bus: the floorplan's comb (Floorplan::comb_bus_mm).
+  double wire_mm(const Endpoint&, const Endpoint&) const override { return floorplan().comb_bus_mm(); }
+  // Energy of one byte: the bus logic's e_byte_pj plus 8 bits over wire_mm at e_wire_bit_mm_pj.
+  double e_byte_j() const { return e_byte_j_ + 8.0 * cfg_.e_wire_bit_mm_pj * 1e-12 * floorplan().comb_bus_mm(); }
 
  private:
   Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,

@@ -36,6 +36,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include "sim/energy_ledger.h"
+#include "sim/floorplan.h"
 #include "sim/trace.h"
 
 namespace aimc::sim {
@@ -114,6 +115,11 @@ class Interconnect : public sc_core::sc_module {
   virtual InterconnectStats stats() const = 0;
   // The kind's name as registered ("shared_bus", ...).
   virtual const char* kind() const = 0;
+  // Where the endpoints sit (the chip sets it before simulation); kinds take their wire lengths
+  // from it. Wire length a transfer from src to dst drives, in mm.
+  void set_floorplan(const Floorplan& f) { floorplan_ = f; }
+  const Floorplan& floorplan() const { return floorplan_; }
+  virtual double wire_mm(const Endpoint& src, const Endpoint& dst) const = 0;
 
   uint64_t transfers() const { return transfers_; }
   uint64_t bytes_moved() const { return bytes_moved_; }
@@ -143,6 +149,7 @@ class Interconnect : public sc_core::sc_module {
 
   EnergyLedger& ledger_;
   TraceSink& trace_;
+  Floorplan floorplan_;
 
  private:
   void b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

@@ -1,4 +1,5 @@
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -277,6 +278,49 @@ TEST(SharedBus, EnergyPerByteExactAndCharged) {
   EXPECT_EQ(ledger.event_count(comp), 107u);
   EXPECT_EQ(bus.bytes_moved(), 1107u);
   EXPECT_EQ(bus.timeline().reservations(), 3u);
+}
+
+// The bus's wires: every transfer drives the whole comb over the tile grid (sim/floorplan.h), so a
+// byte costs more on a bus that spans more, or larger, tiles.
+TEST(SharedBus, WireEnergyGrowsWithTheGridTheBusSpans) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  config::BusConfig c = bus_config();
+  c.e_wire_bit_mm_pj = 0.1;
+  SharedBus bus("bus", c, ledger, trace);
+  RecordingTarget mem("mem");
+  bus.isock.bind(mem.sock);
+  bus.map(0, 0x0, 0x10000, "mem");
+  Floorplan plan;
+  plan.rows = 3;
+  plan.cols = 4;
+  plan.tile_pitch_mm = 0.5;
+  bus.set_floorplan(plan);
+  // Trunk 3 x 0.5 mm, three branches of 4 x 0.5 mm: 7.5 mm; 0.43 pJ + 8 bits x 0.1 pJ x 7.5 mm.
+  EXPECT_DOUBLE_EQ(plan.comb_bus_mm(), 7.5);
+  EXPECT_DOUBLE_EQ(bus.wire_mm(Endpoint::sram(), Endpoint::tile(5)), 7.5);
+  EXPECT_NEAR(bus.e_byte_j(), (0.43 + 8 * 0.1 * 7.5) * 1e-12, 1e-24);
+  std::vector<uint8_t> buf(100);
+  Driver d("d", [&](Driver& self) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(self.transact(tlm::TLM_WRITE_COMMAND, 0, buf.data(), 100, delay), tlm::TLM_OK_RESPONSE);
+  });
+  d.sock.bind(bus.tsock);
+  sc_core::sc_start();
+  EXPECT_NEAR(ledger.component_j(bus.ledger_component()), 100 * (0.43 + 6.0) * 1e-12, 1e-21);
+  // More tiles, larger tiles: more wire per byte; no floorplan (pitch 0): the logic's 0.43 pJ only.
+  double prev = 0;
+  for (const auto& [rows, cols, pitch] : {std::tuple{1, 2, 0.4}, {3, 4, 0.4}, {3, 4, 0.8}, {8, 8, 0.8}}) {
+    Floorplan f;
+    f.rows = rows;
+    f.cols = cols;
+    f.tile_pitch_mm = pitch;
+    bus.set_floorplan(f);
+    EXPECT_GT(bus.e_byte_j(), prev) << rows << "x" << cols << " tiles of " << pitch << " mm";
+    prev = bus.e_byte_j();
+  }
+  bus.set_floorplan(Floorplan{});
+  EXPECT_DOUBLE_EQ(bus.e_byte_j(), 0.43e-12);
 }
 
 // The bus's busy time, split by the phase each transfer was charged to: the bursts' occupancy
