@@ -163,7 +163,6 @@ uint32_t MvmExecutor::schedule(ExecContext& ctx, const OpStep& op, const num::Ma
                                const std::vector<uint64_t>& in2_ready, std::vector<uint64_t>& done,
                                uint32_t& err_addr) {
   const aimc_layer_t& L = op.L;
-  const auto& tc = ctx.cfg.tile;
   const uint64_t t0 = ctx.t_start_ps;
   // Per slice: the MVM start of its last two chunks, and how many chunks it has taken.
   std::map<size_t, std::array<uint64_t, 2>> slot;
@@ -194,8 +193,12 @@ uint32_t MvmExecutor::schedule(ExecContext& ctx, const OpStep& op, const num::Ma
           const double e_dac = T.e_dac_j(static_cast<int>(S.row_count)) * 1e12;
           const double e_adc = T.e_adc_j(static_cast<int>(S.col_count)) * 1e12;
           const double e_arr = array_pj_per_position_[s];
-          const uint64_t t_dac = sim::ns_to_ps(tc.dac.t_conv_ns);
-          const uint64_t t_arr = sim::ns_to_ps(tc.array.t_read_ns);
+          // The blocks' own times (their kinds' laws), as t_mvm composes them.
+          BlockOp one;
+          one.rows = static_cast<int>(S.row_count);
+          one.cols = static_cast<int>(S.col_count);
+          const uint64_t t_dac = T.dac_block().cost(one).t_ps;
+          const uint64_t t_arr = T.array_block().cost(one).t_ps;
           ctx.trace.span(T.track(), "mvm", start, t_mvm * static_cast<uint64_t>(n),
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
                           {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},

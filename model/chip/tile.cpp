@@ -170,10 +170,11 @@ double Tile::conductance_s(int row, int col, bool negative) const {
 uint64_t Tile::calibration_read(sim::Phase phase) {
   const int rows = rows_used_, cols = cols_used_;
   double sum_na = 0.0;
+  num::MvmStats stats;
   if (rows > 0 && cols > 0) {
     Eigen::MatrixXf v = Eigen::MatrixXf::Ones(1, rows);
     Eigen::MatrixXf i;
-    xbar_mut().mvm(v, rows, cols, i, &read_rng_, nullptr);
+    xbar_mut().mvm(v, rows, cols, i, &read_rng_, &stats);
     // Column full scale: every used row at g_max on one side (normalized: rows_used).
     const double lsb = static_cast<double>(rows) / std::ldexp(1.0, verify_bits_);
     const double unit_na = cfg_.array.v_read_v * cfg_.device.g_max_ns;  // normalized 1 -> nA
@@ -185,6 +186,7 @@ uint64_t Tile::calibration_read(sim::Phase phase) {
   cal_na_ = static_cast<uint32_t>(std::min(std::llround(sum_na), 4294967295LL));
   const int driven = std::max(rows, 1), read = std::max(cols, 1);
   ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(driven), static_cast<uint64_t>(driven));
+  ledger_.post(c_array_, sim::EnergyLedger::kNoLayer, phase, e_array_j(stats.sum_v2g, driven, read, 1), 1);
   ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(read), static_cast<uint64_t>(read));
   ++mvm_count_;
   return t_mvm_ps(read);
@@ -209,6 +211,7 @@ uint64_t Tile::zero_input_test(sim::Phase phase) {
   }
   ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(cfg_.array.rows),
                static_cast<uint64_t>(cfg_.array.rows));
+  ledger_.post(c_array_, sim::EnergyLedger::kNoLayer, phase, e_array_j(0.0, cfg_.array.rows, cols, 1), 1);
   ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(cols), static_cast<uint64_t>(cols));
   ++mvm_count_;
   return t_mvm_ps(cols);
@@ -238,10 +241,7 @@ void set_block_static_power(sim::EnergyLedger& ledger, const std::vector<Tile*>&
   }
 }
 
-uint64_t Tile::t_mvm_ps(int cols_used) const {
-  return dac_->cost({0, 0, 0, 0.0}).t_ps + array_->cost({0, 0, 0, 0.0}).t_ps +
-         adc_->cost({0, cols_used, 0, 0.0}).t_ps;
-}
+uint64_t Tile::t_mvm_ps(int cols_used) const { return mvm_time_ps(*dac_, *array_, *adc_, cols_used); }
 
 Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used,
                           float adc_full_scale, int layer, sim::Phase phase, int row0, int col0) {
@@ -271,7 +271,7 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
   const long n = static_cast<long>(codes.rows());
   MvmResult out;
   out.e_dac_j = n * e_dac_j(rows_used);
-  out.e_array_j = e_array_j(r.stats.sum_v2g);
+  out.e_array_j = e_array_j(r.stats.sum_v2g, rows_used, cols_used, n);
   out.e_adc_j = n * e_adc_j(cols_used);
   ledger_.post(c_dac_, layer, phase, out.e_dac_j, static_cast<uint64_t>(n) * rows_used);
   ledger_.post(c_array_, layer, phase, out.e_array_j, static_cast<uint64_t>(n));

@@ -2,16 +2,21 @@
 // What comes out is computed by the numerics kernel (model/numerics); this module decides when
 // (the array's and the digital unit's calendars) and at what energy (posted to the ledger).
 //
-// Timing of one MVM (one input vector through the tile), all from the platform config:
-//   t_mvm = dac.t_conv_ns + array.t_read_ns + ceil(cols_used / n_adc) * adc.t_conv_ns
+// Timing of one MVM (one input vector through the tile): each block's time (its kind's law,
+// docs/chip-model.md "Block kinds"), one after another (chip::mvm_time_ps); for the presets
+//   t_mvm = dac.t_conv_ns + t_array + ceil(cols_used / n_adc) * adc.t_conv_ns
+//   t_array = array.t_read_ns + (adc.bits + 1) ln 2 * array.r_line_kohm * C_bl
 //   n_adc = ceil(array.cols / adc.share); columns are interleaved over the ADCs.
 // Digital unit, for `outputs` elements each combining `inputs` partial sums:
 //   t_digital = ceil(outputs * inputs / digital.lanes) / digital.clock_mhz
 // Energy of one MVM:
 //   dac     = rows_used * dac.e_conv_pj                      (every used word line is driven)
 //   array   = sum_i v_i^2 * sum_j (G+_ij + G-_ij) * t_read    (V^2 G t of every cell read)
+//             + (2 * cols_used * C_bl + rows_used * C_wl) * v_read^2   (the lines charged)
 //   adc     = cols_used * adc.e_conv_pj
 //   digital = outputs * inputs * digital.e_op_pj             (posted by the sequencer)
+// C_bl = array.rows * cell_pitch_um * c_wire_ff_per_um, C_wl = array.cols * 2 * cell_pitch_um *
+// c_wire_ff_per_um.
 //
 // Cells. The tile keeps the device state of its cells (num::CellState: programmed conductances,
 // drift exponents, endurance counters, faults) and the conditions a read happens in: the die
@@ -128,8 +133,11 @@ class Tile : public sc_core::sc_module {
   double e_dac_j(int rows_used) const { return dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
   double e_adc_j(int cols_used) const { return adc_->cost({0, cols_used, 0, 0.0}).e_j; }
   double e_digital_j(long element_ops) const { return digital_unit_->cost({0, 0, element_ops, 0.0}).e_j; }
-  // Array energy of a batch from the kernel's statistic sum_v2g.
-  double e_array_j(double sum_v2g) const { return array_->cost({0, 0, 0, sum_v2g}).e_j; }
+  // Array energy of `vectors` input vectors over a rows_used x cols_used block, from the kernel's
+  // statistic sum_v2g (their sum): the cells' V^2 G t plus the lines each vector charges.
+  double e_array_j(double sum_v2g, int rows_used, int cols_used, long vectors) const {
+    return array_->cost({rows_used, cols_used, 0, sum_v2g, vectors}).e_j;
+  }
 
   // Functional batch MVM: codes (batch x rows_used) -> ADC codes (batch x cols_used) of the block
   // at word line row0, column col0. Posts the DAC, array and ADC energy of the whole batch to the
@@ -147,7 +155,8 @@ class Tile : public sc_core::sc_module {
   int32_t trim(int col) const { return trims_[static_cast<size_t>(col)]; }
   void set_trim(int col, int32_t lsb);
   // One MVM with every input at zero over all array columns; latches the raw (untrimmed) codes
-  // as test_result(c) and posts its DAC and ADC energy. Returns its duration (t_mvm of all cols).
+  // as test_result(c) and posts its DAC, array (the lines; no cell current) and ADC energy.
+  // Returns its duration (t_mvm of all cols).
   uint64_t zero_input_test(sim::Phase phase);
   int32_t test_result(int col) const { return test_result_[static_cast<size_t>(col)]; }
   // The static offset drawn for column c (LSB), for tests; firmware cannot read it.
@@ -156,7 +165,8 @@ class Tile : public sc_core::sc_module {
   // Calibration read for drift compensation (the CAL register): one MVM with every used word line
   // at full scale; each used column's |current| is digitized at the verify resolution
   // (programming.verify_bits over rows_used * g_max * v_read) and the sum lands in cal_na().
-  // Posts its DAC and ADC energy; returns its duration (t_mvm of the used columns).
+  // Posts its DAC, array (cells and lines) and ADC energy; returns its duration (t_mvm of the used
+  // columns).
   uint64_t calibration_read(sim::Phase phase);
   uint32_t cal_na() const { return cal_na_; }
   uint32_t cal_ref() const { return cal_ref_; }

@@ -16,6 +16,12 @@ double block_math::adc_energy_bound_j(int bits, double f_hz) {
 
 double block_math::pow2(double x) { return x == 0.0 ? 1.0 : std::exp2(x); }
 
+uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used) {
+  BlockOp op;
+  op.cols = cols_used;
+  return dac.cost(op).t_ps + array.cost(op).t_ps + adc.cost(op).t_ps;
+}
+
 namespace {
 
 template <class Role>

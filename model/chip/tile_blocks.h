@@ -24,10 +24,11 @@ namespace aimc::chip {
 
 // What one operation on the tile asks of a block (each block reads what concerns it).
 struct BlockOp {
-  int rows = 0;           // word lines driven (DAC) for one input vector
-  int cols = 0;           // columns converted (ADC) for one input vector
+  int rows = 0;           // word lines driven (DAC, array) for one input vector
+  int cols = 0;           // columns converted (ADC) or read (array: bit-line pairs) for one input vector
   long element_ops = 0;   // digital unit: element operations
-  double sum_v2g = 0.0;   // array: the kernel's sum over the batch of v^2 g (normalized)
+  double sum_v2g = 0.0;   // array: the kernel's sum over the vectors of v^2 g (normalized)
+  long vectors = 1;       // array: input vectors the operation reads (each charges its lines once)
 };
 
 struct BlockCost {
@@ -107,6 +108,11 @@ double adc_energy_bound_j(int bits, double f_hz);
 // 2^x for the laws (exact at x = 0, so a kind at its reference point gives its reference figures).
 double pow2(double x);
 }  // namespace block_math
+// Time of one MVM, one input vector over `cols_used` columns: the DAC, then the array read, then
+// the ADC rounds. The one composition: the tile (Tile::t_mvm_ps) and the compiler's replication
+// pass both ask it.
+uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used);
+
 const std::vector<BlockKind<InputDriver>>& input_driver_kinds();
 const std::vector<BlockKind<ArrayRead>>& array_read_kinds();
 const std::vector<BlockKind<AdcBank>>& adc_kinds();

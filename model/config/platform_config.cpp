@@ -170,6 +170,21 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("tile.array.cell_area_um2", "um^2",
                              "area of one cell (a weight is a differential pair: two cells)",
                              REF(double, tile.array.cell_area_um2)));
+    t.push_back(non_negative("tile.array.cell_pitch_um", "um",
+                             "cell pitch along a line: a bit line spans rows x pitch, a word line "
+                             "cols x 2 cells x pitch",
+                             REF(double, tile.array.cell_pitch_um)));
+    t.push_back(non_negative("tile.array.c_wire_ff_per_um", "fF/um",
+                             "capacitance of a word or bit line per length",
+                             REF(double, tile.array.c_wire_ff_per_um)));
+    t.push_back(non_negative("tile.array.r_line_kohm", "kOhm",
+                             "resistance that charges a bit line (driver, sense side): the read "
+                             "waits (adc.bits + 1) ln 2 R C_bl for it to settle",
+                             REF(double, tile.array.r_line_kohm)));
+    t.push_back(non_negative("tile.array.p_static_uw", "uW",
+                             "static power of one array's sense path (sense amplifiers, "
+                             "references) while its tile is active (IDLE and STANDBY: off)",
+                             REF(double, tile.array.p_static_uw)));
 
     // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
     // (the docs and the preset tests read that prefix).
@@ -319,7 +334,8 @@ const std::vector<Key>& keys() {
                              REF(double, tile.digital.lane_area_um2)));
 
     t.push_back(non_negative("tile.p_static_active_uw", "uW",
-                             "static power of one tile while the chip is active",
+                             "static power of one tile while the chip is active, besides its blocks' own "
+                             "(tile.array.p_static_uw, tile.adc.p_static_uw)",
                              REF(double, tile.p_static_active_uw)));
     t.push_back(non_negative("tile.p_static_idle_uw", "uW",
                              "static power of one tile in the IDLE power state (STANDBY: none)",

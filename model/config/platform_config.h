@@ -74,6 +74,12 @@ struct ArrayConfig {
   double v_read_v = 1.0;      // input voltage at full-scale DAC code (V)
   double t_read_ns = 100.0;   // array settle/integration time per MVM (ns)
   double cell_area_um2 = 0.33;  // one cell (a weight is a differential pair: two cells)
+  // The lines (docs/chip-model.md, "Block kinds"): a bit line spans every row, a word line both
+  // cells of every column.
+  double cell_pitch_um = 0.574;    // cell pitch along a line (um)
+  double c_wire_ff_per_um = 0.2;   // line capacitance per length (fF/um)
+  double r_line_kohm = 5.0;        // resistance that charges a line: driver or sense side (kOhm)
+  double p_static_uw = 0.0;        // static power of the array's sense path while the tile is active (uW)
 };
 
 struct DacConfig {
@@ -113,7 +119,7 @@ struct TileConfig {
   DacConfig dac;
   AdcConfig adc;
   DigitalConfig digital;
-  double p_static_active_uw = 50.0;  // static power of one tile while the chip is active (uW)
+  double p_static_active_uw = 50.0;  // static power of one tile while the chip is active, besides its blocks' own (uW)
   double p_static_idle_uw = 10.0;    // static power of one tile in the IDLE power state (uW)
   int input_buffer_bytes = 1024;
   int output_buffer_bytes = 2048;

@@ -17,6 +17,10 @@ config::PlatformConfig platform() {
   c.tile.array.cols = 100;
   c.tile.array.v_read_v = 0.5;
   c.tile.array.t_read_ns = 20.0;
+  c.tile.array.rows = 400;
+  c.tile.array.cell_pitch_um = 0.5;      // C_bl = 400 x 0.5 x 0.2 fF = 40 fF
+  c.tile.array.c_wire_ff_per_um = 0.2;   // C_wl = 100 x 2 x 0.5 x 0.2 fF = 20 fF
+  c.tile.array.r_line_kohm = 10.0;       // R C_bl = 0.4 ns
   c.tile.device.g_max_ns = 400.0;
   c.tile.dac.t_conv_ns = 2.5;
   c.tile.dac.e_conv_pj = 0.25;
@@ -38,9 +42,15 @@ TEST(TileBlocks, DefaultKindsCostWhatTheTileFormulasSay) {
   // DAC: all word lines at once; energy per driven line.
   EXPECT_EQ(dac->cost({64, 0, 0, 0.0}).t_ps, 2500u);
   EXPECT_DOUBLE_EQ(dac->cost({64, 0, 0, 0.0}).e_j, 64 * 0.25e-12);
-  // Array: t_read; V^2 G t over the normalized sum: 3 * 0.25 V^2 * 400 nS * 20 ns = 6e-15 J.
-  EXPECT_EQ(arr->cost({0, 0, 0, 3.0}).t_ps, 20000u);
+  // Array: the bit line settles to half an LSB of the 8 b ADC, 9 ln 2 R C_bl = 9 x 0.693147 x
+  // 0.4 ns = 2.495 ns, then t_read 20 ns. V^2 G t over the normalized sum: 3 * 0.25 V^2 * 400 nS
+  // * 20 ns = 6e-15 J; no line charged (no row, no column) costs nothing more.
+  EXPECT_EQ(arr->cost({0, 0, 0, 3.0}).t_ps, 22495u);
   EXPECT_NEAR(arr->cost({0, 0, 0, 3.0}).e_j, 6e-15, 1e-27);
+  // Lines: 2 vectors, each charging 2 x 10 bit lines of 40 fF and 5 word lines of 20 fF to 0.5 V:
+  // 2 x (800 + 100) fF x 0.25 V^2 = 450 fJ on top of the cells' 6 fJ.
+  EXPECT_NEAR(arr->cost({5, 10, 0, 3.0, 2}).e_j, 6e-15 + 450e-15, 1e-27);
+  EXPECT_EQ(arr->cost({5, 10, 0, 3.0, 2}).t_ps, 22495u);  // the read time does not depend on the block
   // ADC: ceil(100 / 8) = 13 converters; 27 columns take ceil(27 / 13) = 3 rounds.
   EXPECT_EQ(adc->count(), 13);
   EXPECT_EQ(adc->cost({0, 27, 0, 0.0}).t_ps, 3u * 4000u);
@@ -249,6 +259,103 @@ TEST(BlockLaws, DacEnergyDoublesPerBitAndSettlingGrowsWithBits) {
   // The MNSIM menu (reference-chips 5c): 2 b at 7.8 uW and 1 GS/s is 7.8 fJ per conversion.
   c.tile.dac.bits = 2;
   EXPECT_NEAR(make_input_driver(c)->cost({1, 0, 0, 0.0}).e_j, 7.8e-15, 0.1e-15);
+}
+
+// The array read's lines (docs/chip-model.md, "Block kinds", array read): a bit line spans every
+// row of the array, so a taller array charges more capacitance through the same resistance.
+config::PlatformConfig array_platform(int rows) {
+  config::PlatformConfig c = platform();
+  c.tile.array.rows = rows;
+  c.tile.array.cols = 100;
+  c.tile.array.cell_pitch_um = 0.574;
+  c.tile.array.c_wire_ff_per_um = 0.2;
+  c.tile.array.r_line_kohm = 5.0;
+  c.tile.array.t_read_ns = 100.0;
+  c.tile.array.v_read_v = 1.0;
+  c.tile.adc.bits = 8;
+  return c;
+}
+
+TEST(ArrayLaws, ReadTimeGrowsWithTheRowsTheBitLineSpans) {
+  uint64_t t_prev = 0;
+  for (int rows : {64, 128, 256, 400, 1024}) {
+    SCOPED_TRACE("rows " + std::to_string(rows));
+    const auto arr = make_array_read(array_platform(rows));
+    // t = t_read + (b + 1) ln 2 R C_bl, C_bl = rows x 0.574 um x 0.2 fF/um.
+    const double c_bl_f = rows * 0.574 * 0.2e-15;
+    const double t_ns = 100.0 + 9 * std::log(2.0) * 5e3 * c_bl_f * 1e9;
+    EXPECT_EQ(arr->cost({}).t_ps, static_cast<uint64_t>(std::llround(t_ns * 1000)));
+    EXPECT_GT(arr->cost({}).t_ps, t_prev);
+    t_prev = arr->cost({}).t_ps;
+  }
+  // 1024 rows settle 16x longer than 64 rows: 3.67 ns (117.5 fF) against 0.23 ns (7.3 fF).
+  const uint64_t t64 = make_array_read(array_platform(64))->cost({}).t_ps;
+  const uint64_t t1024 = make_array_read(array_platform(1024))->cost({}).t_ps;
+  EXPECT_NEAR(static_cast<double>(t1024 - 100000), 16.0 * static_cast<double>(t64 - 100000), 16.0);
+  // Half an LSB of a finer ADC takes longer: (b + 1) time constants of ln 2.
+  config::PlatformConfig c = array_platform(400);
+  c.tile.adc.bits = 12;
+  const uint64_t t12 = make_array_read(c)->cost({}).t_ps;
+  const uint64_t t8 = make_array_read(array_platform(400))->cost({}).t_ps;
+  EXPECT_NEAR(static_cast<double>(t12 - 100000) / static_cast<double>(t8 - 100000), 13.0 / 9.0, 1e-3);
+}
+
+TEST(ArrayLaws, LineEnergyIsProportionalToTheColumnsUsedAndToTheBitLineCapacitance) {
+  const auto arr = make_array_read(array_platform(400));
+  // Bit lines only (no word line driven, no cell current): 2 x cols_used x C_bl x v^2 per vector.
+  const double c_bl_f = 400 * 0.574 * 0.2e-15;  // 45.92 fF
+  BlockOp op;
+  op.cols = 10;
+  EXPECT_NEAR(arr->cost(op).e_j, 2 * 10 * c_bl_f, 1e-9 * 2 * 10 * c_bl_f);
+  op.cols = 40;
+  EXPECT_NEAR(arr->cost(op).e_j, 4 * arr->cost({0, 10}).e_j, 1e-27);
+  op.vectors = 3;  // once per vector
+  EXPECT_NEAR(arr->cost(op).e_j, 3 * 4 * arr->cost({0, 10}).e_j, 1e-27);
+  // Twice the rows: twice C_bl, twice the bit-line energy of the same columns.
+  EXPECT_NEAR(make_array_read(array_platform(800))->cost({0, 10}).e_j, 2 * arr->cost({0, 10}).e_j, 1e-27);
+  // Word lines: rows_used x C_wl x v^2, C_wl = array.cols x 2 cells x 0.574 um x 0.2 fF/um.
+  const double c_wl_f = 100 * 2 * 0.574 * 0.2e-15;
+  EXPECT_NEAR(arr->cost({7, 0}).e_j, 7 * c_wl_f, 1e-9 * 7 * c_wl_f);
+  // v_read^2: half the voltage, a quarter of the energy.
+  config::PlatformConfig half = array_platform(400);
+  half.tile.array.v_read_v = 0.5;
+  EXPECT_NEAR(make_array_read(half)->cost({7, 10}).e_j, 0.25 * arr->cost({7, 10}).e_j, 1e-27);
+}
+
+TEST(ArrayLaws, WithoutLinesTheReadIsTheOldFlatIntegration) {
+  // The reference case: no wire capacitance (or no resistance) gives t_read and V^2 G t exactly.
+  config::PlatformConfig c = array_platform(1024);
+  c.tile.array.t_read_ns = 20.0;
+  c.tile.array.v_read_v = 0.5;
+  c.tile.device.g_max_ns = 400.0;
+  c.tile.array.c_wire_ff_per_um = 0.0;
+  const auto flat = make_array_read(c);
+  EXPECT_EQ(flat->cost({400, 100, 0, 3.0, 5}).t_ps, 20000u);
+  EXPECT_EQ(flat->cost({400, 100, 0, 3.0, 5}).e_j, 3.0 * 0.5 * 0.5 * (400.0 * 1e-9) * (20.0 * 1e-9));
+  c.tile.array.c_wire_ff_per_um = 0.2;
+  c.tile.array.r_line_kohm = 0.0;  // lines charged at once: no settling, the energy remains
+  EXPECT_EQ(make_array_read(c)->cost({}).t_ps, 20000u);
+  EXPECT_GT(make_array_read(c)->cost({400, 100, 0, 3.0, 5}).e_j, flat->cost({400, 100, 0, 3.0, 5}).e_j);
+}
+
+TEST(ArrayLaws, StaticPowerIsTheConfiguredSensePath) {
+  config::PlatformConfig c = array_platform(400);
+  c.tile.array.p_static_uw = 4.0;
+  EXPECT_DOUBLE_EQ(make_array_read(c)->p_static_w(), 4e-6);
+  c.tile.array.p_static_uw = 0.0;
+  EXPECT_EQ(make_array_read(c)->p_static_w(), 0.0);
+}
+
+// The tile's MVM time and the compiler's are the one composition of the blocks' times.
+TEST(ArrayLaws, MvmTimeIsDacThenArrayThenAdc) {
+  const config::PlatformConfig c = array_platform(1024);
+  const auto dac = make_input_driver(c);
+  const auto arr = make_array_read(c);
+  const auto adc = make_adc_bank(c);
+  for (int cols : {1, 13, 27, 100})
+    EXPECT_EQ(mvm_time_ps(*dac, *arr, *adc, cols),
+              dac->cost({}).t_ps + arr->cost({}).t_ps + adc->cost({0, cols}).t_ps) << cols;
+  EXPECT_GT(mvm_time_ps(*dac, *arr, *adc, 27), mvm_time_ps(*dac, *make_array_read(array_platform(64)), *adc, 27));
 }
 
 TEST(BlockLaws, AreaGrowsWithTheArrayAndTheLanes) {

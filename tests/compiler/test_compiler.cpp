@@ -1115,7 +1115,11 @@ TEST(Replication, BusiestOpTakesTheEmptyTiles) {
   const PlatformConfig narrow = default_cfg();
   const double bus_ns = (256.0 * 27 + 8 + 2048 + 2048 + 8 + 4) / (narrow.bus.width_bytes * narrow.bus.clock_mhz * 1e-3);
   const int adcs = (narrow.tile.array.cols + narrow.tile.adc.share - 1) / narrow.tile.adc.share;
-  const double t_mvm = narrow.tile.dac.t_conv_ns + narrow.tile.array.t_read_ns + ((8 + adcs - 1) / adcs) * narrow.tile.adc.t_conv_ns;
+  // The array read: the bit line (every row of the array) settles to half an ADC LSB, then t_read.
+  const auto& a = narrow.tile.array;
+  const double t_settle = (narrow.tile.adc.bits + 1) * std::log(2.0) * a.r_line_kohm * 1e3 *
+                          (a.rows * a.cell_pitch_um * a.c_wire_ff_per_um * 1e-15) * 1e9;
+  const double t_mvm = narrow.tile.dac.t_conv_ns + a.t_read_ns + t_settle + ((8 + adcs - 1) / adcs) * narrow.tile.adc.t_conv_ns;
   int k = 1;
   while (k < 11 && 256.0 / k * t_mvm > bus_ns) ++k;
   ASSERT_GT(k, 1) << "the test needs a conv slower than the bus";

@@ -90,9 +90,11 @@ TEST(Programming, DeployCostIsIterationsTimesPerIterationCost) {
   EXPECT_NEAR(e("prog_erase"), sectors * p.e_erase_nj * 1e-9, 1e-9 * e("prog_erase"));
   // The chip's static energy while the controller programmed: its static power in the ACTIVE
   // state (every tile, the bus, the SRAM, the host side) over the busy time.
-  // (the preset's SAR ADCs at their reference bits: ceil(cols / share) per tile, each leaking p_static_uw)
+  // (the preset's SAR ADCs at their reference bits: ceil(cols / share) per tile, each leaking p_static_uw;
+  // one array per tile, its sense path drawing array.p_static_uw)
   const int adcs_per_tile = (cfg.tile.array.cols + cfg.tile.adc.share - 1) / cfg.tile.adc.share;
-  const double p_static_w = (cfg.tile_count() * (cfg.tile.p_static_active_uw + adcs_per_tile * cfg.tile.adc.p_static_uw) +
+  const double p_static_w = (cfg.tile_count() * (cfg.tile.p_static_active_uw + cfg.tile.array.p_static_uw +
+                                                  adcs_per_tile * cfg.tile.adc.p_static_uw) +
                              cfg.bus.p_static_uw + cfg.sram.size_kib * cfg.sram.p_static_uw_per_kib + cfg.host.p_static_uw) * 1e-6;
   ASSERT_GT(p_static_w, 0.0);
   EXPECT_NEAR(st.static_j, p_static_w * static_cast<double>(expect_ps) * 1e-12, 1e-9 * st.static_j);

@@ -19,7 +19,9 @@ TEST(Registers, StandbyGatesTileStaticPowerAndRefusesCommands) {
   Bench b(cfg);
   const int tile_static = b.ledger.component("tile_static");
   const int sram = b.ledger.component("sram");
+  const int array = b.ledger.component("array");
   double e_active_ms = -1, e_standby_ms = -1, e_sram_standby_ms = -1;
+  double e_array_active_ms = -1, e_array_standby_ms = -1;
   // Static energy a component gathers over one millisecond of simulated time from now.
   auto over_one_ms = [&](int comp) {
     b.chip.cpu().sync();
@@ -33,8 +35,10 @@ TEST(Registers, StandbyGatesTileStaticPowerAndRefusesCommands) {
     aimc_dev_t dev;
     ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
     e_active_ms = over_one_ms(tile_static);
+    e_array_active_ms = over_one_ms(array);
     ASSERT_EQ(aimc_set_power_state(&dev, AIMC_POWER_STANDBY), AIMC_OK);
     e_standby_ms = over_one_ms(tile_static);
+    e_array_standby_ms = over_one_ms(array);
     e_sram_standby_ms = over_one_ms(sram);
     // Commands that need the tiles are refused in standby.
     wr(hal, AIMC_REG_SEQ_START, 1);
@@ -52,6 +56,11 @@ TEST(Registers, StandbyGatesTileStaticPowerAndRefusesCommands) {
   const double p_active = cfg.tile_count() * cfg.tile.p_static_active_uw * 1e-6;  // W
   EXPECT_NEAR(e_active_ms, p_active * 1e-3, 1e-9 * p_active * 1e-3);
   EXPECT_EQ(e_standby_ms, 0.0);                            // the tiles are power-gated
+  // The arrays' sense path (a block's static power) is on while ACTIVE and gated with the tiles.
+  const double p_array = cfg.tile_count() * cfg.tile.array.p_static_uw * 1e-6;  // W
+  ASSERT_GT(p_array, 0.0);
+  EXPECT_NEAR(e_array_active_ms, p_array * 1e-3, 1e-9 * p_array * 1e-3);
+  EXPECT_EQ(e_array_standby_ms, 0.0);
   EXPECT_NEAR(e_sram_standby_ms, cfg.sram.size_kib * cfg.sram.p_static_uw_per_kib * 1e-9, 1e-15);  // the SRAM is not
 }
 

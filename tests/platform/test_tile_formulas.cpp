@@ -59,11 +59,17 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
   ASSERT_EQ(rc_a, AIMC_OK);
   ASSERT_EQ(rc_b, AIMC_OK);
 
-  // Timing of one MVM, from the config (not from the tile's own helper).
+  // Timing of one MVM, from the config (not from the tile's own helper). The array read: the bit
+  // line, spanning every row of the array, settles to half an ADC LSB through r_line, then the
+  // cells integrate for t_read.
   const auto& t = cfg.tile;
+  const double c_bl_f = t.array.rows * t.array.cell_pitch_um * t.array.c_wire_ff_per_um * 1e-15;
+  const double c_wl_f = t.array.cols * 2 * t.array.cell_pitch_um * t.array.c_wire_ff_per_um * 1e-15;
+  const double t_settle_ns = (t.adc.bits + 1) * std::log(2.0) * t.array.r_line_kohm * 1e3 * c_bl_f * 1e9;
+  ASSERT_GT(t_settle_ns, 0.0) << "the preset models the lines";
   const uint64_t n_adc = (t.array.cols + t.adc.share - 1) / t.adc.share;
   const uint64_t rounds = (kOut + n_adc - 1) / n_adc;
-  const uint64_t t_mvm = std::llround(t.dac.t_conv_ns * 1000) + std::llround(t.array.t_read_ns * 1000) +
+  const uint64_t t_mvm = std::llround(t.dac.t_conv_ns * 1000) + std::llround((t.array.t_read_ns + t_settle_ns) * 1000) +
                          rounds * std::llround(t.adc.t_conv_ns * 1000);
   chip::Tile& tile0 = *b.chip.tiles()[0];
   EXPECT_EQ(tile0.analog().busy_ps(), kVectors * t_mvm);
@@ -91,10 +97,17 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
                   (t_end_ps - t_infer_ps) * 1e-12,
               1e-9 * adc_static);
   EXPECT_GT(adc_static, 0.0);
+  // The arrays' sense path likewise: one array per tile.
+  const double array_static = b.ledger.component_phase_static_j(b.ledger.component("array"), sim::Phase::infer);
+  EXPECT_NEAR(array_static,
+              cfg.tile_count() * cfg.tile.array.p_static_uw * 1e-6 * (t_end_ps - t_infer_ps) * 1e-12,
+              1e-9 * array_static);
+  EXPECT_GT(array_static, 0.0);
   EXPECT_DOUBLE_EQ(comp("dac"), kVectors * kIn * t.dac.e_conv_pj * 1e-12);
   EXPECT_DOUBLE_EQ(comp("adc"), kVectors * kOut * t.adc.e_conv_pj * 1e-12);
   EXPECT_DOUBLE_EQ(comp("digital"), kVectors * kOut * t.digital.e_op_pj * 1e-12);
-  // Array: V^2 * G * t_read of every cell read, from the programmed conductances.
+  // Array: V^2 * G * t_read of every cell read, from the programmed conductances, and per vector
+  // the lines charged to v_read: two bit lines per used column, every used word line.
   const float cmax = 255.0f;
   double sum_v2g = 0;
   for (int v = 0; v < kVectors; ++v)
@@ -106,12 +119,61 @@ TEST(PlatformTile, LatencyAndEnergyFollowTheConfigFormulas) {
         g_row += tile0.crossbar().g_pos()(i, j) + tile0.crossbar().g_neg()(i, j);
       sum_v2g += volt * volt * g_row;
     }
-  const double e_array =
+  const double e_cells =
       sum_v2g * t.array.v_read_v * t.array.v_read_v * t.device.g_max_ns * 1e-9 * t.array.t_read_ns * 1e-9;
+  const double e_lines = kVectors * (2.0 * kOut * c_bl_f + kIn * c_wl_f) * t.array.v_read_v * t.array.v_read_v;
+  const double e_array = e_cells + e_lines;
   // The kernel sums in float32 (eps 1.2e-7) over kIn * kOut = 200 cells per vector: a relative
-  // error bound of 200 * 1.2e-7 = 2.4e-5.
-  EXPECT_NEAR(comp("array"), e_array, 2.4e-5 * e_array);
-  EXPECT_GT(e_array, 0.0);
+  // error bound of 200 * 1.2e-7 = 2.4e-5 on the cells' part.
+  EXPECT_NEAR(comp("array"), e_array, 2.4e-5 * e_cells + 1e-12 * e_lines);
+  EXPECT_GT(e_cells, 0.0);
+  EXPECT_GT(e_lines, 0.0);
+}
+
+// The register-driven reads charge the array too: the zero-input TEST drives every line of the
+// array (no cell current), the drift-compensation CAL read one full-scale vector over the used
+// block (its cells' V^2 G t and its lines).
+TEST(PlatformTile, TestAndCalibrationReadsChargeTheArray) {
+  constexpr int kIn = 20, kOut = 10;
+  const config::PlatformConfig cfg = preset();
+  const compiler::Network net = one_layer(kIn, kOut, 11);
+  const Eigen::MatrixXf calib = (Eigen::MatrixXf::Random(64, kIn).array() + 1.0f) * 0.5f;
+  const compiler::CompiledModel cm = compiler::compile(net, cfg, calib);
+
+  Bench b(cfg);
+  const int array = b.ledger.component("array");
+  auto dynamic_j = [&] { return b.ledger.component_j(array) - b.ledger.component_static_j(array); };
+  double e_test = -1, e_cal = -1;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    double e0 = dynamic_j();
+    wr(hal, AIMC_TILE_REG(0, AIMC_TREG_TEST), 1);
+    e_test = dynamic_j() - e0;
+    ASSERT_EQ(aimc_load_image(&dev, cm.image.data(), cm.image.size()), AIMC_OK);
+    e0 = dynamic_j();
+    wr(hal, AIMC_TILE_REG(0, AIMC_TREG_CAL), 1);
+    e_cal = dynamic_j() - e0;
+  });
+  const auto& a = cfg.tile.array;
+  const double c_bl_f = a.rows * a.cell_pitch_um * a.c_wire_ff_per_um * 1e-15;
+  const double c_wl_f = a.cols * 2 * a.cell_pitch_um * a.c_wire_ff_per_um * 1e-15;
+  const double v2 = a.v_read_v * a.v_read_v;
+  // TEST: 2 bit lines per column and every word line of the array, once.
+  const double e_test_lines = (2.0 * a.cols * c_bl_f + a.rows * c_wl_f) * v2;
+  EXPECT_NEAR(e_test, e_test_lines, 1e-12 * e_test_lines);
+  EXPECT_GT(e_test, 0.0);
+  // CAL: every used word line at full scale over the used block.
+  const chip::Tile& tile0 = *b.chip.tiles()[0];
+  ASSERT_EQ(tile0.rows_used(), kIn);
+  ASSERT_EQ(tile0.cols_used(), kOut);
+  double g_sum = 0;
+  for (int i = 0; i < kIn; ++i)
+    for (int j = 0; j < kOut; ++j) g_sum += tile0.crossbar().g_pos()(i, j) + tile0.crossbar().g_neg()(i, j);
+  const double e_cells = g_sum * v2 * cfg.tile.device.g_max_ns * 1e-9 * a.t_read_ns * 1e-9;
+  const double e_lines = (2.0 * kOut * c_bl_f + kIn * c_wl_f) * v2;
+  EXPECT_NEAR(e_cal, e_cells + e_lines, 2.4e-5 * e_cells + 1e-12 * e_lines);  // float32 sums, as above
+  EXPECT_GT(e_cells, 0.0);
 }
 
 }  // namespace

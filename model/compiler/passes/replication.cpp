@@ -15,14 +15,11 @@ using aimc::config::PlatformConfig;
 std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, const Graph& g, const PlatformConfig& cfg) {
   const int tiles = cfg.tile_count();
   // Array time of one MVM of a block with `cols` columns, in ns: the tile's own blocks answer it
-  // (chip/tile_blocks.h, as Tile::t_mvm_ps), so another ADC or DAC kind is followed here too.
+  // through the function Tile::t_mvm_ps uses (chip::mvm_time_ps), so another kind is followed here too.
   const auto dac = chip::make_input_driver(cfg);
   const auto array = chip::make_array_read(cfg);
   const auto adc = chip::make_adc_bank(cfg);
-  const auto t_mvm = [&](int cols) {
-    const chip::BlockOp op{0, cols, 0, 0.0};
-    return double(dac->cost(op).t_ps + array->cost(op).t_ps + adc->cost(op).t_ps) * 1e-3;
-  };
+  const auto t_mvm = [&](int cols) { return double(chip::mvm_time_ps(*dac, *array, *adc, cols)) * 1e-3; };
   const auto positions = [&](int op) {
     const Shape& s = g.tensors[size_t(g.ops[size_t(op)].output)].shape;
     return double(s.h) * s.w;
