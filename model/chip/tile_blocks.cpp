@@ -16,6 +16,18 @@ double block_math::adc_energy_bound_j(int bits, double f_hz) {
 
 double block_math::pow2(double x) { return x == 0.0 ? 1.0 : std::exp2(x); }
 
+LawAdcBank::LawAdcBank(const config::AdcConfig& c, int count, double t_conv_ns, double e_conv_pj,
+                       double area_scale)
+    : count_(count),
+      t_conv_ps_(block_math::ns_to_ps(t_conv_ns)),
+      e_conv_pj_(std::max(e_conv_pj, block_math::adc_energy_bound_j(c.bits, 1e9 / t_conv_ns) * 1e12)),
+      area_um2_(count * c.area_um2 * area_scale),
+      p_static_w_(count * c.p_static_uw * 1e-6 * area_scale) {}
+
+uint64_t LawAdcBank::rounds_ps(int cols) const {
+  return block_math::ceil_div(static_cast<uint64_t>(cols), static_cast<uint64_t>(count_)) * t_conv_ps_;
+}
+
 uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used) {
   BlockOp op;
   op.cols = cols_used;

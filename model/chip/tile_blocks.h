@@ -64,6 +64,30 @@ class AdcBank : public TileBlock {       // converts the columns of one input ve
   virtual int count() const = 0;         // converters in the bank
   virtual double e_conv_j() const = 0;   // energy of one conversion at the configured bits
 };
+// The common part of the ADC kinds (chip/blocks/adc_*.cpp): each kind's law gives the converters
+// of a tile and, for one converter at the configured bits, its conversion time, energy and the
+// scale of its area and leakage against the reference converter (tile.adc.ref_bits, area_um2,
+// p_static_uw). No conversion costs less than the survey bound at its rate.
+class LawAdcBank : public AdcBank {
+ public:
+  int count() const override { return count_; }
+  double e_conv_j() const override { return e_conv_pj_ * 1e-12; }
+  double area_um2() const override { return area_um2_; }
+  double p_static_w() const override { return p_static_w_; }
+
+ protected:
+  LawAdcBank(const config::AdcConfig& c, int count, double t_conv_ns, double e_conv_pj, double area_scale);
+  uint64_t t_conv_ps() const { return t_conv_ps_; }
+  // Converters taking `cols` columns in turn: ceil(cols / count) conversions each.
+  uint64_t rounds_ps(int cols) const;
+  double energy_j(int cols) const { return cols * e_conv_pj_ * 1e-12; }
+
+ private:
+  int count_;
+  uint64_t t_conv_ps_;
+  double e_conv_pj_, area_um2_, p_static_w_;
+};
+
 class DigitalUnit : public TileBlock {   // partial sums, bias, activation, requantization
  public:
   const char* component() const override { return "digital"; }

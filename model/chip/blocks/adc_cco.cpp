@@ -20,34 +20,21 @@ namespace {
 
 using block_math::ceil_div;
 
-class CcoAdc final : public AdcBank {
+class CcoAdc final : public LawAdcBank {
  public:
   CcoAdc(const config::AdcConfig& c, const config::ArrayConfig& a)
-      : count_(static_cast<int>(ceil_div(static_cast<uint64_t>(a.cols), static_cast<uint64_t>(c.share)))),
-        overlap_ps_(block_math::ns_to_ps(a.t_read_ns)) {
-    const double t_ns = c.t_conv_ns * block_math::pow2(c.bits - c.ref_bits);
-    t_conv_ps_ = block_math::ns_to_ps(t_ns);
-    e_conv_pj_ = std::max(c.e_conv_pj * block_math::pow2(c.bits - c.ref_bits),
-                         block_math::adc_energy_bound_j(c.bits, 1e9 / t_ns) * 1e12);
-    const double per_bit = static_cast<double>(c.bits) / c.ref_bits;
-    area_um2_ = count_ * c.area_um2 * per_bit;
-    p_static_w_ = count_ * c.p_static_uw * 1e-6 * per_bit;
-  }
+      : LawAdcBank(c, static_cast<int>(ceil_div(static_cast<uint64_t>(a.cols), static_cast<uint64_t>(c.share))),
+                   c.t_conv_ns * block_math::pow2(c.bits - c.ref_bits),
+                   c.e_conv_pj * block_math::pow2(c.bits - c.ref_bits), static_cast<double>(c.bits) / c.ref_bits),
+        overlap_ps_(block_math::ns_to_ps(a.t_read_ns)) {}
   const char* kind() const override { return "cco"; }
-  int count() const override { return count_; }
-  double e_conv_j() const override { return e_conv_pj_ * 1e-12; }
-  double area_um2() const override { return area_um2_; }
-  double p_static_w() const override { return p_static_w_; }
   BlockCost cost(const BlockOp& op) const override {
-    const uint64_t rounds = ceil_div(static_cast<uint64_t>(op.cols), static_cast<uint64_t>(count_));
-    const uint64_t busy = rounds * t_conv_ps_;
-    return {busy > overlap_ps_ ? busy - overlap_ps_ : 0, op.cols * e_conv_pj_ * 1e-12};
+    const uint64_t busy = rounds_ps(op.cols);
+    return {busy > overlap_ps_ ? busy - overlap_ps_ : 0, energy_j(op.cols)};
   }
 
  private:
-  int count_;
-  uint64_t overlap_ps_, t_conv_ps_ = 0;
-  double e_conv_pj_ = 0, area_um2_ = 0, p_static_w_ = 0;
+  uint64_t overlap_ps_;
 };
 
 }  // namespace

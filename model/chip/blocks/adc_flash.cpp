@@ -16,30 +16,16 @@ namespace {
 
 using block_math::ceil_div;
 
-class FlashAdc final : public AdcBank {
+// (2^b - 1) / (2^r - 1): the comparators against the reference converter's.
+double comparators(const config::AdcConfig& c) { return (std::exp2(c.bits) - 1.0) / (std::exp2(c.ref_bits) - 1.0); }
+
+class FlashAdc final : public LawAdcBank {
  public:
   FlashAdc(const config::AdcConfig& c, int array_cols)
-      : count_(static_cast<int>(ceil_div(static_cast<uint64_t>(array_cols), static_cast<uint64_t>(c.share)))),
-        t_conv_ps_(block_math::ns_to_ps(c.t_conv_ns)) {
-    const double k = (std::exp2(c.bits) - 1.0) / (std::exp2(c.ref_bits) - 1.0);
-    e_conv_pj_ = std::max(c.e_conv_pj * k, block_math::adc_energy_bound_j(c.bits, 1e9 / c.t_conv_ns) * 1e12);
-    area_um2_ = count_ * c.area_um2 * k;
-    p_static_w_ = count_ * c.p_static_uw * 1e-6 * k;
-  }
+      : LawAdcBank(c, static_cast<int>(ceil_div(static_cast<uint64_t>(array_cols), static_cast<uint64_t>(c.share))),
+                   c.t_conv_ns, c.e_conv_pj * comparators(c), comparators(c)) {}
   const char* kind() const override { return "flash"; }
-  int count() const override { return count_; }
-  double e_conv_j() const override { return e_conv_pj_ * 1e-12; }
-  double area_um2() const override { return area_um2_; }
-  double p_static_w() const override { return p_static_w_; }
-  BlockCost cost(const BlockOp& op) const override {
-    const uint64_t rounds = ceil_div(static_cast<uint64_t>(op.cols), static_cast<uint64_t>(count_));
-    return {rounds * t_conv_ps_, op.cols * e_conv_pj_ * 1e-12};
-  }
-
- private:
-  int count_;
-  uint64_t t_conv_ps_;
-  double e_conv_pj_ = 0, area_um2_ = 0, p_static_w_ = 0;
+  BlockCost cost(const BlockOp& op) const override { return {rounds_ps(op.cols), energy_j(op.cols)}; }
 };
 
 }  // namespace

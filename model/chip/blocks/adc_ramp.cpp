@@ -17,28 +17,13 @@
 namespace aimc::chip {
 namespace {
 
-class RampAdc final : public AdcBank {
+class RampAdc final : public LawAdcBank {
  public:
-  RampAdc(const config::AdcConfig& c, int array_cols) : count_(array_cols) {
-    const double t_ns = c.t_conv_ns * block_math::pow2(c.bits - c.ref_bits);
-    t_conv_ps_ = block_math::ns_to_ps(t_ns);
-    e_conv_pj_ = std::max(c.e_conv_pj * block_math::pow2(c.bits - c.ref_bits),
-                         block_math::adc_energy_bound_j(c.bits, 1e9 / t_ns) * 1e12);
-    const double per_bit = static_cast<double>(c.bits) / c.ref_bits;
-    area_um2_ = count_ * c.area_um2 * per_bit;
-    p_static_w_ = count_ * c.p_static_uw * 1e-6 * per_bit;
-  }
+  RampAdc(const config::AdcConfig& c, int array_cols)
+      : LawAdcBank(c, array_cols, c.t_conv_ns * block_math::pow2(c.bits - c.ref_bits),
+                   c.e_conv_pj * block_math::pow2(c.bits - c.ref_bits), static_cast<double>(c.bits) / c.ref_bits) {}
   const char* kind() const override { return "ramp"; }
-  int count() const override { return count_; }
-  double e_conv_j() const override { return e_conv_pj_ * 1e-12; }
-  double area_um2() const override { return area_um2_; }
-  double p_static_w() const override { return p_static_w_; }
-  BlockCost cost(const BlockOp& op) const override { return {op.cols > 0 ? t_conv_ps_ : 0, op.cols * e_conv_pj_ * 1e-12}; }
-
- private:
-  int count_;
-  uint64_t t_conv_ps_ = 0;
-  double e_conv_pj_ = 0, area_um2_ = 0, p_static_w_ = 0;
+  BlockCost cost(const BlockOp& op) const override { return {op.cols > 0 ? t_conv_ps() : 0, energy_j(op.cols)}; }
 };
 
 }  // namespace

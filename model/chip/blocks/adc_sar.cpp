@@ -20,31 +20,15 @@ namespace {
 
 using block_math::ceil_div;
 
-class SarAdc final : public AdcBank {
+class SarAdc final : public LawAdcBank {
  public:
   SarAdc(const config::AdcConfig& c, int array_cols)
-      : count_(static_cast<int>(ceil_div(static_cast<uint64_t>(array_cols), static_cast<uint64_t>(c.share)))) {
-    const double scale = block_math::pow2((c.bits - c.ref_bits) / 4.0);
-    const double t_ns = c.bits == c.ref_bits ? c.t_conv_ns : c.t_conv_ns * (c.bits + 2) / (c.ref_bits + 2);
-    t_conv_ps_ = block_math::ns_to_ps(t_ns);
-    e_conv_pj_ = std::max(c.e_conv_pj * scale, block_math::adc_energy_bound_j(c.bits, 1e9 / t_ns) * 1e12);
-    area_um2_ = count_ * c.area_um2 * scale;
-    p_static_w_ = count_ * c.p_static_uw * 1e-6 * scale;
-  }
+      : LawAdcBank(c, static_cast<int>(ceil_div(static_cast<uint64_t>(array_cols), static_cast<uint64_t>(c.share))),
+                   c.bits == c.ref_bits ? c.t_conv_ns : c.t_conv_ns * (c.bits + 2) / (c.ref_bits + 2),
+                   c.e_conv_pj * block_math::pow2((c.bits - c.ref_bits) / 4.0),
+                   block_math::pow2((c.bits - c.ref_bits) / 4.0)) {}
   const char* kind() const override { return "sar"; }
-  int count() const override { return count_; }
-  double e_conv_j() const override { return e_conv_pj_ * 1e-12; }
-  double area_um2() const override { return area_um2_; }
-  double p_static_w() const override { return p_static_w_; }
-  BlockCost cost(const BlockOp& op) const override {
-    const uint64_t rounds = ceil_div(static_cast<uint64_t>(op.cols), static_cast<uint64_t>(count_));
-    return {rounds * t_conv_ps_, op.cols * e_conv_pj_ * 1e-12};
-  }
-
- private:
-  int count_;
-  uint64_t t_conv_ps_ = 0;
-  double e_conv_pj_ = 0, area_um2_ = 0, p_static_w_ = 0;
+  BlockCost cost(const BlockOp& op) const override { return {rounds_ps(op.cols), energy_j(op.cols)}; }
 };
 
 }  // namespace
