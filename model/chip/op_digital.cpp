@@ -15,6 +15,7 @@ struct DigitalOp {
   uint32_t kind;
   const char* name;  // trace span name
   long (*ops_per_position)(const aimc_layer_t& L);
+  DigitalWork work;  // what those operations are, for their energy (tile_blocks.h)
   // out = the op on `in` (the batch's first input); false with err_addr set on a bad program.
   bool (*run)(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out,
               uint32_t& err_addr);
@@ -68,15 +69,17 @@ long window_plus_one_ops(const aimc_layer_t& L) { return static_cast<long>(L.out
 
 // The digital op kinds. A new one: its kernel in numerics/digital_ops and one line here.
 constexpr DigitalOp kDigitalOps[] = {
-    {AIMC_OP_MAXPOOL, "maxpool", window_ops, run_maxpool},
-    {AIMC_OP_AVGPOOL, "avgpool", window_plus_one_ops, run_avgpool},
+    {AIMC_OP_MAXPOOL, "maxpool", window_ops, DigitalWork::compare, run_maxpool},
+    {AIMC_OP_AVGPOOL, "avgpool", window_plus_one_ops, DigitalWork::accumulate, run_avgpool},
     // two rescales and an add
-    {AIMC_OP_ADD, "add", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 3; }, run_add},
-    {AIMC_OP_CONCAT, "concat", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c); }, run_concat},
+    {AIMC_OP_ADD, "add", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 3; },
+     DigitalWork::requantize, run_add},
+    {AIMC_OP_CONCAT, "concat", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c); },
+     DigitalWork::requantize, run_concat},
     // exp, sum, divide, requantize
     {AIMC_OP_SOFTMAX, "softmax", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 4; },
-     run_softmax},
-    {AIMC_OP_DWCONV, "dwconv", window_plus_one_ops, run_dwconv},
+     DigitalWork::float_op, run_softmax},
+    {AIMC_OP_DWCONV, "dwconv", window_plus_one_ops, DigitalWork::mac, run_dwconv},
 };
 
 const DigitalOp* find_op(uint32_t kind) {
@@ -99,7 +102,7 @@ class DigitalExecutor final : public OpExecutor {
     if (!op_.run(ctx, op, in, out, err_addr)) return AIMC_ERR_BAD_PROGRAM;
     ops_per_position_ = op_.ops_per_position(L);
     const long ops = static_cast<long>(ctx.batch) * op.positions * ops_per_position_;
-    ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[L.unit]->e_digital_j(ops),
+    ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[L.unit]->e_digital_j(ops, op_.work),
                     static_cast<uint64_t>(ops));
     return AIMC_ERR_NONE;
   }
@@ -137,7 +140,7 @@ class DigitalExecutor final : public OpExecutor {
         if (ctx.trace.enabled())
           ctx.trace.span(ctx.digital_tracks[L.unit], op_.name, dstart, t_dig,
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
-                          {"energy_pj", U.e_digital_j(ops) * 1e12}});
+                          {"energy_pj", U.e_digital_j(ops, op_.work) * 1e12}});
         uint64_t out_end = 0;
         if (!write_output(ctx, op, out, unit, v, q0, n, dstart + t_dig, out_end)) {
           err_addr = L.out_addr + v * L.out_stride;

@@ -129,10 +129,19 @@ class Tile : public sc_core::sc_module {
   std::array<BlockFigure, 4> block_figures() const;
   // One MVM: DAC, then array, then the ADC rounds.
   uint64_t t_mvm_ps(int cols_used) const;
-  uint64_t t_digital_ps(long element_ops) const { return digital_unit_->cost({0, 0, element_ops, 0.0}).t_ps; }
+  uint64_t t_digital_ps(long element_ops) const {
+    BlockOp op;
+    op.element_ops = element_ops;
+    return digital_unit_->cost(op).t_ps;
+  }
   double e_dac_j(int rows_used) const { return dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
   double e_adc_j(int cols_used) const { return adc_->cost({0, cols_used, 0, 0.0}).e_j; }
-  double e_digital_j(long element_ops) const { return digital_unit_->cost({0, 0, element_ops, 0.0}).e_j; }
+  double e_digital_j(long element_ops, DigitalWork work = DigitalWork::requantize) const {
+    BlockOp op;
+    op.element_ops = element_ops;
+    op.work = work;
+    return digital_unit_->cost(op).e_j;
+  }
   // Array energy of `vectors` input vectors over a rows_used x cols_used block, from the kernel's
   // statistic sum_v2g (their sum): the cells' V^2 G t plus the lines each vector charges.
   double e_array_j(double sum_v2g, int rows_used, int cols_used, long vectors) const {

@@ -23,12 +23,18 @@
 namespace aimc::chip {
 
 // What one operation on the tile asks of a block (each block reads what concerns it).
+// The element operations of the digital unit, by what they cost (reference-chips 5a): requantize
+// (an output element of an MVM or a rescaling op: add, multiply, compare), compare (max pooling),
+// accumulate (average pooling), mac (a digital depthwise convolution), float_op (softmax).
+enum class DigitalWork { requantize, compare, accumulate, mac, float_op };
+
 struct BlockOp {
   int rows = 0;           // word lines driven (DAC, array) for one input vector
   int cols = 0;           // columns converted (ADC) or read (array: bit-line pairs) for one input vector
   long element_ops = 0;   // digital unit: element operations
   double sum_v2g = 0.0;   // array: the kernel's sum over the vectors of v^2 g (normalized)
   long vectors = 1;       // array: input vectors the operation reads (each charges its lines once)
+  DigitalWork work = DigitalWork::requantize;  // digital unit: what the element operations are
 };
 
 struct BlockCost {

@@ -41,6 +41,8 @@ bool operator==(const AdcConfig& a, const AdcConfig& b) {
 }
 bool operator==(const DigitalConfig& a, const DigitalConfig& b) {
   return a.kind == b.kind && a.clock_mhz == b.clock_mhz && a.lanes == b.lanes && a.e_op_pj == b.e_op_pj &&
+         a.e_compare_pj == b.e_compare_pj && a.e_accumulate_pj == b.e_accumulate_pj && a.e_mac_pj == b.e_mac_pj &&
+         a.e_float_op_pj == b.e_float_op_pj && a.p_static_uw == b.p_static_uw &&
          a.lane_area_um2 == b.lane_area_um2;
 }
 bool operator==(const TileConfig& a, const TileConfig& b) {

@@ -327,8 +327,20 @@ const std::vector<Key>& keys() {
                         "outputs processed per cycle (bias, scale, ReLU, partial-sum add)", 1, 4096,
                         REF(int, tile.digital.lanes)));
     t.push_back(non_negative("tile.digital.e_op_pj", "pJ",
-                             "energy per output element processed (add + multiply + compare)",
+                             "energy per output element requantized (an MVM output, add, concat: add + multiply + compare)",
                              REF(double, tile.digital.e_op_pj)));
+    t.push_back(non_negative("tile.digital.e_compare_pj", "pJ", "energy per compare (max pooling)",
+                             REF(double, tile.digital.e_compare_pj)));
+    t.push_back(non_negative("tile.digital.e_accumulate_pj", "pJ", "energy per accumulate (average pooling)",
+                             REF(double, tile.digital.e_accumulate_pj)));
+    t.push_back(non_negative("tile.digital.e_mac_pj", "pJ",
+                             "energy per multiply-accumulate (a depthwise convolution in the digital unit)",
+                             REF(double, tile.digital.e_mac_pj)));
+    t.push_back(non_negative("tile.digital.e_float_op_pj", "pJ", "energy per floating-point operation (softmax)",
+                             REF(double, tile.digital.e_float_op_pj)));
+    t.push_back(non_negative("tile.digital.p_static_uw", "uW",
+                             "leakage of one digital unit while its tile is ACTIVE (IDLE and STANDBY: off)",
+                             REF(double, tile.digital.p_static_uw)));
     t.push_back(non_negative("tile.digital.lane_area_um2", "um^2",
                              "area of one lane (multiplier, adder, comparator, registers)",
                              REF(double, tile.digital.lane_area_um2)));

@@ -109,7 +109,12 @@ struct DigitalConfig {
   DigitalUnitKind kind = DigitalUnitKind::lanes;  // the digital unit's cost model (block_kinds.h)
   double clock_mhz = 200.0;   // digital unit clock
   int lanes = 8;              // outputs processed per cycle (bias, scale, ReLU, partial-sum add)
-  double e_op_pj = 0.3;       // energy per output element processed (one add + one multiply + compare)
+  double e_op_pj = 0.3;       // energy per output element requantized (one add + one multiply + compare)
+  double e_compare_pj = 0.03;   // energy per compare (max pooling)
+  double e_accumulate_pj = 0.1; // energy per accumulate (average pooling)
+  double e_mac_pj = 0.3;        // energy per multiply-accumulate (digital depthwise convolution)
+  double e_float_op_pj = 2.3;   // energy per floating-point operation (softmax)
+  double p_static_uw = 0.0;     // leakage of the unit while its tile is active
   double lane_area_um2 = 1200.0;  // area of one lane (multiplier, adder, comparator, registers)
 };
 

@@ -374,3 +374,34 @@ TEST(BlockLaws, AreaGrowsWithTheArrayAndTheLanes) {
 
 }  // namespace
 }  // namespace aimc::chip
+
+namespace aimc::chip {
+namespace {
+
+// Each kind of digital operation costs its own energy per element (reference-chips 5a in the
+// preset); the time depends on the count only.
+TEST(BlockLaws, DigitalEnergyFollowsTheKindOfOperation) {
+  config::PlatformConfig c = platform();
+  c.tile.digital.e_op_pj = 0.33;
+  c.tile.digital.e_compare_pj = 0.03;
+  c.tile.digital.e_accumulate_pj = 0.1;
+  c.tile.digital.e_mac_pj = 0.3;
+  c.tile.digital.e_float_op_pj = 2.3;
+  c.tile.digital.p_static_uw = 2.0;
+  const auto dig = make_digital_unit(c);
+  const std::pair<DigitalWork, double> kinds[] = {{DigitalWork::requantize, 0.33}, {DigitalWork::compare, 0.03},
+                                                  {DigitalWork::accumulate, 0.1}, {DigitalWork::mac, 0.3},
+                                                  {DigitalWork::float_op, 2.3}};
+  BlockOp op;
+  op.element_ops = 10;
+  const uint64_t t = dig->cost(op).t_ps;
+  for (const auto& [work, pj] : kinds) {
+    op.work = work;
+    EXPECT_DOUBLE_EQ(dig->cost(op).e_j, 10 * pj * 1e-12) << static_cast<int>(work);
+    EXPECT_EQ(dig->cost(op).t_ps, t);
+  }
+  EXPECT_DOUBLE_EQ(dig->p_static_w(), 2e-6);
+}
+
+}  // namespace
+}  // namespace aimc::chip

@@ -216,7 +216,7 @@ TEST(PlatformEndToEnd, ReloadIsInTheLatencyAndItsStaticEnergyInTheReloadEnergy) 
   // (the preset's SAR ADCs at their reference bits: ceil(cols / share) per tile, each leaking p_static_uw;
   // one array per tile, its sense path drawing array.p_static_uw)
   const int adcs_per_tile = (cfg.tile.array.cols + cfg.tile.adc.share - 1) / cfg.tile.adc.share;
-  const double p_static_w = (cfg.tile_count() * (cfg.tile.p_static_active_uw + cfg.tile.array.p_static_uw +
+  const double p_static_w = (cfg.tile_count() * (cfg.tile.p_static_active_uw + cfg.tile.array.p_static_uw + cfg.tile.digital.p_static_uw +
                                                   adcs_per_tile * cfg.tile.adc.p_static_uw) +
                              cfg.bus.p_static_uw + cfg.sram.size_kib * cfg.sram.p_static_uw_per_kib + cfg.host.p_static_uw) * 1e-6;
   const double e_static = rl["energy_j_static"].get<double>(), e_dynamic = rl["energy_j_dynamic"].get<double>();
