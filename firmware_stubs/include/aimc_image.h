@@ -88,6 +88,10 @@ enum aimc_layer_flags {
   AIMC_LAYER_RELU = 1u << 0,       /* y = max(y, 0) (also act_min = 0) */
   AIMC_LAYER_OUTPUT_I32 = 1u << 1, /* network output: write int32 round(y / out_quant_scale) */
   AIMC_LAYER_COUNT_PAD = 1u << 2,  /* AVGPOOL: divide by kh * kw, padding included */
+  AIMC_LAYER_BIT_SERIAL = 1u << 3, /* MVM: quantized for bit-serial inputs (one read and one ADC
+                                    * conversion per input bit, shifted and added: adc_full_scale is
+                                    * that of one bit's partial sum); the chip's input driver must be
+                                    * bit_serial, and every MVM op of such a chip carries it */
 };
 
 enum aimc_op_kind {

@@ -131,9 +131,9 @@ bool MvmExecutor::send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, lon
                                     uint64_t& arrived, uint32_t& err_addr) {
   arrived = mvm_end;
   if (S.reduce_tile == S.tile) return true;
-  // Partial sums travel as the slice's raw ADC codes, ceil(adc_bits / 8) bytes each; the reduce
-  // tile adds codes, not scaled values. Timing only: the functional sum was formed in compute().
-  const uint32_t psum_bytes = (static_cast<uint32_t>(ctx.cfg.tile.adc.bits) + 7u) / 8u;
+  // Partial sums travel as the slice's raw ADC codes (Tile::psum_bytes); the reduce tile adds
+  // codes, not scaled values. Timing only: the functional sum was formed in compute().
+  const uint32_t psum_bytes = ctx.tiles[S.tile]->psum_bytes();
   const Tile& R = *ctx.tiles[S.reduce_tile];
   const uint32_t dst = AIMC_TILE_BASE + S.reduce_tile * AIMC_TILE_STRIDE + R.output_buffer_offset();
   const uint64_t total = static_cast<uint64_t>(n) * S.col_count * psum_bytes;
@@ -203,7 +203,7 @@ uint32_t MvmExecutor::schedule(ExecContext& ctx, const OpStep& op, const num::Ma
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
                           {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},
                           {"energy_pj", n * (e_dac + e_arr + e_adc)}});
-          if (n == 1) {  // the conversions of a single MVM
+          if (n == 1 && T.input_passes() == 1) {  // the conversions of a single one-pass MVM
             ctx.trace.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
             ctx.trace.span(T.track(), "array", start + t_dac, t_arr, {{"energy_pj_batch_mean", e_arr}});
             ctx.trace.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,

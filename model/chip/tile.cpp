@@ -59,6 +59,7 @@ Tile::Tile(sc_core::sc_module_name name, int index, const config::PlatformConfig
       c_dac_(ledger.component(dac_->component())),
       c_array_(ledger.component(array_->component())),
       c_adc_(ledger.component(adc_->component())),
+      c_digital_(ledger.component(digital_unit_->component())),
       phys_(device_physics(platform.tile.device)),
       cells_(platform.tile.array.rows, platform.tile.array.cols, phys_),
       xbar_(platform.tile.array.rows, platform.tile.array.cols, phys_.cell),
@@ -184,12 +185,19 @@ uint64_t Tile::calibration_read(sim::Phase phase) {
     }
   }
   cal_na_ = static_cast<uint32_t>(std::min(std::llround(sum_na), 4294967295LL));
-  const int driven = std::max(rows, 1), read = std::max(cols, 1);
-  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(driven), static_cast<uint64_t>(driven));
-  ledger_.post(c_array_, sim::EnergyLedger::kNoLayer, phase, e_array_j(stats.sum_v2g, driven, read, 1), 1);
-  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(read), static_cast<uint64_t>(read));
+  return post_full_scale_read(phase, std::max(rows, 1), std::max(cols, 1), stats);
+}
+
+// A read with every driven row at full scale is one pass of any encoding (one 1-bit pass, one
+// full-window pulse, one top-code voltage).
+uint64_t Tile::post_full_scale_read(sim::Phase phase, int driven, int read, num::MvmStats stats) {
+  stats.vectors = 1;
+  const double passes = input_passes();
+  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(driven) / passes, static_cast<uint64_t>(driven));
+  ledger_.post(c_array_, sim::EnergyLedger::kNoLayer, phase, e_array_j(stats, driven, read), 1);
+  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(read) / passes, static_cast<uint64_t>(read));
   ++mvm_count_;
-  return t_mvm_ps(read);
+  return mvm_pass_time_ps(*dac_, *array_, *adc_, read);
 }
 
 void Tile::set_trim(int col, int32_t lsb) {
@@ -209,12 +217,7 @@ uint64_t Tile::zero_input_test(sim::Phase phase) {
     const float x = std::clamp(adc_offset_lsb(c), static_cast<float>(-a), static_cast<float>(a));
     test_result_[static_cast<size_t>(c)] = static_cast<int32_t>(std::round(x));
   }
-  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(cfg_.array.rows),
-               static_cast<uint64_t>(cfg_.array.rows));
-  ledger_.post(c_array_, sim::EnergyLedger::kNoLayer, phase, e_array_j(0.0, cfg_.array.rows, cols, 1), 1);
-  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(cols), static_cast<uint64_t>(cols));
-  ++mvm_count_;
-  return t_mvm_ps(cols);
+  return post_full_scale_read(phase, cfg_.array.rows, cols, num::MvmStats{});
 }
 
 std::array<Tile::BlockFigure, 4> Tile::block_figures() const {
@@ -259,7 +262,11 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
     }
   }
   num::AdcSpec adc{cfg_.adc.bits, adc_full_scale, off};
-  num::TileMvmResult r = num::tile_mvm(xbar(), codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0);
+  const InputEncoding enc = dac_->encoding();
+  const num::InputCoding coding =
+      enc.mode == InputEncoding::Mode::bit_serial ? num::InputCoding::bit_serial : num::InputCoding::one_shot;
+  num::TileMvmResult r =
+      num::tile_mvm(xbar(), codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0, coding);
   if (any_trim_) {  // the digital unit's first step: subtract each column's trim
     for (int c = 0; c < cols_used; ++c)
       if (trims_[static_cast<size_t>(col0 + c)] != 0)
@@ -271,11 +278,17 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
   const long n = static_cast<long>(codes.rows());
   MvmResult out;
   out.e_dac_j = n * e_dac_j(rows_used);
-  out.e_array_j = e_array_j(r.stats.sum_v2g, rows_used, cols_used, n);
+  out.e_array_j = e_array_j(r.stats, rows_used, cols_used);
   out.e_adc_j = n * e_adc_j(cols_used);
-  ledger_.post(c_dac_, layer, phase, out.e_dac_j, static_cast<uint64_t>(n) * rows_used);
-  ledger_.post(c_array_, layer, phase, out.e_array_j, static_cast<uint64_t>(n));
-  ledger_.post(c_adc_, layer, phase, out.e_adc_j, static_cast<uint64_t>(n) * cols_used);
+  const uint64_t passes = static_cast<uint64_t>(enc.passes());
+  ledger_.post(c_dac_, layer, phase, out.e_dac_j, static_cast<uint64_t>(n) * rows_used * passes);
+  ledger_.post(c_array_, layer, phase, out.e_array_j, static_cast<uint64_t>(n) * passes);
+  ledger_.post(c_adc_, layer, phase, out.e_adc_j, static_cast<uint64_t>(n) * cols_used * passes);
+  if (passes > 1) {  // the shift-and-add of the passes' codes in this tile's digital unit
+    const long adds = n * cols_used * static_cast<long>(passes);
+    out.e_shift_add_j = e_digital_j(adds, DigitalWork::accumulate);
+    ledger_.post(c_digital_, layer, phase, out.e_shift_add_j, static_cast<uint64_t>(adds));
+  }
   mvm_count_ += static_cast<uint64_t>(n);
   adc_clipped_ += static_cast<uint64_t>(r.adc_clipped);
   out.codes = std::move(r.adc_codes);

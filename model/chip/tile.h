@@ -3,7 +3,9 @@
 // (the array's and the digital unit's calendars) and at what energy (posted to the ledger).
 //
 // Timing of one MVM (one input vector through the tile): each block's time (its kind's law,
-// docs/chip-model.md "Block kinds"), one after another (chip::mvm_time_ps); for the presets
+// docs/chip-model.md "Block kinds"), one after another (chip::mvm_time_ps), once per pass of the
+// input encoding (bit_serial: one per input bit, each with its own read and conversions, shifted
+// and added in this tile's digital unit); for the presets (one pass)
 //   t_mvm = dac.t_conv_ns + t_array + ceil(cols_used / n_adc) * adc.t_conv_ns
 //   t_array = array.t_read_ns + (adc.bits + 1) ln 2 * array.r_line_kohm * C_bl
 //   n_adc = ceil(array.cols / adc.share); columns are interleaved over the ADCs.
@@ -127,25 +129,38 @@ class Tile : public sc_core::sc_module {
     double p_static_w;
   };
   std::array<BlockFigure, 4> block_figures() const;
-  // One MVM: DAC, then array, then the ADC rounds.
+  // One MVM: per pass of the input encoding (bit-serial: one per input bit), DAC, then array,
+  // then the ADC rounds.
   uint64_t t_mvm_ps(int cols_used) const;
+  int input_passes() const { return dac_->encoding().passes(); }
+  // Bytes of one partial sum a slice sends to its reduce tile: the ADC code, plus the input bits
+  // a bit-serial shift-and-add adds to it.
+  uint32_t psum_bytes() const {
+    const int bits = cfg_.adc.bits + (input_passes() > 1 ? cfg_.dac.bits : 0);
+    return static_cast<uint32_t>(bits + 7) / 8u;
+  }
   uint64_t t_digital_ps(long element_ops) const {
     BlockOp op;
     op.element_ops = element_ops;
     return digital_unit_->cost(op).t_ps;
   }
-  double e_dac_j(int rows_used) const { return dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
-  double e_adc_j(int cols_used) const { return adc_->cost({0, cols_used, 0, 0.0}).e_j; }
+  // DAC and ADC energy of one input vector (every pass of the encoding).
+  double e_dac_j(int rows_used) const { return input_passes() * dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
+  double e_adc_j(int cols_used) const { return input_passes() * adc_->cost({0, cols_used, 0, 0.0}).e_j; }
   double e_digital_j(long element_ops, DigitalWork work = DigitalWork::requantize) const {
     BlockOp op;
     op.element_ops = element_ops;
     op.work = work;
     return digital_unit_->cost(op).e_j;
   }
-  // Array energy of `vectors` input vectors over a rows_used x cols_used block, from the kernel's
-  // statistic sum_v2g (their sum): the cells' V^2 G t plus the lines each vector charges.
-  double e_array_j(double sum_v2g, int rows_used, int cols_used, long vectors) const {
-    return array_->cost({rows_used, cols_used, 0, sum_v2g, vectors}).e_j;
+  // Array energy of reads over a rows_used x cols_used block, from the kernel's statistics of
+  // them (sum_v2g, sum_vg, reads = stats.vectors): the cells' V^2 G t plus the lines each read
+  // charges.
+  double e_array_j(const num::MvmStats& reads, int rows_used, int cols_used) const {
+    BlockOp op{rows_used, cols_used, 0, reads.sum_v2g, reads.vectors};
+    op.sum_vg = reads.sum_vg;
+    op.enc = dac_->encoding();
+    return array_->cost(op).e_j;
   }
 
   // Functional batch MVM: codes (batch x rows_used) -> ADC codes (batch x cols_used) of the block
@@ -154,6 +169,7 @@ class Tile : public sc_core::sc_module {
   struct MvmResult {
     Eigen::MatrixXf codes;
     double e_dac_j = 0, e_array_j = 0, e_adc_j = 0;  // of the whole batch
+    double e_shift_add_j = 0;  // bit-serial: the digital unit's shift-and-add of the passes
   };
   MvmResult mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used, float adc_full_scale,
                 int layer, sim::Phase phase, int row0 = 0, int col0 = 0);
@@ -196,6 +212,8 @@ class Tile : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  // Posts the energy of one full-scale read (a calibration or test read) and returns its time.
+  uint64_t post_full_scale_read(sim::Phase phase, int driven, int read, num::MvmStats stats);
 
   int index_;
   config::TileConfig cfg_;
@@ -207,7 +225,7 @@ class Tile : public sc_core::sc_module {
   std::unique_ptr<ArrayRead> array_;
   std::unique_ptr<AdcBank> adc_;
   std::unique_ptr<DigitalUnit> digital_unit_;
-  int c_dac_, c_array_, c_adc_;
+  int c_dac_, c_array_, c_adc_, c_digital_;
   // The cells or the conditions changed: the crossbar is to hold the effective conductances at
   // the current conditions (age and temperature, captured now), from the next read on.
   void refresh();

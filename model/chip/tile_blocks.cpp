@@ -28,10 +28,15 @@ uint64_t LawAdcBank::rounds_ps(int cols) const {
   return block_math::ceil_div(static_cast<uint64_t>(cols), static_cast<uint64_t>(count_)) * t_conv_ps_;
 }
 
-uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used) {
+uint64_t mvm_pass_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used) {
   BlockOp op;
+  op.enc = dac.encoding();
   op.cols = cols_used;
   return dac.cost(op).t_ps + array.cost(op).t_ps + adc.cost(op).t_ps;
+}
+
+uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used) {
+  return static_cast<uint64_t>(dac.encoding().passes()) * mvm_pass_time_ps(dac, array, adc, cols_used);
 }
 
 namespace {

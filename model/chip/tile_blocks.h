@@ -28,13 +28,28 @@ namespace aimc::chip {
 // accumulate (average pooling), mac (a digital depthwise convolution), float_op (softmax).
 enum class DigitalWork { requantize, compare, accumulate, mac, float_op };
 
+// How the input driver puts a code on the word lines, as the array and the ADC see it:
+//   amplitude   a voltage v = code / Cmax for the whole read (one read per vector)
+//   duration    a pulse of code * t_lsb at v_read inside a window of 2^bits t_lsb (one read)
+//   bit_serial  one read per input bit, each driving the rows whose bit is set at v_read; the ADC
+//               converts every bit's partial sum and the digital unit shifts and adds them
+struct InputEncoding {
+  enum class Mode { amplitude, duration, bit_serial };
+  Mode mode = Mode::amplitude;
+  int bits = 8;           // input code bits (Cmax = 2^bits - 1)
+  double t_lsb_ns = 0.0;  // duration: pulse length per code step
+  int passes() const { return mode == Mode::bit_serial ? bits : 1; }  // array reads per vector
+};
+
 struct BlockOp {
   int rows = 0;           // word lines driven (DAC, array) for one input vector
   int cols = 0;           // columns converted (ADC) or read (array: bit-line pairs) for one input vector
   long element_ops = 0;   // digital unit: element operations
-  double sum_v2g = 0.0;   // array: the kernel's sum over the vectors of v^2 g (normalized)
-  long vectors = 1;       // array: input vectors the operation reads (each charges its lines once)
+  double sum_v2g = 0.0;   // array: the kernel's sum over the reads of v^2 g (normalized)
+  long vectors = 1;       // array: reads of the operation (each charges its lines once)
   DigitalWork work = DigitalWork::requantize;  // digital unit: what the element operations are
+  double sum_vg = 0.0;    // array: the same of v g (a duration-coded read: charge ~ pulse length)
+  InputEncoding enc = {}; // array: how the inputs are driven (the tile's input driver's)
 };
 
 struct BlockCost {
@@ -59,6 +74,8 @@ class TileBlock {
 class InputDriver : public TileBlock {   // DAC bank: drives the word lines of one input vector
  public:
   const char* component() const override { return "dac"; }
+  // What the driver puts on the lines; cost() is that of one pass (one read of the array).
+  virtual InputEncoding encoding() const = 0;
 };
 class ArrayRead : public TileBlock {     // the crossbar read of one input vector
  public:
@@ -138,10 +155,13 @@ double adc_energy_bound_j(int bits, double f_hz);
 // 2^x for the laws (exact at x = 0, so a kind at its reference point gives its reference figures).
 double pow2(double x);
 }  // namespace block_math
-// Time of one MVM, one input vector over `cols_used` columns: the DAC, then the array read, then
+// Time of one MVM, one input vector over `cols_used` columns: per pass of the encoding (one for
+// amplitude and duration, one per input bit for bit-serial), the driver, then the array read, then
 // the ADC rounds. The one composition: the tile (Tile::t_mvm_ps) and the compiler's replication
 // pass both ask it.
 uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used);
+// The time of one of those passes.
+uint64_t mvm_pass_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used);
 
 const std::vector<BlockKind<InputDriver>>& input_driver_kinds();
 const std::vector<BlockKind<ArrayRead>>& array_read_kinds();

@@ -98,7 +98,7 @@ struct IdealRun {
   Eigen::MatrixXf logits;                // output * out_scale
   std::vector<Eigen::MatrixXi> codes;    // codes[l] = input codes of op l (batch x in_features, chip order)
   // adc[l] = ADC codes of an MVM op, (batch * positions) x (sum over slices of col_count), slice
-  // order (empty for digital ops)
+  // order (empty for digital ops); a BIT_SERIAL op's are the shift-and-add sums sum_k 2^k c_k
   std::vector<Eigen::MatrixXi> adc;
 };
 IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_min_over_g_max);

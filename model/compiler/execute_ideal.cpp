@@ -87,9 +87,9 @@ IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, in
       if (L.kind == AIMC_OP_MVM) {
         const std::vector<exec::SliceData> slices = slices_of(seg, L);
         const exec::MvmRun mr = exec::mvm_currents(L, slices, in, dac_bits, int(seg.program.bits_per_cell), g_ratio);
-        Eigen::MatrixXi adc;
+        exec::AdcRecord adc;
         y = exec::mvm_finish(L, slices, mr, seg.bias.data() + L.bias_offset, dac_bits, adc_bits, batch, &adc, nullptr);
-        result.adc.push_back(std::move(adc));
+        result.adc.push_back(std::move(adc.codes));
       } else {
         y = exec::digital_op(L, run, seg.bias, dac_bits, nullptr);
         result.adc.emplace_back();

@@ -53,26 +53,53 @@ MvmRun mvm_currents(const aimc_layer_t& L, const std::vector<SliceData>& slices,
                     int bpc, double g_ratio) {
   MvmRun r;
   r.patches = num::im2col(in, {int(L.in_h), int(L.in_w), int(L.in_c)}, window_of(L), int(L.groups), float(L.in_zero));
+  const bool serial = (L.flags & AIMC_LAYER_BIT_SERIAL) != 0;
   for (const auto& s : slices) {
     const Eigen::MatrixXi codes = r.patches.middleCols(s.slice.row_begin, s.slice.row_count).cast<int>();
-    r.cur.push_back(num::slice_currents(codes, s.levels, dac_bits, bpc, g_ratio));
+    if (!serial) {
+      r.cur.push_back(num::slice_currents(codes, s.levels, dac_bits, bpc, g_ratio));
+      continue;
+    }
+    // Bit k of every code, driven at full scale: the currents of a 1-bit DAC.
+    auto& planes = r.planes.emplace_back();
+    for (int k = 0; k < dac_bits; ++k)
+      planes.push_back(num::slice_currents(codes.unaryExpr([k](int c) { return (c >> k) & 1; }), s.levels, 1, bpc,
+                                           g_ratio));
   }
   return r;
 }
 
 num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices, const MvmRun& r, const float* bias,
-                     int dac_bits, int adc_bits, long batch, Eigen::MatrixXi* adc_out, long* clipped) {
+                     int dac_bits, int adc_bits, long batch, AdcRecord* adc, long* clipped) {
   const long rows = r.patches.rows();
   Eigen::MatrixXf acc = Eigen::MatrixXf::Zero(rows, L.out_features);
   long total_cols = 0;
   for (const auto& s : slices) total_cols += s.slice.col_count;
-  if (adc_out) adc_out->resize(rows, total_cols);
+  if (adc) adc->codes.resize(rows, total_cols);
+  const int a_max = num::adc_max_code(adc_bits);
+  auto tally = [&](const Eigen::MatrixXi& a) {
+    if (!adc) return;
+    adc->conversions += long(a.size());
+    adc->saturated += long((a.array().abs() >= a_max).count());
+  };
   long at = 0;
   for (size_t k = 0; k < slices.size(); ++k) {
     const auto& sl = slices[k].slice;
-    const Eigen::MatrixXi a = num::adc_codes(r.cur[k], L.adc_full_scale, adc_bits);
-    acc.middleCols(sl.col_begin, sl.col_count) += a.cast<float>();
-    if (adc_out) adc_out->middleCols(at, sl.col_count) = a;
+    if (r.planes.empty()) {
+      const Eigen::MatrixXi a = num::adc_codes(r.cur[k], L.adc_full_scale, adc_bits);
+      acc.middleCols(sl.col_begin, sl.col_count) += a.cast<float>();
+      tally(a);
+      if (adc) adc->codes.middleCols(at, sl.col_count) = a;
+    } else {  // one conversion per input bit, shifted and added as the tile does
+      Eigen::MatrixXd sum;
+      for (size_t b = 0; b < r.planes[k].size(); ++b) {
+        const Eigen::MatrixXi a = num::adc_codes(r.planes[k][b], L.adc_full_scale, adc_bits);
+        tally(a);
+        num::shift_add(sum, a, int(b));
+      }
+      acc.middleCols(sl.col_begin, sl.col_count) += num::shift_add_result(sum, dac_bits);
+      if (adc) adc->codes.middleCols(at, sl.col_count) = sum.cast<int>();
+    }
     at += sl.col_count;
   }
   num::DigitalSpec ds{L.acc_scale, (L.flags & AIMC_LAYER_RELU) != 0, L.out_quant_scale, dac_bits,

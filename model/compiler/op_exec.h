@@ -29,17 +29,27 @@ void store(Buffers& bufs, const aimc_layer_t& L, const num::Maps& y, long batch)
 const num::Maps& load(const Buffers& bufs, uint32_t addr, const std::string& what);
 
 // The currents of an MVM op's slices for the patches of all images.
+// A bit-serial op (AIMC_LAYER_BIT_SERIAL) has, per slice, one current per input bit instead: the
+// rows whose code has bit k set driven at full scale (numerics/converters.h, "Bit-serial inputs").
 struct MvmRun {
   num::Maps patches;                   // (batch * positions) x rows
-  std::vector<Eigen::MatrixXd> cur;    // per slice: (batch * positions) x col_count
+  std::vector<Eigen::MatrixXd> cur;    // per slice: (batch * positions) x col_count (one-shot)
+  std::vector<std::vector<Eigen::MatrixXd>> planes;  // bit-serial: per slice, per input bit
+};
+// What the ADC did in an MVM op.
+struct AdcRecord {
+  Eigen::MatrixXi codes;  // (batch * positions) x (columns of all slices, slice order): the ADC code
+                          // (bit-serial: the shift-and-add sum_k 2^k c_k, before / Cmax)
+  long conversions = 0;   // conversions made (bit-serial: one per bit)
+  long saturated = 0;     // of them, at an end of the code range
 };
 MvmRun mvm_currents(const aimc_layer_t& L, const std::vector<SliceData>& slices, const num::Maps& in, int dac_bits,
                     int bpc, double g_ratio);
 
 // ADC, partial-sum reduction and digital unit of an MVM op. Returns the output maps and fills
-// adc (slice order) if asked; adds the clipped outputs to *clipped if given.
+// *adc if asked; adds the clipped outputs to *clipped if given.
 num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices, const MvmRun& r, const float* bias,
-                     int dac_bits, int adc_bits, long batch, Eigen::MatrixXi* adc_out, long* clipped);
+                     int dac_bits, int adc_bits, long batch, AdcRecord* adc, long* clipped);
 
 // A digital op on the buffers (table: the program's bias/weight floats). Returns the output maps.
 num::Maps digital_op(const aimc_layer_t& L, const Buffers& bufs, const std::vector<float>& table, int dac_bits,

@@ -13,7 +13,9 @@
 // One line per kind, X(name): `name` is the enumerator and its YAML spelling; the first kind of a
 // role is its default.
 #define AIMC_INPUT_DRIVER_KINDS(X) \
-  X(voltage)
+  X(voltage)                        \
+  X(pwm)                            \
+  X(bit_serial)
 #define AIMC_ARRAY_READ_KINDS(X) \
   X(ohmic)
 #define AIMC_ADC_KINDS(X) \

@@ -32,7 +32,7 @@ bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
 }
 bool operator==(const DacConfig& a, const DacConfig& b) {
   return a.kind == b.kind && a.bits == b.bits && a.ref_bits == b.ref_bits && a.t_conv_ns == b.t_conv_ns &&
-         a.e_conv_pj == b.e_conv_pj && a.area_um2 == b.area_um2;
+         a.e_conv_pj == b.e_conv_pj && a.area_um2 == b.area_um2 && a.t_lsb_ns == b.t_lsb_ns;
 }
 bool operator==(const AdcConfig& a, const AdcConfig& b) {
   return a.kind == b.kind && a.bits == b.bits && a.share == b.share && a.ref_bits == b.ref_bits &&

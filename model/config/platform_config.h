@@ -90,6 +90,7 @@ struct DacConfig {
   double t_conv_ns = 1.0;   // one conversion at ref_bits (all row DACs convert in parallel)
   double e_conv_pj = 0.5;   // energy per conversion at ref_bits, per row driven
   double area_um2 = 1.33;   // area of one DAC (one per word line) at ref_bits
+  double t_lsb_ns = 1.0;    // pwm: pulse length of one input code step (reference-chips 3a, HERMES 1 ns/LSB)
 };
 
 struct AdcConfig {

@@ -247,6 +247,9 @@ const std::vector<Key>& keys() {
                              REF(double, tile.dac.e_conv_pj)));
     t.push_back(non_negative("tile.dac.area_um2", "um^2", "area of one DAC (one per word line) at ref_bits",
                              REF(double, tile.dac.area_um2)));
+    t.push_back(positive("tile.dac.t_lsb_ns", "ns",
+                         "pwm: pulse length of one input code step (the read window is 2^bits steps)",
+                         REF(double, tile.dac.t_lsb_ns)));
 
     t.push_back(CHOICE(AdcKind, kAdcKindCount, "tile.adc.kind",
                        kind_meaning("ADC bank cost model", kAdcKindNames, kAdcKindCount), tile.adc.kind));

@@ -51,6 +51,17 @@ Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec, 
   return (rounded.cwiseMax(0.0f).cwiseMin(max_code) / max_code).matrix();
 }
 
+Eigen::MatrixXi dac_code_ints(const Eigen::MatrixXf& codes, const DacSpec& spec, long* clipped) {
+  const float max_code = static_cast<float>(dac_max_code(spec));
+  const Eigen::ArrayXXf rounded = codes.array().unaryExpr(RoundHalfAway());
+  if (clipped) *clipped += ((rounded < 0.0f) || (rounded > max_code)).count();
+  return rounded.cwiseMax(0.0f).cwiseMin(max_code).cast<int>().matrix();
+}
+
+Eigen::MatrixXf bit_plane(const Eigen::MatrixXi& codes, int k) {
+  return codes.unaryExpr([k](int c) { return static_cast<float>((c >> k) & 1); });
+}
+
 int adc_max_code(const AdcSpec& spec) { return adc_max_code(spec.bits); }
 
 long adc_convert(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& codes) {

@@ -55,6 +55,26 @@ int dac_max_code(const DacSpec& spec);
 Eigen::MatrixXf dac_voltages(const Eigen::MatrixXf& codes, const DacSpec& spec,
                              long* clipped = nullptr);
 
+// The integer codes a DAC takes: rounded, then clipped to [0, 2^bits - 1] (clipped counted as in
+// dac_voltages).
+Eigen::MatrixXi dac_code_ints(const Eigen::MatrixXf& codes, const DacSpec& spec, long* clipped = nullptr);
+
+// ---- Bit-serial inputs (docs/nonidealities.md, "Input encodings") -----------------------------
+// Pass k of a bit-serial MVM drives the rows whose code has bit k set, at full read voltage
+// (v = 1): the 0/1 matrix of that bit. The digital unit shifts and adds the ADC codes c_k of the b
+// passes into the one-shot ADC's units, sum_k 2^k c_k / (2^b - 1): with one full scale for every
+// pass, the sum of the passes' currents weighted by 2^k is Cmax times the one-shot current. The
+// sum is exact in double and rounded to float once, so the tile and the compiler agree to the bit.
+Eigen::MatrixXf bit_plane(const Eigen::MatrixXi& codes, int k);
+template <class Codes>
+inline void shift_add(Eigen::MatrixXd& acc, const Codes& plane_codes, int k) {
+  if (acc.size() == 0) acc = Eigen::MatrixXd::Zero(plane_codes.rows(), plane_codes.cols());
+  acc += std::ldexp(1.0, k) * plane_codes.template cast<double>();
+}
+inline Eigen::MatrixXf shift_add_result(const Eigen::MatrixXd& acc, int dac_bits) {
+  return (acc / double(dac_max_code(dac_bits))).cast<float>();
+}
+
 // Signed column ADC: code = round(clamp(i / full_scale * A + offset_c, -A, A)),
 // A = 2^(bits-1) - 1. One LSB = full_scale / A. offset_c is column c's static offset in LSB (a
 // comparator/reference offset, as an untrimmed chip has); firmware trims it out digitally.

@@ -159,6 +159,7 @@ void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen
   if (stats) {
     if (row0 == 0 && col0 == 0 && cols_used == cols_used_) {
       stats->sum_v2g += (v2 * row_gsum_.head(rows_used)).cast<double>().sum();
+      stats->sum_vg += (v * row_gsum_.head(rows_used)).cast<double>().sum();
     } else {
       // Not the programmed block: sum the block's rows now (rows_used x cols_used adds).
       const Eigen::VectorXf gsum = (g_pos_.block(row0, col0, rows_used, cols_used) +
@@ -166,6 +167,7 @@ void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen
                                        .rowwise()
                                        .sum();
       stats->sum_v2g += (v2 * gsum).cast<double>().sum();
+      stats->sum_vg += (v * gsum).cast<double>().sum();
     }
     stats->nonzero_inputs += static_cast<long>((v.array() != 0.0f).count());
     stats->vectors += static_cast<long>(batch);

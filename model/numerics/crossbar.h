@@ -46,11 +46,14 @@ struct MvmStats {
   // Sum over the batch and the cells of the used block of v^2 * (g+ + g-), normalized.
   // Array energy (J) = sum_v2g * v_read^2 (V^2) * g_max (S) * t_read (s).
   double sum_v2g = 0;
+  // The same of v * (g+ + g-): the charge of a duration-coded read (a pulse of length ~ v at v_read).
+  double sum_vg = 0;
   long nonzero_inputs = 0;  // input samples with v != 0 (word lines actually driven)
   long vectors = 0;         // input vectors (batch rows) processed
 
   MvmStats& operator+=(const MvmStats& o) {
     sum_v2g += o.sum_v2g;
+    sum_vg += o.sum_vg;
     nonzero_inputs += o.nonzero_inputs;
     vectors += o.vectors;
     return *this;

@@ -18,11 +18,17 @@ struct TileMvmResult {
   MvmStats stats;             // this call only
 };
 
+// How the inputs reach the array: one read with v = code / Cmax (a voltage DAC, or a pulse width:
+// the same value), or bit-serial (one read and one conversion per bit of the code, shifted and
+// added: converters.h). adc_codes are in the one-shot ADC's units either way; stats add up the
+// reads (bit-serial: b reads per vector, each of 0/1 inputs).
+enum class InputCoding { one_shot, bit_serial };
+
 // in_codes: (batch x rows_used) unsigned DAC codes. read_rng: the tile's "read/tile<N>" stream,
 // or nullptr for noiseless reads.
 // row0/col0: the block's place on the array (see Crossbar::mvm); adc offsets index the block's columns.
 TileMvmResult tile_mvm(const Crossbar& xbar, const Eigen::MatrixXf& in_codes, int rows_used,
                        int cols_used, const DacSpec& dac, const AdcSpec& adc, Rng* read_rng,
-                       int row0 = 0, int col0 = 0);
+                       int row0 = 0, int col0 = 0, InputCoding coding = InputCoding::one_shot);
 
 }  // namespace aimc::num

@@ -88,7 +88,9 @@ Problem check_machine(const aimc_program_hdr_t& p, const Machine& m) {
 Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw) {
   auto bad = [&](const std::string& m) { return bad_program(ArgKind::op, li, lw + m); };
   if (l.kind > AIMC_OP_DWCONV) return bad("unknown kind " + to_string(l.kind));
-  if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD)) return bad("unknown flags");
+  if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD | AIMC_LAYER_BIT_SERIAL))
+    return bad("unknown flags");
+  if ((l.flags & AIMC_LAYER_BIT_SERIAL) && l.kind != AIMC_OP_MVM) return bad("BIT_SERIAL on an op that is not an MVM");
   const bool i32 = l.flags & AIMC_LAYER_OUTPUT_I32;
   if (!l.in_h || !l.in_w || !l.in_c || !l.out_h || !l.out_w || !l.out_c) return bad("zero map dimension");
   if (is_windowed(l.kind)) {
@@ -149,6 +151,11 @@ Problem check_op_data(const aimc_program_hdr_t& p, const aimc_layer_t& l, uint32
   if (l.in_addr < out_end && l.out_addr < in_end) return bad("input and output activation regions overlap at max_batch");
   if (in_end > (1ull << 32) || out_end > (1ull << 32)) return bad("activation region beyond the 32-bit address space");
   if (m) {
+    // The ADC ranges of a bit-serial op are those of one bit's partial sum: on a one-shot chip (or
+    // a one-shot op on a bit-serial chip) every code would be wrong by the input's weight.
+    if (l.kind == AIMC_OP_MVM && ((l.flags & AIMC_LAYER_BIT_SERIAL) != 0) != m->bit_serial)
+      return bad(m->bit_serial ? "quantized for one-shot inputs; the chip's input driver is bit_serial"
+                               : "quantized for bit-serial inputs (BIT_SERIAL); the chip's input driver is not");
     if (l.unit >= m->tile_count)
       return bad("unit " + to_string(l.unit) + " is not a tile of the chip (" + to_string(m->tile_count) + " tiles)");
     // Every image of this batch reads and writes inside the SRAM.

@@ -16,8 +16,8 @@
 //     on a tile;
 //   - the float table has no NaN or infinity;
 //   - when a Machine is given (the chip that runs the program): converter bits, bits per cell and
-//     g_min/g_max equal the chip's, the batch is in [1, max_batch], and every activation region of
-//     the batch lies in SRAM.
+//     g_min/g_max equal the chip's, MVM ops are BIT_SERIAL exactly when the chip's input driver is,
+//     the batch is in [1, max_batch], and every activation region of the batch lies in SRAM.
 // The first problem found is returned, with the chip's error code (aimc_regs.h), the register
 // argument it reports (op index, tile index or batch) and a sentence naming op and slice.
 #pragma once
@@ -68,6 +68,7 @@ struct Machine {
   uint64_t sram_begin = 0, sram_end = 0;  // [begin, end) of the activation SRAM
   uint32_t batch = 0;                     // images in this command
   uint32_t tile_count = 0;                // tiles of the chip (digital ops run on tile `unit`)
+  bool bit_serial = false;                // its input driver reads one input bit at a time
 };
 
 // The first problem of `p` (on `machine`, when given), or a Problem that converts to false.

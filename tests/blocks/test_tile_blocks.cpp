@@ -358,6 +358,70 @@ TEST(ArrayLaws, MvmTimeIsDacThenArrayThenAdc) {
   EXPECT_GT(mvm_time_ps(*dac, *arr, *adc, 27), mvm_time_ps(*dac, *make_array_read(array_platform(64)), *adc, 27));
 }
 
+// Input encodings (docs/chip-model.md, "Block kinds", input driver).
+config::PlatformConfig encoding_platform(config::InputDriverKind kind, int bits) {
+  config::PlatformConfig c = array_platform(400);
+  c.tile.dac.kind = kind;
+  c.tile.dac.bits = bits;
+  c.tile.dac.ref_bits = 8;
+  c.tile.dac.t_conv_ns = 1.0;
+  c.tile.dac.e_conv_pj = 0.5;
+  c.tile.dac.area_um2 = 1.33;
+  c.tile.dac.t_lsb_ns = 1.0;
+  return c;
+}
+
+TEST(EncodingLaws, BitSerialInputTimeIsProportionalToTheInputBits) {
+  const auto one = encoding_platform(config::InputDriverKind::bit_serial, 1);
+  const auto arr = make_array_read(one);
+  const auto adc = make_adc_bank(one);
+  const uint64_t t1 = mvm_time_ps(*make_input_driver(one), *arr, *adc, 100);
+  // One pass: the 1-bit drive (the voltage law at one bit, 2/9 ns), the array read, 13 ADC rounds.
+  EXPECT_EQ(t1, 222u + arr->cost({}).t_ps + adc->cost({0, 100}).t_ps);
+  for (int b = 1; b <= 8; ++b) {
+    const auto c = encoding_platform(config::InputDriverKind::bit_serial, b);
+    const auto dac = make_input_driver(c);
+    EXPECT_EQ(dac->encoding().passes(), b);
+    EXPECT_EQ(mvm_time_ps(*dac, *arr, *adc, 100), static_cast<uint64_t>(b) * t1) << b;
+    // Per pass and row the voltage law at one bit: 0.5 pJ x 2^(1 - 8) = 3.9 fJ (MNSIM 1 b, 3.9 uW at 1 GS/s).
+    EXPECT_NEAR(dac->cost({100, 0}).e_j, 100 * 0.5e-12 / 128, 1e-24) << b;
+    EXPECT_NEAR(dac->area_um2(), 400 * 1.33 / 8, 1e-9) << b;
+  }
+  // The voltage DAC takes one pass whatever its bits.
+  const auto v8 = encoding_platform(config::InputDriverKind::voltage, 8);
+  EXPECT_EQ(make_input_driver(v8)->encoding().passes(), 1);
+  EXPECT_LT(mvm_time_ps(*make_input_driver(v8), *arr, *adc, 100),
+            mvm_time_ps(*make_input_driver(encoding_platform(config::InputDriverKind::bit_serial, 8)), *arr, *adc, 100));
+}
+
+TEST(EncodingLaws, PulseWidthWindowDoublesPerBitAndCellEnergyFollowsThePulseLength) {
+  for (int b = 1; b <= 8; ++b) {
+    const auto c = encoding_platform(config::InputDriverKind::pwm, b);
+    const auto dac = make_input_driver(c);
+    EXPECT_EQ(dac->cost({}).t_ps, static_cast<uint64_t>(1000) << b) << b;  // 2^b x 1 ns
+    EXPECT_NEAR(dac->cost({100, 0}).e_j, 100 * 0.5e-12 * b / 8, 1e-24) << b;
+    EXPECT_EQ(dac->encoding().passes(), 1);
+  }
+  const auto c = encoding_platform(config::InputDriverKind::pwm, 8);
+  const auto arr = make_array_read(c);
+  BlockOp op;
+  op.enc = make_input_driver(c)->encoding();
+  op.vectors = 0;  // cells only
+  // The array's own time is the settling alone: the window is the driver's.
+  const double c_bl_f = 400 * 0.574 * 0.2e-15;
+  EXPECT_EQ(arr->cost(op).t_ps, static_cast<uint64_t>(std::llround(9 * std::log(2.0) * 5e3 * c_bl_f * 1e12)));
+  // Each cell conducts at v_read for code x t_lsb = v x 255 ns: linear in v, not v^2.
+  op.sum_vg = 2.0;
+  op.sum_v2g = 0.5;  // ignored by a duration read
+  const double e = arr->cost(op).e_j;
+  EXPECT_NEAR(e, 2.0 * 1.0 * (400.0 * 1e-9) * (255.0 * 1e-9), 1e-9 * e);
+  op.sum_vg = 4.0;
+  EXPECT_NEAR(arr->cost(op).e_j, 2 * e, 1e-9 * e);
+  // A voltage read of the same cells integrates v^2 G for t_read instead.
+  op.enc = make_input_driver(encoding_platform(config::InputDriverKind::voltage, 8))->encoding();
+  EXPECT_NEAR(arr->cost(op).e_j, 0.5 * (400.0 * 1e-9) * (100.0 * 1e-9), 1e-30);
+}
+
 TEST(BlockLaws, AreaGrowsWithTheArrayAndTheLanes) {
   config::PlatformConfig c = platform();
   c.tile.array.cell_area_um2 = 0.33;

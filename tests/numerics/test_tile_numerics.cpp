@@ -95,6 +95,57 @@ TEST(TileMvm, IdealMatchesFloatMatmulWithinHalfAnAdcLsb) {
   EXPECT_LT(std::abs(sum_abs_err_lsb / n - 0.25), 5 * std::sqrt(1.0 / 48.0) / std::sqrt(n));
 }
 
+// Bit-serial inputs (converters.h, "Bit-serial inputs"): each of the b reads is converted, so the
+// result carries b rounding errors weighted 2^k / Cmax, not one. With independent errors uniform on
+// +-1/2 LSB (variance 1/12, fourth moment 1/80) the mean square error is 1/12 sum_k a_k^2, a_k =
+// 2^k / (2^b - 1): 0.336 / 12 LSB^2 at 8 bits, a third of a one-shot conversion's 1/12 (same full
+// scale). The test measures both on the same inputs and checks each against its law within 5 sd of
+// the mean of n squares.
+TEST(TileMvm, BitSerialQuantizationErrorIsThatOfOneConversionPerInputBit) {
+  const Case k = make_case(45);
+  const Crossbar xb = ideal_crossbar(k);
+  const int cmax = (1 << k.dac_bits) - 1, lmax = (1 << k.cell_bits) - 1;
+  // Full scale above every bit's partial sum (v = 1 on the rows whose bit is set): nothing clips.
+  double i_max = 0;
+  for (int bit = 0; bit < k.dac_bits; ++bit)
+    for (int b = 0; b < k.batch; ++b)
+      for (int c = 0; c < k.cols; ++c) {
+        double i = 0;
+        for (int r = 0; r < k.rows; ++r)
+          if ((static_cast<int>(k.codes(b, r)) >> bit) & 1)
+            i += k.levels[static_cast<size_t>(r) * k.cols + c] / double(lmax) * (1 - 1.0 / 1000.0);
+        i_max = std::max(i_max, std::abs(i));
+      }
+  const float fs = static_cast<float>(i_max * 1.01);
+  const AdcSpec adc{8, fs};
+  const double lsb = fs / adc_max_code(adc);
+  const TileMvmResult one = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, adc, nullptr);
+  const TileMvmResult ser = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, adc, nullptr, 0, 0,
+                                     InputCoding::bit_serial);
+  EXPECT_EQ(ser.adc_clipped, 0);
+  EXPECT_EQ(ser.stats.vectors, static_cast<long>(k.batch) * k.dac_bits);  // b reads per vector
+  double sq_one = 0, sq_ser = 0;
+  for (int b = 0; b < k.batch; ++b)
+    for (int c = 0; c < k.cols; ++c) {
+      const double e1 = one.adc_codes(b, c) - k.expect(b, c) / lsb, es = ser.adc_codes(b, c) - k.expect(b, c) / lsb;
+      sq_one += e1 * e1;
+      sq_ser += es * es;
+      EXPECT_LE(std::abs(es), 0.5 + 1e-3) << "b " << b << " c " << c;  // sum_k a_k / 2 = 1/2 LSB at most
+    }
+  const double n = static_cast<double>(k.batch) * k.cols;
+  double a2 = 0, a4 = 0;
+  for (int bit = 0; bit < k.dac_bits; ++bit) {
+    const double a = std::ldexp(1.0, bit) / cmax;
+    a2 += a * a;
+    a4 += a * a * a * a;
+  }
+  const double var_one = 1.0 / 12, var_ser = a2 / 12;
+  const double e4_ser = a4 / 80 + 3 * (a2 * a2 - a4) / 144;  // E[(sum a_k u_k)^4]
+  EXPECT_NEAR(sq_one / n, var_one, 5 * std::sqrt((1.0 / 80 - var_one * var_one) / n));
+  EXPECT_NEAR(sq_ser / n, var_ser, 5 * std::sqrt((e4_ser - var_ser * var_ser) / n));
+  EXPECT_LT(sq_ser / n, 0.5 * sq_one / n);  // the laws differ, and so do the measurements
+}
+
 TEST(TileMvm, AdcClipsExactlyTheCurrentsBeyondFullScale) {
   const Case k = make_case(43);
   const Crossbar xb = ideal_crossbar(k);

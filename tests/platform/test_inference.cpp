@@ -16,9 +16,9 @@ namespace {
 
 // With an ideal device the chip must compute exactly what the compiler's arithmetic says
 // (compiler::execute_ideal is the golden model, written from the image format's formulas).
-TEST(PlatformInference, DriverMatchesTheIdealReference) {
+void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& settings) {
   constexpr long kImages = 200;
-  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  const config::PlatformConfig cfg = preset(settings);
   const compiler::Graph net = compiler::import_onnx(model_path());
   const compiler::CompiledModel cm = compiler::compile(net, cfg, train_images(512).images);
   const compiler::Dataset data = test_images(kImages);
@@ -64,6 +64,17 @@ TEST(PlatformInference, DriverMatchesTheIdealReference) {
   EXPECT_LE(max_diff, 1) << "vectors identical to the reference: " << exact << " of " << kImages
                          << ", largest |output| " << max_abs;
   EXPECT_EQ(same_class, kImages);
+}
+
+TEST(PlatformInference, DriverMatchesTheIdealReference) {
+  expect_driver_matches_the_ideal_reference({"tile.device.type=ideal"});
+}
+
+// Bit-serial inputs: the compiler calibrates every MVM op's ADC for one bit's partial sum and marks
+// it BIT_SERIAL; the chip reads and converts each input bit and shifts and adds (the golden model
+// does the same arithmetic, so the codes still agree exactly).
+TEST(PlatformInference, BitSerialDriverMatchesTheIdealReference) {
+  expect_driver_matches_the_ideal_reference({"tile.device.type=ideal", "tile.dac.kind=bit_serial"});
 }
 
 // A layer program whose numbers have no output code (a NaN clamp bound or table value, an

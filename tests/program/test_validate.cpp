@@ -224,5 +224,21 @@ TEST(Validate, MachineRules) {
   expect_problem(f.check(&m), AIMC_ERR_BAD_TILE, ArgKind::tile, 7, "op 0: slice 1: tile 7 does not exist");
 }
 
+// An MVM op quantized for bit-serial inputs carries BIT_SERIAL; its ADC ranges are those of one
+// bit's partial sum, so it runs only on a bit-serial chip, and a bit-serial chip runs only such ops.
+TEST(Validate, InputEncodingOfTheOpsMustBeTheChips) {
+  Fixture f;
+  Machine m = f.machine();
+  f.layers[0].flags |= AIMC_LAYER_BIT_SERIAL;
+  EXPECT_FALSE(f.check()) << f.check().message;  // alone: a valid program
+  expect_problem(f.check(&m), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "quantized for bit-serial inputs");
+  m.bit_serial = true;
+  EXPECT_FALSE(f.check(&m)) << f.check(&m).message;
+  f.layers[0].flags &= ~uint32_t(AIMC_LAYER_BIT_SERIAL);
+  expect_problem(f.check(&m), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "the chip's input driver is bit_serial");
+  f.layers[1].flags |= AIMC_LAYER_BIT_SERIAL;  // on the softmax: no MVM, no such flag
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "BIT_SERIAL on an op that is not an MVM");
+}
+
 }  // namespace
 }  // namespace aimc::program

@@ -86,26 +86,37 @@ class Calibration {
       r.out_quant_scale = float(ymax > 0 ? ymax / double(1 << kOutputResolutionBits) : r.acc_scale);
       ctx_.out_scale = r.out_quant_scale;
     }
-    Eigen::MatrixXi adc;
+    exec::AdcRecord adc;
     num::Maps y = exec::mvm_finish(r, sd, mr, bias, ctx_.dac_bits, ctx_.adc_bits, ctx_.n_cal, &adc, &st.clipped);
-    const int a_max = num::adc_max_code(ctx_.adc_bits);
-    st.adc_sat = adc.size() ? double((adc.array().abs() >= a_max).count()) / double(adc.size()) : 0.0;
+    st.adc_sat = adc.conversions ? double(adc.saturated) / double(adc.conversions) : 0.0;
     return y;
   }
 
-  // The adc_percentile of |column current| over all slices and images.
+  // The adc_percentile of |column current| over all slices and images (bit-serial: over the
+  // currents of every input bit, each of which the ADC converts with the one full scale).
   double adc_full_scale(const exec::MvmRun& mr, size_t ir_op) {
     std::vector<double> currents;
     double i_max = 0.0;
-    for (const auto& c : mr.cur) {
+    auto take = [&](const Eigen::MatrixXd& c) {
       for (Eigen::Index t = 0; t < c.size(); ++t) currents.push_back(std::abs(c(t)));
       if (c.size()) i_max = std::max(i_max, c.cwiseAbs().maxCoeff());
-    }
+    };
+    for (const auto& c : mr.cur) take(c);
+    for (const auto& slice : mr.planes)
+      for (const auto& c : slice) take(c);
     double fs = num::percentile(currents, ctx_.opt.adc_percentile);
     if (fs <= 0.0) fs = i_max;
     if (fs <= 0.0) {
       fs = 1.0 - ctx_.g_ratio;
       ctx_.warnings.push_back(ctx_.op_label(ir_op) + ": zero column current on all calibration data");
+    }
+    if (!mr.planes.empty()) {
+      // A bit's partial sum is a whole number n of level steps u = (1 - g_min/g_max) / (L - 1),
+      // and so is the percentile: code n A / m would sit exactly halfway between two codes for
+      // many n (n = m / 2 ...), where the tile's float current rounds either way. A full scale of
+      // m + 1/2 steps puts no n on a half code (4 n A is even, (2 x + 1)(2 m + 1) odd).
+      const double u = (1.0 - ctx_.g_ratio) / ctx_.lmax;
+      fs = (std::floor(fs / u) + 0.5) * u;
     }
     return fs;
   }

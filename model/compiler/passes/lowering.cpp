@@ -119,6 +119,8 @@ class Lowering {
       return;
     }
     Lowered lo = base(i, AIMC_OP_MVM);
+    // A bit-serial chip reads one input bit at a time: its ADC ranges are calibrated per bit.
+    if (ctx_.cfg.tile.dac.kind == aimc::config::InputDriverKind::bit_serial) lo.rec.flags |= AIMC_LAYER_BIT_SERIAL;
     const MvmShape m = mvm_shape(op);
     lo.rec.in_features = uint32_t(m.rows);
     lo.rec.out_features = uint32_t(m.cols);
