@@ -92,6 +92,11 @@ enum aimc_layer_flags {
                                     * conversion per input bit, shifted and added: adc_full_scale is
                                     * that of one bit's partial sum); the chip's input driver must be
                                     * bit_serial, and every MVM op of such a chip carries it */
+  AIMC_LAYER_SIGN_SPLIT = 1u << 4, /* MVM: quantized for sign-split reads (tile.array.read_phases 2
+                                    * or 4): the g+ and g- sides are converted apart as unipolar
+                                    * counts 0..2^adc_bits-1 of adc_full_scale and subtracted; the
+                                    * chip's read_phases must be > 1, and every MVM op of such a
+                                    * chip carries it */
 };
 
 enum aimc_op_kind {

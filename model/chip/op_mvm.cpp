@@ -203,7 +203,7 @@ uint32_t MvmExecutor::schedule(ExecContext& ctx, const OpStep& op, const num::Ma
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
                           {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},
                           {"energy_pj", n * (e_dac + e_arr + e_adc)}});
-          if (n == 1 && T.input_passes() == 1) {  // the conversions of a single one-pass MVM
+          if (n == 1 && T.reads_per_vector() == 1) {  // the conversions of a single one-read MVM
             ctx.trace.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
             ctx.trace.span(T.track(), "array", start + t_dac, t_arr, {{"energy_pj_batch_mean", e_arr}});
             ctx.trace.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,

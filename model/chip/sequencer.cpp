@@ -137,6 +137,7 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
   m.batch = batch;
   m.tile_count = static_cast<uint32_t>(tiles_.size());
   m.bit_serial = cfg_.tile.dac.kind == config::InputDriverKind::bit_serial;
+  m.sign_split = cfg_.tile.array.read_phases > 1;
   const auto tiles = [this](uint32_t t, program::TileBlock& block) -> program::Problem {
     if (t >= tiles_.size())
       return program::problem(AIMC_ERR_BAD_TILE, program::ArgKind::tile, t,

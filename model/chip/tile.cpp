@@ -189,13 +189,12 @@ uint64_t Tile::calibration_read(sim::Phase phase) {
 }
 
 // A read with every driven row at full scale is one pass of any encoding (one 1-bit pass, one
-// full-window pulse, one top-code voltage).
+// full-window pulse, one top-code voltage) and one differential read (whatever read_phases).
 uint64_t Tile::post_full_scale_read(sim::Phase phase, int driven, int read, num::MvmStats stats) {
   stats.vectors = 1;
-  const double passes = input_passes();
-  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_j(driven) / passes, static_cast<uint64_t>(driven));
+  ledger_.post(c_dac_, sim::EnergyLedger::kNoLayer, phase, e_dac_read_j(driven), static_cast<uint64_t>(driven));
   ledger_.post(c_array_, sim::EnergyLedger::kNoLayer, phase, e_array_j(stats, driven, read), 1);
-  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_j(read) / passes, static_cast<uint64_t>(read));
+  ledger_.post(c_adc_, sim::EnergyLedger::kNoLayer, phase, e_adc_read_j(read), static_cast<uint64_t>(read));
   ++mvm_count_;
   return mvm_pass_time_ps(*dac_, *array_, *adc_, read);
 }
@@ -265,8 +264,8 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
   const InputEncoding enc = dac_->encoding();
   const num::InputCoding coding =
       enc.mode == InputEncoding::Mode::bit_serial ? num::InputCoding::bit_serial : num::InputCoding::one_shot;
-  num::TileMvmResult r =
-      num::tile_mvm(xbar(), codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0, coding);
+  num::TileMvmResult r = num::tile_mvm(xbar(), codes, rows_used, cols_used, dac, adc, &read_rng_, row0, col0,
+                                       num::TileRead{coding, read_phases()});
   if (any_trim_) {  // the digital unit's first step: subtract each column's trim
     for (int c = 0; c < cols_used; ++c)
       if (trims_[static_cast<size_t>(col0 + c)] != 0)
@@ -281,11 +280,13 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
   out.e_array_j = e_array_j(r.stats, rows_used, cols_used);
   out.e_adc_j = n * e_adc_j(cols_used);
   const uint64_t passes = static_cast<uint64_t>(enc.passes());
-  ledger_.post(c_dac_, layer, phase, out.e_dac_j, static_cast<uint64_t>(n) * rows_used * passes);
-  ledger_.post(c_array_, layer, phase, out.e_array_j, static_cast<uint64_t>(n) * passes);
-  ledger_.post(c_adc_, layer, phase, out.e_adc_j, static_cast<uint64_t>(n) * cols_used * passes);
-  if (passes > 1) {  // the shift-and-add of the passes' codes in this tile's digital unit
-    const long adds = n * cols_used * static_cast<long>(passes);
+  const uint64_t reads = static_cast<uint64_t>(reads_per_vector());
+  ledger_.post(c_dac_, layer, phase, out.e_dac_j,
+               static_cast<uint64_t>(n) * rows_used * static_cast<uint64_t>(driven_reads_per_vector()));
+  ledger_.post(c_array_, layer, phase, out.e_array_j, static_cast<uint64_t>(n) * reads);
+  ledger_.post(c_adc_, layer, phase, out.e_adc_j, static_cast<uint64_t>(n) * cols_used * reads);
+  if (reads > 1) {  // the shift-and-add of the passes' codes, or the phases' subtraction
+    const long adds = n * cols_used * static_cast<long>(reads);
     out.e_shift_add_j = e_digital_j(adds, DigitalWork::accumulate);
     ledger_.post(c_digital_, layer, phase, out.e_shift_add_j, static_cast<uint64_t>(adds));
   }

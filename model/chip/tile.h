@@ -133,10 +133,13 @@ class Tile : public sc_core::sc_module {
   // then the ADC rounds.
   uint64_t t_mvm_ps(int cols_used) const;
   int input_passes() const { return dac_->encoding().passes(); }
+  int read_phases() const { return array_->phases(); }
+  // Array reads of one input vector: passes x phases (each a DAC drive, a read, conversions).
+  int reads_per_vector() const { return input_passes() * read_phases(); }
   // Bytes of one partial sum a slice sends to its reduce tile: the ADC code, plus the input bits
-  // a bit-serial shift-and-add adds to it.
+  // a bit-serial shift-and-add adds to it, or the sign of a sign-split difference of counts.
   uint32_t psum_bytes() const {
-    const int bits = cfg_.adc.bits + (input_passes() > 1 ? cfg_.dac.bits : 0);
+    const int bits = cfg_.adc.bits + (input_passes() > 1 ? cfg_.dac.bits : 0) + (read_phases() > 1 ? 1 : 0);
     return static_cast<uint32_t>(bits + 7) / 8u;
   }
   uint64_t t_digital_ps(long element_ops) const {
@@ -144,9 +147,13 @@ class Tile : public sc_core::sc_module {
     op.element_ops = element_ops;
     return digital_unit_->cost(op).t_ps;
   }
-  // DAC and ADC energy of one input vector (every pass of the encoding).
-  double e_dac_j(int rows_used) const { return input_passes() * dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
-  double e_adc_j(int cols_used) const { return input_passes() * adc_->cost({0, cols_used, 0, 0.0}).e_j; }
+  // DAC and ADC energy of one input vector: every pass of the encoding, every phase of the read
+  // (the 4-phase read's two negative-input phases drive no row: inputs are unsigned codes).
+  int driven_reads_per_vector() const { return input_passes() * (read_phases() == 4 ? 2 : read_phases()); }
+  double e_dac_j(int rows_used) const { return driven_reads_per_vector() * e_dac_read_j(rows_used); }
+  double e_adc_j(int cols_used) const { return reads_per_vector() * e_adc_read_j(cols_used); }
+  double e_dac_read_j(int rows_used) const { return dac_->cost({rows_used, 0, 0, 0.0}).e_j; }
+  double e_adc_read_j(int cols_used) const { return adc_->cost({0, cols_used, 0, 0.0}).e_j; }
   double e_digital_j(long element_ops, DigitalWork work = DigitalWork::requantize) const {
     BlockOp op;
     op.element_ops = element_ops;
@@ -169,7 +176,7 @@ class Tile : public sc_core::sc_module {
   struct MvmResult {
     Eigen::MatrixXf codes;
     double e_dac_j = 0, e_array_j = 0, e_adc_j = 0;  // of the whole batch
-    double e_shift_add_j = 0;  // bit-serial: the digital unit's shift-and-add of the passes
+    double e_shift_add_j = 0;  // the digital unit combining the reads: bit-serial shift-and-add, phase subtraction
   };
   MvmResult mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_used, float adc_full_scale,
                 int layer, sim::Phase phase, int row0 = 0, int col0 = 0);

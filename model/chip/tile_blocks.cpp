@@ -36,7 +36,8 @@ uint64_t mvm_pass_time_ps(const InputDriver& dac, const ArrayRead& array, const 
 }
 
 uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used) {
-  return static_cast<uint64_t>(dac.encoding().passes()) * mvm_pass_time_ps(dac, array, adc, cols_used);
+  return static_cast<uint64_t>(dac.encoding().passes()) * static_cast<uint64_t>(array.phases()) *
+         mvm_pass_time_ps(dac, array, adc, cols_used);
 }
 
 namespace {

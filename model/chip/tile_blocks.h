@@ -80,6 +80,9 @@ class InputDriver : public TileBlock {   // DAC bank: drives the word lines of o
 class ArrayRead : public TileBlock {     // the crossbar read of one input vector
  public:
   const char* component() const override { return "array"; }
+  // Reads per pass of the input (tile.array.read_phases: 1, or the sign-split phases); cost() is
+  // that of one phase.
+  virtual int phases() const { return 1; }
 };
 class AdcBank : public TileBlock {       // converts the columns of one input vector
  public:
@@ -156,8 +159,8 @@ double adc_energy_bound_j(int bits, double f_hz);
 double pow2(double x);
 }  // namespace block_math
 // Time of one MVM, one input vector over `cols_used` columns: per pass of the encoding (one for
-// amplitude and duration, one per input bit for bit-serial), the driver, then the array read, then
-// the ADC rounds. The one composition: the tile (Tile::t_mvm_ps) and the compiler's replication
+// amplitude and duration, one per input bit for bit-serial) and per phase of the array read, the
+// driver, then the array read, then the ADC rounds. The one composition: the tile (Tile::t_mvm_ps) and the compiler's replication
 // pass both ask it.
 uint64_t mvm_time_ps(const InputDriver& dac, const ArrayRead& array, const AdcBank& adc, int cols_used);
 // The time of one of those passes.

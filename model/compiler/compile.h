@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "graph.h"
 #include "image.h"
+#include "numerics/crossbar.h"
 
 namespace aimc::compiler {
 
@@ -101,6 +102,9 @@ struct IdealRun {
   // order (empty for digital ops); a BIT_SERIAL op's are the shift-and-add sums sum_k 2^k c_k
   std::vector<Eigen::MatrixXi> adc;
 };
-IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_min_over_g_max);
+// `pair`: how the chip splits a level over a pair (tile.device.pair), which only sign-split ops
+// (AIMC_LAYER_SIGN_SPLIT) see.
+IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_min_over_g_max,
+                       num::PairMode pair = num::PairMode::unipolar);
 
 }  // namespace aimc::compiler

@@ -49,7 +49,8 @@ std::vector<exec::SliceData> slices_of(const SegmentView& seg, const aimc_layer_
 
 }  // namespace
 
-IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_ratio) {
+IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, int adc_bits, double g_ratio,
+                       num::PairMode pair) {
   const auto& p0 = image.first_program();
   const auto& pl = image.last_program();
   if (inputs.cols() != long(p0.in_features))
@@ -86,7 +87,8 @@ IdealRun execute_ideal(const ImageView& image, const Eigen::MatrixXf& inputs, in
       num::Maps y;
       if (L.kind == AIMC_OP_MVM) {
         const std::vector<exec::SliceData> slices = slices_of(seg, L);
-        const exec::MvmRun mr = exec::mvm_currents(L, slices, in, dac_bits, int(seg.program.bits_per_cell), g_ratio);
+        const exec::MvmRun mr =
+            exec::mvm_currents(L, slices, in, dac_bits, int(seg.program.bits_per_cell), g_ratio, pair);
         exec::AdcRecord adc;
         y = exec::mvm_finish(L, slices, mr, seg.bias.data() + L.bias_offset, dac_bits, adc_bits, batch, &adc, nullptr);
         result.adc.push_back(std::move(adc.codes));

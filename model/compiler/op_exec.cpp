@@ -49,13 +49,40 @@ const num::Maps& load(const Buffers& bufs, uint32_t addr, const std::string& wha
   return it->second;
 }
 
+// The currents of the two sides of a slice's pairs (Crossbar::mvm_side with an ideal device): in
+// half level steps h = (1 - g_ratio) / (2 (L-1)), a level l puts the g+ cell at g_ratio + n+ h and
+// the g- cell at g_ratio + n- h, n+- = 2 max(+-l, 0) (unipolar) or (L-1) +- l (balanced; pair_targets
+// in numerics/device.h), so i+- = (codes . n+-) h / Cmax + g_ratio sum(codes) / Cmax: integer dot
+// products first, as slice_currents.
+std::array<Eigen::MatrixXd, 2> side_currents(const Eigen::MatrixXi& codes, const Eigen::MatrixXi& levels,
+                                             int dac_bits, int bpc, double g_ratio, num::PairMode pair) {
+  const int lm = num::cell_max_level(bpc);
+  const double cmax = num::dac_max_code(dac_bits);
+  const double h = (1.0 - g_ratio) / (2.0 * lm) / cmax;
+  const Eigen::VectorXd base = codes.cast<double>().rowwise().sum() * (g_ratio / cmax);
+  std::array<Eigen::MatrixXd, 2> out;
+  for (int side = 0; side < 2; ++side) {
+    const int sign = side == 0 ? 1 : -1;
+    const Eigen::MatrixXi n = levels.unaryExpr([&](int l) {
+      return pair == num::PairMode::balanced ? lm + sign * l : 2 * std::max(sign * l, 0);
+    });
+    out[size_t(side)] = (codes.cast<double>() * n.cast<double>()) * h;
+    out[size_t(side)].colwise() += base;
+  }
+  return out;
+}
+
 MvmRun mvm_currents(const aimc_layer_t& L, const std::vector<SliceData>& slices, const num::Maps& in, int dac_bits,
-                    int bpc, double g_ratio) {
+                    int bpc, double g_ratio, num::PairMode pair) {
   MvmRun r;
   r.patches = num::im2col(in, {int(L.in_h), int(L.in_w), int(L.in_c)}, window_of(L), int(L.groups), float(L.in_zero));
   const bool serial = (L.flags & AIMC_LAYER_BIT_SERIAL) != 0;
   for (const auto& s : slices) {
     const Eigen::MatrixXi codes = r.patches.middleCols(s.slice.row_begin, s.slice.row_count).cast<int>();
+    if (L.flags & AIMC_LAYER_SIGN_SPLIT) {
+      r.sides.push_back(side_currents(codes, s.levels, dac_bits, bpc, g_ratio, pair));
+      continue;
+    }
     if (!serial) {
       r.cur.push_back(num::slice_currents(codes, s.levels, dac_bits, bpc, g_ratio));
       continue;
@@ -85,7 +112,17 @@ num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices
   long at = 0;
   for (size_t k = 0; k < slices.size(); ++k) {
     const auto& sl = slices[k].slice;
-    if (r.planes.empty()) {
+    if (!r.sides.empty()) {  // two unipolar counts, subtracted as the tile does
+      const Eigen::MatrixXi p = num::adc_counts(r.sides[k][0], L.adc_full_scale, adc_bits);
+      const Eigen::MatrixXi n = num::adc_counts(r.sides[k][1], L.adc_full_scale, adc_bits);
+      if (adc) {
+        const int u = num::adc_max_count(adc_bits);
+        adc->conversions += long(p.size() + n.size());
+        adc->saturated += long((p.array() >= u).count() + (n.array() >= u).count());
+        adc->codes.middleCols(at, sl.col_count) = p - n;
+      }
+      acc.middleCols(sl.col_begin, sl.col_count) += num::phase_difference(p, n, adc_bits);
+    } else if (r.planes.empty()) {
       const Eigen::MatrixXi a = num::adc_codes(r.cur[k], L.adc_full_scale, adc_bits);
       acc.middleCols(sl.col_begin, sl.col_count) += a.cast<float>();
       tally(a);

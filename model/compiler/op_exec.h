@@ -5,12 +5,14 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "aimc_image.h"
+#include "numerics/crossbar.h"
 #include "numerics/digital_ops.h"
 
 namespace aimc::compiler::exec {
@@ -35,6 +37,7 @@ struct MvmRun {
   num::Maps patches;                   // (batch * positions) x rows
   std::vector<Eigen::MatrixXd> cur;    // per slice: (batch * positions) x col_count (one-shot)
   std::vector<std::vector<Eigen::MatrixXd>> planes;  // bit-serial: per slice, per input bit
+  std::vector<std::array<Eigen::MatrixXd, 2>> sides;  // sign-split: per slice, the g+ and g- currents
 };
 // What the ADC did in an MVM op.
 struct AdcRecord {
@@ -43,8 +46,10 @@ struct AdcRecord {
   long conversions = 0;   // conversions made (bit-serial: one per bit)
   long saturated = 0;     // of them, at an end of the code range
 };
+// A sign-split op (AIMC_LAYER_SIGN_SPLIT) has, per slice, the currents of the two sides of the
+// pairs, whose conductances depend on how a level is split over the pair (`pair`).
 MvmRun mvm_currents(const aimc_layer_t& L, const std::vector<SliceData>& slices, const num::Maps& in, int dac_bits,
-                    int bpc, double g_ratio);
+                    int bpc, double g_ratio, num::PairMode pair = num::PairMode::unipolar);
 
 // ADC, partial-sum reduction and digital unit of an MVM op. Returns the output maps and fills
 // *adc if asked; adds the clipped outputs to *clipped if given.

@@ -202,6 +202,17 @@ void validate(const PlatformConfig& cfg, const Origins& origins) {
              other("tile.device.g_max_ns", format_real(t.device.g_max_ns), origins) +
              got(format_real(t.device.g_min_ns), o));
   }
+  if (t.array.read_phases == 3) {
+    const Origin o = origins.of("tile.array.read_phases");
+    fail(o.where, "tile.array.read_phases", "expected 1, 2 or 4" + got("3", o));
+  }
+  if (t.array.read_phases > 1 && t.dac.kind == InputDriverKind::bit_serial) {
+    const Origin o = origins.of("tile.array.read_phases");
+    fail(o.where, "tile.array.read_phases",
+         "expected 1 with " + other("tile.dac.kind", "bit_serial", origins) +
+             " (a sign-split read takes one-shot inputs: voltage or pwm)" +
+             got(std::to_string(t.array.read_phases), o));
+  }
   if (t.adc.share > t.array.cols) {
     const Origin o = origins.of("tile.adc.share");
     fail(o.where, "tile.adc.share",

@@ -80,6 +80,10 @@ struct ArrayConfig {
   double c_wire_ff_per_um = 0.2;   // line capacitance per length (fF/um)
   double r_line_kohm = 5.0;        // resistance that charges a line: driver or sense side (kOhm)
   double p_static_uw = 0.0;        // static power of the array's sense path while the tile is active (uW)
+  // Phases of a read: 1 converts the pairs' differential current; 2 the g+ and g- sides apart
+  // (unipolar counts, subtracted); 4 also the inputs' signs (IBM HERMES's 4-phase mode,
+  // reference-chips 3a). 1, 2 or 4; more than 1 needs one-shot inputs (not bit_serial).
+  int read_phases = 1;
 };
 
 struct DacConfig {

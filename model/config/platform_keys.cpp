@@ -141,6 +141,11 @@ const std::vector<Key>& keys() {
                              "static power of one array's sense path (sense amplifiers, "
                              "references) while its tile is active (IDLE and STANDBY: off)",
                              REF(double, tile.array.p_static_uw)));
+    t.push_back(int_key("tile.array.read_phases", "phases",
+                        "1: convert each pair's differential current; 2: the g+ and g- sides in "
+                        "separate phases as unipolar counts, subtracted digitally; 4: also the "
+                        "inputs' signs (HERMES 4-phase); 1, 2 or 4",
+                        1, 4, REF(int, tile.array.read_phases)));
 
     // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
     // (the docs and the preset tests read that prefix).

@@ -35,6 +35,34 @@ int cell_max_level(int bits_per_cell) {
   return (1 << bits_per_cell) - 1;
 }
 
+int adc_max_count(int bits) {
+  adc_max_code(bits);  // the range check
+  return (1 << bits) - 1;
+}
+
+Eigen::MatrixXi adc_counts(const Eigen::MatrixXd& currents, double full_scale, int bits) {
+  const double u = adc_max_count(bits);
+  Eigen::MatrixXi counts(currents.rows(), currents.cols());
+  for (Eigen::Index i = 0; i < currents.size(); ++i) counts(i) = int(adc_count(currents(i) / full_scale * u, u));
+  return counts;
+}
+
+long adc_convert_counts(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& counts) {
+  const float u = static_cast<float>(adc_max_count(spec.bits));
+  if (!(spec.full_scale > 0.0f)) throw std::invalid_argument("ADC full_scale must be > 0");
+  Eigen::ArrayXXf x = currents.array() / spec.full_scale * u;
+  if (spec.column_offset_lsb) {
+    const Eigen::VectorXf& off = *spec.column_offset_lsb;
+    if (off.size() < currents.cols())
+      throw std::invalid_argument("ADC column offsets: " + std::to_string(off.size()) + " values for " +
+                                  std::to_string(currents.cols()) + " columns");
+    x.rowwise() += off.head(currents.cols()).transpose().array();
+  }
+  const long clipped = ((x < 0.0f) || (x > u)).count();
+  counts = x.unaryExpr([u](float v) { return adc_count(v, u); }).matrix();
+  return clipped;
+}
+
 Eigen::MatrixXi adc_codes(const Eigen::MatrixXd& currents, double full_scale, int bits) {
   const double a = adc_max_code(bits);
   Eigen::MatrixXi codes(currents.rows(), currents.cols());

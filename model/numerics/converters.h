@@ -37,6 +37,25 @@ inline T adc_quantize(T x_lsb, T a) {
   return t + std::copysign(std::fabs(clipped - t) >= T(0.5) ? T(1) : T(0), clipped);
 }
 
+// ---- Sign-split (multi-phase) reads (docs/nonidealities.md, "Multi-phase reads") -------------
+// A phase converts the current of one side of the pairs (g+ or g-), unipolar, with the converter's
+// whole range as counts: code = round(clamp(i / full_scale * U + offset, 0, U)), U = 2^bits - 1
+// (a counter, as HERMES's CCO ADCs). The digital unit subtracts the sides' codes and rescales the
+// difference to the one-shot ADC's units: (c+ - c-) * A / U, exact in double, one float rounding.
+int adc_max_count(int bits);  // U = 2^bits - 1; throws outside [kAdcBitsMin, kAdcBitsMax]
+template <class T>
+inline T adc_count(T x_lsb, T u) {
+  const T clipped = std::min(std::max(x_lsb, T(0)), u);
+  const T t = std::trunc(clipped);
+  return t + (clipped - t >= T(0.5) ? T(1) : T(0));
+}
+Eigen::MatrixXi adc_counts(const Eigen::MatrixXd& currents, double full_scale, int bits);
+template <class Counts>
+inline Eigen::MatrixXf phase_difference(const Counts& pos, const Counts& neg, int bits) {
+  const double k = double(adc_max_code(bits)) / double(adc_max_count(bits));
+  return ((pos.template cast<double>() - neg.template cast<double>()) * k).template cast<float>();
+}
+
 // Signed ADC of currents in double (the compiler's exact slice currents): codes =
 // adc_quantize(i / full_scale * A, A) as integers. Throws for bits outside the range.
 Eigen::MatrixXi adc_codes(const Eigen::MatrixXd& currents, double full_scale, int bits);
@@ -87,6 +106,10 @@ struct AdcSpec {
 
 // A = 2^(bits-1) - 1. Throws std::invalid_argument for bits outside [2, 24].
 int adc_max_code(const AdcSpec& spec);
+
+// Counts of a phase's unipolar currents (adc_count with the column offsets). Returns how many
+// samples clipped (the offset-shifted value beyond [0, U]).
+long adc_convert_counts(const Eigen::MatrixXf& currents, const AdcSpec& spec, Eigen::MatrixXf& counts);
 
 // Converts `currents` into `codes` (resized to match). Returns how many samples clipped (the
 // offset-shifted value beyond ±A). Throws std::invalid_argument if the offsets are fewer than

@@ -174,4 +174,35 @@ void Crossbar::mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen
   }
 }
 
+void Crossbar::mvm_side(const Eigen::MatrixXf& v, int rows_used, int cols_used, Side side, Eigen::MatrixXf& i_out,
+                        Rng* read_rng, MvmStats* stats, int row0, int col0) const {
+  if (row0 < 0 || col0 < 0) throw std::invalid_argument("mvm_side: negative block offset");
+  check_block("mvm_side", row0 + rows_used, col0 + cols_used, rows_, cols_);
+  if (v.cols() != rows_used)
+    throw std::invalid_argument("mvm_side: input has " + std::to_string(v.cols()) +
+                                " columns, expected rows_used = " + std::to_string(rows_used));
+  const Eigen::Index batch = v.rows();
+  const auto g = (side == Side::pos ? g_pos_ : g_neg_).block(row0, col0, rows_used, cols_used);
+  i_out.resize(batch, cols_used);
+  i_out.noalias() = v * g;
+  const bool noisy = read_rng != nullptr && !spec_.ideal && spec_.read_noise_rel > 0;
+  if (noisy && batch > 0 && cols_used > 0) {
+    const float rel2 = static_cast<float>(spec_.read_noise_rel * spec_.read_noise_rel);
+    const Eigen::MatrixXf var = rel2 * g.array().square().matrix();
+    Eigen::MatrixXf sigma(batch, cols_used);
+    sigma.noalias() = v.array().square().matrix() * var;
+    Eigen::MatrixXf z(batch, cols_used);
+    LaneNormals lanes(read_rng->next());
+    lanes.fill(z.data(), static_cast<long>(z.size()));
+    i_out.array() += sigma.array().sqrt() * z.array();
+  }
+  if (stats) {
+    const Eigen::VectorXf gsum = g.rowwise().sum();
+    stats->sum_v2g += (v.array().square().matrix() * gsum).cast<double>().sum();
+    stats->sum_vg += (v * gsum).cast<double>().sum();
+    stats->nonzero_inputs += static_cast<long>((v.array() != 0.0f).count());
+    stats->vectors += static_cast<long>(batch);
+  }
+}
+
 }  // namespace aimc::num

@@ -98,6 +98,13 @@ class Crossbar {
   void mvm(const Eigen::MatrixXf& v, int rows_used, int cols_used, Eigen::MatrixXf& i_out,
            Rng* read_rng, MvmStats* stats, int row0 = 0, int col0 = 0) const;
 
+  // One side of the pairs alone, as a sign-split (multi-phase) read converts it: i_out = v * G+
+  // (or G-) over the block, with that side's read noise (variance read_noise_rel^2 g^2 per cell,
+  // one normal per output as mvm()); stats count the side's cells only.
+  enum class Side { pos, neg };
+  void mvm_side(const Eigen::MatrixXf& v, int rows_used, int cols_used, Side side, Eigen::MatrixXf& i_out,
+                Rng* read_rng, MvmStats* stats, int row0 = 0, int col0 = 0) const;
+
   // Replaces all conductances (normalized, rows x cols each), e.g. to restore a checkpoint.
   // used_rows/used_cols record the block the data was programmed for (for the energy cache).
   void load_conductances(const Eigen::MatrixXf& g_pos, const Eigen::MatrixXf& g_neg,

@@ -24,11 +24,22 @@ struct TileMvmResult {
 // reads (bit-serial: b reads per vector, each of 0/1 inputs).
 enum class InputCoding { one_shot, bit_serial };
 
+// How the array is read: phases = 1 converts the pairs' differential current with the signed ADC;
+// 2 or 4 (IBM HERMES's multi-phase reads) convert the g+ and g- sides in separate phases as
+// unipolar counts and subtract them (converters.h, "Sign-split reads"). The 4-phase mode also
+// splits the inputs' signs; the codes here are unsigned, so its two negative-input phases drive
+// no row: they convert each column's offset twice and cancel exactly, and count as reads (stats).
+// Sign-split reads take one-shot inputs only.
+struct TileRead {
+  InputCoding coding = InputCoding::one_shot;
+  int phases = 1;  // 1, 2 or 4
+};
+
 // in_codes: (batch x rows_used) unsigned DAC codes. read_rng: the tile's "read/tile<N>" stream,
 // or nullptr for noiseless reads.
 // row0/col0: the block's place on the array (see Crossbar::mvm); adc offsets index the block's columns.
 TileMvmResult tile_mvm(const Crossbar& xbar, const Eigen::MatrixXf& in_codes, int rows_used,
                        int cols_used, const DacSpec& dac, const AdcSpec& adc, Rng* read_rng,
-                       int row0 = 0, int col0 = 0, InputCoding coding = InputCoding::one_shot);
+                       int row0 = 0, int col0 = 0, const TileRead& read = {});
 
 }  // namespace aimc::num

@@ -88,9 +88,13 @@ Problem check_machine(const aimc_program_hdr_t& p, const Machine& m) {
 Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw) {
   auto bad = [&](const std::string& m) { return bad_program(ArgKind::op, li, lw + m); };
   if (l.kind > AIMC_OP_DWCONV) return bad("unknown kind " + to_string(l.kind));
-  if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD | AIMC_LAYER_BIT_SERIAL))
+  if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD | AIMC_LAYER_BIT_SERIAL |
+                          AIMC_LAYER_SIGN_SPLIT))
     return bad("unknown flags");
   if ((l.flags & AIMC_LAYER_BIT_SERIAL) && l.kind != AIMC_OP_MVM) return bad("BIT_SERIAL on an op that is not an MVM");
+  if ((l.flags & AIMC_LAYER_SIGN_SPLIT) && l.kind != AIMC_OP_MVM) return bad("SIGN_SPLIT on an op that is not an MVM");
+  if ((l.flags & AIMC_LAYER_SIGN_SPLIT) && (l.flags & AIMC_LAYER_BIT_SERIAL))
+    return bad("SIGN_SPLIT with BIT_SERIAL (a sign-split read takes one-shot inputs)");
   const bool i32 = l.flags & AIMC_LAYER_OUTPUT_I32;
   if (!l.in_h || !l.in_w || !l.in_c || !l.out_h || !l.out_w || !l.out_c) return bad("zero map dimension");
   if (is_windowed(l.kind)) {
@@ -156,6 +160,9 @@ Problem check_op_data(const aimc_program_hdr_t& p, const aimc_layer_t& l, uint32
     if (l.kind == AIMC_OP_MVM && ((l.flags & AIMC_LAYER_BIT_SERIAL) != 0) != m->bit_serial)
       return bad(m->bit_serial ? "quantized for one-shot inputs; the chip's input driver is bit_serial"
                                : "quantized for bit-serial inputs (BIT_SERIAL); the chip's input driver is not");
+    if (l.kind == AIMC_OP_MVM && ((l.flags & AIMC_LAYER_SIGN_SPLIT) != 0) != m->sign_split)
+      return bad(m->sign_split ? "quantized for differential reads; the chip's reads are sign-split (read_phases > 1)"
+                               : "quantized for sign-split reads (SIGN_SPLIT); the chip reads differential currents");
     if (l.unit >= m->tile_count)
       return bad("unit " + to_string(l.unit) + " is not a tile of the chip (" + to_string(m->tile_count) + " tiles)");
     // Every image of this batch reads and writes inside the SRAM.

@@ -69,6 +69,7 @@ struct Machine {
   uint32_t batch = 0;                     // images in this command
   uint32_t tile_count = 0;                // tiles of the chip (digital ops run on tile `unit`)
   bool bit_serial = false;                // its input driver reads one input bit at a time
+  bool sign_split = false;                // its reads convert the pairs' sides apart (read_phases > 1)
 };
 
 // The first problem of `p` (on `machine`, when given), or a Problem that converts to false.

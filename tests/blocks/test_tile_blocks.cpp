@@ -422,6 +422,22 @@ TEST(EncodingLaws, PulseWidthWindowDoublesPerBitAndCellEnergyFollowsThePulseLeng
   EXPECT_NEAR(arr->cost(op).e_j, 0.5 * (400.0 * 1e-9) * (100.0 * 1e-9), 1e-30);
 }
 
+// Multi-phase reads (IBM HERMES, reference-chips 3a Table I: 4-phase 520 ns against 1-phase 133 ns
+// for the same MVM, 3.9x): every phase is a drive, a read and its conversions.
+TEST(EncodingLaws, EveryReadPhaseTakesADriveAReadAndItsConversions) {
+  config::PlatformConfig c = encoding_platform(config::InputDriverKind::voltage, 8);
+  const auto dac = make_input_driver(c);
+  const auto adc = make_adc_bank(c);
+  const uint64_t t1 = mvm_time_ps(*dac, *make_array_read(c), *adc, 100);
+  EXPECT_EQ(t1, mvm_pass_time_ps(*dac, *make_array_read(c), *adc, 100));
+  for (int phases : {2, 4}) {
+    c.tile.array.read_phases = phases;
+    const auto arr = make_array_read(c);
+    EXPECT_EQ(arr->phases(), phases);
+    EXPECT_EQ(mvm_time_ps(*dac, *arr, *adc, 100), static_cast<uint64_t>(phases) * t1) << phases;
+  }
+}
+
 TEST(BlockLaws, AreaGrowsWithTheArrayAndTheLanes) {
   config::PlatformConfig c = platform();
   c.tile.array.cell_area_um2 = 0.33;

@@ -629,6 +629,11 @@ TEST(ConfigErrors, CrossFieldRules) {
   EXPECT_NE(msg.find("tile.input_buffer_bytes: expected at least 64"), std::string::npos) << msg;
   msg = load_error(kSmall, {"tile.adc.bits=12", "tile.output_buffer_bytes=63"});
   EXPECT_NE(msg.find("tile.output_buffer_bytes: expected at least 64"), std::string::npos) << msg;
+  // Read phases: 1, 2 or 4, and more than 1 only with one-shot inputs.
+  msg = load_error(kSmall, {"tile.array.read_phases=3"});
+  EXPECT_NE(msg.find("tile.array.read_phases: expected 1, 2 or 4"), std::string::npos) << msg;
+  msg = load_error(kSmall, {"tile.array.read_phases=2", "tile.dac.kind=bit_serial"});
+  EXPECT_NE(msg.find("tile.array.read_phases: expected 1 with tile.dac.kind"), std::string::npos) << msg;
 }
 
 // The stuck-at rates are exclusive outcomes of one draw per cell: their sum is at most 1.

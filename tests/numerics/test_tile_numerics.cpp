@@ -121,7 +121,7 @@ TEST(TileMvm, BitSerialQuantizationErrorIsThatOfOneConversionPerInputBit) {
   const double lsb = fs / adc_max_code(adc);
   const TileMvmResult one = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, adc, nullptr);
   const TileMvmResult ser = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, adc, nullptr, 0, 0,
-                                     InputCoding::bit_serial);
+                                     TileRead{InputCoding::bit_serial});
   EXPECT_EQ(ser.adc_clipped, 0);
   EXPECT_EQ(ser.stats.vectors, static_cast<long>(k.batch) * k.dac_bits);  // b reads per vector
   double sq_one = 0, sq_ser = 0;
@@ -144,6 +144,53 @@ TEST(TileMvm, BitSerialQuantizationErrorIsThatOfOneConversionPerInputBit) {
   EXPECT_NEAR(sq_one / n, var_one, 5 * std::sqrt((1.0 / 80 - var_one * var_one) / n));
   EXPECT_NEAR(sq_ser / n, var_ser, 5 * std::sqrt((e4_ser - var_ser * var_ser) / n));
   EXPECT_LT(sq_ser / n, 0.5 * sq_one / n);  // the laws differ, and so do the measurements
+}
+
+// Sign-split reads (converters.h, "Sign-split reads"): the g+ and g- sides are counted apart over
+// the converter's whole range, U = 2^b - 1 steps, and subtracted. Each count errs uniformly by
+// +-1/2 count, so in the one-shot ADC's LSB (A / U of a count) the mean square error is
+// 2/12 (A/U)^2 (0.0415 at 8 bits, half a one-shot conversion's 1/12 at the same full scale).
+// A column's offset enters both counts and cancels; a one-shot conversion keeps it.
+TEST(TileMvm, SignSplitReadsCountBothSidesAndCancelTheColumnOffset) {
+  const Case k = make_case(46);
+  const Crossbar xb = ideal_crossbar(k);
+  const float fs = static_cast<float>(k.rows * 1.01);  // above any side's current (v, g <= 1)
+  Eigen::VectorXf offsets = Eigen::VectorXf::Constant(k.cols, 0.0f);
+  for (int c = 0; c < k.cols; ++c) offsets(c) = static_cast<float>(3 + c % 5) + 0.25f;  // 3.25 .. 7.25 LSB
+  const AdcSpec plain{8, fs}, with_offset{8, fs, &offsets};
+  const double lsb = fs / adc_max_code(plain);
+  const TileRead split{InputCoding::one_shot, 2};
+  const TileMvmResult one = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, plain, nullptr);
+  const TileMvmResult two = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, plain, nullptr, 0, 0, split);
+  const TileMvmResult one_off = tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, with_offset, nullptr);
+  const TileMvmResult two_off =
+      tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, with_offset, nullptr, 0, 0, split);
+  EXPECT_EQ(two.stats.vectors, 2L * k.batch);  // two reads per vector
+  const TileMvmResult four =
+      tile_mvm(xb, k.codes, k.rows, k.cols, DacSpec{k.dac_bits}, plain, nullptr, 0, 0, TileRead{InputCoding::one_shot, 4});
+  EXPECT_EQ(four.stats.vectors, 4L * k.batch);
+  EXPECT_TRUE(four.adc_codes == two.adc_codes);  // the negative-input phases add nothing
+  const double a_over_u = double(adc_max_code(8)) / adc_max_count(8);
+  double sq_one = 0, sq_two = 0, off_one = 0, off_two = 0;
+  for (int b = 0; b < k.batch; ++b)
+    for (int c = 0; c < k.cols; ++c) {
+      const double x = k.expect(b, c) / lsb;
+      sq_one += (one.adc_codes(b, c) - x) * (one.adc_codes(b, c) - x);
+      sq_two += (two.adc_codes(b, c) - x) * (two.adc_codes(b, c) - x);
+      off_one += one_off.adc_codes(b, c) - x;
+      off_two += two_off.adc_codes(b, c) - x;
+      // Each count's offset shifts it by the same amount: the difference moves by the rounding only.
+      EXPECT_LE(std::abs(two_off.adc_codes(b, c) - two.adc_codes(b, c)), a_over_u + 1e-4) << b << " " << c;
+    }
+  const double n = static_cast<double>(k.batch) * k.cols;
+  const double var_two = 2.0 / 12 * a_over_u * a_over_u;
+  // sd of a mean of squares of a sum of two uniforms u1 - u2 (scaled by a_over_u): E[(u1-u2)^4] = 2/80 + 6/144.
+  const double e4_two = (2.0 / 80 + 6.0 / 144) * std::pow(a_over_u, 4);
+  EXPECT_NEAR(sq_one / n, 1.0 / 12, 5 * std::sqrt((1.0 / 80 - 1.0 / 144) / n));
+  EXPECT_NEAR(sq_two / n, var_two, 5 * std::sqrt((e4_two - var_two * var_two) / n));
+  // The one-shot read keeps the mean offset (5.125 LSB); the sign-split read cancels it.
+  EXPECT_NEAR(off_one / n, offsets.cast<double>().mean(), 0.05);
+  EXPECT_NEAR(off_two / n, 0.0, 0.05);
 }
 
 TEST(TileMvm, AdcClipsExactlyTheCurrentsBeyondFullScale) {

@@ -16,7 +16,9 @@ namespace {
 
 // With an ideal device the chip must compute exactly what the compiler's arithmetic says
 // (compiler::execute_ideal is the golden model, written from the image format's formulas).
-void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& settings) {
+// allowed_inexact: vectors that may differ by a count at a rounding boundary (see the balanced
+// sign-split test); every other vector must match to the output's last rounding.
+void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& settings, long allowed_inexact = 0) {
   constexpr long kImages = 200;
   const config::PlatformConfig cfg = preset(settings);
   const compiler::Graph net = compiler::import_onnx(model_path());
@@ -24,7 +26,8 @@ void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& s
   const compiler::Dataset data = test_images(kImages);
   const compiler::ImageView img = compiler::parse_image(cm.image);
   const compiler::IdealRun ref = compiler::execute_ideal(
-      img, data.images, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
+      img, data.images, cfg.tile.adc.bits, cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns,
+      cfg.tile.device.pair == config::PairMode::balanced ? num::PairMode::balanced : num::PairMode::unipolar);
 
   Bench b(cfg);
   std::vector<int32_t> out(kImages * 10);
@@ -40,7 +43,7 @@ void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& s
   });
   ASSERT_EQ(rc, AIMC_OK) << aimc_strerror(rc);
 
-  long exact = 0, same_class = 0, max_diff = 0, max_abs = 0;
+  long exact = 0, same_class = 0, max_diff = 0, max_abs = 0, inexact = 0;
   for (long v = 0; v < kImages; ++v) {
     bool row_exact = true;
     Eigen::Index best_ref = 0, best_chip = 0;
@@ -51,8 +54,13 @@ void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& s
     }
     ref.output.row(v).maxCoeff(&best_ref);
     exact += row_exact;
-    for (int j = 0; j < 10; ++j)
-      max_diff = std::max<long>(max_diff, std::labs(long(out[v * 10 + j]) - long(ref.output(v, j))));
+    long row_diff = 0;
+    for (int j = 0; j < 10; ++j) row_diff = std::max<long>(row_diff, std::labs(long(out[v * 10 + j]) - long(ref.output(v, j))));
+    if (row_diff > 1 && inexact < allowed_inexact) {
+      ++inexact;
+      row_diff = 0;
+    }
+    max_diff = std::max(max_diff, row_diff);
     max_abs = std::max<long>(max_abs, ref.output.row(v).cwiseAbs().maxCoeff());
     same_class += best_ref == best_chip;
   }
@@ -63,7 +71,7 @@ void expect_driver_matches_the_ideal_reference(const std::vector<std::string>& s
   // acc_scale / out_quant_scale, thousands of LSBs.
   EXPECT_LE(max_diff, 1) << "vectors identical to the reference: " << exact << " of " << kImages
                          << ", largest |output| " << max_abs;
-  EXPECT_EQ(same_class, kImages);
+  EXPECT_GE(same_class, kImages - allowed_inexact);
 }
 
 TEST(PlatformInference, DriverMatchesTheIdealReference) {
@@ -75,6 +83,23 @@ TEST(PlatformInference, DriverMatchesTheIdealReference) {
 // does the same arithmetic, so the codes still agree exactly).
 TEST(PlatformInference, BitSerialDriverMatchesTheIdealReference) {
   expect_driver_matches_the_ideal_reference({"tile.device.type=ideal", "tile.dac.kind=bit_serial"});
+}
+
+// Sign-split (HERMES 4-phase) reads: the compiler marks the ops SIGN_SPLIT and calibrates each
+// side's unipolar range, with the pairs' common conductance (balanced: both cells around the middle).
+// (One platform per process: the balanced case is its own test.)
+TEST(PlatformInference, SignSplitReadsMatchTheIdealReference) {
+  expect_driver_matches_the_ideal_reference(
+      {"tile.device.type=ideal", "tile.array.read_phases=4", "tile.device.pair=unipolar"});
+}
+// Balanced pairs: both sides carry the common conductance g_mid, so each side's current is a sum of
+// ~400 terms near 0.5 that the tile adds in float32 from float32 conductances (errors ~1e-6 of a
+// count) while the golden model is exact: over the ~300,000 counts of 200 images about one lands
+// within that error of a rounding boundary and flips. At most 2 of 200 vectors may show it; a wrong
+// law would move nearly every vector.
+TEST(PlatformInference, SignSplitReadsOfBalancedPairsMatchTheIdealReference) {
+  expect_driver_matches_the_ideal_reference(
+      {"tile.device.type=ideal", "tile.array.read_phases=2", "tile.device.pair=balanced"}, 2);
 }
 
 // A layer program whose numbers have no output code (a NaN clamp bound or table value, an

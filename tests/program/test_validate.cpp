@@ -240,5 +240,20 @@ TEST(Validate, InputEncodingOfTheOpsMustBeTheChips) {
   expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "BIT_SERIAL on an op that is not an MVM");
 }
 
+// Sign-split reads likewise: SIGN_SPLIT ops on a chip with read_phases > 1, and never with BIT_SERIAL.
+TEST(Validate, ReadPhasesOfTheOpsMustBeTheChips) {
+  Fixture f;
+  Machine m = f.machine();
+  f.layers[0].flags |= AIMC_LAYER_SIGN_SPLIT;
+  EXPECT_FALSE(f.check()) << f.check().message;
+  expect_problem(f.check(&m), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "quantized for sign-split reads");
+  m.sign_split = true;
+  EXPECT_FALSE(f.check(&m)) << f.check(&m).message;
+  f.layers[0].flags &= ~uint32_t(AIMC_LAYER_SIGN_SPLIT);
+  expect_problem(f.check(&m), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "the chip's reads are sign-split");
+  f.layers[0].flags |= AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_BIT_SERIAL;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "SIGN_SPLIT with BIT_SERIAL");
+}
+
 }  // namespace
 }  // namespace aimc::program

@@ -4,7 +4,9 @@
 //   C_bl = array.rows * p * c                  a bit line spans every row of the array, used or not
 //   C_wl = array.cols * 2 * p * c              a word line spans both cells of every pair
 //                                              (c: reference-chips 5d "Wire capacitance", NeuroSim)
-//   t = t_read + (adc.bits + 1) ln 2 * R * C_bl     (per pass of the input encoding)
+//   t = t_read + (adc.bits + 1) ln 2 * R * C_bl     (per pass of the input encoding and per phase
+//                                              of a sign-split read, tile.array.read_phases: each
+//                                              phase is a read of its own)
 //                                              D: the bit line, charged through R (r_line_kohm),
 //                                              settles to half an ADC LSB in (b + 1) ln 2 time
 //                                              constants, then the cells integrate for t_read
@@ -38,8 +40,10 @@ class OhmicArrayRead final : public ArrayRead {
                                    (adc_bits + 1) * std::log(2.0) * (a.r_line_kohm * 1e3) * c_bl_f_ * 1e9)),
         t_settle_ps_(block_math::ns_to_ps((adc_bits + 1) * std::log(2.0) * (a.r_line_kohm * 1e3) * c_bl_f_ * 1e9)),
         v_read_v_(a.v_read_v), g_max_ns_(d.g_max_ns), t_read_ns_(a.t_read_ns),
-        area_um2_(2.0 * a.rows * a.cols * a.cell_area_um2), p_static_w_(a.p_static_uw * 1e-6) {}
+        area_um2_(2.0 * a.rows * a.cols * a.cell_area_um2), p_static_w_(a.p_static_uw * 1e-6),
+        phases_(a.read_phases) {}
   const char* kind() const override { return "ohmic"; }
+  int phases() const override { return phases_; }
   double area_um2() const override { return area_um2_; }
   double p_static_w() const override { return p_static_w_; }
   BlockCost cost(const BlockOp& op) const override {
@@ -56,6 +60,7 @@ class OhmicArrayRead final : public ArrayRead {
   double c_bl_f_, c_wl_f_;
   uint64_t t_ps_, t_settle_ps_;
   double v_read_v_, g_max_ns_, t_read_ns_, area_um2_, p_static_w_;
+  int phases_;
 };
 
 }  // namespace

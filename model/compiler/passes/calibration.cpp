@@ -71,7 +71,7 @@ class Calibration {
       sd.push_back(std::move(s));
     }
     const exec::MvmRun mr = exec::mvm_currents(r, sd, exec::load(run_, r.in_addr, ctx_.op_label(size_t(lo.ir_op))),
-                                               ctx_.dac_bits, ctx_.bpc, ctx_.g_ratio);
+                                               ctx_.dac_bits, ctx_.bpc, ctx_.g_ratio, pair_mode());
     r.adc_full_scale = float(adc_full_scale(mr, size_t(lo.ir_op)));
     r.acc_scale = float(num::acc_scale(r.adc_full_scale, ctx_.adc_bits, ctx_.dac_bits, r.in_scale, lo.w_scale, ctx_.g_ratio));
     const float* bias = ctx_.table.data() + r.bias_offset;
@@ -92,6 +92,11 @@ class Calibration {
     return y;
   }
 
+  num::PairMode pair_mode() const {
+    return ctx_.cfg.tile.device.pair == aimc::config::PairMode::balanced ? num::PairMode::balanced
+                                                                          : num::PairMode::unipolar;
+  }
+
   // The adc_percentile of |column current| over all slices and images (bit-serial: over the
   // currents of every input bit, each of which the ADC converts with the one full scale).
   double adc_full_scale(const exec::MvmRun& mr, size_t ir_op) {
@@ -102,6 +107,8 @@ class Calibration {
       if (c.size()) i_max = std::max(i_max, c.cwiseAbs().maxCoeff());
     };
     for (const auto& c : mr.cur) take(c);
+    for (const auto& s : mr.sides)
+      for (const auto& c : s) take(c);
     for (const auto& slice : mr.planes)
       for (const auto& c : slice) take(c);
     double fs = num::percentile(currents, ctx_.opt.adc_percentile);

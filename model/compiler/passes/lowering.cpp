@@ -121,6 +121,8 @@ class Lowering {
     Lowered lo = base(i, AIMC_OP_MVM);
     // A bit-serial chip reads one input bit at a time: its ADC ranges are calibrated per bit.
     if (ctx_.cfg.tile.dac.kind == aimc::config::InputDriverKind::bit_serial) lo.rec.flags |= AIMC_LAYER_BIT_SERIAL;
+    // A sign-split read converts the pairs' sides apart: its ADC ranges are those of one side.
+    if (ctx_.cfg.tile.array.read_phases > 1) lo.rec.flags |= AIMC_LAYER_SIGN_SPLIT;
     const MvmShape m = mvm_shape(op);
     lo.rec.in_features = uint32_t(m.rows);
     lo.rec.out_features = uint32_t(m.cols);
