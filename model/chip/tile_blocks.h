@@ -77,6 +77,25 @@ class InputDriver : public TileBlock {   // DAC bank: drives the word lines of o
   // What the driver puts on the lines; cost() is that of one pass (one read of the array).
   virtual InputEncoding encoding() const = 0;
 };
+// The common part of the input driver kinds (chip/blocks/input_driver_*.cpp): each kind's law gives
+// what it puts on the lines, the time of one pass, the energy per row driven in a pass and the
+// area of the tile's drivers.
+class LawInputDriver : public InputDriver {
+ public:
+  InputEncoding encoding() const override { return enc_; }
+  BlockCost cost(const BlockOp& op) const override { return {t_ps_, op.rows * e_row_pj_ * 1e-12}; }
+  double area_um2() const override { return area_um2_; }
+
+ protected:
+  LawInputDriver(InputEncoding enc, uint64_t t_ps, double e_row_pj, double area_um2)
+      : enc_(enc), t_ps_(t_ps), e_row_pj_(e_row_pj), area_um2_(area_um2) {}
+
+ private:
+  InputEncoding enc_;
+  uint64_t t_ps_;
+  double e_row_pj_, area_um2_;
+};
+
 class ArrayRead : public TileBlock {     // the crossbar read of one input vector
  public:
   const char* component() const override { return "array"; }

@@ -16,21 +16,13 @@
 namespace aimc::chip {
 namespace {
 
-class BitSerialDriver final : public InputDriver {
+class BitSerialDriver final : public LawInputDriver {
  public:
   BitSerialDriver(const config::DacConfig& c, int array_rows)
-      : t_ps_(block_math::ns_to_ps(c.ref_bits == 1 ? c.t_conv_ns : c.t_conv_ns * 2.0 / (c.ref_bits + 1))),
-        e_row_pj_(c.e_conv_pj * block_math::pow2(1 - c.ref_bits)),
-        area_um2_(array_rows * c.area_um2 / c.ref_bits), bits_(c.bits) {}
+      : LawInputDriver({InputEncoding::Mode::bit_serial, c.bits, 0.0},
+                       block_math::ns_to_ps(c.ref_bits == 1 ? c.t_conv_ns : c.t_conv_ns * 2.0 / (c.ref_bits + 1)),
+                       c.e_conv_pj * block_math::pow2(1 - c.ref_bits), array_rows * c.area_um2 / c.ref_bits) {}
   const char* kind() const override { return "bit_serial"; }
-  InputEncoding encoding() const override { return {InputEncoding::Mode::bit_serial, bits_, 0.0}; }
-  BlockCost cost(const BlockOp& op) const override { return {t_ps_, op.rows * e_row_pj_ * 1e-12}; }
-  double area_um2() const override { return area_um2_; }
-
- private:
-  uint64_t t_ps_;
-  double e_row_pj_, area_um2_;
-  int bits_;
 };
 
 }  // namespace

@@ -17,22 +17,13 @@
 namespace aimc::chip {
 namespace {
 
-class PwmDriver final : public InputDriver {
+class PwmDriver final : public LawInputDriver {
  public:
   PwmDriver(const config::DacConfig& c, int array_rows)
-      : t_ps_(block_math::ns_to_ps(block_math::pow2(c.bits) * c.t_lsb_ns)),
-        e_row_pj_(c.e_conv_pj * c.bits / c.ref_bits),
-        area_um2_(array_rows * c.area_um2 * c.bits / c.ref_bits), bits_(c.bits), t_lsb_ns_(c.t_lsb_ns) {}
+      : LawInputDriver({InputEncoding::Mode::duration, c.bits, c.t_lsb_ns},
+                       block_math::ns_to_ps(block_math::pow2(c.bits) * c.t_lsb_ns), c.e_conv_pj * c.bits / c.ref_bits,
+                       array_rows * c.area_um2 * c.bits / c.ref_bits) {}
   const char* kind() const override { return "pwm"; }
-  InputEncoding encoding() const override { return {InputEncoding::Mode::duration, bits_, t_lsb_ns_}; }
-  BlockCost cost(const BlockOp& op) const override { return {t_ps_, op.rows * e_row_pj_ * 1e-12}; }
-  double area_um2() const override { return area_um2_; }
-
- private:
-  uint64_t t_ps_;
-  double e_row_pj_, area_um2_;
-  int bits_;
-  double t_lsb_ns_;
 };
 
 }  // namespace
