@@ -28,7 +28,8 @@ bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
   return a.kind == b.kind && a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
          a.t_read_ns == b.t_read_ns && a.cell_area_um2 == b.cell_area_um2 && a.cell_pitch_um == b.cell_pitch_um &&
          a.c_wire_ff_per_um == b.c_wire_ff_per_um && a.r_line_kohm == b.r_line_kohm &&
-         a.p_static_uw == b.p_static_uw;
+         a.p_static_uw == b.p_static_uw && a.ir_drop == b.ir_drop &&
+         a.r_wire_ohm_per_um == b.r_wire_ohm_per_um;
 }
 bool operator==(const DacConfig& a, const DacConfig& b) {
   return a.kind == b.kind && a.bits == b.bits && a.ref_bits == b.ref_bits && a.t_conv_ns == b.t_conv_ns &&

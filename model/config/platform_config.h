@@ -80,6 +80,9 @@ struct ArrayConfig {
   double c_wire_ff_per_um = 0.2;   // line capacitance per length (fF/um)
   double r_line_kohm = 5.0;        // resistance that charges a line: driver or sense side (kOhm)
   double p_static_uw = 0.0;        // static power of the array's sense path while the tile is active (uW)
+  // IR drop along the lines (numerics/ir_drop.h; docs/nonidealities.md): off by default.
+  bool ir_drop = false;
+  double r_wire_ohm_per_um = 1.43;  // resistance of a word or bit line per length (ohm/um; 65 nm Cu, NeuroSim)
 };
 
 struct DacConfig {

@@ -66,6 +66,18 @@ Key choice_key(const char* path, const char* meaning, int count,
       +[](const PlatformConfig& c) { return static_cast<int>(c.member); },           \
       +[](PlatformConfig& c, int v) { c.member = static_cast<E>(v); })
 
+// A yes/no key, spelled false or true: a choice of two.
+const char* bool_name(int i) { return i ? "true" : "false"; }
+#define SWITCH(path, meaning, member)                                                       \
+  [] {                                                                                      \
+    Key k{path, "-", meaning, Kind::choice};                                                \
+    k.choice_count = 2;                                                                     \
+    k.choice_name = bool_name;                                                              \
+    k.choice_get = +[](const PlatformConfig& c) { return c.member ? 1 : 0; };               \
+    k.choice_set = +[](PlatformConfig& c, int v) { c.member = v != 0; };                    \
+    return k;                                                                               \
+  }()
+
 // Enumerator counts; to_string() must name each of 0 .. count - 1 (a test checks).
 constexpr int kDeviceTypes = num::kDeviceKindCount;  // the registered device kinds
 constexpr int kPairModes = 2;    // unipolar, balanced
@@ -141,6 +153,15 @@ const std::vector<Key>& keys() {
                              "static power of one array's sense path (sense amplifiers, "
                              "references) while its tile is active (IDLE and STANDBY: off)",
                              REF(double, tile.array.p_static_uw)));
+    t.push_back(SWITCH("tile.array.ir_drop",
+                       "IR drop along the lines: each cell of the used block reads G / (1 + x), x "
+                       "the wire resistance to its driver and sense end weighted by the currents "
+                       "sharing it (docs/nonidealities.md); false: the cells see v at every row",
+                       tile.array.ir_drop));
+    t.push_back(non_negative("tile.array.r_wire_ohm_per_um", "Ohm/um",
+                             "resistance of a word or bit line per length (with ir_drop; one cell "
+                             "pitch is one segment)",
+                             REF(double, tile.array.r_wire_ohm_per_um)));
 
     // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
     // (the docs and the preset tests read that prefix).
