@@ -64,7 +64,8 @@ bool operator==(const SramConfig& a, const SramConfig& b) {
          a.bank_kib == b.bank_kib && a.ref_bank_kib == b.ref_bank_kib &&
          a.e_read_byte_pj == b.e_read_byte_pj && a.e_write_byte_pj == b.e_write_byte_pj &&
          a.e_wire_bit_mm_pj == b.e_wire_bit_mm_pj && a.p_static_uw_per_kib == b.p_static_uw_per_kib &&
-         a.area_um2_per_kib == b.area_um2_per_kib;
+         a.area_um2_per_kib == b.area_um2_per_kib && a.standby == b.standby &&
+         a.retention_leakage_rel == b.retention_leakage_rel;
 }
 bool operator==(const HostConfig& a, const HostConfig& b) {
   return a.reg_access_ns == b.reg_access_ns && a.e_reg_access_pj == b.e_reg_access_pj &&

@@ -82,6 +82,7 @@ const char* bool_name(int i) { return i ? "true" : "false"; }
 constexpr int kDeviceTypes = num::kDeviceKindCount;  // the registered device kinds
 constexpr int kPairModes = 2;    // unipolar, balanced
 constexpr int kWornModes = 2;    // stuck_low, stuck_high
+constexpr int kSramStandbyModes = 4;  // powered, retain, gate_unused, gate_all
 
 // The meaning of a block-kind key: what it chooses and every registered kind (config/block_kinds.h).
 // Kept for the life of the program (the key table points at it).
@@ -384,6 +385,17 @@ const std::vector<Key>& keys() {
                              REF(double, sram.p_static_uw_per_kib)));
     t.push_back(non_negative("sram.area_um2_per_kib", "um^2/KiB", "silicon per KiB, periphery included",
                              REF(double, sram.area_um2_per_kib)));
+    t.push_back(CHOICE(SramStandby, kSramStandbyModes, "sram.standby",
+                       "what the banks do in STANDBY: powered (full leakage, contents kept), retain (every "
+                       "bank at retention_leakage_rel), gate_unused (banks never written since they "
+                       "were last gated leak nothing, the others are retained), gate_all (nothing "
+                       "leaks, contents lost: zeros after wake-up); other than powered, accesses in STANDBY "
+                       "are refused",
+                       sram.standby));
+    t.push_back(unit_interval("sram.retention_leakage_rel",
+                              "leakage of a bank at its retention voltage, relative to its active "
+                              "leakage (sram.standby retain and gate_unused)",
+                              false, REF(double, sram.retention_leakage_rel)));
 
     t.push_back(non_negative("host.reg_access_ns", "ns",
                              "latency of one register access from the host",
