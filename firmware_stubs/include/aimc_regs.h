@@ -52,7 +52,7 @@
 #define AIMC_REG_PERF_CONVERSIONS 0x0B8u /* RO: DAC and ADC conversions */
 #define AIMC_REG_PERF_BUS_BYTES 0x0BCu /* RO: bytes moved on the chip bus (saturates) */
 #define AIMC_REG_CAPS_CLOCK_MHZ 0x0C0u /* RO: reference clock of the cycle counter (the digital units' clock), MHz */
-#define AIMC_REG_POWER_STATE 0x0C4u /* RW: AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands refused with ERR_POWER_STATE); changing it while an engine is busy is refused (ERR_BUSY) */
+#define AIMC_REG_POWER_STATE 0x0C4u /* RW: AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands refused with ERR_POWER_STATE; SRAM banks as the platform's sram.standby says: unless powered, a DMA to the SRAM faults); changing it while an engine is busy is refused (ERR_BUSY) */
 #define AIMC_REG_SCRATCH 0x0C8u /* RW: free for firmware (self-tests); no effect on the chip */
 #define AIMC_REG_CQ_BASE 0x0D0u /* RW: host address of the command ring (aimc_cmd_t entries) */
 #define AIMC_REG_CQ_ENTRIES 0x0D4u /* RW: entries in the ring */

@@ -57,6 +57,8 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   host_->dma_host.bind(host_memory_->tsock);
   cpu_->isock.bind(host_->regs);
   host_->set_bus_bytes_source([this] { return bus_->bytes_moved(); });
+  host_->set_power_listener(
+      [this](uint32_t state, uint64_t t_ps) { sram_->set_standby(state == AIMC_POWER_STANDBY, t_ps); });
   power_on();
 }
 

@@ -84,6 +84,11 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
   void set_temperature(double temp_c);
   // Where PERF_BUS_BYTES reads from (the chip's bus); set at assembly.
   void set_bus_bytes_source(std::function<uint64_t()> f) { perf_.set_bus_bytes_source(std::move(f)); }
+  // Told every POWER_STATE change (AIMC_POWER_*, at t_ps), for blocks outside the host interface
+  // that follow it (the SRAM's banks in STANDBY); set at assembly.
+  void set_power_listener(std::function<void(uint32_t state, uint64_t t_ps)> f) {
+    power_.set_listener(std::move(f));
+  }
 
  private:
   // HostServices, for the units.

@@ -33,6 +33,7 @@ void PowerControl::enter(uint32_t state, uint64_t now_ps) {
   ctx_.ledger.set_static_power(c_tile_static_, uw * 1e-6 * cfg.tile_count(), t);
   set_block_static_power(ctx_.ledger, ctx_.tiles, state == AIMC_POWER_ACTIVE, t);
   state_ = state;
+  if (listener_) listener_(state, t);
   if (ctx_.trace.enabled()) ctx_.trace.signal(ctx_.track, "power_state", t, state, 2);
   if (ctx_.trace.enabled())
     ctx_.trace.instant(ctx_.track,

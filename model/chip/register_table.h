@@ -192,7 +192,8 @@ inline constexpr Field kTileFlagsFields[] = {
     "reference clock of the cycle counter (the digital units' clock), MHz", kNoFields) \
   R(POWER_STATE, 0x0C4, rw, 0, \
     "AIMC_POWER_*: ACTIVE, IDLE, or STANDBY (tiles power-gated: no static power, commands " \
-    "refused with ERR_POWER_STATE); changing it while an engine is busy is refused (ERR_BUSY)", \
+    "refused with ERR_POWER_STATE; SRAM banks as the platform's sram.standby says: unless " \
+    "powered, a DMA to the SRAM faults); changing it while an engine is busy is refused (ERR_BUSY)", \
     kNoFields) \
   R(SCRATCH, 0x0C8, rw, 0, "free for firmware (self-tests); no effect on the chip", kNoFields) \
   R(CQ_BASE, 0x0D0, rw, 0, "host address of the command ring (aimc_cmd_t entries)", kNoFields) \

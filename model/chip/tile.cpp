@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "numerics/device_model.h"
+#include "numerics/ir_drop.h"
 #include "numerics/tile_numerics.h"
 #include "sim/accounting.h"
 
@@ -113,6 +114,14 @@ const num::Crossbar& Tile::xbar() const {
   if (stale_) {
     Eigen::MatrixXf gp, gn;
     num::effective_conductances(cells_, phys_, stale_age_s_, stale_temp_c_, gp, gn);
+    if (cfg_.array.ir_drop) {
+      // The parallel read loses to the lines (numerics/ir_drop.h); a cell read alone (verify,
+      // READ_CELL) does not: conductance_s() keeps the cells' own values.
+      cell_g_pos_ = gp;
+      cell_g_neg_ = gn;
+      const double r_seg = cfg_.array.r_wire_ohm_per_um * cfg_.array.cell_pitch_um;
+      num::apply_ir_drop(gp, gn, rows_used_, cols_used_, {r_seg, r_seg, cfg_.device.g_max_ns * 1e-9});
+    }
     xbar_.load_conductances(gp, gn, rows_used_, cols_used_);
     stale_ = false;
   }
@@ -164,7 +173,9 @@ num::ProgramResult Tile::program_verify(const int16_t* levels, int rows, int col
 }
 
 double Tile::conductance_s(int row, int col, bool negative) const {
-  const Eigen::MatrixXf& g = negative ? xbar().g_neg() : xbar().g_pos();
+  const num::Crossbar& x = xbar();
+  const Eigen::MatrixXf& g = cfg_.array.ir_drop ? (negative ? cell_g_neg_ : cell_g_pos_)
+                                                : (negative ? x.g_neg() : x.g_pos());
   return static_cast<double>(g(row, col)) * cfg_.device.g_max_ns * 1e-9;
 }
 

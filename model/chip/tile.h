@@ -93,7 +93,8 @@ class Tile : public sc_core::sc_module {
   // holds no weights. Returns the cells erased.
   long erase_rows(int row0, int row1);
   void erase() { erase_rows(0, cfg_.array.rows); }
-  // A cell's conductance as a read sees it now, in siemens (negative: the pair's negative cell).
+  // A cell's conductance as a read of that cell alone sees it now, in siemens (negative: the
+  // pair's negative cell): drift, temperature and faults, not the IR drop of a parallel read.
   double conductance_s(int row, int col, bool negative) const;
   // The device model and the cells' state.
   const num::DevicePhysics& physics() const { return phys_; }
@@ -245,6 +246,8 @@ class Tile : public sc_core::sc_module {
 
   num::DevicePhysics phys_;
   num::CellState cells_;
+  // With tile.array.ir_drop: the cells' conductances before the lines' loss (what a lone read sees).
+  mutable Eigen::MatrixXf cell_g_pos_, cell_g_neg_;
   // Up to date unless stale_; then it is to get the effective conductances at stale_age_s_ and
   // stale_temp_c_ (the conditions refresh() captured). Mutable: a const read brings it up to date.
   mutable num::Crossbar xbar_;

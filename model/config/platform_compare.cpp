@@ -28,7 +28,8 @@ bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
   return a.kind == b.kind && a.rows == b.rows && a.cols == b.cols && a.v_read_v == b.v_read_v &&
          a.t_read_ns == b.t_read_ns && a.cell_area_um2 == b.cell_area_um2 && a.cell_pitch_um == b.cell_pitch_um &&
          a.c_wire_ff_per_um == b.c_wire_ff_per_um && a.r_line_kohm == b.r_line_kohm &&
-         a.p_static_uw == b.p_static_uw && a.read_phases == b.read_phases;
+         a.p_static_uw == b.p_static_uw && a.read_phases == b.read_phases && a.ir_drop == b.ir_drop &&
+         a.r_wire_ohm_per_um == b.r_wire_ohm_per_um;
 }
 bool operator==(const DacConfig& a, const DacConfig& b) {
   return a.kind == b.kind && a.bits == b.bits && a.ref_bits == b.ref_bits && a.t_conv_ns == b.t_conv_ns &&
@@ -63,7 +64,8 @@ bool operator==(const SramConfig& a, const SramConfig& b) {
          a.bank_kib == b.bank_kib && a.ref_bank_kib == b.ref_bank_kib &&
          a.e_read_byte_pj == b.e_read_byte_pj && a.e_write_byte_pj == b.e_write_byte_pj &&
          a.e_wire_bit_mm_pj == b.e_wire_bit_mm_pj && a.p_static_uw_per_kib == b.p_static_uw_per_kib &&
-         a.area_um2_per_kib == b.area_um2_per_kib;
+         a.area_um2_per_kib == b.area_um2_per_kib && a.standby == b.standby &&
+         a.retention_leakage_rel == b.retention_leakage_rel;
 }
 bool operator==(const HostConfig& a, const HostConfig& b) {
   return a.reg_access_ns == b.reg_access_ns && a.e_reg_access_pj == b.e_reg_access_pj &&

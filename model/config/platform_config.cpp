@@ -319,6 +319,16 @@ const char* to_string(WornMode mode) {
   return "?";
 }
 
+const char* to_string(SramStandby mode) {
+  switch (mode) {
+    case SramStandby::powered: return "powered";
+    case SramStandby::retain: return "retain";
+    case SramStandby::gate_unused: return "gate_unused";
+    case SramStandby::gate_all: return "gate_all";
+  }
+  return "?";
+}
+
 const std::vector<KeyInfo>& describe_keys() {
   static const std::vector<KeyInfo> info = [] {
     std::vector<KeyInfo> out;

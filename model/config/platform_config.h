@@ -28,6 +28,10 @@ class ConfigError : public std::runtime_error {
 using DeviceType = num::DeviceKind;
 enum class PairMode { unipolar, balanced };     // how a signed level splits over the pair
 enum class WornMode { stuck_low, stuck_high };  // what a cell past its endurance does
+// What the SRAM's banks do in STANDBY (docs/chip-model.md, "Power states"): stay powered (full
+// leakage), all drop to the retention voltage, gate the banks that hold nothing (never written since
+// they were last gated) and retain the rest, or gate all (contents lost, zeros after wake-up).
+enum class SramStandby { powered, retain, gate_unused, gate_all };
 
 // Split-gate floating-gate flash read in sub-threshold, gate-coupled (docs/device-physics.md).
 struct FlashConfig {
@@ -84,6 +88,9 @@ struct ArrayConfig {
   // (unipolar counts, subtracted); 4 also the inputs' signs (IBM HERMES's 4-phase mode,
   // reference-chips 3a). 1, 2 or 4; more than 1 needs one-shot inputs (not bit_serial).
   int read_phases = 1;
+  // IR drop along the lines (numerics/ir_drop.h; docs/nonidealities.md): off by default.
+  bool ir_drop = false;
+  double r_wire_ohm_per_um = 1.43;  // resistance of a word or bit line per length (ohm/um; 65 nm Cu, NeuroSim)
 };
 
 struct DacConfig {
@@ -155,6 +162,8 @@ struct SramConfig {
   double e_wire_bit_mm_pj = 0.1; // wires from the port to a bank, per bit and mm
   double p_static_uw_per_kib = 0.390625;  // leakage per KiB
   double area_um2_per_kib = 6550.0;   // silicon per KiB, periphery included
+  SramStandby standby = SramStandby::powered;  // the banks in STANDBY
+  double retention_leakage_rel = 0.1;     // a retained bank's leakage / its active leakage
 };
 
 struct HostConfig {
@@ -236,6 +245,7 @@ inline bool operator!=(const PlatformConfig& a, const PlatformConfig& b) { retur
 const char* to_string(DeviceType type);
 const char* to_string(PairMode mode);
 const char* to_string(WornMode mode);
+const char* to_string(SramStandby mode);
 
 // One settable key, for --help, the documentation and tests.
 struct KeyInfo {

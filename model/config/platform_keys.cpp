@@ -66,10 +66,23 @@ Key choice_key(const char* path, const char* meaning, int count,
       +[](const PlatformConfig& c) { return static_cast<int>(c.member); },           \
       +[](PlatformConfig& c, int v) { c.member = static_cast<E>(v); })
 
+// A yes/no key, spelled false or true: a choice of two.
+const char* bool_name(int i) { return i ? "true" : "false"; }
+#define SWITCH(path, meaning, member)                                                       \
+  [] {                                                                                      \
+    Key k{path, "-", meaning, Kind::choice};                                                \
+    k.choice_count = 2;                                                                     \
+    k.choice_name = bool_name;                                                              \
+    k.choice_get = +[](const PlatformConfig& c) { return c.member ? 1 : 0; };               \
+    k.choice_set = +[](PlatformConfig& c, int v) { c.member = v != 0; };                    \
+    return k;                                                                               \
+  }()
+
 // Enumerator counts; to_string() must name each of 0 .. count - 1 (a test checks).
 constexpr int kDeviceTypes = num::kDeviceKindCount;  // the registered device kinds
 constexpr int kPairModes = 2;    // unipolar, balanced
 constexpr int kWornModes = 2;    // stuck_low, stuck_high
+constexpr int kSramStandbyModes = 4;  // powered, retain, gate_unused, gate_all
 
 // The meaning of a block-kind key: what it chooses and every registered kind (config/block_kinds.h).
 // Kept for the life of the program (the key table points at it).
@@ -146,6 +159,15 @@ const std::vector<Key>& keys() {
                         "separate phases as unipolar counts, subtracted digitally; 4: also the "
                         "inputs' signs (HERMES 4-phase); 1, 2 or 4",
                         1, 4, REF(int, tile.array.read_phases)));
+    t.push_back(SWITCH("tile.array.ir_drop",
+                       "IR drop along the lines: each cell of the used block reads G / (1 + x), x "
+                       "the wire resistance to its driver and sense end weighted by the currents "
+                       "sharing it (docs/nonidealities.md); false: the cells see v at every row",
+                       tile.array.ir_drop));
+    t.push_back(non_negative("tile.array.r_wire_ohm_per_um", "Ohm/um",
+                             "resistance of a word or bit line per length (with ir_drop; one cell "
+                             "pitch is one segment)",
+                             REF(double, tile.array.r_wire_ohm_per_um)));
 
     // A meaning starts with "flash:", "pcm, rram:", ... when only those device types use the key
     // (the docs and the preset tests read that prefix).
@@ -368,6 +390,17 @@ const std::vector<Key>& keys() {
                              REF(double, sram.p_static_uw_per_kib)));
     t.push_back(non_negative("sram.area_um2_per_kib", "um^2/KiB", "silicon per KiB, periphery included",
                              REF(double, sram.area_um2_per_kib)));
+    t.push_back(CHOICE(SramStandby, kSramStandbyModes, "sram.standby",
+                       "what the banks do in STANDBY: powered (full leakage, contents kept), retain (every "
+                       "bank at retention_leakage_rel), gate_unused (banks never written since they "
+                       "were last gated leak nothing, the others are retained), gate_all (nothing "
+                       "leaks, contents lost: zeros after wake-up); other than powered, accesses in STANDBY "
+                       "are refused",
+                       sram.standby));
+    t.push_back(unit_interval("sram.retention_leakage_rel",
+                              "leakage of a bank at its retention voltage, relative to its active "
+                              "leakage (sram.standby retain and gate_unused)",
+                              false, REF(double, sram.retention_leakage_rel)));
 
     t.push_back(non_negative("host.reg_access_ns", "ns",
                              "latency of one register access from the host",

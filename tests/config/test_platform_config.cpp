@@ -730,6 +730,30 @@ TEST(ConfigKeys, EnumSpellings) {
       << ranges["tile.device.type"];
   EXPECT_EQ(ranges["tile.device.pair"], "one of unipolar, balanced");
   EXPECT_EQ(ranges["tile.device.worn"], "one of stuck_low, stuck_high");
+  EXPECT_STREQ(cfgns::to_string(cfgns::SramStandby::powered), "powered");
+  EXPECT_STREQ(cfgns::to_string(cfgns::SramStandby::gate_all), "gate_all");
+  EXPECT_EQ(ranges["sram.standby"], "one of powered, retain, gate_unused, gate_all");
+  EXPECT_EQ(ranges["tile.array.ir_drop"], "one of false, true");
+}
+
+// The SRAM's STANDBY modes and the IR-drop switch survive dump -> load, and a misspelling is refused.
+TEST(ConfigRoundTrip, SramStandbyAndIrDropSurvive) {
+  for (auto m : {cfgns::SramStandby::powered, cfgns::SramStandby::retain, cfgns::SramStandby::gate_unused,
+                 cfgns::SramStandby::gate_all}) {
+    PlatformConfig a;
+    a.sram.standby = m;
+    a.sram.retention_leakage_rel = 0.25;
+    a.tile.array.ir_drop = m == cfgns::SramStandby::retain;
+    const PlatformConfig b = cfgns::load_platform_from_string(cfgns::dump_platform(a), "dump");
+    EXPECT_EQ(a, b) << cfgns::dump_platform(a);
+    EXPECT_EQ(b.sram.standby, m);
+  }
+  const PlatformConfig on = cfgns::load_platform(preset_path(), {"sram.standby=gate_unused", "tile.array.ir_drop=true"});
+  EXPECT_EQ(on.sram.standby, cfgns::SramStandby::gate_unused);
+  EXPECT_TRUE(on.tile.array.ir_drop);
+  EXPECT_THROW(cfgns::load_platform(preset_path(), {"sram.standby=on"}), cfgns::ConfigError);
+  EXPECT_THROW(cfgns::load_platform(preset_path(), {"tile.array.ir_drop=yes"}), cfgns::ConfigError);
+  EXPECT_THROW(cfgns::load_platform(preset_path(), {"sram.retention_leakage_rel=1.5"}), cfgns::ConfigError);
 }
 
 // Keys used by only some device types say so at the start of their meaning ("flash: ...").

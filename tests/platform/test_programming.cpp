@@ -16,6 +16,7 @@
 #include "compiler/image.h"
 #include "harness.h"
 #include "numerics/device.h"
+#include "numerics/ir_drop.h"
 #include "run_job.h"
 
 namespace aimc::testing {
@@ -145,6 +146,43 @@ TEST(Programming, YieldIsVisibleThroughRegistersAndInterrupt) {
   EXPECT_EQ(dev.prog_unconverged, static_cast<uint64_t>(expected));
   EXPECT_EQ(b.chip.programmer().stats().unconverged, expected);
   EXPECT_TRUE(irq_status & AIMC_IRQ_PROG_YIELD);
+}
+
+// IR drop (tile.array.ir_drop) lowers what the array's parallel read sees, by the law of
+// numerics/ir_drop.h on the tile's own block, and not what a lone cell read (READ_CELL, verify)
+// sees. The ideal device puts every cell exactly on its target, so both are known exactly.
+TEST(Programming, IrDropLowersTheArrayReadNotALoneCellRead) {
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal", "tile.array.ir_drop=true"});
+  const compiler::CompiledModel cm = bundled(cfg);
+  Bench b(cfg);
+  uint32_t far_ps = 0;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    ASSERT_EQ(aimc_load_image(&dev, cm.image.data(), cm.image.size()), AIMC_OK);
+    const chip::Tile& t0 = *b.chip.tiles()[0];
+    ASSERT_EQ(aimc_read_cell(&dev, 0, 0, static_cast<uint32_t>(t0.cols_used() - 1), 1, &far_ps), AIMC_OK);
+  });
+  const chip::Tile& t0 = *b.chip.tiles()[0];
+  const int rows = t0.rows_used(), cols = t0.cols_used();
+  ASSERT_GT(rows, 100);
+  ASSERT_GT(cols, 100);
+  const double g_max_s = cfg.tile.device.g_max_ns * 1e-9;
+  // The lone read: the programmed conductance (pS), whatever the lines.
+  EXPECT_NEAR(far_ps, t0.cells().g_neg(0, cols - 1) * g_max_s * 1e12, 1.0);
+  // The parallel read: the law on the programmed block.
+  Eigen::MatrixXf gp = t0.cells().g_pos, gn = t0.cells().g_neg;
+  const double r_seg = cfg.tile.array.r_wire_ohm_per_um * cfg.tile.array.cell_pitch_um;
+  num::apply_ir_drop(gp, gn, rows, cols, {r_seg, r_seg, g_max_s});
+  const Eigen::MatrixXf& xp = t0.crossbar().g_pos();
+  const Eigen::MatrixXf& xn = t0.crossbar().g_neg();
+  EXPECT_EQ(xp.block(0, 0, rows, cols), gp.block(0, 0, rows, cols));
+  EXPECT_EQ(xn.block(0, 0, rows, cols), gn.block(0, 0, rows, cols));
+  // Far corner (row 0, last pair's negative cell) loses more than the near corner, and a loss at all.
+  const double far = 1.0 - xn(0, cols - 1) / t0.cells().g_neg(0, cols - 1);
+  const double near = 1.0 - xp(rows - 1, 0) / t0.cells().g_pos(rows - 1, 0);
+  EXPECT_GT(near, 0.0);
+  EXPECT_GT(far, 2.0 * near);
 }
 
 // Endurance: every flash erase is a cycle for each cell of the tile; past endurance_cycles the

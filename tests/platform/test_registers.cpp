@@ -64,6 +64,69 @@ TEST(Registers, StandbyGatesTileStaticPowerAndRefusesCommands) {
   EXPECT_NEAR(e_sram_standby_ms, cfg.sram.size_kib * cfg.sram.p_static_uw_per_kib * 1e-9, 1e-15);  // the SRAM is not
 }
 
+// With sram.standby = gate_unused, STANDBY keeps the SRAM banks an inference wrote at their
+// retention leakage and gates the others (sim/sram.h): the SRAM's static energy over a STANDBY
+// interval is in_use_kib * p_static_uw_per_kib * retention_leakage_rel * t, the banks holding data
+// are among those kept and come back unchanged, a DMA into the SRAM in STANDBY is refused, and
+// the chip infers again after wake-up.
+TEST(Registers, StandbyGatesTheSramBanksAnInferenceDidNotWrite) {
+  const config::PlatformConfig cfg = preset({"sram.standby=gate_unused"});
+  const compiler::CompiledModel cm = bundled(cfg);
+  const compiler::Dataset data = test_images(10);
+  Bench b(cfg);
+  const int sram = b.ledger.component("sram");
+  auto over_one_ms = [&]() {
+    b.chip.cpu().sync();
+    b.ledger.advance(b.now_ps());
+    const double e0 = b.ledger.component_j(sram);
+    sc_core::wait(sc_core::sc_time(1, sc_core::SC_MS));
+    b.ledger.advance(b.now_ps());
+    return b.ledger.component_j(sram) - e0;
+  };
+  std::vector<uint8_t> before, after;
+  double e_standby = -1, in_use_kib = -1;
+  int dma_rc = AIMC_OK, infer_after = -99;
+  uint32_t dma_error = 0;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    ASSERT_EQ(aimc_load_image(&dev, cm.image.data(), cm.image.size()), AIMC_OK);
+    std::vector<float> xs = row_major(data.images);
+    std::vector<uint8_t> codes(xs.size());
+    std::vector<int32_t> out(10 * 10);
+    aimc_quantize_inputs(&dev, xs.data(), xs.size(), codes.data());
+    ASSERT_EQ(aimc_infer(&dev, codes.data(), 10, out.data()), AIMC_OK);
+    before.assign(b.chip.sram().data(), b.chip.sram().data() + b.chip.sram().size_bytes());
+    ASSERT_EQ(aimc_set_power_state(&dev, AIMC_POWER_STANDBY), AIMC_OK);
+    in_use_kib = b.chip.sram().in_use_kib();
+    e_standby = over_one_ms();
+    aimc_dma_buf_t buf;
+    ASSERT_EQ(hal.ops->dma_alloc(hal.ctx, 64, &buf), AIMC_HAL_OK);
+    dma_rc = aimc_dma(&dev, &buf, 0, AIMC_SRAM_BASE, 64, 0);
+    dma_error = dev.device_error;
+    take_error(hal);
+    ASSERT_EQ(aimc_set_power_state(&dev, AIMC_POWER_ACTIVE), AIMC_OK);
+    after.assign(b.chip.sram().data(), b.chip.sram().data() + b.chip.sram().size_bytes());
+    infer_after = aimc_infer(&dev, codes.data(), 10, out.data());
+  });
+  const double size_kib = cfg.sram.size_kib, bank = cfg.sram.bank_kib;
+  EXPECT_GT(in_use_kib, 0.0);
+  EXPECT_LT(in_use_kib, size_kib / 4) << "the MLP's activations fill a few banks of the 2 MiB";
+  // Every bank that holds a non-zero byte is kept.
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i]) {
+      ASSERT_TRUE(b.chip.sram().bank_in_use(static_cast<int>(i / (bank * 1024)))) << i;
+    }
+  }
+  const double w = in_use_kib * cfg.sram.p_static_uw_per_kib * 1e-6 * cfg.sram.retention_leakage_rel;
+  EXPECT_NEAR(e_standby, w * 1e-3, 1e-9 * w * 1e-3);
+  EXPECT_LT(e_standby, 0.1 * size_kib * cfg.sram.p_static_uw_per_kib * 1e-9);  // below retain-all
+  EXPECT_EQ(before, after) << "the banks in use keep their contents";
+  EXPECT_EQ(dma_rc, AIMC_E_DEVICE);
+  EXPECT_EQ(dma_error, static_cast<uint32_t>(AIMC_ERR_DMA_FAULT));
+  EXPECT_EQ(infer_after, AIMC_OK);
+}
+
 TEST(Registers, PerformanceCountersCountAndReset) {
   const config::PlatformConfig cfg = preset();
   const compiler::CompiledModel cm = bundled(cfg);

@@ -207,6 +207,139 @@ TEST(Sram, StaticPowerDeclared) {
   EXPECT_DOUBLE_EQ(b.ledger.component_j(c), 100e-6 * 1e-6);
 }
 
+// ---- STANDBY (sram.h, the top; docs/chip-model.md, "Power states")
+
+// 36 KiB in banks of 8 KiB (the last one 4 KiB), 100 uW/KiB, a retained bank at 0.1 of that.
+config::SramConfig banked_config(config::SramStandby mode) {
+  config::SramConfig c = sram_config();
+  c.size_kib = 36;
+  c.bank_kib = 8;
+  c.standby = mode;
+  c.retention_leakage_rel = 0.1;
+  return c;
+}
+
+struct BankedBench {
+  EnergyLedger ledger;
+  TraceSink no_trace;
+  Sram sram;
+  Driver driver;
+  BankedBench(config::SramStandby mode, std::function<void(Driver&)> body)
+      : sram("sram", banked_config(mode), ledger, no_trace), driver("driver", std::move(body)) {
+    driver.sock.bind(sram.tsock);
+  }
+  uint64_t now() { return to_ps(sc_core::sc_time_stamp()); }
+  // The SRAM's energy over one millisecond of simulated time from now (J).
+  double over_one_ms() {
+    ledger.advance(now());
+    const double e0 = ledger.component_j(sram.ledger_component());
+    sc_core::wait(sc_time(1, sc_core::SC_MS));
+    ledger.advance(now());
+    return ledger.component_j(sram.ledger_component()) - e0;
+  }
+};
+
+constexpr double kLeakWPerKib = 100e-6;  // sram_config()'s 100 uW/KiB
+
+TEST(SramStandby, GateUnusedRetainsTheBanksWrittenAndGatesTheRest) {
+  std::vector<uint8_t> out(16), back(16, 0), one = {0x5A};
+  for (int i = 0; i < 16; ++i) out[i] = static_cast<uint8_t>(i + 1);
+  double e_standby = -1, e_awake = -1, in_use_kib = -1;
+  tlm::tlm_response_status in_standby = tlm::TLM_OK_RESPONSE;
+  BankedBench* bp = nullptr;
+  BankedBench b(config::SramStandby::gate_unused, [&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    // 8190 .. 8205 spans banks 0 and 1; 35 KiB is in bank 4 (4 KiB). Banks 2 and 3: never written.
+    ASSERT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, 8190, out.data(), 16, delay), tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, 35 * 1024, one.data(), 1, delay), tlm::TLM_OK_RESPONSE);
+    bp->sram.set_standby(true, bp->now());
+    in_use_kib = bp->sram.in_use_kib();
+    const double dynamic_before = bp->ledger.total_j() - bp->ledger.static_j();
+    in_standby = d.transact(tlm::TLM_READ_COMMAND, 8190, back.data(), 16, delay);
+    EXPECT_EQ(bp->ledger.total_j() - bp->ledger.static_j(), dynamic_before) << "a refused access costs nothing";
+    e_standby = bp->over_one_ms();
+    bp->sram.set_standby(false, bp->now());
+    e_awake = bp->over_one_ms();
+    ASSERT_EQ(d.transact(tlm::TLM_READ_COMMAND, 8190, back.data(), 16, delay), tlm::TLM_OK_RESPONSE);
+  });
+  bp = &b;
+  sc_core::sc_start();
+  EXPECT_EQ(in_use_kib, 8.0 + 8.0 + 4.0);
+  EXPECT_TRUE(b.sram.bank_in_use(0) && b.sram.bank_in_use(1) && b.sram.bank_in_use(4));
+  EXPECT_FALSE(b.sram.bank_in_use(2) || b.sram.bank_in_use(3));
+  EXPECT_EQ(in_standby, tlm::TLM_COMMAND_ERROR_RESPONSE);
+  // STANDBY: the banks in use at the retention leakage, the others nothing.
+  EXPECT_NEAR(e_standby, 20.0 * kLeakWPerKib * 0.1 * 1e-3, 1e-12 * 2e-7);
+  EXPECT_NEAR(e_awake, 36.0 * kLeakWPerKib * 1e-3, 1e-12 * 3.6e-6);
+  EXPECT_EQ(back, out) << "retained banks keep their contents";
+  EXPECT_EQ(b.sram.data()[35 * 1024], 0x5A);
+}
+
+TEST(SramStandby, RetainKeepsEveryBankAndItsContentsAtTheRetentionLeakage) {
+  std::vector<uint8_t> out = {1, 2, 3, 4}, back(4, 0);
+  double e_standby = -1;
+  BankedBench* bp = nullptr;
+  BankedBench b(config::SramStandby::retain, [&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    ASSERT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, 20000, out.data(), 4, delay), tlm::TLM_OK_RESPONSE);
+    bp->sram.set_standby(true, bp->now());
+    e_standby = bp->over_one_ms();
+    bp->sram.set_standby(false, bp->now());
+    ASSERT_EQ(d.transact(tlm::TLM_READ_COMMAND, 20000, back.data(), 4, delay), tlm::TLM_OK_RESPONSE);
+  });
+  bp = &b;
+  sc_core::sc_start();
+  EXPECT_NEAR(e_standby, 36.0 * kLeakWPerKib * 0.1 * 1e-3, 1e-12 * 3.6e-7);
+  EXPECT_EQ(back, out);
+}
+
+TEST(SramStandby, GateAllLeaksNothingAndLosesTheContents) {
+  std::vector<uint8_t> out = {7, 7, 7, 7}, back = {9, 9, 9, 9};
+  double e_standby = -1;
+  bool dmi_before = false, dmi_in_standby = true;
+  size_t invalidations = 0;
+  BankedBench* bp = nullptr;
+  BankedBench b(config::SramStandby::gate_all, [&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    tlm::tlm_dmi dmi;
+    ASSERT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, 100, out.data(), 4, delay), tlm::TLM_OK_RESPONSE);
+    dmi_before = d.dmi(0, dmi);
+    bp->sram.set_standby(true, bp->now());
+    invalidations = d.invalidations.size();
+    dmi_in_standby = d.dmi(0, dmi);
+    e_standby = bp->over_one_ms();
+    bp->sram.set_standby(false, bp->now());
+    ASSERT_EQ(d.transact(tlm::TLM_READ_COMMAND, 100, back.data(), 4, delay), tlm::TLM_OK_RESPONSE);
+  });
+  bp = &b;
+  sc_core::sc_start();
+  EXPECT_EQ(e_standby, 0.0);
+  EXPECT_EQ(back, std::vector<uint8_t>(4, 0)) << "a gated bank comes back at the reset value";
+  EXPECT_EQ(b.sram.in_use_kib(), 0.0);
+  EXPECT_TRUE(dmi_before);
+  EXPECT_EQ(invalidations, 1u) << "pointers into gated banks are withdrawn";
+  EXPECT_FALSE(dmi_in_standby);
+}
+
+TEST(SramStandby, PoweredKeepsFullLeakageAndAccess) {
+  uint8_t buf[4] = {1, 2, 3, 4};
+  double e_standby = -1;
+  tlm::tlm_response_status in_standby = tlm::TLM_INCOMPLETE_RESPONSE;
+  BankedBench* bp = nullptr;
+  BankedBench b(config::SramStandby::powered, [&](Driver& d) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    bp->sram.set_standby(true, bp->now());
+    in_standby = d.transact(tlm::TLM_WRITE_COMMAND, 0, buf, 4, delay);
+    bp->ledger.advance(bp->now());
+    e_standby = bp->over_one_ms();
+    bp->sram.set_standby(false, bp->now());
+  });
+  bp = &b;
+  sc_core::sc_start();
+  EXPECT_EQ(in_standby, tlm::TLM_OK_RESPONSE);
+  EXPECT_NEAR(e_standby, 36.0 * kLeakWPerKib * 1e-3, 1e-12 * 3.6e-6);
+}
+
 TEST(Sram, TraceSpanPerAccess) {
   EnergyLedger ledger;
   TraceStore trace;
@@ -229,4 +362,7 @@ TEST(Sram, BadConfigRefused) {
   config::SramConfig c = sram_config();
   c.size_kib = 0;
   EXPECT_THROW(Sram("bad", c, ledger, trace), std::invalid_argument);
+  c = sram_config();
+  c.retention_leakage_rel = 1.5;
+  EXPECT_THROW(Sram("bad_retention", c, ledger, trace), std::invalid_argument);
 }

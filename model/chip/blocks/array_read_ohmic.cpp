@@ -23,7 +23,9 @@
 //   area = rows * cols * 2 cells * cell_area (a weight is a differential pair)
 //   static = p_static_uw (the sense path of the array: sense amplifiers, references)
 // With c = 0 or R = 0 (no line model) time and energy are exactly those of t_read and V^2 G t.
-// Not modelled: IR drop along the lines (the cells see v at every row).
+// IR drop along the lines (tile.array.ir_drop, r_wire_ohm_per_um) is a numerics effect, not a cost:
+// it lowers the conductances the read sees (numerics/ir_drop.h, applied by the tile where it loads
+// the crossbar), and sum_v2g / sum_vg above carry it into the cells' energy.
 #include <cmath>
 
 #include "chip/tile_blocks.h"
