@@ -88,6 +88,29 @@ const DigitalOp* find_op(uint32_t kind) {
   return nullptr;
 }
 
+// The bus reads of a chunk of n output positions: its share of the input map (windows overlap;
+// the share is what is new), and of the second input for ADD, from ready_ps on.
+bool read_inputs(ExecContext& ctx, const OpStep& op, uint32_t v, long n, uint64_t ready_ps, uint64_t& start_ps,
+                 uint64_t& end_ps, uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
+  const sim::Endpoint unit = sim::Endpoint::tile(static_cast<int>(L.unit));
+  const uint64_t in_len = std::max<uint64_t>(1, static_cast<uint64_t>(op.in_map_bytes) * n / op.positions);
+  start_ps = ready_ps;
+  if (!ctx.timed_read(op.layer_id, unit, L.in_addr + v * L.in_stride, op.in_map_bytes, in_len, ready_ps, end_ps)) {
+    err_addr = L.in_addr;
+    return false;
+  }
+  if (L.kind == AIMC_OP_ADD) {
+    uint64_t e2 = 0;
+    if (!ctx.timed_read(op.layer_id, unit, L.in2_addr + v * L.in2_stride, op.in_map_bytes, in_len, ready_ps, e2)) {
+      err_addr = L.in2_addr;
+      return false;
+    }
+    end_ps = std::max(end_ps, e2);
+  }
+  return true;
+}
+
 class DigitalExecutor final : public OpExecutor {
  public:
   explicit DigitalExecutor(const DigitalOp& op) : op_(op) {}
@@ -107,49 +130,40 @@ class DigitalExecutor final : public OpExecutor {
     return AIMC_ERR_NONE;
   }
 
-  uint32_t schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
-                    const std::vector<uint64_t>& in_ready, const std::vector<uint64_t>& in2_ready,
-                    std::vector<uint64_t>& done, uint32_t& err_addr) override {
+  // Per chunk of output positions: read its share of the input(s), run the unit, write the
+  // outputs; each a step of q, after the one before.
+  void schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const num::Maps& out, uint32_t v,
+                uint64_t inputs_ready_ps, std::vector<sim::BookingQueue::Id>& written, uint32_t& err_addr) override {
     const aimc_layer_t& L = op.L;
-    Tile& U = *ctx.tiles[L.unit];
-    const sim::Endpoint unit = sim::Endpoint::tile(static_cast<int>(L.unit));
     const long pix_out_bytes = static_cast<long>(L.out_c) * op.out_elem;
     const long chunk = std::max<long>(1, static_cast<long>(ctx.cfg.tile.output_buffer_bytes) / pix_out_bytes);
-    for (uint32_t v = 0; v < ctx.batch; ++v) {
-      const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
-      for (long q0 = 0; q0 < op.positions; q0 += chunk) {
-        const long n = std::min(chunk, op.positions - q0);
-        // The chunk's share of the input map (windows overlap; the share is what is new).
-        const uint64_t in_len = std::max<uint64_t>(1, static_cast<uint64_t>(op.in_map_bytes) * n / op.positions);
-        uint64_t in_end = 0;
-        if (!ctx.timed_read(unit, L.in_addr + v * L.in_stride, op.in_map_bytes, in_len, earliest, in_end)) {
-          err_addr = L.in_addr;
-          return AIMC_ERR_BAD_PROGRAM;
-        }
-        if (L.kind == AIMC_OP_ADD) {
-          uint64_t e2 = 0;
-          if (!ctx.timed_read(unit, L.in2_addr + v * L.in2_stride, op.in_map_bytes, in_len, earliest, e2)) {
-            err_addr = L.in2_addr;
-            return AIMC_ERR_BAD_PROGRAM;
-          }
-          in_end = std::max(in_end, e2);
-        }
+    for (long q0 = 0; q0 < op.positions; q0 += chunk) {
+      const long n = std::min(chunk, op.positions - q0);
+      const auto read = q.add(v, inputs_ready_ps, [&ctx, &op, &err_addr, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
+        return read_inputs(ctx, op, v, n, r, st, en, err_addr);
+      });
+      const auto run = q.add(v, 0, [this, &ctx, &op, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
+        Tile& U = *ctx.tiles[op.L.unit];
         const long ops = n * ops_per_position_;
         const uint64_t t_dig = U.t_digital_ps(ops);
-        const uint64_t dstart = U.digital().reserve(in_end, t_dig);
+        st = U.digital().reserve(r, t_dig);
+        en = st + t_dig;
         if (ctx.trace.enabled())
-          ctx.trace.span(ctx.digital_tracks[L.unit], op_.name, dstart, t_dig,
+          ctx.trace.span(ctx.digital_tracks[op.L.unit], op_.name, st, t_dig,
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
                           {"energy_pj", U.e_digital_j(ops, op_.work) * 1e12}});
-        uint64_t out_end = 0;
-        if (!write_output(ctx, op, out, unit, v, q0, n, dstart + t_dig, out_end)) {
-          err_addr = L.out_addr + v * L.out_stride;
-          return AIMC_ERR_BAD_PROGRAM;
-        }
-        done[v] = std::max(done[v], out_end);
-      }
+        return true;
+      });
+      q.after_end(read, run);
+      const auto write = q.add(v, 0, [&ctx, &op, &out, &err_addr, v, q0, n](uint64_t r, uint64_t& st, uint64_t& en) {
+        st = r;
+        if (write_output(ctx, op, out, sim::Endpoint::tile(static_cast<int>(op.L.unit)), v, q0, n, r, en)) return true;
+        err_addr = op.L.out_addr + v * op.L.out_stride;
+        return false;
+      });
+      q.after_end(run, write);
+      written.push_back(write);
     }
-    return AIMC_ERR_NONE;
   }
 
  private:

@@ -40,14 +40,14 @@ OpStep::OpStep(const Program& p, size_t index_, int layer_id_)
   positions = static_cast<long>(L.out_h) * L.out_w;
 }
 
-bool ExecContext::timed_read(sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
+bool ExecContext::timed_read(int layer_id, sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
                              uint64_t earliest_ps, uint64_t& end_ps) {
   end_ps = earliest_ps;
   while (len > 0) {
     const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, map_bytes));
     if (scratch.size() < n) scratch.resize(n);
     uint64_t e = 0;
-    if (!transfer(sim::Endpoint::sram(), dst, tlm::TLM_READ_COMMAND, base, scratch.data(), n, end_ps, e))
+    if (!transfer(layer_id, sim::Endpoint::sram(), dst, tlm::TLM_READ_COMMAND, base, scratch.data(), n, end_ps, e))
       return false;
     end_ps = e;
     len -= n;
@@ -65,11 +65,12 @@ bool ExecContext::read_maps(uint32_t addr, uint32_t stride, const num::MapShape&
   return true;
 }
 
-bool write_output(ExecContext& ctx, const OpStep& op, const num::Maps& out, sim::Endpoint src,
-                  uint32_t v, long q0, long n, uint64_t earliest_ps, uint64_t& end_ps) {
+namespace {
+
+// Image v's outputs of positions [q0, q0 + n) as the bytes SRAM holds: one code each, or int32
+// for the network's last op; out_c per position, positions in order.
+std::vector<uint8_t> output_bytes(const OpStep& op, const num::Maps& out, uint32_t v, long q0, long n) {
   const aimc_layer_t& L = op.L;
-  end_ps = earliest_ps;
-  const bool contiguous = L.out_c_offset == 0 && L.out_pixel_channels == L.out_c;
   const long pix_bytes = static_cast<long>(L.out_c) * op.out_elem;
   std::vector<uint8_t> bytes(static_cast<size_t>(n * pix_bytes));
   for (long q = 0; q < n; ++q)
@@ -82,20 +83,56 @@ bool write_output(ExecContext& ctx, const OpStep& op, const num::Maps& out, sim:
         bytes[static_cast<size_t>(q * L.out_c + c)] = static_cast<uint8_t>(y);
       }
     }
+  return bytes;
+}
+
+// Contiguous in SRAM unless the op writes a channel range of wider pixels (CONCAT).
+bool contiguous_output(const aimc_layer_t& L) { return L.out_c_offset == 0 && L.out_pixel_channels == L.out_c; }
+
+// Where image v's output position q starts in SRAM.
+uint32_t output_addr(const OpStep& op, uint32_t v, long q) {
+  const aimc_layer_t& L = op.L;
   const uint32_t base = L.out_addr + v * L.out_stride;
+  return base + static_cast<uint32_t>((q * L.out_pixel_channels + L.out_c_offset) * op.out_elem);
+}
+
+}  // namespace
+
+bool write_output(ExecContext& ctx, const OpStep& op, const num::Maps& out, sim::Endpoint src,
+                  uint32_t v, long q0, long n, uint64_t earliest_ps, uint64_t& end_ps) {
+  const aimc_layer_t& L = op.L;
+  end_ps = earliest_ps;
+  const long pix_bytes = static_cast<long>(L.out_c) * op.out_elem;
+  std::vector<uint8_t> bytes = output_bytes(op, out, v, q0, n);
   const sim::Endpoint sram = sim::Endpoint::sram();
-  if (contiguous) {
-    return ctx.transfer(src, sram, tlm::TLM_WRITE_COMMAND, base + static_cast<uint32_t>(q0 * pix_bytes),
-                        bytes.data(), static_cast<uint32_t>(n * pix_bytes), earliest_ps, end_ps);
+  if (contiguous_output(L)) {
+    return ctx.transfer(op.layer_id, src, sram, tlm::TLM_WRITE_COMMAND, output_addr(op, v, q0), bytes.data(),
+                        static_cast<uint32_t>(n * pix_bytes), earliest_ps, end_ps);
   }
   for (long q = 0; q < n; ++q) {
     uint64_t e = 0;
-    const uint32_t addr =
-        base + static_cast<uint32_t>(((q0 + q) * L.out_pixel_channels + L.out_c_offset) * op.out_elem);
-    if (!ctx.transfer(src, sram, tlm::TLM_WRITE_COMMAND, addr, bytes.data() + q * pix_bytes,
-                      static_cast<uint32_t>(pix_bytes), earliest_ps, e))
+    if (!ctx.transfer(op.layer_id, src, sram, tlm::TLM_WRITE_COMMAND, output_addr(op, v, q0 + q),
+                      bytes.data() + q * pix_bytes, static_cast<uint32_t>(pix_bytes), earliest_ps, e))
       return false;
     end_ps = std::max(end_ps, e);
+  }
+  return true;
+}
+
+bool store_outputs(ExecContext& ctx, const OpStep& op, const num::Maps& out, uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
+  const long pix_bytes = static_cast<long>(L.out_c) * op.out_elem;
+  for (uint32_t v = 0; v < ctx.batch; ++v) {
+    std::vector<uint8_t> bytes = output_bytes(op, out, v, 0, op.positions);
+    const long runs = contiguous_output(L) ? 1 : op.positions;  // one write per pixel for CONCAT
+    const long run_bytes = contiguous_output(L) ? op.positions * pix_bytes : pix_bytes;
+    for (long q = 0; q < runs; ++q) {
+      const uint32_t addr = output_addr(op, v, q);
+      if (!ctx.debug_write(addr, bytes.data() + q * run_bytes, static_cast<uint32_t>(run_bytes))) {
+        err_addr = addr;
+        return false;
+      }
+    }
   }
   return true;
 }

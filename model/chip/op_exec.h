@@ -1,10 +1,16 @@
 // How the sequencer executes one op of a layer program: an executor per op kind, in two steps.
 //   compute   the op's results for the whole batch, with the numerics kernels (ARCHITECTURE rule
-//             1), and the energy they cost, posted to the ledger;
-//   schedule  every image of the batch through the op, chunk by chunk, on the resources it uses
-//             (tile calendars, the digital units, transfers through the interconnect): when each
-//             image's output is complete in SRAM.
-// The sequencer (sequencer.h) validates the program, then runs compute and schedule op after op.
+//             1), and the energy they cost, posted to the ledger; the sequencer then stores them
+//             in SRAM untimed (store_outputs), where the next op's compute reads them;
+//   schedule  one image through the op, chunk by chunk: the steps it takes on the resources it
+//             uses (tile calendars, the digital units, transfers through the interconnect), added
+//             to the command's sim::BookingQueue, which books them in time order with every other
+//             image's. The timed transfers carry the real bytes and pay the time and energy of
+//             every move; the untimed store only makes the numbers available early.
+// The sequencer (sequencer.h) validates the program, runs compute op after op over the batch,
+// then issues each op's images in order (image v after image v - 1) as the SRAM scoreboard allows.
+// An executor lives for the whole command, so what it keeps across images (an MVM slice's input
+// buffer halves, which copy takes which chunk) is its own state.
 // A new MVM-free op is one row in the table of op_digital.cpp plus its kernel in
 // numerics/digital_ops; a new kind of analog op is a new executor registered in make_executor().
 #pragma once
@@ -22,6 +28,7 @@
 #include "config/platform_config.h"
 #include "numerics/converters.h"
 #include "numerics/digital_ops.h"
+#include "sim/booking_queue.h"
 #include "sim/energy_ledger.h"
 #include "sim/interconnect.h"
 #include "sim/trace.h"
@@ -59,16 +66,19 @@ class ExecContext {
   const sim::Phase phase;     // the command's phase (what its energy is charged to)
 
   // A timed transfer of `len` bytes at `addr` through the interconnect, on behalf of src -> dst,
-  // not before earliest_ps; end_ps = when it is done. False when the target refused it.
-  virtual bool transfer(sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
+  // not before earliest_ps, its energy charged to ledger layer layer_id (the op it moves data
+  // for); end_ps = when it is done. False when the target refused it.
+  virtual bool transfer(int layer_id, sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
                         uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) = 0;
   // An untimed read (debug transport: no time, no energy). False if not all bytes were read.
   virtual bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) = 0;
+  // An untimed write (debug transport: no time, no energy). False if not all bytes were written.
+  virtual bool debug_write(uint32_t addr, uint8_t* data, uint32_t len) = 0;
 
   // A timed read of `len` bytes of an image's map at `base` into the tile `dst` (len may exceed
   // the map: an im2col gather re-reads overlapping windows; it is split into reads that stay
   // inside the map).
-  bool timed_read(sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
+  bool timed_read(int layer_id, sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
                   uint64_t earliest_ps, uint64_t& end_ps);
   // The batch's input maps at addr (one per image, `stride` bytes apart), as codes.
   bool read_maps(uint32_t addr, uint32_t stride, const num::MapShape& shape, num::Maps& m);
@@ -96,6 +106,10 @@ struct OpStep {
 // of wider pixels (CONCAT), then one write per pixel.
 bool write_output(ExecContext& ctx, const OpStep& op, const num::Maps& out, sim::Endpoint src,
                   uint32_t v, long q0, long n, uint64_t earliest_ps, uint64_t& end_ps);
+// Stores every image's outputs from `out` in SRAM untimed (debug transport: no time, no energy),
+// at the addresses write_output uses, so that the next op's compute can read them before any
+// image is scheduled. False (err_addr set) when the target did not take them all.
+bool store_outputs(ExecContext& ctx, const OpStep& op, const num::Maps& out, uint32_t& err_addr);
 
 class OpExecutor {
  public:
@@ -103,15 +117,17 @@ class OpExecutor {
   // The op's outputs for the whole batch (batch x positions * out_c). AIMC_ERR_NONE or an error
   // code with the offending address in err_addr.
   virtual uint32_t compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) = 0;
-  // Books every image's chunks; in_ready[v] (and in2_ready[v] for a second input): when image v's
-  // inputs are in SRAM; done[v] (starting at the command's start): when its outputs are.
-  virtual uint32_t schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
-                            const std::vector<uint64_t>& in_ready, const std::vector<uint64_t>& in2_ready,
-                            std::vector<uint64_t>& done, uint32_t& err_addr) = 0;
+  // Adds image v's steps through the op to `q` (after compute; once per image, in image order):
+  // none starts before inputs_ready_ps, when the image's inputs are in SRAM. Appends to `written`
+  // the steps whose ends put the image's outputs in SRAM. The steps book the resources when q
+  // runs; a step that fails sets err_addr and stops it (AIMC_ERR_BAD_PROGRAM).
+  virtual void schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const num::Maps& out,
+                        uint32_t v, uint64_t inputs_ready_ps, std::vector<sim::BookingQueue::Id>& written,
+                        uint32_t& err_addr) = 0;
 };
 
-// The executor of an op kind (AIMC_OP_*), a new one per op run (it keeps what compute found for
-// schedule); nullptr for an unknown kind.
+// The executor of an op kind (AIMC_OP_*), a new one per op of a command (it keeps what compute
+// found, and what spans images, for schedule); nullptr for an unknown kind.
 std::unique_ptr<OpExecutor> make_executor(uint32_t kind);
 // The trace name of an op kind ("mvm", "maxpool", ...).
 const char* op_kind_name(uint32_t kind);

@@ -9,8 +9,11 @@
 //           for row slices other than the one on the reduce tile
 //   digital the reduce tile's digital unit: partial-sum add, bias, scale, clamp, requantize
 //   output  bus write of the chunk's output codes from the reduce tile to SRAM
-// With copies of the weights (replicas), chunk g of the batch (image after image) goes to copy
-// g mod replicas: the copies work side by side on different tiles.
+// Each is a step of the command's booking queue, after the one it needs (the reduce tile's run
+// after every slice's partial sums, the output write after every column block's run). A slice's
+// chunks count across the images of the command: the input buffer's two halves are shared by the
+// images in turn. With copies of the weights (replicas), chunk g of the batch (image after image)
+// goes to copy g mod replicas: the copies work side by side on different tiles.
 #include <algorithm>
 #include <array>
 #include <map>
@@ -26,9 +29,8 @@ namespace {
 class MvmExecutor final : public OpExecutor {
  public:
   uint32_t compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) override;
-  uint32_t schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
-                    const std::vector<uint64_t>& in_ready, const std::vector<uint64_t>& in2_ready,
-                    std::vector<uint64_t>& done, uint32_t& err_addr) override;
+  void schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const num::Maps& out, uint32_t v,
+                uint64_t inputs_ready_ps, std::vector<sim::BookingQueue::Id>& written, uint32_t& err_addr) override;
 
  private:
   struct Block {  // the slices of one column block of one copy
@@ -41,7 +43,7 @@ class MvmExecutor final : public OpExecutor {
   }
   // Books the partial sums of slice S's chunk of n positions to its reduce tile from mvm_end on;
   // returns when they have arrived (mvm_end when S sits on its reduce tile).
-  bool send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, long n, uint64_t mvm_end,
+  bool send_partial_sums(ExecContext& ctx, const OpStep& op, const aimc_slice_t& S, long n, uint64_t mvm_end,
                          uint64_t& arrived, uint32_t& err_addr);
 
   uint32_t copies_ = 1, per_copy_ = 0;
@@ -49,6 +51,17 @@ class MvmExecutor final : public OpExecutor {
   std::vector<std::vector<Eigen::Index>> rows_of_;     // per copy: the patch rows it computes
   std::map<std::pair<uint32_t, uint32_t>, Block> blocks_;  // (copy, col_begin) -> column block
   std::vector<double> array_pj_per_position_;          // per slice of the program
+  // The steps of one slice's chunk: bus read of its patches, MVM, partial sums to the reduce
+  // tile (the MVM itself when the slice is on it); returns the step whose end has them there.
+  sim::BookingQueue::Id schedule_slice(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, uint32_t s,
+                                       uint32_t v, long q0, long n, uint64_t inputs_ready_ps, uint32_t& err_addr);
+  void trace_mvm(ExecContext& ctx, const OpStep& op, uint32_t s, uint32_t v, long q0, long n, uint64_t start) const;
+
+  // Across the images of the command, per slice: the MVM steps of its last two chunks (the input
+  // buffer's two halves: a chunk's read waits for the MVM two chunks earlier to start) and how
+  // many chunks it has taken.
+  std::map<size_t, std::array<sim::BookingQueue::Id, 2>> slot_;
+  std::map<size_t, long> taken_;
 };
 
 void MvmExecutor::plan(const ExecContext& ctx, const OpStep& op) {
@@ -65,6 +78,8 @@ void MvmExecutor::plan(const ExecContext& ctx, const OpStep& op) {
     for (long q = 0; q < op.positions; ++q)
       rows_of_[copy_of(v, q)].push_back(static_cast<Eigen::Index>(v) * op.positions + q);
   array_pj_per_position_.assign(ctx.program.slices.size(), 0.0);
+  slot_.clear();
+  taken_.clear();
 }
 
 uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out, uint32_t& err_addr) {
@@ -127,8 +142,8 @@ uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out
   return AIMC_ERR_NONE;
 }
 
-bool MvmExecutor::send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, long n, uint64_t mvm_end,
-                                    uint64_t& arrived, uint32_t& err_addr) {
+bool MvmExecutor::send_partial_sums(ExecContext& ctx, const OpStep& op, const aimc_slice_t& S, long n,
+                                    uint64_t mvm_end, uint64_t& arrived, uint32_t& err_addr) {
   arrived = mvm_end;
   if (S.reduce_tile == S.tile) return true;
   // Partial sums travel as the slice's raw ADC codes (Tile::psum_bytes); the reduce tile adds
@@ -147,7 +162,7 @@ bool MvmExecutor::send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, lon
     if (ctx.scratch.size() < len) ctx.scratch.resize(len);
     std::fill(ctx.scratch.begin(), ctx.scratch.begin() + len, 0);
     uint64_t e = 0;
-    if (!ctx.transfer(from, to, tlm::TLM_WRITE_COMMAND, dst, ctx.scratch.data(), len, t, e)) {
+    if (!ctx.transfer(op.layer_id, from, to, tlm::TLM_WRITE_COMMAND, dst, ctx.scratch.data(), len, t, e)) {
       err_addr = dst;
       return false;
     }
@@ -158,87 +173,115 @@ bool MvmExecutor::send_partial_sums(ExecContext& ctx, const aimc_slice_t& S, lon
   return true;
 }
 
-uint32_t MvmExecutor::schedule(ExecContext& ctx, const OpStep& op, const num::Maps& out,
-                               const std::vector<uint64_t>& in_ready,
-                               const std::vector<uint64_t>& in2_ready, std::vector<uint64_t>& done,
-                               uint32_t& err_addr) {
+void MvmExecutor::trace_mvm(ExecContext& ctx, const OpStep& op, uint32_t s, uint32_t v, long q0, long n,
+                            uint64_t start) const {
+  const aimc_slice_t& S = ctx.program.slices[s];
+  Tile& T = *ctx.tiles[S.tile];
+  const uint64_t t_mvm = T.t_mvm_ps(static_cast<int>(S.col_count));
+  const double e_dac = T.e_dac_j(static_cast<int>(S.row_count)) * 1e12;
+  const double e_adc = T.e_adc_j(static_cast<int>(S.col_count)) * 1e12;
+  const double e_arr = array_pj_per_position_[s];
+  // The blocks' own times (their kinds' laws), as t_mvm composes them.
+  BlockOp one;
+  one.rows = static_cast<int>(S.row_count);
+  one.cols = static_cast<int>(S.col_count);
+  one.enc = T.dac_block().encoding();
+  const uint64_t t_dac = T.dac_block().cost(one).t_ps;
+  const uint64_t t_arr = T.array_block().cost(one).t_ps;
+  ctx.trace.span(T.track(), "mvm", start, t_mvm * static_cast<uint64_t>(n),
+                 {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
+                  {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},
+                  {"energy_pj", n * (e_dac + e_arr + e_adc)}});
+  if (n == 1 && T.reads_per_vector() == 1) {  // the conversions of a single one-read MVM
+    ctx.trace.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
+    ctx.trace.span(T.track(), "array", start + t_dac, t_arr, {{"energy_pj_batch_mean", e_arr}});
+    ctx.trace.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,
+                   {{"energy_pj", e_adc}, {"conversions", S.col_count}});
+  }
+}
+
+sim::BookingQueue::Id MvmExecutor::schedule_slice(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op,
+                                                  uint32_t s, uint32_t v, long q0, long n,
+                                                  uint64_t inputs_ready_ps, uint32_t& err_addr) {
+  const aimc_slice_t& S = ctx.program.slices[s];
+  const auto read = q.add(v, inputs_ready_ps, [&ctx, &op, &err_addr, &S, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
+    st = r;
+    const aimc_layer_t& L = op.L;
+    if (ctx.timed_read(op.layer_id, sim::Endpoint::tile(static_cast<int>(S.tile)), L.in_addr + v * L.in_stride,
+                       op.in_map_bytes, static_cast<uint64_t>(n) * S.row_count, r, en))
+      return true;
+    err_addr = L.in_addr + v * L.in_stride;
+    return false;
+  });
+  // The input buffer holds two chunks: this one's half frees when the MVM two chunks back starts.
+  const long k = taken_[s]++;
+  auto ring = slot_.find(s);
+  if (k >= 2) q.after_start(ring->second[k % 2], read);
+  const auto mvm = q.add(v, 0, [this, &ctx, &op, &S, s, v, q0, n](uint64_t r, uint64_t& st, uint64_t& en) {
+    Tile& T = *ctx.tiles[S.tile];
+    const uint64_t busy = T.t_mvm_ps(static_cast<int>(S.col_count)) * static_cast<uint64_t>(n);
+    st = T.analog().reserve(r, busy);
+    en = st + busy;
+    if (ctx.trace.enabled()) trace_mvm(ctx, op, s, v, q0, n, st);
+    return true;
+  });
+  q.after_end(read, mvm);
+  if (ring == slot_.end()) ring = slot_.emplace(s, std::array<sim::BookingQueue::Id, 2>{mvm, mvm}).first;
+  ring->second[k % 2] = mvm;
+  if (S.reduce_tile == S.tile) return mvm;
+  const auto psum = q.add(v, 0, [this, &ctx, &op, &S, &err_addr, n](uint64_t r, uint64_t& st, uint64_t& en) {
+    st = r;
+    return send_partial_sums(ctx, op, S, n, r, en, err_addr);
+  });
+  q.after_end(mvm, psum);
+  return psum;
+}
+
+void MvmExecutor::schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const num::Maps& out,
+                           uint32_t v, uint64_t inputs_ready_ps, std::vector<sim::BookingQueue::Id>& written,
+                           uint32_t& err_addr) {
   const aimc_layer_t& L = op.L;
-  const uint64_t t0 = ctx.t_start_ps;
-  // Per slice: the MVM start of its last two chunks, and how many chunks it has taken.
-  std::map<size_t, std::array<uint64_t, 2>> slot;
-  std::map<size_t, long> taken;
-  for (uint32_t v = 0; v < ctx.batch; ++v) {
-    const uint64_t earliest = std::max(in_ready[v], in2_ready[v]);
-    for (long q0 = 0; q0 < op.positions; q0 += chunk_) {
-      const long n = std::min(chunk_, op.positions - q0);
-      const uint32_t copy = copy_of(v, q0);
-      std::map<size_t, uint64_t> psum_end;
-      for (uint32_t s = L.first_slice + copy * per_copy_; s < L.first_slice + (copy + 1) * per_copy_; ++s) {
-        const aimc_slice_t& S = ctx.program.slices[s];
-        Tile& T = *ctx.tiles[S.tile];
-        auto& ring = slot.try_emplace(s, std::array<uint64_t, 2>{t0, t0}).first->second;
-        const long k = taken[s]++;
-        uint64_t in_end = 0;
-        if (!ctx.timed_read(sim::Endpoint::tile(static_cast<int>(S.tile)), L.in_addr + v * L.in_stride,
-                            op.in_map_bytes, static_cast<uint64_t>(n) * S.row_count,
-                            std::max(earliest, ring[k % 2]), in_end)) {
-          err_addr = L.in_addr + v * L.in_stride;
-          return AIMC_ERR_BAD_PROGRAM;
-        }
-        const uint64_t t_mvm = T.t_mvm_ps(static_cast<int>(S.col_count));
-        const uint64_t start = T.analog().reserve(in_end, t_mvm * static_cast<uint64_t>(n));
-        ring[k % 2] = start;
-        const uint64_t mvm_end = start + t_mvm * static_cast<uint64_t>(n);
-        if (ctx.trace.enabled()) {
-          const double e_dac = T.e_dac_j(static_cast<int>(S.row_count)) * 1e12;
-          const double e_adc = T.e_adc_j(static_cast<int>(S.col_count)) * 1e12;
-          const double e_arr = array_pj_per_position_[s];
-          // The blocks' own times (their kinds' laws), as t_mvm composes them.
-          BlockOp one;
-          one.rows = static_cast<int>(S.row_count);
-          one.cols = static_cast<int>(S.col_count);
-          const uint64_t t_dac = T.dac_block().cost(one).t_ps;
-          const uint64_t t_arr = T.array_block().cost(one).t_ps;
-          ctx.trace.span(T.track(), "mvm", start, t_mvm * static_cast<uint64_t>(n),
-                         {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
-                          {"first_position", q0}, {"rows", S.row_count}, {"cols", S.col_count},
-                          {"energy_pj", n * (e_dac + e_arr + e_adc)}});
-          if (n == 1 && T.reads_per_vector() == 1) {  // the conversions of a single one-read MVM
-            ctx.trace.span(T.track(), "dac", start, t_dac, {{"energy_pj", e_dac}});
-            ctx.trace.span(T.track(), "array", start + t_dac, t_arr, {{"energy_pj_batch_mean", e_arr}});
-            ctx.trace.span(T.track(), "adc", start + t_dac + t_arr, t_mvm - t_dac - t_arr,
-                           {{"energy_pj", e_adc}, {"conversions", S.col_count}});
-          }
-        }
-        if (!send_partial_sums(ctx, S, n, mvm_end, psum_end[s], err_addr)) return AIMC_ERR_BAD_PROGRAM;
-      }
-      uint64_t dig_end = 0;
-      uint32_t out_tile = 0;
-      for (const auto& [key, b] : blocks_) {
-        if (key.first != copy) continue;
-        uint64_t arrive = 0;
-        for (size_t s : b.slices) arrive = std::max(arrive, psum_end[s]);
-        Tile& R = *ctx.tiles[b.reduce_tile];
-        const long ops = n * static_cast<long>(b.col_count) * static_cast<long>(b.slices.size());
+  for (long q0 = 0; q0 < op.positions; q0 += chunk_) {
+    const long n = std::min(chunk_, op.positions - q0);
+    const uint32_t copy = copy_of(v, q0);
+    std::map<size_t, sim::BookingQueue::Id> psum;  // slice -> step with its partial sums at the reduce tile
+    for (uint32_t s = L.first_slice + copy * per_copy_; s < L.first_slice + (copy + 1) * per_copy_; ++s)
+      psum[s] = schedule_slice(ctx, q, op, s, v, q0, n, inputs_ready_ps, err_addr);
+    // Each column block's reduce tile adds its slices' partial sums, bias, scale, requantizes.
+    std::vector<std::pair<sim::BookingQueue::Id, uint32_t>> digital;  // (step, reduce tile)
+    for (const auto& [key, b] : blocks_) {
+      if (key.first != copy) continue;
+      const long ops = n * static_cast<long>(b.col_count) * static_cast<long>(b.slices.size());
+      const uint32_t tile = b.reduce_tile;
+      const auto dig = q.add(v, 0, [&ctx, &op, tile, ops, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
+        Tile& R = *ctx.tiles[tile];
         const uint64_t t_dig = R.t_digital_ps(ops);
-        const uint64_t dstart = R.digital().reserve(arrive, t_dig);
+        st = R.digital().reserve(r, t_dig);
+        en = st + t_dig;
         if (ctx.trace.enabled())
-          ctx.trace.span(ctx.digital_tracks[b.reduce_tile], "digital", dstart, t_dig,
+          ctx.trace.span(ctx.digital_tracks[tile], "digital", st, t_dig,
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
                           {"energy_pj", R.e_digital_j(ops) * 1e12}});
-        if (dstart + t_dig >= dig_end) out_tile = b.reduce_tile;
-        dig_end = std::max(dig_end, dstart + t_dig);
-      }
-      uint64_t out_end = 0;
-      if (!write_output(ctx, op, out, sim::Endpoint::tile(static_cast<int>(out_tile)), v, q0, n, dig_end,
-                        out_end)) {
-        err_addr = L.out_addr + v * L.out_stride;
-        return AIMC_ERR_BAD_PROGRAM;
-      }
-      done[v] = std::max(done[v], out_end);
+        return true;
+      });
+      for (size_t s : b.slices) q.after_end(psum.at(s), dig);
+      digital.emplace_back(dig, tile);
     }
+    // The outputs leave from the reduce tile that finishes last.
+    const auto write = q.add(v, 0, [&ctx, &q, &op, &out, &err_addr, digital, v, q0, n](uint64_t r, uint64_t& st,
+                                                                                       uint64_t& en) {
+      uint64_t last = 0;
+      uint32_t out_tile = 0;
+      for (const auto& [dig, tile] : digital)
+        if (q.end_ps(dig) >= last) last = q.end_ps(dig), out_tile = tile;
+      st = r;
+      if (write_output(ctx, op, out, sim::Endpoint::tile(static_cast<int>(out_tile)), v, q0, n, r, en)) return true;
+      err_addr = op.L.out_addr + v * op.L.out_stride;
+      return false;
+    });
+    for (const auto& d : digital) q.after_end(d.first, write);
+    written.push_back(write);
   }
-  return AIMC_ERR_NONE;
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <stdexcept>
 
 #include "aimc_regs.h"
+#include "chip/map_hazards.h"
 #include "numerics/converters.h"
 #include "program/validate.h"
 #include "numerics/digital_ops.h"
@@ -204,8 +206,12 @@ class Sequencer::Context final : public ExecContext {
       : ExecContext(seq.cfg_, seq.tiles_, seq.ledger_, seq.trace_, seq.digital_tracks_, seq.c_digital_, p,
                     batch, seq.t_now_ps_, seq.phase_),
         seq_(seq) {}
-  bool transfer(sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr, uint8_t* data,
-                uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) override {
+  bool transfer(int layer_id, sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
+                uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) override {
+    sim::Accounting* acct = seq_.gp_.get_extension<sim::Accounting>();
+    acct->layer = layer_id;
+    acct->phase = seq_.phase_;
+    acct->track = seq_.track_;
     sim::Route* route = seq_.gp_.get_extension<sim::Route>();
     route->src = src;
     route->dst = dst;
@@ -214,46 +220,136 @@ class Sequencer::Context final : public ExecContext {
   bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) override {
     return seq_.bus_debug_read(addr, data, len);
   }
+  bool debug_write(uint32_t addr, uint8_t* data, uint32_t len) override {
+    return seq_.bus_debug_write(addr, data, len);
+  }
 
  private:
   Sequencer& seq_;
 };
 
-uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
-  sim::Accounting* acct = gp_.get_extension<sim::Accounting>();
-  Context ctx(*this, p, batch);
-  // When each image's map at an address is complete in SRAM (written by this command); maps
-  // written before the command (the input, earlier segments) are ready at the start.
-  std::map<uint32_t, std::vector<uint64_t>> ready;
-  auto ready_at = [&](uint32_t addr) -> const std::vector<uint64_t>& {
-    auto it = ready.find(addr);
-    if (it == ready.end()) it = ready.emplace(addr, std::vector<uint64_t>(batch, t_now_ps_)).first;
-    return it->second;
-  };
+// One op of the running command: what its compute found, kept for its schedule.
+struct Sequencer::Step {
+  OpStep op;
+  std::unique_ptr<OpExecutor> exec;
+  num::Maps out;  // batch x positions * out_c
+};
+
+uint32_t Sequencer::compute_all(ExecContext& ctx, const Program& p, std::vector<Step>& steps,
+                                uint32_t& err_addr) {
+  steps.reserve(p.layers.size());  // no reallocation: the schedule's steps keep references
   for (size_t li = 0; li < p.layers.size(); ++li) {
-    const OpStep op(p, li, layer_id(li));
-    const aimc_layer_t& L = op.L;
-    acct->layer = op.layer_id;
-    acct->phase = phase_;
-    acct->track = track_;
-    std::unique_ptr<OpExecutor> exec = make_executor(L.kind);
+    std::unique_ptr<OpExecutor> exec = make_executor(p.layers[li].kind);
     if (!exec) {
       err_addr = static_cast<uint32_t>(li);
       return AIMC_ERR_BAD_PROGRAM;
     }
-    num::Maps out;  // batch x positions * out_c
-    uint32_t err = exec->compute(ctx, op, out, err_addr);
+    steps.push_back({OpStep(p, li, layer_id(li)), std::move(exec), num::Maps()});
+    Step& st = steps.back();
+    uint32_t err = st.exec->compute(ctx, st.op, st.out, err_addr);
     if (err != AIMC_ERR_NONE) return err;
-    const std::vector<uint64_t> in_ready = ready_at(L.in_addr);
-    const std::vector<uint64_t> in2_ready =
-        L.kind == AIMC_OP_ADD ? ready_at(L.in2_addr) : std::vector<uint64_t>(batch, t_now_ps_);
-    std::vector<uint64_t> done(batch, t_now_ps_);
-    err = exec->schedule(ctx, op, out, in_ready, in2_ready, done, err_addr);
-    if (err != AIMC_ERR_NONE) return err;
-    auto& r = ready[L.out_addr];
-    if (r.size() != batch) r.assign(batch, t_now_ps_);
-    for (uint32_t v = 0; v < batch; ++v) r[v] = std::max(r[v], done[v]);
+    // The next op's compute reads these from SRAM; the timed writes of the schedule write the
+    // same bytes again and pay for the move.
+    if (!store_outputs(ctx, st.op, st.out, err_addr)) return AIMC_ERR_BAD_PROGRAM;
   }
+  return AIMC_ERR_NONE;
+}
+
+// The time pass: the images' steps through the ops, issued as an in-order sequencer with a
+// scoreboard issues them, and booked by a sim::BookingQueue in time order. Image v's op k is
+// issued once every (op, image) pair it must follow is done (chip/map_hazards.h: the ops that
+// write its inputs for image v, and the earlier ops of any image whose maps share SRAM bytes with
+// its own), and not before image v - 1's op k was issued (each op takes its images in order, so an
+// executor's state across images, like a slice's input buffer, sees them in order). It is done
+// when its outputs are in SRAM.
+class Sequencer::Flow {
+ public:
+  Flow(ExecContext& ctx, std::vector<Step>& steps, const Program& p, uint32_t batch, uint64_t t0,
+       std::map<uint32_t, std::vector<uint64_t>>& ready, uint32_t& err_addr)
+      : ctx_(ctx), steps_(steps), batch_(batch), t0_(t0), ready_(ready), err_addr_(err_addr),
+        waiting_(size_t(batch) * steps.size(), 0), after_ps_(size_t(batch) * steps.size(), t0),
+        followers_(size_t(batch) * steps.size()), next_(steps.size(), 0), issued_ps_(steps.size(), t0) {
+    const MapHazards hazards(p.layers, batch);
+    for (uint32_t v = 0; v < batch; ++v)
+      for (size_t k = 0; k < steps.size(); ++k)
+        for (const OpImage& before : hazards.before(static_cast<uint32_t>(k), v)) {
+          ++waiting_[at(v, k)];
+          followers_[at(before.image, before.op)].push_back({static_cast<uint32_t>(k), v});
+        }
+  }
+
+  bool run() {
+    for (uint32_t v = 0; v < batch_; ++v)
+      for (size_t k = 0; k < steps_.size(); ++k) try_issue(v, k);
+    if (!q_.run()) return false;
+    for (uint32_t n : next_)
+      if (n != batch_) throw std::logic_error("sequencer: an op was never issued for every image");
+    return true;
+  }
+
+ private:
+  size_t at(uint32_t v, size_t k) const { return size_t(v) * steps_.size() + k; }
+
+  // Issues image v's op k if nothing it must follow is pending and the op's previous images were
+  // issued, then the op's next images that were waiting only for that.
+  void try_issue(uint32_t v, size_t k) {
+    for (; v < batch_ && v == next_[k] && waiting_[at(v, k)] == 0; ++v) {
+      issue(v, k);
+      ++next_[k];
+    }
+  }
+
+  void issue(uint32_t v, size_t k) {
+    Step& st = steps_[k];
+    // In order: not before the previous image's issue.
+    const uint64_t inputs_ready = std::max(issued_ps_[k], after_ps_[at(v, k)]);
+    issued_ps_[k] = inputs_ready;
+    std::vector<sim::BookingQueue::Id> written;
+    st.exec->schedule(ctx_, q_, st.op, st.out, v, inputs_ready, written, err_addr_);
+    const auto done = q_.add(v, inputs_ready, [this, v, k](uint64_t r, uint64_t& s, uint64_t& e) {
+      s = e = r;
+      finish(v, k, r);
+      return true;
+    });
+    for (auto w : written) q_.after_end(w, done);
+  }
+
+  void finish(uint32_t v, size_t k, uint64_t t) {
+    std::vector<uint64_t>& r = ready_[steps_[k].op.L.out_addr];
+    if (r.size() != batch_) r.assign(batch_, t0_);
+    r[v] = std::max(r[v], t);
+    for (const OpImage& f : followers_[at(v, k)]) {
+      const size_t i = at(f.image, f.op);
+      after_ps_[i] = std::max(after_ps_[i], t);
+      if (--waiting_[i] == 0) try_issue(f.image, f.op);
+    }
+  }
+
+  ExecContext& ctx_;
+  std::vector<Step>& steps_;
+  const uint32_t batch_;
+  const uint64_t t0_;
+  std::map<uint32_t, std::vector<uint64_t>>& ready_;
+  uint32_t& err_addr_;
+  sim::BookingQueue q_;
+  // Per (image, op): pairs it must still wait for, when the last of them was done, the pairs that
+  // wait for it.
+  std::vector<uint32_t> waiting_;
+  std::vector<uint64_t> after_ps_;
+  std::vector<std::vector<OpImage>> followers_;
+  std::vector<uint32_t> next_;       // per op: the next image to issue
+  std::vector<uint64_t> issued_ps_;  // per op: when its last issued image was issued
+};
+
+uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
+  Context ctx(*this, p, batch);
+  std::vector<Step> steps;
+  uint32_t err = compute_all(ctx, p, steps, err_addr);
+  if (err != AIMC_ERR_NONE) return err;
+  // When each image's map at an address is complete in SRAM (written by this command).
+  std::map<uint32_t, std::vector<uint64_t>> ready;
+  Flow flow(ctx, steps, p, batch, t_now_ps_, ready, err_addr);
+  if (!flow.run()) return AIMC_ERR_BAD_PROGRAM;
 
   uint64_t t_end = t_now_ps_;
   for (const auto& [addr, r] : ready) t_end = std::max(t_end, *std::max_element(r.begin(), r.end()));

@@ -1,18 +1,32 @@
 // The sequencer: executes a deployment image's op program (one segment) on a batch of images.
 //
 // On a doorbell it validates the program in its program memory against the platform (tiles,
-// their programmed blocks, SRAM ranges, the batch), then runs the ops in program order, each over
-// all images of the batch, by the executor of the op's kind (chip/op_exec.h): first the numbers
-// for the whole batch (ARCHITECTURE rule 1), then the time of every image on the resources it
-// uses, in chunks of output positions (op_mvm.cpp, op_digital.cpp). Activation maps live in SRAM
-// (H, W, C codes, see aimc_image.h). Every resource is a calendar (sim::Timeline), so images
-// overlap: image v+1 enters an op's tiles while image v is in the next op, with the interconnect
-// limiting how much (layer pipelining). Transfers go through the interconnect
-// (sim/interconnect.h) with their real source and destination (SRAM -> tile for patches, tile ->
-// tile for partial sums, tile -> SRAM for outputs); the interconnect and the SRAM charge their own
-// energy and contention. The functional input of an op is read from SRAM with debug transport (no
-// time, no energy: the timed reads pay for it). A command's energy is charged to the ledger phase
-// that was current when it was started (deploy or infer).
+// their programmed blocks, SRAM ranges, the batch), then executes it by the executor of each op's
+// kind (chip/op_exec.h) in two passes:
+//   numbers  op after op, each over the whole batch (ARCHITECTURE rule 1): the op's outputs and
+//            the energy of computing them; the outputs are stored in SRAM untimed (debug
+//            transport), where the next op reads its functional input the same way;
+//   time     every image through every op, in chunks of output positions (op_mvm.cpp,
+//            op_digital.cpp), as an in-order sequencer with a scoreboard issues them: image v's
+//            op k goes once the (op, image) pairs it must follow are done (chip/map_hazards.h:
+//            the ops that wrote its inputs, and earlier ops of other images whose maps share SRAM
+//            bytes with its own, as the compiler's layout for op-after-op execution lets them),
+//            and after image v - 1's op k. Its steps (bus reads, MVMs, partial sums, digital
+//            runs, output writes) are booked in time order (sim/booking_queue.h): each shared
+//            resource serves its requests first come, first served, older image first on a tie,
+//            and is never left idle while a request waits.
+// So images overlap: image v+1 enters an op's tiles while image v is in a later op (layer
+// pipelining), as far as the interconnect and the SRAM layout allow, and a slower block can only
+// delay what follows it. Booking the batch op after op (every image through op k before op k + 1,
+// each resource's calendar filled in that order) made the schedule depend on the durations in
+// ways a slower block could improve (more ADC sharing gave more throughput), and image after image
+// (older images first on every calendar) left the bus idle in gaps no younger request fits
+// (booking_queue.h). Transfers go through the interconnect (sim/interconnect.h) with their real
+// source and destination (SRAM -> tile for patches, tile -> tile for partial sums, tile -> SRAM
+// for outputs) and carry the real bytes; the interconnect and the SRAM charge their own energy and
+// contention, once per transfer. Activation maps live in SRAM (H, W, C codes, see aimc_image.h).
+// A command's energy is charged to the ledger phase that was current when it was started (deploy
+// or infer).
 #pragma once
 
 #include <cstdint>
@@ -81,11 +95,15 @@ class Sequencer : public sc_core::sc_module {
 
  private:
   class Context;  // the executors' view of the sequencer (sequencer.cpp)
+  struct Step;    // one op of the running command, its executor and outputs (sequencer.cpp)
+  class Flow;     // issues the images' ops in order and books their steps (sequencer.cpp)
 
   void run();
   // Returns AIMC_ERR_NONE or an error code, with the offending address/argument in err_addr.
   uint32_t load_and_validate(uint32_t prog_addr, uint32_t batch, Program& p, uint32_t& err_addr);
   uint32_t execute(const Program& p, uint32_t batch, uint32_t& err_addr);
+  // The numbers pass: every op's compute over the batch, outputs stored in SRAM untimed.
+  uint32_t compute_all(ExecContext& ctx, const Program& p, std::vector<Step>& steps, uint32_t& err_addr);
   bool bus_access(tlm::tlm_command cmd, uint32_t addr, uint8_t* data, uint32_t len,
                   uint64_t earliest_ps, uint64_t& end_ps);
   bool bus_debug_read(uint32_t addr, uint8_t* data, uint32_t len);

@@ -4,9 +4,10 @@
 // first reserved, first served.
 //
 // Unlike a plain next-free counter, a request may take an earlier gap that is long enough. Models
-// under temporal decoupling do not always reserve in time order: the sequencer books vector v's
-// output transfer before vector v+1's input transfer, which in time fits in the gap while v is
-// computing. A next-free counter would push it behind, and serialize what the hardware overlaps.
+// under temporal decoupling do not always reserve in time order: an initiator running ahead of
+// another books its requests first, a transfer's bursts are booked back to back in one call. A
+// next-free counter would push a later-booked but earlier request behind them, and serialize what
+// the hardware overlaps. (The sequencer books a command's steps in time order: booking_queue.h.)
 // Plain C++; times are integer picoseconds.
 #pragma once
 

@@ -1,12 +1,13 @@
 // Convolutional networks on the platform: conv lowering, depthwise mappings, residual adds and
 // pooling through the firmware driver against the compiler's golden model; weight reload for a
-// network larger than the chip; layer pipelining and its bus limit. Each TEST runs in its own
-// process (one SystemC elaboration per process).
+// network larger than the chip; layer pipelining, its bus limit and the SRAM it must not overwrite.
+// Each TEST runs in its own process (one SystemC elaboration per process).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
+#include "chip/map_hazards.h"
 #include "compiler/image.h"
 #include "harness.h"
 #include "run_job.h"
@@ -267,6 +268,51 @@ TEST(CnnPlatform, ReplicatedOpSharesItsPositionsAndComputesTheSame) {
   for (uint32_t c = 1; c < copies; ++c)
     for (uint32_t s = op->first_slice + c * per_copy; s < op->first_slice + (c + 1) * per_copy; ++s)
       EXPECT_EQ(long(b.chip.tiles()[img.slices[s].tile]->mvm_count()), expect[c]) << "copy " << c << ", slice " << s;
+}
+
+// The compiler lays the maps out for op after op over the batch, so image u's map of one op may
+// share SRAM bytes with image v's map of another. The sequencer overlaps images only as far as
+// that allows (chip/map_hazards.h): a batch in one command computes what its images compute
+// alone, though they run through the ops side by side.
+TEST(CnnPipeline, ImagesOfABatchSharingSramComputeWhatTheyComputeAlone) {
+  const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
+  // The bundled CNN: its last op writes the outputs where an early op's map was.
+  const Graph g = compiler::import_onnx(source_dir() + "/platforms/models/fashion_mnist_cnn.onnx");
+  const compiler::CompiledModel cm = compiler::compile(g, cfg, train_images(64).images);
+  const compiler::ImageView img = compiler::parse_image(cm.image);
+  const long n = 24;
+  ASSERT_GE(cm.max_batch, n);
+  // The layout does share bytes between images of different ops in this batch.
+  const chip::MapHazards hazards(img.layers, uint32_t(n));
+  long across = 0;
+  for (uint32_t k = 0; k < img.layers.size(); ++k)
+    for (uint32_t v = 0; v < n; ++v)
+      for (const chip::OpImage& p : hazards.before(k, v)) across += p.image != v;
+  ASSERT_GT(across, 0) << "no map shares SRAM with another image's: the test would show nothing";
+
+  // On an ideal device an image's outputs do not depend on its company: run each image alone,
+  // then all of them as one command.
+  const Eigen::MatrixXf x = test_images(n).images;
+  Bench b(cfg);
+  int rc = -99;
+  const size_t out_f = size_t(g.out_features());
+  std::vector<int32_t> alone(size_t(n) * out_f), together(size_t(n) * out_f);
+  aimc_dev_t dev{};
+  b.run([&](aimc_hal_t hal) {
+    if ((rc = aimc_init(&dev, hal)) != AIMC_OK) return;
+    if ((rc = aimc_load_image(&dev, cm.image.data(), cm.image.size())) != AIMC_OK) return;
+    std::vector<float> xs = row_major(compiler::chw_to_hwc(x, g.in_shape()));
+    std::vector<uint8_t> codes(xs.size());
+    if ((rc = aimc_quantize_inputs(&dev, xs.data(), xs.size(), codes.data())) != AIMC_OK) return;
+    for (long v = 0; v < n; ++v)
+      if ((rc = aimc_infer(&dev, codes.data() + v * g.in_features(), 1, alone.data() + v * out_f)) != AIMC_OK) return;
+    rc = aimc_infer(&dev, codes.data(), uint32_t(n), together.data());
+  });
+  ASSERT_EQ(rc, AIMC_OK) << aimc_strerror(rc) << " device error " << dev.device_error;
+  long differing = 0;
+  for (size_t i = 0; i < alone.size(); ++i) differing += alone[i] != together[i];
+  EXPECT_EQ(differing, 0) << "outputs of the batch that differ from the same images run alone, of " << alone.size();
+  EXPECT_NE(alone, std::vector<int32_t>(alone.size(), 0));
 }
 
 app::RunOptions cnn_run(std::vector<std::string> overrides) {
