@@ -180,7 +180,8 @@ void add_silicon(nlohmann::json& r, const chip::Chip& chip, const Prepared& p, c
                     {"grid_height_mm", f.height_mm()},
                     {"bus_length_mm", chip.bus().wire_mm(sim::Endpoint::sram(), sim::Endpoint::tile(0))}};
   r["area_mm2"] = {{"dac", a.dac * mm2},         {"array", a.array * mm2}, {"adc", a.adc * mm2},
-                   {"digital", a.digital * mm2}, {"sram", a.sram * mm2},   {"total", total_mm2}};
+                   {"digital", a.digital * mm2}, {"sram", a.sram * mm2},   {"bus", a.bus * mm2},
+                   {"total", total_mm2}};
   const double peak_tops = chip.peak_ops_per_s() / 1e12;
   r["peak_tops"] = peak_tops;
   r["peak_tops_per_mm2"] = total_mm2 > 0 ? peak_tops / total_mm2 : 0.0;

@@ -140,7 +140,7 @@ std::string format_summary(const nlohmann::json& r) {
     const auto& a = r["area_mm2"];
     std::vector<std::pair<double, std::string>> blocks;
     for (const auto& [name, v] : a.items())
-      if (name != "total") blocks.emplace_back(v.get<double>(), name);
+      if (name != "total" && v.get<double>() > 0) blocks.emplace_back(v.get<double>(), name);
     std::sort(blocks.rbegin(), blocks.rend());
     o << std::setprecision(3) << "  silicon area               " << a["total"].get<double>() << " mm2 (";
     for (size_t i = 0; i < blocks.size(); ++i) o << (i ? ", " : "") << blocks[i].second << " " << blocks[i].first;

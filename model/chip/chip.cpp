@@ -105,6 +105,7 @@ ChipArea Chip::area() const {
     a.digital += b[3].area_um2;
   }
   a.sram = sim::sram_cost(cfg_.sram).area_um2;
+  a.bus = bus_->area_um2();
   return a;
 }
 

@@ -40,11 +40,11 @@ struct ChipStats {
 };
 
 // Silicon area of the chip by block, in um^2: the tiles' blocks summed over tiles (each block's
-// law, chip/blocks/), the activation SRAM (sram.area_um2_per_kib). The interconnect has no area
-// model yet.
+// law, chip/blocks/), the activation SRAM (sram.area_um2_per_kib), the interconnect's own
+// (Interconnect::area_um2: a shared bus's routing channel, none when it routes over the blocks).
 struct ChipArea {
-  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0;
-  double total() const { return dac + array + adc + digital + sram; }
+  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0, bus = 0;
+  double total() const { return dac + array + adc + digital + sram + bus; }
 };
 
 class Chip {

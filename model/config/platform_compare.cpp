@@ -57,7 +57,7 @@ bool operator==(const BusConfig& a, const BusConfig& b) {
   return a.width_bytes == b.width_bytes && a.clock_mhz == b.clock_mhz &&
          a.latency_ns == b.latency_ns && a.max_burst_bytes == b.max_burst_bytes && a.e_byte_pj == b.e_byte_pj &&
          a.e_wire_bit_mm_pj == b.e_wire_bit_mm_pj &&
-         a.p_static_uw == b.p_static_uw;
+         a.p_static_uw == b.p_static_uw && a.wire_pitch_um == b.wire_pitch_um;
 }
 bool operator==(const SramConfig& a, const SramConfig& b) {
   return a.size_kib == b.size_kib && a.latency_ns == b.latency_ns &&

@@ -150,6 +150,9 @@ struct BusConfig {
   double e_wire_bit_mm_pj = 0.1;  // wire energy per bit and mm of bus driven
   double e_byte_pj = 0.43;     // energy per byte moved
   double p_static_uw = 10.0;
+  // Track pitch of a routing channel of its own for the bus's wires (8 x width_bytes data + 32
+  // address); 0: they route over the blocks in upper metal and take no die area of their own.
+  double wire_pitch_um = 0.0;
 };
 
 struct SramConfig {

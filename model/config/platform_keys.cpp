@@ -367,6 +367,11 @@ const std::vector<Key>& keys() {
                              REF(double, bus.e_wire_bit_mm_pj)));
     t.push_back(non_negative("bus.p_static_uw", "uW", "static power of the bus",
                              REF(double, bus.p_static_uw)));
+    t.push_back(non_negative("bus.wire_pitch_um", "um",
+                             "track pitch of a routing channel of the bus's own (8 x width_bytes data "
+                             "and 32 address wires along its length); 0: the wires route over the "
+                             "blocks and take no area",
+                             REF(double, bus.wire_pitch_um)));
 
     t.push_back(int_key("sram.size_kib", "KiB", "activation SRAM size", 1, 1 << 20,
                         REF(int, sram.size_kib)));

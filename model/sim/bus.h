@@ -42,6 +42,11 @@ class SharedBus final : public Interconnect {
   double wire_mm(const Endpoint&, const Endpoint&) const override { return floorplan().comb_bus_mm(); }
   // Energy of one byte: the bus logic's e_byte_pj plus 8 bits over wire_mm at e_wire_bit_mm_pj.
   double e_byte_j() const { return e_byte_j_ + 8.0 * cfg_.e_wire_bit_mm_pj * 1e-12 * floorplan().comb_bus_mm(); }
+  // A routing channel of its own along the comb: (8 width_bytes + 32) wires at wire_pitch_um
+  // (0: the wires route over the blocks in upper metal, no area of their own).
+  double area_um2() const override {
+    return (8.0 * cfg_.width_bytes + 32.0) * cfg_.wire_pitch_um * floorplan().comb_bus_mm() * 1e3;
+  }
 
  private:
   Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,

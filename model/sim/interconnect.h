@@ -120,6 +120,8 @@ class Interconnect : public sc_core::sc_module {
   void set_floorplan(const Floorplan& f) { floorplan_ = f; }
   const Floorplan& floorplan() const { return floorplan_; }
   virtual double wire_mm(const Endpoint& src, const Endpoint& dst) const = 0;
+  // Die area of the interconnect's own (its routing channels, routers), in um^2.
+  virtual double area_um2() const = 0;
 
   uint64_t transfers() const { return transfers_; }
   uint64_t bytes_moved() const { return bytes_moved_; }

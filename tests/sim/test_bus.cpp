@@ -323,6 +323,29 @@ TEST(SharedBus, WireEnergyGrowsWithTheGridTheBusSpans) {
   EXPECT_DOUBLE_EQ(bus.e_byte_j(), 0.43e-12);
 }
 
+// The bus's own area: none while its wires route over the blocks (pitch 0); with a routing
+// channel, (8 x width + 32 address) wires at the pitch along the comb, growing with the grid.
+TEST(SharedBus, AreaIsItsRoutingChannelAlongTheComb) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  config::BusConfig c = bus_config();
+  c.width_bytes = 8;
+  Floorplan plan;
+  plan.rows = 3;
+  plan.cols = 4;
+  plan.tile_pitch_mm = 0.5;  // comb 7.5 mm
+  SharedBus over("over", c, ledger, trace);
+  over.set_floorplan(plan);
+  EXPECT_EQ(over.area_um2(), 0.0);
+  c.wire_pitch_um = 0.2;
+  SharedBus channel("channel", c, ledger, trace);
+  channel.set_floorplan(plan);
+  EXPECT_NEAR(channel.area_um2(), 96 * 0.2 * 7500.0, 1e-6);  // 0.144 mm^2
+  plan.rows = 6;  // twice the rows: twice the branches and the trunk
+  channel.set_floorplan(plan);
+  EXPECT_NEAR(channel.area_um2(), 2 * 96 * 0.2 * 7500.0, 1e-6);
+}
+
 // The bus's busy time, split by the phase each transfer was charged to: the bursts' occupancy
 // (not the waits between them), and the parts add up to busy_ps.
 TEST(SharedBus, BusyTimeByPhaseAddsUpToBusyTime) {

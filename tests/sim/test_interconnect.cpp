@@ -34,6 +34,7 @@ class RecordingInterconnect final : public Interconnect {
   InterconnectStats stats() const override { return {transfers(), bytes_moved(), 0, 0}; }
   const char* kind() const override { return "recording"; }
   double wire_mm(const Endpoint&, const Endpoint&) const override { return 0.0; }
+  double area_um2() const override { return 0.0; }
 
  private:
   Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,
