@@ -247,6 +247,47 @@ nlohmann::json reload_report(const Prepared& p, const Simulated& s, sim::EnergyL
           {"unconverged", static_cast<long>(dev.reload_unconverged)}};
 }
 
+// What limits the rate: every resource the infer phase keeps busy (the interconnect's links, each
+// tile's array and digital unit, the programming controller reloading weights), its busy time over
+// the phase (end minus deploy counters) as a fraction of the phase; the busiest is the bottleneck.
+// It bounds the rate when it is busy most of the phase (kSaturated); below that, the resources wait
+// on each other: the ops' dependencies (an image's chain of ops, the SRAM the compiler reuses) set
+// the pace, and `bound` says so.
+void add_bottleneck(nlohmann::json& r, const chip::Chip& chip, const Simulated& s) {
+  const double phase_ps = static_cast<double>(s.t_end_ps - s.t_deploy_end_ps);
+  std::vector<std::pair<double, std::string>> busy;  // (utilization, resource)
+  auto take = [&](const std::string& name, uint64_t end, uint64_t deploy) {
+    const double u = phase_ps > 0 && end > deploy ? static_cast<double>(end - deploy) / phase_ps : 0.0;
+    if (u > 0) busy.emplace_back(u, name);
+  };
+  const size_t infer = static_cast<size_t>(sim::Phase::infer);
+  const uint64_t bus_infer = s.end_stats.interconnect.busy_ps_by_phase[infer];
+  const double bus_u = phase_ps > 0 ? static_cast<double>(bus_infer) / phase_ps : 0.0;
+  if (bus_u > 0) busy.emplace_back(bus_u, "bus");
+  take("programmer", s.end_stats.programming.busy_ps, s.deploy_stats.programming.busy_ps);
+  for (size_t t = 0; t < s.end_stats.tiles.size() && t < s.deploy_stats.tiles.size(); ++t) {
+    const chip::TileStats& e = s.end_stats.tiles[t];
+    const chip::TileStats& d = s.deploy_stats.tiles[t];
+    take("tile " + std::to_string(t) + " array", e.analog_busy_ps, d.analog_busy_ps);
+    take("tile " + std::to_string(t) + " digital", e.digital_busy_ps, d.digital_busy_ps);
+  }
+  std::stable_sort(busy.begin(), busy.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  nlohmann::json by = nlohmann::json::array();
+  for (const auto& [u, name] : busy) by.push_back({{"resource", name}, {"utilization", u}});
+  r["interconnect"] = {{"kind", chip.bus().kind()},
+                       {"links", nlohmann::json::array({{{"link", "bus"},
+                                                         {"busy_ns", bus_infer / 1000.0},
+                                                         {"utilization", bus_u}}})}};
+  // Busy three quarters of the phase or more: the rest is the first image alone, the host's
+  // transfers in and out and the tail of the batch, which no resource fills.
+  constexpr double kSaturated = 0.75;
+  const double top = busy.empty() ? 0.0 : busy.front().first;
+  r["bottleneck"] = {{"resource", busy.empty() ? "none" : busy.front().second},
+                     {"utilization", top},
+                     {"bound", top >= kSaturated ? "resource" : "dependencies"},
+                     {"by_resource", by}};
+}
+
 // The chip's own counters at the end of the run: ADC clipping and the bus.
 void add_chip_counters(nlohmann::json& r, const chip::ChipStats& st) {
   r["adc_clipped_samples"] = st.adc_clipped();
@@ -330,6 +371,7 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   r["batch"] = s.batch_used;
   r["max_batch"] = dev.max_batch;
   add_chip_counters(r, s.end_stats);
+  add_bottleneck(r, session.chip(), s);
   add_conditions(r, opt, cfg, p, s);
   r["deploy"] = deploy_report(s.deploy_stats.programming, ledger, s.t_deploy_end_ps, s.restored);
   r["weight_error_at_inference"] = weight_error_now(

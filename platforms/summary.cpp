@@ -115,6 +115,17 @@ std::string format_summary(const nlohmann::json& r) {
     o << std::defaultfloat << std::setprecision(3) << ips << std::fixed;
   o << " inferences/s; " << r["macs_per_inference"].get<long>() << " MACs per inference, "
     << r["params"].get<long>() << " parameters)\n";
+  if (r.contains("bottleneck") && r["bottleneck"]["by_resource"].size() > 0) {
+    // What limits the rate: the busiest resource over the infer phase, and the next one.
+    const auto& by = r["bottleneck"]["by_resource"];
+    o << std::setprecision(1) << "  bottleneck                 " << by[0]["resource"].get<std::string>() << ", busy "
+      << 100.0 * by[0]["utilization"].get<double>() << " % of the infer phase";
+    if (by.size() > 1)
+      o << " (next: " << by[1]["resource"].get<std::string>() << " " << 100.0 * by[1]["utilization"].get<double>()
+        << " %)";
+    if (r["bottleneck"]["bound"] == "dependencies") o << "; none saturated: the ops' dependencies set the pace";
+    o << "\n";
+  }
   o << std::setprecision(1) << "  tile utilization           "
     << 100.0 * r["utilization"]["used_tiles"].get<double>() << " % of the used tiles' cells, "
     << 100.0 * r["utilization"]["overall"].get<double>() << " % of the chip's\n";

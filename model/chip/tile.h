@@ -64,6 +64,8 @@ struct TileStats {
   double age_s = 0;          // seconds since the last PROGRAM (environment time plus simulated time)
   uint64_t mvm_count = 0;    // MVMs since elaboration
   uint64_t adc_clipped = 0;  // ADC samples clipped to the code range since elaboration
+  uint64_t analog_busy_ps = 0;   // time its array (DAC, array, ADC) was booked since elaboration
+  uint64_t digital_busy_ps = 0;  // time its digital unit was booked since elaboration
 };
 
 class Tile : public sc_core::sc_module {
@@ -215,7 +217,9 @@ class Tile : public sc_core::sc_module {
   uint64_t mvm_count() const { return mvm_count_; }
   uint64_t adc_clipped() const { return adc_clipped_; }
   // The counters and state above, as one snapshot (age at the current simulated time).
-  TileStats stats() const { return {index_, programmed_, age_s(), mvm_count_, adc_clipped_}; }
+  TileStats stats() const {
+    return {index_, programmed_, age_s(), mvm_count_, adc_clipped_, analog_.busy_ps(), digital_.busy_ps()};
+  }
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

@@ -199,7 +199,7 @@ TEST(PlatformEndToEnd, IdealDevicesStayWithinTwoPointsOfFloat) {
 
 TEST(PlatformEndToEnd, ReportHasEveryFieldAndTheBreakdownSumsToTheTotal) {
   const auto r = app::run_job(small_run(100, {}));
-  for (const char* key : {"platform", "model", "images", "seed", "tops", "tops_per_w"})
+  for (const char* key : {"platform", "model", "images", "seed", "tops", "tops_per_w", "interconnect", "bottleneck"})
     EXPECT_TRUE(r.contains(key)) << key;
   EXPECT_TRUE(r["accuracy"].contains("float"));
   EXPECT_TRUE(r["accuracy"].contains("platform"));
