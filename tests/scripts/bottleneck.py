@@ -10,29 +10,20 @@ arrays are then the slowest, and the bottleneck moves to a tile array. Every uti
 
     bottleneck.py AIMC
 """
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what, file=sys.stderr)
+from checks import check, finish, run_aimc
 
 
 def run(aimc, d, name, sets):
-    report = os.path.join(d, name + ".json")
-    args = [aimc, "run", "--limit", "200", "--report", report, "--no-progress", "-q"]
+    args = ["--limit", "200"]
     for s in sets:
         args += ["--set", s]
-    p = subprocess.run(args, capture_output=True, text=True)
-    check(p.returncode == 0, f"{name}: aimc failed: {p.stderr}")
-    return json.load(open(report)) if p.returncode == 0 else None
+    r, err = run_aimc(aimc, os.path.join(d, name + ".json"), args)
+    check(r is not None, f"{name}: aimc failed: {err}")
+    return r
 
 
 def common(name, r):
@@ -66,10 +57,7 @@ def main():
             res = fast_bus["bottleneck"]["resource"]
             check(fast_bus["bottleneck"]["bound"] == "resource", "wide-bus-one-adc: the tile array is not a bound")
             check(res.startswith("tile ") and res.endswith(" array"), f"wide-bus-one-adc: bottleneck {res}, not a tile array")
-    if failures:
-        print(f"{len(failures)} failure(s)", file=sys.stderr)
-        return 1
-    return 0
+    return finish("bottleneck")
 
 
 if __name__ == "__main__":

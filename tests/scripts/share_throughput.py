@@ -11,31 +11,17 @@ one alone, then a batch of 199) and the bundled CNN (24 images), each point its 
     share_throughput.py AIMC
 """
 import concurrent.futures
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODELS = os.path.join(ROOT, "platforms", "models")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what, file=sys.stderr)
+from checks import MODELS, check, finish, run_aimc
 
 
 def run(aimc, d, model, limit, share):
-    report = os.path.join(d, f"{model}-{share}.json")
-    p = subprocess.run([aimc, "run", "--model", os.path.join(MODELS, model), "--limit", str(limit),
-                        "--set", f"tile.adc.share={share}", "--report", report, "--no-progress", "-q"],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        return share, None, p.stderr
-    return share, json.load(open(report)), ""
+    r, err = run_aimc(aimc, os.path.join(d, f"{model}-{share}.json"),
+                      ["--model", os.path.join(MODELS, model), "--limit", str(limit), "--set", f"tile.adc.share={share}"])
+    return share, r, err
 
 
 def sweep(aimc, d, model, limit, shares):
@@ -64,8 +50,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="aimc-share-test.") as d:
         sweep(aimc, d, "fashion_mnist_mlp.onnx", 200, [1, 2, 4, 8, 16, 32, 64])
         sweep(aimc, d, "fashion_mnist_cnn.onnx", 24, [1, 8, 64])
-    print("share_throughput: " + ("FAILED" if failures else "ok"))
-    return 1 if failures else 0
+    return finish("share_throughput")
 
 
 if __name__ == "__main__":

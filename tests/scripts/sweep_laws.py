@@ -13,15 +13,9 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checks import ROOT, check, finish
+
 SWEEP = os.path.join(ROOT, "scripts", "sweep.py")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: " + what, file=sys.stderr)
 
 
 def sweep(aimc, *args):
@@ -56,8 +50,7 @@ def main():
         check(p.returncode == 1, f"a failed point makes the exit status 1, got {p.returncode}")
         check("failed:" in p.stdout and "tile.adc.bits" in p.stdout, "the failed point's row says why")
         check(p.stdout.count("\n| 8 |") == 1, "the good point still has its row")
-    print("sweep_laws: " + ("FAILED" if failures else "ok"))
-    return 1 if failures else 0
+    return finish("sweep_laws")
 
 
 if __name__ == "__main__":
