@@ -247,7 +247,8 @@ nlohmann::json reload_report(const Prepared& p, const Simulated& s, sim::EnergyL
           {"unconverged", static_cast<long>(dev.reload_unconverged)}};
 }
 
-// What limits the rate: every resource the infer phase keeps busy (the interconnect's links, each
+// What limits the rate: every resource the infer phase keeps busy (the interconnect's links: the
+// shared bus is one, "bus"; a mesh's are named "tile5->tile6"; each
 // tile's array and digital unit, the programming controller reloading weights), its busy time over
 // the phase (end minus deploy counters) as a fraction of the phase; the busiest is the bottleneck.
 // It bounds the rate when it is busy most of the phase (kSaturated); below that, the resources wait
@@ -261,9 +262,13 @@ void add_bottleneck(nlohmann::json& r, const chip::Chip& chip, const Simulated& 
     if (u > 0) busy.emplace_back(u, name);
   };
   const size_t infer = static_cast<size_t>(sim::Phase::infer);
-  const uint64_t bus_infer = s.end_stats.interconnect.busy_ps_by_phase[infer];
-  const double bus_u = phase_ps > 0 ? static_cast<double>(bus_infer) / phase_ps : 0.0;
-  if (bus_u > 0) busy.emplace_back(bus_u, "bus");
+  nlohmann::json links = nlohmann::json::array();
+  for (const sim::InterconnectStats::Link& l : s.end_stats.interconnect.links) {
+    const uint64_t held = l.busy_ps_by_phase[infer];
+    const double u = phase_ps > 0 ? static_cast<double>(held) / phase_ps : 0.0;
+    if (u > 0) busy.emplace_back(u, l.name);
+    links.push_back({{"link", l.name}, {"busy_ns", held / 1000.0}, {"utilization", u}});
+  }
   take("programmer", s.end_stats.programming.busy_ps, s.deploy_stats.programming.busy_ps);
   for (size_t t = 0; t < s.end_stats.tiles.size() && t < s.deploy_stats.tiles.size(); ++t) {
     const chip::TileStats& e = s.end_stats.tiles[t];
@@ -274,10 +279,7 @@ void add_bottleneck(nlohmann::json& r, const chip::Chip& chip, const Simulated& 
   std::stable_sort(busy.begin(), busy.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   nlohmann::json by = nlohmann::json::array();
   for (const auto& [u, name] : busy) by.push_back({{"resource", name}, {"utilization", u}});
-  r["interconnect"] = {{"kind", chip.bus().kind()},
-                       {"links", nlohmann::json::array({{{"link", "bus"},
-                                                         {"busy_ns", bus_infer / 1000.0},
-                                                         {"utilization", bus_u}}})}};
+  r["interconnect"] = {{"kind", chip.bus().kind()}, {"links", links}};
   // Busy three quarters of the phase or more: the rest is the first image alone, the host's
   // transfers in and out and the tail of the batch, which no resource fills.
   constexpr double kSaturated = 0.75;

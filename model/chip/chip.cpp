@@ -15,8 +15,10 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   for (int t = 0; t < cfg.tile_count(); ++t)
     tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg, ledger,
                                             trace, rng_));
-  // The one interconnect kind so far; the registry is where others are added.
-  bus_ = sim::make_interconnect("shared_bus", "bus", cfg, ledger, trace);
+  // interconnect.kind, from the registry (sim/interconnect_registry.cpp).
+  bus_ = sim::make_interconnect(config::to_string(cfg.interconnect),
+                                cfg.interconnect == config::InterconnectKind::mesh ? "noc" : "bus", cfg, ledger,
+                                trace);
   double tile_um2 = 0;
   for (const Tile::BlockFigure& b : tiles_.front()->block_figures()) tile_um2 += b.area_um2;
   sim::Floorplan plan;
@@ -36,6 +38,7 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   host_->dma_bus.bind(bus_->tsock);
   bus_->set_initiator_endpoint(0, sim::Endpoint::host());
   sequencer_->isock.bind(bus_->tsock);
+  sequencer_->set_multicast(bus_->multicast());
   bus_->set_initiator_endpoint(1, {sim::Endpoint::Kind::sequencer, 0});
   // Targets on the bus, in port order.
   int port = 0;

@@ -31,7 +31,7 @@ namespace aimc::chip {
 // Counters are totals since elaboration; ProgrammingStats::since gives those of a phase.
 struct ChipStats {
   ProgrammingStats programming;         // the NVM programming controller
-  sim::InterconnectStats interconnect;  // the bus
+  sim::InterconnectStats interconnect;  // the interconnect (shared bus or mesh)
   std::vector<TileStats> tiles;         // one per tile, by index
   // ADC samples clipped, over every tile.
   uint64_t adc_clipped() const;

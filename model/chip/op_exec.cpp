@@ -40,14 +40,15 @@ OpStep::OpStep(const Program& p, size_t index_, int layer_id_)
   positions = static_cast<long>(L.out_h) * L.out_w;
 }
 
-bool ExecContext::timed_read(int layer_id, sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
-                             uint64_t earliest_ps, uint64_t& end_ps) {
+bool ExecContext::timed_read(int layer_id, const sim::Endpoint* dsts, size_t ndst, uint32_t base, uint32_t map_bytes,
+                             uint64_t len, uint64_t earliest_ps, uint64_t& end_ps) {
   end_ps = earliest_ps;
   while (len > 0) {
     const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, map_bytes));
     if (scratch.size() < n) scratch.resize(n);
     uint64_t e = 0;
-    if (!transfer(layer_id, sim::Endpoint::sram(), dst, tlm::TLM_READ_COMMAND, base, scratch.data(), n, end_ps, e))
+    if (!transfer_to(layer_id, sim::Endpoint::sram(), dsts, ndst, tlm::TLM_READ_COMMAND, base, scratch.data(), n,
+                     end_ps, e))
       return false;
     end_ps = e;
     len -= n;

@@ -68,18 +68,32 @@ class ExecContext {
   // A timed transfer of `len` bytes at `addr` through the interconnect, on behalf of src -> dst,
   // not before earliest_ps, its energy charged to ledger layer layer_id (the op it moves data
   // for); end_ps = when it is done. False when the target refused it.
-  virtual bool transfer(int layer_id, sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
-                        uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) = 0;
+  bool transfer(int layer_id, sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
+                uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) {
+    return transfer_to(layer_id, src, &dst, 1, cmd, addr, data, len, earliest_ps, end_ps);
+  }
+  // The same bytes to dsts[0 .. ndst) (ndst >= 1): one multicast transfer when the interconnect
+  // has them (multicast), else one transfer per destination; end_ps = when every one has them.
+  virtual bool transfer_to(int layer_id, sim::Endpoint src, const sim::Endpoint* dsts, size_t ndst,
+                           tlm::tlm_command cmd, uint32_t addr, uint8_t* data, uint32_t len, uint64_t earliest_ps,
+                           uint64_t& end_ps) = 0;
+  // Whether the interconnect delivers one transfer to several tiles at the cost of one
+  // (sim::Interconnect::multicast): then an op sends an input once to the tiles that share it.
+  bool multicast = false;
   // An untimed read (debug transport: no time, no energy). False if not all bytes were read.
   virtual bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) = 0;
   // An untimed write (debug transport: no time, no energy). False if not all bytes were written.
   virtual bool debug_write(uint32_t addr, uint8_t* data, uint32_t len) = 0;
 
-  // A timed read of `len` bytes of an image's map at `base` into the tile `dst` (len may exceed
+  // A timed read of `len` bytes of an image's map at `base` into the tile(s) `dst` (len may exceed
   // the map: an im2col gather re-reads overlapping windows; it is split into reads that stay
   // inside the map).
+  bool timed_read(int layer_id, const sim::Endpoint* dsts, size_t ndst, uint32_t base, uint32_t map_bytes,
+                  uint64_t len, uint64_t earliest_ps, uint64_t& end_ps);
   bool timed_read(int layer_id, sim::Endpoint dst, uint32_t base, uint32_t map_bytes, uint64_t len,
-                  uint64_t earliest_ps, uint64_t& end_ps);
+                  uint64_t earliest_ps, uint64_t& end_ps) {
+    return timed_read(layer_id, &dst, 1, base, map_bytes, len, earliest_ps, end_ps);
+  }
   // The batch's input maps at addr (one per image, `stride` bytes apart), as codes.
   bool read_maps(uint32_t addr, uint32_t stride, const num::MapShape& shape, num::Maps& m);
 

@@ -3,7 +3,10 @@
 // reduce tile's digital unit. Per chunk of output positions (as many patches as half the tile's
 // input buffer holds, so that the next chunk loads while one computes):
 //   input   bus read of the chunk's patches from SRAM into the slice's tile; it may start once the
-//           image's op inputs are in SRAM and the chunk two places earlier has started its MVMs
+//           image's op inputs are in SRAM and the chunk two places earlier has started its MVMs.
+//           On an interconnect with multicast (ExecContext::multicast), the slices of one row
+//           block (the same input rows, every column block) take one read, delivered to all
+//           their tiles at once, which waits for all their input buffers
 //   mvm     the tile's array (DAC, array, ADC): chunk x t_mvm (see tile.h)
 //   psum    bus write of the slice's ADC codes (ceil(adc_bits/8) bytes each) to the reduce tile,
 //           for row slices other than the one on the reduce tile
@@ -51,10 +54,19 @@ class MvmExecutor final : public OpExecutor {
   std::vector<std::vector<Eigen::Index>> rows_of_;     // per copy: the patch rows it computes
   std::map<std::pair<uint32_t, uint32_t>, Block> blocks_;  // (copy, col_begin) -> column block
   std::vector<double> array_pj_per_position_;          // per slice of the program
-  // The steps of one slice's chunk: bus read of its patches, MVM, partial sums to the reduce
-  // tile (the MVM itself when the slice is on it); returns the step whose end has them there.
-  sim::BookingQueue::Id schedule_slice(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, uint32_t s,
-                                       uint32_t v, long q0, long n, uint64_t inputs_ready_ps, uint32_t& err_addr);
+  // Slices of one copy that read the same input rows (one row block; with multicast, all its
+  // column blocks, else one slice), and the tiles they sit on.
+  struct ReadGroup {
+    std::vector<uint32_t> slices;
+    std::vector<sim::Endpoint> tiles;
+  };
+  std::vector<std::vector<ReadGroup>> groups_;  // per copy, in slice order of their first slice
+  // The steps of one read group's chunk: one bus read of its patches into the group's tiles,
+  // then per slice its MVM and partial sums to the reduce tile (the MVM itself when the slice is
+  // on it); psum[s] = the step whose end has slice s's partial sums there.
+  void schedule_group(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const ReadGroup& g, uint32_t v,
+                      long q0, long n, uint64_t inputs_ready_ps, std::map<size_t, sim::BookingQueue::Id>& psum,
+                      uint32_t& err_addr);
   void trace_mvm(ExecContext& ctx, const OpStep& op, uint32_t s, uint32_t v, long q0, long n, uint64_t start) const;
 
   // Across the images of the command, per slice: the MVM steps of its last two chunks (the input
@@ -78,6 +90,21 @@ void MvmExecutor::plan(const ExecContext& ctx, const OpStep& op) {
     for (long q = 0; q < op.positions; ++q)
       rows_of_[copy_of(v, q)].push_back(static_cast<Eigen::Index>(v) * op.positions + q);
   array_pj_per_position_.assign(ctx.program.slices.size(), 0.0);
+  groups_.assign(copies_, {});
+  for (uint32_t copy = 0; copy < copies_; ++copy) {
+    std::map<std::pair<uint32_t, uint32_t>, size_t> by_rows;  // (row_begin, row_count) -> group
+    for (uint32_t s = L.first_slice + copy * per_copy_; s < L.first_slice + (copy + 1) * per_copy_; ++s) {
+      const aimc_slice_t& S = ctx.program.slices[s];
+      auto [it, fresh] = by_rows.try_emplace({S.row_begin, S.row_count}, groups_[copy].size());
+      if (fresh || !ctx.multicast) {
+        it->second = groups_[copy].size();
+        groups_[copy].emplace_back();
+      }
+      ReadGroup& g = groups_[copy][it->second];
+      g.slices.push_back(s);
+      g.tiles.push_back(sim::Endpoint::tile(static_cast<int>(S.tile)));
+    }
+  }
   slot_.clear();
   taken_.clear();
 }
@@ -200,53 +227,58 @@ void MvmExecutor::trace_mvm(ExecContext& ctx, const OpStep& op, uint32_t s, uint
   }
 }
 
-sim::BookingQueue::Id MvmExecutor::schedule_slice(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op,
-                                                  uint32_t s, uint32_t v, long q0, long n,
-                                                  uint64_t inputs_ready_ps, uint32_t& err_addr) {
-  const aimc_slice_t& S = ctx.program.slices[s];
-  const auto read = q.add(v, inputs_ready_ps, [&ctx, &op, &err_addr, &S, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
+void MvmExecutor::schedule_group(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const ReadGroup& g,
+                                 uint32_t v, long q0, long n, uint64_t inputs_ready_ps,
+                                 std::map<size_t, sim::BookingQueue::Id>& psum, uint32_t& err_addr) {
+  const uint32_t rows = ctx.program.slices[g.slices.front()].row_count;
+  const auto read = q.add(v, inputs_ready_ps, [&ctx, &op, &err_addr, &g, rows, v, n](uint64_t r, uint64_t& st,
+                                                                                   uint64_t& en) {
     st = r;
     const aimc_layer_t& L = op.L;
-    if (ctx.timed_read(op.layer_id, sim::Endpoint::tile(static_cast<int>(S.tile)), L.in_addr + v * L.in_stride,
-                       op.in_map_bytes, static_cast<uint64_t>(n) * S.row_count, r, en))
+    if (ctx.timed_read(op.layer_id, g.tiles.data(), g.tiles.size(), L.in_addr + v * L.in_stride, op.in_map_bytes,
+                       static_cast<uint64_t>(n) * rows, r, en))
       return true;
     err_addr = L.in_addr + v * L.in_stride;
     return false;
   });
-  // The input buffer holds two chunks: this one's half frees when the MVM two chunks back starts.
-  const long k = taken_[s]++;
-  auto ring = slot_.find(s);
-  if (k >= 2) q.after_start(ring->second[k % 2], read);
-  const auto mvm = q.add(v, 0, [this, &ctx, &op, &S, s, v, q0, n](uint64_t r, uint64_t& st, uint64_t& en) {
-    Tile& T = *ctx.tiles[S.tile];
-    const uint64_t busy = T.t_mvm_ps(static_cast<int>(S.col_count)) * static_cast<uint64_t>(n);
-    st = T.analog().reserve(r, busy);
-    en = st + busy;
-    if (ctx.trace.enabled()) trace_mvm(ctx, op, s, v, q0, n, st);
-    return true;
-  });
-  q.after_end(read, mvm);
-  if (ring == slot_.end()) ring = slot_.emplace(s, std::array<sim::BookingQueue::Id, 2>{mvm, mvm}).first;
-  ring->second[k % 2] = mvm;
-  if (S.reduce_tile == S.tile) return mvm;
-  const auto psum = q.add(v, 0, [this, &ctx, &op, &S, &err_addr, n](uint64_t r, uint64_t& st, uint64_t& en) {
-    st = r;
-    return send_partial_sums(ctx, op, S, n, r, en, err_addr);
-  });
-  q.after_end(mvm, psum);
-  return psum;
+  for (const uint32_t s : g.slices) {
+    const aimc_slice_t& S = ctx.program.slices[s];
+    // The input buffer holds two chunks: this one's half frees when the MVM two chunks back starts.
+    const long k = taken_[s]++;
+    auto ring = slot_.find(s);
+    if (k >= 2) q.after_start(ring->second[k % 2], read);
+    const auto mvm = q.add(v, 0, [this, &ctx, &op, &S, s, v, q0, n](uint64_t r, uint64_t& st, uint64_t& en) {
+      Tile& T = *ctx.tiles[S.tile];
+      const uint64_t busy = T.t_mvm_ps(static_cast<int>(S.col_count)) * static_cast<uint64_t>(n);
+      st = T.analog().reserve(r, busy);
+      en = st + busy;
+      if (ctx.trace.enabled()) trace_mvm(ctx, op, s, v, q0, n, st);
+      return true;
+    });
+    q.after_end(read, mvm);
+    if (ring == slot_.end()) ring = slot_.emplace(s, std::array<sim::BookingQueue::Id, 2>{mvm, mvm}).first;
+    ring->second[k % 2] = mvm;
+    if (S.reduce_tile == S.tile) {
+      psum[s] = mvm;
+      continue;
+    }
+    const auto sent = q.add(v, 0, [this, &ctx, &op, &S, &err_addr, n](uint64_t r, uint64_t& st, uint64_t& en) {
+      st = r;
+      return send_partial_sums(ctx, op, S, n, r, en, err_addr);
+    });
+    q.after_end(mvm, sent);
+    psum[s] = sent;
+  }
 }
 
 void MvmExecutor::schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep& op, const num::Maps& out,
                            uint32_t v, uint64_t inputs_ready_ps, std::vector<sim::BookingQueue::Id>& written,
                            uint32_t& err_addr) {
-  const aimc_layer_t& L = op.L;
   for (long q0 = 0; q0 < op.positions; q0 += chunk_) {
     const long n = std::min(chunk_, op.positions - q0);
     const uint32_t copy = copy_of(v, q0);
     std::map<size_t, sim::BookingQueue::Id> psum;  // slice -> step with its partial sums at the reduce tile
-    for (uint32_t s = L.first_slice + copy * per_copy_; s < L.first_slice + (copy + 1) * per_copy_; ++s)
-      psum[s] = schedule_slice(ctx, q, op, s, v, q0, n, inputs_ready_ps, err_addr);
+    for (const ReadGroup& g : groups_[copy]) schedule_group(ctx, q, op, g, v, q0, n, inputs_ready_ps, psum, err_addr);
     // Each column block's reduce tile adds its slices' partial sums, bias, scale, requantizes.
     std::vector<std::pair<sim::BookingQueue::Id, uint32_t>> digital;  // (step, reduce tile)
     for (const auto& [key, b] : blocks_) {

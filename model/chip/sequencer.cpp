@@ -206,15 +206,16 @@ class Sequencer::Context final : public ExecContext {
       : ExecContext(seq.cfg_, seq.tiles_, seq.ledger_, seq.trace_, seq.digital_tracks_, seq.c_digital_, p,
                     batch, seq.t_now_ps_, seq.phase_),
         seq_(seq) {}
-  bool transfer(int layer_id, sim::Endpoint src, sim::Endpoint dst, tlm::tlm_command cmd, uint32_t addr,
-                uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) override {
+  bool transfer_to(int layer_id, sim::Endpoint src, const sim::Endpoint* dsts, size_t ndst, tlm::tlm_command cmd,
+                   uint32_t addr, uint8_t* data, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) override {
     sim::Accounting* acct = seq_.gp_.get_extension<sim::Accounting>();
     acct->layer = layer_id;
     acct->phase = seq_.phase_;
     acct->track = seq_.track_;
     sim::Route* route = seq_.gp_.get_extension<sim::Route>();
     route->src = src;
-    route->dst = dst;
+    route->dst = dsts[0];
+    route->also.assign(dsts + 1, dsts + ndst);
     return seq_.bus_access(cmd, addr, data, len, earliest_ps, end_ps);
   }
   bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) override {
@@ -343,6 +344,7 @@ class Sequencer::Flow {
 
 uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
   Context ctx(*this, p, batch);
+  ctx.multicast = multicast_;
   std::vector<Step> steps;
   uint32_t err = compute_all(ctx, p, steps, err_addr);
   if (err != AIMC_ERR_NONE) return err;

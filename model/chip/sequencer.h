@@ -54,7 +54,7 @@ namespace aimc::chip {
 class Sequencer : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<Sequencer> tsock;     // program memory
-  tlm_utils::simple_initiator_socket<Sequencer> isock;  // to the shared bus
+  tlm_utils::simple_initiator_socket<Sequencer> isock;  // to the interconnect
 
   Sequencer(sc_core::sc_module_name name, const config::PlatformConfig& cfg,
             std::vector<Tile*> tiles, sim::EnergyLedger& ledger, sim::TraceSink& trace);
@@ -67,6 +67,10 @@ class Sequencer : public sc_core::sc_module {
   void set_layer_names(uint32_t prog_addr, std::vector<std::string> names) {
     layer_names_[prog_addr] = std::move(names);
   }
+  // Whether the interconnect delivers one transfer to several tiles at the cost of one
+  // (sim::Interconnect::multicast; the chip sets it): then MVM ops send an input chunk once to all
+  // the tiles of its row block.
+  void set_multicast(bool on) { multicast_ = on; }
   bool busy() const { return busy_; }
   // Starts an inference command at sc_time_stamp() + delay; false if one is running.
   bool start(uint32_t prog_addr, uint32_t batch, const sc_core::sc_time& delay);
@@ -130,6 +134,7 @@ class Sequencer : public sc_core::sc_module {
   sim::Phase phase_ = sim::Phase::infer;
   uint64_t t_now_ps_ = 0;
   tlm::tlm_generic_payload gp_;
+  bool multicast_ = false;
   std::string last_problem_;
   uint64_t last_latency_ps_ = 0, last_duration_ps_ = 0, vectors_done_ = 0, commands_done_ = 0;
   CommandSink command_sink_;

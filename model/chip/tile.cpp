@@ -290,7 +290,6 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
   out.e_dac_j = n * e_dac_j(rows_used);
   out.e_array_j = e_array_j(r.stats, rows_used, cols_used);
   out.e_adc_j = n * e_adc_j(cols_used);
-  const uint64_t passes = static_cast<uint64_t>(enc.passes());
   const uint64_t reads = static_cast<uint64_t>(reads_per_vector());
   ledger_.post(c_dac_, layer, phase, out.e_dac_j,
                static_cast<uint64_t>(n) * rows_used * static_cast<uint64_t>(driven_reads_per_vector()));

@@ -1,5 +1,5 @@
 // The kinds of a tile's blocks: the one list per role of the cost models the platform knows
-// (input driver, array read, ADC bank, digital unit). Everything that names a kind reads it from
+// (input driver, array read, ADC bank, digital unit), and of the interconnect between them. Everything that names a kind reads it from
 // here: the enums of the config (tile.dac.kind, tile.array.kind, tile.adc.kind,
 // tile.digital.kind), their YAML spellings, help texts and the tables that build the blocks
 // (chip/tile_blocks.cpp). The cost model of each kind is its own file in model/chip/blocks/.
@@ -25,6 +25,11 @@
   X(flash)
 #define AIMC_DIGITAL_UNIT_KINDS(X) \
   X(lanes)
+// The chip's interconnect (interconnect.kind): sim/interconnect_registry.cpp builds each from its
+// file in model/sim/ (bus.cpp, mesh.cpp).
+#define AIMC_INTERCONNECT_KINDS(X) \
+  X(shared_bus)                    \
+  X(mesh)
 
 namespace aimc::config {
 
@@ -43,6 +48,7 @@ AIMC_BLOCK_KIND_ROLE(InputDriverKind, AIMC_INPUT_DRIVER_KINDS)
 AIMC_BLOCK_KIND_ROLE(ArrayReadKind, AIMC_ARRAY_READ_KINDS)
 AIMC_BLOCK_KIND_ROLE(AdcKind, AIMC_ADC_KINDS)
 AIMC_BLOCK_KIND_ROLE(DigitalUnitKind, AIMC_DIGITAL_UNIT_KINDS)
+AIMC_BLOCK_KIND_ROLE(InterconnectKind, AIMC_INTERCONNECT_KINDS)
 
 #undef AIMC_BLOCK_KIND_ROLE
 #undef AIMC_BLOCK_KIND_SPELLING

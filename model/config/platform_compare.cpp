@@ -59,6 +59,12 @@ bool operator==(const BusConfig& a, const BusConfig& b) {
          a.e_wire_bit_mm_pj == b.e_wire_bit_mm_pj &&
          a.p_static_uw == b.p_static_uw && a.wire_pitch_um == b.wire_pitch_um;
 }
+bool operator==(const MeshConfig& a, const MeshConfig& b) {
+  return a.width_bytes == b.width_bytes && a.clock_mhz == b.clock_mhz && a.hop_cycles == b.hop_cycles &&
+         a.max_packet_bytes == b.max_packet_bytes && a.e_bit_hop_pj == b.e_bit_hop_pj &&
+         a.e_wire_bit_mm_pj == b.e_wire_bit_mm_pj && a.multicast == b.multicast &&
+         a.p_static_uw_per_router == b.p_static_uw_per_router && a.router_area_um2 == b.router_area_um2;
+}
 bool operator==(const SramConfig& a, const SramConfig& b) {
   return a.size_kib == b.size_kib && a.latency_ns == b.latency_ns &&
          a.bank_kib == b.bank_kib && a.ref_bank_kib == b.ref_bank_kib &&
@@ -91,7 +97,8 @@ bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
 }
 bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
   return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&
-         a.tile == b.tile && a.bus == b.bus && a.sram == b.sram && a.host == b.host &&
+         a.tile == b.tile && a.interconnect == b.interconnect && a.bus == b.bus &&
+         a.mesh == b.mesh && a.sram == b.sram && a.host == b.host &&
          a.programming == b.programming && a.faults == b.faults && a.simulation == b.simulation;
 }
 

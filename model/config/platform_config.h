@@ -155,6 +155,21 @@ struct BusConfig {
   double wire_pitch_um = 0.0;
 };
 
+// The 2D mesh network on chip (interconnect.kind mesh; sim/mesh.h): a router per tile, links to
+// the four neighbours, the SRAM, host interface and programming controller on a port router at
+// the grid's foot.
+struct MeshConfig {
+  int width_bytes = 32;            // bytes a link carries per cycle (one flit)
+  double clock_mhz = 200.0;        // router and link clock
+  int hop_cycles = 2;              // router pipeline: cycles a packet's head spends per hop
+  int max_packet_bytes = 256;      // longest packet; a longer transfer is cut into packets
+  double e_bit_hop_pj = 0.081;     // router traversal (buffers, crossbar, link driver), per bit
+  double e_wire_bit_mm_pj = 0.1;   // wire energy per bit and mm of link
+  bool multicast = true;           // one packet delivered to several tiles along an XY tree
+  double p_static_uw_per_router = 5.0;  // leakage of one router
+  double router_area_um2 = 30000.0;     // die area of one router
+};
+
 struct SramConfig {
   int size_kib = 512;
   double latency_ns = 2.0;       // access latency per transfer
@@ -215,7 +230,9 @@ struct PlatformConfig {
   int grid_cols = 4;
   int tile_count() const { return grid_rows * grid_cols; }
   TileConfig tile;
+  InterconnectKind interconnect = InterconnectKind::shared_bus;  // which of bus / mesh links the blocks
   BusConfig bus;
+  MeshConfig mesh;
   SramConfig sram;
   HostConfig host;
   ProgrammingConfig programming;
@@ -235,6 +252,7 @@ bool operator==(const AdcConfig& a, const AdcConfig& b);
 bool operator==(const DigitalConfig& a, const DigitalConfig& b);
 bool operator==(const TileConfig& a, const TileConfig& b);
 bool operator==(const BusConfig& a, const BusConfig& b);
+bool operator==(const MeshConfig& a, const MeshConfig& b);
 bool operator==(const SramConfig& a, const SramConfig& b);
 bool operator==(const HostConfig& a, const HostConfig& b);
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b);

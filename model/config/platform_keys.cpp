@@ -346,6 +346,11 @@ const std::vector<Key>& keys() {
                         "(tile.array.cols x ceil(tile.adc.bits / 8) B)",
                         1, 1 << 24, REF(int, tile.output_buffer_bytes)));
 
+    t.push_back(CHOICE(InterconnectKind, kInterconnectKindCount, "interconnect.kind",
+                       "what links the tiles, SRAM, host interface and programming controller: "
+                       "shared_bus (one bus, bus.*) or mesh (a 2D mesh network on chip with XY "
+                       "routing, mesh.*); docs/chip-model.md, \"Interconnect\"",
+                       interconnect));
     t.push_back(int_key("bus.width_bytes", "B", "bytes per bus cycle", 1, 1024,
                         REF(int, bus.width_bytes)));
     t.push_back(positive("bus.clock_mhz", "MHz",
@@ -372,6 +377,34 @@ const std::vector<Key>& keys() {
                              "and 32 address wires along its length); 0: the wires route over the "
                              "blocks and take no area",
                              REF(double, bus.wire_pitch_um)));
+
+    t.push_back(int_key("mesh.width_bytes", "B", "bytes a link carries per cycle (one flit)", 1, 1024,
+                        REF(int, mesh.width_bytes)));
+    t.push_back(positive("mesh.clock_mhz", "MHz", "router and link clock; a link's bandwidth = "
+                         "width_bytes x clock_mhz x 1e6 B/s",
+                         REF(double, mesh.clock_mhz)));
+    t.push_back(int_key("mesh.hop_cycles", "cycles",
+                        "router pipeline: cycles a packet's head takes per router it crosses", 1, 1024,
+                        REF(int, mesh.hop_cycles)));
+    t.push_back(int_key("mesh.max_packet_bytes", "B",
+                        "longest packet (its payload; each packet adds one head flit); a longer "
+                        "transfer is cut into packets, booked one after the other",
+                        1, 1 << 24, REF(int, mesh.max_packet_bytes)));
+    t.push_back(non_negative("mesh.e_bit_hop_pj", "pJ/bit",
+                             "energy per bit and router crossed (buffers, crossbar, link driver); a "
+                             "transfer over h links crosses h + 1 routers",
+                             REF(double, mesh.e_bit_hop_pj)));
+    t.push_back(non_negative("mesh.e_wire_bit_mm_pj", "pJ/(bit mm)",
+                             "wire energy per bit and mm of link; a link spans one tile pitch",
+                             REF(double, mesh.e_wire_bit_mm_pj)));
+    t.push_back(SWITCH("mesh.multicast",
+                       "true: an input vector meant for several tiles travels once along the XY tree "
+                       "that reaches them all (each link of the tree once); false: once per tile",
+                       mesh.multicast));
+    t.push_back(non_negative("mesh.p_static_uw_per_router", "uW", "static power of one router",
+                             REF(double, mesh.p_static_uw_per_router)));
+    t.push_back(non_negative("mesh.router_area_um2", "um^2", "die area of one router (the links route over the tiles)",
+                             REF(double, mesh.router_area_um2)));
 
     t.push_back(int_key("sram.size_kib", "KiB", "activation SRAM size", 1, 1 << 20,
                         REF(int, sram.size_kib)));

@@ -38,11 +38,13 @@ uint64_t SharedBus::occupancy_ps(uint64_t bytes) const {
 }
 
 InterconnectStats SharedBus::stats() const {
-  return {transfers(), bytes_moved(), timeline_.busy_ps(), timeline_.wait_ps(), busy_ps_by_phase()};
+  InterconnectStats s{transfers(), bytes_moved(), timeline_.busy_ps(), timeline_.wait_ps(), busy_ps_by_phase(), {}};
+  s.links.push_back({"bus", busy_ps_by_phase()});
+  return s;
 }
 
-SharedBus::Grant SharedBus::book(const Endpoint&, const Endpoint&, uint64_t bytes,
-                                 uint64_t arrival_ps, uint64_t now_ps) {
+SharedBus::Grant SharedBus::book(const Endpoint&, const Endpoint*, size_t, uint64_t bytes,
+                                 uint64_t arrival_ps, uint64_t now_ps, Phase) {
   // No request can start before the present: old bookings only slow the gap search.
   if ((timeline_.reservations() & 1023u) == 0) timeline_.forget_before(now_ps);
   // Arbitration per burst: a transfer longer than max_burst_bytes is granted burst by burst, each

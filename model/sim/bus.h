@@ -49,8 +49,8 @@ class SharedBus final : public Interconnect {
   }
 
  private:
-  Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,
-             uint64_t now_ps) override;
+  Grant book(const Endpoint& src, const Endpoint* dsts, size_t ndst, uint64_t bytes, uint64_t arrival_ps,
+             uint64_t now_ps, Phase phase) override;
 
   config::BusConfig cfg_;
   uint64_t latency_ps_;

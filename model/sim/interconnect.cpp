@@ -104,12 +104,29 @@ void Interconnect::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc
 
   Endpoint src = static_cast<size_t>(id) < initiators_.size() ? initiators_[static_cast<size_t>(id)]
                                                               : Endpoint{};
-  Endpoint dst = r->endpoint;
+  dsts_.assign(1, r->endpoint);
   if (const Route* route = gp.get_extension<Route>()) {
     src = route->src;
-    dst = route->dst;
+    dsts_[0] = route->dst;
+    dsts_.insert(dsts_.end(), route->also.begin(), route->also.end());
   }
-  const Grant g = book(src, dst, length, arrival_ps, now_ps);
+  const Accounting acct = accounting_of(gp, default_phase_.value_or(ledger_.phase()));
+  Grant g;
+  if (dsts_.size() == 1 || multicast()) {
+    g = book(src, dsts_.data(), dsts_.size(), length, arrival_ps, now_ps, acct.phase);
+  } else {  // one transfer per destination, each after the previous one
+    uint64_t t = arrival_ps;
+    for (size_t i = 0; i < dsts_.size(); ++i) {
+      const Grant one = book(src, &dsts_[i], 1, length, t, now_ps, acct.phase);
+      if (i == 0) g.start_ps = one.start_ps;
+      g.pieces = i == 0 ? one.pieces : g.pieces + one.pieces;
+      g.end_ps = one.end_ps;
+      g.energy_j += one.energy_j;
+      g.busy_ps += one.busy_ps;
+      t = one.end_ps;
+    }
+  }
+  const Endpoint dst = dsts_[0];
   // The initiator's local time now runs to the end of its occupancy; the target adds its own
   // latency on top. The interconnect never waits: contention is in the returned delay.
   delay = ps_to_time(g.end_ps - now_ps);
@@ -122,7 +139,6 @@ void Interconnect::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc
   ++transfers_;
   const bool moved = gp.is_response_ok() && gp.get_command() != tlm::TLM_IGNORE_COMMAND;
   double energy_j = 0.0;
-  const Accounting acct = accounting_of(gp, default_phase_.value_or(ledger_.phase()));
   busy_ps_by_phase_[static_cast<size_t>(acct.phase)] += g.busy_ps;  // held, answered OK or not
   if (moved) {
     bytes_moved_ += length;

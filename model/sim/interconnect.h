@@ -57,8 +57,11 @@ std::string to_string(const Endpoint& e);  // "tile3", "sram", "host", ...
 
 // The real source and destination of a transfer, when they are not the initiator and the
 // addressed target (see the top of this file).
+// `also` lists further destinations of the same bytes (a multicast: an input vector for several
+// tiles); a kind whose multicast() is false books them as one transfer per destination.
 struct Route : tlm::tlm_extension<Route> {
   Endpoint src, dst;
+  std::vector<Endpoint> also;
   Route() = default;
   Route(Endpoint s, Endpoint d) : src(s), dst(d) {}
   tlm::tlm_extension_base* clone() const override { return new Route(*this); }
@@ -76,6 +79,12 @@ struct InterconnectStats {
   // busy_ps split by the phase each transfer was charged to (its Accounting's, else the default
   // phase); indexed by sim::Phase, sums to busy_ps.
   std::array<uint64_t, kPhaseCount> busy_ps_by_phase{};
+  // Each link of the kind (a shared bus: one, "bus"): its name and the time it was held, by phase.
+  struct Link {
+    std::string name;
+    std::array<uint64_t, kPhaseCount> busy_ps_by_phase{};
+  };
+  std::vector<Link> links;
 };
 
 class Interconnect : public sc_core::sc_module {
@@ -115,6 +124,8 @@ class Interconnect : public sc_core::sc_module {
   virtual InterconnectStats stats() const = 0;
   // The kind's name as registered ("shared_bus", ...).
   virtual const char* kind() const = 0;
+  // Whether one transfer can deliver to several destinations (Route::also) at the cost of one.
+  virtual bool multicast() const { return false; }
   // Where the endpoints sit (the chip sets it before simulation); kinds take their wire lengths
   // from it. Wire length a transfer from src to dst drives, in mm.
   void set_floorplan(const Floorplan& f) { floorplan_ = f; }
@@ -145,9 +156,10 @@ class Interconnect : public sc_core::sc_module {
     double energy_j = 0.0;
     uint64_t busy_ps = 0;
   };
-  // Books a decoded transfer. now_ps is the present (no booking can start before it).
-  virtual Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,
-                     uint64_t now_ps) = 0;
+  // Books a decoded transfer from src to dsts[0 .. ndst) (ndst >= 1; more than one only when
+  // multicast() is true), charged to `phase`. now_ps is the present (no booking can start before it).
+  virtual Grant book(const Endpoint& src, const Endpoint* dsts, size_t ndst, uint64_t bytes,
+                     uint64_t arrival_ps, uint64_t now_ps, Phase phase) = 0;
 
   EnergyLedger& ledger_;
   TraceSink& trace_;
@@ -167,6 +179,7 @@ class Interconnect : public sc_core::sc_module {
   std::optional<Phase> default_phase_;
   std::vector<Region> regions_;  // sorted by base, disjoint
   std::vector<Endpoint> initiators_;
+  std::vector<Endpoint> dsts_;  // the current transfer's destinations (kept to avoid allocations)
   uint64_t transfers_ = 0;
   uint64_t bytes_moved_ = 0;
   std::array<uint64_t, kPhaseCount> busy_ps_by_phase_{};

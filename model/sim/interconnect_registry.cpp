@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "sim/bus.h"
+#include "sim/mesh.h"
 
 namespace aimc::sim {
 
@@ -13,12 +14,18 @@ std::unique_ptr<Interconnect> make_from_bus_config(const sc_core::sc_module_name
                                                    EnergyLedger& ledger, TraceSink& trace) {
   return std::make_unique<T>(name, cfg.bus, ledger, trace);
 }
+std::unique_ptr<Interconnect> make_mesh(const sc_core::sc_module_name& name, const config::PlatformConfig& cfg,
+                                        EnergyLedger& ledger, TraceSink& trace) {
+  return std::make_unique<Mesh>(name, cfg.mesh, cfg.grid_rows, cfg.grid_cols, ledger, trace);
+}
 }  // namespace
 
 const std::vector<InterconnectKind>& interconnect_kinds() {
   static const std::vector<InterconnectKind> kinds = {
       {"shared_bus", "one bus for every block, arbitrated burst by burst (sim/bus.h)",
        &make_from_bus_config<SharedBus>},
+      {"mesh", "2D mesh network on chip: a router per tile, XY routing, contention per link, multicast (sim/mesh.h)",
+       &make_mesh},
   };
   return kinds;
 }

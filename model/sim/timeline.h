@@ -24,6 +24,16 @@ class Timeline {
   uint64_t reserve(uint64_t earliest_ps, uint64_t duration_ps) {
     ++reservations_;
     busy_ps_ += duration_ps;
+    const uint64_t start = first_fit(earliest_ps, duration_ps);
+    wait_ps_ += start - earliest_ps;
+    last_end_ps_ = std::max(last_end_ps_, start + duration_ps);
+    if (duration_ps > 0) insert(start, start + duration_ps);
+    return start;
+  }
+
+  // Where reserve(earliest_ps, duration_ps) would start, without booking anything (a resource
+  // booked together with others, e.g. the links of one network-on-chip packet, looks first).
+  uint64_t first_fit(uint64_t earliest_ps, uint64_t duration_ps) const {
     uint64_t start = earliest_ps;
     auto it = busy_.upper_bound(start);  // first booking starting after `start`
     if (it != busy_.begin()) {
@@ -34,9 +44,6 @@ class Timeline {
       start = std::max(start, it->second);
       ++it;
     }
-    wait_ps_ += start - earliest_ps;
-    last_end_ps_ = std::max(last_end_ps_, start + duration_ps);
-    if (duration_ps > 0) insert(start, start + duration_ps);
     return start;
   }
 

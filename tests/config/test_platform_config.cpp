@@ -169,11 +169,19 @@ TEST(ConfigPreset, RramPresetLoads) {
 // a struct default; and it leaves out the keys of other device types, which would only mislead.
 // With `base:` a key counts as set when the file or a base sets it. A preset cannot unset what its
 // base sets, so a key of another device type may come from the base, and the file itself may set
-// it only to replace such an inherited value (its comment says UNUSED and why).
+// it only to replace such an inherited value (its comment says UNUSED and why). The same holds for
+// the interconnect: bus.* keys are the shared bus's, mesh.* the mesh's (interconnect.kind).
 TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
   for (const std::string& path : preset_paths()) {
     const auto origins = cfgns::platform_key_origins(path);
-    const std::string type = cfgns::to_string(cfgns::load_platform(path).tile.device.type);
+    const PlatformConfig loaded = cfgns::load_platform(path);
+    const std::string type = cfgns::to_string(loaded.tile.device.type);
+    const std::string interconnect = cfgns::to_string(loaded.interconnect);
+    auto kind_uses = [&](const std::string& key) {
+      if (key.rfind("bus.", 0) == 0) return interconnect == "shared_bus";
+      if (key.rfind("mesh.", 0) == 0) return interconnect == "mesh";
+      return true;
+    };
     const YAML::Node root = YAML::LoadFile(path);
     std::map<std::string, std::string> inherited;  // what the base chain alone sets
     if (root["base"]) {
@@ -183,7 +191,7 @@ TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
     }
     for (const auto& k : cfgns::describe_keys()) {
       const auto users = key_users(k.meaning);
-      const bool used = users.empty() || users.count(type);
+      const bool used = (users.empty() || users.count(type)) && kind_uses(k.key);
       const auto it = origins.find(k.key);
       const bool set = it != origins.end();
       const bool set_here = set && it->second.rfind(path + ":", 0) == 0;
@@ -191,7 +199,7 @@ TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
         EXPECT_TRUE(set) << path << ": " << k.key << " is not set";
       else
         EXPECT_TRUE(!set_here || inherited.count(k.key))
-            << path << ": " << k.key << " is set, but " << type << " does not use it";
+            << path << ": " << k.key << " is set, but neither " << type << " nor " << interconnect << " uses it";
     }
   }
 }
@@ -506,7 +514,7 @@ TEST(ConfigErrors, UnknownKeyWithSuggestion) {
   EXPECT_EQ(load_error(with_line(9, "  adcs:")),
             "x.yaml:9: unknown key 'tile.adcs' (did you mean 'tile.adc'?)");
   const std::string far = load_error(with_line(15, "frobnicate:"));
-  EXPECT_NE(far.find("x.yaml:15: unknown key 'frobnicate'; valid keys at the top level: name, grid, tile, bus, sram, host, programming, faults, simulation"),
+  EXPECT_NE(far.find("x.yaml:15: unknown key 'frobnicate'; valid keys at the top level: name, grid, tile, interconnect, bus, mesh, sram, host, programming, faults, simulation"),
             std::string::npos) << far;
 }
 

@@ -10,20 +10,11 @@ arrays are then the slowest, and the bottleneck moves to a tile array. Every uti
 
     bottleneck.py AIMC
 """
-import os
 import sys
 import tempfile
 
-from checks import check, finish, run_aimc
+from checks import check, finish, run_case
 
-
-def run(aimc, d, name, sets):
-    args = ["--limit", "200"]
-    for s in sets:
-        args += ["--set", s]
-    r, err = run_aimc(aimc, os.path.join(d, name + ".json"), args)
-    check(r is not None, f"{name}: aimc failed: {err}")
-    return r
 
 
 def common(name, r):
@@ -46,8 +37,8 @@ def common(name, r):
 def main():
     aimc = sys.argv[1]
     with tempfile.TemporaryDirectory() as d:
-        base = run(aimc, d, "default", [])
-        fast_bus = run(aimc, d, "wide-bus-one-adc", ["bus.width_bytes=64", "tile.adc.share=400"])
+        base = run_case(aimc, d, "default", [])
+        fast_bus = run_case(aimc, d, "wide-bus-one-adc", ["bus.width_bytes=64", "tile.adc.share=400"])
         if base:
             common("default", base)
             check(base["bottleneck"]["resource"] == "bus", f"default: bottleneck {base['bottleneck']['resource']}, not the bus")

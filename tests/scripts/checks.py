@@ -31,3 +31,14 @@ def run_aimc(aimc, report, args):
         return None, p.stderr
     with open(report) as f:
         return json.load(f), p.stderr
+
+
+def run_case(aimc, d, name, sets, limit=200):
+    """One aimc run named `name` over the first `limit` images with --set SETS, its report in folder
+    d: the report as JSON, or None (recorded as a failure) if aimc failed."""
+    args = ["--limit", str(limit)]
+    for s in sets:
+        args += ["--set", s]
+    r, err = run_aimc(aimc, os.path.join(d, name + ".json"), args)
+    check(r is not None, f"{name}: aimc failed: {err}")
+    return r

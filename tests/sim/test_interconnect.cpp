@@ -31,15 +31,16 @@ class RecordingInterconnect final : public Interconnect {
   uint64_t occupancy_ps(const Endpoint&, const Endpoint&, uint64_t bytes) const override {
     return bytes * 1000;
   }
-  InterconnectStats stats() const override { return {transfers(), bytes_moved(), 0, 0}; }
+  InterconnectStats stats() const override { return {transfers(), bytes_moved(), 0, 0, {}, {}}; }
   const char* kind() const override { return "recording"; }
   double wire_mm(const Endpoint&, const Endpoint&) const override { return 0.0; }
   double area_um2() const override { return 0.0; }
 
  private:
-  Grant book(const Endpoint& src, const Endpoint& dst, uint64_t bytes, uint64_t arrival_ps,
-             uint64_t) override {
-    bookings.push_back({src, dst, bytes, arrival_ps});
+  Grant book(const Endpoint& src, const Endpoint* dsts, size_t ndst, uint64_t bytes, uint64_t arrival_ps,
+             uint64_t, Phase) override {
+    EXPECT_EQ(ndst, 1u);  // not a multicast kind: the base class books one destination at a time
+    bookings.push_back({src, dsts[0], bytes, arrival_ps});
     Grant g;
     g.start_ps = arrival_ps;
     g.end_ps = arrival_ps + bytes * 1000;
@@ -93,6 +94,38 @@ TEST(Interconnect, EndpointsComeFromThePortsOrFromTheRoute) {
   EXPECT_EQ(noc.stats().transfers, 3u);
 }
 
+// A transfer for several destinations (Route::also) on a kind without multicast: the base class
+// books it once per destination, one after the other, and charges them all.
+TEST(Interconnect, WithoutMulticastEachDestinationIsItsOwnTransfer) {
+  EnergyLedger ledger;
+  TraceSink trace;
+  RecordingInterconnect noc("noc", ledger, trace);
+  RecordingTarget sram("sram");
+  noc.isock.bind(sram.sock);
+  noc.map(0, 0x1000, 0x100, "sram", Endpoint::sram());
+  uint8_t buf[16] = {};
+  uint64_t delay_ps = 0;
+  Driver d("d", [&](Driver& self) {
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    Driver::Options o;
+    o.route = Route(Endpoint::sram(), Endpoint::tile(1));
+    o.route->also = {Endpoint::tile(2), Endpoint::tile(3)};
+    EXPECT_EQ(self.transact(tlm::TLM_READ_COMMAND, 0x1000, buf, 16, delay, o), tlm::TLM_OK_RESPONSE);
+    delay_ps = aimc::sim::to_ps(delay);
+  });
+  d.sock.bind(noc.tsock);
+  sc_core::sc_start();
+  ASSERT_EQ(noc.bookings.size(), 3u);
+  EXPECT_EQ(noc.bookings[0].dst, Endpoint::tile(1));
+  EXPECT_EQ(noc.bookings[1].dst, Endpoint::tile(2));
+  EXPECT_EQ(noc.bookings[2].dst, Endpoint::tile(3));
+  EXPECT_EQ(noc.bookings[1].arrival_ps, 16000u);  // after the first one
+  EXPECT_EQ(noc.bookings[2].arrival_ps, 32000u);
+  EXPECT_EQ(delay_ps, 48000u);
+  EXPECT_DOUBLE_EQ(ledger.component_j(noc.ledger_component()), 48e-12);
+  EXPECT_EQ(noc.stats().transfers, 1u);  // one transaction
+}
+
 // The base class books each transfer's medium time (the kind's Grant::busy_ps) to the phase the
 // transfer is charged to: its Accounting's, else the default phase, else the ledger's.
 TEST(Interconnect, BusyTimeGoesToTheTransfersPhase) {
@@ -138,6 +171,13 @@ TEST(Interconnect, RegistryBuildsTheSharedBusAndRefusesUnknownKinds) {
   // The shared bus ignores the route: one medium for all.
   EXPECT_EQ(bus->occupancy_ps(Endpoint::sram(), Endpoint::tile(0), 64),
             bus->occupancy_ps(Endpoint::tile(5), Endpoint::tile(0), 64));
+  // Every kind the config spells (interconnect.kind) is built by the registry under that name.
+  for (const char* name : aimc::config::kInterconnectKindNames) {
+    auto ic = make_interconnect(name, (std::string(name) + "_x").c_str(), cfg, ledger, trace);
+    ASSERT_NE(ic, nullptr) << name;
+    EXPECT_STREQ(ic->kind(), name);
+  }
+  EXPECT_EQ(interconnect_kinds().size(), static_cast<size_t>(aimc::config::kInterconnectKindCount));
   try {
     make_interconnect("mesh9", "noc", cfg, ledger, trace);
     FAIL() << "an unknown kind was built";
