@@ -16,9 +16,10 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
     tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg, ledger,
                                             trace, rng_));
   // interconnect.kind, from the registry (sim/interconnect_registry.cpp).
-  bus_ = sim::make_interconnect(config::to_string(cfg.interconnect),
-                                cfg.interconnect == config::InterconnectKind::mesh ? "noc" : "bus", cfg, ledger,
-                                trace);
+  const char* module = cfg.interconnect == config::InterconnectKind::mesh    ? "noc"
+                       : cfg.interconnect == config::InterconnectKind::links ? "links"
+                                                                             : "bus";
+  bus_ = sim::make_interconnect(config::to_string(cfg.interconnect), module, cfg, ledger, trace);
   double tile_um2 = 0;
   for (const Tile::BlockFigure& b : tiles_.front()->block_figures()) tile_um2 += b.area_um2;
   sim::Floorplan plan;

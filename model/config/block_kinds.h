@@ -26,10 +26,11 @@
 #define AIMC_DIGITAL_UNIT_KINDS(X) \
   X(lanes)
 // The chip's interconnect (interconnect.kind): sim/interconnect_registry.cpp builds each from its
-// file in model/sim/ (bus.cpp, mesh.cpp).
+// file in model/sim/ (bus.cpp, mesh.cpp, links.cpp).
 #define AIMC_INTERCONNECT_KINDS(X) \
   X(shared_bus)                    \
-  X(mesh)
+  X(mesh)                          \
+  X(links)
 
 namespace aimc::config {
 

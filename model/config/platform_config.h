@@ -170,6 +170,19 @@ struct MeshConfig {
   double router_area_um2 = 30000.0;     // die area of one router
 };
 
+// Point-to-point links between neighbouring tiles (interconnect.kind links; sim/links.h): no
+// routers; a tile relays what is not for it, store and forward.
+struct LinksConfig {
+  double gbit_per_s = 3.2;         // one link's bandwidth, each way
+  double latency_ns = 2.5;         // per link crossed (serializer, deserializer), besides the bits
+  int max_packet_bytes = 256;      // longest packet a tile receives whole before relaying it
+  double e_bit_pj = 0.1;           // per bit and link crossed (serializer, driver, receiver)
+  double e_wire_bit_mm_pj = 0.1;   // wire energy per bit and mm of link
+  bool multicast = true;           // a relaying tile forwards one packet to several neighbours
+  double p_static_uw_per_link = 10.0;  // leakage of one link (both ends)
+  double area_um2_per_link = 1000.0;   // die area of one link's two ends
+};
+
 struct SramConfig {
   int size_kib = 512;
   double latency_ns = 2.0;       // access latency per transfer
@@ -233,6 +246,7 @@ struct PlatformConfig {
   InterconnectKind interconnect = InterconnectKind::shared_bus;  // which of bus / mesh links the blocks
   BusConfig bus;
   MeshConfig mesh;
+  LinksConfig links;
   SramConfig sram;
   HostConfig host;
   ProgrammingConfig programming;
@@ -253,6 +267,7 @@ bool operator==(const DigitalConfig& a, const DigitalConfig& b);
 bool operator==(const TileConfig& a, const TileConfig& b);
 bool operator==(const BusConfig& a, const BusConfig& b);
 bool operator==(const MeshConfig& a, const MeshConfig& b);
+bool operator==(const LinksConfig& a, const LinksConfig& b);
 bool operator==(const SramConfig& a, const SramConfig& b);
 bool operator==(const HostConfig& a, const HostConfig& b);
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b);

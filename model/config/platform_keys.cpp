@@ -348,8 +348,9 @@ const std::vector<Key>& keys() {
 
     t.push_back(CHOICE(InterconnectKind, kInterconnectKindCount, "interconnect.kind",
                        "what links the tiles, SRAM, host interface and programming controller: "
-                       "shared_bus (one bus, bus.*) or mesh (a 2D mesh network on chip with XY "
-                       "routing, mesh.*); docs/chip-model.md, \"Interconnect\"",
+                       "shared_bus (one bus, bus.*), mesh (a 2D mesh network on chip with XY "
+                       "routing, mesh.*) or links (point-to-point links between neighbouring tiles, "
+                       "relayed by the tiles, links.*); docs/chip-model.md, \"Interconnect\"",
                        interconnect));
     t.push_back(int_key("bus.width_bytes", "B", "bytes per bus cycle", 1, 1024,
                         REF(int, bus.width_bytes)));
@@ -405,6 +406,29 @@ const std::vector<Key>& keys() {
                              REF(double, mesh.p_static_uw_per_router)));
     t.push_back(non_negative("mesh.router_area_um2", "um^2", "die area of one router (the links route over the tiles)",
                              REF(double, mesh.router_area_um2)));
+
+    t.push_back(positive("links.gbit_per_s", "Gbit/s", "bandwidth of one link, each way",
+                         REF(double, links.gbit_per_s)));
+    t.push_back(non_negative("links.latency_ns", "ns",
+                             "latency of one link crossed (serializer, deserializer), besides the bits",
+                             REF(double, links.latency_ns)));
+    t.push_back(int_key("links.max_packet_bytes", "B",
+                        "longest packet; a tile receives a packet whole before relaying it (store and "
+                        "forward), and a longer transfer is cut into packets",
+                        1, 1 << 24, REF(int, links.max_packet_bytes)));
+    t.push_back(non_negative("links.e_bit_pj", "pJ/bit", "energy per bit and link crossed (serializer, driver, receiver)",
+                             REF(double, links.e_bit_pj)));
+    t.push_back(non_negative("links.e_wire_bit_mm_pj", "pJ/(bit mm)",
+                             "wire energy per bit and mm of link; a link spans one tile pitch",
+                             REF(double, links.e_wire_bit_mm_pj)));
+    t.push_back(SWITCH("links.multicast",
+                       "true: a relaying tile forwards one packet to several neighbours, so an input "
+                       "for several tiles crosses each link of its XY tree once; false: once per tile",
+                       links.multicast));
+    t.push_back(non_negative("links.p_static_uw_per_link", "uW", "static power of one link (both ends)",
+                             REF(double, links.p_static_uw_per_link)));
+    t.push_back(non_negative("links.area_um2_per_link", "um^2", "die area of one link's two ends (the wires route over the tiles)",
+                             REF(double, links.area_um2_per_link)));
 
     t.push_back(int_key("sram.size_kib", "KiB", "activation SRAM size", 1, 1 << 20,
                         REF(int, sram.size_kib)));

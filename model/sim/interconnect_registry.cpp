@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "sim/bus.h"
+#include "sim/links.h"
 #include "sim/mesh.h"
 
 namespace aimc::sim {
@@ -18,6 +19,10 @@ std::unique_ptr<Interconnect> make_mesh(const sc_core::sc_module_name& name, con
                                         EnergyLedger& ledger, TraceSink& trace) {
   return std::make_unique<Mesh>(name, cfg.mesh, cfg.grid_rows, cfg.grid_cols, ledger, trace);
 }
+std::unique_ptr<Interconnect> make_links(const sc_core::sc_module_name& name, const config::PlatformConfig& cfg,
+                                         EnergyLedger& ledger, TraceSink& trace) {
+  return std::make_unique<Links>(name, cfg.links, cfg.grid_rows, cfg.grid_cols, ledger, trace);
+}
 }  // namespace
 
 const std::vector<InterconnectKind>& interconnect_kinds() {
@@ -26,6 +31,8 @@ const std::vector<InterconnectKind>& interconnect_kinds() {
        &make_from_bus_config<SharedBus>},
       {"mesh", "2D mesh network on chip: a router per tile, XY routing, contention per link, multicast (sim/mesh.h)",
        &make_mesh},
+      {"links", "point-to-point links between neighbouring tiles, relayed store and forward (sim/links.h)",
+       &make_links},
   };
   return kinds;
 }

@@ -49,6 +49,7 @@ std::string MeshTopology::link_name(int link) const {
 void MeshTopology::route(int src, int dst, std::vector<Hop>& out) const {
   Node at_ = where(src);
   const Node to = where(dst);
+  if (src == dst) return;
   int n = src, depth = 0;
   auto step = [&](Dir d) {
     const int l = link_from(n, d);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace aimc::sim {
@@ -30,6 +31,9 @@ class MeshTopology {
   // "tile5->tile6", "port->tile9", "tile9->port".
   std::string link_name(int link) const;
   std::string node_name(int node) const;
+
+  // The routers a link leaves and enters.
+  std::pair<int, int> link_ends(int link) const { return links_.at(static_cast<size_t>(link)); }
 
   // A link of a route or tree, and its depth: how many links precede it from the source.
   struct Hop {

@@ -170,7 +170,8 @@ TEST(ConfigPreset, RramPresetLoads) {
 // With `base:` a key counts as set when the file or a base sets it. A preset cannot unset what its
 // base sets, so a key of another device type may come from the base, and the file itself may set
 // it only to replace such an inherited value (its comment says UNUSED and why). The same holds for
-// the interconnect: bus.* keys are the shared bus's, mesh.* the mesh's (interconnect.kind).
+// the interconnect: bus.* keys are the shared bus's, mesh.* the mesh's, links.* the point-to-point
+// links' (interconnect.kind).
 TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
   for (const std::string& path : preset_paths()) {
     const auto origins = cfgns::platform_key_origins(path);
@@ -180,6 +181,7 @@ TEST(ConfigPreset, SetsEveryKeyItsDeviceUses) {
     auto kind_uses = [&](const std::string& key) {
       if (key.rfind("bus.", 0) == 0) return interconnect == "shared_bus";
       if (key.rfind("mesh.", 0) == 0) return interconnect == "mesh";
+      if (key.rfind("links.", 0) == 0) return interconnect == "links";
       return true;
     };
     const YAML::Node root = YAML::LoadFile(path);
@@ -514,7 +516,7 @@ TEST(ConfigErrors, UnknownKeyWithSuggestion) {
   EXPECT_EQ(load_error(with_line(9, "  adcs:")),
             "x.yaml:9: unknown key 'tile.adcs' (did you mean 'tile.adc'?)");
   const std::string far = load_error(with_line(15, "frobnicate:"));
-  EXPECT_NE(far.find("x.yaml:15: unknown key 'frobnicate'; valid keys at the top level: name, grid, tile, interconnect, bus, mesh, sram, host, programming, faults, simulation"),
+  EXPECT_NE(far.find("x.yaml:15: unknown key 'frobnicate'; valid keys at the top level: name, grid, tile, interconnect, bus, mesh, links, sram, host, programming, faults, simulation"),
             std::string::npos) << far;
 }
 

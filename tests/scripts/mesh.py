@@ -6,6 +6,8 @@
 - The report lists every link of the 3 x 4 mesh (2 x (3 x 3 + 4 x 2) between neighbours, 2 to the
   port): the links' busy times over the infer phase add up to the interconnect's own counter, and
   the bottleneck is the busiest of the links and tiles.
+- The point-to-point links (interconnect.kind=links) likewise: same outputs, every link listed,
+  their energy under component links.
 - Multicast: with 64-column tiles the MLP's first layer spans 4 column blocks, whose tiles read the
   same input rows. With mesh.multicast the input goes once along the XY tree to all of them, so the
   network spends less energy and fewer link-nanoseconds than when each tile gets its own copy.
@@ -24,6 +26,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         bus = run_case(aimc, d, "bus", [])
         mesh = run_case(aimc, d, "mesh", ["interconnect.kind=mesh"])
+        links = run_case(aimc, d, "links", ["interconnect.kind=links"])
         narrow = ["interconnect.kind=mesh", "tile.array.cols=64"]
         multi = run_case(aimc, d, "multicast", narrow)
         uni = run_case(aimc, d, "unicast", narrow + ["mesh.multicast=false"])
@@ -62,6 +65,14 @@ def main():
             check(multi["agreement_with_float"] == uni["agreement_with_float"], "multicast changed the outputs")
             print(f"64-column tiles: multicast {1e9 * em:.3f} nJ and {bm:.0f} link-ns per inference, "
                   f"unicast {1e9 * eu:.3f} nJ and {bu:.0f} link-ns")
+        if bus and links:
+            check(bus["agreement_with_float"] == links["agreement_with_float"], "the links changed the outputs")
+            check(links["interconnect"]["kind"] == "links", f"interconnect kind {links['interconnect']['kind']}")
+            check(len(links["interconnect"]["links"]) == 2 * (3 * 3 + 4 * 2) + 2, "links: not every link listed")
+            check(links["energy_j"]["by_component"].get("links", 0) > 0, "links: no energy under component links")
+            t = links["time_ns"]["infer"] / links["images"]
+            print(f"links: {t:.1f} ns/inference, bottleneck {links['bottleneck']['resource']} "
+                  f"{100 * links['bottleneck']['utilization']:.1f} %")
     return finish("mesh")
 
 

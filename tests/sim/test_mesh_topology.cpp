@@ -55,6 +55,8 @@ TEST(MeshTopology, XyRoutesGoAlongTheRowFirstThenTheColumn) {
   hops.clear();
   m.route(5, 5, hops);
   EXPECT_TRUE(hops.empty());
+  m.route(m.port_node(), m.port_node(), hops);  // the host's DMA into the SRAM: both at the port
+  EXPECT_TRUE(hops.empty());
   EXPECT_THROW(m.route(0, 13, hops), std::out_of_range);
 }
 
