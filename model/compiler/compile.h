@@ -29,6 +29,10 @@ struct SlicePlan {
   int tile_row = 0, tile_col = 0;  // where the block sits on the tile
   int segment = 0;                 // weight load it belongs to
   int replica = 0;                 // which copy of the op's weights (0 = the original)
+  // Rows reserved under the block for its column block's bias (CompileOptions::bias_in_array):
+  // 1 on the first row block of a column block whose op has a bias, else 0. They take tile rows
+  // tile_row + row_count .. and count as used cells; the block's inputs are row_count.
+  int bias_rows = 0;
 };
 
 struct CompiledModel {
@@ -48,9 +52,11 @@ struct CompiledModel {
 // an op's blocks no longer fit in the free space, a new segment (weight load) starts on an empty
 // chip. Slices are ordered by op, then column block, then row block. Throws CompileError naming
 // the op if one op alone needs more than the whole chip. `digital_depthwise` leaves depthwise
-// convolutions off the tiles.
+// convolutions off the tiles. `bias_in_array` reserves one always-on row per column block of an op
+// whose bias is not all zeros, under its first row block (that block then holds one weight row
+// fewer of the split: rows + 1 are cut into ceil((rows + 1) / R) balanced blocks).
 std::vector<SlicePlan> plan_mapping(const Graph& g, const aimc::config::PlatformConfig& cfg,
-                                    bool digital_depthwise = false);
+                                    bool digital_depthwise = false, bool bias_in_array = false);
 std::vector<SlicePlan> plan_mapping(const Network& net, const aimc::config::PlatformConfig& cfg);
 
 // Replication for throughput. In each segment, while tiles are left empty: find the tile with the
@@ -70,7 +76,8 @@ std::vector<SlicePlan> replicate_for_throughput(std::vector<SlicePlan> plan, con
 // the chip, plus a readable map (one line per tile). JSON:
 //   {"overall": f, "used_tiles": f, "tiles": [{"tile", "cells_used", "cells", "utilization",
 //     "blocks": [{"layer", "rows": [begin, end), "cols": [begin, end), "at": [row, col],
-//     "replica" (copies only: 1, 2, ...)}]}], "map": ["..."]}
+//     "replica" (copies only: 1, 2, ...), "bias_rows" (only when > 0)}]}], "map": ["..."]}
+// A block's cells are 2 x (rows + bias_rows) x cols.
 // "overall" divides by every tile of the chip, "used_tiles" by the tiles that hold a block.
 // With several segments, "segments" lists each segment's placement the same way, and the
 // top-level figures are those of segment 0 (tiles hold one segment at a time).

@@ -124,6 +124,16 @@ const std::vector<OptionRow>& rows() {
        },
        [](const CompileOptions&) { return true; },
        [](const CompileOptions& o) { return std::string(o.replicate ? "true" : "false"); }},
+      {{"bias_in_array", "true | false", "false",
+        "reserve an always-on input row per column block for the bias (counted in the cells used); the "
+        "digital unit still adds the bias"},
+       [](CompileOptions& o, const std::string& t) {
+         if (t == "true" || t == "1" || t == "yes" || t == "on") return o.bias_in_array = true, true;
+         if (t == "false" || t == "0" || t == "no" || t == "off") return o.bias_in_array = false, true;
+         return false;
+       },
+       [](const CompileOptions&) { return true; },
+       [](const CompileOptions& o) { return std::string(o.bias_in_array ? "true" : "false"); }},
   };
   return table;
 }
@@ -187,6 +197,7 @@ nlohmann::json to_json(const CompileOptions& options) {
                       {"replicate", options.replicate}};
   if (options.calibration_patch_elements != CompileOptions{}.calibration_patch_elements)
     j["calibration_patch_elements"] = options.calibration_patch_elements;
+  if (options.bias_in_array) j["bias_in_array"] = true;
   return j;
 }
 

@@ -40,6 +40,11 @@ struct CompileOptions {
   // (or, for a dense layer, the images of a batch) are shared between the copies: more
   // throughput for more cells programmed. See replicate_for_throughput.
   bool replicate = false;
+  // Biases in the array (as the UCSB flash MLP, reference-chips 1: (784+1) x 64 x 2 + (64+1) x
+  // 10 x 2 = 101,780 cells): the mapper reserves an always-on input row per column block of an
+  // op with a bias, whose cells count as used (placement, cells_used, utilization). The bias is
+  // still added by the reduce tile's digital unit: the reserved cells are not programmed or read.
+  bool bias_in_array = false;
 };
 const char* to_string(CompileOptions::Depthwise d);
 // "automatic" | "packed" | "digital"; throws CompileError naming the text otherwise.
@@ -66,8 +71,8 @@ void validate_options(const CompileOptions& options);
 // "key = default: range. meaning" lines for every option, for a command's --help.
 std::string compile_options_help();
 // The options as META and the report record them: every key of the table except
-// calibration_patch_elements, which appears only when it differs from its default (images
-// compiled with the defaults keep the bytes they had before it was a user option).
+// calibration_patch_elements and bias_in_array, which appear only when they differ from their
+// defaults (images compiled with the defaults keep the bytes they had before they were options).
 nlohmann::json to_json(const CompileOptions& options);
 
 }  // namespace aimc::compiler

@@ -422,6 +422,41 @@ TEST(EncodingLaws, PulseWidthWindowDoublesPerBitAndCellEnergyFollowsThePulseLeng
   EXPECT_NEAR(arr->cost(op).e_j, 0.5 * (400.0 * 1e-9) * (100.0 * 1e-9), 1e-30);
 }
 
+// A CCO counts while the array integrates (reference-chips 3b: HERMES's CCO ADCs run during the
+// 128 ns of 8-bit PWM integration). With pulse-width inputs the integration is the driver's window,
+// 2^bits x t_lsb, not tile.array.t_read_ns (which a pwm read does not use): the conversion hides in
+// the window as long as it fits.
+TEST(EncodingLaws, CcoConversionOverlapsThePulseWidthWindow) {
+  config::PlatformConfig c = encoding_platform(config::InputDriverKind::pwm, 7);  // window 128 ns
+  c.tile.adc.kind = config::AdcKind::cco;
+  c.tile.adc.share = 1;
+  c.tile.adc.ref_bits = 8;
+  c.tile.adc.t_conv_ns = 76.8;         // 2^8 counts x 300 ps (3b)
+  c.tile.array.t_read_ns = 20.0;       // not the read time of a pwm read
+  for (int bits : {8, 9, 10}) {
+    c.tile.adc.bits = bits;
+    const auto dac = make_input_driver(c);
+    const auto arr = make_array_read(c);
+    const auto adc = make_adc_bank(c);
+    BlockOp op;
+    op.cols = 100;
+    op.enc = dac->encoding();
+    const uint64_t t_conv = static_cast<uint64_t>(std::llround(76.8 * std::exp2(bits - 8) * 1000.0));
+    const uint64_t beyond = t_conv > 128000u ? t_conv - 128000u : 0u;  // what the 128 ns window does not hide
+    EXPECT_EQ(adc->cost(op).t_ps, beyond) << bits;
+    EXPECT_EQ(mvm_time_ps(*dac, *arr, *adc, 100), 128000u + arr->cost(op).t_ps + beyond) << bits;
+  }
+  // 8 bits (76.8 ns) fit the window: none beyond it (counted against t_read_ns = 20 ns it was 56.8 ns).
+  c.tile.adc.bits = 8;
+  BlockOp op;
+  op.cols = 100;
+  op.enc = make_input_driver(c)->encoding();
+  EXPECT_EQ(make_adc_bank(c)->cost(op).t_ps, 0u);
+  // Amplitude-coded inputs still overlap tile.array.t_read_ns.
+  op.enc = InputEncoding{};
+  EXPECT_EQ(make_adc_bank(c)->cost(op).t_ps, 76800u - 20000u);
+}
+
 // Multi-phase reads (IBM HERMES, reference-chips 3a Table I: 4-phase 520 ns against 1-phase 133 ns
 // for the same MVM, 3.9x): every phase is a drive, a read and its conversions.
 TEST(EncodingLaws, EveryReadPhaseTakesADriveAReadAndItsConversions) {

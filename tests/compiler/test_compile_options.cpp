@@ -30,7 +30,7 @@ TEST(CompileOptions, EveryKeyIsParsedAndRecorded) {
   CompileOptions o;
   set_compile_options(o, {"calibration_vectors=64", "activation_percentile=99.5", "adc_percentile=100",
                           "weight_percentile=1e-3", "calibration_patch_elements=4096", "depthwise=digital",
-                          "replicate=on"});
+                          "replicate=on", "bias_in_array=yes"});
   EXPECT_EQ(o.calibration_vectors, 64);
   EXPECT_DOUBLE_EQ(o.activation_percentile, 99.5);
   EXPECT_DOUBLE_EQ(o.adc_percentile, 100.0);
@@ -38,12 +38,14 @@ TEST(CompileOptions, EveryKeyIsParsedAndRecorded) {
   EXPECT_EQ(o.calibration_patch_elements, 4096);
   EXPECT_EQ(o.depthwise, CompileOptions::Depthwise::digital);
   EXPECT_TRUE(o.replicate);
+  EXPECT_TRUE(o.bias_in_array);
   const nlohmann::json j = to_json(o);
   EXPECT_EQ(j["calibration_vectors"], 64);
   EXPECT_EQ(j["adc_percentile"], 100.0);
   EXPECT_EQ(j["depthwise"], "digital");
   EXPECT_EQ(j["replicate"], true);
   EXPECT_EQ(j["calibration_patch_elements"], 4096);
+  EXPECT_EQ(j["bias_in_array"], true);
   // A later value wins.
   set_compile_options(o, {"replicate=false", "adc_percentile=50"});
   EXPECT_FALSE(o.replicate);
@@ -55,7 +57,8 @@ TEST(CompileOptions, TableDefaultsAreTheStructDefaults) {
   const nlohmann::json want = to_json(defaults);
   // The default patch bound is not in META (images compiled with the defaults keep their bytes).
   EXPECT_FALSE(want.contains("calibration_patch_elements"));
-  EXPECT_EQ(compile_option_table().size(), 7u);
+  EXPECT_FALSE(want.contains("bias_in_array"));  // the same for the biases' rows
+  EXPECT_EQ(compile_option_table().size(), 8u);
   for (const CompileOptionInfo& info : compile_option_table()) {
     CompileOptions o;
     set_compile_option(o, info.key + "=" + info.default_value);
@@ -94,6 +97,7 @@ TEST(CompileOptions, OutOfRangeOrMalformedValuesNameKeyAndRange) {
       {"calibration_patch_elements=-5", "calibration_patch_elements", ">= 1"},
       {"depthwise=diagonal", "depthwise", "automatic | packed | digital"},
       {"replicate=maybe", "replicate", "true | false"},
+      {"bias_in_array=2", "bias_in_array", "true | false"},
   };
   for (const auto& b : bad) {
     CompileOptions o;

@@ -1047,6 +1047,57 @@ TEST(Placement, UtilizationOfAKnownPlacement) {
   EXPECT_EQ(net.params(), 784L * 256 + 256 + 256L * 128 + 128 + 128L * 10 + 10);
 }
 
+// Biases in the array (CompileOptions::bias_in_array): the UCSB flash MLP 784-64-10 (reference-chips
+// 1) on 101,780 cells = (784 + 1) x 64 x 2 + (64 + 1) x 10 x 2, one always-on row per column block.
+// On 785 x 64 tiles each layer is one block with its bias row under it; on 400 x 400 tiles the
+// 785 rows of layer 0 split 393 + 392, the first block holding 392 inputs and the bias row.
+TEST(Placement, BiasInArrayReservesOneRowPerColumnBlockAndCountsItsCells) {
+  const Network net = random_network({784, 64, 10}, 5);
+  const Graph g = to_graph(net);
+  PlatformConfig cfg = default_cfg();
+  cfg.tile.array.rows = 785;
+  cfg.tile.array.cols = 64;
+  cfg.grid_rows = 1;
+  cfg.grid_cols = 2;
+  auto cells_used = [](const nlohmann::json& p) {
+    long n = 0;
+    for (const auto& t : p["tiles"]) n += t["cells_used"].get<long>();
+    return n;
+  };
+  const nlohmann::json without = placement_summary(plan_mapping(g, cfg), g, cfg);
+  EXPECT_EQ(cells_used(without), 2L * (784 * 64 + 64 * 10));  // 101,632: the bias in the digital unit
+  const std::vector<SlicePlan> plan = plan_mapping(g, cfg, false, true);
+  const nlohmann::json with = placement_summary(plan, g, cfg);
+  EXPECT_EQ(cells_used(with), 101780L);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].row_count, 784);
+  EXPECT_EQ(plan[0].bias_rows, 1);
+  EXPECT_EQ(with["tiles"][0]["utilization"].get<double>(), 1.0);  // 785 x 64: full
+  EXPECT_EQ(with["tiles"][0]["blocks"][0]["bias_rows"], 1);
+  // 65 x 10 of 785 x 64 pairs: 1.3 %.
+  EXPECT_EQ(with["map"][1].get<std::string>(), "tile  1 (  1.3 %): fc1 in [0, 64) x out [0, 10) + 1 bias row");
+  // Without the option the 784-row block would not fill the tile: 784 / 785.
+  EXPECT_LT(without["tiles"][0]["utilization"].get<double>(), 1.0);
+
+  // 400 x 400 tiles: 785 rows split 393 + 392; the bias row sits with the first block.
+  const PlatformConfig big = default_cfg();
+  const std::vector<SlicePlan> p2 = plan_mapping(g, big, false, true);
+  ASSERT_EQ(p2.size(), 3u);
+  EXPECT_EQ(p2[0].row_begin, 0);
+  EXPECT_EQ(p2[0].row_count, 392);
+  EXPECT_EQ(p2[0].bias_rows, 1);
+  EXPECT_EQ(p2[1].row_begin, 392);
+  EXPECT_EQ(p2[1].row_count, 392);
+  EXPECT_EQ(p2[1].bias_rows, 0);
+  EXPECT_EQ(cells_used(placement_summary(p2, g, big)), 101780L);
+
+  // An op without a bias (all zeros) gets no row.
+  Network nobias = net;
+  for (auto& l : nobias.layers) l.bias.setZero();
+  const Graph g0 = to_graph(nobias);
+  EXPECT_EQ(cells_used(placement_summary(plan_mapping(g0, cfg, false, true), g0, cfg)), 2L * (784 * 64 + 64 * 10));
+}
+
 // ---- Replication ------------------------------------------------------------------------------
 
 // conv 3x3 (3 -> 8 channels) on a 16x16 map, global average pool, dense 8 -> 4: the conv reads

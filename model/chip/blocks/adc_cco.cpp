@@ -9,8 +9,11 @@
 //   area, static = count * (a_ref, p_ref) * (b / r)
 //                                              ASSUMPTION: an oscillator of fixed size and a b-bit
 //                                              counter
-// One vector of c columns: t = max(0, ceil(c / count) * t_conv - tile.array.t_read_ns) (the time
-// beyond the array's integration), e = c * e_conv.
+// One vector of c columns: t = max(0, ceil(c / count) * t_conv - t_int) (the time beyond the
+// array's integration), e = c * e_conv, where t_int is the integration the count overlaps:
+// tile.array.t_read_ns for amplitude-coded inputs, the input driver's read window 2^bits * t_lsb_ns
+// for pulse-width inputs (HERMES, 3a/3b: the CCOs count while the 128 ns of 8-bit PWM integrate;
+// t_read_ns is not the read time there, the window is).
 #include "chip/tile_blocks.h"
 
 #include <algorithm>
@@ -26,15 +29,18 @@ class CcoAdc final : public LawAdcBank {
       : LawAdcBank(c, static_cast<int>(ceil_div(static_cast<uint64_t>(a.cols), static_cast<uint64_t>(c.share))),
                    c.t_conv_ns * block_math::pow2(c.bits - c.ref_bits),
                    c.e_conv_pj * block_math::pow2(c.bits - c.ref_bits), static_cast<double>(c.bits) / c.ref_bits),
-        overlap_ps_(block_math::ns_to_ps(a.t_read_ns)) {}
+        t_read_ps_(block_math::ns_to_ps(a.t_read_ns)) {}
   const char* kind() const override { return "cco"; }
   BlockCost cost(const BlockOp& op) const override {
     const uint64_t busy = rounds_ps(op.cols);
-    return {busy > overlap_ps_ ? busy - overlap_ps_ : 0, energy_j(op.cols)};
+    const uint64_t overlap = op.enc.mode == InputEncoding::Mode::duration
+                                 ? block_math::ns_to_ps(block_math::pow2(op.enc.bits) * op.enc.t_lsb_ns)
+                                 : t_read_ps_;
+    return {busy > overlap ? busy - overlap : 0, energy_j(op.cols)};
   }
 
  private:
-  uint64_t overlap_ps_;
+  uint64_t t_read_ps_;
 };
 
 }  // namespace

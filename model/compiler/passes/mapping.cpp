@@ -32,29 +32,39 @@ std::vector<std::pair<int, int>> split(int n, int cap) {
 struct BlockCut {
   int row_begin, row_count, col_begin, col_count;
   int column_block;  // blocks with the same column_block reduce together
+  int bias_rows;     // always-on bias row reserved under the block (bias_in_array), 0 or 1
 };
 
-std::vector<BlockCut> cut_blocks(const MvmShape& m, int R, int C) {
+// bias: 1 to reserve a bias row in every column block (on its first row block), else 0.
+std::vector<BlockCut> cut_blocks(const MvmShape& m, int R, int C, int bias) {
   std::vector<BlockCut> out;
-  if (m.groups == 1 || m.rows_per_group > R || m.cols_per_group > C) {
+  if (m.groups == 1 || m.rows_per_group + bias > R || m.cols_per_group > C) {
     // Dense, or groups too large for one tile: each group's diagonal block cut like a dense one.
+    // With a bias row the rows + 1 are split; the first block's share holds the bias row.
     int cb_index = 0;
     for (int g = 0; g < m.groups; ++g)
       for (const auto& [cb, cc] : split(m.cols_per_group, C)) {
-        for (const auto& [rb, rc] : split(m.rows_per_group, R))
-          out.push_back({g * m.rows_per_group + rb, rc, g * m.cols_per_group + cb, cc, cb_index});
+        int row = 0;
+        for (const auto& [rb, rc] : split(m.rows_per_group + bias, R)) {
+          const int b = rb == 0 ? bias : 0;
+          out.push_back({g * m.rows_per_group + row, rc - b, g * m.cols_per_group + cb, cc, cb_index, b});
+          row += rc - b;
+        }
         ++cb_index;
       }
     return out;
   }
-  // Runs of whole groups, block-diagonal inside: n groups take n x rows_per_group word lines and
-  // n x cols_per_group columns. Balanced over the runs.
-  const int per_block = std::max(1, std::min(R / m.rows_per_group, C / m.cols_per_group));
+  // Runs of whole groups, block-diagonal inside: n groups take n x rows_per_group word lines (and
+  // the bias row) and n x cols_per_group columns. Balanced over the runs.
+  const int per_block = std::max(1, std::min((R - bias) / m.rows_per_group, C / m.cols_per_group));
   int cb_index = 0;
   for (const auto& [gb, gc] : split(m.groups, per_block))
-    out.push_back({gb * m.rows_per_group, gc * m.rows_per_group, gb * m.cols_per_group, gc * m.cols_per_group, cb_index++});
+    out.push_back({gb * m.rows_per_group, gc * m.rows_per_group, gb * m.cols_per_group, gc * m.cols_per_group,
+                   cb_index++, bias});
   return out;
 }
+
+bool has_bias(const Op& op) { return op.bias.size() > 0 && op.bias.cwiseAbs().maxCoeff() > 0.0f; }
 
 // Guillotine packing of rectangles on the tiles of one segment. `spread` puts a block on an empty
 // tile while there is one (ops on different tiles run concurrently), then packs best-fit; without
@@ -107,7 +117,8 @@ class Packer {
 
 int segments_of(const std::vector<SlicePlan>& plan) { return plan.empty() ? 1 : plan.back().segment + 1; }
 
-std::vector<SlicePlan> plan_with(const Graph& g, const PlatformConfig& cfg, bool digital_depthwise, bool spread) {
+std::vector<SlicePlan> plan_with(const Graph& g, const PlatformConfig& cfg, bool digital_depthwise, bool spread,
+                                 bool bias_in_array) {
   const int R = cfg.tile.array.rows, C = cfg.tile.array.cols;
   std::vector<SlicePlan> plan;
   Packer packer(cfg.tile_count(), R, C, spread);
@@ -117,14 +128,15 @@ std::vector<SlicePlan> plan_with(const Graph& g, const PlatformConfig& cfg, bool
     const Op& op = g.ops[oi];
     if (!on_tiles(op, digital_depthwise)) continue;
     const MvmShape m = mvm_shape(op);
-    const std::vector<BlockCut> cuts = cut_blocks(m, R, C);
+    const std::vector<BlockCut> cuts = cut_blocks(m, R, C, bias_in_array && R >= 2 && has_bias(op) ? 1 : 0);
     auto try_place = [&](std::vector<SlicePlan>& placed) {
       const auto saved = packer.snapshot();
       // Largest blocks first packs tighter; the slice order is restored below.
       std::vector<size_t> order(cuts.size());
       std::iota(order.begin(), order.end(), 0);
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return long(cuts[a].row_count) * cuts[a].col_count > long(cuts[b].row_count) * cuts[b].col_count;
+        return long(cuts[a].row_count + cuts[a].bias_rows) * cuts[a].col_count >
+               long(cuts[b].row_count + cuts[b].bias_rows) * cuts[b].col_count;
       });
       placed.assign(cuts.size(), SlicePlan{});
       for (size_t k : order) {
@@ -133,7 +145,8 @@ std::vector<SlicePlan> plan_with(const Graph& g, const PlatformConfig& cfg, bool
         s.row_begin = cuts[k].row_begin, s.row_count = cuts[k].row_count;
         s.col_begin = cuts[k].col_begin, s.col_count = cuts[k].col_count;
         s.segment = segment;
-        if (!packer.place(s.row_count, s.col_count, s.tile, s.tile_row, s.tile_col)) {
+        s.bias_rows = cuts[k].bias_rows;
+        if (!packer.place(s.row_count + s.bias_rows, s.col_count, s.tile, s.tile_row, s.tile_col)) {
           packer.restore(saved);
           return false;
         }
@@ -149,7 +162,7 @@ std::vector<SlicePlan> plan_with(const Graph& g, const PlatformConfig& cfg, bool
       }
       if (!try_place(placed)) {
         long cells = 0;
-        for (const auto& c : cuts) cells += long(c.row_count) * c.col_count;
+        for (const auto& c : cuts) cells += long(c.row_count + c.bias_rows) * c.col_count;
         std::ostringstream msg;
         msg << "op " << oi << " '" << op.name << "' (" << op.onnx_op << ", weight matrix " << m.rows << " patch rows x "
             << m.cols << " outputs" << (m.groups > 1 ? ", " + std::to_string(m.groups) + " groups" : std::string()) << ") needs "
@@ -198,8 +211,8 @@ void map_to_tiles(CompileContext& ctx) {
   for (const Op& op : g.ops) ctx.any_depthwise |= op.depthwise() && op.out_channels() == op.groups;
   ctx.digital_dw = opt.depthwise == CompileOptions::Depthwise::digital;
   if (ctx.any_depthwise && opt.depthwise == CompileOptions::Depthwise::automatic) {
-    const auto packed = plan_mapping(g, cfg, false);
-    const auto digital = plan_mapping(g, cfg, true);
+    const auto packed = plan_mapping(g, cfg, false, opt.bias_in_array);
+    const auto digital = plan_mapping(g, cfg, true, opt.bias_in_array);
     const int sp = segments_of(packed);
     const int sd = segments_of(digital);
     ctx.digital_dw = sp > sd;
@@ -210,7 +223,7 @@ void map_to_tiles(CompileContext& ctx) {
                               " weight load(s), as many as digital; the analog array is faster per MAC";
     ctx.plan = ctx.digital_dw ? digital : packed;
   } else {
-    ctx.plan = plan_mapping(g, cfg, ctx.digital_dw);
+    ctx.plan = plan_mapping(g, cfg, ctx.digital_dw, opt.bias_in_array);
     if (ctx.any_depthwise) ctx.dw_reason = std::string("requested (") + (ctx.digital_dw ? "digital" : "packed") + ")";
   }
   if (opt.replicate) ctx.plan = replicate_for_throughput(std::move(ctx.plan), g, cfg);
@@ -222,14 +235,15 @@ void map_to_tiles(CompileContext& ctx) {
 using passes::plan_with;
 using passes::segments_of;
 
-std::vector<SlicePlan> plan_mapping(const Graph& g, const PlatformConfig& cfg, bool digital_depthwise) {
+std::vector<SlicePlan> plan_mapping(const Graph& g, const PlatformConfig& cfg, bool digital_depthwise,
+                                    bool bias_in_array) {
   const int R = cfg.tile.array.rows, C = cfg.tile.array.cols;
   if (R < 1 || C < 1) throw CompileError("platform '" + cfg.name + "': tile.array.rows/cols must be >= 1");
   if (cfg.tile_count() < 1) throw CompileError("platform '" + cfg.name + "': no tiles");
   // Ops on their own tiles while tiles last (they overlap in time); tight packing instead if
   // spreading would need more weight loads.
-  std::vector<SlicePlan> spread = plan_with(g, cfg, digital_depthwise, true);
-  std::vector<SlicePlan> tight = plan_with(g, cfg, digital_depthwise, false);
+  std::vector<SlicePlan> spread = plan_with(g, cfg, digital_depthwise, true, bias_in_array);
+  std::vector<SlicePlan> tight = plan_with(g, cfg, digital_depthwise, false, bias_in_array);
   return segments_of(spread) <= segments_of(tight) ? spread : tight;
 }
 
@@ -245,12 +259,13 @@ nlohmann::json placement_of(const std::vector<SlicePlan>& plan, const Graph& g, 
   std::vector<nlohmann::json> blocks(size_t(cfg.tile_count()), nlohmann::json::array());
   for (const SlicePlan& p : plan) {
     if (p.segment != segment) continue;
-    used[size_t(p.tile)] += 2L * p.row_count * p.col_count;
+    used[size_t(p.tile)] += 2L * (p.row_count + p.bias_rows) * p.col_count;
     nlohmann::json blk = {{"layer", g.ops[size_t(p.layer)].name},
                           {"rows", {p.row_begin, p.row_begin + p.row_count}},
                           {"cols", {p.col_begin, p.col_begin + p.col_count}},
                           {"at", {p.tile_row, p.tile_col}}};
     if (p.replica > 0) blk["replica"] = p.replica;
+    if (p.bias_rows > 0) blk["bias_rows"] = p.bias_rows;
     blocks[size_t(p.tile)].push_back(std::move(blk));
   }
   nlohmann::json tiles = nlohmann::json::array(), map = nlohmann::json::array();
@@ -273,6 +288,7 @@ nlohmann::json placement_of(const std::vector<SlicePlan>& plan, const Graph& g, 
               ", " + std::to_string(blk["cols"][1].get<int>()) + ")";
       if (blk["at"][0].get<int>() || blk["at"][1].get<int>())
         line += " @(" + std::to_string(blk["at"][0].get<int>()) + "," + std::to_string(blk["at"][1].get<int>()) + ")";
+      if (blk.contains("bias_rows")) line += " + " + std::to_string(blk["bias_rows"].get<int>()) + " bias row";
       if (blk.contains("replica")) line += " (copy " + std::to_string(blk["replica"].get<int>() + 1) + ")";
     }
     map.push_back(line);
