@@ -181,7 +181,7 @@ void add_silicon(nlohmann::json& r, const chip::Chip& chip, const Prepared& p, c
                     {"bus_length_mm", chip.bus().wire_mm(sim::Endpoint::sram(), sim::Endpoint::tile(0))}};
   r["area_mm2"] = {{"dac", a.dac * mm2},         {"array", a.array * mm2}, {"adc", a.adc * mm2},
                    {"digital", a.digital * mm2}, {"sram", a.sram * mm2},   {"bus", a.bus * mm2},
-                   {"total", total_mm2}};
+                   {"local_mem", a.local_mem * mm2}, {"total", total_mm2}};
   const double peak_tops = chip.peak_ops_per_s() / 1e12;
   r["peak_tops"] = peak_tops;
   r["peak_tops_per_mm2"] = total_mm2 > 0 ? peak_tops / total_mm2 : 0.0;
@@ -275,6 +275,7 @@ void add_bottleneck(nlohmann::json& r, const chip::Chip& chip, const Simulated& 
     const chip::TileStats& d = s.deploy_stats.tiles[t];
     take("tile " + std::to_string(t) + " array", e.analog_busy_ps, d.analog_busy_ps);
     take("tile " + std::to_string(t) + " digital", e.digital_busy_ps, d.digital_busy_ps);
+    take("tile " + std::to_string(t) + " memory", e.local_memory_busy_ps, d.local_memory_busy_ps);
   }
   std::stable_sort(busy.begin(), busy.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   nlohmann::json by = nlohmann::json::array();

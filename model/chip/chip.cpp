@@ -52,9 +52,7 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   bus_->map(port++, AIMC_SRAM_BASE, sram_->size_bytes(), "sram", sim::Endpoint::sram());
   for (auto& t : tiles_) {
     bus_->isock.bind(t->tsock);
-    const uint64_t local = static_cast<uint64_t>(cfg.tile.input_buffer_bytes) +
-                           std::max<uint64_t>(cfg.tile.output_buffer_bytes, 4ull * cfg.tile.array.cols);
-    bus_->map(port++, AIMC_TILE_BASE + static_cast<uint64_t>(t->index()) * AIMC_TILE_STRIDE, local,
+    bus_->map(port++, AIMC_TILE_BASE + static_cast<uint64_t>(t->index()) * AIMC_TILE_STRIDE, t->window_bytes(),
               "tile" + std::to_string(t->index()), sim::Endpoint::tile(t->index()));
   }
   // Host side.
@@ -107,6 +105,7 @@ ChipArea Chip::area() const {
     a.array += b[1].area_um2;
     a.adc += b[2].area_um2;
     a.digital += b[3].area_um2;
+    if (b.size() > 4) a.local_mem += b[4].area_um2;
   }
   a.sram = sim::sram_cost(cfg_.sram).area_um2;
   a.bus = bus_->area_um2();

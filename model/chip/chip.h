@@ -43,8 +43,8 @@ struct ChipStats {
 // law, chip/blocks/), the activation SRAM (sram.area_um2_per_kib), the interconnect's own
 // (Interconnect::area_um2: a shared bus's routing channel, none when it routes over the blocks).
 struct ChipArea {
-  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0, bus = 0;
-  double total() const { return dac + array + adc + digital + sram + bus; }
+  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0, bus = 0, local_mem = 0;
+  double total() const { return dac + array + adc + digital + sram + bus + local_mem; }
 };
 
 class Chip {

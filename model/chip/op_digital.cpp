@@ -96,13 +96,13 @@ bool read_inputs(ExecContext& ctx, const OpStep& op, uint32_t v, long n, uint64_
   const sim::Endpoint unit = sim::Endpoint::tile(static_cast<int>(L.unit));
   const uint64_t in_len = std::max<uint64_t>(1, static_cast<uint64_t>(op.in_map_bytes) * n / op.positions);
   start_ps = ready_ps;
-  if (!ctx.timed_read(op.layer_id, unit, L.in_addr + v * L.in_stride, op.in_map_bytes, in_len, ready_ps, end_ps)) {
+  if (!ctx.read_input(op, 0, &unit, 1, L.in_addr + v * L.in_stride, in_len, ready_ps, end_ps)) {
     err_addr = L.in_addr;
     return false;
   }
   if (L.kind == AIMC_OP_ADD) {
     uint64_t e2 = 0;
-    if (!ctx.timed_read(op.layer_id, unit, L.in2_addr + v * L.in2_stride, op.in_map_bytes, in_len, ready_ps, e2)) {
+    if (!ctx.read_input(op, 1, &unit, 1, L.in2_addr + v * L.in2_stride, in_len, ready_ps, e2)) {
       err_addr = L.in2_addr;
       return false;
     }

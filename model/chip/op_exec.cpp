@@ -56,6 +56,20 @@ bool ExecContext::timed_read(int layer_id, const sim::Endpoint* dsts, size_t nds
   return true;
 }
 
+bool ExecContext::read_input(const OpStep& op, int which, const sim::Endpoint* dsts, size_t ndst, uint32_t base,
+                             uint64_t len, uint64_t earliest_ps, uint64_t& end_ps) {
+  if (local.empty() || !local[op.index].in_local[which])
+    return timed_read(op.layer_id, dsts, ndst, base, op.in_map_bytes, len, earliest_ps, end_ps);
+  end_ps = earliest_ps;
+  for (size_t i = 0; i < ndst; ++i) {
+    Tile& T = *tiles[static_cast<size_t>(dsts[i].index)];
+    const uint64_t t = T.t_local_memory_ps(len);
+    end_ps = std::max(end_ps, T.local_memory_port().reserve(earliest_ps, t) + t);
+    ledger.post(c_local_mem, op.layer_id, phase, T.e_local_memory_j(len, false), len);
+  }
+  return true;
+}
+
 bool ExecContext::read_maps(uint32_t addr, uint32_t stride, const num::MapShape& shape, num::Maps& m) {
   std::vector<uint8_t> bytes(static_cast<size_t>(stride) * batch);
   if (!debug_read(addr, bytes.data(), static_cast<uint32_t>(bytes.size()))) return false;
@@ -99,11 +113,51 @@ uint32_t output_addr(const OpStep& op, uint32_t v, long q) {
 
 }  // namespace
 
+namespace {
+
+// Image v's positions [q0, q0 + n) of a local map: from the tile src that computed them over the
+// interconnect (one multicast, or one transfer per tile) to the other reading tiles' local
+// memories, then written there through each memory's port (src's own memory directly).
+bool write_local(ExecContext& ctx, const OpStep& op, const std::vector<uint32_t>& readers, sim::Endpoint src,
+                 uint32_t v, long q0, uint32_t len, uint64_t earliest_ps, uint64_t& end_ps) {
+  std::vector<sim::Endpoint> away;
+  for (uint32_t t : readers)
+    if (static_cast<int>(t) != src.index || src.kind != sim::Endpoint::Kind::tile) away.push_back(sim::Endpoint::tile(static_cast<int>(t)));
+  uint64_t arrived = earliest_ps;
+  if (!away.empty()) {
+    // Into the first reader's window: a place in its memory as the map's SRAM offset wraps there
+    // (the bytes are the SRAM's; only the time and energy are the move's).
+    const Tile& first = *ctx.tiles[static_cast<size_t>(away.front().index)];
+    const uint64_t room = first.local_memory_bytes();
+    uint64_t at = (static_cast<uint64_t>(output_addr(op, v, q0)) - AIMC_SRAM_BASE) % room;
+    if (at + len > room) at = 0;
+    const uint32_t addr = static_cast<uint32_t>(AIMC_TILE_BASE + static_cast<uint64_t>(away.front().index) * AIMC_TILE_STRIDE +
+                                                first.local_memory_offset() + at);
+    if (ctx.scratch.size() < len) ctx.scratch.resize(len);
+    if (!ctx.transfer_to(op.layer_id, src, away.data(), away.size(), tlm::TLM_WRITE_COMMAND, addr, ctx.scratch.data(),
+                         len, earliest_ps, arrived))
+      return false;
+  }
+  end_ps = arrived;
+  for (uint32_t t : readers) {
+    Tile& T = *ctx.tiles[t];
+    const uint64_t d = T.t_local_memory_ps(len);
+    end_ps = std::max(end_ps, T.local_memory_port().reserve(arrived, d) + d);
+    ctx.ledger.post(ctx.c_local_mem, op.layer_id, ctx.phase, T.e_local_memory_j(len, true), len);
+  }
+  return true;
+}
+
+}  // namespace
+
 bool write_output(ExecContext& ctx, const OpStep& op, const num::Maps& out, sim::Endpoint src,
                   uint32_t v, long q0, long n, uint64_t earliest_ps, uint64_t& end_ps) {
   const aimc_layer_t& L = op.L;
   end_ps = earliest_ps;
   const long pix_bytes = static_cast<long>(L.out_c) * op.out_elem;
+  if (!ctx.local.empty() && !ctx.local[op.index].out_tiles.empty())  // contiguous by the plan
+    return write_local(ctx, op, ctx.local[op.index].out_tiles, src, v, q0, static_cast<uint32_t>(n * pix_bytes),
+                       earliest_ps, end_ps);
   std::vector<uint8_t> bytes = output_bytes(op, out, v, q0, n);
   const sim::Endpoint sram = sim::Endpoint::sram();
   if (contiguous_output(L)) {

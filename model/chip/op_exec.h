@@ -24,6 +24,7 @@
 
 #include "aimc_image.h"
 #include "aimc_regs.h"
+#include "chip/local_plan.h"
 #include "chip/tile.h"
 #include "config/platform_config.h"
 #include "numerics/converters.h"
@@ -34,6 +35,8 @@
 #include "sim/trace.h"
 
 namespace aimc::chip {
+
+struct OpStep;
 
 // A layer program as read from program memory (validated by the sequencer before it runs).
 struct Program {
@@ -80,6 +83,10 @@ class ExecContext {
   // Whether the interconnect delivers one transfer to several tiles at the cost of one
   // (sim::Interconnect::multicast): then an op sends an input once to the tiles that share it.
   bool multicast = false;
+  // Which maps skip the shared SRAM (chip/local_plan.h), one entry per op of the program (empty:
+  // none), and the ledger component of the tiles' local memories.
+  std::vector<LocalOp> local;
+  int c_local_mem = -1;
   // An untimed read (debug transport: no time, no energy). False if not all bytes were read.
   virtual bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) = 0;
   // An untimed write (debug transport: no time, no energy). False if not all bytes were written.
@@ -94,6 +101,11 @@ class ExecContext {
                   uint64_t earliest_ps, uint64_t& end_ps) {
     return timed_read(layer_id, &dst, 1, base, map_bytes, len, earliest_ps, end_ps);
   }
+  // Op `op`'s timed read of input `which` (0, or 1 for an ADD's second) into the tiles dsts: from
+  // their local memories when the plan has that input there (each tile's memory port, in
+  // parallel), else timed_read from SRAM.
+  bool read_input(const OpStep& op, int which, const sim::Endpoint* dsts, size_t ndst, uint32_t base,
+                  uint64_t len, uint64_t earliest_ps, uint64_t& end_ps);
   // The batch's input maps at addr (one per image, `stride` bytes apart), as codes.
   bool read_maps(uint32_t addr, uint32_t stride, const num::MapShape& shape, num::Maps& m);
 

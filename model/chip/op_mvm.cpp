@@ -235,7 +235,7 @@ void MvmExecutor::schedule_group(ExecContext& ctx, sim::BookingQueue& q, const O
                                                                                    uint64_t& en) {
     st = r;
     const aimc_layer_t& L = op.L;
-    if (ctx.timed_read(op.layer_id, g.tiles.data(), g.tiles.size(), L.in_addr + v * L.in_stride, op.in_map_bytes,
+    if (ctx.read_input(op, 0, g.tiles.data(), g.tiles.size(), L.in_addr + v * L.in_stride,
                        static_cast<uint64_t>(n) * rows, r, en))
       return true;
     err_addr = L.in_addr + v * L.in_stride;

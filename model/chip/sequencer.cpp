@@ -345,6 +345,11 @@ class Sequencer::Flow {
 uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
   Context ctx(*this, p, batch);
   ctx.multicast = multicast_;
+  if (cfg_.tile.local_memory_kib > 0) {
+    ctx.local = plan_local_memory(p.layers, p.slices, p.hdr.out_addr, batch,
+                                  static_cast<uint64_t>(cfg_.tile.local_memory_kib) * 1024);
+    ctx.c_local_mem = ledger_.component("local_mem");
+  }
   std::vector<Step> steps;
   uint32_t err = compute_all(ctx, p, steps, err_addr);
   if (err != AIMC_ERR_NONE) return err;
@@ -369,6 +374,7 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
   for (Tile* t : tiles_) {
     t->analog().forget_before(t_end);
     t->digital().forget_before(t_end);
+    t->local_memory_port().forget_before(t_end);
   }
   return AIMC_ERR_NONE;
 }

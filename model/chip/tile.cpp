@@ -71,6 +71,14 @@ Tile::Tile(sc_core::sc_module_name name, int index, const config::PlatformConfig
                  static_cast<size_t>(std::max(cfg_.output_buffer_bytes, 4 * cfg_.array.cols))) {
   tsock.register_b_transport(this, &Tile::b_transport);
   tsock.register_transport_dbg(this, &Tile::transport_dbg);
+  if (cfg_.local_memory_kib > 0) {
+    // The SRAM law for a memory of the local size (banks no larger than the memory).
+    config::SramConfig m = platform.sram;
+    m.size_kib = cfg_.local_memory_kib;
+    m.bank_kib = std::min(m.bank_kib, m.size_kib);
+    local_cost_ = sim::sram_cost(m);
+    local_latency_ps_ = sim::ns_to_ps(platform.sram.latency_ns);
+  }
   const int cols = cfg_.array.cols;
   trims_.assign(static_cast<size_t>(cols), 0);
   test_result_.assign(static_cast<size_t>(cols), 0);
@@ -230,11 +238,20 @@ uint64_t Tile::zero_input_test(sim::Phase phase) {
   return post_full_scale_read(phase, cfg_.array.rows, cols, num::MvmStats{});
 }
 
-std::array<Tile::BlockFigure, 4> Tile::block_figures() const {
-  return {BlockFigure{dac_->component(), dac_->area_um2(), dac_->p_static_w()},
-          BlockFigure{array_->component(), array_->area_um2(), array_->p_static_w()},
-          BlockFigure{adc_->component(), adc_->area_um2(), adc_->p_static_w()},
-          BlockFigure{digital_unit_->component(), digital_unit_->area_um2(), digital_unit_->p_static_w()}};
+std::vector<Tile::BlockFigure> Tile::block_figures() const {
+  std::vector<BlockFigure> b = {
+      BlockFigure{dac_->component(), dac_->area_um2(), dac_->p_static_w()},
+      BlockFigure{array_->component(), array_->area_um2(), array_->p_static_w()},
+      BlockFigure{adc_->component(), adc_->area_um2(), adc_->p_static_w()},
+      BlockFigure{digital_unit_->component(), digital_unit_->area_um2(), digital_unit_->p_static_w()}};
+  if (cfg_.local_memory_kib > 0) b.push_back(BlockFigure{"local_mem", local_cost_.area_um2, local_cost_.p_static_w});
+  return b;
+}
+
+uint64_t Tile::t_local_memory_ps(uint64_t bytes) const {
+  const uint64_t width = static_cast<uint64_t>(cfg_.local_memory_width_bytes);
+  const double cycle_ps = 1e6 / cfg_.digital.clock_mhz;
+  return local_latency_ps_ + static_cast<uint64_t>(std::llround(static_cast<double>((bytes + width - 1) / width) * cycle_ps));
 }
 
 void set_block_static_power(sim::EnergyLedger& ledger, const std::vector<Tile*>& tiles, bool active,
@@ -307,6 +324,17 @@ Tile::MvmResult Tile::mvm(const Eigen::MatrixXf& codes, int rows_used, int cols_
 }
 
 void Tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  const uint64_t addr = gp.get_address();
+  if (addr >= local_.size() && local_memory_bytes() > 0) {
+    // The local activation memory: timed copies of maps arrive here; their values are the SRAM's.
+    const uint64_t at = addr - local_.size();
+    const bool inside = at <= local_memory_bytes() && gp.get_data_length() <= local_memory_bytes() - at;
+    gp.set_response_status(gp.get_byte_enable_ptr()                          ? tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE
+                           : gp.get_streaming_width() < gp.get_data_length() ? tlm::TLM_BURST_ERROR_RESPONSE
+                           : inside                                          ? tlm::TLM_OK_RESPONSE
+                                                                             : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
   local_.access(gp);
 }
 

@@ -44,6 +44,7 @@
 
 #include "sim/timeline.h"
 #include "chip/local_memory.h"
+#include "sim/sram_cost.h"
 #include "chip/tile_blocks.h"
 #include "config/platform_config.h"
 #include "numerics/crossbar.h"
@@ -66,6 +67,7 @@ struct TileStats {
   uint64_t adc_clipped = 0;  // ADC samples clipped to the code range since elaboration
   uint64_t analog_busy_ps = 0;   // time its array (DAC, array, ADC) was booked since elaboration
   uint64_t digital_busy_ps = 0;  // time its digital unit was booked since elaboration
+  uint64_t local_memory_busy_ps = 0;  // time its local activation memory's port was booked
 };
 
 class Tile : public sc_core::sc_module {
@@ -125,13 +127,14 @@ class Tile : public sc_core::sc_module {
   const DigitalUnit& digital_block() const { return *digital_unit_; }
   int adc_count() const { return adc_->count(); }
   // Each block's area (um^2) and the static power it draws while the tile is active (W), with the
-  // ledger component it is charged to; in the order dac, array, adc, digital.
+  // ledger component it is charged to; in the order dac, array, adc, digital, then the local
+  // activation memory ("local_mem") when the tile has one (tile.local_memory_kib > 0).
   struct BlockFigure {
     const char* component;
     double area_um2;
     double p_static_w;
   };
-  std::array<BlockFigure, 4> block_figures() const;
+  std::vector<BlockFigure> block_figures() const;
   // One MVM: per pass of the input encoding (bit-serial: one per input bit), DAC, then array,
   // then the ADC rounds.
   uint64_t t_mvm_ps(int cols_used) const;
@@ -185,6 +188,20 @@ class Tile : public sc_core::sc_module {
                 int layer, sim::Phase phase, int row0 = 0, int col0 = 0);
 
   uint32_t output_buffer_offset() const { return static_cast<uint32_t>(cfg_.input_buffer_bytes); }
+  // ---- Local activation memory (tile.local_memory_kib; docs/chip-model.md) ----
+  // Its place in the tile's address window (after the buffers) and size; 0 bytes: none. Accesses
+  // through the window answer OK and move no bytes: the maps' values live in the shared SRAM
+  // (written untimed there), the window is where their timed copies arrive.
+  uint32_t local_memory_offset() const { return static_cast<uint32_t>(local_.size()); }
+  uint64_t local_memory_bytes() const { return static_cast<uint64_t>(cfg_.local_memory_kib) * 1024; }
+  uint64_t window_bytes() const { return local_.size() + local_memory_bytes(); }
+  // Its port: latency sram.latency_ns plus ceil(bytes / local_memory_width_bytes) cycles of the
+  // digital clock; energy per byte by the SRAM law (sim/sram_cost.h) for a memory of its size.
+  sim::Timeline& local_memory_port() { return local_port_; }
+  uint64_t t_local_memory_ps(uint64_t bytes) const;
+  double e_local_memory_j(uint64_t bytes, bool write) const {
+    return static_cast<double>(bytes) * 1e-12 * (write ? local_cost_.e_write_byte_pj : local_cost_.e_read_byte_pj);
+  }
   // ---- Calibration and status (the tile's register window) ----
   // Column c's ADC trim in LSB, subtracted from its codes in the digital unit.
   int32_t trim(int col) const { return trims_[static_cast<size_t>(col)]; }
@@ -218,7 +235,8 @@ class Tile : public sc_core::sc_module {
   uint64_t adc_clipped() const { return adc_clipped_; }
   // The counters and state above, as one snapshot (age at the current simulated time).
   TileStats stats() const {
-    return {index_, programmed_, age_s(), mvm_count_, adc_clipped_, analog_.busy_ps(), digital_.busy_ps()};
+    return {index_,          programmed_,        age_s(), mvm_count_, adc_clipped_, analog_.busy_ps(),
+            digital_.busy_ps(), local_port_.busy_ps()};
   }
 
  private:
@@ -268,7 +286,9 @@ class Tile : public sc_core::sc_module {
   num::Rng read_rng_;
   bool programmed_ = false;
   LocalMemory local_;  // input buffer + output buffer
-  sim::Timeline analog_, digital_;
+  sim::SramCost local_cost_;        // the local activation memory's cost law
+  uint64_t local_latency_ps_ = 0;
+  sim::Timeline analog_, digital_, local_port_;
   uint64_t mvm_count_ = 0;
   uint64_t adc_clipped_ = 0;
   Eigen::VectorXf adc_offset_;       // per column, LSB (empty: no offsets)

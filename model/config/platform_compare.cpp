@@ -51,7 +51,8 @@ bool operator==(const TileConfig& a, const TileConfig& b) {
          a.digital == b.digital && a.p_static_active_uw == b.p_static_active_uw &&
          a.p_static_idle_uw == b.p_static_idle_uw &&
          a.input_buffer_bytes == b.input_buffer_bytes &&
-         a.output_buffer_bytes == b.output_buffer_bytes;
+         a.output_buffer_bytes == b.output_buffer_bytes && a.local_memory_kib == b.local_memory_kib &&
+         a.local_memory_width_bytes == b.local_memory_width_bytes;
 }
 bool operator==(const BusConfig& a, const BusConfig& b) {
   return a.width_bytes == b.width_bytes && a.clock_mhz == b.clock_mhz &&

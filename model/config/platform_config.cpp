@@ -12,6 +12,7 @@
 
 #include "numerics/device_model.h"
 
+#include <algorithm>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
@@ -258,6 +259,18 @@ void validate(const PlatformConfig& cfg, const Origins& origins) {
              std::to_string(out_bytes_per_col) + " B for " +
              other("tile.adc.bits", std::to_string(t.adc.bits), origins) +
              got(std::to_string(t.output_buffer_bytes), o));
+  }
+  // A tile's address window (its buffers, then its local activation memory) fits the 1 MiB
+  // between tiles (AIMC_TILE_STRIDE in firmware_stubs/include/aimc_regs.h).
+  const long long buffers = static_cast<long long>(t.input_buffer_bytes) +
+                            std::max<long long>(t.output_buffer_bytes, 4ll * t.array.cols);
+  const long long room_kib = ((1ll << 20) - buffers) / 1024;
+  if (static_cast<long long>(t.local_memory_kib) > room_kib) {
+    const Origin o = origins.of("tile.local_memory_kib");
+    fail(o.where, "tile.local_memory_kib",
+         "expected at most " + std::to_string(room_kib) + " KiB: a tile's window (its " +
+             std::to_string(buffers) + " B of buffers, then this memory) must fit the 1 MiB between tiles" +
+             got(std::to_string(t.local_memory_kib), o));
   }
 }
 

@@ -140,6 +140,10 @@ struct TileConfig {
   double p_static_idle_uw = 10.0;    // static power of one tile in the IDLE power state (uW)
   int input_buffer_bytes = 1024;
   int output_buffer_bytes = 2048;
+  // Activation memory of the tile's own (0: none, every map lives in the shared SRAM): an op's
+  // outputs go straight to the memories of the tiles that read them (docs/chip-model.md).
+  int local_memory_kib = 0;
+  int local_memory_width_bytes = 8;  // bytes its port moves per cycle of tile.digital.clock_mhz
 };
 
 struct BusConfig {

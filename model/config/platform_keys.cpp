@@ -345,6 +345,16 @@ const std::vector<Key>& keys() {
                         "tile output buffer; holds at least one output vector "
                         "(tile.array.cols x ceil(tile.adc.bits / 8) B)",
                         1, 1 << 24, REF(int, tile.output_buffer_bytes)));
+    t.push_back(int_key("tile.local_memory_kib", "KiB",
+                        "activation memory of each tile's own (0: none, every map goes through the shared "
+                        "SRAM); an op's outputs then go straight to the memories of the tiles of the ops "
+                        "that read them, over the interconnect, and those ops read them there "
+                        "(docs/chip-model.md, \"Local activation memory\"); its cost is the SRAM law "
+                        "(sram.*) for a memory of this size",
+                        0, 1 << 20, REF(int, tile.local_memory_kib)));
+    t.push_back(int_key("tile.local_memory_width_bytes", "B",
+                        "bytes the local activation memory's port moves per cycle of tile.digital.clock_mhz",
+                        1, 4096, REF(int, tile.local_memory_width_bytes)));
 
     t.push_back(CHOICE(InterconnectKind, kInterconnectKindCount, "interconnect.kind",
                        "what links the tiles, SRAM, host interface and programming controller: "
