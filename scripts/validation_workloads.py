@@ -3,7 +3,8 @@
 
     full_array   one full-array MVM per core: a Linear IN -> CORES x COLS without bias (one input
                  vector, CORES column blocks of IN x COLS, one per core). HERMES Table I: 256 ->
-                 64 x 256 = 16,384.
+                 64 x 256 = 16,384; one tile of the IBM speech chip: --rows 512 --cols 512
+                 --cores 1; one Mythic M1076 tile: --rows 1024 --cols 1024 --cores 1.
     mnist_mlp    the 784-64-10 MLP of Merrikh-Bayat et al. (TNNLS 2018; reference-chips sections
                  1 and 8), with biases, trained briefly on binarized 28 x 28 Fashion-MNIST images
                  (MNIST is not on this machine; the cell count depends on the shape alone).

@@ -21,6 +21,9 @@ using cfgns::DeviceType;
 using cfgns::PairMode;
 using cfgns::PlatformConfig;
 using cfgns::WornMode;
+using cfgns::AdcKind;
+using cfgns::InputDriverKind;
+using cfgns::InterconnectKind;
 
 namespace {
 
@@ -163,6 +166,44 @@ TEST(ConfigPreset, RramPresetLoads) {
   const PlatformConfig flash = cfgns::load_platform(preset_path());
   EXPECT_EQ(cfg.tile.adc, flash.tile.adc);
   EXPECT_EQ(cfg.sram, flash.sram);
+}
+
+// The presets of published chips hold those chips' published architecture (reference-chips.md;
+// docs/validation.md compares their figures with the published ones): a preset edited away from
+// its chip fails here, whatever its calibration target does.
+TEST(ConfigPreset, IbmSpeechIsTheSpeechChip) {
+  const PlatformConfig cfg = cfgns::load_platform(source_dir() + "/platforms/ibm-speech.yaml");
+  EXPECT_EQ(cfg.name, "ibm-speech");
+  EXPECT_EQ(cfg.tile_count(), 34);                                   // 3c "Tiles; array"
+  EXPECT_EQ(cfg.tile.array.rows, 512);                               // 512 x 512 weights, 4 PCM each
+  EXPECT_EQ(cfg.tile.array.cols, 512);
+  EXPECT_EQ(cfg.tile.device.type, DeviceType::pcm);
+  EXPECT_DOUBLE_EQ(cfg.tile.array.v_read_v, 0.3);                    // 3c "Analog details"
+  EXPECT_EQ(cfg.tile.dac.kind, InputDriverKind::pwm);                // 3c "I/O": 0-255 ns at 1 ns/step
+  EXPECT_EQ(cfg.tile.dac.bits, 8);
+  EXPECT_DOUBLE_EQ(cfg.tile.dac.t_lsb_ns, 1.0);
+  EXPECT_EQ(cfg.tile.adc.kind, AdcKind::ramp);                       // 3c "I/O": shared ramp + comparators
+  EXPECT_EQ(cfg.tile.adc.bits, 8);
+  EXPECT_DOUBLE_EQ(cfg.tile.adc.t_conv_ns, 256.0);                   // 2^8 steps of 1 ns
+  EXPECT_EQ(cfg.interconnect, InterconnectKind::mesh);               // 3c "Interconnect": 2D mesh
+  // 512 wires each way, one 8-bit duration per 256 ns window each: 2 B/ns per link.
+  EXPECT_DOUBLE_EQ(cfg.mesh.width_bytes * cfg.mesh.clock_mhz * 1e-3, 2.0);
+  EXPECT_EQ(cfg.programming.parallel_cells, 512);                    // 6 "IBM speech chip": a row at once
+  EXPECT_NO_THROW(cfgns::validate_platform(cfg));
+}
+
+TEST(ConfigPreset, MythicIsTheM1076) {
+  const PlatformConfig cfg = cfgns::load_platform(source_dir() + "/platforms/mythic-m1076.yaml");
+  EXPECT_EQ(cfg.name, "mythic-m1076");
+  EXPECT_EQ(cfg.tile_count(), 76);                                   // 2 "M1076 tiles / weights"
+  EXPECT_EQ(cfg.tile.array.rows, 1024);                              // 2 "Array per tile"
+  EXPECT_EQ(cfg.tile.array.cols, 1024);
+  EXPECT_EQ(cfg.tile.device.type, DeviceType::flash);                // 2 "Process": 40 nm NOR flash
+  EXPECT_EQ(cfg.tile.dac.kind, InputDriverKind::voltage);            // 2 "Weight storage": DACs in
+  EXPECT_EQ(cfg.tile.dac.bits, 8);                                   // 2 "Precision": 8 b in / 8 b out
+  EXPECT_EQ(cfg.tile.adc.bits, 8);
+  EXPECT_EQ(cfg.interconnect, InterconnectKind::mesh);               // 2 "Mythic per-tile structure": NoC router
+  EXPECT_NO_THROW(cfgns::validate_platform(cfg));
 }
 
 // A preset sets every key its device type uses (and cites it), so nothing silently falls back to
