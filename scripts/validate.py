@@ -129,7 +129,8 @@ def mythic_peak(report, rows=1024, cols=1024):
     details = (f"peak_tops {r['peak_tops']:.1f} TOPS = {tiles} tiles x 2 x {rows} x {cols} ops / "
                f"{t_busy:.1f} ns (tile 0's measured full-array MVM); area {a['total']:.1f} mm2 "
                f"(array {a['array']:.1f}, sram {a['sram']:.1f}, adc {a['adc']:.1f}, digital {a['digital']:.1f}, "
-               f"noc {a['bus']:.1f}) against the published die's 190 mm2 (ratio {a['total'] / 190.0:.2f})")
+               f"local_mem {a.get('local_mem', 0.0):.1f}, noc {a['bus']:.1f}) against the published die's 190 mm2 "
+               f"(ratio {a['total'] / 190.0:.2f})")
     return r["peak_tops"], details, problems
 
 
@@ -205,8 +206,9 @@ WHY_MYTHIC = (
     "tile (--set tile.adc.share=1024: 10.3 us per MVM, 15.4 TOPS), or bit-serial inputs with slower converters, "
     "would be consistent with it; reference-chips supports neither, so the preset keeps its cited periphery. Not "
     "tuned: the test is registered but disabled until the tile's timing is published. Area (a cross-check, not "
-    "forced): 58 mm2 modelled against the 190 mm2 die; the per-tile SRAM, SIMD beyond its lanes, RISC-V "
-    "nano-processors, PCIe and pads are not in the model, and the 40 nm cell is a shrink of the 55 nm one.")
+    "forced): the modelled area (above) against the 190 mm2 die; the per-tile SRAM is in it at an assumed "
+    "32 KiB, the SIMD beyond its lanes, RISC-V nano-processors, PCIe and pads are not, and the 40 nm cell is "
+    "a shrink of the 55 nm one.")
 
 TARGETS = [
     hermes_target("hermes_1phase_latency", 1, "latency", 133.0, "ns", "Le Gallo 2023, Table I", WHY_LATENCY),
