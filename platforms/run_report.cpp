@@ -181,7 +181,7 @@ void add_silicon(nlohmann::json& r, const chip::Chip& chip, const Prepared& p, c
                     {"bus_length_mm", chip.bus().wire_mm(sim::Endpoint::sram(), sim::Endpoint::tile(0))}};
   r["area_mm2"] = {{"dac", a.dac * mm2},         {"array", a.array * mm2}, {"adc", a.adc * mm2},
                    {"digital", a.digital * mm2}, {"sram", a.sram * mm2},   {"bus", a.bus * mm2},
-                   {"local_mem", a.local_mem * mm2}, {"total", total_mm2}};
+                   {"local_mem", a.local_mem * mm2}, {"gdpu", a.gdpu * mm2},  {"total", total_mm2}};
   const double peak_tops = chip.peak_ops_per_s() / 1e12;
   r["peak_tops"] = peak_tops;
   r["peak_tops_per_mm2"] = total_mm2 > 0 ? peak_tops / total_mm2 : 0.0;
@@ -270,6 +270,7 @@ void add_bottleneck(nlohmann::json& r, const chip::Chip& chip, const Simulated& 
     links.push_back({{"link", l.name}, {"busy_ns", held / 1000.0}, {"utilization", u}});
   }
   take("programmer", s.end_stats.programming.busy_ps, s.deploy_stats.programming.busy_ps);
+  take("gdpu", s.end_stats.gdpu_busy_ps, s.deploy_stats.gdpu_busy_ps);
   for (size_t t = 0; t < s.end_stats.tiles.size() && t < s.deploy_stats.tiles.size(); ++t) {
     const chip::TileStats& e = s.end_stats.tiles[t];
     const chip::TileStats& d = s.deploy_stats.tiles[t];

@@ -87,6 +87,7 @@ ChipStats Chip::stats() const {
   ChipStats s;
   s.programming = programmer_->stats();
   s.interconnect = bus_->stats();
+  if (const Gdpu* g = sequencer_->gdpu()) s.gdpu_busy_ps = g->timeline().busy_ps();
   for (const auto& t : tiles_) s.tiles.push_back(t->stats());
   return s;
 }
@@ -109,6 +110,7 @@ ChipArea Chip::area() const {
   }
   a.sram = sim::sram_cost(cfg_.sram).area_um2;
   a.bus = bus_->area_um2();
+  if (const Gdpu* g = sequencer_->gdpu()) a.gdpu = g->area_um2();
   return a;
 }
 

@@ -32,6 +32,7 @@ namespace aimc::chip {
 struct ChipStats {
   ProgrammingStats programming;         // the NVM programming controller
   sim::InterconnectStats interconnect;  // the interconnect (shared bus or mesh)
+  uint64_t gdpu_busy_ps = 0;            // time the global digital unit was booked (0 without one)
   std::vector<TileStats> tiles;         // one per tile, by index
   // ADC samples clipped, over every tile.
   uint64_t adc_clipped() const;
@@ -43,8 +44,8 @@ struct ChipStats {
 // law, chip/blocks/), the activation SRAM (sram.area_um2_per_kib), the interconnect's own
 // (Interconnect::area_um2: a shared bus's routing channel, none when it routes over the blocks).
 struct ChipArea {
-  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0, bus = 0, local_mem = 0;
-  double total() const { return dac + array + adc + digital + sram + bus + local_mem; }
+  double dac = 0, array = 0, adc = 0, digital = 0, sram = 0, bus = 0, local_mem = 0, gdpu = 0;
+  double total() const { return dac + array + adc + digital + sram + bus + local_mem + gdpu; }
 };
 
 class Chip {

@@ -33,7 +33,7 @@ std::vector<uint32_t> reading_tiles(const aimc_layer_t& L, const std::vector<aim
 
 std::vector<LocalOp> plan_local_memory(const std::vector<aimc_layer_t>& layers,
                                        const std::vector<aimc_slice_t>& slices, uint32_t out_addr,
-                                       uint32_t batch, uint64_t local_memory_bytes) {
+                                       uint32_t batch, uint64_t local_memory_bytes, bool digital_on_tiles) {
   const size_t n = layers.size();
   std::vector<LocalOp> plan(n);
   if (local_memory_bytes == 0) return plan;
@@ -69,7 +69,7 @@ std::vector<LocalOp> plan_local_memory(const std::vector<aimc_layer_t>& layers,
     for (const Input& in : inputs) {
       if (in.producer != static_cast<long>(k)) continue;
       read = true;
-      ok = ok && in.exact;
+      ok = ok && in.exact && (digital_on_tiles || layers[in.op].kind == AIMC_OP_MVM);
       for (uint32_t t : reading_tiles(layers[in.op], slices)) tiles.push_back(t);
     }
     if (!read || !ok) continue;

@@ -1,7 +1,8 @@
 // Digital ops (pooling, add, concat, softmax, digital depthwise convolution): they run on the
-// digital unit of their `unit` tile. Numbers from numerics/digital_ops; time: bus read of each
-// chunk's share of the input, the unit's time for its element operations, bus write of the
-// output; energy: the unit's energy per element operation.
+// digital unit of their `unit` tile, or on the chip's global digital unit when it has one
+// (ExecContext::gdpu). Numbers from numerics/digital_ops; time: bus read of each chunk's share of
+// the input, the unit's time for its element operations, bus write of the output; energy: the
+// unit's energy per element operation.
 #include <algorithm>
 
 #include "chip/op_exec.h"
@@ -93,7 +94,8 @@ const DigitalOp* find_op(uint32_t kind) {
 bool read_inputs(ExecContext& ctx, const OpStep& op, uint32_t v, long n, uint64_t ready_ps, uint64_t& start_ps,
                  uint64_t& end_ps, uint32_t& err_addr) {
   const aimc_layer_t& L = op.L;
-  const sim::Endpoint unit = sim::Endpoint::tile(static_cast<int>(L.unit));
+  const sim::Endpoint unit = ctx.gdpu ? sim::Endpoint{sim::Endpoint::Kind::gdpu, 0}
+                                      : sim::Endpoint::tile(static_cast<int>(L.unit));
   const uint64_t in_len = std::max<uint64_t>(1, static_cast<uint64_t>(op.in_map_bytes) * n / op.positions);
   start_ps = ready_ps;
   if (!ctx.read_input(op, 0, &unit, 1, L.in_addr + v * L.in_stride, in_len, ready_ps, end_ps)) {
@@ -125,8 +127,12 @@ class DigitalExecutor final : public OpExecutor {
     if (!op_.run(ctx, op, in, out, err_addr)) return AIMC_ERR_BAD_PROGRAM;
     ops_per_position_ = op_.ops_per_position(L);
     const long ops = static_cast<long>(ctx.batch) * op.positions * ops_per_position_;
-    ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[L.unit]->e_digital_j(ops, op_.work),
-                    static_cast<uint64_t>(ops));
+    if (ctx.gdpu)
+      ctx.ledger.post(ctx.gdpu->component(), op.layer_id, ctx.phase, ctx.gdpu->e_j(ops, op_.work),
+                      static_cast<uint64_t>(ops));
+    else
+      ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[L.unit]->e_digital_j(ops, op_.work),
+                      static_cast<uint64_t>(ops));
     return AIMC_ERR_NONE;
   }
 
@@ -143,21 +149,23 @@ class DigitalExecutor final : public OpExecutor {
         return read_inputs(ctx, op, v, n, r, st, en, err_addr);
       });
       const auto run = q.add(v, 0, [this, &ctx, &op, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
-        Tile& U = *ctx.tiles[op.L.unit];
         const long ops = n * ops_per_position_;
-        const uint64_t t_dig = U.t_digital_ps(ops);
-        st = U.digital().reserve(r, t_dig);
+        Tile& U = *ctx.tiles[op.L.unit];
+        const uint64_t t_dig = ctx.gdpu ? ctx.gdpu->t_ps(ops) : U.t_digital_ps(ops);
+        st = (ctx.gdpu ? ctx.gdpu->timeline() : U.digital()).reserve(r, t_dig);
         en = st + t_dig;
         if (ctx.trace.enabled())
-          ctx.trace.span(ctx.digital_tracks[op.L.unit], op_.name, st, t_dig,
+          ctx.trace.span(ctx.gdpu ? ctx.gdpu->track() : ctx.digital_tracks[op.L.unit], op_.name, st, t_dig,
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
-                          {"energy_pj", U.e_digital_j(ops, op_.work) * 1e12}});
+                          {"energy_pj", (ctx.gdpu ? ctx.gdpu->e_j(ops, op_.work) : U.e_digital_j(ops, op_.work)) * 1e12}});
         return true;
       });
       q.after_end(read, run);
       const auto write = q.add(v, 0, [&ctx, &op, &out, &err_addr, v, q0, n](uint64_t r, uint64_t& st, uint64_t& en) {
         st = r;
-        if (write_output(ctx, op, out, sim::Endpoint::tile(static_cast<int>(op.L.unit)), v, q0, n, r, en)) return true;
+        const sim::Endpoint from = ctx.gdpu ? sim::Endpoint{sim::Endpoint::Kind::gdpu, 0}
+                                            : sim::Endpoint::tile(static_cast<int>(op.L.unit));
+        if (write_output(ctx, op, out, from, v, q0, n, r, en)) return true;
         err_addr = op.L.out_addr + v * op.L.out_stride;
         return false;
       });

@@ -24,6 +24,7 @@
 
 #include "aimc_image.h"
 #include "aimc_regs.h"
+#include "chip/gdpu.h"
 #include "chip/local_plan.h"
 #include "chip/tile.h"
 #include "config/platform_config.h"
@@ -87,6 +88,9 @@ class ExecContext {
   // none), and the ledger component of the tiles' local memories.
   std::vector<LocalOp> local;
   int c_local_mem = -1;
+  // The chip's global digital unit (gdpu.lanes > 0), where the digital ops run; null: on their
+  // unit tile's digital unit.
+  Gdpu* gdpu = nullptr;
   // An untimed read (debug transport: no time, no energy). False if not all bytes were read.
   virtual bool debug_read(uint32_t addr, uint8_t* data, uint32_t len) = 0;
   // An untimed write (debug transport: no time, no energy). False if not all bytes were written.

@@ -39,6 +39,7 @@ Sequencer::Sequencer(sc_core::sc_module_name name, const config::PlatformConfig&
       mem_(kSeqMemSize) {
   for (size_t t = 0; t < tiles_.size(); ++t)
     digital_tracks_.push_back(trace.track("tile" + std::to_string(t) + ".digital"));
+  if (cfg.gdpu.lanes > 0) gdpu_ = std::make_unique<Gdpu>(cfg, ledger, trace);
   tsock.register_b_transport(this, &Sequencer::b_transport);
   tsock.register_transport_dbg(this, &Sequencer::transport_dbg);
   gp_.set_extension(new sim::Accounting());  // owned by gp_
@@ -345,9 +346,10 @@ class Sequencer::Flow {
 uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr) {
   Context ctx(*this, p, batch);
   ctx.multicast = multicast_;
+  ctx.gdpu = gdpu_.get();
   if (cfg_.tile.local_memory_kib > 0) {
     ctx.local = plan_local_memory(p.layers, p.slices, p.hdr.out_addr, batch,
-                                  static_cast<uint64_t>(cfg_.tile.local_memory_kib) * 1024);
+                                  static_cast<uint64_t>(cfg_.tile.local_memory_kib) * 1024, gdpu_ == nullptr);
     ctx.c_local_mem = ledger_.component("local_mem");
   }
   std::vector<Step> steps;
@@ -376,6 +378,7 @@ uint32_t Sequencer::execute(const Program& p, uint32_t batch, uint32_t& err_addr
     t->digital().forget_before(t_end);
     t->local_memory_port().forget_before(t_end);
   }
+  if (gdpu_) gdpu_->timeline().forget_before(t_end);
   return AIMC_ERR_NONE;
 }
 

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@
 
 #include "aimc_image.h"
 #include "chip/engine.h"
+#include "chip/gdpu.h"
 #include "chip/op_exec.h"
 #include "chip/local_memory.h"
 #include "chip/tile.h"
@@ -72,6 +74,8 @@ class Sequencer : public sc_core::sc_module {
   // the tiles of its row block.
   void set_multicast(bool on) { multicast_ = on; }
   bool busy() const { return busy_; }
+  // The global digital unit (null without one, gdpu.lanes 0).
+  const Gdpu* gdpu() const { return gdpu_.get(); }
   // Starts an inference command at sc_time_stamp() + delay; false if one is running.
   bool start(uint32_t prog_addr, uint32_t batch, const sc_core::sc_time& delay);
 
@@ -135,6 +139,7 @@ class Sequencer : public sc_core::sc_module {
   uint64_t t_now_ps_ = 0;
   tlm::tlm_generic_payload gp_;
   bool multicast_ = false;
+  std::unique_ptr<Gdpu> gdpu_;  // gdpu.lanes > 0
   std::string last_problem_;
   uint64_t last_latency_ps_ = 0, last_duration_ps_ = 0, vectors_done_ = 0, commands_done_ = 0;
   CommandSink command_sink_;

@@ -71,6 +71,9 @@ bool operator==(const LinksConfig& a, const LinksConfig& b) {
          a.e_bit_pj == b.e_bit_pj && a.e_wire_bit_mm_pj == b.e_wire_bit_mm_pj && a.multicast == b.multicast &&
          a.p_static_uw_per_link == b.p_static_uw_per_link && a.area_um2_per_link == b.area_um2_per_link;
 }
+bool operator==(const GdpuConfig& a, const GdpuConfig& b) {
+  return a.lanes == b.lanes && a.clock_mhz == b.clock_mhz;
+}
 bool operator==(const SramConfig& a, const SramConfig& b) {
   return a.size_kib == b.size_kib && a.latency_ns == b.latency_ns &&
          a.bank_kib == b.bank_kib && a.ref_bank_kib == b.ref_bank_kib &&
@@ -104,7 +107,7 @@ bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
 bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
   return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&
          a.tile == b.tile && a.interconnect == b.interconnect && a.bus == b.bus &&
-         a.mesh == b.mesh && a.links == b.links && a.sram == b.sram && a.host == b.host &&
+         a.mesh == b.mesh && a.links == b.links && a.gdpu == b.gdpu && a.sram == b.sram && a.host == b.host &&
          a.programming == b.programming && a.faults == b.faults && a.simulation == b.simulation;
 }
 

@@ -187,6 +187,14 @@ struct LinksConfig {
   double area_um2_per_link = 1000.0;   // die area of one link's two ends
 };
 
+// The chip's global digital processing unit (HERMES's GDPU, reference-chips 3a): digital ops
+// (pooling, add, concat, softmax, digital depthwise) run there instead of on a tile's digital
+// unit. Its logic is the tiles' (tile.digital.*: kind, energies, leakage and area per lane).
+struct GdpuConfig {
+  int lanes = 0;             // 0: none, digital ops run on their tile's digital unit
+  double clock_mhz = 200.0;  // its clock
+};
+
 struct SramConfig {
   int size_kib = 512;
   double latency_ns = 2.0;       // access latency per transfer
@@ -251,6 +259,7 @@ struct PlatformConfig {
   BusConfig bus;
   MeshConfig mesh;
   LinksConfig links;
+  GdpuConfig gdpu;
   SramConfig sram;
   HostConfig host;
   ProgrammingConfig programming;
@@ -272,6 +281,7 @@ bool operator==(const TileConfig& a, const TileConfig& b);
 bool operator==(const BusConfig& a, const BusConfig& b);
 bool operator==(const MeshConfig& a, const MeshConfig& b);
 bool operator==(const LinksConfig& a, const LinksConfig& b);
+bool operator==(const GdpuConfig& a, const GdpuConfig& b);
 bool operator==(const SramConfig& a, const SramConfig& b);
 bool operator==(const HostConfig& a, const HostConfig& b);
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b);

@@ -440,6 +440,14 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("links.area_um2_per_link", "um^2", "die area of one link's two ends (the wires route over the tiles)",
                              REF(double, links.area_um2_per_link)));
 
+    t.push_back(int_key("gdpu.lanes", "-",
+                        "lanes of the chip's global digital processing unit beside the SRAM (0: none); "
+                        "with lanes, the digital ops (pooling, add, concat, softmax, digital depthwise) "
+                        "run there instead of on a tile's digital unit, with the tiles' logic "
+                        "(tile.digital.*: energies, leakage and area per lane)",
+                        0, 4096, REF(int, gdpu.lanes)));
+    t.push_back(positive("gdpu.clock_mhz", "MHz", "clock of the global digital processing unit",
+                         REF(double, gdpu.clock_mhz)));
     t.push_back(int_key("sram.size_kib", "KiB", "activation SRAM size", 1, 1 << 20,
                         REF(int, sram.size_kib)));
     t.push_back(non_negative("sram.latency_ns", "ns", "access latency per transfer",

@@ -15,6 +15,7 @@ std::string to_string(const Endpoint& e) {
     case Endpoint::Kind::programmer: return "programmer";
     case Endpoint::Kind::sram: return "sram";
     case Endpoint::Kind::tile: return "tile" + std::to_string(e.index);
+    case Endpoint::Kind::gdpu: return "gdpu";
     case Endpoint::Kind::none: break;
   }
   return "none";

@@ -43,7 +43,7 @@ namespace aimc::sim {
 
 // A block that sends or receives data on the interconnect.
 struct Endpoint {
-  enum class Kind : uint8_t { none, host, sequencer, programmer, sram, tile };
+  enum class Kind : uint8_t { none, host, sequencer, programmer, sram, tile, gdpu };
   Kind kind = Kind::none;
   int index = 0;  // tile number for Kind::tile
 

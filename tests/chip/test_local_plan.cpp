@@ -89,6 +89,12 @@ TEST(LocalPlan, AMapReadByTwoOpsGoesToAllTheirTilesAndAnAddReadsBothInputs) {
   EXPECT_EQ(plan[1].out_tiles, (std::vector<uint32_t>{3}));
   EXPECT_TRUE(plan[2].in_local[0]);
   EXPECT_TRUE(plan[2].in_local[1]);
+  // With the digital ops on the chip's global unit (beside the SRAM), a map a digital op reads
+  // stays in SRAM: both maps here.
+  for (const LocalOp& op : plan_local_memory(p, s, kA + 0x3000, 2, 4096, false)) {
+    EXPECT_TRUE(op.out_tiles.empty());
+    EXPECT_FALSE(op.in_local[0] || op.in_local[1]);
+  }
 }
 
 TEST(LocalPlan, PartialReadsAndChannelRangesStayInSram) {
