@@ -19,30 +19,23 @@
 // link spans one tile pitch). Static: p_static_uw_per_link per link; area area_um2_per_link each.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "config/platform_config.h"
-#include "sim/interconnect.h"
-#include "sim/mesh_topology.h"
-#include "sim/timeline.h"
+#include "sim/grid_interconnect.h"
 
 namespace aimc::sim {
 
-class Links final : public Interconnect {
+class Links final : public GridInterconnect {
  public:
   Links(const sc_core::sc_module_name& name, const config::LinksConfig& cfg, int rows, int cols,
         EnergyLedger& ledger, TraceSink& trace);
 
-  const MeshTopology& topology() const { return topo_; }
-  int node_of(const Endpoint& e) const;  // tile t on node t, every other block at the port
   // Time a transfer of `bytes` from src to dst takes when no other uses the links.
   uint64_t occupancy_ps(const Endpoint& src, const Endpoint& dst, uint64_t bytes) const override;
-  InterconnectStats stats() const override;
   const char* kind() const override { return "links"; }
   bool multicast() const override { return cfg_.multicast; }
-  double wire_mm(const Endpoint& src, const Endpoint& dst) const override;
   double area_um2() const override { return cfg_.area_um2_per_link * topo_.link_count() / 2.0; }
   uint64_t packet_ps(uint64_t bytes) const;  // one packet's bits on one link
 
@@ -51,13 +44,7 @@ class Links final : public Interconnect {
              uint64_t now_ps, Phase phase) override;
 
   config::LinksConfig cfg_;
-  MeshTopology topo_;
   uint64_t latency_ps_;
-  std::vector<Timeline> links_;
-  std::vector<std::array<uint64_t, kPhaseCount>> link_busy_;  // per link, by phase
-  uint64_t busy_ps_ = 0, wait_ps_ = 0;
-  std::vector<MeshTopology::Hop> hops_;  // the transfer being booked (kept to avoid allocations)
-  std::vector<int> nodes_;
   std::vector<uint64_t> at_node_;  // when the packet is whole at each node (booking one packet)
 };
 

@@ -10,7 +10,7 @@ namespace aimc::sim {
 
 Mesh::Mesh(const sc_core::sc_module_name& name, const config::MeshConfig& cfg, int rows, int cols,
            EnergyLedger& ledger, TraceSink& trace)
-    : Interconnect(name, ledger, trace, "noc"), cfg_(cfg), topo_(rows, cols) {
+    : GridInterconnect(name, rows, cols, ledger, trace, "noc"), cfg_(cfg) {
   if (cfg.width_bytes <= 0 || !(cfg.clock_mhz > 0.0) || cfg.hop_cycles <= 0 || cfg.max_packet_bytes <= 0 ||
       !(cfg.e_bit_hop_pj >= 0.0) || !(cfg.e_wire_bit_mm_pj >= 0.0) || !(cfg.p_static_uw_per_router >= 0.0) ||
       !(cfg.router_area_um2 >= 0.0)) {
@@ -20,18 +20,7 @@ Mesh::Mesh(const sc_core::sc_module_name& name, const config::MeshConfig& cfg, i
   }
   cycle_ps_ = 1e6 / cfg.clock_mhz;
   hop_ps_ = static_cast<uint64_t>(std::llround(cfg.hop_cycles * cycle_ps_));
-  links_.resize(static_cast<size_t>(topo_.link_count()));
-  link_busy_.resize(links_.size());
   ledger_.set_static_power(ledger_component(), cfg.p_static_uw_per_router * 1e-6 * topo_.routers());
-}
-
-int Mesh::node_of(const Endpoint& e) const {
-  if (e.kind != Endpoint::Kind::tile) return topo_.port_node();
-  if (e.index < 0 || e.index >= topo_.port_node()) {
-    throw std::out_of_range(std::string(name()) + ": " + to_string(e) + " is not on the " +
-                            std::to_string(topo_.rows()) + " x " + std::to_string(topo_.cols()) + " mesh");
-  }
-  return e.index;
 }
 
 uint64_t Mesh::flits_ps(uint64_t bytes) const {
@@ -49,19 +38,6 @@ uint64_t Mesh::occupancy_ps(const Endpoint& src, const Endpoint& dst, uint64_t b
   return inject + (hops.size() + 1) * hop_ps_;
 }
 
-double Mesh::wire_mm(const Endpoint& src, const Endpoint& dst) const {
-  std::vector<MeshTopology::Hop> hops;
-  topo_.route(node_of(src), node_of(dst), hops);
-  return static_cast<double>(hops.size()) * floorplan().tile_pitch_mm;
-}
-
-InterconnectStats Mesh::stats() const {
-  InterconnectStats s{transfers(), bytes_moved(), busy_ps_, wait_ps_, busy_ps_by_phase(), {}};
-  s.links.reserve(links_.size());
-  for (size_t l = 0; l < links_.size(); ++l) s.links.push_back({topo_.link_name(static_cast<int>(l)), link_busy_[l]});
-  return s;
-}
-
 uint64_t Mesh::book_packet(uint64_t arrival_ps, uint64_t now_ps, uint64_t hold_ps, Phase phase) {
   // The first start at which every link of the route is free for its slot: move the start past
   // each link's conflict until none is left (the start only grows, and each Timeline is finite).
@@ -70,19 +46,14 @@ uint64_t Mesh::book_packet(uint64_t arrival_ps, uint64_t now_ps, uint64_t hold_p
     moved = false;
     for (const MeshTopology::Hop& h : hops_) {
       const uint64_t at = s + static_cast<uint64_t>(h.depth + 1) * hop_ps_;
-      const uint64_t fit = links_[static_cast<size_t>(h.link)].first_fit(at, hold_ps);
+      const uint64_t fit = calendar(h.link).first_fit(at, hold_ps);
       if (fit != at) {
         s = fit - static_cast<uint64_t>(h.depth + 1) * hop_ps_;
         moved = true;
       }
     }
   }
-  for (const MeshTopology::Hop& h : hops_) {
-    Timeline& tl = links_[static_cast<size_t>(h.link)];
-    if ((tl.reservations() & 1023u) == 0) tl.forget_before(now_ps);  // no booking starts before now
-    tl.reserve(s + static_cast<uint64_t>(h.depth + 1) * hop_ps_, hold_ps);
-    link_busy_[static_cast<size_t>(h.link)][static_cast<size_t>(phase)] += hold_ps;
-  }
+  for (const MeshTopology::Hop& h : hops_) hold(h.link, s + static_cast<uint64_t>(h.depth + 1) * hop_ps_, hold_ps, now_ps, phase);
   busy_ps_ += hold_ps * hops_.size();
   wait_ps_ += s - arrival_ps;
   return s;
@@ -90,10 +61,7 @@ uint64_t Mesh::book_packet(uint64_t arrival_ps, uint64_t now_ps, uint64_t hold_p
 
 Mesh::Grant Mesh::book(const Endpoint& src, const Endpoint* dsts, size_t ndst, uint64_t bytes, uint64_t arrival_ps,
                        uint64_t now_ps, Phase phase) {
-  nodes_.clear();
-  for (size_t i = 0; i < ndst; ++i) nodes_.push_back(node_of(dsts[i]));
-  hops_.clear();
-  const int deepest = topo_.tree(node_of(src), nodes_.data(), nodes_.size(), hops_);
+  const int deepest = plan(src, dsts, ndst);
   const uint64_t packet = static_cast<uint64_t>(cfg_.max_packet_bytes);
   Grant g;
   g.pieces = 0;

@@ -22,31 +22,22 @@
 // links route over the tiles).
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <vector>
 
 #include "config/platform_config.h"
-#include "sim/interconnect.h"
-#include "sim/mesh_topology.h"
-#include "sim/timeline.h"
+#include "sim/grid_interconnect.h"
 
 namespace aimc::sim {
 
-class Mesh final : public Interconnect {
+class Mesh final : public GridInterconnect {
  public:
   Mesh(const sc_core::sc_module_name& name, const config::MeshConfig& cfg, int rows, int cols,
        EnergyLedger& ledger, TraceSink& trace);
 
-  const MeshTopology& topology() const { return topo_; }
-  // The router an endpoint hangs on: tile t on router t, every other block on the port's.
-  int node_of(const Endpoint& e) const;
   // Time a transfer of `bytes` from src to dst takes on an idle network.
   uint64_t occupancy_ps(const Endpoint& src, const Endpoint& dst, uint64_t bytes) const override;
-  InterconnectStats stats() const override;
   const char* kind() const override { return "mesh"; }
   bool multicast() const override { return cfg_.multicast; }
-  double wire_mm(const Endpoint& src, const Endpoint& dst) const override;
   double area_um2() const override { return cfg_.router_area_um2 * topo_.routers(); }
   uint64_t hop_ps() const { return hop_ps_; }
   uint64_t flits_ps(uint64_t bytes) const;  // one packet's flits (head + payload) on one link
@@ -58,14 +49,8 @@ class Mesh final : public Interconnect {
   uint64_t book_packet(uint64_t arrival_ps, uint64_t now_ps, uint64_t hold_ps, Phase phase);
 
   config::MeshConfig cfg_;
-  MeshTopology topo_;
   uint64_t hop_ps_;
   double cycle_ps_;
-  std::vector<Timeline> links_;
-  std::vector<std::array<uint64_t, kPhaseCount>> link_busy_;  // per link, by phase
-  uint64_t busy_ps_ = 0, wait_ps_ = 0;
-  std::vector<MeshTopology::Hop> hops_;  // the transfer being booked (kept to avoid allocations)
-  std::vector<int> nodes_;
 };
 
 }  // namespace aimc::sim

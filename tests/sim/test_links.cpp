@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/links.h"
+#include "grid_test_rig.h"
 #include "sim_test_helpers.h"
 
 using namespace aimc::sim;
@@ -29,35 +30,12 @@ config::LinksConfig links_config() {
 }
 constexpr uint64_t kHold64 = 64000, kLat = 1000;
 
-// A 2 x 2 grid with the SRAM at 0x0 and tile t at 0x1000 * (t + 1); the port sits below tile 2.
-struct Rig {
-  EnergyLedger ledger;
-  TraceSink trace;
-  Links links;
-  RecordingTarget sram{"sram"};
-  std::vector<std::unique_ptr<RecordingTarget>> tiles;
-  explicit Rig(config::LinksConfig c = links_config()) : links("links", c, 2, 2, ledger, trace) {
-    links.isock.bind(sram.sock);
-    links.map(0, 0x0, 0x1000, "sram", Endpoint::sram());
-    for (int t = 0; t < 4; ++t) {
-      tiles.push_back(std::make_unique<RecordingTarget>(("tile" + std::to_string(t)).c_str()));
-      links.isock.bind(tiles.back()->sock);
-      links.map(t + 1, 0x1000u * static_cast<unsigned>(t + 1), 0x1000, "tile" + std::to_string(t), Endpoint::tile(t));
-    }
-  }
+// The 2 x 2 grid of grid_test_rig.h with this kind.
+struct Rig : aimc::sim::testing::GridRig<Links, config::LinksConfig> {
+  explicit Rig(config::LinksConfig c = links_config()) : GridRig("links", c) {}
+  Links& links = ic;
 };
-
-uint64_t send(Driver& d, Endpoint src, std::vector<Endpoint> dsts, uint64_t bytes) {
-  static std::vector<uint8_t> buf(4096);
-  Driver::Options o;
-  o.route = Route(src, dsts.front());
-  o.route->also.assign(dsts.begin() + 1, dsts.end());
-  sc_time delay = sc_core::SC_ZERO_TIME;
-  const uint64_t addr = dsts.front().kind == Endpoint::Kind::tile ? 0x1000u * (dsts.front().index + 1) : 0;
-  EXPECT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, addr, buf.data(), static_cast<unsigned>(bytes), delay, o),
-            tlm::TLM_OK_RESPONSE);
-  return to_ps(delay);
-}
+using aimc::sim::testing::send;
 
 }  // namespace
 

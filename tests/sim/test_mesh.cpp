@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/mesh.h"
+#include "grid_test_rig.h"
 #include "sim_test_helpers.h"
 
 using namespace aimc::sim;
@@ -32,39 +33,12 @@ config::MeshConfig mesh_config() {
 }
 constexpr uint64_t kHop = 2000, kFlits64 = 9000;
 
-// A 2 x 2 mesh with the SRAM at 0x0 and tile t at 0x1000 * (t + 1); its port sits below tile 2.
-struct Rig {
-  EnergyLedger ledger;
-  TraceSink trace;
-  Mesh mesh;
-  RecordingTarget sram{"sram"};
-  std::vector<std::unique_ptr<RecordingTarget>> tiles;
-  explicit Rig(config::MeshConfig c = mesh_config()) : mesh("noc", c, 2, 2, ledger, trace) {
-    mesh.isock.bind(sram.sock);
-    mesh.map(0, 0x0, 0x1000, "sram", Endpoint::sram());
-    for (int t = 0; t < 4; ++t) {
-      tiles.push_back(std::make_unique<RecordingTarget>(("tile" + std::to_string(t)).c_str()));
-      mesh.isock.bind(tiles.back()->sock);
-      mesh.map(t + 1, 0x1000u * static_cast<unsigned>(t + 1), 0x1000, "tile" + std::to_string(t), Endpoint::tile(t));
-    }
-    Floorplan f;
-    f.rows = f.cols = 2;
-    f.tile_pitch_mm = 0.5;
-    mesh.set_floorplan(f);
-  }
+// The 2 x 2 grid of grid_test_rig.h with this kind.
+struct Rig : aimc::sim::testing::GridRig<Mesh, config::MeshConfig> {
+  explicit Rig(config::MeshConfig c = mesh_config()) : GridRig("noc", c) {}
+  Mesh& mesh = ic;
 };
-
-uint64_t send(Driver& d, Endpoint src, std::vector<Endpoint> dsts, uint64_t bytes, uint64_t at_ps = 0) {
-  static std::vector<uint8_t> buf(4096);
-  Driver::Options o;
-  o.route = Route(src, dsts.front());
-  o.route->also.assign(dsts.begin() + 1, dsts.end());
-  sc_time delay = aimc::sim::ps_to_time(at_ps);
-  const uint64_t addr = dsts.front().kind == Endpoint::Kind::tile ? 0x1000u * (dsts.front().index + 1) : 0;
-  EXPECT_EQ(d.transact(tlm::TLM_WRITE_COMMAND, addr, buf.data(), static_cast<unsigned>(bytes), delay, o),
-            tlm::TLM_OK_RESPONSE);
-  return to_ps(delay);
-}
+using aimc::sim::testing::send;
 
 }  // namespace
 
