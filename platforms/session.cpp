@@ -51,6 +51,7 @@ chip::Chip& Session::chip() {
 uint64_t Session::run(std::function<void(aimc_hal_t)> firmware) {
   chip().cpu().set_entry(std::move(firmware));
   sc_core::sc_start();
+  chip().cpu().rethrow_failure();
   return sim::to_ps(sc_core::sc_time_stamp());
 }
 

@@ -39,6 +39,8 @@ static int wr(aimc_dev_t* dev, uint32_t off, uint32_t v) {
   } while (0)
 
 static uint32_t field(uint32_t v, uint32_t mask, uint32_t shift) { return (v & mask) >> shift; }
+/* A scale the driver divides or multiplies by: > 0 and not infinite (NaN fails both). */
+static int finite_positive(float v) { return v > 0.0f && v <= 3.402823466e38f; }
 
 /* DMA coherence through the HAL (a no-op where host memory is shared with the chip). */
 static int sync(aimc_dev_t* dev, aimc_dma_buf_t* buf, size_t off, size_t len, int dir) {
@@ -253,7 +255,7 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
       memcpy(&ph, payload, sizeof ph);
       if (ph.magic != AIMC_PROGRAM_MAGIC || ph.layer_count == 0 || ph.in_features == 0 ||
           ph.out_features == 0 || ph.max_batch == 0 || ph.dac_bits == 0 || ph.dac_bits > 8 ||
-          !(ph.in_scale > 0.0f) || !(ph.out_scale > 0.0f))
+          !finite_positive(ph.in_scale) || !finite_positive(ph.out_scale))
         return AIMC_E_IMAGE;
       if (sec.segment >= AIMC_MAX_SEGMENTS) return AIMC_E_IMAGE;
       TRY(send_section(dev, payload, sec.size, sec.dest_addr));

@@ -107,7 +107,8 @@ void CommandQueue::run() {
       const uint64_t t_entry = sim::to_ps(sc_core::sc_time_stamp());
       uint64_t t = t_entry + sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
       aimc_cmd_t cmd{};
-      error = run_entry(head, t, cmd);
+      std::string failure;
+      error = run_guarded("command queue", [&] { return run_entry(head, t, cmd); }, AIMC_ERR_BAD_COMMAND, failure);
       // Write the entry's status (and latency) back to host memory.
       cmd.status = error;
       dma_.host_access(tlm::TLM_WRITE_COMMAND, entry_addr(head) + offsetof(aimc_cmd_t, status),

@@ -28,17 +28,25 @@ void DmaEngine::start(uint32_t value, RegAccess& a) {
 }
 
 bool DmaEngine::probe(tlm::tlm_initiator_socket<>& sock, uint32_t addr, uint64_t len) {
-  // A debug read of the range tells whether every byte is backed by memory, without time,
-  // energy or side effects: nothing moves unless both ends are valid.
-  if (len == 0 || len > 0xFFFFFFFFull) return false;
-  std::vector<uint8_t> scratch(static_cast<size_t>(len));
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(addr);
-  gp.set_data_ptr(scratch.data());
-  gp.set_data_length(static_cast<unsigned>(len));
-  gp.set_streaming_width(static_cast<unsigned>(len));
-  return sock->transport_dbg(gp) == len;
+  // Debug reads of the range tell whether every byte is backed by memory, without time, energy or
+  // side effects: nothing moves unless both ends are valid. They go in pieces of one scratch
+  // buffer, last byte first (a length beyond the memory fails at once), so the memory a probe
+  // takes does not grow with the length a register asked for.
+  if (len == 0 || addr + len > 0x100000000ull) return false;
+  uint8_t scratch[kProbeBytes];
+  auto backed = [&](uint64_t a, uint64_t n) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(a);
+    gp.set_data_ptr(scratch);
+    gp.set_data_length(static_cast<unsigned>(n));
+    gp.set_streaming_width(static_cast<unsigned>(n));
+    return sock->transport_dbg(gp) == n;
+  };
+  if (!backed(addr + len - 1, 1)) return false;
+  for (uint64_t a = addr; a < addr + len; a += kProbeBytes)
+    if (!backed(a, std::min<uint64_t>(kProbeBytes, addr + len - a))) return false;
+  return true;
 }
 
 uint32_t DmaEngine::check_move(const Move& m, uint32_t& err_addr) {
@@ -185,26 +193,29 @@ void DmaEngine::run() {
     sc_core::wait(start_);
     const uint64_t t0 = sim::to_ps(sc_core::sc_time_stamp());
     const bool chain = (r.get(Reg::DMA_CTRL) & AIMC_DMA_CTRL_CHAIN_MASK) != 0;
-    uint32_t error = AIMC_ERR_NONE, error_addr = 0, done = 0, bytes = 0;
+    uint32_t error_addr = 0, done = 0, bytes = 0;
     uint64_t t = t0;
-    if (chain) {
-      error = run_chain(r.get(Reg::DMA_DESC_ADDR), t, error_addr, done);
-    } else {
-      Move m;
-      m.to_host = (r.get(Reg::DMA_CTRL) & AIMC_DMA_CTRL_DIR_MASK) != 0;
-      m.host_addr = r.get(Reg::DMA_HOST_ADDR);
-      m.dev_addr = r.get(Reg::DMA_DEV_ADDR);
-      m.row_bytes = r.get(Reg::DMA_LEN);
-      bytes = m.row_bytes;
-      error = check_move(m, error_addr);
-      // A zero length is not a malformed descriptor but a fault: there is nothing to move.
-      if (error == AIMC_ERR_BAD_DESCRIPTOR && m.row_bytes == 0) error = AIMC_ERR_DMA_FAULT;
-      if (error == AIMC_ERR_NONE) {
-        t += sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
-        error = do_move(m, t, error_addr, buf_);
-        done = error == AIMC_ERR_NONE ? 1 : 0;
-      }
-    }
+    std::string failure;
+    const uint32_t error = run_guarded(
+        "DMA engine",
+        [&]() -> uint32_t {
+          if (chain) return run_chain(r.get(Reg::DMA_DESC_ADDR), t, error_addr, done);
+          Move m;
+          m.to_host = (r.get(Reg::DMA_CTRL) & AIMC_DMA_CTRL_DIR_MASK) != 0;
+          m.host_addr = r.get(Reg::DMA_HOST_ADDR);
+          m.dev_addr = r.get(Reg::DMA_DEV_ADDR);
+          m.row_bytes = r.get(Reg::DMA_LEN);
+          bytes = m.row_bytes;
+          uint32_t e = check_move(m, error_addr);
+          // A zero length is not a malformed descriptor but a fault: there is nothing to move.
+          if (e == AIMC_ERR_BAD_DESCRIPTOR && m.row_bytes == 0) e = AIMC_ERR_DMA_FAULT;
+          if (e != AIMC_ERR_NONE) return e;
+          t += sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
+          e = do_move(m, t, error_addr, buf_);
+          done = e == AIMC_ERR_NONE ? 1 : 0;
+          return e;
+        },
+        AIMC_ERR_DMA_FAULT, failure);
     r.set(Reg::DMA_DESC_DONE, done);
     if (ctx_.trace.enabled() && t > t0)
       ctx_.trace.span(ctx_.track,

@@ -21,6 +21,7 @@ namespace aimc::chip {
 class DmaEngine {
  public:
   static constexpr uint32_t kBeatBytes = 4096;  // bytes per DMA beat (the buffer of a mover)
+  static constexpr uint32_t kProbeBytes = 4096;  // bytes per debug read when checking a range
 
   // One 2D transfer (a descriptor).
   struct Move {

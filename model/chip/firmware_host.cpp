@@ -21,7 +21,18 @@ aimc_hal_t FirmwareHost::hal() {
 }
 
 void FirmwareHost::run() {
-  if (entry_) entry_(hal());
+  // The entry is host C++ (the run and serve drivers, tests): an exception from it must not unwind
+  // through the SystemC kernel; it stops the simulation and reaches whoever called sc_start
+  // (rethrow_failure()).
+  try {
+    if (entry_) entry_(hal());
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;
+  } catch (...) {
+    failure_ = std::current_exception();
+    sc_core::sc_stop();
+    return;
+  }
   qk_.sync();
   finished_ = true;
   // No sc_stop(): the engines wait on events only, so the simulation ends by itself once the

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 
 #include <systemc>
@@ -35,6 +36,10 @@ class FirmwareHost : public sc_core::sc_module {
   // The firmware to run; the simulation stops when it returns.
   void set_entry(Entry entry) { entry_ = std::move(entry); }
   bool finished() const { return finished_; }
+  // After sc_start returned: rethrows what the firmware entry threw, if it threw.
+  void rethrow_failure() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
   aimc_hal_t hal();
   // Local time of the firmware (sc_time_stamp + quantum keeper offset), for harness bookkeeping.
   sc_core::sc_time local_time() const { return qk_.get_current_time(); }
@@ -58,6 +63,7 @@ class FirmwareHost : public sc_core::sc_module {
   tlm_utils::tlm_quantumkeeper qk_;
   Entry entry_;
   bool finished_ = false;
+  std::exception_ptr failure_;
 };
 
 }  // namespace aimc::chip

@@ -250,44 +250,13 @@ void NvmProgrammer::run() {
     sc_core::wait(start_event_);
     const auto host_t0 = std::chrono::steady_clock::now();
     const uint64_t t0 = sim::to_ps(sc_core::sc_time_stamp());
-    uint32_t error = AIMC_ERR_NONE, error_addr = 0;
+    uint32_t error_addr = 0;
     Cost cost;
-    const auto& p = cfg_.programming;
     if (cmd_.op == AIMC_PROG_PROGRAM) last_unconverged_ = last_pulses_ = last_iter_max_ = 0;
-    if (cmd_.tile >= tiles_.size()) {
-      error = AIMC_ERR_BAD_TILE;
-      error_addr = cmd_.tile;
-    } else if (cmd_.op == AIMC_PROG_PROGRAM || cmd_.op == AIMC_PROG_VERIFY) {
-      aimc_weights_hdr_t hdr{};
-      std::vector<int16_t> levels;
-      if (!staged_block(hdr, levels)) {
-        error = AIMC_ERR_BAD_WEIGHTS;
-        error_addr = AIMC_STAGING_BASE;
-      } else if (cmd_.op == AIMC_PROG_PROGRAM) {
-        do_program(hdr, levels, cost);
-      } else {
-        do_verify(hdr, levels, cost);
-      }
-    } else if (cmd_.op == AIMC_PROG_READ_CELL) {
-      if (cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ||
-          cmd_.col >= static_cast<uint32_t>(cfg_.tile.array.cols) || cmd_.side > 1) {
-        error = AIMC_ERR_BAD_VALUE;
-        error_addr = cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ? cmd_.row : cmd_.col;
-      } else {
-        const double g = tiles_[cmd_.tile]->conductance_s(static_cast<int>(cmd_.row),
-                                                          static_cast<int>(cmd_.col), cmd_.side == 1);
-        read_ps_ = static_cast<uint32_t>(std::llround(std::min(g * 1e12, 4294967295.0)));
-        cost.cells = 1;
-        cost.dur_ps = sim::ns_to_ps(p.t_verify_ns);
-        cost.e_verify_j = p.e_verify_cell_pj * 1e-12;
-        stats_.verify_reads += 1;
-      }
-    } else if (cmd_.op == AIMC_PROG_ERASE) {
-      do_erase(cost);
-    } else {
-      error = AIMC_ERR_BAD_VALUE;
-      error_addr = cmd_.op;
-    }
+    std::string failure;
+    const uint32_t error = run_guarded(
+        "programming controller", [&] { return execute(cost, error_addr); }, AIMC_ERR_BAD_WEIGHTS, failure);
+    if (!failure.empty()) error_addr = cmd_.tile;
     stats_.host_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - host_t0).count();
     if (cost.dur_ps > 0 || cost.e_erase_j + cost.e_pulse_j + cost.e_verify_j > 0) {
       account(cost, t0);
@@ -297,6 +266,46 @@ void NvmProgrammer::run() {
     busy_ = false;
     if (listener_) listener_->engine_done(Engine::prog, error, error_addr);
   }
+}
+
+uint32_t NvmProgrammer::execute(Cost& cost, uint32_t& error_addr) {
+  const auto& p = cfg_.programming;
+  if (cmd_.tile >= tiles_.size()) {
+    error_addr = cmd_.tile;
+    return AIMC_ERR_BAD_TILE;
+  }
+  if (cmd_.op == AIMC_PROG_PROGRAM || cmd_.op == AIMC_PROG_VERIFY) {
+    aimc_weights_hdr_t hdr{};
+    std::vector<int16_t> levels;
+    if (!staged_block(hdr, levels)) {
+      error_addr = AIMC_STAGING_BASE;
+      return AIMC_ERR_BAD_WEIGHTS;
+    }
+    if (cmd_.op == AIMC_PROG_PROGRAM) do_program(hdr, levels, cost);
+    else do_verify(hdr, levels, cost);
+    return AIMC_ERR_NONE;
+  }
+  if (cmd_.op == AIMC_PROG_READ_CELL) {
+    if (cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ||
+        cmd_.col >= static_cast<uint32_t>(cfg_.tile.array.cols) || cmd_.side > 1) {
+      error_addr = cmd_.row >= static_cast<uint32_t>(cfg_.tile.array.rows) ? cmd_.row : cmd_.col;
+      return AIMC_ERR_BAD_VALUE;
+    }
+    const double g = tiles_[cmd_.tile]->conductance_s(static_cast<int>(cmd_.row), static_cast<int>(cmd_.col),
+                                                      cmd_.side == 1);
+    read_ps_ = static_cast<uint32_t>(std::llround(std::min(g * 1e12, 4294967295.0)));
+    cost.cells = 1;
+    cost.dur_ps = sim::ns_to_ps(p.t_verify_ns);
+    cost.e_verify_j = p.e_verify_cell_pj * 1e-12;
+    stats_.verify_reads += 1;
+    return AIMC_ERR_NONE;
+  }
+  if (cmd_.op == AIMC_PROG_ERASE) {
+    do_erase(cost);
+    return AIMC_ERR_NONE;
+  }
+  error_addr = cmd_.op;
+  return AIMC_ERR_BAD_VALUE;
 }
 
 void NvmProgrammer::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

@@ -129,6 +129,8 @@ class NvmProgrammer : public sc_core::sc_module {
   void do_program(const aimc_weights_hdr_t& hdr, const std::vector<int16_t>& levels, Cost& cost);
   void do_verify(const aimc_weights_hdr_t& hdr, const std::vector<int16_t>& levels, Cost& cost);
   void do_erase(Cost& cost);
+  // The command in cmd_: its AIMC_ERR_* code (error_addr: what it concerns) and cost.
+  uint32_t execute(Cost& cost, uint32_t& error_addr);
   void account(const Cost& cost, uint64_t t0_ps);
   // Word lines per erase sector (flash), the array's rows otherwise.
   int sector_rows() const;

@@ -89,10 +89,20 @@ void Sequencer::run() {
   for (;;) {
     sc_core::wait(start_event_);
     t_now_ps_ = sim::to_ps(sc_core::sc_time_stamp());
-    Program p;
     uint32_t err_addr = 0;
-    uint32_t err = load_and_validate(prog_addr_, batch_, p, err_addr);
-    if (err == AIMC_ERR_NONE) err = execute(p, batch_, err_addr);
+    std::string failure;
+    uint32_t err = run_guarded(
+        "sequencer",
+        [&] {
+          Program p;
+          uint32_t e = load_and_validate(prog_addr_, batch_, p, err_addr);
+          return e == AIMC_ERR_NONE ? execute(p, batch_, err_addr) : e;
+        },
+        AIMC_ERR_BAD_PROGRAM, failure);
+    if (!failure.empty()) {
+      last_problem_ = "the command stopped: " + failure;
+      err_addr = prog_addr_;
+    }
     busy_ = false;
     if (listener_) listener_->engine_done(Engine::seq, err, err_addr);
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <utility>
 #include <vector>
@@ -47,6 +48,10 @@ const char* number_problem(const aimc_layer_t& l) {
   if (l.kind == AIMC_OP_ADD && !finite_positive(l.in2_scale)) return "in2_scale must be finite and > 0";
   if (std::isnan(l.act_min) || std::isnan(l.act_max) || l.act_min > l.act_max)
     return "act_min/act_max must be ordered and not NaN";
+  // An infinite clamp is "no clamp" on its side only: a clamp to +inf (or -inf) would leave no
+  // finite value to quantize.
+  if (l.act_min == std::numeric_limits<float>::infinity() || l.act_max == -std::numeric_limits<float>::infinity())
+    return "act_min must be below +inf and act_max above -inf";
   return nullptr;
 }
 
@@ -97,6 +102,18 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
     return bad("SIGN_SPLIT with BIT_SERIAL (a sign-split read takes one-shot inputs)");
   const bool i32 = l.flags & AIMC_LAYER_OUTPUT_I32;
   if (!l.in_h || !l.in_w || !l.in_c || !l.out_h || !l.out_w || !l.out_c) return bad("zero map dimension");
+  // The numerics index maps and windows with int: every size and its sums stay far inside it.
+  const std::pair<const char*, uint32_t> sizes[] = {
+      {"in_h", l.in_h},         {"in_w", l.in_w},         {"in_c", l.in_c},   {"out_h", l.out_h},
+      {"out_w", l.out_w},       {"out_c", l.out_c},       {"kh", l.kh},       {"kw", l.kw},
+      {"stride_h", l.stride_h}, {"stride_w", l.stride_w}, {"pad_t", l.pad_t}, {"pad_l", l.pad_l},
+      {"pad_b", l.pad_b},       {"pad_r", l.pad_r}};
+  for (const auto& [field, value] : sizes)
+    if (value > kMaxMapSize)
+      return bad(std::string(field) + " = " + to_string(value) + " above the limit of " + to_string(kMaxMapSize));
+  if (uint64_t(l.in_h) * l.in_w * l.in_c > kMaxMapElements ||
+      uint64_t(l.out_h) * l.out_w * std::max(l.out_c, l.out_pixel_channels) > kMaxMapElements)
+    return bad("a map of more than " + to_string(kMaxMapElements) + " elements");
   if (is_windowed(l.kind)) {
     if (!l.kh || !l.kw || !l.stride_h || !l.stride_w) return bad("zero window or stride");
     if (uint64_t(l.in_h) + l.pad_t + l.pad_b < l.kh || uint64_t(l.in_w) + l.pad_l + l.pad_r < l.kw ||

@@ -61,6 +61,12 @@ struct TileBlock {
 // (no WEIGHTS section in the image; no such tile or not programmed on the chip).
 using TileLookup = std::function<Problem(uint32_t tile, TileBlock& block)>;
 
+// Bounds on an op's sizes, so that the numerics' int arithmetic (map sizes, window sums, element
+// counts) cannot wrap: every map dimension, window size, stride and pad at most kMaxMapSize, every
+// map at most kMaxMapElements elements. Far above any SRAM a preset has (docs/deployment-image.md).
+inline constexpr uint32_t kMaxMapSize = 65536;
+inline constexpr uint64_t kMaxMapElements = uint64_t(1) << 30;
+
 // The chip that is to run the program now.
 struct Machine {
   uint32_t dac_bits = 0, adc_bits = 0, bits_per_cell = 0;

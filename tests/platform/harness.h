@@ -50,6 +50,7 @@ struct Bench {
   void run(chip::FirmwareHost::Entry entry) {
     chip.cpu().set_entry(std::move(entry));
     sc_core::sc_start();
+    chip.cpu().rethrow_failure();
   }
   uint64_t now_ps() { return sim::to_ps(sc_core::sc_time_stamp()); }
 

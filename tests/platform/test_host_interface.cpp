@@ -2,7 +2,13 @@
 // access, an error code and an error interrupt; the simulation goes on.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
+#include <sys/resource.h>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "aimc_regs.h"
 #include "harness.h"
@@ -172,6 +178,188 @@ TEST(HostInterface, InferenceWithoutWeightsIsAnError) {
     EXPECT_EQ(dev.device_error, AIMC_ERR_BAD_PROGRAM);
   });
   EXPECT_TRUE(b.chip.cpu().finished());
+}
+
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// A DMA length near 4 GiB is a fault, found without touching memory of that size (it used to
+// allocate and zero-fill the length first: 3.8 GB in `aimc serve`). Both directions, and a range
+// that starts in memory and ends beyond it.
+TEST(HostInterface, HugeDmaLengthFaultsWithoutAllocatingIt) {
+  Bench b(preset());
+  const long before = peak_rss_kib();
+  std::vector<uint32_t> errors;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    aimc_dma_buf_t buf;
+    ASSERT_EQ(hal.ops->dma_alloc(hal.ctx, 4096, &buf), AIMC_HAL_OK);
+    for (uint32_t dir : {0u, 1u}) {
+      wr(hal, AIMC_REG_DMA_HOST_ADDR, buf.bus_addr);
+      wr(hal, AIMC_REG_DMA_DEV_ADDR, AIMC_SRAM_BASE);
+      wr(hal, AIMC_REG_DMA_LEN, 0xE0000000u);
+      wr(hal, AIMC_REG_DMA_CTRL, dir);
+      wr(hal, AIMC_REG_DMA_START, 1);
+      aimc_wait_done(&dev, AIMC_IRQ_DMA_DONE);
+      errors.push_back(dev.device_error);
+      take_error(hal);
+    }
+  });
+  EXPECT_EQ(errors, (std::vector<uint32_t>{AIMC_ERR_DMA_FAULT, AIMC_ERR_DMA_FAULT}));
+  // The chip's own memories are a few MiB; 3.5 GiB would show as such.
+  EXPECT_LT(peak_rss_kib() - before, 256 * 1024) << "peak RSS grew by " << (peak_rss_kib() - before) << " KiB";
+}
+
+// The driver refuses an image whose program header has an infinite or NaN input or output scale
+// (an infinite in_scale passed its `> 0` check and quantized every input to the zero code).
+TEST(HostInterface, DriverRefusesNonFiniteProgramScales) {
+  Bench b(preset());
+  const compiler::CompiledModel cm = bundled(b.cfg);
+  aimc_image_header_t ih;
+  std::memcpy(&ih, cm.image.data(), sizeof ih);
+  size_t program_at = 0;
+  for (uint32_t i = 0; i < ih.section_count; ++i) {
+    aimc_image_section_t sec;
+    std::memcpy(&sec, cm.image.data() + sizeof ih + i * sizeof sec, sizeof sec);
+    if (sec.type == AIMC_SECTION_PROGRAM && sec.segment == 0) program_at = static_cast<size_t>(sec.offset);
+  }
+  ASSERT_NE(program_at, 0u);
+  const float bad[] = {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()};
+  std::vector<int> rcs;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    rcs.push_back(aimc_load_image(&dev, cm.image.data(), cm.image.size()));  // the image as compiled
+    // The tiles now hold its weights: attaching an edited copy reaches its program header.
+    for (size_t field : {offsetof(aimc_program_hdr_t, in_scale), offsetof(aimc_program_hdr_t, out_scale)})
+      for (float v : bad) {
+        std::vector<uint8_t> image = cm.image;
+        std::memcpy(image.data() + program_at + field, &v, sizeof v);
+        ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+        rcs.push_back(aimc_attach_image(&dev, image.data(), image.size()));
+      }
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    rcs.push_back(aimc_attach_image(&dev, cm.image.data(), cm.image.size()));
+  });
+  EXPECT_EQ(rcs, (std::vector<int>{AIMC_OK, AIMC_E_IMAGE, AIMC_E_IMAGE, AIMC_E_IMAGE, AIMC_E_IMAGE, AIMC_OK}));
+}
+
+// A one-op program for the chip of `cfg`: a 2 x 1 max pooling of a 2 x 1 x 5 map in SRAM, output
+// as int32. Needs no tiles, so it runs on a chip without weights.
+std::vector<uint8_t> maxpool_program(const config::PlatformConfig& cfg, void (*edit)(aimc_layer_t&) = nullptr) {
+  aimc_program_hdr_t h{};
+  h.magic = AIMC_PROGRAM_MAGIC;
+  h.layer_count = 1;
+  h.in_features = 10;
+  h.out_features = 5;
+  h.in_addr = AIMC_SRAM_BASE;
+  h.out_addr = AIMC_SRAM_BASE + 0x100;
+  h.in_scale = h.out_scale = 0.5f;
+  h.dac_bits = static_cast<uint32_t>(cfg.tile.dac.bits);
+  h.max_batch = 1;
+  h.adc_bits = static_cast<uint32_t>(cfg.tile.adc.bits);
+  h.bits_per_cell = static_cast<uint32_t>(cfg.tile.device.bits_per_cell);
+  h.g_min_over_g_max = static_cast<float>(cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns);
+  aimc_layer_t l{};
+  l.kind = AIMC_OP_MAXPOOL;
+  l.flags = AIMC_LAYER_OUTPUT_I32;
+  l.in_features = 10, l.out_features = 5;
+  l.in_addr = h.in_addr, l.in_stride = 10;
+  l.out_addr = h.out_addr, l.out_stride = 20;
+  l.out_quant_scale = h.out_scale;
+  l.in_h = 2, l.in_w = 1, l.in_c = 5;
+  l.out_h = l.out_w = 1, l.out_c = l.out_pixel_channels = 5;
+  l.kh = 2, l.kw = 1, l.stride_h = 2, l.stride_w = 1;
+  l.act_min = -std::numeric_limits<float>::infinity();
+  l.act_max = std::numeric_limits<float>::infinity();
+  if (edit) edit(l);
+  std::vector<uint8_t> bytes(sizeof h + sizeof l);
+  std::memcpy(bytes.data(), &h, sizeof h);
+  std::memcpy(bytes.data() + sizeof h, &l, sizeof l);
+  return bytes;
+}
+
+// Copies `program` into the sequencer's memory and rings the doorbell for one image; returns what
+// aimc_wait_done said.
+int run_program(aimc_dev_t& dev, aimc_hal_t hal, const std::vector<uint8_t>& program) {
+  aimc_dma_buf_t buf;
+  EXPECT_EQ(hal.ops->dma_alloc(hal.ctx, program.size(), &buf), AIMC_HAL_OK);
+  std::memcpy(buf.cpu, program.data(), program.size());
+  EXPECT_EQ(aimc_dma(&dev, &buf, 0, AIMC_SEQ_MEM_BASE, static_cast<uint32_t>(program.size()), 0), AIMC_OK);
+  hal.ops->dma_free(hal.ctx, &buf);
+  wr(hal, AIMC_REG_SEQ_PROG_ADDR, AIMC_SEQ_MEM_BASE);
+  wr(hal, AIMC_REG_SEQ_BATCH, 1);
+  wr(hal, AIMC_REG_SEQ_START, 1);
+  return aimc_wait_done(&dev, AIMC_IRQ_INFER_DONE);
+}
+
+// Pads that wrap 32-bit arithmetic (0xFFFFFFFF + 1) with a stride that makes the output size come
+// out right passed the sequencer's checks, and the numerics then threw inside the sequencer's
+// SystemC thread, which ended the simulation (and `aimc serve` with its client). Now the program is
+// refused with ERR_BAD_PROGRAM and the chip runs the next one.
+TEST(HostInterface, MaxPoolWithWrappingPadsIsRefusedAndTheChipGoesOn) {
+  Bench b(preset());
+  int bad_rc = -99, good_rc = -99;
+  uint32_t bad_error = 0;
+  std::string problem;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    bad_rc = run_program(dev, hal, maxpool_program(b.cfg, [](aimc_layer_t& l) {
+                           l.pad_t = 0xFFFFFFFFu, l.pad_b = 1, l.stride_h = 0x80000000u;
+                           l.out_h = 3, l.out_features = 15, l.out_stride = 60;
+                         }));
+    bad_error = dev.device_error;
+    problem = b.chip.sequencer().last_problem();
+    take_error(hal);
+    good_rc = run_program(dev, hal, maxpool_program(b.cfg));
+  });
+  EXPECT_EQ(bad_rc, AIMC_E_DEVICE);
+  EXPECT_EQ(bad_error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(problem.find("stride_h = 2147483648 above the limit"), std::string::npos) << problem;
+  EXPECT_EQ(good_rc, AIMC_OK);
+  EXPECT_TRUE(b.chip.cpu().finished());
+}
+
+// Whatever throws inside a command (here the command's timing sink, standing in for any case the
+// model does not handle) fails that command with an error code and the error interrupt; the
+// simulation goes on and the next command runs.
+TEST(HostInterface, AnExceptionInsideACommandFailsThatCommandOnly) {
+  Bench b(preset());
+  int calls = 0;
+  b.chip.sequencer().set_command_sink([&](const chip::Sequencer::CommandTiming&) {
+    if (++calls == 1) throw std::runtime_error("injected fault");
+  });
+  int first_rc = -99, second_rc = -99;
+  uint32_t first_error = 0;
+  std::string problem;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    first_rc = run_program(dev, hal, maxpool_program(b.cfg));
+    first_error = dev.device_error;
+    problem = b.chip.sequencer().last_problem();
+    take_error(hal);
+    second_rc = run_program(dev, hal, maxpool_program(b.cfg));
+  });
+  EXPECT_EQ(first_rc, AIMC_E_DEVICE);
+  EXPECT_EQ(first_error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(problem.find("injected fault"), std::string::npos) << problem;
+  EXPECT_EQ(second_rc, AIMC_OK);
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(b.chip.cpu().finished());
+}
+
+// An exception from the firmware entry (host C++) stops the simulation and reaches the caller of
+// sc_start, instead of unwinding through the SystemC kernel.
+TEST(HostInterface, AnExceptionFromTheFirmwareReachesTheCaller) {
+  Bench b(preset());
+  EXPECT_THROW(b.run([&](aimc_hal_t) { throw std::runtime_error("firmware gave up"); }), std::runtime_error);
+  EXPECT_FALSE(b.chip.cpu().finished());
 }
 
 }  // namespace

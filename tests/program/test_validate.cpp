@@ -257,3 +257,60 @@ TEST(Validate, ReadPhasesOfTheOpsMustBeTheChips) {
 
 }  // namespace
 }  // namespace aimc::program
+
+namespace aimc::program {
+namespace {
+
+// The fixture's softmax turned into a 2 x 1 max pooling of the MVM's 10 outputs (as 2 x 1 x 5).
+Fixture with_maxpool() {
+  Fixture f;
+  aimc_layer_t& p = f.layers[1];
+  p.kind = AIMC_OP_MAXPOOL;
+  p.in_h = 2, p.in_w = 1, p.in_c = 5;
+  p.out_h = p.out_w = 1, p.out_c = p.out_pixel_channels = 5;
+  p.kh = 2, p.kw = 1, p.stride_h = 2, p.stride_w = 1;
+  p.out_features = 5;
+  f.hdr.out_features = 5;
+  return f;
+}
+
+// Pads that wrap 32-bit arithmetic (0xFFFFFFFF + 1 = 0) with a stride that makes the 64-bit output
+// size come out right: the numerics take such a window as pad -1 and stride INT_MIN.
+TEST(Validate, WindowFieldsThatOverflowTheNumericsAreRefused) {
+  Fixture f = with_maxpool();
+  EXPECT_FALSE(f.check()) << f.check().message;
+  aimc_layer_t& p = f.layers[1];
+  p.pad_t = 0xFFFFFFFFu, p.pad_b = 1, p.stride_h = 0x80000000u;
+  p.out_h = 3;  // (2 + 2^32 - 2) / 2^31 + 1
+  p.out_features = 15;
+  f.hdr.out_features = 15;
+  p.out_stride = 60;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "op 1: stride_h = 2147483648 above the limit of 65536");
+  p.stride_h = 2;
+  p.out_h = 1;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "op 1: pad_t = 4294967295 above the limit");
+  f = with_maxpool();
+  f.layers[1].in_c = 70000;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "in_c = 70000 above the limit");
+  f = with_maxpool();
+  f.layers[1].out_pixel_channels = 60000, f.layers[1].out_h = 60000, f.layers[1].out_w = 60000;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "a map of more than 1073741824 elements");
+}
+
+// A clamp to +inf (or -inf) leaves no finite value: every output would be an infinity, which no
+// code represents.
+TEST(Validate, ClampsThatLeaveNoFiniteValueAreRefused) {
+  const float inf = std::numeric_limits<float>::infinity();
+  Fixture f;
+  f.layers[0].act_min = f.layers[0].act_max = inf;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "act_min must be below +inf");
+  f = Fixture();
+  f.layers[0].act_min = f.layers[0].act_max = -inf;
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "act_max above -inf");
+  f = Fixture();
+  f.layers[0].act_min = -inf, f.layers[0].act_max = 6.0f;  // one side open: a ReLU6-like clamp
+  EXPECT_FALSE(f.check()) << f.check().message;
+}
+
+}  // namespace
+}  // namespace aimc::program
