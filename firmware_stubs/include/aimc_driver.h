@@ -66,8 +66,13 @@ typedef struct aimc_dev {
   /* Command queue ring (aimc_cq_init) and its data buffers. */
   aimc_dma_buf_t cq_ring, cq_in, cq_out;
   uint32_t cq_entries, cq_tail;
-  /* Last error the chip reported (AIMC_ERR_*) and the argument it named. */
+  /* The error the chip reported (AIMC_ERR_*) to the last call that talks to the chip, and the
+   * argument it named; AIMC_ERR_NONE after such a call succeeded. */
   uint32_t device_error, device_error_addr;
+  /* Interrupt sources (AIMC_IRQ_* bits) that fired while the driver waited for another one, e.g.
+   * PROG_YIELD, ADC_CLIP or TEMP_ALARM during an inference: acknowledged on the chip, kept here
+   * until aimc_take_irqs. */
+  uint32_t irq_pending;
   /* Timeout for each wait on the chip, in ns of chip time. */
   uint64_t timeout_ns;
   /* Statistics. */
@@ -154,6 +159,9 @@ int aimc_verify_tile(aimc_dev_t* dev, uint32_t tile, uint32_t tolerance_ppm, uin
 int aimc_dma(aimc_dev_t* dev, aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
              uint32_t len, int to_host);
 int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit);
+/* Returns the interrupt sources that fired while the driver waited for others (irq_pending) and
+ * forgets them. */
+uint32_t aimc_take_irqs(aimc_dev_t* dev);
 /* Runs a descriptor chain (aimc_hw.h) whose first descriptor is at `first` in host memory (the
  * caller has synced the descriptors and any to-chip data AIMC_DMA_TO_DEVICE). */
 int aimc_dma_chain(aimc_dev_t* dev, uint32_t first);

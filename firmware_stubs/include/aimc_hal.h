@@ -22,6 +22,10 @@ extern "C" {
 #define AIMC_HAL_TIMEOUT (-2)   /* wait_irq: no interrupt within the timeout */
 #define AIMC_HAL_NO_MEMORY (-3) /* dma_alloc: no host memory left */
 
+/* The longest wait_irq waits, in ns of chip time (1e6 s): a longer timeout (UINT64_MAX for
+ * "forever") is taken as this, so that chip time stays far inside its 64-bit ps range. */
+#define AIMC_HAL_MAX_WAIT_NS 1000000000000000ull
+
 typedef struct aimc_dma_buf {
   void* cpu;         /* firmware-visible pointer */
   uint32_t bus_addr; /* address for DMA_HOST_ADDR */
@@ -43,7 +47,8 @@ typedef struct aimc_hal_ops {
    * where the memory is shared (the in-process VP); it moves the bytes for remote firmware. */
   int (*dma_sync)(void* ctx, aimc_dma_buf_t* buf, size_t offset, size_t len, int direction);
   /* Blocks until the chip's interrupt line is asserted (returns at once if it already is), or
-   * until timeout_ns of chip time has passed. */
+   * until timeout_ns of chip time has passed; a timeout above AIMC_HAL_MAX_WAIT_NS waits that long
+   * (in process and remote alike). */
   int (*wait_irq)(void* ctx, uint64_t timeout_ns);
 } aimc_hal_ops_t;
 

@@ -109,26 +109,54 @@ void aimc_release(aimc_dev_t* dev) {
   dev->loaded = 0;
 }
 
+/* The chip's recorded error into dev->device_error and device_error_addr, then cleared on the
+ * chip with its interrupt; returns AIMC_E_DEVICE. */
+static int take_device_error(aimc_dev_t* dev) {
+  TRY(rd(dev, AIMC_REG_ERROR_CODE, &dev->device_error));
+  TRY(rd(dev, AIMC_REG_ERROR_ADDR, &dev->device_error_addr));
+  TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
+  TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
+  return AIMC_E_DEVICE;
+}
+
+/* A call that talks to the chip starts with no device error: device_error describes its outcome. */
+static void clear_device_error(aimc_dev_t* dev) {
+  dev->device_error = AIMC_ERR_NONE;
+  dev->device_error_addr = 0;
+}
+
 int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit) {
+  if (!dev) return AIMC_E_ARG;
+  clear_device_error(dev);
   for (;;) {
-    uint32_t pending = 0;
+    uint32_t pending = 0, enabled = 0, others;
     int rc = dev->hal.ops->wait_irq(dev->hal.ctx, dev->timeout_ns);
     if (rc == AIMC_HAL_TIMEOUT) return AIMC_E_TIMEOUT;
     if (rc != AIMC_HAL_OK) return AIMC_E_HAL;
     TRY(rd(dev, AIMC_REG_IRQ_STATUS, &pending));
-    if (pending & AIMC_IRQ_ERROR) {
-      TRY(rd(dev, AIMC_REG_ERROR_CODE, &dev->device_error));
-      TRY(rd(dev, AIMC_REG_ERROR_ADDR, &dev->device_error_addr));
-      TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
-      TRY(wr(dev, AIMC_REG_IRQ_STATUS, pending));
-      return AIMC_E_DEVICE;
+    TRY(rd(dev, AIMC_REG_IRQ_ENABLE, &enabled));
+    /* Other enabled sources that fired meanwhile (PROG_YIELD, ADC_CLIP, TEMP_ALARM, ...) are
+     * acknowledged on the chip, so that the line can fall, and kept for the firmware
+     * (aimc_take_irqs). Sources not enabled stay in IRQ_STATUS for firmware that polls them. */
+    others = pending & enabled & ~(irq_bit | (uint32_t)AIMC_IRQ_ERROR);
+    if (others) {
+      dev->irq_pending |= others;
+      TRY(wr(dev, AIMC_REG_IRQ_STATUS, others));
     }
+    if (pending & AIMC_IRQ_ERROR) return take_device_error(dev);
     if (pending & irq_bit) {
       TRY(wr(dev, AIMC_REG_IRQ_STATUS, irq_bit));
       return AIMC_OK;
     }
-    if (pending) TRY(wr(dev, AIMC_REG_IRQ_STATUS, pending)); /* stale sources: acknowledge */
   }
+}
+
+uint32_t aimc_take_irqs(aimc_dev_t* dev) {
+  uint32_t bits;
+  if (!dev) return 0;
+  bits = dev->irq_pending;
+  dev->irq_pending = 0;
+  return bits;
 }
 
 int aimc_dma(aimc_dev_t* dev, aimc_dma_buf_t* buf, size_t buf_offset, uint32_t dev_addr,
@@ -258,6 +286,11 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
           !finite_positive(ph.in_scale) || !finite_positive(ph.out_scale))
         return AIMC_E_IMAGE;
       if (sec.segment >= AIMC_MAX_SEGMENTS) return AIMC_E_IMAGE;
+      /* A batch of inputs and of outputs must fit the chip's SRAM: a max_batch beyond it is a bad
+       * image, not a host buffer the HAL cannot give. */
+      if ((uint64_t)ph.max_batch * ph.in_features > dev->caps.sram_bytes ||
+          (uint64_t)ph.max_batch * ph.out_features * 4u > dev->caps.sram_bytes)
+        return AIMC_E_IMAGE;
       TRY(send_section(dev, payload, sec.size, sec.dest_addr));
       dev->seg_prog_addr[sec.segment] = sec.dest_addr;
       if (sec.segment + 1 > dev->segments) dev->segments = sec.segment + 1;
@@ -306,19 +339,14 @@ static int calibration_read(aimc_dev_t* dev, uint32_t tile, int* programmed, uin
   if (!*programmed) return AIMC_OK;
   TRY(wr(dev, tile_reg(tile, AIMC_TREG_CAL), 1u));
   TRY(rd(dev, AIMC_REG_ERROR_CODE, &st));
-  if (st != AIMC_ERR_NONE) {
-    dev->device_error = st;
-    TRY(rd(dev, AIMC_REG_ERROR_ADDR, &dev->device_error_addr));
-    TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
-    TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
-    return AIMC_E_DEVICE;
-  }
+  if (st != AIMC_ERR_NONE) return take_device_error(dev);
   return rd(dev, tile_reg(tile, AIMC_TREG_CAL_NA), cal_na);
 }
 
 int aimc_drift_reference(aimc_dev_t* dev) {
   uint32_t t;
   if (!dev) return AIMC_E_ARG;
+  clear_device_error(dev);
   if ((dev->version & 0xFFFFu) < 1u) return AIMC_E_STATE;
   for (t = 0; t < dev->caps.tiles; ++t) {
     int programmed = 0;
@@ -334,6 +362,7 @@ int aimc_drift_reference(aimc_dev_t* dev) {
 int aimc_drift_compensate(aimc_dev_t* dev, uint32_t* tiles_adjusted) {
   uint32_t t, adjusted = 0;
   if (!dev) return AIMC_E_ARG;
+  clear_device_error(dev);
   if ((dev->version & 0xFFFFu) < 1u) return AIMC_E_STATE;
   for (t = 0; t < dev->caps.tiles; ++t) {
     int programmed = 0;
@@ -429,13 +458,35 @@ int aimc_cq_init(aimc_dev_t* dev, uint32_t entries) {
   return AIMC_OK;
 }
 
+static int infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs);
+
 int aimc_infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs) {
-  uint32_t done = 0;
+  int rc;
   if (!dev || !codes || !outputs || n == 0) return AIMC_E_ARG;
   if (!dev->loaded) return AIMC_E_STATE;
   /* A queued command runs one program: an image with weight reload goes command by command. */
   if (dev->segments > 1) return aimc_infer(dev, codes, n, outputs);
   if (dev->cq_entries < 2) TRY(aimc_cq_init(dev, 64));
+  clear_device_error(dev);
+  rc = infer_queued(dev, codes, n, outputs);
+  if (rc != AIMC_OK) {
+    /* The chip stopped at the failed entry (or refused the doorbell) while the driver's tail moved
+     * on: start the ring afresh (a CQ_BASE write empties it), so that the next call works. If
+     * the queue is still running (a timeout), the rewrite is refused and the error stays. */
+    uint32_t saved_error = dev->device_error, saved_addr = dev->device_error_addr, code = 0;
+    if (wr(dev, AIMC_REG_CQ_BASE, dev->cq_ring.bus_addr) == AIMC_OK &&
+        rd(dev, AIMC_REG_ERROR_CODE, &code) == AIMC_OK && code == AIMC_ERR_NONE)
+      dev->cq_tail = 0;
+    else if (code != AIMC_ERR_NONE)
+      take_device_error(dev);
+    dev->device_error = saved_error;
+    dev->device_error_addr = saved_addr;
+  }
+  return rc;
+}
+
+static int infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t* outputs) {
+  uint32_t done = 0;
   TRY(ensure_buf(dev, &dev->cq_in, (size_t)n * dev->in_features));
   TRY(ensure_buf(dev, &dev->cq_out, (size_t)n * dev->out_features * 4u));
   memcpy(dev->cq_in.cpu, codes, (size_t)n * dev->in_features);
@@ -485,17 +536,12 @@ int aimc_infer_queued(aimc_dev_t* dev, const uint8_t* codes, uint32_t n, int32_t
 /* ---- Power, calibration, counters, cells ----------------------------------------------- */
 
 int aimc_set_power_state(aimc_dev_t* dev, uint32_t state) {
-  uint32_t v = 0, err = 0;
+  uint32_t v = 0;
   if (!dev || state > AIMC_POWER_STANDBY) return AIMC_E_ARG;
+  clear_device_error(dev);
   TRY(wr(dev, AIMC_REG_POWER_STATE, state));
   TRY(rd(dev, AIMC_REG_POWER_STATE, &v));
-  if (v != state) {
-    TRY(rd(dev, AIMC_REG_ERROR_CODE, &err));
-    dev->device_error = err;
-    TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
-    TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
-    return AIMC_E_DEVICE;
-  }
+  if (v != state) return take_device_error(dev);
   return AIMC_OK;
 }
 
@@ -514,6 +560,7 @@ int aimc_calibrate_tile(aimc_dev_t* dev, uint32_t tile, uint32_t cols, int32_t* 
   uint32_t c, trim = 0, err = 0;
   int32_t measured;
   if (!dev || tile >= dev->caps.tiles || cols == 0 || cols > dev->caps.array_cols) return AIMC_E_ARG;
+  clear_device_error(dev);
   for (c = 0; c < cols; ++c) {
     /* The test reports raw (untrimmed) codes, so one measurement gives the whole offset. */
     if (c == 0) {
@@ -525,12 +572,7 @@ int aimc_calibrate_tile(aimc_dev_t* dev, uint32_t tile, uint32_t cols, int32_t* 
     TRY(wr(dev, AIMC_TILE_REG(tile, AIMC_TREG_TRIM(c)), (uint32_t)measured));
   }
   TRY(rd(dev, AIMC_REG_ERROR_CODE, &err));
-  if (err != AIMC_ERR_NONE) {
-    dev->device_error = err;
-    TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
-    TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR));
-    return AIMC_E_DEVICE;
-  }
+  if (err != AIMC_ERR_NONE) return take_device_error(dev);
   if (offsets_after) {
     /* What the digital unit now sees: the raw code minus the trim. */
     TRY(measure_zero(dev, tile, cols, offsets_after));

@@ -54,24 +54,29 @@ uint32_t CommandQueue::entry_addr(uint32_t index) const {
   return ctx_.regs.get(Reg::CQ_BASE) + index * static_cast<uint32_t>(sizeof(aimc_cmd_t));
 }
 
-uint32_t CommandQueue::run_entry(uint32_t index, uint64_t& t, aimc_cmd_t& cmd) {
-  if (!dma_.host_access(tlm::TLM_READ_COMMAND, entry_addr(index), &cmd, sizeof cmd, t))
+uint32_t CommandQueue::run_entry(uint32_t index, uint64_t& t, aimc_cmd_t& cmd, uint32_t& err_addr) {
+  err_addr = index;
+  if (!dma_.host_access(tlm::TLM_READ_COMMAND, entry_addr(index), &cmd, sizeof cmd, t)) {
+    err_addr = entry_addr(index);  // the ring is not where CQ_BASE says
     return AIMC_ERR_DMA_FAULT;
+  }
   aimc_program_hdr_t ph{};
   if (cmd.opcode != AIMC_CMD_INFER || (cmd.flags & ~AIMC_CMD_FLAG_IRQ) != 0)
     return AIMC_ERR_BAD_COMMAND;
   if (!ctx_.sequencer.program_header(seq_.program_addr(), ph)) return AIMC_ERR_BAD_PROGRAM;
   if (cmd.batch == 0 || cmd.batch > ph.max_batch) return AIMC_ERR_BAD_BATCH;
-  uint32_t err_addr = 0;
   DmaEngine::Move in;
   in.host_addr = cmd.in_host_addr;
   in.dev_addr = ph.in_addr;
-  in.row_bytes = cmd.batch * ph.in_features;
+  // Sizes in 64 bits: a batch times the features may not fit the 32-bit length of a move.
+  const uint64_t in_bytes = uint64_t(cmd.batch) * ph.in_features, out_bytes = uint64_t(cmd.batch) * ph.out_features * 4u;
+  if (in_bytes > 0xFFFFFFFFu || out_bytes > 0xFFFFFFFFu) return AIMC_ERR_BAD_BATCH;
+  in.row_bytes = static_cast<uint32_t>(in_bytes);
   DmaEngine::Move out;
   out.to_host = true;
   out.host_addr = cmd.out_host_addr;
   out.dev_addr = ph.out_addr;
-  out.row_bytes = cmd.batch * ph.out_features * 4u;
+  out.row_bytes = static_cast<uint32_t>(out_bytes);
   if (dma_.check_move(in, err_addr) != AIMC_ERR_NONE ||
       dma_.check_move(out, err_addr) != AIMC_ERR_NONE)
     return AIMC_ERR_DMA_FAULT;
@@ -108,7 +113,9 @@ void CommandQueue::run() {
       uint64_t t = t_entry + sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
       aimc_cmd_t cmd{};
       std::string failure;
-      error = run_guarded("command queue", [&] { return run_entry(head, t, cmd); }, AIMC_ERR_BAD_COMMAND, failure);
+      uint32_t error_addr = head;
+      error = run_guarded(
+          "command queue", [&] { return run_entry(head, t, cmd, error_addr); }, AIMC_ERR_BAD_COMMAND, failure);
       // Write the entry's status (and latency) back to host memory.
       cmd.status = error;
       dma_.host_access(tlm::TLM_WRITE_COMMAND, entry_addr(head) + offsetof(aimc_cmd_t, status),
@@ -124,7 +131,7 @@ void CommandQueue::run() {
                                        error == AIMC_ERR_DMA_FAULT
                                    ? error
                                    : AIMC_ERR_BAD_COMMAND,
-                               head);
+                               error == AIMC_ERR_DMA_FAULT ? error_addr : head);
         break;  // the queue stops at the failed entry; firmware inspects it and re-arms
       }
       r.set(Reg::CQ_HEAD, (head + 1) % r.get(Reg::CQ_ENTRIES));

@@ -35,7 +35,7 @@ class CommandQueue {
   void setup(regs::Reg reg, uint32_t value, RegAccess& a);
   void doorbell(uint32_t tail, RegAccess& a);
   uint32_t entry_addr(uint32_t index) const;
-  uint32_t run_entry(uint32_t index, uint64_t& t_ps, aimc_cmd_t& cmd);
+  uint32_t run_entry(uint32_t index, uint64_t& t_ps, aimc_cmd_t& cmd, uint32_t& err_addr);
 
   HostContext& ctx_;
   DmaEngine& dma_;

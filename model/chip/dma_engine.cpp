@@ -206,9 +206,13 @@ void DmaEngine::run() {
           m.dev_addr = r.get(Reg::DMA_DEV_ADDR);
           m.row_bytes = r.get(Reg::DMA_LEN);
           bytes = m.row_bytes;
+          // A zero length moves nothing and completes at once, as a memcpy of 0 bytes (no fault:
+          // no address was touched). In a descriptor chain it is a malformed descriptor.
+          if (m.row_bytes == 0) {
+            done = 1;
+            return uint32_t(AIMC_ERR_NONE);
+          }
           uint32_t e = check_move(m, error_addr);
-          // A zero length is not a malformed descriptor but a fault: there is nothing to move.
-          if (e == AIMC_ERR_BAD_DESCRIPTOR && m.row_bytes == 0) e = AIMC_ERR_DMA_FAULT;
           if (e != AIMC_ERR_NONE) return e;
           t += sim::ns_to_ps(ctx_.cfg.host.dma_setup_ns);
           e = do_move(m, t, error_addr, buf_);

@@ -76,6 +76,8 @@ int FirmwareHost::op_write32(void* ctx, uint32_t offset, uint32_t value) {
 
 int FirmwareHost::op_dma_alloc(void* ctx, size_t size, aimc_dma_buf_t* buf) {
   auto* self = static_cast<FirmwareHost*>(ctx);
+  // As the remote HAL: a buffer of no bytes, or beyond the 32-bit bus, is refused.
+  if (!buf || size == 0 || size > 0xFFFFFFFFu) return AIMC_HAL_NO_MEMORY;
   auto addr = self->memory_.allocate(size);
   if (!addr) return AIMC_HAL_NO_MEMORY;
   buf->cpu = self->memory_.at(*addr);
@@ -91,11 +93,15 @@ void FirmwareHost::op_dma_free(void* ctx, aimc_dma_buf_t* buf) {
 
 int FirmwareHost::op_dma_sync(void* ctx, aimc_dma_buf_t* buf, size_t offset, size_t len,
                               int dir) {
-  // In process, host memory is shared with the chip: nothing to move. Still check the range, as
-  // an OS's DMA API would, so firmware bugs show here rather than on silicon.
-  (void)ctx;
-  (void)dir;
-  if (!buf || !buf->cpu || offset > buf->size || len > buf->size - offset) return AIMC_HAL_BUS_ERROR;
+  // In process, host memory is shared with the chip: nothing to move. Still check what the remote
+  // HAL checks (and an OS's DMA API would), so firmware bugs show here as they do there: a buffer
+  // that is allocated now (not freed), the range inside it, a known direction.
+  auto* self = static_cast<FirmwareHost*>(ctx);
+  if (!buf || !buf->cpu || buf->cpu != self->memory_.at(buf->bus_addr) ||
+      self->memory_.allocated(buf->bus_addr) < buf->size)
+    return AIMC_HAL_BUS_ERROR;
+  if (offset > buf->size || len > buf->size - offset) return AIMC_HAL_BUS_ERROR;
+  if (dir != AIMC_DMA_TO_DEVICE && dir != AIMC_DMA_FROM_DEVICE) return AIMC_HAL_BUS_ERROR;
   return AIMC_HAL_OK;
 }
 
@@ -103,6 +109,7 @@ int FirmwareHost::op_wait_irq(void* ctx, uint64_t timeout_ns) {
   auto* self = static_cast<FirmwareHost*>(ctx);
   self->qk_.sync();
   if (self->host_.irq_level()) return AIMC_HAL_OK;
+  if (timeout_ns > AIMC_HAL_MAX_WAIT_NS) timeout_ns = AIMC_HAL_MAX_WAIT_NS;  // as the remote HAL
   sc_core::wait(sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS),
                 self->host_.irq_raised());
   return self->host_.irq_level() ? AIMC_HAL_OK : AIMC_HAL_TIMEOUT;

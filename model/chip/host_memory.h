@@ -32,6 +32,11 @@ class HostMemory : public sc_core::sc_module {
   // First-fit allocation, 64-byte aligned. nullopt when no block is large enough.
   std::optional<uint32_t> allocate(uint64_t bytes);
   void release(uint32_t addr);
+  // Bytes of the allocation that starts at addr (rounded up), 0 when none does.
+  uint64_t allocated(uint32_t addr) const {
+    auto it = used_.find(addr);
+    return it == used_.end() ? 0 : it->second;
+  }
   uint8_t* at(uint32_t addr) { return mem_.data() + addr; }
   uint64_t size() const { return mem_.size(); }
 

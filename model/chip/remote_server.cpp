@@ -29,8 +29,9 @@ namespace {
 // Payload limits: every fixed-size request fits in kMaxFixed; DMA_WRITE carries data.
 constexpr uint32_t kMaxFixed = 64;
 constexpr uint32_t kMaxDmaWrite = 4 + AIMC_REMOTE_MAX_DATA;
-// WAIT_IRQ timeouts are clamped so that now + timeout stays far inside sc_time's 64-bit ps range.
-constexpr uint64_t kMaxWaitNs = 1'000'000'000'000'000ull;  // 1e6 s of chip time
+// WAIT_IRQ timeouts are clamped so that now + timeout stays far inside sc_time's 64-bit ps range,
+// as the in-process HAL clamps them (aimc_hal.h).
+constexpr uint64_t kMaxWaitNs = AIMC_HAL_MAX_WAIT_NS;
 
 uint32_t get_u32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;

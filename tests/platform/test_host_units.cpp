@@ -63,7 +63,8 @@ TEST(HostUnits, PowerControlRefusesBadStatesAndChangesWhileBusy) {
 TEST(HostUnits, SoftResetRestoresEveryUnitButNotWhileBusy) {
   Bench b(preset());
   b.run([&](aimc_hal_t hal) {
-    wr(hal, AIMC_REG_DMA_LEN, 0);  // a zero-length transfer faults
+    wr(hal, AIMC_REG_DMA_DEV_ADDR, 0xFFFFFF00u);  // no memory there: the transfer faults
+    wr(hal, AIMC_REG_DMA_LEN, 16);
     wr(hal, AIMC_REG_DMA_START, 1);
     wait_idle(hal);
     EXPECT_EQ(rd(hal, AIMC_REG_DMA_STATUS), AIMC_STATE_ERROR);
