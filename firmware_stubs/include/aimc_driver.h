@@ -70,8 +70,8 @@ typedef struct aimc_dev {
    * argument it named; AIMC_ERR_NONE after such a call succeeded. */
   uint32_t device_error, device_error_addr;
   /* Interrupt sources (AIMC_IRQ_* bits) that fired while the driver waited for another one, e.g.
-   * PROG_YIELD, ADC_CLIP or TEMP_ALARM during an inference: acknowledged on the chip, kept here
-   * until aimc_take_irqs. */
+   * PROG_YIELD, ADC_CLIP or TEMP_ALARM during an inference: acknowledged on the chip with the
+   * awaited source, kept here until aimc_take_irqs. */
   uint32_t irq_pending;
   /* Timeout for each wait on the chip, in ns of chip time. */
   uint64_t timeout_ns;

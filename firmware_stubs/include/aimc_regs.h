@@ -87,7 +87,9 @@
 #define AIMC_CAPS_BITS_CELL_SHIFT 16u
 #define AIMC_CAPS_BITS_CELL_MASK 0x00FF0000u /* bits per cell */
 #define AIMC_CTRL_SOFT_RESET_SHIFT 0u
-#define AIMC_CTRL_SOFT_RESET_MASK 0x00000001u /* write 1: clear engine states, IRQ_STATUS and ERROR_CODE (rejected with ERR_BUSY while an engine is busy) */
+#define AIMC_CTRL_SOFT_RESET_MASK 0x00000001u /* write 1: clear engine states, IRQ_STATUS and ERROR_CODE, power state ACTIVE (rejected with ERR_BUSY while an engine is busy) */
+#define AIMC_CTRL_FULL_RESET_SHIFT 1u
+#define AIMC_CTRL_FULL_RESET_MASK 0x00000002u /* write 1: every register to its reset value: SOFT_RESET plus IRQ_ENABLE, DMA, command-queue, programming and sequencer setup, power ACTIVE, TEMP_ALARM_MC, performance counters restarted, and each tile's GAIN, TRIMs, CAL_REF and CLIPPED flag; the cells keep their weights (rejected with ERR_BUSY while an engine is busy) */
 #define AIMC_STATUS_DMA_BUSY_SHIFT 0u
 #define AIMC_STATUS_DMA_BUSY_MASK 0x00000001u /* DMA engine is moving data */
 #define AIMC_STATUS_PROG_BUSY_SHIFT 1u

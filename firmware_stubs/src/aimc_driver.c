@@ -76,6 +76,10 @@ int aimc_init(aimc_dev_t* dev, aimc_hal_t hal) {
     dev->caps.device_type = field(v, AIMC_CAPS_DEVICE_TYPE_MASK, AIMC_CAPS_DEVICE_TYPE_SHIFT);
     dev->caps.balanced_pairs = field(v, AIMC_CAPS_DEVICE_BALANCED_MASK, AIMC_CAPS_DEVICE_BALANCED_SHIFT);
   }
+  /* What the driver relies on: engines idle, no error, no stale interrupt, the tiles powered
+   * (SOFT_RESET also returns to ACTIVE: a firmware before may have left STANDBY), its interrupt
+   * sources enabled. Calibration state (GAIN, TRIM, CAL_REF) is the deployment's and stays:
+   * CTRL.FULL_RESET resets it too. */
   TRY(wr(dev, AIMC_REG_CTRL, AIMC_CTRL_SOFT_RESET_MASK));
   TRY(wr(dev, AIMC_REG_IRQ_STATUS, 0xFFFFFFFFu));
   TRY(wr(dev, AIMC_REG_IRQ_ENABLE, AIMC_IRQ_INFER_DONE | AIMC_IRQ_DMA_DONE | AIMC_IRQ_PROG_DONE |
@@ -129,25 +133,28 @@ int aimc_wait_done(aimc_dev_t* dev, uint32_t irq_bit) {
   if (!dev) return AIMC_E_ARG;
   clear_device_error(dev);
   for (;;) {
-    uint32_t pending = 0, enabled = 0, others;
+    uint32_t pending = 0, others;
     int rc = dev->hal.ops->wait_irq(dev->hal.ctx, dev->timeout_ns);
     if (rc == AIMC_HAL_TIMEOUT) return AIMC_E_TIMEOUT;
     if (rc != AIMC_HAL_OK) return AIMC_E_HAL;
     TRY(rd(dev, AIMC_REG_IRQ_STATUS, &pending));
-    TRY(rd(dev, AIMC_REG_IRQ_ENABLE, &enabled));
-    /* Other enabled sources that fired meanwhile (PROG_YIELD, ADC_CLIP, TEMP_ALARM, ...) are
-     * acknowledged on the chip, so that the line can fall, and kept for the firmware
-     * (aimc_take_irqs). Sources not enabled stay in IRQ_STATUS for firmware that polls them. */
-    others = pending & enabled & ~(irq_bit | (uint32_t)AIMC_IRQ_ERROR);
-    if (others) {
-      dev->irq_pending |= others;
-      TRY(wr(dev, AIMC_REG_IRQ_STATUS, others));
+    /* Other sources that fired meanwhile (PROG_YIELD, ADC_CLIP, TEMP_ALARM, ...) are acknowledged
+     * on the chip with the awaited one, in the same write, so that the line can fall, and kept
+     * for the firmware (dev->irq_pending, aimc_take_irqs). */
+    others = pending & ~(irq_bit | (uint32_t)AIMC_IRQ_ERROR);
+    dev->irq_pending |= others;
+    if (pending & AIMC_IRQ_ERROR) {
+      TRY(rd(dev, AIMC_REG_ERROR_CODE, &dev->device_error));
+      TRY(rd(dev, AIMC_REG_ERROR_ADDR, &dev->device_error_addr));
+      TRY(wr(dev, AIMC_REG_ERROR_CODE, 0xFFFFFFFFu));
+      TRY(wr(dev, AIMC_REG_IRQ_STATUS, AIMC_IRQ_ERROR | others));
+      return AIMC_E_DEVICE;
     }
-    if (pending & AIMC_IRQ_ERROR) return take_device_error(dev);
     if (pending & irq_bit) {
-      TRY(wr(dev, AIMC_REG_IRQ_STATUS, irq_bit));
+      TRY(wr(dev, AIMC_REG_IRQ_STATUS, irq_bit | others));
       return AIMC_OK;
     }
+    if (others) TRY(wr(dev, AIMC_REG_IRQ_STATUS, others));
   }
 }
 

@@ -70,6 +70,7 @@ HostInterface::HostInterface(sc_core::sc_module_name name, const config::Platfor
       windows_(ctx_) {
   bank_.set_error_handler([this](uint32_t code, uint32_t addr) { record_error(code, addr); });
   attach_registers();
+  bank_.capture_reset_values();  // every unit has set its registers' values from the config
   temp_mc_ = static_cast<int32_t>(std::lround(cfg.tile.device.t_ref_c * 1000.0));
   regs.register_b_transport(this, &HostInterface::b_transport);
   regs.register_transport_dbg(this, &HostInterface::transport_dbg);
@@ -148,16 +149,34 @@ uint32_t HostInterface::status() const {
 
 void HostInterface::soft_reset(uint32_t value, RegAccess& a) {
   // CTRL is self-clearing: nothing is stored.
-  if (!(value & AIMC_CTRL_SOFT_RESET_MASK)) return;
+  if (!(value & (AIMC_CTRL_SOFT_RESET_MASK | AIMC_CTRL_FULL_RESET_MASK))) return;
   if (any_busy()) return a.refuse(AIMC_ERR_BUSY);
+  if (value & AIMC_CTRL_FULL_RESET_MASK) {
+    full_reset(a.now_ps);
+    return;
+  }
   dma_.set_state(AIMC_STATE_IDLE);
   prog_.set_state(AIMC_STATE_IDLE);
   seq_.set_state(AIMC_STATE_IDLE);
   cq_.reset();
+  power_.reset(a.now_ps);  // the tiles powered, as every driver expects after a reset
   bank_.set(Reg::IRQ_STATUS, 0);
   bank_.set(Reg::ERROR_CODE, AIMC_ERR_NONE);
   bank_.set(Reg::ERROR_ADDR, 0);
   update_irq();
+}
+
+bool HostInterface::full_reset(uint64_t now_ps) {
+  if (any_busy()) return false;
+  bank_.restore_reset_values();  // engine states IDLE, errors and interrupts clear, setups as at power-on
+  cq_.reset();
+  power_.reset(now_ps);
+  perf_.restart(now_ps);
+  for (Tile* t : tiles_) t->reset_registers();
+  temp_alarm_armed_ = true;
+  check_temperature_alarm();  // against TEMP_ALARM_MC's reset value
+  update_irq();
+  return true;
 }
 
 void HostInterface::set_temperature(double temp_c) {

@@ -77,6 +77,11 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
   void set_trace_registers(bool on) { trace_registers_ = on; }
   uint64_t register_accesses() const { return accesses_; }
   uint32_t power_state() const { return power_.state(); }
+  // CTRL.FULL_RESET (docs/registers.md): every register to its reset value, the tiles' register
+  // windows included; the cells keep their weights. False (nothing done) while an engine is busy.
+  // `aimc serve` calls it at the start of every client session.
+  bool full_reset(uint64_t now_ps);
+  bool busy() const { return any_busy(); }
 
   void engine_done(Engine engine, uint32_t error, uint32_t error_addr) override;
   // The die temperature the TEMP_MC sensor reports (the chip's environment sets it); raises IRQ

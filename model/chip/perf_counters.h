@@ -19,9 +19,10 @@ class PerfCounters {
 
   // Where PERF_BUS_BYTES reads from (the chip's bus); set at assembly.
   void set_bus_bytes_source(std::function<uint64_t()> f) { bus_bytes_ = std::move(f); }
+  // PERF_CTRL.RESET (and a full reset): the counters count from now.
+  void restart(uint64_t now_ps);
 
  private:
-  void restart(uint64_t now_ps);
   uint64_t cycles(uint64_t now_ps) const;
   uint64_t mvms_now() const;
   uint64_t conversions_now() const;

@@ -22,6 +22,10 @@ class PowerControl {
   bool standby() const;
   // Called after every change of state, with the state and the time it takes effect.
   void set_listener(std::function<void(uint32_t state, uint64_t t_ps)> f) { listener_ = std::move(f); }
+  // Full reset: ACTIVE (a change of state like any other, at now_ps).
+  void reset(uint64_t now_ps) {
+    if (state_ != 0) enter(0, now_ps);
+  }
 
  private:
   void write(uint32_t value, RegAccess& a);

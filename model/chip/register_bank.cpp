@@ -37,6 +37,17 @@ RegisterBankCore::RegisterBankCore(const Layout& layout)
     misuse("register windows overlap the table");
 }
 
+void RegisterBankCore::restore_reset_values() {
+  if (!reset_values_.empty()) {
+    values_ = reset_values_;
+    return;
+  }
+  for (size_t i = 0; i < layout_.register_count; ++i) {
+    const regs::Register& r = layout_.registers[i];
+    values_[i] = r.reset == regs::kFromConfig ? 0u : r.reset;
+  }
+}
+
 void RegisterBankCore::misuse(const std::string& what) const {
   throw std::logic_error("register bank: " + what);  // a bug in the model, found at elaboration
 }

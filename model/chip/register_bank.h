@@ -90,6 +90,12 @@ class RegisterBankCore {
   // A bus access: checks, policy, callback. `access` carries the caller's time in and the time
   // the access took out (address, window and column are filled in here).
   Response access(Request& request, RegAccess& access);
+  // The stored values now are the reset values (called once the owner and its units have set the
+  // values that come from the platform config).
+  void capture_reset_values() { reset_values_ = values_; }
+  // Every table register's stored value back to its reset value: the captured ones, else the
+  // table's. Callbacks are not called.
+  void restore_reset_values();
   // A debug read of a table register: the value a read would return, with no error reported;
   // nothing for other addresses (windows included) or lengths.
   std::optional<uint32_t> debug_read(uint64_t address, unsigned length, uint64_t now_ps) const;
@@ -131,6 +137,7 @@ class RegisterBankCore {
 
   Layout layout_;
   std::vector<uint32_t> values_;
+  std::vector<uint32_t> reset_values_;  // captured; empty until capture_reset_values()
   std::vector<Slot> slots_;
   std::vector<Slot> window_slots_;
   std::vector<int> by_word_;  // table index by offset / 4, -1 where none

@@ -88,7 +88,12 @@ inline constexpr Field kCapsBitsFields[] = {
     {"CELL", 16, 8, "bits per cell"},
 };
 inline constexpr Field kCtrlFields[] = {
-    {"SOFT_RESET", 0, 1, "write 1: clear engine states, IRQ_STATUS and ERROR_CODE (rejected with ERR_BUSY while an engine is busy)"},
+    {"SOFT_RESET", 0, 1, "write 1: clear engine states, IRQ_STATUS and ERROR_CODE, power state ACTIVE (rejected with ERR_BUSY while an engine is busy)"},
+    {"FULL_RESET", 1, 1,
+     "write 1: every register to its reset value: SOFT_RESET plus IRQ_ENABLE, DMA, command-queue, "
+     "programming and sequencer setup, power ACTIVE, TEMP_ALARM_MC, performance counters restarted, and "
+     "each tile's GAIN, TRIMs, CAL_REF and CLIPPED flag; the cells keep their weights (rejected with "
+     "ERR_BUSY while an engine is busy)"},
 };
 inline constexpr Field kStatusFields[] = {
     {"DMA_BUSY", 0, 1, "DMA engine is moving data"},

@@ -253,6 +253,7 @@ void RemoteServer::serve(aimc_hal_t hal) {
     Session s;
     s.id = ++stats_.sessions;
     log() << opt_.name << ": client " << s.id << " connected\n";
+    if (opt_.session_start) opt_.session_start();
     const End end = run_session(fd, hal, s);
     ::close(fd);
     // Whatever the client left allocated goes back to host memory.

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <stdexcept>
@@ -37,6 +38,9 @@ class RemoteServer {
     bool verbose = false;  // log every request to `log`
     std::ostream* log = nullptr;  // connections, protocol errors; nullptr = std::cerr
     std::string name = "aimc serve";  // prefix of log lines
+    // Called in the serving SystemC thread when a client connected, before its first request:
+    // `aimc serve` puts the chip in its reset state here (HostInterface::full_reset).
+    std::function<void()> session_start;
   };
   struct Stats {
     uint64_t sessions = 0;

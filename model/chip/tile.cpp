@@ -223,6 +223,15 @@ void Tile::set_trim(int col, int32_t lsb) {
   any_trim_ = std::any_of(trims_.begin(), trims_.end(), [](int32_t t) { return t != 0; });
 }
 
+void Tile::reset_registers() {
+  gain_q16_ = 65536;
+  cal_ref_ = cal_na_ = 0;
+  std::fill(trims_.begin(), trims_.end(), 0);
+  std::fill(test_result_.begin(), test_result_.end(), 0);
+  any_trim_ = false;
+  clipped_flag_ = false;
+}
+
 float Tile::adc_offset_lsb(int col) const {
   return adc_offset_.size() ? adc_offset_[col] : 0.0f;
 }

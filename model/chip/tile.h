@@ -228,6 +228,9 @@ class Tile : public sc_core::sc_module {
   void set_gain_q16(uint32_t g) { gain_q16_ = g; }
   const std::vector<int32_t>& trims() const { return trims_; }
   void clear_clipped_flag() { clipped_flag_ = false; }
+  // The register window's state at reset: GAIN 1.0, no trims, CAL_REF and CAL_NA 0, no clipped
+  // flag, no test result. The cells (weights) and counters stay.
+  void reset_registers();
 
   sim::Timeline& analog() { return analog_; }
   sim::Timeline& digital() { return digital_; }

@@ -177,3 +177,26 @@ TEST(Driver, UnreachableCommandRingNamesItsAddress) {
 
 }  // namespace
 }  // namespace aimc::testing
+
+namespace aimc::testing {
+namespace {
+
+// aimc_init establishes what the driver relies on: a firmware before it may have left the tiles
+// in STANDBY, where every command is refused; the soft reset returns them to ACTIVE.
+TEST(Driver, InitLeavesTheChipActive) {
+  Bench b(preset());
+  uint32_t before = 99, after = 99;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    ASSERT_EQ(aimc_set_power_state(&dev, AIMC_POWER_STANDBY), AIMC_OK);
+    before = rd(hal, AIMC_REG_POWER_STATE);
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    after = rd(hal, AIMC_REG_POWER_STATE);
+  });
+  EXPECT_EQ(before, uint32_t(AIMC_POWER_STANDBY));
+  EXPECT_EQ(after, uint32_t(AIMC_POWER_ACTIVE));
+}
+
+}  // namespace
+}  // namespace aimc::testing

@@ -3,6 +3,10 @@
 // The bank itself (decoding, policies, bus errors) is tested without SystemC in tests/chip.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <utility>
+#include <vector>
+
 #include "aimc_regs.h"
 #include "harness.h"
 
@@ -189,6 +193,49 @@ TEST(HostUnits, PeekReadsByNameForTests) {
   EXPECT_EQ(scratch, 0xC0FFEEu);
   EXPECT_EQ(start, 0u);  // write-only
   EXPECT_EQ(nothing, 0u);
+}
+
+}  // namespace
+}  // namespace aimc::testing
+
+namespace aimc::testing {
+namespace {
+
+// CTRL.FULL_RESET returns every register to its reset value, the tiles' windows included, and
+// is refused while an engine is busy.
+TEST(HostUnits, FullResetRestoresEveryRegisterAndIsRefusedWhileBusy) {
+  Bench b(preset());
+  const uint32_t tol = static_cast<uint32_t>(std::lround(b.cfg.programming.tolerance_rel * 1e6));
+  std::vector<std::pair<uint32_t, uint32_t>> after;  // (value read, expected)
+  uint32_t power_after = 99;
+  b.run([&](aimc_hal_t hal) {
+    const std::vector<std::pair<uint32_t, uint32_t>> dirty = {
+        {AIMC_TILE_REG(2, AIMC_TREG_GAIN), 7u},        {AIMC_TILE_REG(2, AIMC_TREG_TRIM(0)), 3u},
+        {AIMC_TILE_REG(0, AIMC_TREG_CAL_REF), 99u},    {AIMC_REG_IRQ_ENABLE, 0x3Fu},
+        {AIMC_REG_SCRATCH, 0x1234u},                   {AIMC_REG_TEMP_ALARM_MC, 90000u},
+        {AIMC_REG_PROG_TOL_REL_PPM, tol + 17},         {AIMC_REG_CQ_ENTRIES, 8u},
+        {AIMC_REG_SEQ_PROG_ADDR, AIMC_SEQ_MEM_BASE + 64}};
+    for (const auto& [off, v] : dirty) wr(hal, off, v);
+    wr(hal, AIMC_REG_POWER_STATE, AIMC_POWER_IDLE);
+    // Busy: refused, nothing reset.
+    aimc_dma_buf_t buf;
+    start_long_dma(hal, buf);
+    wr(hal, AIMC_REG_CTRL, AIMC_CTRL_FULL_RESET_MASK);
+    EXPECT_REFUSED(hal, AIMC_ERR_BUSY, AIMC_REG_CTRL);
+    EXPECT_EQ(rd(hal, AIMC_REG_SCRATCH), 0x1234u);
+    wait_idle(hal);
+    wr(hal, AIMC_REG_CTRL, AIMC_CTRL_FULL_RESET_MASK);
+    const std::vector<uint32_t> reset = {0x10000u, 0u, 0u, 0u, 0u, 85000u, tol, 0u, 0u};
+    for (size_t i = 0; i < dirty.size(); ++i) after.push_back({rd(hal, dirty[i].first), reset[i]});
+    power_after = rd(hal, AIMC_REG_POWER_STATE);
+    EXPECT_EQ(rd(hal, AIMC_REG_ERROR_CODE), AIMC_ERR_NONE);
+    EXPECT_EQ(rd(hal, AIMC_REG_IRQ_STATUS), 0u);
+    EXPECT_EQ(rd(hal, AIMC_REG_DMA_STATUS), AIMC_STATE_IDLE);
+    EXPECT_EQ(rd(hal, AIMC_REG_CAPS_SRAM_BYTES), static_cast<uint32_t>(b.cfg.sram.size_kib) * 1024u);
+  });
+  for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].first, after[i].second) << "register " << i;
+  EXPECT_EQ(power_after, AIMC_POWER_ACTIVE);
+  EXPECT_EQ(b.chip.host().power_state(), AIMC_POWER_ACTIVE);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 //   abandon     HELLO, allocates 3 x 12 MiB of host memory, hangs up without BYE
 //   midframe    HELLO, half a DMA_WRITE, hangs up
 //   reclaim     HELLO, allocates 40 MiB (fails unless `abandon`'s buffers were freed), SHUTDOWN
+//   dirty       leaves registers away from reset (tile GAIN 0, a trim, STANDBY, ...), hangs up
+//   clean       finds every one of them at its reset value, SHUTDOWN
 // Mode "lost" (ADDRESS is a fresh socket path): forks a fake server that accepts HELLO, then hangs
 // up; every call of the C client must then return AIMC_HAL_BUS_ERROR, without a crash or SIGPIPE.
 // Exit code 0 when the mode's expectations held.
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "aimc_hal_remote.h"
+#include "aimc_regs.h"
 
 namespace {
 
@@ -369,6 +372,43 @@ int mode_lost(const std::string& addr) {
 
 }  // namespace
 
+// Mode "dirty": a client that leaves the chip far from its reset state (a tile's GAIN at 0, a trim,
+// STANDBY, interrupts enabled, a scratch value). Mode "clean": the next client must find every one
+// of them at its reset value (each session starts with CTRL.FULL_RESET), then shuts the server down.
+struct RegisterValue {
+  uint32_t offset, dirty, reset;
+  const char* name;
+};
+const RegisterValue kSessionRegisters[] = {
+    {AIMC_TILE_REG(0, AIMC_TREG_GAIN), 0u, 0x10000u, "tile0.GAIN"},
+    {AIMC_TILE_REG(0, AIMC_TREG_TRIM(3)), 5u, 0u, "tile0.TRIM[3]"},
+    {AIMC_TILE_REG(1, AIMC_TREG_CAL_REF), 1234u, 0u, "tile1.CAL_REF"},
+    {AIMC_REG_IRQ_ENABLE, 0xFFu, 0u, "IRQ_ENABLE"},
+    {AIMC_REG_SCRATCH, 0xA5A5A5A5u, 0u, "SCRATCH"},
+    {AIMC_REG_TEMP_ALARM_MC, 100000u, 85000u, "TEMP_ALARM_MC"},
+    {AIMC_REG_POWER_STATE, AIMC_POWER_STANDBY, AIMC_POWER_ACTIVE, "POWER_STATE"},
+};
+
+int mode_session(const std::string& addr, bool dirty) {
+  aimc_hal_t hal{};
+  EXPECT(aimc_hal_remote_open(addr.c_str(), &hal) == AIMC_HAL_OK, "open %s", addr.c_str());
+  if (!hal.ops) return g_fail;
+  for (const RegisterValue& r : kSessionRegisters) {
+    uint32_t v = 0xDEADBEEFu;
+    if (dirty) {
+      EXPECT(hal.ops->write32(hal.ctx, r.offset, r.dirty) == AIMC_HAL_OK, "write %s", r.name);
+      EXPECT(hal.ops->read32(hal.ctx, r.offset, &v) == AIMC_HAL_OK && v == r.dirty,
+             "%s reads 0x%x after writing 0x%x", r.name, v, r.dirty);
+    } else {
+      EXPECT(hal.ops->read32(hal.ctx, r.offset, &v) == AIMC_HAL_OK && v == r.reset,
+             "new session: %s is 0x%x, expected its reset value 0x%x", r.name, v, r.reset);
+    }
+  }
+  if (dirty) aimc_hal_remote_close(&hal);
+  else EXPECT(aimc_hal_remote_shutdown(&hal) == AIMC_HAL_OK, "SHUTDOWN");
+  return g_fail;
+}
+
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_DFL);  // a SIGPIPE would kill us: the library must avoid it
   if (argc != 3) {
@@ -386,6 +426,8 @@ int main(int argc, char** argv) {
   else if (mode == "midframe") fails = mode_midframe(addr);
   else if (mode == "reclaim") fails = mode_reclaim(addr);
   else if (mode == "lost") fails = mode_lost(addr);
+  else if (mode == "dirty") fails = mode_session(addr, true);
+  else if (mode == "clean") fails = mode_session(addr, false);
   else {
     std::fprintf(stderr, "remote_raw_client: unknown mode '%s'\n", mode.c_str());
     return 2;

@@ -116,6 +116,14 @@ case "$SCENARIO" in
     grep -q "above the limit" "$LOG" || fail "oversized length not logged"
     grep -q "asked the server to shut down" "$LOG" || fail "SHUTDOWN not logged"
     ;;
+  fresh-session)
+    # Chip state does not leak from one client to the next (CTRL.FULL_RESET per session).
+    start_server --listen "unix:$SOCK"
+    client "$RAW" dirty "unix:$SOCK"
+    client "$RAW" clean "unix:$SOCK"
+    wait_server
+    [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
+    ;;
   client-lost)
     client "$RAW" lost "unix:$SOCK"
     ;;
