@@ -4,7 +4,6 @@
 //   aimc config   print the effective platform configuration
 //   aimc serve    serve the chip on a local socket to firmware in another process
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -13,6 +12,7 @@
 
 #include "config/platform_config.h"
 #include "data_dir.h"
+#include "io/atomic_file.h"
 #include "run_job.h"
 #include "serve_job.h"
 #include "sim/trace_writers.h"
@@ -242,6 +242,11 @@ struct Cli {
   int run_compile() {
     need_bundled(cjob.platform_path, "--platform");
     need_bundled(cjob.model_path, "--model");
+    try {
+      aimc::io::check_writable(summary_path, "--summary");
+    } catch (const aimc::io::OutputError& e) {
+      throw aimc::app::UserError(e.what());
+    }
     const auto r = aimc::app::compile_job(cjob);
     std::cout << "aimc compile: " << cjob.model_path << " for " << cjob.platform_path << "\n"
               << "  image        " << r["image_file"].get<std::string>() << " ("
@@ -250,9 +255,11 @@ struct Cli {
               << "  max batch    " << r.value("max_batch", 0) << " vectors\n"
               << "  MACs         " << r.value("macs_per_inference", 0L) << " per inference\n";
     if (!summary_path.empty()) {
-      std::ofstream f(summary_path);
-      f << r.dump(2) << "\n";
-      if (!f) throw aimc::app::UserError("--summary: cannot write " + summary_path);
+      try {
+        aimc::io::write_file_atomically(summary_path, r.dump(2) + "\n", aimc::io::Folders::create);
+      } catch (const aimc::io::OutputError& e) {
+        throw aimc::app::UserError(std::string("--summary: ") + e.what());
+      }
     }
     return 0;
   }

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -23,6 +22,7 @@
 #include "compiler/dataset.h"
 #include "compiler/onnx_import.h"
 #include "config/platform_config.h"
+#include "io/atomic_file.h"
 #include "numerics/device.h"
 #include "numerics/device_model.h"
 #include "numerics/rng.h"
@@ -105,55 +105,62 @@ Eigen::MatrixXf read_inputs(const RunOptions& opt, uint64_t seed, long features)
 
 
 // Writes the programming sequence as CSV, one line per cell in programming order (see
-// docs/programming-sequence.md).
+// docs/programming-sequence.md), into a temporary file that finish() puts in place.
 class SequenceExport {
  public:
   SequenceExport(const std::string& path, const config::PlatformConfig& cfg) : path_(path) {
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    f_.open(path);
-    if (!f_) throw UserError("--export-programming: cannot write " + path);
+    try {
+      file_ = std::make_unique<io::AtomicFile>(path, io::Folders::create);
+    } catch (const io::OutputError& e) {
+      throw UserError(std::string("--export-programming: ") + e.what());
+    }
+    std::ostream& out = file_->stream();
     // log_down pulses (flash) are recorded as Vt shifts in mV, the others as conductance changes.
     vt_mv_ = num::device_model(cfg.tile.device.type).traits().pulse == num::PulseLaw::log_down;
     g_max_ns_ = cfg.tile.device.g_max_ns;
-    f_ << "# aimc programming sequence, platform " << cfg.name << ", device "
-       << config::to_string(cfg.tile.device.type) << "; pulse width " << cfg.programming.t_pulse_ns
-       << " ns, verify read " << cfg.programming.t_verify_ns << " ns, " << cfg.programming.parallel_cells
-       << " cells in parallel\n"
-       << "# pulses: " << (vt_mv_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
-                                  : "aimed conductance change per pulse, nS")
-       << "; verify: every verify read, nS (the first before any pulse)\n"
-       << "tile,row,col,side,target_ns,pulses,converged,pulse_values,verify_ns\n";
+    out << "# aimc programming sequence, platform " << cfg.name << ", device "
+        << config::to_string(cfg.tile.device.type) << "; pulse width " << cfg.programming.t_pulse_ns
+        << " ns, verify read " << cfg.programming.t_verify_ns << " ns, " << cfg.programming.parallel_cells
+        << " cells in parallel\n"
+        << "# pulses: " << (vt_mv_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
+                                   : "aimed conductance change per pulse, nS")
+        << "; verify: every verify read, nS (the first before any pulse)\n"
+        << "tile,row,col,side,target_ns,pulses,converged,pulse_values,verify_ns\n";
   }
   void add(int tile, const num::ProgramResult& r) {
+    std::ostream& out = file_->stream();
     char buf[64];
     for (const num::CellRecord& c : r.records) {
       std::snprintf(buf, sizeof buf, "%.6g", c.target * g_max_ns_);
-      f_ << tile << ',' << c.row << ',' << c.col << ',' << (c.negative ? "neg" : "pos") << ','
-         << buf << ',' << c.pulse.size() << ',' << (c.converged ? 1 : 0) << ',';
+      out << tile << ',' << c.row << ',' << c.col << ',' << (c.negative ? "neg" : "pos") << ','
+          << buf << ',' << c.pulse.size() << ',' << (c.converged ? 1 : 0) << ',';
       for (size_t i = 0; i < c.pulse.size(); ++i) {
         std::snprintf(buf, sizeof buf, "%.4g", vt_mv_ ? c.pulse[i] : c.pulse[i] * g_max_ns_);
-        f_ << (i ? ";" : "") << buf;
+        out << (i ? ";" : "") << buf;
       }
-      f_ << ',';
+      out << ',';
       for (size_t i = 0; i < c.verify.size(); ++i) {
         std::snprintf(buf, sizeof buf, "%.5g", c.verify[i] * g_max_ns_);
-        f_ << (i ? ";" : "") << buf;
+        out << (i ? ";" : "") << buf;
       }
-      f_ << '\n';
+      out << '\n';
       ++cells_;
     }
   }
-  // Closes the file; false if anything failed to write.
-  bool finish() {
-    f_.close();
-    return static_cast<bool>(f_);
+  // Closes the file and puts it in place: "" or the error, naming the path.
+  std::string finish() {
+    try {
+      file_->commit();
+    } catch (const io::OutputError& e) {
+      return e.what();
+    }
+    return "";
   }
   long cells() const { return cells_; }
 
  private:
   std::string path_;
-  std::ofstream f_;
+  std::unique_ptr<io::AtomicFile> file_;
   bool vt_mv_ = false;  // pulses recorded in mV of Vt (else normalized conductance)
   double g_max_ns_ = 0;
   long cells_ = 0;
@@ -161,6 +168,20 @@ class SequenceExport {
 
 
 void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared& p) {
+  // Every output file can be written, before any work (the trace's path: Session). A path that
+  // cannot be is refused now, not after the simulation.
+  const std::pair<const std::string&, const char*> outputs[] = {
+      {opt.report_path, "--report"},
+      {opt.dump_outputs_path, "--dump-outputs"},
+      {opt.checkpoint_path, "--checkpoint"},
+      {opt.export_programming_path, "--export-programming"}};
+  for (const auto& [path, option] : outputs) {
+    try {
+      io::check_writable(path, option);
+    } catch (const io::OutputError& e) {
+      throw UserError(e.what());
+    }
+  }
   p.temp_c = opt.temp_c.value_or(cfg.tile.device.t_ref_c);
   const double temp_c = p.temp_c;
   if (!(temp_c >= -55.0 && temp_c <= 150.0)) {
@@ -381,8 +402,9 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
 
 
 
-// Output files: a file that cannot be written is reported in r["errors"] (and makes the exit code
-// non-zero), but never costs the other outputs or the printed summary.
+// Output files, each written whole or not at all (io/atomic_file.h): a file that cannot be written
+// is reported in r["errors"] (and makes the exit code non-zero), but never costs the other outputs
+// or the printed summary.
 void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, Simulated& s,
                    const Eigen::MatrixXf& platform_logits, nlohmann::json& r) {
   sim::TraceRecording& trace = session.trace();
@@ -416,8 +438,8 @@ void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, S
   if (sequence) {
     r["programming_sequence_file"] = opt.export_programming_path;
     r["programming_sequence_cells"] = sequence->cells();
-    if (!sequence->finish())
-      r["errors"].push_back("--export-programming: cannot write " + opt.export_programming_path);
+    const std::string error = sequence->finish();
+    if (!error.empty()) r["errors"].push_back("--export-programming: " + error);
   }
   if (!opt.checkpoint_path.empty()) {
     try {
@@ -430,11 +452,7 @@ void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, S
   }
   if (!opt.report_path.empty()) {
     try {
-      ensure_parent(opt.report_path);
-      std::ofstream f(opt.report_path);
-      f << r.dump(2) << "\n";
-      f.close();
-      if (!f) throw std::runtime_error("cannot write " + opt.report_path);
+      io::write_file_atomically(opt.report_path, r.dump(2) + "\n", io::Folders::create);
       r["report_file"] = opt.report_path;
     } catch (const std::exception& e) {
       r["errors"].push_back(std::string("--report: ") + e.what());
