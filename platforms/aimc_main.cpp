@@ -16,6 +16,7 @@
 #include "run_job.h"
 #include "serve_job.h"
 #include "sim/trace_writers.h"
+#include "stop_request.h"
 
 namespace {
 const std::string kDefaultData = "/usr/share/datasets/fashion-mnist";
@@ -278,6 +279,9 @@ struct Cli {
     if (*temp_opt) opt.temp_c = temp_c;
     if (!at_text.empty()) opt.at_s = aimc::app::parse_duration_s(at_text, "--at");
     opt.progress = !no_progress;
+    // SIGINT/SIGTERM: stop at the next command boundary, write the outputs of what ran, and exit
+    // with 128 + the signal (README, "Stopping a run"); a second signal kills.
+    aimc::app::install_stop_handlers();
     const auto report = aimc::app::run_job(opt);
     if (opt.quiet) {
       std::cout << (report.contains("report_file") ? report["report_file"].get<std::string>() : "")
@@ -287,6 +291,15 @@ struct Cli {
     }
     for (const auto& w : report["warnings"]) std::cerr << "aimc: warning: " << w.get<std::string>() << "\n";
     for (const auto& e : report["errors"]) std::cerr << "aimc: " << e.get<std::string>() << "\n";
+    if (const int signo = aimc::app::stop_requested()) {
+      std::cerr << "aimc: stopped by " << aimc::app::signal_name(signo)
+                << (report.value("interrupted", false)
+                        ? " after " + std::to_string(report["images"].get<long>()) + " of " +
+                              std::to_string(report["images_requested"].get<long>()) + " images"
+                        : std::string(" after the last image"))
+                << "\n";
+      return 128 + signo;
+    }
     return report["errors"].empty() ? 0 : 2;
   }
 
