@@ -4,7 +4,6 @@
 //   aimc config   print the effective platform configuration
 //   aimc serve    serve the chip on a local socket to firmware in another process
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -13,9 +12,11 @@
 
 #include "config/platform_config.h"
 #include "data_dir.h"
+#include "io/atomic_file.h"
 #include "run_job.h"
 #include "serve_job.h"
 #include "sim/trace_writers.h"
+#include "stop_request.h"
 
 namespace {
 const std::string kDefaultData = "/usr/share/datasets/fashion-mnist";
@@ -242,6 +243,11 @@ struct Cli {
   int run_compile() {
     need_bundled(cjob.platform_path, "--platform");
     need_bundled(cjob.model_path, "--model");
+    try {
+      aimc::io::check_writable(summary_path, "--summary");
+    } catch (const aimc::io::OutputError& e) {
+      throw aimc::app::UserError(e.what());
+    }
     const auto r = aimc::app::compile_job(cjob);
     std::cout << "aimc compile: " << cjob.model_path << " for " << cjob.platform_path << "\n"
               << "  image        " << r["image_file"].get<std::string>() << " ("
@@ -250,9 +256,11 @@ struct Cli {
               << "  max batch    " << r.value("max_batch", 0) << " vectors\n"
               << "  MACs         " << r.value("macs_per_inference", 0L) << " per inference\n";
     if (!summary_path.empty()) {
-      std::ofstream f(summary_path);
-      f << r.dump(2) << "\n";
-      if (!f) throw aimc::app::UserError("--summary: cannot write " + summary_path);
+      try {
+        aimc::io::write_file_atomically(summary_path, r.dump(2) + "\n", aimc::io::Folders::create);
+      } catch (const aimc::io::OutputError& e) {
+        throw aimc::app::UserError(std::string("--summary: ") + e.what());
+      }
     }
     return 0;
   }
@@ -271,6 +279,9 @@ struct Cli {
     if (*temp_opt) opt.temp_c = temp_c;
     if (!at_text.empty()) opt.at_s = aimc::app::parse_duration_s(at_text, "--at");
     opt.progress = !no_progress;
+    // SIGINT/SIGTERM: stop at the next command boundary, write the outputs of what ran, and exit
+    // with 128 + the signal (README, "Stopping a run"); a second signal kills.
+    aimc::app::install_stop_handlers();
     const auto report = aimc::app::run_job(opt);
     if (opt.quiet) {
       std::cout << (report.contains("report_file") ? report["report_file"].get<std::string>() : "")
@@ -280,6 +291,15 @@ struct Cli {
     }
     for (const auto& w : report["warnings"]) std::cerr << "aimc: warning: " << w.get<std::string>() << "\n";
     for (const auto& e : report["errors"]) std::cerr << "aimc: " << e.get<std::string>() << "\n";
+    if (const int signo = aimc::app::stop_requested()) {
+      std::cerr << "aimc: stopped by " << aimc::app::signal_name(signo)
+                << (report.value("interrupted", false)
+                        ? " after " + std::to_string(report["images"].get<long>()) + " of " +
+                              std::to_string(report["images_requested"].get<long>()) + " images"
+                        : std::string(" after the last image"))
+                << "\n";
+      return 128 + signo;
+    }
     return report["errors"].empty() ? 0 : 2;
   }
 

@@ -7,6 +7,7 @@
 #include "compiler/dataset.h"
 #include "compiler/image.h"
 #include "compiler/onnx_import.h"
+#include "io/atomic_file.h"
 #include "run_job.h"
 
 namespace aimc::app {
@@ -46,6 +47,11 @@ std::string compile_option_help() {
 }
 
 nlohmann::json compile_job(const CompileJob& job) {
+  try {
+    io::check_writable(job.output_path, "-o");
+  } catch (const io::OutputError& e) {
+    throw UserError(e.what());
+  }
   const config::PlatformConfig cfg = load_platform_or_fail(job.platform_path, job.overrides);
   const compiler::CompileOptions copt = make_compile_options(job.depthwise, job.replicate, job.compile_options);
   compiler::CompiledModel cm;

@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -30,6 +29,7 @@
 #include "chip/chip.h"
 #include "config/platform_config.h"
 #include "data_dir.h"
+#include "io/atomic_file.h"
 #include "session.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
@@ -141,12 +141,7 @@ bool parse(int argc, char** argv, RunnerOptions& opt) {
 }
 
 void write_text(const std::string& path, const std::string& text) {
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  std::ofstream f(path);
-  f << text;
-  f.close();
-  if (!f) throw std::runtime_error("cannot write " + path);
+  aimc::io::write_file_atomically(path, text, aimc::io::Folders::create);
 }
 
 }  // namespace
@@ -172,6 +167,12 @@ int sc_main(int argc, char** argv) {
       return 2;
     }
     opt.platform = data.file(aimc::app::kDefaultPlatformRel);
+  }
+  try {  // the report's path can be written (the trace's: Session), before anything runs
+    aimc::io::check_writable(opt.report_path, "--report");
+  } catch (const aimc::io::OutputError& e) {
+    std::cerr << prog << ": " << e.what() << "\n";
+    return 2;
   }
 
   int fw_rc = 1;

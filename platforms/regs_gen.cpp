@@ -4,13 +4,13 @@
 //   aimc-regs doc FILE        writes the Markdown reference
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "chip/register_table.h"
+#include "io/atomic_file.h"
 #include "numerics/device_model.h"
 
 namespace {
@@ -158,11 +158,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string text = std::string(argv[1]) == "header" ? header() : doc();
-  std::ofstream out(argv[2], std::ios::binary);
-  if (!out) {
-    std::cerr << "aimc-regs: cannot write " << argv[2] << "\n";
+  try {
+    aimc::io::write_file_atomically(argv[2], text);
+  } catch (const aimc::io::OutputError& e) {
+    std::cerr << "aimc-regs: " << e.what() << "\n";
     return 1;
   }
-  out << text;
-  return out.good() ? 0 : 1;
+  return 0;
 }

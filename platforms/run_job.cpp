@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -23,12 +22,14 @@
 #include "compiler/dataset.h"
 #include "compiler/onnx_import.h"
 #include "config/platform_config.h"
+#include "io/atomic_file.h"
 #include "numerics/device.h"
 #include "numerics/device_model.h"
 #include "numerics/rng.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace_writers.h"
+#include "stop_request.h"
 
 namespace aimc::app {
 
@@ -105,55 +106,62 @@ Eigen::MatrixXf read_inputs(const RunOptions& opt, uint64_t seed, long features)
 
 
 // Writes the programming sequence as CSV, one line per cell in programming order (see
-// docs/programming-sequence.md).
+// docs/programming-sequence.md), into a temporary file that finish() puts in place.
 class SequenceExport {
  public:
   SequenceExport(const std::string& path, const config::PlatformConfig& cfg) : path_(path) {
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-    f_.open(path);
-    if (!f_) throw UserError("--export-programming: cannot write " + path);
+    try {
+      file_ = std::make_unique<io::AtomicFile>(path, io::Folders::create);
+    } catch (const io::OutputError& e) {
+      throw UserError(std::string("--export-programming: ") + e.what());
+    }
+    std::ostream& out = file_->stream();
     // log_down pulses (flash) are recorded as Vt shifts in mV, the others as conductance changes.
     vt_mv_ = num::device_model(cfg.tile.device.type).traits().pulse == num::PulseLaw::log_down;
     g_max_ns_ = cfg.tile.device.g_max_ns;
-    f_ << "# aimc programming sequence, platform " << cfg.name << ", device "
-       << config::to_string(cfg.tile.device.type) << "; pulse width " << cfg.programming.t_pulse_ns
-       << " ns, verify read " << cfg.programming.t_verify_ns << " ns, " << cfg.programming.parallel_cells
-       << " cells in parallel\n"
-       << "# pulses: " << (vt_mv_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
-                                  : "aimed conductance change per pulse, nS")
-       << "; verify: every verify read, nS (the first before any pulse)\n"
-       << "tile,row,col,side,target_ns,pulses,converged,pulse_values,verify_ns\n";
+    out << "# aimc programming sequence, platform " << cfg.name << ", device "
+        << config::to_string(cfg.tile.device.type) << "; pulse width " << cfg.programming.t_pulse_ns
+        << " ns, verify read " << cfg.programming.t_verify_ns << " ns, " << cfg.programming.parallel_cells
+        << " cells in parallel\n"
+        << "# pulses: " << (vt_mv_ ? "aimed threshold-voltage shift per pulse, mV (> 0 raises Vt)"
+                                   : "aimed conductance change per pulse, nS")
+        << "; verify: every verify read, nS (the first before any pulse)\n"
+        << "tile,row,col,side,target_ns,pulses,converged,pulse_values,verify_ns\n";
   }
   void add(int tile, const num::ProgramResult& r) {
+    std::ostream& out = file_->stream();
     char buf[64];
     for (const num::CellRecord& c : r.records) {
       std::snprintf(buf, sizeof buf, "%.6g", c.target * g_max_ns_);
-      f_ << tile << ',' << c.row << ',' << c.col << ',' << (c.negative ? "neg" : "pos") << ','
-         << buf << ',' << c.pulse.size() << ',' << (c.converged ? 1 : 0) << ',';
+      out << tile << ',' << c.row << ',' << c.col << ',' << (c.negative ? "neg" : "pos") << ','
+          << buf << ',' << c.pulse.size() << ',' << (c.converged ? 1 : 0) << ',';
       for (size_t i = 0; i < c.pulse.size(); ++i) {
         std::snprintf(buf, sizeof buf, "%.4g", vt_mv_ ? c.pulse[i] : c.pulse[i] * g_max_ns_);
-        f_ << (i ? ";" : "") << buf;
+        out << (i ? ";" : "") << buf;
       }
-      f_ << ',';
+      out << ',';
       for (size_t i = 0; i < c.verify.size(); ++i) {
         std::snprintf(buf, sizeof buf, "%.5g", c.verify[i] * g_max_ns_);
-        f_ << (i ? ";" : "") << buf;
+        out << (i ? ";" : "") << buf;
       }
-      f_ << '\n';
+      out << '\n';
       ++cells_;
     }
   }
-  // Closes the file; false if anything failed to write.
-  bool finish() {
-    f_.close();
-    return static_cast<bool>(f_);
+  // Closes the file and puts it in place: "" or the error, naming the path.
+  std::string finish() {
+    try {
+      file_->commit();
+    } catch (const io::OutputError& e) {
+      return e.what();
+    }
+    return "";
   }
   long cells() const { return cells_; }
 
  private:
   std::string path_;
-  std::ofstream f_;
+  std::unique_ptr<io::AtomicFile> file_;
   bool vt_mv_ = false;  // pulses recorded in mV of Vt (else normalized conductance)
   double g_max_ns_ = 0;
   long cells_ = 0;
@@ -161,6 +169,20 @@ class SequenceExport {
 
 
 void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared& p) {
+  // Every output file can be written, before any work (the trace's path: Session). A path that
+  // cannot be is refused now, not after the simulation.
+  const std::pair<const std::string&, const char*> outputs[] = {
+      {opt.report_path, "--report"},
+      {opt.dump_outputs_path, "--dump-outputs"},
+      {opt.checkpoint_path, "--checkpoint"},
+      {opt.export_programming_path, "--export-programming"}};
+  for (const auto& [path, option] : outputs) {
+    try {
+      io::check_writable(path, option);
+    } catch (const io::OutputError& e) {
+      throw UserError(e.what());
+    }
+  }
   p.temp_c = opt.temp_c.value_or(cfg.tile.device.t_ref_c);
   const double temp_c = p.temp_c;
   if (!(temp_c >= -55.0 && temp_c <= 150.0)) {
@@ -225,8 +247,45 @@ void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared&
 
 
 
+// The firmware's HAL with a stop point: while armed (the deploy), a stop request (SIGINT,
+// SIGTERM) ends the firmware at the next command boundary: once the chip signals a command done,
+// the wait for it fails and the driver returns. The other operations pass through.
+class StoppableHal {
+ public:
+  explicit StoppableHal(aimc_hal_t inner) : inner_(inner) {}
+  aimc_hal_t hal() { return aimc_hal_t{&kOps, this}; }
+  bool armed = false;
+  bool stopped = false;  // the firmware was stopped here
+
+ private:
+  static StoppableHal& self(void* ctx) { return *static_cast<StoppableHal*>(ctx); }
+  static int read32(void* c, uint32_t offset, uint32_t* value) {
+    return self(c).inner_.ops->read32(self(c).inner_.ctx, offset, value);
+  }
+  static int write32(void* c, uint32_t offset, uint32_t value) {
+    return self(c).inner_.ops->write32(self(c).inner_.ctx, offset, value);
+  }
+  static int dma_alloc(void* c, size_t size, aimc_dma_buf_t* buf) {
+    return self(c).inner_.ops->dma_alloc(self(c).inner_.ctx, size, buf);
+  }
+  static void dma_free(void* c, aimc_dma_buf_t* buf) { self(c).inner_.ops->dma_free(self(c).inner_.ctx, buf); }
+  static int dma_sync(void* c, aimc_dma_buf_t* buf, size_t offset, size_t len, int direction) {
+    return self(c).inner_.ops->dma_sync(self(c).inner_.ctx, buf, offset, len, direction);
+  }
+  static int wait_irq(void* c, uint64_t timeout_ns) {
+    StoppableHal& h = self(c);
+    const int rc = h.inner_.ops->wait_irq(h.inner_.ctx, timeout_ns);
+    if (rc != AIMC_HAL_OK || !h.armed || stop_requested() == 0) return rc;
+    h.stopped = true;
+    return AIMC_HAL_BUS_ERROR;
+  }
+  static constexpr aimc_hal_ops_t kOps{&read32, &write32, &dma_alloc, &dma_free, &dma_sync, &wait_irq};
+  aimc_hal_t inner_;
+};
+
 // Builds the chip, restores or deploys the model through the firmware driver, waits the time
-// --at asks for and runs the inferences; throws when the firmware fails.
+// --at asks for and runs the inferences; throws when the firmware fails. A stop request (SIGINT,
+// SIGTERM) ends it at the next command boundary, with what ran so far (out.stop_signal).
 void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simulated& out) {
   const config::PlatformConfig& cfg = session.config();
   const compiler::Graph& net = p.net;
@@ -238,6 +297,11 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
   // ---- The platform. ----
   out.wall_prepared = WallClock::now();  // inputs, import, compile, float baseline done
   out.wall_deploy_end = out.wall_sim_end = out.wall_prepared;
+  out.images_requested = n;
+  if ((out.stop_signal = stop_requested()) != 0) {  // stopped while preparing: no chip
+    out.stopped_during = "prepare";
+    return;
+  }
   WallClock::time_point& wall_deploy_end = out.wall_deploy_end;
   sim::EnergyLedger& ledger = session.ledger();
   chip::Chip& chip = session.build_chip();
@@ -286,7 +350,11 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
     if (out.recording_single) out.single_commands.push_back(c);
   });
 
-  session.run([&](aimc_hal_t hal) {
+  std::optional<StoppableHal> stoppable;
+  session.run([&](aimc_hal_t chip_hal) {
+    stoppable.emplace(chip_hal);
+    stoppable->armed = true;  // the deploy: stop between programming commands
+    const aimc_hal_t hal = stoppable->hal();
     fw_step = "init";
     if ((fw_status = aimc_init(&dev, hal)) != AIMC_OK) return;
     fw_step = restored ? "attach image (tiles restored from the checkpoint)" : "load image";
@@ -297,6 +365,7 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
       fw_step = "drift reference";
       if ((fw_status = aimc_drift_reference(&dev)) != AIMC_OK) return;
     }
+    stoppable->armed = false;  // the inferences stop between commands, below
     chip.cpu().sync();
     wall_deploy_end = WallClock::now();
     t_deploy_end_ps = sim::to_ps(sc_core::sc_time_stamp());
@@ -320,7 +389,12 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
       return;
     const uint32_t out_f = dev.out_features;
     std::vector<int32_t> result(static_cast<size_t>(dev.max_batch) * out_f);
-    for (long done = 0; done < n;) {
+    long done = 0;
+    while (done < n) {
+      if (stop_requested() != 0) {
+        out.stopped_during = "infer";
+        break;
+      }
       // The first image runs alone: its command measures the latency of one inference on an
       // otherwise idle chip. The rest run in batches as large as the SRAM layout allows.
       const long cap = opt.batch > 0 ? std::min<long>(opt.batch, dev.max_batch) : dev.max_batch;
@@ -347,6 +421,7 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
       out.batch_used = std::max<long>(out.batch_used, batch);
       ++commands;
       done += batch;
+      out.images_done = done;
       progress.update(done);
     }
     chip.cpu().sync();
@@ -358,6 +433,13 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
   progress.finish();
   if (!chip.cpu().finished())
     throw std::runtime_error("simulation ended before the firmware finished (" + fw_step + ")");
+  out.stop_signal = stop_requested();
+  if (stoppable && stoppable->stopped) {  // during the deploy, which the firmware left unfinished
+    out.stopped_during = "deploy";
+    out.images_done = 0;
+    out.wall_deploy_end = out.wall_sim_end;
+    return;
+  }
   if (fw_status != AIMC_OK) {
     std::ostringstream m;
     m << "firmware: " << fw_step << " failed: " << aimc_strerror(fw_status);
@@ -381,12 +463,24 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
 
 
 
-// Output files: a file that cannot be written is reported in r["errors"] (and makes the exit code
-// non-zero), but never costs the other outputs or the printed summary.
+void keep_first_images(Prepared& p, Simulated& s, long images) {
+  p.n = images;
+  p.test.images.conservativeResize(images, Eigen::NoChange);
+  if (p.labelled) p.test.labels.resize(static_cast<size_t>(images));
+  p.float_logits.conservativeResize(images, Eigen::NoChange);
+  p.float_correct = 0;
+  if (p.labelled)
+    for (long i = 0; i < images; ++i) p.float_correct += argmax_row(p.float_logits, i) == p.test.labels[i];
+  s.outputs.conservativeResize(images, Eigen::NoChange);
+}
+
+// Output files, each written whole or not at all (io/atomic_file.h): a file that cannot be written
+// is reported in r["errors"] (and makes the exit code non-zero), but never costs the other outputs
+// or the printed summary. After a stop, the outputs hold what ran; those that need more (the
+// outputs of no image, the checkpoint of a chip not programmed) are left out with a warning.
 void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, Simulated& s,
                    const Eigen::MatrixXf& platform_logits, nlohmann::json& r) {
   sim::TraceRecording& trace = session.trace();
-  chip::Chip& chip = session.chip();
   std::unique_ptr<SequenceExport>& sequence = s.sequence;
   const std::string& model_fp = p.model_fp;
   auto ensure_parent = [](const std::string& path) {
@@ -404,7 +498,9 @@ void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, S
       r["errors"].push_back(error);
     }
   }
-  if (!opt.dump_outputs_path.empty()) {
+  if (!opt.dump_outputs_path.empty() && s.images_done == 0) {
+    r["warnings"].push_back("--dump-outputs: not written: the run stopped before any image ran");
+  } else if (!opt.dump_outputs_path.empty()) {
     try {
       ensure_parent(opt.dump_outputs_path);
       compiler::write_npy(opt.dump_outputs_path, platform_logits);
@@ -416,13 +512,15 @@ void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, S
   if (sequence) {
     r["programming_sequence_file"] = opt.export_programming_path;
     r["programming_sequence_cells"] = sequence->cells();
-    if (!sequence->finish())
-      r["errors"].push_back("--export-programming: cannot write " + opt.export_programming_path);
+    const std::string error = sequence->finish();
+    if (!error.empty()) r["errors"].push_back("--export-programming: " + error);
   }
-  if (!opt.checkpoint_path.empty()) {
+  if (!opt.checkpoint_path.empty() && !s.deployed()) {
+    r["warnings"].push_back("--checkpoint: not saved: the run stopped before the chip was programmed");
+  } else if (!opt.checkpoint_path.empty()) {
     try {
       ensure_parent(opt.checkpoint_path);
-      chip::save_checkpoint(opt.checkpoint_path, chip, model_fp);
+      chip::save_checkpoint(opt.checkpoint_path, session.chip(), model_fp);
       r["checkpoint_file"] = opt.checkpoint_path;
     } catch (const std::exception& e) {
       r["errors"].push_back(std::string("--checkpoint: ") + e.what());
@@ -430,11 +528,7 @@ void write_outputs(const RunOptions& opt, Session& session, const Prepared& p, S
   }
   if (!opt.report_path.empty()) {
     try {
-      ensure_parent(opt.report_path);
-      std::ofstream f(opt.report_path);
-      f << r.dump(2) << "\n";
-      f.close();
-      if (!f) throw std::runtime_error("cannot write " + opt.report_path);
+      io::write_file_atomically(opt.report_path, r.dump(2) + "\n", io::Folders::create);
       r["report_file"] = opt.report_path;
     } catch (const std::exception& e) {
       r["errors"].push_back(std::string("--report: ") + e.what());
@@ -482,7 +576,17 @@ nlohmann::json run_job(const RunOptions& opt) {
   Simulated simulated;
   simulate(opt, session, prepared, simulated);
   Eigen::MatrixXf platform_logits;
-  nlohmann::json r = make_report(opt, session, prepared, simulated, wall_start, platform_logits);
+  nlohmann::json r;
+  if (simulated.stopped()) {  // SIGINT or SIGTERM: the report and the trace of what ran
+    session.set_trace_metadata("stopped", std::string(signal_name(simulated.stop_signal)) + " after " +
+                                              std::to_string(simulated.images_done) + " of " +
+                                              std::to_string(simulated.images_requested) + " images");
+    if (simulated.images_done > 0) keep_first_images(prepared, simulated, simulated.images_done);
+  }
+  if (simulated.stopped() && simulated.images_done == 0)
+    r = make_stopped_report(opt, session, prepared, simulated, wall_start);
+  else
+    r = make_report(opt, session, prepared, simulated, wall_start, platform_logits);
   write_outputs(opt, session, prepared, simulated, platform_logits, r);
   return r;
 }

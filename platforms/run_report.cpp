@@ -6,6 +6,7 @@
 
 #include "run_stages.h"
 #include "sim/energy_ledger.h"
+#include "stop_request.h"
 
 namespace aimc::app::stages {
 
@@ -348,6 +349,15 @@ void add_wall_clock(nlohmann::json& r, const Simulated& s, WallClock::time_point
       {"infer_programming", s.end_stats.programming.since(s.deploy_stats.programming).host_seconds}};
 }
 
+// A run stopped by SIGINT or SIGTERM before its last image (README, "Stopping a run"): marked,
+// with how far it got; "images" is then the images that ran.
+void add_stop(nlohmann::json& r, const Simulated& s) {
+  r["interrupted"] = true;
+  r["interrupted_by"] = signal_name(s.stop_signal);
+  r["interrupted_during"] = s.stopped_during;
+  r["images_requested"] = s.images_requested;
+}
+
 // The report's figures from what was prepared and simulated (each section documented in README,
 // "The report"), and the platform's outputs in the float model's units. The chip's figures come
 // from its statistics snapshots (s.deploy_stats, s.end_stats); weight_error_now reads the cells.
@@ -366,6 +376,7 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   r["seed"] = cfg.simulation.seed;
   r["images"] = p.n;
   r["input"] = p.input_desc;
+  if (s.stopped()) add_stop(r, s);
   add_accuracy(r, p, s, platform_logits);
   add_performance(r, p, s, ledger);
   add_silicon(r, session.chip(), p, s, ledger);
@@ -387,6 +398,22 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
                "by_component_static_dynamic per inference, infer phase); tops, peak_tops in 1e12 ops/s "
                "(1 MAC = 2 ops); tops_per_w in 1e12 ops/J; area_mm2 in mm^2; tops_per_mm2 in 1e12 "
                "ops/s/mm^2; average_power_w in W";
+  return r;
+}
+
+nlohmann::json make_stopped_report(const RunOptions& opt, Session& session, const Prepared& p,
+                                   const Simulated& s, WallClock::time_point wall_start) {
+  nlohmann::json r;
+  r["platform"] = session.config().name;
+  r["platform_file"] = opt.platform_path;
+  r["model"] = opt.model_path;
+  r["overrides"] = opt.overrides;
+  r["seed"] = session.config().simulation.seed;
+  r["images"] = 0;
+  r["input"] = p.input_desc;
+  add_stop(r, s);
+  r["warnings"] = nlohmann::json::array();
+  r["wall_seconds"] = std::chrono::duration<double>(WallClock::now() - wall_start).count();
   return r;
 }
 

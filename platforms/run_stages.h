@@ -70,11 +70,28 @@ struct Simulated {
   nlohmann::json restored_header;
   std::unique_ptr<SequenceExport> sequence;
   WallClock::time_point wall_prepared, wall_deploy_end, wall_sim_end;
+  // A stop asked by SIGINT or SIGTERM (stop_request.h): the signal (0: none), the images whose
+  // outputs came back before it (all of them when it came after the last command) and where the
+  // run was when it stopped: "prepare" (no chip yet), "deploy" (programming not finished) or
+  // "infer" (between two inference commands).
+  int stop_signal = 0;
+  long images_requested = 0, images_done = 0;
+  std::string stopped_during;
+  bool stopped() const { return stop_signal != 0 && images_done < images_requested; }
+  bool deployed() const { return !stopped() || stopped_during == "infer"; }
 };
+
+// After a stop: keeps the first `images` inputs, float results and outputs, so that the report's
+// figures are those of the images that ran.
+void keep_first_images(Prepared& p, Simulated& s, long images);
 
 // The report of the run (README, "The report"), and the platform's outputs in the float model's
 // units (C, H, W order) in platform_logits.
 nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepared& p, const Simulated& s,
                            WallClock::time_point wall_start, Eigen::MatrixXf& platform_logits);
+// The report of a run stopped before any image ran: what was asked, where it stopped, and no
+// figures (README, "Stopping a run").
+nlohmann::json make_stopped_report(const RunOptions& opt, Session& session, const Prepared& p,
+                                   const Simulated& s, WallClock::time_point wall_start);
 
 }  // namespace aimc::app::stages

@@ -2,6 +2,7 @@
 
 #include <systemc>
 
+#include "io/atomic_file.h"
 #include "sim/accounting.h"
 
 namespace aimc::app {
@@ -18,8 +19,12 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
 sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format) {
   if (path.empty() && !format.empty()) throw UserError("--trace-format needs --trace FILE");
   try {
-    return sim::TraceRecording(path, format, 4'000'000);  // ~0.2 GB of events at most
+    sim::TraceRecording recording(path, format, 4'000'000);  // ~0.2 GB of events at most
+    io::check_writable(path, "--trace");  // refused now, not after the simulation
+    return recording;
   } catch (const sim::TraceFormatError& e) {
+    throw UserError(e.what());
+  } catch (const io::OutputError& e) {
     throw UserError(e.what());
   }
 }

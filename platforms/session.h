@@ -30,7 +30,8 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
                                              const std::vector<std::string>& overrides);
 // The trace of a run (--trace PATH, --trace-format NAME): a store and the writer chosen by NAME or
 // by PATH's extension, or the disabled sink when PATH is "". Throws UserError, listing the
-// formats, for an unknown format or extension, and for a format without a path.
+// formats, for an unknown format or extension, and for a format without a path; and, naming the
+// path, for a PATH that cannot be written (io::check_writable), before anything runs.
 sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format);
 
 class Session {

@@ -20,15 +20,48 @@ std::string format_duration(double s) {
   return o.str();
 }
 
+namespace {
+
+// Where the files went (the last lines of every summary).
+void output_lines(std::ostringstream& o, const nlohmann::json& r) {
+  o << "  report                     "
+    << (r.contains("report_file") ? r["report_file"].get<std::string>() : "not written (--report FILE)")
+    << "\n";
+  o << "  trace                      "
+    << (r.contains("trace_file") ? r["trace_file"].get<std::string>()
+                                 : "not recorded (--trace FILE)")
+    << "\n";
+}
+
+// "interrupted by SIGTERM during deploy": how a stopped run ended (README, "Stopping a run").
+std::string stop_text(const nlohmann::json& r) {
+  return "by " + r.value("interrupted_by", std::string("a signal")) + " during " +
+         r.value("interrupted_during", std::string("the run"));
+}
+
+}  // namespace
+
 std::string format_summary(const nlohmann::json& r) {
   std::ostringstream o;
   o << std::fixed;
   const long n = r["images"].get<long>();
+  const bool interrupted = r.value("interrupted", false);
+  if (interrupted && n == 0) {  // stopped before any image ran: no figures
+    o << "aimc run: " << r["model"].get<std::string>() << " on " << r["platform"].get<std::string>()
+      << " (seed " << r["seed"].get<uint64_t>() << ")\n";
+    o << "  interrupted                " << stop_text(r) << ", before any image ran ("
+      << r.value("images_requested", 0L) << " requested)\n";
+    output_lines(o, r);
+    return o.str();
+  }
   const double e = r["energy_j"]["per_inference"].get<double>();
   o << "aimc run: " << r["model"].get<std::string>() << " on " << r["platform"].get<std::string>()
     << " (seed " << r["seed"].get<uint64_t>() << ")\n";
   o << std::setprecision(2);
   o << "  images run                 " << n << "\n";
+  if (interrupted)
+    o << "  interrupted                " << stop_text(r) << " after " << n << " of "
+      << r.value("images_requested", 0L) << " images: the figures are those of the images that ran\n";
   if (r["accuracy"].is_object()) {
     o << "  accuracy, float (software) " << 100.0 * r["accuracy"]["float"].get<double>() << " %\n";
     o << "  accuracy, platform         " << 100.0 * r["accuracy"]["platform"].get<double>() << " %\n";
@@ -161,13 +194,7 @@ std::string format_summary(const nlohmann::json& r) {
       << r["tops_per_mm2"].get<double>() << " TOPS/mm2, average power " << std::setprecision(3)
       << r["average_power_w"].get<double>() * 1e3 << " mW\n";
   }
-  o << "  report                     "
-    << (r.contains("report_file") ? r["report_file"].get<std::string>() : "not written (--report FILE)")
-    << "\n";
-  o << "  trace                      "
-    << (r.contains("trace_file") ? r["trace_file"].get<std::string>()
-                                 : "not recorded (--trace FILE)")
-    << "\n";
+  output_lines(o, r);
   o << std::setprecision(1) << "  wall time                  " << r["wall_seconds"].get<double>() << " s";
   if (r.contains("wall_seconds_by_phase")) {
     const auto& w = r["wall_seconds_by_phase"];

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/atomic_file.h"
 #include "numerics/rng.h"
 
 namespace aimc::chip {
@@ -126,10 +127,12 @@ void save_checkpoint(const std::string& path, Chip& chip, const std::string& mod
   }
   const uint64_t sum = checksum(w.bytes().data(), w.bytes().size());
   w.put(sum);
-  std::ofstream f(path, std::ios::binary);
-  if (f) f.write(reinterpret_cast<const char*>(w.bytes().data()), static_cast<std::streamsize>(w.bytes().size()));
-  f.close();
-  if (!f) throw CheckpointError("cannot write checkpoint " + path);
+  try {
+    io::write_file_atomically(
+        path, std::string_view(reinterpret_cast<const char*>(w.bytes().data()), w.bytes().size()));
+  } catch (const io::OutputError& e) {
+    throw CheckpointError(e.what());
+  }
 }
 
 nlohmann::json restore_checkpoint(const std::string& path, Chip& chip,

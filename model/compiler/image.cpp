@@ -1,5 +1,6 @@
 #include "image.h"
 
+#include "io/atomic_file.h"
 #include "program/validate.h"
 
 #include <cerrno>
@@ -260,10 +261,7 @@ std::vector<uint8_t> ImageBuilder::build() const {
 }
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw std::runtime_error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
-  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  if (!f) throw std::runtime_error(path + ": write failed");
+  io::write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 std::vector<uint8_t> read_file(const std::string& path) {

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/atomic_file.h"
+
 namespace aimc::compiler {
 
 namespace {
@@ -134,8 +136,8 @@ void write_npy(const std::string& path, const Eigen::MatrixXf& rows) {
   const size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw NpyError(path + ": cannot write");
+  io::AtomicFile file(path);
+  std::ostream& f = file.stream();
   f.write(kMagic, 6);
   const unsigned char ver[2] = {1, 0};
   f.write(reinterpret_cast<const char*>(ver), 2);
@@ -145,8 +147,11 @@ void write_npy(const std::string& path, const Eigen::MatrixXf& rows) {
   f.write(header.data(), static_cast<std::streamsize>(header.size()));
   const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m = rows;
   f.write(reinterpret_cast<const char*>(m.data()), static_cast<std::streamsize>(m.size() * sizeof(float)));
-  f.close();
-  if (!f) throw NpyError(path + ": cannot write");
+  try {
+    file.commit();
+  } catch (const io::OutputError& e) {
+    throw NpyError(e.what());
+  }
 }
 
 }  // namespace aimc::compiler

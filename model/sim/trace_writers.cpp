@@ -2,8 +2,9 @@
 
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "io/atomic_file.h"
 
 namespace aimc::sim {
 
@@ -86,11 +87,11 @@ std::string TraceWriter::to_string(const TraceStore& store) const {
 }
 
 void TraceWriter::write_file(const TraceStore& store, const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw std::runtime_error("cannot open '" + path + "' for writing");
-  write(store, out);
-  out.flush();
-  if (!out) throw std::runtime_error("error writing '" + path + "'");
+  write_file(store, path, io::Folders::must_exist);
+}
+
+void TraceWriter::write_file(const TraceStore& store, const std::string& path, io::Folders folders) const {
+  io::write_file_atomically(path, [&](std::ostream& out) { write(store, out); }, folders);
 }
 
 TraceRecording::TraceRecording(std::string path, std::string_view format_name,
@@ -108,10 +109,7 @@ TraceRecording::TraceRecording(std::string path, std::string_view format_name,
 
 void TraceRecording::write() const {
   if (store_ == nullptr) return;
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path_).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // opening reports failure
-  format_->make()->write_file(*store_, path_);
+  format_->make()->write_file(*store_, path_, io::Folders::create);
 }
 
 }  // namespace aimc::sim

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/atomic_file.h"
 #include "sim/trace.h"
 #include "sim/trace_store.h"
 
@@ -28,8 +29,10 @@ class TraceWriter {
   virtual void write(const TraceStore& store, std::ostream& out) const = 0;
 
   std::string to_string(const TraceStore& store) const;
-  // Throws std::runtime_error naming the path when the file cannot be written.
+  // The whole file or nothing (io/atomic_file.h): written beside `path` and renamed over it.
+  // Throws std::runtime_error (io::OutputError) naming the path when it cannot be written.
   void write_file(const TraceStore& store, const std::string& path) const;
+  void write_file(const TraceStore& store, const std::string& path, io::Folders folders) const;
 };
 
 struct TraceFormat {
@@ -68,7 +71,8 @@ class TraceRecording {
   TraceStore* store() { return store_; }           // nullptr when off
   const TraceFormat* format() const { return format_; }  // nullptr when off
   const std::string& path() const { return path_; }
-  // Writes the file (parent folders created). Throws std::runtime_error naming the path.
+  // Writes the file whole or not at all (parent folders created). Throws std::runtime_error
+  // naming the path.
   void write() const;
 
  private:

@@ -1,4 +1,7 @@
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -212,6 +215,33 @@ TEST(Trace, WriteFileAndErrorsNameThePath) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(bad), std::string::npos);
   }
+}
+
+// A trace file is written whole or not at all (issue 17, defect 6): a writer that fails half way
+// (as a full disk or a stop would leave it) leaves the file that was there, and no temporary.
+TEST(Trace, AFailedWriteLeavesTheOldFile) {
+  class FailingWriter : public aimc::sim::TraceWriter {
+   public:
+    void write(const TraceStore&, std::ostream& out) const override {
+      out << "{\"traceEvents\":[\n";
+      throw std::runtime_error("failed half way");
+    }
+  };
+  TraceStore w;
+  record_example(w);
+  const std::string dir = testing::TempDir() + "aimc_trace_atomic_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/trace.json";
+  chrome_writer()->write_file(w, path);
+  const std::string complete = read_file(path);
+  EXPECT_THROW(FailingWriter().write_file(w, path), std::runtime_error);
+  EXPECT_EQ(read_file(path), complete);
+  EXPECT_NO_THROW(json::parse(read_file(path)));
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
+  EXPECT_EQ(entries, 1u) << "a temporary file was left in " << dir;
+  std::filesystem::remove_all(dir);
 }
 
 // traces/example.{json,vcd,csv} are the writers' output for record_example(); keep them in
