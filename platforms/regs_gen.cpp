@@ -164,5 +164,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   out << text;
-  return out.good() ? 0 : 1;
+  out.close();  // the buffered text is written here: check after it
+  if (!out) {
+    std::cerr << "aimc-regs: cannot write " << argv[2] << "\n";
+    return 1;
+  }
+  return 0;
 }

@@ -262,8 +262,10 @@ std::vector<uint8_t> ImageBuilder::build() const {
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) throw std::runtime_error(path + ": cannot open for writing (" + std::strerror(errno) + ")");
+  errno = 0;
   f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  if (!f) throw std::runtime_error(path + ": write failed");
+  f.close();  // the last buffered bytes are written here: a full disk shows only now
+  if (!f) throw std::runtime_error(path + ": write failed" + (errno ? std::string(" (") + std::strerror(errno) + ")" : ""));
 }
 
 std::vector<uint8_t> read_file(const std::string& path) {

@@ -791,6 +791,19 @@ TEST(Quantization, BundledModelKeepsAccuracy) {
 
 // ---------------------------------------------------------------- image ----
 
+// A write that fails only when the stream's buffer is flushed (a small image on a full disk) is
+// an error: the file is closed before its state is checked (it was checked before the close).
+TEST(Image, WriteToAFullDiskIsAnError) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  std::string msg;
+  try {
+    write_file("/dev/full", std::vector<uint8_t>(100, 0xAB));
+  } catch (const std::runtime_error& e) {
+    msg = e.what();
+  }
+  EXPECT_EQ(msg.rfind("/dev/full: write failed", 0), 0u) << msg;
+}
+
 TEST(Image, RoundTripThroughFile) {
   Network net = as_network(import_onnx(model_path()));
   Dataset cal = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 128);
