@@ -3,7 +3,10 @@
 //   aimc compile  compile a model into a deployment image
 //   aimc config   print the effective platform configuration
 //   aimc serve    serve the chip on a local socket to firmware in another process
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -33,6 +36,22 @@ CLI::Option* bundled_default(CLI::Option* o, const std::string& path, const char
 }  // namespace
 
 namespace {
+
+// " (reason)" for the errno of a failed write, "" when the library left none.
+std::string why_not() {
+  return errno ? std::string(" (") + std::strerror(errno) + ")" : std::string();
+}
+
+// What the command printed must reach standard output: a full disk or a closed file is an error
+// naming it (exit 2), not a silent exit 0. Called after the command, when nothing more is printed.
+int check_stdout(int rc) {
+  errno = 0;
+  std::cout.flush();
+  const bool ok = static_cast<bool>(std::cout) && std::fflush(stdout) == 0 && !std::ferror(stdout);
+  if (ok) return rc;
+  std::cerr << "aimc: cannot write to standard output" << why_not() << "\n";
+  return rc == 0 ? 2 : rc;
+}
 
 // The command line: per subcommand, a member function that declares its options and one that runs
 // it (sc_main stays short).
@@ -354,7 +373,7 @@ int sc_main(int argc, char** argv) {
     std::cerr << "aimc: " << e.what() << " (see aimc --help, or aimc run --help)\n";
     return 2;
   }
-  return cli.dispatch();
+  return check_stdout(cli.dispatch());
 }
 
 // Our own entry point, so that SystemC's banner can be silenced before the kernel starts (it is

@@ -543,13 +543,17 @@ double parse_duration_s(const std::string& text, const std::string& option) {
     return UserError(option + ": expected a duration such as 1h, 30min, 10y or 2.5d (units ms, s, "
                               "min, h, d, w, y; a bare number is seconds), got '" + text + "'");
   };
-  size_t pos = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &pos);
-  } catch (const std::exception&) {
-    throw fail();
-  }
+  const auto out_of_range = [&] {
+    return UserError(option + ": '" + text + "' is out of range: at most " + std::to_string(kMaxDurationYears) +
+                     " y (" + std::to_string(static_cast<long long>(kMaxDurationYears * 365.25 * 86400.0)) +
+                     " s) after programming");
+  };
+  // strtod rather than stod: a number beyond double (1e400) reads as infinity and is out of range
+  // like 1e308y, instead of an exception; one below (1e-400) reads as about 0.
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end == text.c_str()) throw fail();
+  const size_t pos = static_cast<size_t>(end - text.c_str());
   std::string unit = text.substr(pos);
   unit.erase(0, unit.find_first_not_of(' '));
   static const std::pair<const char*, double> kUnits[] = {
@@ -557,8 +561,9 @@ double parse_duration_s(const std::string& text, const std::string& option) {
       {"h", 3600.0},      {"d", 86400.0},     {"w", 7 * 86400.0},    {"y", 365.25 * 86400.0}};
   for (const auto& [name, factor] : kUnits)
     if (unit == name) {
-      if (!std::isfinite(value) || value < 0)
+      if (std::isnan(value) || value < 0)
         throw UserError(option + ": the duration must be >= 0, got '" + text + "'");
+      if (!(value * factor <= kMaxDurationYears * 365.25 * 86400.0)) throw out_of_range();
       return value * factor;
     }
   throw fail();

@@ -55,8 +55,12 @@ struct RunOptions {
 };
 
 // "1h", "30 min", "10y", "2.5d", "100ms", "0": seconds. Units: ms, s, min, h, d, w, y (365.25 d);
-// a bare number is seconds. Throws UserError naming the option on anything else or a negative.
+// a bare number is seconds. Throws UserError naming the option on anything else, a negative, or a
+// duration beyond kMaxDurationYears (saying it is out of range, with the limit).
 double parse_duration_s(const std::string& text, const std::string& option = "--at");
+// The longest --at: far beyond any retention study (10 y), short enough that ages stay ordinary
+// numbers in the device models and the report.
+inline constexpr int kMaxDurationYears = 1000;
 
 
 // The file `base` (gzipped or not) of an IDX data set in `dir`; UserError naming the folder and the

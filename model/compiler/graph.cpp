@@ -4,6 +4,7 @@
 #include "graph.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <stdexcept>
 
@@ -20,8 +21,9 @@ std::string describe(const Op& op) { return "op '" + op.name + "' (" + to_string
 }
 
 // Output size of a window sliding over `in` elements (floor mode, as ONNX with ceil_mode = 0).
+// In long: `in` and the pads are ints each, their sum need not be (infer_shape bounds it).
 int window_out(int in, int k, int stride, int pad_begin, int pad_end) {
-  return (in + pad_begin + pad_end - k) / stride + 1;
+  return int((long(in) + pad_begin + pad_end - k) / stride + 1);
 }
 
 void apply_clamp(const Op& op, Eigen::MatrixXf& y) {
@@ -90,7 +92,7 @@ void pool_image(const Op& op, const float* in, const Shape& is, const Shape& os,
             acc = max ? std::max(acc, v) : acc + v;
           }
         if (!max) {
-          const int count = op.count_include_pad ? op.kh * op.kw : (yhi - ylo) * (xhi - xlo);
+          const long count = op.count_include_pad ? long(op.kh) * op.kw : long(yhi - ylo) * (xhi - xlo);
           acc = count > 0 ? acc / float(count) : 0.0f;
         }
         out[(long(c) * os.h + oy) * os.w + ox] = acc;
@@ -162,10 +164,15 @@ Shape Graph::infer_shape(const Op& op) const {
       fail("kernel " + std::to_string(op.kh) + "x" + std::to_string(op.kw) + " and stride " +
            std::to_string(op.stride_h) + "x" + std::to_string(op.stride_w) + " must be positive");
     if (op.pad_t < 0 || op.pad_l < 0 || op.pad_b < 0 || op.pad_r < 0) fail("negative padding");
+    // Positions in the padded map are ints in conv_image / pool_image.
+    const long padded_h = long(x.h) + op.pad_t + op.pad_b, padded_w = long(x.w) + op.pad_l + op.pad_r;
+    if (padded_h > INT_MAX || padded_w > INT_MAX)
+      fail("the padded input (" + std::to_string(padded_h) + " x " + std::to_string(padded_w) + ") is larger than " +
+           std::to_string(INT_MAX) + " in a dimension");
     // A pool window entirely in the padding would have no element to take the max or mean of.
     if (pool && (op.pad_t >= op.kh || op.pad_b >= op.kh || op.pad_l >= op.kw || op.pad_r >= op.kw))
       fail("padding must be smaller than the " + std::to_string(op.kh) + "x" + std::to_string(op.kw) + " window");
-    if (x.h + op.pad_t + op.pad_b < op.kh || x.w + op.pad_l + op.pad_r < op.kw)
+    if (padded_h < op.kh || padded_w < op.kw)
       fail("window " + std::to_string(op.kh) + "x" + std::to_string(op.kw) + " is larger than the padded input " +
            to_string(x));
   };
@@ -177,7 +184,7 @@ Shape Graph::infer_shape(const Op& op) const {
       if (op.weight.cols() % (long(op.kh) * op.kw) != 0)
         fail("weight has " + std::to_string(op.weight.cols()) + " columns, not a multiple of the " +
              std::to_string(op.kh) + "x" + std::to_string(op.kw) + " kernel");
-      if (op.cin_per_group() * op.groups != x.c)
+      if (long(op.cin_per_group()) * op.groups != x.c)
         fail("weight expects " + std::to_string(op.cin_per_group()) + " input channels per group x " +
              std::to_string(op.groups) + " groups but the input " + to_string(x) + " has " + std::to_string(x.c));
       if (op.out_channels() % op.groups != 0)
@@ -198,19 +205,22 @@ Shape Graph::infer_shape(const Op& op) const {
       if (in[0] != in[1]) fail("input shapes differ: " + to_string(in[0]) + " and " + to_string(in[1]));
       return x;
     case OpKind::Concat: {
-      Shape out{0, x.h, x.w};
+      long channels = 0;
       for (size_t i = 0; i < in.size(); ++i) {
         if (in[i].h != x.h || in[i].w != x.w)
           fail("input " + std::to_string(i) + " is " + to_string(in[i]) + " but input 0 is " + to_string(x) +
                "; concatenation along channels needs equal height and width");
-        out.c += in[i].c;
+        channels += in[i].c;
       }
-      return out;
+      if (channels > INT_MAX) fail(std::to_string(channels) + " channels in all, more than " + std::to_string(INT_MAX));
+      return Shape{int(channels), x.h, x.w};
     }
     case OpKind::Softmax:
       if (x.h != 1 || x.w != 1) fail("needs a C x 1 x 1 input, got " + to_string(x));
       return x;
-    case OpKind::Flatten: return Shape{int(x.size()), 1, 1};
+    case OpKind::Flatten:
+      if (x.size() > INT_MAX) fail("flattens " + to_string(x) + ", more than " + std::to_string(INT_MAX) + " values");
+      return Shape{int(x.size()), 1, 1};
   }
   op_fail(name, op, "unknown op kind");
 }
@@ -301,7 +311,7 @@ Eigen::MatrixXf forward_op(const Op& op, const std::vector<const Eigen::MatrixXf
     case OpKind::Conv:
     case OpKind::MaxPool:
     case OpKind::AvgPool: {
-      if (op.kind == OpKind::Conv && (op.cin_per_group() * op.groups != is.c || op.bias.size() != op.out_channels()))
+      if (op.kind == OpKind::Conv && (long(op.cin_per_group()) * op.groups != is.c || op.bias.size() != op.out_channels()))
         fail("weight " + std::to_string(op.weight.rows()) + "x" + std::to_string(op.weight.cols()) +
              " does not fit input " + to_string(is));
       Eigen::VectorXf in_img(is.size()), out_img(out_shape.size());

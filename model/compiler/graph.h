@@ -77,7 +77,7 @@ struct Op {
                                   act_max < std::numeric_limits<float>::infinity(); }
   // Conv helpers.
   int out_channels() const { return int(weight.rows()); }
-  int cin_per_group() const { return groups > 0 ? int(weight.cols()) / (kh * kw) : 0; }
+  int cin_per_group() const { return groups > 0 && kh > 0 && kw > 0 ? int(weight.cols() / (long(kh) * kw)) : 0; }
   bool depthwise() const { return kind == OpKind::Conv && groups > 1 && cin_per_group() == 1; }
 };
 

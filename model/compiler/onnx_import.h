@@ -2,7 +2,9 @@
 // Softmax and the reshapes between them) into a Graph. BatchNormalization and bias Adds fold into
 // the producing convolution, Relu / Clip into the clamp of the producing op. Anything the chip
 // cannot execute is refused with a ModelError naming the file, the node (index, name, op type)
-// and the reason.
+// and the reason; so is what a malformed file holds: a missing input, dims whose product does not
+// fit or that disagree with the data, absurd attributes (pads beyond 1024, kernels and strides
+// beyond INT_MAX), an opset newer than the importer knows (21).
 #pragma once
 
 #include <string>

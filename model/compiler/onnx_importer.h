@@ -38,6 +38,17 @@ inline const char* kSupported =
 
 inline constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// The newest version of the default operator set the importer knows. Every op it supports was
+// checked against the operator changelog up to here: the changes after opset 13 are types (int4,
+// float8, bfloat16, ...) the importer refuses anyway, Reshape's allowzero (14) and Shape's
+// start/end (15), which it reads, and Pad's axes input (18), Pad's wrap mode and AveragePool's
+// dilations (19), which it refuses. A model of a newer opset may mean something else by an op.
+inline constexpr int64_t kNewestOpset = 21;
+
+// Zero padding of one side of a map, by a Pad node or a window's pads: far beyond what a network
+// uses (a few pixels), small enough that window arithmetic on padded maps stays in int.
+inline constexpr int64_t kMaxPad = 1024;
+
 // The element count of `dims`, or nothing when a dimension is negative or the count does not fit
 // in int64: a model's dims are untrusted, and an unchecked product of them is undefined behaviour.
 inline std::optional<int64_t> element_count(const std::vector<int64_t>& dims) {
@@ -94,7 +105,7 @@ class Importer {
     read_opset(model);
     if (g.node_size() == 0) fail("empty graph (no nodes)");
 
-    for (const auto& init : g.initializer()) consts_[init.name()] = to_const(init);
+    for (const auto& init : g.initializer()) consts_[init.name()] = to_const(init, "initializer '" + init.name() + "'");
     std::vector<const onnx::ValueInfoProto*> inputs;
     for (const auto& in : g.input())
       if (!consts_.count(in.name())) inputs.push_back(&in);
@@ -173,23 +184,28 @@ class Importer {
     for (const auto& o : model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
     if (opset_ <= 0) fail("model imports no version of the default ONNX operator set (opset_import)");
+    if (opset_ > kNewestOpset)
+      fail("model imports opset " + std::to_string(opset_) + " of the default ONNX operator set; the importer knows opsets up to " +
+           std::to_string(kNewestOpset) + " (export with opset_version=" + std::to_string(kNewestOpset) + " or lower)");
   }
 
-  ConstTensor to_const(const onnx::TensorProto& t) const {
+  // A tensor's values, checked against its dims before anything is allocated. `what` names it in
+  // messages: "initializer 'w'" or "node 3 'c' (Constant): the tensor of attribute 'value'".
+  ConstTensor to_const(const onnx::TensorProto& t, const std::string& what) const {
     ConstTensor c;
     c.dims.assign(t.dims().begin(), t.dims().end());
     if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL)
-      fail("initializer '" + t.name() + "' uses external data, which is not supported; save the model with weights inside");
+      fail(what + " uses external data, which is not supported; save the model with weights inside");
     const std::optional<int64_t> checked_count = element_count(c.dims);
     if (!checked_count)
-      fail("tensor '" + t.name() + "' has dims " + dims_str(c.dims, false) +
+      fail(what + " has dims " + dims_str(c.dims, false) +
            ": a dimension is negative or the element count does not fit in 64 bits");
     const int64_t count = *checked_count;
     const std::string& raw = t.raw_data();
     auto raw_size_ok = [&](size_t bytes_each) {
       if (raw.size() % bytes_each != 0 || raw.size() / bytes_each != uint64_t(count))
-        fail("tensor '" + t.name() + "': raw_data has " + std::to_string(raw.size()) + " bytes for " +
-             std::to_string(count) + " " + type_name(t.data_type()) + " values");
+        fail(what + ": raw_data has " + std::to_string(raw.size()) + " bytes for " +
+             std::to_string(count) + " " + type_name(t.data_type()) + " values of dims " + dims_str(c.dims, false));
     };
     // ONNX raw_data is little-endian; so is every host this runs on (checked in image.cpp).
     switch (t.data_type()) {
@@ -200,8 +216,8 @@ class Importer {
           std::memcpy(c.f.data(), raw.data(), size_t(count) * 4);
         } else {
           if (t.float_data_size() != count)
-            fail("tensor '" + t.name() + "': float_data has " + std::to_string(t.float_data_size()) +
-                 " values for " + std::to_string(count));
+            fail(what + ": float_data has " + std::to_string(t.float_data_size()) +
+                 " values for " + std::to_string(count) + " (dims " + dims_str(c.dims, false) + ")");
           c.f.assign(t.float_data().begin(), t.float_data().end());
         }
         return c;
@@ -242,7 +258,8 @@ class Importer {
         return c;
     }
     if (int64_t(c.i64.size()) != count)
-      fail("tensor '" + t.name() + "' has " + std::to_string(c.i64.size()) + " values for " + std::to_string(count));
+      fail(what + " has " + std::to_string(c.i64.size()) + " values for " +
+           std::to_string(count) + " (dims " + dims_str(c.dims, false) + ")");
     return c;
   }
 

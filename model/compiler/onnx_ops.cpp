@@ -37,12 +37,15 @@ void Importer::apply(int n, const onnx::NodeProto& node) {
 }
 
 void Importer::constant_node(int n, const onnx::NodeProto& node) {
-  if (node.output_size() != 1) node_fail(n, node, "Constant must have one output");
+  if (node.output_size() != 1 || node.output(0).empty()) node_fail(n, node, "Constant must have one named output");
+  // Exactly one value attribute (ONNX's rule): two would leave dims and values disagreeing.
+  if (node.attribute_size() > 1)
+    node_fail(n, node, "Constant has " + std::to_string(node.attribute_size()) + " attributes; exactly one value is allowed");
   ConstTensor c;
   bool found = false;
   for (const auto& a : node.attribute()) {
     found = true;
-    if (a.name() == "value" && a.has_t()) c = to_const(a.t());
+    if (a.name() == "value" && a.has_t()) c = to_const(a.t(), describe(n, node) + ": the tensor of attribute 'value'");
     else if (a.name() == "value_float") c.f = {a.f()};
     else if (a.name() == "value_floats") c.f.assign(a.floats().begin(), a.floats().end()), c.dims = {a.floats_size()};
     else if (a.name() == "value_int") c.is_float = false, c.i64 = {a.i()};
@@ -58,6 +61,7 @@ void Importer::constant_node(int n, const onnx::NodeProto& node) {
 void Importer::fold_constant(int n, const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   auto const_in = [&](int i) -> const ConstTensor& {
+    if (!has_input(node, i)) node_fail(n, node, "missing input " + std::to_string(i));
     auto it = consts_.find(node.input(i));
     if (it == consts_.end() || it->second.dims == std::vector<int64_t>{-1})
       node_fail(n, node, "input '" + node.input(i) + "' is not a FLOAT or INT64 constant");
@@ -66,6 +70,7 @@ void Importer::fold_constant(int n, const onnx::NodeProto& node) {
   ConstTensor out;
   if (op == "Shape") {
     std::vector<int64_t> dims;
+    if (!has_input(node, 0)) node_fail(n, node, "missing input 0");
     auto v = values_.find(node.input(0));
     if (v != values_.end()) {
       dims = v->second.dims;
@@ -92,7 +97,16 @@ void Importer::fold_constant(int n, const onnx::NodeProto& node) {
       out.f = in.is_float ? in.f : std::vector<float>(in.i64.begin(), in.i64.end());
     } else if (to == onnx::TensorProto_DataType_INT64 || to == onnx::TensorProto_DataType_INT32) {
       out.is_float = false;
-      if (in.is_float) for (float v : in.f) out.i64.push_back(int64_t(v));
+      // A float outside int64 (or NaN) has no integer value: converting it is undefined behaviour.
+      if (in.is_float)
+        for (float v : in.f) {
+          if (!(v >= -9.2233720368547758e18f && v < 9.2233720368547758e18f)) {
+            std::ostringstream m;
+            m << "Cast of " << v << " to an integer type: out of range";
+            node_fail(n, node, m.str());
+          }
+          out.i64.push_back(int64_t(v));
+        }
       else out.i64 = in.i64;
     } else {
       node_fail(n, node, "Cast to " + type_name(int32_t(to)) + " on a constant is not supported");
@@ -143,7 +157,12 @@ void Importer::fold_constant(int n, const onnx::NodeProto& node) {
         out.dims = d;
       } else {
         const int64_t r = int64_t(out.dims.size() + axes.size());
-        for (int64_t& a : axes) a = a < 0 ? a + r : a;
+        for (int64_t& a : axes) {
+          a = a < 0 ? a + r : a;
+          if (a < 0 || a >= r)
+            node_fail(n, node, "axes " + dims_str(has_input(node, 1) ? const_in(1).i64 : attr_ints(node, "axes"), false) +
+                                   " out of range for an output of rank " + std::to_string(r));
+        }
         std::sort(axes.begin(), axes.end());
         for (int64_t a : axes) out.dims.insert(out.dims.begin() + std::min<int64_t>(a, int64_t(out.dims.size())), 1);
       }
@@ -175,10 +194,15 @@ void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op
   const int64_t in_h = x.dims[1], in_w = x.dims[2];
   std::vector<int64_t> k = attr(node, "kernel_shape") ? attr_ints(node, "kernel_shape") : kernel;
   if (k.size() != 2) node_fail(n, node, "needs a 2-D kernel_shape, got " + std::to_string(k.size()) + " values");
+  // The window's numbers come from the file: each is bounded before it becomes an int.
+  if (k[0] <= 0 || k[1] <= 0 || k[0] > INT_MAX || k[1] > INT_MAX)
+    node_fail(n, node, "kernel_shape must be two positive values up to " + std::to_string(INT_MAX) + ", got " +
+                           dims_str(k, false));
   op.kh = int(k[0]), op.kw = int(k[1]);
   std::vector<int64_t> s = attr_ints(node, "strides");
   if (s.empty()) s = {1, 1};
-  if (s.size() != 2 || s[0] <= 0 || s[1] <= 0) node_fail(n, node, "strides must be two positive values");
+  if (s.size() != 2 || s[0] <= 0 || s[1] <= 0 || s[0] > INT_MAX || s[1] > INT_MAX)
+    node_fail(n, node, "strides must be two positive values up to " + std::to_string(INT_MAX) + ", got " + dims_str(s, false));
   op.stride_h = int(s[0]), op.stride_w = int(s[1]);
   std::vector<int64_t> d = attr_ints(node, "dilations");
   for (int64_t v : d)
@@ -191,7 +215,7 @@ void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op
     if (p.empty()) p = {0, 0, 0, 0};
     if (p.size() != 4) node_fail(n, node, "pads must have 4 values, got " + std::to_string(p.size()));
     for (int64_t v : p)
-      if (v < 0) node_fail(n, node, "negative pads are not supported");
+      if (v < 0) node_fail(n, node, "negative pads are not supported, got " + dims_str(p, false));
   } else if (auto_pad == "VALID") {
     p = {0, 0, 0, 0};
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
@@ -207,6 +231,10 @@ void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op
   } else {
     node_fail(n, node, "auto_pad '" + auto_pad + "' is not supported");
   }
+  for (int64_t v : p)
+    if (v > kMaxPad)
+      node_fail(n, node, "pads " + dims_str(p, false) + (auto_pad == "NOTSET" ? "" : " (from auto_pad " + auto_pad + ")") +
+                             " must be between 0 and " + std::to_string(kMaxPad));
   op.pad_t = int(p[0]), op.pad_l = int(p[1]), op.pad_b = int(p[2]), op.pad_r = int(p[3]);
 }
 
@@ -225,11 +253,18 @@ void Importer::conv(int n, const onnx::NodeProto& node) {
   if (w.dims.size() != 4)
     node_fail(n, node, "weight '" + node.input(1) + "' has shape " + dims_str(w.dims, false) +
                            "; only 2-D convolutions ([M, C/group, kH, kW]) are supported");
+  // Every dim >= 1, so each product of them is at most the count of values the file holds.
+  for (int64_t d : w.dims)
+    if (d <= 0 || d > INT_MAX)
+      node_fail(n, node, "weight '" + node.input(1) + "' has shape " + dims_str(w.dims, false) + ": an empty or huge dimension");
   Op op;
   op.kind = OpKind::Conv;
   window(n, node, x, op, {w.dims[2], w.dims[3]});
   const int64_t groups = attr_i(node, "group", 1);
   const int64_t m = w.dims[0], cin_g = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+  if (groups <= 0 || groups > x.dims[0])
+    node_fail(n, node, "group=" + std::to_string(groups) + " must be between 1 and the " + std::to_string(x.dims[0]) +
+                           " input channels");
   if (op.kh != kh || op.kw != kw)
     node_fail(n, node, "kernel_shape " + std::to_string(op.kh) + "x" + std::to_string(op.kw) +
                            " disagrees with the weight " + dims_str(w.dims, false));
@@ -260,6 +295,7 @@ void Importer::conv(int n, const onnx::NodeProto& node) {
 // Gemm (y = alpha * A * B' + beta * C) and MatMul (y = A * B), A the activation [N, K].
 void Importer::dense(int n, const onnx::NodeProto& node) {
   const bool gemm = node.op_type() == "Gemm";
+  if (!has_input(node, 0)) node_fail(n, node, "missing input 0 (the activation A)");
   if (!values_.count(node.input(0)))
     node_fail(n, node, "the activation must be the first operand (A); a constant A is not supported");
   const Value& a = activation(n, node, 0);
@@ -465,6 +501,8 @@ void Importer::global_pool(int n, const onnx::NodeProto& node) {
 
 void Importer::concat(int n, const onnx::NodeProto& node) {
   const Value& first = activation(n, node, 0);
+  if (first.dims.empty())
+    node_fail(n, node, "input 0 is " + dims_str(first.dims, true) + ": there is no channel axis to concatenate along");
   const int64_t rank = int64_t(first.dims.size()) + 1;
   int64_t axis = attr_i(node, "axis", 1);
   if (axis < 0) axis += rank;
@@ -611,12 +649,15 @@ void Importer::pad(int n, const onnx::NodeProto& node) {
   if (x.dims.size() != 3 || p.size() != 8 || p[0] || p[1] || p[4] || p[5])
     node_fail(n, node, "only padding of H and W of [N, C, H, W] is supported, got pads " + dims_str(p, false));
   for (int64_t v : p)
-    if (v < 0 || v > 1024) node_fail(n, node, "pads must be between 0 and 1024, got " + dims_str(p, false));
+    if (v < 0 || v > kMaxPad)
+      node_fail(n, node, "pads must be between 0 and " + std::to_string(kMaxPad) + ", got " + dims_str(p, false));
   Value v = x;
   v.exclusive = x.exclusive && consumers(node.input(0)) == 1;
   v.pad[0] += int(p[2]), v.pad[1] += int(p[3]), v.pad[2] += int(p[6]), v.pad[3] += int(p[7]);
   v.dims[1] += p[2] + p[6];
   v.dims[2] += p[3] + p[7];
+  // Pad nodes in a row add up: the padded map must still be one the graph can hold.
+  graph_shape(n, node, v.dims);
   values_[node.output(0)] = v;
 }
 

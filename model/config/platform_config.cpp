@@ -17,6 +17,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -140,6 +141,39 @@ std::string value_text(const Key& k, const PlatformConfig& cfg) {
   return "";
 }
 
+// The index of the first byte of `s` that does not begin a valid UTF-8 sequence (overlong forms,
+// surrogates and code points above U+10FFFF are invalid too), or npos.
+std::size_t invalid_utf8_at(const std::string& s) {
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned lead = b[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      len = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      len = 3;
+      if (lead == 0xE0) lo = 0xA0;  // overlong
+      if (lead == 0xED) hi = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      len = 4;
+      if (lead == 0xF0) lo = 0x90;  // overlong
+      if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (i + len > s.size() || b[i + 1] < lo || b[i + 1] > hi) return i;
+    for (std::size_t k = 2; k < len; ++k)
+      if (b[i + k] < 0x80 || b[i + k] > 0xBF) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
 bool in_range(const Key& k, const PlatformConfig& cfg) {
   auto& c = const_cast<PlatformConfig&>(cfg);
   switch (k.kind) {
@@ -190,6 +224,17 @@ std::string other(const std::string& key, const std::string& value, const Origin
 
 void validate(const PlatformConfig& cfg, const Origins& origins) {
   for (const Key& k : keys()) {
+    // Text is UTF-8: other bytes would not survive the dump (its emitter writes U+FFFD for them).
+    if (k.kind == Kind::text) {
+      const std::string& text = k.text_ref(const_cast<PlatformConfig&>(cfg));
+      if (const std::size_t bad = invalid_utf8_at(text); bad != std::string::npos) {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text[bad])));
+        fail(origins.of(k.path).where, k.path,
+             std::string("expected valid UTF-8 text, got invalid byte ") + byte + " at byte " +
+                 std::to_string(bad + 1) + " of the value");
+      }
+    }
     if (!in_range(k, cfg)) {
       const Origin o = origins.of(k.path);
       fail(o.where, k.path, "expected " + expected_text(k) + got(value_text(k, cfg), o));

@@ -171,14 +171,82 @@ void flatten(const YAML::Node& node, const std::string& path, const std::string&
   }
 }
 
+// "file:line" of the '---' that starts a second document whose content yaml-cpp marks at `mark`:
+// the nearest marker line at or before it (the last line for a trailing '---') and after the first
+// document's content at `first` (which may follow a '---' of its own).
+std::string second_document_at(const std::string& text, const std::string& file, const YAML::Mark& first,
+                               const YAML::Mark& mark) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  auto is_marker = [](const std::string& l) {
+    return l.compare(0, 3, "---") == 0 && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+  };
+  const int last = static_cast<int>(lines.size()) - 1;
+  const int lowest = first.is_null() ? 0 : first.line + 1;
+  for (int i = mark.is_null() ? last : std::min(mark.line, last); i >= lowest; --i)
+    if (is_marker(lines[static_cast<std::size_t>(i)])) return file + ":" + std::to_string(i + 1);
+  return at(file, mark);
+}
+
+// yaml-cpp 0.7 accepts a quoted scalar that runs to the end of the input when the input ends with
+// a newline (it folds the rest of the file into the value). Each quoted scalar's text is scanned
+// from its opening quote (YAML's rules: '' in single quotes, a backslash escape in double quotes);
+// one that never closes is refused at the line of its quote.
+bool quote_closes(const std::string& text, std::size_t open) {
+  const char q = text[open];
+  for (std::size_t i = open + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;
+      } else {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void check_quotes(const YAML::Node& node, const std::string& path, const std::string& text,
+                  std::size_t bom, const std::string& file) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      check_quotes(kv.first, path, text, bom, file);
+      check_quotes(kv.second, kv.first.IsScalar() ? join(path, kv.first.Scalar()) : path, text, bom, file);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_quotes(item, path, text, bom, file);
+  } else if (node.IsScalar() && node.Tag() == "!" && !node.Mark().is_null()) {
+    // yaml-cpp counts positions in the text after a UTF-8 byte-order mark.
+    const std::size_t open = static_cast<std::size_t>(node.Mark().pos) + bom;
+    if (open < text.size() && (text[open] == '"' || text[open] == '\'') && !quote_closes(text, open))
+      fail(at(file, node.Mark()), path,
+           std::string("unterminated ") + (text[open] == '"' ? "double" : "single") +
+               "-quoted string (it runs to the end of the file)");
+  }
+}
+
+// The one YAML document of a platform file (a second one, after '---', is refused: it was
+// silently ignored).
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  std::vector<YAML::Node> docs;
   try {
-    return YAML::Load(text);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     std::string msg = "YAML syntax error: " + e.msg;
     if (!e.mark.is_null()) msg += " (column " + std::to_string(e.mark.column + 1) + ")";
     fail(at(file, e.mark), "", msg);
   }
+  if (docs.size() > 1)
+    fail(second_document_at(text, file, docs[0].Mark(), docs[1].Mark()), "",
+         "the file holds more than one YAML document (a second one starts here); a platform file is one "
+         "document");
+  if (docs.empty()) return YAML::Node();
+  const std::size_t bom = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  check_quotes(docs[0], "", text, bom, file);
+  return docs[0];
 }
 
 // A whole file as text. On failure, `why` says what went wrong ("cannot open file (reason)" or

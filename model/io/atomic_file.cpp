@@ -19,6 +19,8 @@ namespace {
 std::atomic<unsigned long> temp_counter{0};
 
 std::string errno_text(int e) { return e ? std::strerror(e) : "unknown error"; }
+// " (why)" when errno says why, else nothing: a stream that failed on an earlier write has lost it.
+std::string errno_suffix(int e) { return e ? std::string(" (") + std::strerror(e) + ")" : std::string(); }
 
 // A name the file system takes: the target's file name is cut so that the temporary's stays
 // below the usual 255-byte limit.
@@ -39,6 +41,14 @@ AtomicFile::AtomicFile(const std::string& path, Folders folders) : path_(path), 
     if (!ec) target_ = resolved.string();
   }
   const fs::path target(target_);
+  const fs::file_status st = fs::status(target, ec);
+  if (!ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+    direct_ = true;  // a device or FIFO: write to it, check the stream, replace nothing
+    errno = 0;
+    out_.open(target_, std::ios::binary);
+    if (!out_) fail("cannot open it for writing (" + errno_text(errno) + ")");
+    return;
+  }
   const fs::path parent = target.parent_path();
   if (!parent.empty() && folders == Folders::create) {
     fs::create_directories(parent, ec);
@@ -66,9 +76,13 @@ void AtomicFile::commit() {
   if (committed_) return;
   errno = 0;
   out_.flush();
-  if (!out_) fail("write failed (" + errno_text(errno) + ")");
+  if (!out_) fail("write failed" + errno_suffix(errno));
   out_.close();
-  if (!out_) fail("write failed on close (" + errno_text(errno) + ")");
+  if (!out_) fail("write failed on close" + errno_suffix(errno));
+  if (direct_) {
+    committed_ = true;
+    return;
+  }
   // The replacement keeps the permission bits of the file it replaces.
   std::error_code ec;
   const fs::file_status old = fs::status(target_, ec);

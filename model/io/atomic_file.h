@@ -4,7 +4,8 @@
 // or an interruption before that leaves the target as it was (the old file, or none) and removes
 // the temporary; two processes writing the same path leave one of their two files, whole.
 // No fsync: a process that dies never leaves a partial target, a machine that crashes may lose
-// the newest file.
+// the newest file. A target that exists and is not a regular file (/dev/null, /dev/stdout, a
+// FIFO) is written directly, never replaced: renaming over a device node would destroy it.
 #pragma once
 
 #include <fstream>
@@ -56,6 +57,7 @@ class AtomicFile {
   std::string temp_;
   std::ofstream out_;
   bool committed_ = false;
+  bool direct_ = false;  // the target is a device or FIFO: written in place, no temporary
 };
 
 // The whole file through an AtomicFile: `write` fills the stream. Throws OutputError naming the

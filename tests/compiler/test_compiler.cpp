@@ -7,6 +7,7 @@
 #include <onnx/onnx_pb.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include <set>
 
 #include "aimc_regs.h"
+#include "alloc_probe.h"
 #include "compile.h"
 #include "dataset.h"
 #include "image.h"
@@ -789,6 +791,19 @@ TEST(Quantization, BundledModelKeepsAccuracy) {
 
 // ---------------------------------------------------------------- image ----
 
+// A write that fails only when the stream's buffer is flushed (a small image on a full disk) is
+// an error: the file is closed before its state is checked (it was checked before the close).
+TEST(Image, WriteToAFullDiskIsAnError) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  std::string msg;
+  try {
+    write_file("/dev/full", std::vector<uint8_t>(100, 0xAB));
+  } catch (const std::runtime_error& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("cannot write /dev/full: write failed"), std::string::npos) << msg;
+}
+
 TEST(Image, RoundTripThroughFile) {
   Network net = as_network(import_onnx(model_path()));
   Dataset cal = load_idx(kData + "train-images-idx3-ubyte.gz", kData + "train-labels-idx1-ubyte.gz", 128);
@@ -1312,6 +1327,111 @@ TEST(Npy, BadFilesAreRefusedWithTheirName) {
   EXPECT_NE(message().find("N items"), std::string::npos) << message();
   EXPECT_NE(message().find(path), std::string::npos);
   std::filesystem::remove(path);
+}
+
+// What reading `path` as N items says: the NpyError's message, "other exception: ..." for
+// anything else (std::bad_alloc from the allocation probe), or "accepted".
+std::string npy_error(const std::string& path) {
+  try {
+    as_rows(read_npy(path), path);
+  } catch (const NpyError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("other exception: ") + e.what();
+  }
+  return "accepted";
+}
+
+// A header is a promise the file may not keep: the file's size is checked against it before
+// anything is allocated (a 128-byte file promising 1.5 G values allocated 6 GB, then noticed).
+TEST(Npy, ShortFileIsRefusedBeforeAllocating) {
+  const std::string path = temp_path("aimc-npyshort");
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1500000000), }", "");
+  ASSERT_EQ(std::filesystem::file_size(path), 128u);
+  aimc::testing::reset_largest_allocation();
+  const std::string msg = npy_error(path);
+  EXPECT_LT(aimc::testing::largest_allocation(), size_t(1) << 20) << msg;
+  EXPECT_EQ(msg.rfind(path + ": truncated", 0), 0u) << msg;
+  EXPECT_NE(msg.find("promises 1500000000 values of <f4"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("holds 0 bytes of data"), std::string::npos) << msg;
+  std::filesystem::remove(path);
+}
+
+// An empty array, or items of absurd size, are answered at once: a (0, 1, 100000, 1000000) array
+// once hung (as a 0 x 10^11 matrix, which Eigen copies column by column).
+TEST(Npy, EmptyAndAbsurdShapesAreAnsweredAtOnce) {
+  const std::string path = temp_path("aimc-npyempty");
+  const auto start = std::chrono::steady_clock::now();
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1, 100000, 1000000), }", "");
+  std::string msg = npy_error(path);
+  EXPECT_EQ(msg, path + ": the array (0, 1, 100000, 1000000) holds no items");
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 784), }", "");
+  const NpyArray empty = read_npy(path);  // a valid empty array reads; as inputs it is refused
+  EXPECT_EQ(empty.shape, (std::vector<int64_t>{0, 784}));
+  EXPECT_TRUE(empty.data.empty());
+  EXPECT_EQ(npy_error(path), path + ": the array (0, 784) holds no items");
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (5, 0), }", "");
+  EXPECT_EQ(npy_error(path), path + ": the items of the array (5, 0) hold no values");
+  write_raw_npy(path, "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3000000000), }",
+                std::string(64, '\0'));
+  msg = npy_error(path);
+  EXPECT_EQ(msg.rfind(path + ": truncated", 0), 0u) << msg;
+  write_raw_npy(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1048576, 1048576, 2), }", "");
+  msg = npy_error(path);
+  EXPECT_NE(msg.find("shape (1, 1048576, 1048576, 2) is too large (more than 2^40 values)"), std::string::npos) << msg;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
+  std::filesystem::remove(path);
+}
+
+// Every fault of the header is refused naming the file and what is wrong with it.
+TEST(Npy, MalformedHeadersNameFileAndFault) {
+  const std::string path = temp_path("aimc-npyhdr");
+  const std::string f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {f4 + "(3,,4), }", "bad shape (3,,4) in the .npy header: entry 2 is empty"},
+      {f4 + "(,), }", "bad shape (,) in the .npy header: entry 1 is empty"},
+      {f4 + "(1, -784), }", "entry 2 '-784' is not a non-negative integer"},
+      {f4 + "(1, 78x4), }", "entry 2 '78x4' is not a non-negative integer"},
+      {f4 + "(1, 3.5), }", "entry 2 '3.5' is not a non-negative integer"},
+      {f4 + "(99999999999999999999, 1), }", "entry 1 '99999999999999999999' does not fit in 64 bits"},
+      {f4 + "(4294967296, 4294967296, 4), }", "shape (4294967296, 4294967296, 4) is too large"},
+      {f4 + "'', }", "bad shape '' in the .npy header: expected a tuple such as (3, 4)"},
+      {f4 + "7, }", "bad shape 7 in the .npy header: expected a tuple"},
+      {"{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1, 1), }", "fortran_order is 'Maybe', expected True or False"},
+      {"{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1), }", "dtype '>f4' is not supported"},
+      {"{'descr': '<f4', 'shape': (1, 1), }", ".npy header has no 'fortran_order'"},
+  };
+  for (const auto& [dict, want] : cases) {
+    write_raw_npy(path, dict, std::string(4, '\0'));
+    const std::string msg = npy_error(path);
+    EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << dict << " -> " << msg;
+    EXPECT_NE(msg.find(want), std::string::npos) << dict << " -> " << msg;
+  }
+  // Data beyond what the shape says (another array appended, or a wrong shape).
+  write_raw_npy(path, f4 + "(1, 2), }", std::string(12, '\0'));
+  std::string msg = npy_error(path);
+  EXPECT_NE(msg.find(path + ": unexpected data after the array: the header promises 2 values"), std::string::npos) << msg;
+  // A version 2 header length of 4 GB, and a version 1 header longer than the file.
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write("\x93NUMPY\x02\x00\xf0\xff\xff\xff{'descr'", 20);
+  }
+  msg = npy_error(path);
+  EXPECT_NE(msg.find(path + ": .npy header length 4294967280 bytes exceeds the limit"), std::string::npos) << msg;
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write("\x93NUMPY\x01\x00\x00\x10{'descr'", 18);
+  }
+  msg = npy_error(path);
+  EXPECT_NE(msg.find(path + ": truncated .npy file: the header length is 4096 bytes but the file has 18 bytes"),
+            std::string::npos) << msg;
+  std::filesystem::remove(path);
+  // A folder is not a .npy file.
+  const std::string dir = temp_path("aimc-npydir");
+  std::filesystem::create_directories(dir);
+  msg = npy_error(dir);
+  EXPECT_EQ(msg, dir + ": cannot open: it is a folder, not a .npy file");
+  std::filesystem::remove(dir);
 }
 
 }  // namespace

@@ -14,9 +14,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "alloc_probe.h"
 #include "graph.h"
 #include "onnx_import.h"
 
@@ -435,6 +437,26 @@ TEST(GraphShapes, MismatchesNameTheNetworkAndOp) {
   msg = error_of([&] { single_op_graph({Shape{4, 5, 5}}, pool); });
   EXPECT_NE(msg.find("padding must be smaller"), std::string::npos) << msg;
   EXPECT_THROW(single_op_graph({Shape{4, 5, 5}}, pool), std::invalid_argument);
+}
+
+// Shapes near INT_MAX: sums and products of ints are taken in long, and results that would not fit
+// an int are refused by name (they wrapped around before: undefined behaviour, then a confusing
+// message or a negative shape).
+TEST(GraphShapes, SizesBeyondIntAreRefusedNotWrapped) {
+  Op pool;
+  pool.kind = OpKind::MaxPool, pool.name = "wide", pool.kh = 1, pool.kw = 2, pool.pad_l = pool.pad_r = 1;
+  std::string msg = error_of([&] { single_op_graph({Shape{1, 1, INT_MAX}}, pool); });
+  EXPECT_NE(msg.find("op 'wide' (MaxPool): the padded input (1 x 2147483649) is larger than 2147483647"),
+            std::string::npos) << msg;
+  Op cat;
+  cat.kind = OpKind::Concat, cat.name = "cat";
+  msg = error_of([&] { single_op_graph({Shape{INT_MAX / 2 + 1, 1, 1}, Shape{INT_MAX / 2 + 1, 1, 1}}, cat); });
+  EXPECT_NE(msg.find("op 'cat' (Concat): 2147483648 channels in all, more than 2147483647"), std::string::npos) << msg;
+  Op flat;
+  flat.kind = OpKind::Flatten, flat.name = "flat";
+  msg = error_of([&] { single_op_graph({Shape{65536, 65536, 1}}, flat); });
+  EXPECT_NE(msg.find("op 'flat' (Flatten): flattens 65536x65536x1, more than 2147483647 values"), std::string::npos)
+      << msg;
 }
 
 TEST(GraphShapes, ValidateCatchesOrderAndShapeErrors) {
@@ -910,7 +932,7 @@ TEST(OnnxGraphImport, RefusesDimsWhoseProductOverflows) {
     b.init("huge.w", {two32, two32}, {});  // 2^64 elements
     b.node("Gemm", "fc", {"input", "huge.w"}, "y");
     const std::string msg = refused(b, "huge_initializer.onnx");
-    EXPECT_NE(msg.find("tensor 'huge.w' has dims [4294967296, 4294967296]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("initializer 'huge.w' has dims [4294967296, 4294967296]"), std::string::npos) << msg;
     EXPECT_NE(msg.find("does not fit in 64 bits"), std::string::npos) << msg;
   }
   {
@@ -936,6 +958,198 @@ TEST(OnnxGraphImport, RefusesDimsWhoseProductOverflows) {
     const std::string msg = refused(b, "huge_reshape.onnx");
     EXPECT_NE(msg.find("'reshape_input' (Reshape)"), std::string::npos) << msg;
     EXPECT_NE(msg.find("more elements than fit in 64 bits"), std::string::npos) << msg;
+  }
+}
+
+// What importing the model of `b` (saved as `file`) says: the ModelError's message, "other
+// exception: ..." for anything else (std::bad_alloc from the allocation probe), or "accepted".
+std::string import_error(OnnxBuilder& b, const std::string& file) {
+  const std::string path = b.save(file);
+  try {
+    import_onnx(path);
+  } catch (const ModelError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("other exception: ") + e.what();
+  }
+  return "accepted";
+}
+
+// Repeated protobuf fields are indexed only after their size is checked: a Reshape of a constant
+// with only its data input (no shape) reached a protobuf CHECK, which ended the process.
+TEST(OnnxGraphImport, MissingInputsAreNamedNotCrashed) {
+  {
+    OnnxBuilder b({1, 4}, "y");
+    b.init("c", {4}, {1, 2, 3, 4});
+    b.node("Reshape", "fold_reshape", {"c"}, "rc");
+    b.node("Add", "add", {"input", "rc"}, "y");
+    const std::string msg = import_error(b, "reshape_one_input.onnx");
+    EXPECT_NE(msg.find("reshape_one_input.onnx: node 0 'fold_reshape' (Reshape): missing input 1"), std::string::npos)
+        << msg;
+  }
+  {
+    OnnxBuilder b({1, 4}, "y");
+    b.node("Shape", "shape0", {}, "sh");
+    b.node("Reshape", "r", {"input", "sh"}, "y");
+    const std::string msg = import_error(b, "shape_no_input.onnx");
+    EXPECT_NE(msg.find("node 0 'shape0' (Shape): missing input 0"), std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 4}, "y");
+    b.node("Identity", "nothing", {}, "k");
+    b.node("Add", "add", {"input", "k"}, "y");
+    const std::string msg = import_error(b, "identity_no_input.onnx");
+    EXPECT_NE(msg.find("node 0 'nothing' (Identity): missing input 0"), std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 4}, "y");
+    b.init("c", {4}, {1, 2, 3, 4});
+    b.node("Unsqueeze", "unsq", {"c", ""}, "u");  // opset 13 takes the axes as input 1
+    b.node("Add", "add", {"input", "u"}, "y");
+    const std::string msg = import_error(b, "unsqueeze_no_axes.onnx");
+    EXPECT_EQ(msg, "accepted");  // no axes: nothing to insert, the constant stays [4]
+  }
+}
+
+// A model of an opset newer than the importer knows may mean something else by an op: refused,
+// naming the model and the opset. The bundled models are opset 13.
+TEST(OnnxGraphImport, RefusesOpsetsNewerThanItKnows) {
+  for (int opset : {13, 21, 22, 999}) {
+    OnnxBuilder b({1, 4}, "y", opset);
+    b.init("w", {4, 3}, random_vec(12, 150));
+    b.node("Gemm", "fc", {"input", "w"}, "y");
+    const std::string file = "opset" + std::to_string(opset) + ".onnx";
+    const std::string msg = import_error(b, file);
+    if (opset <= 21) {
+      EXPECT_EQ(msg, "accepted") << opset;
+    } else {
+      EXPECT_NE(msg.find(file + ": model imports opset " + std::to_string(opset) +
+                         " of the default ONNX operator set; the importer knows opsets up to 21"),
+                std::string::npos) << msg;
+    }
+  }
+}
+
+// Window attributes are bounded before they become ints: negative or huge kernels, strides,
+// pads and groups are refused naming the node (huge pads were truncated to small ones, huge
+// strides overflowed the SAME padding arithmetic, a huge group overflowed a product).
+TEST(OnnxGraphImport, RefusesAbsurdWindowAttributes) {
+  const int64_t two32 = int64_t(1) << 32, two62 = int64_t(1) << 62;
+  auto pool = [&](const std::string& name, const std::function<void(onnx::NodeProto*)>& set) {
+    OnnxBuilder b({1, 1, 4, 4}, "y");
+    auto* p = b.node("MaxPool", name, {"input"}, "y");
+    set_ints(p, "kernel_shape", {2, 2});
+    set(p);
+    return import_error(b, name + ".onnx");
+  };
+  std::string msg = pool("hugepads", [&](onnx::NodeProto* p) { set_ints(p, "pads", {0, two32 + 1, 0, two32 + 1}); });
+  EXPECT_NE(msg.find("node 0 'hugepads' (MaxPool): pads [0, 4294967297, 0, 4294967297] must be between 0 and 1024"),
+            std::string::npos) << msg;
+  msg = pool("negpads", [&](onnx::NodeProto* p) { set_ints(p, "pads", {0, -1, 0, 0}); });
+  EXPECT_NE(msg.find("'negpads' (MaxPool): negative pads are not supported, got [0, -1, 0, 0]"), std::string::npos) << msg;
+  msg = pool("hugestrides", [&](onnx::NodeProto* p) {
+    set_ints(p, "strides", {two62, two62});
+    auto* a = p->add_attribute();
+    a->set_name("auto_pad");
+    a->set_type(onnx::AttributeProto_AttributeType_STRING);
+    a->set_s("SAME_UPPER");
+  });
+  EXPECT_NE(msg.find("'hugestrides' (MaxPool): strides must be two positive values up to 2147483647, got [" +
+                     std::to_string(two62) + ", " + std::to_string(two62) + "]"),
+            std::string::npos) << msg;
+  {
+    OnnxBuilder b({1, 1, 4, 4}, "y");
+    set_ints(b.node("AveragePool", "hugekernel", {"input"}, "y"), "kernel_shape", {two32 + 2, 2});
+    msg = import_error(b, "hugekernel.onnx");
+    EXPECT_NE(msg.find("'hugekernel' (AveragePool): kernel_shape must be two positive values up to 2147483647, got [4294967298, 2]"),
+              std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 1, 4, 4}, "y");
+    set_ints(b.node("AveragePool", "negkernel", {"input"}, "y"), "kernel_shape", {-2, 2});
+    msg = import_error(b, "negkernel.onnx");
+    EXPECT_NE(msg.find("'negkernel' (AveragePool): kernel_shape must be two positive values"), std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 2, 4, 4}, "y");
+    b.init("w", {2, 1, 1, 1}, {1, 2});
+    set_int(b.node("Conv", "hugegroup", {"input", "w"}, "y"), "group", two62);
+    msg = import_error(b, "hugegroup.onnx");
+    EXPECT_NE(msg.find("'hugegroup' (Conv): group=" + std::to_string(two62) + " must be between 1 and the 2 input channels"),
+              std::string::npos) << msg;
+  }
+  {
+    // 2^40 output channels of an empty kernel hold no values, so the file is small; the bias of
+    // 2^40 floats was allocated before the empty kernel was noticed.
+    OnnxBuilder b({1, 1, 4, 4}, "y");
+    b.init("wz", {int64_t(1) << 40, 1, 0, 3}, {});
+    b.node("Conv", "zeroweight", {"input", "wz"}, "y");
+    aimc::testing::reset_largest_allocation();
+    msg = import_error(b, "zeroweight.onnx");
+    EXPECT_NE(msg.find("'zeroweight' (Conv): weight 'wz' has shape [1099511627776, 1, 0, 3]: an empty or huge dimension"),
+              std::string::npos) << msg;
+    EXPECT_LT(aimc::testing::largest_allocation(), size_t(1) << 24);
+  }
+}
+
+// Constants are consistent (dims and values agree) before anything indexes them, and what cannot
+// be computed is refused naming the node.
+TEST(OnnxGraphImport, RefusesInconsistentConstants) {
+  {
+    OnnxBuilder b({1, 4}, "y");
+    auto* c = b.node("Constant", "twovalues", {}, "k");
+    auto* f = c->add_attribute();
+    f->set_name("value_floats"), f->set_type(onnx::AttributeProto_AttributeType_FLOATS);
+    for (int i = 0; i < 8; ++i) f->add_floats(1.0f);
+    set_int(c, "value_int", 7);
+    c->clear_input();
+    b.init_i64("idx", {5});
+    b.node("Gather", "gather", {"k", "idx"}, "g");
+    b.node("Add", "add", {"input", "g"}, "y");
+    const std::string msg = import_error(b, "two_values.onnx");
+    EXPECT_NE(msg.find("node 0 'twovalues' (Constant): Constant has 2 attributes; exactly one value is allowed"),
+              std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 4}, "y");
+    auto* c = b.node("Constant", "short", {}, "k");
+    auto* a = c->add_attribute();
+    a->set_name("value"), a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    a->mutable_t()->add_dims(4);
+    a->mutable_t()->set_raw_data(std::string(8, '\0'));  // 2 floats for dims [4]
+    b.node("Add", "add", {"input", "k"}, "y");
+    const std::string msg = import_error(b, "short_constant.onnx");
+    EXPECT_NE(msg.find("node 0 'short' (Constant): the tensor of attribute 'value': raw_data has 8 bytes for 4 FLOAT values of dims [4]"),
+              std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 4}, "y");
+    b.init("big", {1}, {1e30f});
+    set_int(b.node("Cast", "cast_big", {"big"}, "bi"), "to", onnx::TensorProto_DataType_INT64);
+    set_int(b.node("Cast", "back", {"bi"}, "bf"), "to", onnx::TensorProto_DataType_FLOAT);
+    b.node("Add", "add", {"input", "bf"}, "y");
+    const std::string msg = import_error(b, "cast_big.onnx");
+    EXPECT_NE(msg.find("node 0 'cast_big' (Cast): Cast of 1e+30 to an integer type: out of range"),
+              std::string::npos) << msg;
+  }
+  {
+    OnnxBuilder b({1, 4}, "y");
+    b.init("u", {4}, {1, 2, 3, 4});
+    b.init_i64("ax", {-100});
+    b.node("Unsqueeze", "unsq", {"u", "ax"}, "uu");
+    b.node("Add", "add", {"input", "uu"}, "y");
+    const std::string msg = import_error(b, "unsqueeze_axis.onnx");
+    EXPECT_NE(msg.find("node 0 'unsq' (Unsqueeze): axes [-100] out of range for an output of rank 2"), std::string::npos)
+        << msg;
+  }
+  {
+    OnnxBuilder b({1, 1}, "y");  // [N, 1] squeezed to [N]: no channel axis left
+    b.node("Squeeze", "sq", {"input"}, "s");
+    set_int(b.node("Concat", "cat", {"s", "s"}, "y"), "axis", 1);
+    const std::string msg = import_error(b, "concat_rank1.onnx");
+    EXPECT_NE(msg.find("node 1 'cat' (Concat): input 0 is [N]: there is no channel axis to concatenate along"),
+              std::string::npos) << msg;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -583,6 +584,60 @@ TEST(ConfigErrors, YamlSyntaxErrorHasLine) {
   const std::string unclosed = load_error(with_line(7, "    rows: [64"));
   EXPECT_EQ(unclosed.rfind("x.yaml:", 0), 0u) << unclosed;
   EXPECT_NE(unclosed.find("YAML syntax error"), std::string::npos) << unclosed;
+}
+
+// yaml-cpp accepts a quoted scalar that runs to the end of the file when the file ends with a
+// newline (it folds the rest of the file into the value): the loader refuses it at the quote.
+TEST(ConfigErrors, UnterminatedQuoteHasFileAndLine) {
+  EXPECT_EQ(load_error(with_line(1, "name: \"small")),
+            "x.yaml:1: name: unterminated double-quoted string (it runs to the end of the file)");
+  EXPECT_EQ(load_error(with_line(16, "  seed: '42")),
+            "x.yaml:16: simulation.seed: unterminated single-quoted string (it runs to the end of the file)");
+  // Quotes that close, on the same or a later line, with escapes, are fine.
+  EXPECT_EQ(cfgns::load_platform_from_string(with_line(1, "name: \"sm\\\"all\""), "x.yaml").name, "sm\"all");
+  EXPECT_EQ(cfgns::load_platform_from_string(with_line(1, "name: 'it''s'"), "x.yaml").name, "it's");
+  EXPECT_EQ(cfgns::load_platform_from_string(with_line(1, "name: \"two\n  lines\""), "x.yaml").name, "two lines");
+  EXPECT_EQ(cfgns::load_platform_from_string("\xEF\xBB\xBF" + with_line(1, "name: \"bom\""), "x.yaml").name, "bom");
+}
+
+// A platform file is one YAML document: a second one (after '---') was silently ignored.
+TEST(ConfigErrors, SecondYamlDocumentIsRefused) {
+  EXPECT_EQ(load_error(std::string(kSmall) + "---\nname: other\n"),
+            "x.yaml:17: the file holds more than one YAML document (a second one starts here); a platform "
+            "file is one document");
+  EXPECT_EQ(load_error(std::string(kSmall) + "---\n"),
+            "x.yaml:17: the file holds more than one YAML document (a second one starts here); a platform "
+            "file is one document");
+  // A leading '---' and a closing '...' are one document.
+  EXPECT_EQ(cfgns::load_platform_from_string("---\n" + std::string(kSmall) + "...\n", "x.yaml").name, "small");
+}
+
+// Strings are UTF-8: a name with invalid bytes would not survive `aimc config` and back (the
+// emitter writes U+FFFD for them), so it is refused naming the key.
+TEST(ConfigErrors, InvalidUtf8IsRefusedNamingTheKey) {
+  EXPECT_EQ(load_error(with_line(1, "name: \"ab\xFF\xFE\"")),
+            "x.yaml:1: name: expected valid UTF-8 text, got invalid byte 0xFF at byte 3 of the value");
+  EXPECT_EQ(load_error(with_line(1, "name: ab\xC3")),
+            "x.yaml:1: name: expected valid UTF-8 text, got invalid byte 0xC3 at byte 3 of the value");
+  EXPECT_EQ(load_error(kSmall, {"name=\xC0\xAF"}),
+            "--set name=\xC0\xAF: name: expected valid UTF-8 text, got invalid byte 0xC0 at byte 1 of the value");
+  PlatformConfig c = cfgns::load_platform_from_string(kSmall, "x.yaml");
+  c.name = "bad\xED\xA0\x80";  // an encoded surrogate is not UTF-8 either
+  EXPECT_EQ(error_of([&] { cfgns::validate_platform(c); }),
+            "x.yaml: name: expected valid UTF-8 text, got invalid byte 0xED at byte 4 of the value");
+  // Valid UTF-8 round-trips through the dump.
+  c.name = "m\xC3\xA9moire \xE2\x80\x94 \xF0\x9F\x98\x80";
+  const PlatformConfig back = cfgns::load_platform_from_string(cfgns::dump_platform(c), "dump");
+  EXPECT_EQ(back.name, c.name);
+}
+
+// A folder given as the platform says so (it said "missing required key 'name'").
+TEST(ConfigErrors, FolderIsNotAPlatformFile) {
+  const std::string dir = ::testing::TempDir() + "aimc_config_folder";
+  std::filesystem::create_directories(dir);
+  EXPECT_EQ(error_of([&] { cfgns::load_platform(dir); }), dir + ": cannot open file (it is a folder)");
+  EXPECT_EQ(error_of([&] { cfgns::load_platform(dir + "/"); }), dir + "/: cannot open file (it is a folder)");
+  std::filesystem::remove(dir);
 }
 
 TEST(ConfigErrors, MissingFile) {

@@ -204,3 +204,30 @@ TEST_F(AtomicFileTest, CheckWritableRefusesAReadOnlyFolder) {
 }
 
 }  // namespace
+
+namespace {
+
+// A target that is not a regular file is written in place, never replaced: renaming a temporary
+// over /dev/null or a FIFO (as root, in /dev) would destroy the device node.
+TEST_F(AtomicFileTest, ADeviceOrFifoIsWrittenInPlaceNotReplaced) {
+  const std::string fifo = at("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = read(fifo); });
+  write_file_atomically(fifo, std::string_view("through the pipe"));
+  reader.join();
+  EXPECT_EQ(got, "through the pipe");
+  struct stat st{};
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced by a regular file";
+  EXPECT_EQ(entries(), Names{"pipe"});
+  // A full device: the error names it, and it stays a device.
+  EXPECT_THROW(write_file_atomically("/dev/full", std::string(1 << 16, 'x')), OutputError);
+  ASSERT_EQ(::stat("/dev/full", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  write_file_atomically("/dev/null", std::string_view("gone"));
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
+}  // namespace

@@ -500,6 +500,19 @@ TEST(Programming, DurationParsing) {
       EXPECT_NE(std::string(e.what()).find("--at"), std::string::npos) << e.what();
     }
   }
+  // Absurd durations are out of range, with the limit (1e308y said "must be >= 0": the product
+  // with the unit's seconds overflowed to infinity).
+  EXPECT_DOUBLE_EQ(app::parse_duration_s("1000y"), 1000 * 365.25 * 86400.0);
+  for (const char* huge : {"1e308y", "1e400s", "1001y", "inf", "1e300"}) {
+    try {
+      app::parse_duration_s(huge);
+      ADD_FAILURE() << "accepted '" << huge << "'";
+    } catch (const app::UserError& e) {
+      EXPECT_EQ(std::string(e.what()), "--at: '" + std::string(huge) +
+                                           "' is out of range: at most 1000 y (31557600000 s) after programming");
+    }
+  }
+  EXPECT_DOUBLE_EQ(app::parse_duration_s("1e-400s"), 0.0);  // below double: about 0, not an error
 }
 
 }  // namespace
