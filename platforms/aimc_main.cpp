@@ -225,7 +225,19 @@ struct Cli {
     serve->add_flag("--trace-registers", sopt.trace_registers,
                     "with --trace: also mark every register access on the host track");
     serve->add_flag("--once", sopt.once,
-                    "serve one client, then end (default: until a client sends SHUTDOWN)");
+                    "serve one client, then end (default: until stopped, or a client's SHUTDOWN "
+                    "with --allow-shutdown)");
+    serve->add_flag("--allow-shutdown", sopt.allow_shutdown,
+                    "let a client end the server with SHUTDOWN (refused otherwise)");
+    serve->add_option("--frame-timeout", sopt.frame_timeout_s,
+                      "seconds a client may take to send a request it began, or to take an answer, "
+                      "before it is dropped")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->capture_default_str();
+    serve->add_option("--idle-timeout", sopt.idle_timeout_s,
+                      "seconds a client may send nothing before it is dropped (0: no limit)")
+        ->check(CLI::Range(0.0, 1e7))
+        ->capture_default_str();
     serve->add_flag("-v,--verbose", sopt.verbose, "log every request on stderr");
   }
 

@@ -29,6 +29,9 @@ int serve_job(const ServeOptions& opt) {
   chip::RemoteServer::Options so;
   so.once = opt.once;
   so.verbose = opt.verbose;
+  so.allow_shutdown = opt.allow_shutdown;
+  so.frame_timeout_s = opt.frame_timeout_s;
+  so.idle_timeout_s = opt.idle_timeout_s;
   // Every client starts from the same chip: registers, tile gains and trims, power state and
   // counters at their reset values (CTRL.FULL_RESET), once what the previous client left running
   // has finished; the cells keep their weights (docs/remote-protocol.md).
@@ -45,7 +48,10 @@ int serve_job(const ServeOptions& opt) {
     throw UserError(e.what());
   }
   std::cerr << "aimc serve: " << cfg.name << " listening on " << server->address()
-            << (opt.once ? " (one client)" : " (until a client sends SHUTDOWN)") << std::endl;
+            << (opt.once ? " (one client)"
+                : opt.allow_shutdown ? " (until stopped or a client sends SHUTDOWN)"
+                                     : " (until stopped)")
+            << std::endl;
 
   const uint64_t t_end_ps = session.run([&](aimc_hal_t hal) { server->serve(hal); });
   ledger.advance(t_end_ps);

@@ -16,6 +16,9 @@ struct ServeOptions {
   bool trace_registers = false;
   bool once = false;                   // serve one client, then end
   bool verbose = false;                // log every request
+  bool allow_shutdown = false;         // a client's SHUTDOWN ends the server
+  double frame_timeout_s = 10.0;       // a begun request must arrive whole within this
+  double idle_timeout_s = 600.0;       // a client silent this long is dropped (0: never)
 };
 
 // Runs the server in this process (one SystemC elaboration per process) until the session ends

@@ -63,7 +63,8 @@ int aimc_hal_remote_lost(const aimc_hal_t* hal);
 #define AIMC_REMOTE_OP_DMA_WRITE 6u /* u32 bus_addr, bytes -> (nothing) */
 #define AIMC_REMOTE_OP_DMA_READ 7u  /* u32 bus_addr, u32 len -> len bytes */
 #define AIMC_REMOTE_OP_WAIT_IRQ 8u  /* u64 timeout_ns -> (nothing); status OK or TIMEOUT */
-#define AIMC_REMOTE_OP_SHUTDOWN 9u  /* -> (nothing); the server stops after this session */
+#define AIMC_REMOTE_OP_SHUTDOWN 9u  /* -> (nothing); the server stops after this session (only
+                                     * with `aimc serve --allow-shutdown`, else E_REFUSED) */
 #define AIMC_REMOTE_OP_BYE 10u      /* -> (nothing); the server ends this session */
 
 /* Response status: the HAL codes (AIMC_HAL_OK, AIMC_HAL_BUS_ERROR, AIMC_HAL_TIMEOUT,
@@ -74,6 +75,8 @@ int aimc_hal_remote_lost(const aimc_hal_t* hal);
 #define AIMC_REMOTE_E_UNKNOWN_OP (-18)  /* opcode not in the protocol; connection closed */
 #define AIMC_REMOTE_E_TOO_LONG (-19)    /* length above the op's limit; connection closed */
 #define AIMC_REMOTE_E_BAD_HELLO (-20)   /* first request not HELLO, bad magic or version; closed */
+#define AIMC_REMOTE_E_BUSY (-21)        /* answer to HELLO: another client is being served; closed */
+#define AIMC_REMOTE_E_REFUSED (-22)     /* SHUTDOWN while the server does not allow it (logged) */
 
 #ifdef __cplusplus
 }

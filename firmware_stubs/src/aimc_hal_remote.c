@@ -129,7 +129,7 @@ static int call(remote_ctx_t* c, uint32_t op, const uint8_t* head, uint32_t head
   }
   if (skip(c, len) != 0) return AIMC_HAL_BUS_ERROR;
   if (status == AIMC_REMOTE_E_UNKNOWN_OP || status == AIMC_REMOTE_E_TOO_LONG ||
-      status == AIMC_REMOTE_E_BAD_HELLO) {
+      status == AIMC_REMOTE_E_BAD_HELLO || status == AIMC_REMOTE_E_BUSY) {
     mark_lost(c, "the server refused a request and closed the connection");
     return AIMC_HAL_BUS_ERROR;
   }
@@ -375,8 +375,12 @@ int aimc_hal_remote_open(const char* address, aimc_hal_t* hal) {
   put_u32(req + 4, AIMC_REMOTE_VERSION);
   s = call(c, AIMC_REMOTE_OP_HELLO, req, 8, NULL, 0, resp, 8);
   if (s != AIMC_HAL_OK || get_u32(resp) != AIMC_REMOTE_VERSION || get_u32(resp + 4) == 0) {
-    fprintf(stderr, "aimc_hal_remote: %s: the server did not accept HELLO (protocol version %u)\n",
-            address, AIMC_REMOTE_VERSION);
+    if (s == AIMC_REMOTE_E_BUSY)
+      fprintf(stderr, "aimc_hal_remote: %s: the server is busy with another client; try again when it is done\n",
+              address);
+    else
+      fprintf(stderr, "aimc_hal_remote: %s: the server did not accept HELLO (protocol version %u)\n",
+              address, AIMC_REMOTE_VERSION);
     if (c->fd >= 0) close(c->fd);
     free(c);
     return AIMC_HAL_BUS_ERROR;

@@ -4,12 +4,16 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -106,6 +110,16 @@ bool write_all(int fd, const void* data, size_t n) {
   return true;
 }
 
+void set_timeouts(int fd, double seconds) {
+  if (seconds <= 0) return;
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(seconds);
+  tv.tv_usec = static_cast<suseconds_t>((seconds - static_cast<double>(tv.tv_sec)) * 1e6);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+
 bool is_loopback_v4(const std::string& host, in_addr* out) {
   if (host == "localhost") {
     out->s_addr = htonl(INADDR_LOOPBACK);
@@ -167,6 +181,8 @@ RemoteServer::RemoteServer(const std::string& address, Options options)
       throw fail(std::string("bind: ") + std::strerror(e));
     }
     unix_path_ = path;
+    // Only the owner may connect (the protocol has no authentication).
+    ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
   } else if (address.rfind("tcp:", 0) == 0) {
     const std::string hp = address.substr(4);
     const auto colon = hp.rfind(':');
@@ -223,7 +239,7 @@ RemoteServer::RemoteServer(const std::string& address, Options options)
     throw fail("expected unix:/path/to.sock or tcp:127.0.0.1:PORT");
   }
   ::fcntl(listen_fd_, F_SETFD, FD_CLOEXEC);
-  if (::listen(listen_fd_, 4) != 0) {
+  if (::listen(listen_fd_, SOMAXCONN) != 0) {
     const int e = errno;
     ::close(listen_fd_);
     listen_fd_ = -1;
@@ -239,6 +255,74 @@ RemoteServer::~RemoteServer() {
 
 std::ostream& RemoteServer::log() { return opt_.log ? *opt_.log : std::cerr; }
 
+bool RemoteServer::wait_for_request(int fd, uint64_t serving) {
+  using Clock = std::chrono::steady_clock;
+  const bool idle_limit = opt_.idle_timeout_s > 0;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(idle_limit ? opt_.idle_timeout_s : 0));
+  for (;;) {
+    int wait_ms = -1;
+    if (idle_limit) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
+    }
+    pollfd p[2] = {{fd, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+    const int n = ::poll(p, 2, wait_ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return true;  // let the read report the error
+    if (p[1].revents & POLLIN) answer_busy(serving);
+    if (p[0].revents) return true;  // a request, or the end of the connection
+  }
+}
+
+int RemoteServer::read_frame(int fd, void* data, size_t n, uint64_t serving) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(opt_.frame_timeout_s));
+  auto* p = static_cast<uint8_t*>(data);
+  size_t got = 0;
+  while (got < n) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return -2;
+    pollfd fds[2] = {{fd, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+    const int k = ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1 << 30)));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return -1;
+    if (fds[1].revents & POLLIN) answer_busy(serving);
+    if (!fds[0].revents) continue;
+    const ssize_t r = ::recv(fd, p + got, n - got, MSG_DONTWAIT);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (r == 0) return got == 0 ? 0 : -1;
+    if (r < 0) return -1;
+    got += static_cast<size_t>(r);
+  }
+  return 1;
+}
+
+void RemoteServer::answer_busy(uint64_t serving) {
+  const int fd = ::accept(listen_fd_, nullptr, nullptr);
+  if (fd < 0) return;
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  set_timeouts(fd, 1.0);
+  // Read its HELLO (if it sends one within a second) before answering, so that the answer is not
+  // lost to a reset of a connection closed with unread data.
+  uint8_t hdr[8];
+  if (read_exact(fd, hdr, sizeof hdr) == 1) {
+    const uint32_t len = get_u32(hdr + 4);
+    uint8_t payload[kMaxFixed];
+    if (len <= sizeof payload) read_exact(fd, payload, len);
+  }
+  uint8_t resp[8];
+  put_u32(resp, static_cast<uint32_t>(AIMC_REMOTE_E_BUSY));
+  put_u32(resp + 4, 0);
+  write_all(fd, resp, sizeof resp);
+  ::shutdown(fd, SHUT_WR);
+  ::close(fd);
+  ++stats_.busy;
+  log() << opt_.name << ": a client connected while client " << serving << " is served: answered busy\n";
+}
+
 void RemoteServer::serve(aimc_hal_t hal) {
   for (;;) {
     const int fd = ::accept(listen_fd_, nullptr, nullptr);
@@ -250,6 +334,9 @@ void RemoteServer::serve(aimc_hal_t hal) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on Unix
+    // A request begun must arrive whole, and an answer be taken, within the frame timeout: a
+    // client that stalls cannot hold the server.
+    set_timeouts(fd, opt_.frame_timeout_s);
     Session s;
     s.id = ++stats_.sessions;
     log() << opt_.name << ": client " << s.id << " connected\n";
@@ -337,13 +424,23 @@ struct RemoteServer::Runner {
   // Reads one request and checks its framing. Returns how the session ends, or nothing with rq
   // filled (rq.name null: the request was refused and answered, the session goes on).
   std::optional<End> read_request(Request& rq) {
+    if (!server.wait_for_request(fd, s.id)) {
+      log() << who << ": no request for " << server.opt_.idle_timeout_s
+            << " s (--idle-timeout); closing the connection\n";
+      return End::dropped;
+    }
     uint8_t hdr[8];
-    const int r = read_exact(fd, hdr, sizeof hdr);
+    const int r = server.read_frame(fd, hdr, sizeof hdr, s.id);
     if (r == 0) {
       log() << who << ": closed the connection without BYE\n";
       return End::disconnected;
     }
     if (r < 0) {
+      if (r == -2) {
+        log() << who << ": stalled in the middle of a request header for " << server.opt_.frame_timeout_s
+              << " s (--frame-timeout); closing the connection\n";
+        return End::dropped;
+      }
       log() << who << ": connection lost in a request header\n";
       return End::disconnected;
     }
@@ -370,7 +467,13 @@ struct RemoteServer::Runner {
       return End::dropped;
     }
     s.payload.resize(len);
-    if (len > 0 && read_exact(fd, s.payload.data(), len) != 1) {
+    const int rp = len > 0 ? server.read_frame(fd, s.payload.data(), len, s.id) : 1;
+    if (rp != 1) {
+      if (rp == -2) {
+        log() << who << ": stalled in the payload of " << name << " for " << server.opt_.frame_timeout_s
+              << " s (--frame-timeout); closing the connection\n";
+        return End::dropped;
+      }
       log() << who << ": connection lost in the payload of " << name << "\n";
       return End::disconnected;
     }
@@ -403,6 +506,9 @@ struct RemoteServer::Runner {
       case AIMC_REMOTE_OP_DMA_READ: return dma_data(rq);
       case AIMC_REMOTE_OP_WAIT_IRQ: return wait_irq(rq);
       case AIMC_REMOTE_OP_SHUTDOWN:
+        if (!server.opt_.allow_shutdown)
+          return sent(refuse(AIMC_REMOTE_E_REFUSED,
+                             "SHUTDOWN refused: the server was started without --allow-shutdown"));
         respond(AIMC_HAL_OK);
         return Next::end_shutdown;
       case AIMC_REMOTE_OP_BYE:

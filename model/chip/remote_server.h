@@ -41,6 +41,12 @@ class RemoteServer {
     // Called in the serving SystemC thread when a client connected, before its first request:
     // `aimc serve` puts the chip in its reset state here (HostInterface::full_reset).
     std::function<void()> session_start;
+    bool allow_shutdown = false;  // SHUTDOWN ends the server; else refused (E_REFUSED)
+    // A request begun must arrive whole, and an answer be taken, within frame_timeout_s; a
+    // session with no request for idle_timeout_s is closed (0: never). Clients that connect
+    // meanwhile get E_BUSY in answer to their HELLO.
+    double frame_timeout_s = 10.0;
+    double idle_timeout_s = 600.0;
   };
   struct Stats {
     uint64_t sessions = 0;
@@ -48,7 +54,8 @@ class RemoteServer {
     uint64_t bytes_to_device = 0;    // DMA_WRITE payload bytes
     uint64_t bytes_from_device = 0;  // DMA_READ payload bytes
     uint64_t errors = 0;             // requests answered with a protocol error
-    uint64_t dropped = 0;            // sessions closed by the server for a protocol violation
+    uint64_t dropped = 0;            // sessions closed by the server (protocol violation, timeout)
+    uint64_t busy = 0;               // clients answered E_BUSY while another was served
     bool shutdown = false;           // a client sent SHUTDOWN
   };
 
@@ -75,6 +82,14 @@ class RemoteServer {
   struct Runner;  // one session's request loop and handlers (remote_server.cpp)
 
   End run_session(int fd, aimc_hal_t hal, Session& s);
+  // Waits until the client on fd has a request (true) or stayed idle for idle_timeout_s (false);
+  // meanwhile every client that connects is answered E_BUSY.
+  bool wait_for_request(int fd, uint64_t serving);
+  void answer_busy(uint64_t serving);
+  // Reads exactly n bytes of a request within frame_timeout_s, answering clients that connect
+  // meanwhile: 1 done; 0 clean end before the first byte; -1 error or end in the middle; -2 the
+  // frame timeout passed.
+  int read_frame(int fd, void* data, size_t n, uint64_t serving);
   std::ostream& log();
 
   Options opt_;

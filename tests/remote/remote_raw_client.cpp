@@ -13,6 +13,10 @@
 //   abandon     HELLO, allocates 3 x 12 MiB of host memory, hangs up without BYE
 //   midframe    HELLO, half a DMA_WRITE, hangs up
 //   reclaim     HELLO, allocates 40 MiB (fails unless `abandon`'s buffers were freed), SHUTDOWN
+//   stall       HELLO, half a request header, silence: dropped (--frame-timeout)
+//   idle        HELLO, silence: dropped (--idle-timeout)
+//   busy        connects while another client is served: HELLO answered E_BUSY
+//   noshutdown  SHUTDOWN refused without --allow-shutdown; the session goes on; BYE
 //   dirty       leaves registers away from reset (tile GAIN 0, a trim, STANDBY, ...), hangs up
 //   clean       finds every one of them at its reset value, SHUTDOWN
 // Mode "lost" (ADDRESS is a fresh socket path): forks a fake server that accepts HELLO, then hangs
@@ -299,6 +303,57 @@ int mode_midframe(const std::string& addr) {
   return g_fail;
 }
 
+// HELLO, then half a request header, then silence: the server must drop it after its frame
+// timeout (the test gives --frame-timeout 1) and not stay held by it.
+int mode_stall(const std::string& addr) {
+  const int fd = connect_to(addr);
+  hello(fd);
+  std::vector<uint8_t> b;
+  put32(b, AIMC_REMOTE_OP_READ32);
+  send_bytes(fd, b);  // 4 of the header's 8 bytes
+  EXPECT(closed_by_server(fd), "stall: the server did not drop a client stalled mid-frame");
+  close(fd);
+  return g_fail;
+}
+
+// HELLO, then nothing: dropped after the idle timeout (the test gives --idle-timeout 2).
+int mode_idle(const std::string& addr) {
+  const int fd = connect_to(addr);
+  hello(fd);
+  EXPECT(closed_by_server(fd), "idle: the server did not drop an idle client");
+  close(fd);
+  return g_fail;
+}
+
+// Connects while another client is served: HELLO is answered E_BUSY at once, not with silence.
+int mode_busy(const std::string& addr) {
+  const int fd = connect_to(addr);
+  std::vector<uint8_t> p;
+  put32(p, AIMC_REMOTE_MAGIC);
+  put32(p, AIMC_REMOTE_VERSION);
+  const Response r = call(fd, AIMC_REMOTE_OP_HELLO, p);
+  EXPECT(r.ok && r.status == AIMC_REMOTE_E_BUSY, "busy: HELLO answered %d, expected E_BUSY (%d)", r.status,
+         AIMC_REMOTE_E_BUSY);
+  close(fd);
+  return g_fail;
+}
+
+// SHUTDOWN on a server started without --allow-shutdown: refused, the session goes on.
+int mode_noshutdown(const std::string& addr) {
+  const int fd = connect_to(addr);
+  hello(fd);
+  Response r = call(fd, AIMC_REMOTE_OP_SHUTDOWN, {});
+  EXPECT(r.ok && r.status == AIMC_REMOTE_E_REFUSED, "SHUTDOWN answered %d, expected E_REFUSED", r.status);
+  std::vector<uint8_t> off;
+  put32(off, 0);  // ID
+  r = call(fd, AIMC_REMOTE_OP_READ32, off);
+  EXPECT(r.ok && r.status == 0, "the session did not go on after a refused SHUTDOWN");
+  r = call(fd, AIMC_REMOTE_OP_BYE, {});
+  EXPECT(r.ok && r.status == 0, "BYE: status %d", r.status);
+  close(fd);
+  return g_fail;
+}
+
 int mode_reclaim(const std::string& addr) {
   const int fd = connect_to(addr);
   hello(fd);
@@ -427,6 +482,10 @@ int main(int argc, char** argv) {
   else if (mode == "reclaim") fails = mode_reclaim(addr);
   else if (mode == "lost") fails = mode_lost(addr);
   else if (mode == "dirty") fails = mode_session(addr, true);
+  else if (mode == "stall") fails = mode_stall(addr);
+  else if (mode == "idle") fails = mode_idle(addr);
+  else if (mode == "busy") fails = mode_busy(addr);
+  else if (mode == "noshutdown") fails = mode_noshutdown(addr);
   else if (mode == "clean") fails = mode_session(addr, false);
   else {
     std::fprintf(stderr, "remote_raw_client: unknown mode '%s'\n", mode.c_str());

@@ -104,7 +104,7 @@ case "$SCENARIO" in
     grep -q "unknown opcode" "$LOG" || fail "the server did not log the unknown opcode"
     ;;
   robustness)
-    start_server --listen "unix:$SOCK"
+    start_server --listen "unix:$SOCK" --allow-shutdown
     for mode in garbage toolong nohello badversion malformed abandon midframe; do
       client "$RAW" "$mode" "unix:$SOCK"
       kill -0 "$SERVER_PID" 2>/dev/null || fail "the server died after client '$mode'"
@@ -118,7 +118,7 @@ case "$SCENARIO" in
     ;;
   fresh-session)
     # Chip state does not leak from one client to the next (CTRL.FULL_RESET per session).
-    start_server --listen "unix:$SOCK"
+    start_server --listen "unix:$SOCK" --allow-shutdown
     client "$RAW" dirty "unix:$SOCK"
     client "$RAW" clean "unix:$SOCK"
     wait_server
@@ -126,6 +126,32 @@ case "$SCENARIO" in
     ;;
   client-lost)
     client "$RAW" lost "unix:$SOCK"
+    ;;
+  starvation)
+    # No client can hold the server: one stalled mid-frame is dropped after --frame-timeout, one
+    # silent after --idle-timeout; a client that connects meanwhile is answered busy at once.
+    start_server --listen "unix:$SOCK" --allow-shutdown --frame-timeout 1 --idle-timeout 2
+    [ "$(stat -c %a "$SOCK")" = "600" ] || fail "socket mode $(stat -c %a "$SOCK"), expected 600 (owner only)"
+    timeout 30 "$RAW" stall "unix:$SOCK" &
+    STALL_PID=$!
+    sleep 0.3
+    client "$RAW" busy "unix:$SOCK"
+    wait "$STALL_PID" || fail "the stalled client's expectations failed"
+    grep -q "stalled in the middle of a request header" "$LOG" || fail "the stall was not logged"
+    grep -q "answered busy" "$LOG" || fail "the busy answer was not logged"
+    client "$RAW" idle "unix:$SOCK"
+    grep -q "no request for 2 s" "$LOG" || fail "the idle drop was not logged"
+    client "$RAW" reclaim "unix:$SOCK"  # the server still serves: SHUTDOWN
+    wait_server
+    [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
+    ;;
+  no-shutdown)
+    # SHUTDOWN is the operator's to allow: refused by default, the server goes on.
+    start_server --listen "unix:$SOCK" --once
+    client "$RAW" noshutdown "unix:$SOCK"
+    wait_server
+    [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
+    grep -q "SHUTDOWN refused" "$LOG" || fail "the refused SHUTDOWN was not logged"
     ;;
   address)
     for a in tcp:0.0.0.0:5555 tcp:192.168.1.10:5555 tcp:127.0.0.1:99999 bogus:x unix:; do
@@ -148,7 +174,7 @@ case "$SCENARIO" in
     wait "$SERVER_PID" 2>/dev/null
     SERVER_PID=""
     [ -S "$SOCK" ] || fail "expected a stale socket file after kill -9"
-    start_server --listen "unix:$SOCK"
+    start_server --listen "unix:$SOCK" --allow-shutdown
     client "$RAW" reclaim "unix:$SOCK"  # SHUTDOWN
     wait_server
     [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
