@@ -234,6 +234,11 @@ struct Cli {
                       "before it is dropped")
         ->check(CLI::Range(0.001, 86400.0))
         ->capture_default_str();
+    serve->add_option("--secret-file", sopt.secret_file,
+                      "a file whose first line (1-56 bytes) every client must present in its HELLO "
+                      "(the remote HAL sends the file named by $AIMC_REMOTE_SECRET_FILE)");
+    serve->add_flag("--allow-any-address", sopt.allow_any_address,
+                    "let --listen take an address that is not loopback (needs --secret-file)");
     serve->add_option("--idle-timeout", sopt.idle_timeout_s,
                       "seconds a client may send nothing before it is dropped (0: no limit)")
         ->check(CLI::Range(0.0, 1e7))

@@ -1,6 +1,9 @@
 #include "serve_job.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -8,6 +11,7 @@
 
 #include <systemc>
 
+#include "aimc_hal_remote.h"
 #include "chip/chip.h"
 #include "chip/remote_server.h"
 #include "config/platform_config.h"
@@ -17,6 +21,30 @@
 #include "sim/trace_writers.h"
 
 namespace aimc::app {
+
+namespace {
+
+// The first line of a secret file: 1 to AIMC_REMOTE_MAX_SECRET bytes, the file readable by its
+// owner only (a secret others can read is none).
+std::string read_secret(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw UserError("--secret-file " + path + ": not a readable file");
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    throw UserError("--secret-file " + path + ": others may read it (mode " +
+                    [&] { char b[8]; std::snprintf(b, sizeof b, "%03o", unsigned(st.st_mode & 0777)); return std::string(b); }() +
+                    "); make it owner-only (chmod 600)");
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty() || line.size() > AIMC_REMOTE_MAX_SECRET)
+    throw UserError("--secret-file " + path + ": the secret (its first line) must be 1 to " +
+                    std::to_string(AIMC_REMOTE_MAX_SECRET) + " bytes");
+  return line;
+}
+
+}  // namespace
 
 int serve_job(const ServeOptions& opt) {
   Session session({opt.platform_path, opt.overrides, opt.trace_path, opt.trace_format, opt.trace_registers});
@@ -32,6 +60,8 @@ int serve_job(const ServeOptions& opt) {
   so.allow_shutdown = opt.allow_shutdown;
   so.frame_timeout_s = opt.frame_timeout_s;
   so.idle_timeout_s = opt.idle_timeout_s;
+  so.allow_any_address = opt.allow_any_address;
+  if (!opt.secret_file.empty()) so.secret = read_secret(opt.secret_file);
   // Every client starts from the same chip: registers, tile gains and trims, power state and
   // counters at their reset values (CTRL.FULL_RESET), once what the previous client left running
   // has finished; the cells keep their weights (docs/remote-protocol.md).

@@ -19,6 +19,8 @@ struct ServeOptions {
   bool allow_shutdown = false;         // a client's SHUTDOWN ends the server
   double frame_timeout_s = 10.0;       // a begun request must arrive whole within this
   double idle_timeout_s = 600.0;       // a client silent this long is dropped (0: never)
+  std::string secret_file;             // its first line: the secret every HELLO must carry
+  bool allow_any_address = false;      // --listen may name an address that is not loopback
 };
 
 // Runs the server in this process (one SystemC elaboration per process) until the session ends

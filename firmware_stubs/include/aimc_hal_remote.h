@@ -75,6 +75,9 @@ int aimc_hal_remote_lost(const aimc_hal_t* hal);
 #define AIMC_REMOTE_E_UNKNOWN_OP (-18)  /* opcode not in the protocol; connection closed */
 #define AIMC_REMOTE_E_TOO_LONG (-19)    /* length above the op's limit; connection closed */
 #define AIMC_REMOTE_E_BAD_HELLO (-20)   /* first request not HELLO, bad magic or version; closed */
+/* HELLO's payload: u32 magic, u32 version, then the shared secret's bytes when the server has one
+ * (aimc serve --secret-file; the remote HAL sends the first line of $AIMC_REMOTE_SECRET_FILE). */
+#define AIMC_REMOTE_MAX_SECRET 56u
 #define AIMC_REMOTE_E_BUSY (-21)        /* answer to HELLO: another client is being served; closed */
 #define AIMC_REMOTE_E_REFUSED (-22)     /* SHUTDOWN while the server does not allow it (logged) */
 

@@ -131,7 +131,8 @@ static int call(remote_ctx_t* c, uint32_t op, const uint8_t* head, uint32_t head
   if (status == AIMC_REMOTE_E_UNKNOWN_OP || status == AIMC_REMOTE_E_TOO_LONG ||
       status == AIMC_REMOTE_E_BAD_HELLO || status == AIMC_REMOTE_E_BUSY) {
     mark_lost(c, "the server refused a request and closed the connection");
-    return AIMC_HAL_BUS_ERROR;
+    /* HELLO's refusals reach aimc_hal_remote_open, which says why; others are a bus error. */
+    return op == AIMC_REMOTE_OP_HELLO ? status : AIMC_HAL_BUS_ERROR;
   }
   return status;
 }
@@ -335,9 +336,38 @@ static int connect_tcp(const char* hostport) {
   return fd;
 }
 
+/* The shared secret from the file named by $AIMC_REMOTE_SECRET_FILE (its first line), into
+ * out[0..*len). 0: none asked for or read; -1: the file cannot be read or the secret is empty or
+ * longer than AIMC_REMOTE_MAX_SECRET (said on stderr). */
+static int read_secret(uint8_t* out, uint32_t* len) {
+  const char* path = getenv("AIMC_REMOTE_SECRET_FILE");
+  char line[AIMC_REMOTE_MAX_SECRET + 3];
+  FILE* f;
+  size_t n;
+  *len = 0;
+  if (!path || !*path) return 0;
+  f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "aimc_hal_remote: AIMC_REMOTE_SECRET_FILE %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (!fgets(line, sizeof line, f)) line[0] = '\0';
+  fclose(f);
+  n = strcspn(line, "\r\n");
+  if (n == 0 || n > AIMC_REMOTE_MAX_SECRET) {
+    fprintf(stderr, "aimc_hal_remote: AIMC_REMOTE_SECRET_FILE %s: the secret (its first line) must be 1 to %u bytes\n",
+            path, AIMC_REMOTE_MAX_SECRET);
+    return -1;
+  }
+  memcpy(out, line, n);
+  *len = (uint32_t)n;
+  return 0;
+}
+
 int aimc_hal_remote_open(const char* address, aimc_hal_t* hal) {
   remote_ctx_t* c;
-  uint8_t req[8], resp[8];
+  uint8_t req[8 + AIMC_REMOTE_MAX_SECRET], resp[8];
+  uint32_t secret_len = 0;
   int fd, s;
   if (!hal) return AIMC_HAL_BUS_ERROR;
   memset(hal, 0, sizeof *hal);
@@ -358,6 +388,10 @@ int aimc_hal_remote_open(const char* address, aimc_hal_t* hal) {
     return AIMC_HAL_BUS_ERROR;
   }
   if (fd < 0) return AIMC_HAL_BUS_ERROR;
+  if (read_secret(req + 8, &secret_len) != 0) {
+    close(fd);
+    return AIMC_HAL_BUS_ERROR;
+  }
 #ifdef SO_NOSIGPIPE
   {
     int one = 1;
@@ -373,11 +407,15 @@ int aimc_hal_remote_open(const char* address, aimc_hal_t* hal) {
   c->max_data = AIMC_REMOTE_MAX_DATA;
   put_u32(req, AIMC_REMOTE_MAGIC);
   put_u32(req + 4, AIMC_REMOTE_VERSION);
-  s = call(c, AIMC_REMOTE_OP_HELLO, req, 8, NULL, 0, resp, 8);
+  s = call(c, AIMC_REMOTE_OP_HELLO, req, 8 + secret_len, NULL, 0, resp, 8);
   if (s != AIMC_HAL_OK || get_u32(resp) != AIMC_REMOTE_VERSION || get_u32(resp + 4) == 0) {
     if (s == AIMC_REMOTE_E_BUSY)
       fprintf(stderr, "aimc_hal_remote: %s: the server is busy with another client; try again when it is done\n",
               address);
+    else if (s == AIMC_REMOTE_E_BAD_HELLO)
+      fprintf(stderr, "aimc_hal_remote: %s: the server refused HELLO (protocol version %u%s)\n", address,
+              AIMC_REMOTE_VERSION,
+              secret_len ? ", with the secret of AIMC_REMOTE_SECRET_FILE" : "; it may want a shared secret: set AIMC_REMOTE_SECRET_FILE");
     else
       fprintf(stderr, "aimc_hal_remote: %s: the server did not accept HELLO (protocol version %u)\n",
               address, AIMC_REMOTE_VERSION);

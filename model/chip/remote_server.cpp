@@ -64,7 +64,7 @@ const char* op_name(uint32_t op) {
 // Expected payload size of a fixed-size request; -1 for DMA_WRITE (variable).
 int expected_len(uint32_t op) {
   switch (op) {
-    case AIMC_REMOTE_OP_HELLO: return 8;
+    case AIMC_REMOTE_OP_HELLO: return 8;  // or more: 8 + the shared secret (see hello())
     case AIMC_REMOTE_OP_READ32: return 4;
     case AIMC_REMOTE_OP_WRITE32: return 8;
     case AIMC_REMOTE_OP_DMA_ALLOC: return 4;
@@ -134,6 +134,7 @@ bool is_loopback_v4(const std::string& host, in_addr* out) {
 struct RemoteServer::Session {
   uint64_t id = 0;
   bool hello = false;
+  bool no_secret = false;  // refused for a missing or wrong secret: does not count for --once
   std::map<uint32_t, aimc_dma_buf_t> bufs;  // bus_addr -> the in-process HAL's buffer
   std::vector<uint8_t> payload;
 
@@ -212,11 +213,28 @@ RemoteServer::RemoteServer(const std::string& address, Options options)
       sin6->sin6_port = htons(port);
       sin6->sin6_addr = a6;
       ss_len = sizeof *sin6;
-    } else {
+    } else if (!opt_.allow_any_address) {
       throw fail("'" + host +
-                 "' is not a loopback address; the protocol has no authentication, so the server "
-                 "listens only on 127.0.0.1, ::1 or localhost (use an SSH tunnel to reach it from "
-                 "another machine)");
+                 "' is not a loopback address; the server listens only on 127.0.0.1, ::1 or "
+                 "localhost unless started with --allow-any-address and --secret-file (or use an "
+                 "SSH tunnel to reach it from another machine)");
+    } else if (opt_.secret.empty()) {
+      throw fail("'" + host + "' is not a loopback address: --allow-any-address needs --secret-file, "
+                 "the shared secret every client presents in its HELLO");
+    } else if (inet_pton(AF_INET, host.c_str(), &a4) == 1) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons(port);
+      sin->sin_addr = a4;
+      ss_len = sizeof *sin;
+    } else if (inet_pton(AF_INET6, host.c_str(), &a6) == 1) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = htons(port);
+      sin6->sin6_addr = a6;
+      ss_len = sizeof *sin6;
+    } else {
+      throw fail("'" + host + "' is not a numeric IPv4 or IPv6 address");
     }
     listen_fd_ = ::socket(ss.ss_family, SOCK_STREAM, 0);
     if (listen_fd_ < 0) throw fail(std::string("socket: ") + std::strerror(errno));
@@ -359,7 +377,7 @@ void RemoteServer::serve(aimc_hal_t hal) {
       stats_.shutdown = true;
       return;
     }
-    if (opt_.once) return;
+    if (opt_.once && !s.no_secret) return;  // a client without the secret cannot end it
   }
 }
 
@@ -478,7 +496,8 @@ struct RemoteServer::Runner {
       return End::disconnected;
     }
     const int want = expected_len(op);
-    if (op == AIMC_REMOTE_OP_DMA_WRITE ? len < 4 : len != static_cast<uint32_t>(want)) {
+    const bool hello_len_ok = op == AIMC_REMOTE_OP_HELLO && len >= 8 && len <= 8 + AIMC_REMOTE_MAX_SECRET;
+    if (!hello_len_ok && (op == AIMC_REMOTE_OP_DMA_WRITE ? len < 4 : len != static_cast<uint32_t>(want))) {
       if (op == AIMC_REMOTE_OP_HELLO) {
         refuse(AIMC_REMOTE_E_BAD_HELLO, "HELLO with a payload of " + std::to_string(len) +
                                             " bytes (expected 8); closing the connection");
@@ -526,6 +545,22 @@ struct RemoteServer::Runner {
                  " (this server speaks version " + std::to_string(AIMC_REMOTE_VERSION) +
                  "); closing the connection");
       return Next::end_dropped;
+    }
+    // The shared secret, when the server has one: the bytes after the version, compared in time
+    // that does not depend on where they differ.
+    if (!server.opt_.secret.empty()) {
+      const std::string& want = server.opt_.secret;
+      const size_t got_len = rq.len - 8;
+      unsigned diff = got_len == want.size() ? 0u : 1u;
+      for (size_t i = 0; i < want.size(); ++i)
+        diff |= static_cast<unsigned>(static_cast<uint8_t>(want[i]) ^ (i < got_len ? rq.p[8 + i] : 0u));
+      if (diff != 0) {
+        s.no_secret = true;
+        refuse(AIMC_REMOTE_E_BAD_HELLO,
+               std::string(got_len == 0 ? "HELLO without" : "HELLO with a wrong") +
+                   " shared secret (the server has --secret-file); closing the connection");
+        return Next::end_dropped;
+      }
     }
     s.hello = true;
     if (verbose()) log() << who << ": HELLO, protocol version " << version << "\n";

@@ -47,6 +47,10 @@ class RemoteServer {
     // meanwhile get E_BUSY in answer to their HELLO.
     double frame_timeout_s = 10.0;
     double idle_timeout_s = 600.0;
+    // A shared secret (1 .. AIMC_REMOTE_MAX_SECRET bytes) every client must present in its HELLO;
+    // empty: none. Listening on an address that is not loopback needs allow_any_address and one.
+    std::string secret;
+    bool allow_any_address = false;
   };
   struct Stats {
     uint64_t sessions = 0;

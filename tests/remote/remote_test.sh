@@ -145,6 +145,33 @@ case "$SCENARIO" in
     wait_server
     [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
     ;;
+  secret)
+    # No one gets in who does not belong: with --secret-file every HELLO must carry the secret
+    # (the remote HAL reads $AIMC_REMOTE_SECRET_FILE); a non-loopback address needs
+    # --allow-any-address and a secret (only refusals here: tests listen on loopback only).
+    printf 'correct-horse-battery\n' >"$DIR/secret"
+    chmod 644 "$DIR/secret"
+    timeout 30 "$AIMC" serve --listen "unix:$SOCK" --secret-file "$DIR/secret" --once 2>"$LOG"
+    [ $? -eq 2 ] || fail "a secret file others may read was accepted"
+    grep -q "others may read it" "$LOG" || fail "no message about the secret file's mode"
+    chmod 600 "$DIR/secret"
+    printf 'wrong-secret\n' >"$DIR/wrong"
+    timeout 30 "$AIMC" serve --listen tcp:0.0.0.0:0 --allow-any-address --once 2>"$LOG"
+    [ $? -eq 2 ] || fail "--allow-any-address without --secret-file was accepted"
+    grep -q -- "needs --secret-file" "$LOG" || fail "no message asking for --secret-file"
+    timeout 30 "$AIMC" serve --listen tcp:0.0.0.0:0 --secret-file "$DIR/secret" --once 2>"$LOG"
+    [ $? -eq 2 ] || fail "a non-loopback address without --allow-any-address was accepted"
+    start_server --listen "unix:$SOCK" --secret-file "$DIR/secret" --once
+    timeout 30 "$PROTO" --connect "unix:$SOCK" 2>"$DIR/nosecret.log" && fail "a client without the secret got in"
+    grep -q "may want a shared secret" "$DIR/nosecret.log" || fail "the client was not told why"
+    AIMC_REMOTE_SECRET_FILE="$DIR/wrong" timeout 30 "$PROTO" --connect "unix:$SOCK" 2>/dev/null &&
+      fail "a client with a wrong secret got in"
+    AIMC_REMOTE_SECRET_FILE="$DIR/secret" client "$PROTO" --connect "unix:$SOCK"
+    wait_server
+    [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
+    grep -q "HELLO without shared secret" "$LOG" || fail "the refusal without a secret was not logged"
+    grep -q "HELLO with a wrong shared secret" "$LOG" || fail "the refusal of a wrong secret was not logged"
+    ;;
   no-shutdown)
     # SHUTDOWN is the operator's to allow: refused by default, the server goes on.
     start_server --listen "unix:$SOCK" --once
