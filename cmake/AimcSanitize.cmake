@@ -35,3 +35,16 @@ if(AIMC_SANITIZE)
   add_link_options(${AIMC_SANITIZE_FLAGS})
   message(STATUS "aimc: building with -fsanitize=${AIMC_SANITIZE}")
 endif()
+
+# AIMC_FUZZ: libFuzzer targets in tests/fuzz (clang only; scripts/fuzz.sh configures build-fuzz/
+# with clang and AIMC_SANITIZE=address,undefined). Everything is built with coverage feedback
+# (-fsanitize=fuzzer-no-link); only the fuzz targets link libFuzzer's main.
+option(AIMC_FUZZ "Build the libFuzzer targets in tests/fuzz (clang)" OFF)
+if(AIMC_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "AIMC_FUZZ=ON needs clang (libFuzzer): configure with "
+                        "CC=clang CXX=clang++, as scripts/fuzz.sh does")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  message(STATUS "aimc: building the libFuzzer targets (tests/fuzz)")
+endif()

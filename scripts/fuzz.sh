@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz) with clang, AddressSanitizer and UndefinedBehavior-
+# Sanitizer in build-fuzz/ and runs each one over its seed corpus (tests/fuzz/corpus/NAME) and a
+# working corpus kept between runs (build-fuzz/corpus/NAME). A crash, sanitizer report, leak,
+# timeout or out-of-memory stops that target, leaves its input in build-fuzz/findings/NAME/ and
+# fails the script. docs/fuzzing.md says what each target checks.
+#
+# Usage: scripts/fuzz.sh [--minutes N | --seconds N | --runs N] [--target NAME ...]
+#   --minutes N / --seconds N  run each target that long (default: 1 minute)
+#   --runs N                   run each target for N inputs instead
+#   --target NAME              only this target (repeatable): npy, config, image, onnx
+# Environment: BUILD_DIR (default build-fuzz/), JOBS (parallel build jobs, default nproc).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
+TARGETS_ALL=(npy config image onnx)
+TARGETS=()
+LIMIT=(-max_total_time=60)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) LIMIT=(-max_total_time=$(( ${2:?--minutes needs a number} * 60 ))); shift 2 ;;
+    --seconds) LIMIT=(-max_total_time="${2:?--seconds needs a number}"); shift 2 ;;
+    --runs) LIMIT=(-runs="${2:?--runs needs a number}"); shift 2 ;;
+    --target)
+      case " ${TARGETS_ALL[*]} " in *" ${2:-} "*) TARGETS+=("$2") ;;
+        *) echo "fuzz.sh: unknown target '${2:-}' (targets: ${TARGETS_ALL[*]})" >&2; exit 2 ;; esac
+      shift 2 ;;
+    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "fuzz.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${TARGETS_ALL[@]}")
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+
+export SC_COPYRIGHT_MESSAGE=DISABLE
+CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DAIMC_FUZZ=ON -DAIMC_SANITIZE=address,undefined > "$BUILD_DIR.configure.log" 2>&1 ||
+  { cat "$BUILD_DIR.configure.log"; exit 1; }
+cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" --target "${TARGETS[@]/#/fuzz_}"
+
+status=0
+for t in "${TARGETS[@]}"; do
+  corpus="$BUILD_DIR/corpus/$t"
+  findings="$BUILD_DIR/findings/$t"
+  mkdir -p "$corpus" "$findings"
+  log="$BUILD_DIR/fuzz_$t.log"
+  echo "== fuzz.sh: $t (${LIMIT[*]})"
+  # -rss_limit_mb / -malloc_limit_mb: an input that makes a reader take more is a finding (an
+  # unbounded allocation); -timeout: one input longer than 10 s is a hang.
+  if ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+     "$BUILD_DIR/tests/fuzz/fuzz_$t" "${LIMIT[@]}" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+       -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" \
+       "$corpus" "$ROOT/tests/fuzz/corpus/$t" > "$log" 2>&1; then
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    echo "   $t: $runs inputs, no finding (corpus $corpus)"
+  else
+    echo "   $t: FINDING (input in $findings/):"
+    grep -E "ERROR|runtime error|escaped|differs|SUMMARY" "$log" | head -20
+    status=1
+  fi
+done
+exit "$status"
