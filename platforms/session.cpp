@@ -2,10 +2,33 @@
 
 #include <systemc>
 
+#include "config/memory_estimate.h"
 #include "io/atomic_file.h"
 #include "sim/accounting.h"
 
 namespace aimc::app {
+
+namespace {
+
+// The trace store's bound (events) and what one event takes with its arguments, about.
+constexpr uint64_t kMaxTraceEvents = 4'000'000;
+constexpr uint64_t kTraceBytesPerEvent = 64;
+
+// Refuses, before anything is elaborated, a platform that needs more memory than the limit.
+void check_memory(const config::PlatformConfig& cfg, uint64_t host_memory_bytes, bool tracing) {
+  config::MemoryEstimate e = config::estimate_memory(cfg, host_memory_bytes);
+  if (tracing) config::add_part(e, "--trace", kMaxTraceEvents * kTraceBytesPerEvent);
+  config::MemoryLimit limit;
+  try {
+    limit = config::machine_memory_limit();
+  } catch (const config::ConfigError& err) {
+    throw UserError(err.what());
+  }
+  const std::string refusal = config::memory_refusal(cfg, e, limit);
+  if (!refusal.empty()) throw UserError(refusal);
+}
+
+}  // namespace
 
 config::PlatformConfig load_platform_or_fail(const std::string& path,
                                              const std::vector<std::string>& overrides) {
@@ -19,7 +42,7 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
 sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format) {
   if (path.empty() && !format.empty()) throw UserError("--trace-format needs --trace FILE");
   try {
-    sim::TraceRecording recording(path, format, 4'000'000);  // ~0.2 GB of events at most
+    sim::TraceRecording recording(path, format, kMaxTraceEvents);  // ~0.26 GB at most (check_memory)
     io::check_writable(path, "--trace");  // refused now, not after the simulation
     return recording;
   } catch (const sim::TraceFormatError& e) {
@@ -35,15 +58,16 @@ Session::Session(const Options& opt)
       trace_registers_(opt.trace_registers) {
   if (opt.trace_registers && opt.trace_path.empty())
     throw UserError("--trace-registers needs --trace FILE");
+  check_memory(cfg_, kDefaultHostMemoryBytes, trace_.on());
 }
 
 void Session::set_trace_metadata(const std::string& key, const std::string& value) {
   if (trace_.on()) trace_.store()->set_metadata(key, value);
 }
 
-chip::Chip& Session::build_chip(uint64_t host_memory_bytes) {
+chip::Chip& Session::build_chip() {
   if (chip_) throw std::logic_error("Session::build_chip: the chip is already elaborated");
-  chip_ = std::make_unique<chip::Chip>(cfg_, ledger_, trace_.sink(), host_memory_bytes);
+  chip_ = std::make_unique<chip::Chip>(cfg_, ledger_, trace_.sink(), kDefaultHostMemoryBytes);
   chip_->host().set_trace_registers(trace_registers_);
   return *chip_;
 }

@@ -34,6 +34,9 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
 // path, for a PATH that cannot be written (io::check_writable), before anything runs.
 sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format);
 
+// The host memory (DMA-visible) of the chip every front end builds: 64 MiB.
+inline constexpr uint64_t kDefaultHostMemoryBytes = 64ull << 20;
+
 class Session {
  public:
   struct Options {
@@ -45,7 +48,9 @@ class Session {
   };
 
   // Opens the trace recording first, so that a bad format is refused before anything else, then
-  // loads the platform. Throws UserError. The chip is elaborated by build_chip().
+  // loads the platform and checks that the machine has the memory it needs
+  // (config::estimate_memory against config::machine_memory_limit: MemAvailable, or
+  // AIMC_MEMORY_LIMIT_MB). Throws UserError. The chip is elaborated by build_chip().
   explicit Session(const Options& options);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -57,7 +62,7 @@ class Session {
   void set_trace_metadata(const std::string& key, const std::string& value);
 
   // Elaborates the chip from the configuration (once: one SystemC elaboration per process).
-  chip::Chip& build_chip(uint64_t host_memory_bytes = 64ull << 20);
+  chip::Chip& build_chip();
   chip::Chip& chip();  // std::logic_error before build_chip()
 
   // Runs the simulation with `firmware` as the host CPU's program until nothing is left to

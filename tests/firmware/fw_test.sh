@@ -159,6 +159,16 @@ case "$CASE" in
     [ $? -eq 2 ] || fail "--trace-registers without --trace: expected exit 2"
     "$FW" --platform >"$TMP/out.txt" 2>"$TMP/err.txt"
     [ $? -eq 2 ] || fail "--platform without a value: expected exit 2"
+    # A platform larger than the memory limit is refused before the chip is elaborated
+    # (issue 17, defect 8): a 64 x 64 grid under 16 GB, the preset under 1 MB. At most 2 GB of
+    # address space (not under AddressSanitizer), so that without the check it fails fast.
+    (if [ -z "${ASAN_OPTIONS:-}" ]; then ulimit -v 2097152; fi
+     AIMC_MEMORY_LIMIT_MB=16000 exec "$FW" --set grid.rows=64 --set grid.cols=64) >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "64 x 64 grid over AIMC_MEMORY_LIMIT_MB=16000: expected exit 2"
+    grep -q "grid.rows x grid.cols = 64 x 64 = 4096 tiles" "$TMP/err.txt" &&
+      grep -q "AIMC_MEMORY_LIMIT_MB=16000" "$TMP/err.txt" || fail "64 x 64 grid: message names no keys or limit"
+    AIMC_MEMORY_LIMIT_MB=1 "$FW" >"$TMP/out.txt" 2>"$TMP/err.txt"
+    [ $? -eq 2 ] || fail "AIMC_MEMORY_LIMIT_MB=1: expected exit 2"
     "$FW" --help >"$TMP/out.txt" 2>"$TMP/err.txt"
     [ $? -eq 0 ] && grep -q -- "--platform FILE" "$TMP/out.txt" || fail "--help"
     # The firmware's own exit code comes through: hello refuses arguments with 2.
