@@ -30,4 +30,18 @@ inline std::string as_file(const uint8_t* data, size_t size, const char* ext) {
   std::abort();
 }
 
+// Runs `read` on one input: the reader's own error `Error` (bad input, answered with a message) is
+// fine; any other exception is a finding.
+template <class Error, class Read>
+void expect_only(const char* target, Read&& read) {
+  try {
+    read();
+  } catch (const Error&) {
+  } catch (const std::exception& e) {
+    finding(target, &e);
+  } catch (...) {
+    finding(target, nullptr);
+  }
+}
+
 }  // namespace aimc::fuzz

@@ -8,13 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint8_t> bytes(data, data + size);
-  try {
-    (void)aimc::compiler::parse_image(bytes);
-  } catch (const aimc::compiler::ImageError&) {
-  } catch (const std::exception& e) {
-    aimc::fuzz::finding("fuzz_image", &e);
-  } catch (...) {
-    aimc::fuzz::finding("fuzz_image", nullptr);
-  }
+  aimc::fuzz::expect_only<aimc::compiler::ImageError>("fuzz_image",
+                                                      [&] { (void)aimc::compiler::parse_image(bytes); });
   return 0;
 }
