@@ -1,6 +1,7 @@
 # AIMC_SANITIZE: sanitizers for everything this project builds (libraries, tools, tests and the
 # firmware made by aimc_add_firmware), e.g. -DAIMC_SANITIZE=address,undefined. Empty: none.
-# scripts/test.sh builds build-asan/ with address,undefined and runs the whole suite there.
+# scripts/test.sh builds build-asan/ with clang, address,undefined,float-cast-overflow and the
+# fuzz targets (AIMC_FUZZ below), and runs the whole suite and each fuzzer there.
 #
 # -fno-sanitize-recover=all turns every UBSan finding into an error exit, so that a test cannot
 # pass with a report in its log; -fno-omit-frame-pointer keeps ASan's fast unwinder's stacks
@@ -24,9 +25,10 @@ if(AIMC_SANITIZE)
   # SystemC's QuickThreads coroutines: Debian's libsystemc annotates its stack switches for ASan,
   # but not the exit of a finished SC_THREAD, after which ASan keeps the dead coroutine's stack
   # bounds, ignores __asan_handle_no_return (its warning names google/sanitizers#189) and leaves
-  # stale redzones on the real stack; the next libc call that writes a local there reports a
-  # stack-buffer-overflow that is not one. Stack instrumentation is therefore off: heap and global
-  # checks (use-after-free, overflows of heap buffers) and all of UBSan stay on.
+  # stale redzones on the real stack; with GCC, the next libc call that writes a local there
+  # reports a stack-buffer-overflow that is not one. GCC's stack instrumentation is therefore off:
+  # heap and global checks (use-after-free, overflows of heap buffers) and all of UBSan stay on.
+  # Clang (the sanitizer pass of scripts/test.sh) runs the whole suite with it on, without a report.
   if("${AIMC_SANITIZE}" MATCHES "(^|,)address(,|$)" AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     list(APPEND AIMC_SANITIZE_FLAGS --param=asan-stack=0)
   endif()
@@ -45,6 +47,10 @@ if(AIMC_FUZZ)
     message(FATAL_ERROR "AIMC_FUZZ=ON needs clang (libFuzzer): configure with "
                         "CC=clang CXX=clang++, as scripts/fuzz.sh does")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link)
+  # Coverage feedback everywhere except the numerics' hot loops (cmake/fuzz-coverage-ignore.txt):
+  # no fuzz target steers by them, and their counters would slow the sanitizer pass's test suite
+  # (scripts/test.sh builds it with AIMC_FUZZ=ON) several fold.
+  add_compile_options(-fsanitize=fuzzer-no-link
+                      -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/cmake/fuzz-coverage-ignore.txt)
   message(STATUS "aimc: building the libFuzzer targets (tests/fuzz)")
 endif()

@@ -9,7 +9,8 @@
 #   --minutes N / --seconds N  run each target that long (default: 1 minute)
 #   --runs N                   run each target for N inputs instead
 #   --target NAME              only this target (repeatable): npy, config, image, onnx
-# Environment: BUILD_DIR (default build-fuzz/), JOBS (parallel build jobs, default nproc).
+# Environment: BUILD_DIR (default build-fuzz/; a folder configured with AIMC_FUZZ=ON is used as it
+# is, e.g. build-asan/ after scripts/test.sh), JOBS (parallel build jobs, default nproc).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
@@ -33,9 +34,13 @@ done
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
 export SC_COPYRIGHT_MESSAGE=DISABLE
-CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DAIMC_FUZZ=ON -DAIMC_SANITIZE=address,undefined > "$BUILD_DIR.configure.log" 2>&1 ||
-  { cat "$BUILD_DIR.configure.log"; exit 1; }
+# A folder already configured with AIMC_FUZZ=ON (scripts/test.sh's sanitizer pass) is used as it is.
+if ! grep -q '^AIMC_FUZZ:BOOL=ON$' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+  mkdir -p "$BUILD_DIR"
+  CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DAIMC_FUZZ=ON -DAIMC_SANITIZE=address,undefined > "$BUILD_DIR/configure.log" 2>&1 ||
+    { cat "$BUILD_DIR/configure.log"; exit 1; }
+fi
 cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" --target "${TARGETS[@]/#/fuzz_}"
 
 status=0

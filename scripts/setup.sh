@@ -12,6 +12,9 @@ PACKAGES=(
   dataset-fashion-mnist python3 python3-numpy
   # The digest test (scripts/check_digests.py) builds MobileNet-v1 with scripts/workloads.py.
   python3-torch python3-onnx
+  # The sanitizer pass of scripts/test.sh and the libFuzzer targets (scripts/fuzz.sh) build
+  # with clang and its sanitizer and libFuzzer runtimes.
+  clang libclang-rt-14-dev
 )
 # `scripts/setup.sh --python` adds what the retention plot needs.
 if [ "${1:-}" = "--python" ]; then

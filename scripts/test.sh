@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite, twice: installs what is missing, builds if needed, runs ctest in the
-# Release build, then builds the project with AddressSanitizer and UndefinedBehaviorSanitizer
-# (AIMC_SANITIZE, cmake/AimcSanitize.cmake) in a second folder and runs the whole suite there.
-# Any sanitizer report fails the run, also one from a process whose exit status a test script
-# does not look at (every report goes to a log file, checked at the end).
+# The whole test suite, twice, then the fuzzers: installs what is missing, builds if needed, runs
+# ctest in the Release build (GCC), then builds the project with clang, AddressSanitizer and
+# UndefinedBehaviorSanitizer (AIMC_SANITIZE, cmake/AimcSanitize.cmake) and the libFuzzer targets
+# (AIMC_FUZZ) in a second folder, runs the whole suite there and then each fuzz target for a
+# bounded time (scripts/fuzz.sh, docs/fuzzing.md). Any sanitizer report fails the run, also one
+# from a process whose exit status a test script does not look at (every report goes to a log
+# file, checked at the end), and so does any fuzzer finding.
 #
-# Usage: scripts/test.sh [ctest args...]     e.g. scripts/test.sh -R numerics  (both passes)
+# Usage: scripts/test.sh [ctest args...]     e.g. scripts/test.sh -R numerics  (both passes; with
+#                                            ctest args the fuzzers do not run)
 # Environment:
 #   BUILD_DIR             the Release build folder (default build/)
 #   ASAN_BUILD_DIR        the sanitizer build folder (default build-asan/)
 #   AIMC_SKIP_SANITIZERS  1: the Release pass only (a quicker local loop; CI runs both)
+#   AIMC_FUZZ_SECONDS     how long each fuzz target runs (default 30; 0: no fuzzing)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
@@ -28,8 +32,16 @@ if [ "${AIMC_SKIP_SANITIZERS:-0}" = "1" ]; then
   exit 0
 fi
 
-echo "== test.sh: -fsanitize=$SANITIZERS build and suite in $ASAN_BUILD_DIR"
-BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/build.sh" -DAIMC_SANITIZE="$SANITIZERS"
+echo "== test.sh: clang -fsanitize=$SANITIZERS build (with the fuzz targets) and suite in $ASAN_BUILD_DIR"
+# The sanitizer pass is built with clang (libFuzzer is clang's): a folder configured by an older
+# version of this script with another compiler is started afresh.
+if [ -f "$ASAN_BUILD_DIR/CMakeCache.txt" ] &&
+   ! grep -q '^CMAKE_CXX_COMPILER:.*clang++' "$ASAN_BUILD_DIR/CMakeCache.txt"; then
+  echo "== test.sh: $ASAN_BUILD_DIR was configured with another compiler; building it afresh"
+  rm -rf "$ASAN_BUILD_DIR"
+fi
+CC=clang CXX=clang++ BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/build.sh" \
+  -DAIMC_SANITIZE="$SANITIZERS" -DAIMC_FUZZ=ON
 LOGS="$ASAN_BUILD_DIR/sanitizer-logs"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
@@ -51,5 +63,13 @@ if [ -n "$reports" ]; then
     cat "$f"
   done
   status=1
+fi
+
+# Each fuzz target for a bounded time over its committed seeds (the whole suite only: ctest args
+# select a part of it). A finding leaves its input in $ASAN_BUILD_DIR/findings/ and fails the run.
+FUZZ_SECONDS="${AIMC_FUZZ_SECONDS:-30}"
+if [ $# -eq 0 ] && [ "$FUZZ_SECONDS" != "0" ]; then
+  echo "== test.sh: each fuzz target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
+  BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/fuzz.sh" --seconds "$FUZZ_SECONDS" || status=1
 fi
 exit "$status"

@@ -51,7 +51,6 @@ Tile::Tile(sc_core::sc_module_name name, int index, const config::PlatformConfig
       cfg_(platform.tile),
       verify_bits_(platform.programming.verify_bits),
       ledger_(ledger),
-      trace_(trace),
       track_(trace.track("tile" + std::to_string(index))),
       dac_(make_input_driver(platform)),
       array_(make_array_read(platform)),

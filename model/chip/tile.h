@@ -252,7 +252,6 @@ class Tile : public sc_core::sc_module {
   config::TileConfig cfg_;
   int verify_bits_;
   sim::EnergyLedger& ledger_;
-  sim::TraceSink& trace_;
   int track_;
   std::unique_ptr<InputDriver> dac_;
   std::unique_ptr<ArrayRead> array_;

@@ -122,8 +122,9 @@ class Interconnect : public sc_core::sc_module {
   // Time one transfer of `bytes` from src to dst holds the interconnect when nothing else uses it.
   virtual uint64_t occupancy_ps(const Endpoint& src, const Endpoint& dst, uint64_t bytes) const = 0;
   virtual InterconnectStats stats() const = 0;
-  // The kind's name as registered ("shared_bus", ...).
-  virtual const char* kind() const = 0;
+  // The kind's name as registered ("shared_bus", ...). It is also sc_object::kind(), which it
+  // overrides on purpose: SystemC's hierarchy listings then name the interconnect's kind.
+  const char* kind() const override = 0;
   // Whether one transfer can deliver to several destinations (Route::also) at the cost of one.
   virtual bool multicast() const { return false; }
   // Where the endpoints sit (the chip sets it before simulation); kinds take their wire lengths

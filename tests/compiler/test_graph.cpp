@@ -508,7 +508,7 @@ TEST(GraphNetwork, ToGraphMatchesTheDenseChain) {
 
 // MobileNet-v1 1.0 at 224 px, weights random: its 569 M MACs must run fast enough to be the
 // float reference of every compile (the budget is generous for slow CI machines).
-TEST(GraphConv, MobileNetSizedForwardIsFast) {
+TEST(GraphConv, MobileNetSizedForwardGivesFiniteScores) {
   Graph g;
   g.name = "mobilenet_v1_shape";
   g.input = g.add_tensor("image", Shape{3, 224, 224});
@@ -545,11 +545,8 @@ TEST(GraphConv, MobileNetSizedForwardIsFast) {
   std::cout << "MobileNet-v1 224 float forward, one image: " << ms << " ms\n";
   EXPECT_EQ(y.cols(), 1000);
   EXPECT_TRUE(y.allFinite());
-  // The speed budget is for optimized builds; sanitizers (AIMC_SANITIZE) slow this loop several
-  // fold by design, so there the test checks the results only.
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  EXPECT_LT(ms, 3000.0);
-#endif
+  // No time limit here: speed is measured by the benchmarks (bench/), as ratios against a
+  // baseline in the same script, never by a timed unit test (sanitizer builds are 10x slower).
 }
 
 // ---------------------------------------------------------------- importer ----

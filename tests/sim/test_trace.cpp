@@ -237,7 +237,7 @@ TEST(Trace, AFailedWriteLeavesTheOldFile) {
   const std::string complete = read_file(path);
   EXPECT_THROW(FailingWriter().write_file(w, path), std::runtime_error);
   EXPECT_EQ(read_file(path), complete);
-  EXPECT_NO_THROW(json::parse(read_file(path)));
+  EXPECT_TRUE(json::accept(read_file(path)));
   size_t entries = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
   EXPECT_EQ(entries, 1u) << "a temporary file was left in " << dir;
@@ -264,7 +264,7 @@ TEST(Trace, CommittedExampleMatchesWriter) {
     ASSERT_FALSE(committed.empty()) << path;
     EXPECT_EQ(committed, writer->to_string(w)) << path;
     if (format->name == "chrome") {
-      EXPECT_NO_THROW(json::parse(committed));
+      EXPECT_TRUE(json::accept(committed));
     }
   }
 }
