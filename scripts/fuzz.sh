@@ -8,13 +8,14 @@
 # Usage: scripts/fuzz.sh [--minutes N | --seconds N | --runs N] [--target NAME ...]
 #   --minutes N / --seconds N  run each target that long (default: 1 minute)
 #   --runs N                   run each target for N inputs instead
-#   --target NAME              only this target (repeatable): npy, config, image, onnx
+#   --target NAME              only this target (repeatable): npy, config, image, onnx,
+#                              image_driver, protocol
 # Environment: BUILD_DIR (default build-fuzz/; a folder configured with AIMC_FUZZ=ON is used as it
 # is, e.g. build-asan/ after scripts/test.sh), JOBS (parallel build jobs, default nproc).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
-TARGETS_ALL=(npy config image onnx)
+TARGETS_ALL=(npy config image onnx image_driver protocol)
 TARGETS=()
 LIMIT=(-max_total_time=60)
 while [ $# -gt 0 ]; do
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
       case " ${TARGETS_ALL[*]} " in *" ${2:-} "*) TARGETS+=("$2") ;;
         *) echo "fuzz.sh: unknown target '${2:-}' (targets: ${TARGETS_ALL[*]})" >&2; exit 2 ;; esac
       shift 2 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -60,7 +61,7 @@ for t in "${TARGETS[@]}"; do
     echo "   $t: $runs inputs, no finding (corpus $corpus)"
   else
     echo "   $t: FINDING (input in $findings/):"
-    grep -E "ERROR|runtime error|escaped|differs|SUMMARY" "$log" | head -20
+    grep -E "ERROR|runtime error|escaped|differs|disagree|fuzz_[a-z_]*:|SUMMARY" "$log" | head -20
     status=1
   fi
 done

@@ -95,6 +95,22 @@ int aimc_load_image(aimc_dev_t* dev, const void* image, size_t size);
  * checkpoint, or programmed earlier): only the layer program is loaded. Fails with AIMC_E_STATE
  * if a tile the image uses holds no weights or a block of another size. */
 int aimc_attach_image(aimc_dev_t* dev, const void* image, size_t size);
+/* The checks aimc_load_image and aimc_attach_image make of an image before they touch the chip,
+ * as a pure function (no HAL, no allocation, nothing written): AIMC_OK when `image` (size bytes)
+ * is a well-formed deployment image (docs/deployment-image.md) that fits a chip of `tiles` tiles
+ * and `sram_bytes` of activation SRAM, else AIMC_E_IMAGE (AIMC_E_ARG for a NULL image).
+ * Checked: the header (magic, version, total_bytes == size, a section table inside the file);
+ * every section's payload inside the file, 8-byte aligned, after the table and overlapping no
+ * other; the types and their fields (META: at most one, tile AIMC_TILE_NONE, segment 0;
+ * WEIGHTS: tile < tiles, one per tile and segment, a weights header with bits_per_cell in
+ * [1, 15] and a size of exactly rows * cols levels; PROGRAM: tile AIMC_TILE_NONE, one per
+ * segment, a header with the program magic, ops, in/out features, max_batch, dac_bits in
+ * [1, 8], finite positive in/out scales, a size of exactly its tables, and a batch of inputs and
+ * of int32 outputs inside sram_bytes); segments numbered 0 .. n-1 without gaps, every WEIGHTS
+ * section in one of them, every program header describing the same network as segment 0's.
+ * Not checked here: the META JSON, the level values and the program's ops, slices and tables;
+ * the chip checks those (the programming controller, the sequencer on every doorbell). */
+int aimc_image_check(const void* image, size_t size, uint32_t tiles, uint64_t sram_bytes);
 /* codes: n vectors of in_features DAC codes; outputs: n vectors of out_features int32 values.
  * Batches larger than the image's max_batch are split into several commands. With several
  * segments, every batch runs the segments in order and the tiles are reprogrammed for each

@@ -247,11 +247,124 @@ static int load_segment(aimc_dev_t* dev, uint32_t segment) {
   return AIMC_OK;
 }
 
+/* ---- The deployment image's checks (aimc_image_check): no HAL, no allocation ---------------- */
+
+static int ranges_overlap(uint64_t a_off, uint64_t a_size, uint64_t b_off, uint64_t b_size) {
+  return a_size != 0 && b_size != 0 && a_off < b_off + b_size && b_off < a_off + a_size;
+}
+
+/* The program header fields every segment repeats (the network's input and output, its scales,
+ * batch and the chip parameters it was quantized for): equal, or the driver, which keeps segment
+ * 0's, would use the wrong ones for the others. */
+static int same_network(const aimc_program_hdr_t* a, const aimc_program_hdr_t* b) {
+  return a->in_features == b->in_features && a->out_features == b->out_features &&
+         a->in_addr == b->in_addr && a->out_addr == b->out_addr && a->in_scale == b->in_scale &&
+         a->in_zero == b->in_zero && a->out_scale == b->out_scale && a->max_batch == b->max_batch &&
+         a->dac_bits == b->dac_bits && a->adc_bits == b->adc_bits &&
+         a->bits_per_cell == b->bits_per_cell && a->g_min_over_g_max == b->g_min_over_g_max;
+}
+
+/* One PROGRAM section's header and size: what the driver itself uses of it. */
+static int check_program_header(const aimc_image_section_t* sec, const aimc_program_hdr_t* ph,
+                                uint64_t sram_bytes) {
+  uint64_t need;
+  if (ph->magic != AIMC_PROGRAM_MAGIC || ph->layer_count == 0 || ph->in_features == 0 ||
+      ph->out_features == 0 || ph->max_batch == 0 || ph->dac_bits == 0 || ph->dac_bits > 8 ||
+      !finite_positive(ph->in_scale) || !finite_positive(ph->out_scale))
+    return AIMC_E_IMAGE;
+  need = sizeof *ph + (uint64_t)ph->layer_count * sizeof(aimc_layer_t) +
+         (uint64_t)ph->slice_count * sizeof(aimc_slice_t) + (uint64_t)ph->bias_count * sizeof(float);
+  if (need != sec->size) return AIMC_E_IMAGE;
+  /* A batch of inputs and of outputs must fit the chip's SRAM: a max_batch beyond it is a bad
+   * image, not a host buffer the HAL cannot give. */
+  if ((uint64_t)ph->max_batch * ph->in_features > sram_bytes ||
+      (uint64_t)ph->max_batch * ph->out_features * 4u > sram_bytes)
+    return AIMC_E_IMAGE;
+  return AIMC_OK;
+}
+
+int aimc_image_check(const void* image, size_t size, uint32_t tiles, uint64_t sram_bytes) {
+  const uint8_t* bytes = (const uint8_t*)image;
+  aimc_image_header_t hdr;
+  aimc_program_hdr_t first;
+  uint64_t table_end, programs = 0; /* bit s: segment s has its PROGRAM */
+  uint32_t i, j, metas = 0, segments = 0;
+  if (!image) return AIMC_E_ARG;
+  memset(&first, 0, sizeof first);
+  if (size < sizeof hdr) return AIMC_E_IMAGE;
+  memcpy(&hdr, bytes, sizeof hdr);
+  table_end = sizeof hdr + (uint64_t)hdr.section_count * sizeof(aimc_image_section_t);
+  if (memcmp(hdr.magic, AIMC_IMAGE_MAGIC, 8) != 0 || hdr.version != AIMC_IMAGE_VERSION ||
+      hdr.total_bytes != size || hdr.section_count == 0 || table_end > size)
+    return AIMC_E_IMAGE;
+
+  /* Each section on its own: where its payload is, its type's fields and header. */
+  for (i = 0; i < hdr.section_count; ++i) {
+    aimc_image_section_t sec;
+    memcpy(&sec, bytes + sizeof hdr + (size_t)i * sizeof sec, sizeof sec);
+    if (sec.offset % 8u != 0 || sec.offset < table_end || sec.offset > size ||
+        sec.size > size - sec.offset)
+      return AIMC_E_IMAGE;
+    for (j = 0; j < i; ++j) {
+      aimc_image_section_t other;
+      memcpy(&other, bytes + sizeof hdr + (size_t)j * sizeof other, sizeof other);
+      if (ranges_overlap(sec.offset, sec.size, other.offset, other.size)) return AIMC_E_IMAGE;
+      /* One WEIGHTS section per tile and segment. */
+      if (sec.type == AIMC_SECTION_WEIGHTS && other.type == AIMC_SECTION_WEIGHTS &&
+          sec.tile == other.tile && sec.segment == other.segment)
+        return AIMC_E_IMAGE;
+    }
+    if (sec.type == AIMC_SECTION_META) {
+      if (sec.tile != AIMC_TILE_NONE || sec.segment != 0 || ++metas > 1) return AIMC_E_IMAGE;
+    } else if (sec.type == AIMC_SECTION_WEIGHTS) {
+      aimc_weights_hdr_t wh;
+      uint64_t levels;
+      if (sec.tile == AIMC_TILE_NONE || sec.tile >= tiles || sec.segment >= AIMC_MAX_SEGMENTS ||
+          sec.size < sizeof wh)
+        return AIMC_E_IMAGE;
+      memcpy(&wh, bytes + sec.offset, sizeof wh);
+      levels = (uint64_t)wh.rows * wh.cols; /* < 2^64, but 2 * levels may wrap: divide instead */
+      if (wh.bits_per_cell < 1 || wh.bits_per_cell > 15 || levels == 0 ||
+          (sec.size - sizeof wh) % 2u != 0 || (sec.size - sizeof wh) / 2u != levels ||
+          sec.size > 0xFFFFFFFFull)
+        return AIMC_E_IMAGE;
+    } else if (sec.type == AIMC_SECTION_PROGRAM) {
+      aimc_program_hdr_t ph;
+      if (sec.tile != AIMC_TILE_NONE || sec.segment >= AIMC_MAX_SEGMENTS ||
+          (programs >> sec.segment & 1u) || sec.size < sizeof ph || sec.size > 0xFFFFFFFFull)
+        return AIMC_E_IMAGE;
+      memcpy(&ph, bytes + sec.offset, sizeof ph);
+      if (check_program_header(&sec, &ph, sram_bytes) != AIMC_OK) return AIMC_E_IMAGE;
+      programs |= (uint64_t)1u << sec.segment;
+      if (sec.segment == 0) first = ph;
+    } else {
+      return AIMC_E_IMAGE;
+    }
+  }
+  /* The segments: PROGRAMs numbered 0 .. n-1 without gaps, every WEIGHTS section in one of them,
+   * and every program describing the same network as segment 0's. */
+  while (segments < AIMC_MAX_SEGMENTS && (programs >> segments & 1u)) ++segments;
+  if (segments == 0 || (segments < AIMC_MAX_SEGMENTS && (programs >> segments) != 0))
+    return AIMC_E_IMAGE;
+  for (i = 0; i < hdr.section_count; ++i) {
+    aimc_image_section_t sec;
+    aimc_program_hdr_t ph;
+    memcpy(&sec, bytes + sizeof hdr + (size_t)i * sizeof sec, sizeof sec);
+    if (sec.type == AIMC_SECTION_WEIGHTS && sec.segment >= segments) return AIMC_E_IMAGE;
+    if (sec.type != AIMC_SECTION_PROGRAM) continue;
+    memcpy(&ph, bytes + sec.offset, sizeof ph);
+    if (!same_network(&ph, &first)) return AIMC_E_IMAGE;
+  }
+  return AIMC_OK;
+}
+
+/* ---- Loading ----------------------------------------------------------------------------- */
+
+/* Loads an image aimc_image_check accepted for this chip. */
 static int load_image(aimc_dev_t* dev, const void* image, size_t size, int program_weights) {
   const uint8_t* bytes = (const uint8_t*)image;
   aimc_image_header_t hdr;
   uint32_t i;
-  int have_program = 0;
   if (!dev || !image) return AIMC_E_ARG;
   dev->loaded = 0;
   dev->prog_cells = dev->prog_pulses = dev->prog_unconverged = 0;
@@ -260,24 +373,15 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
   dev->resident_segment = -1;
   dev->image = bytes;
   dev->image_size = size;
-  if (size < sizeof hdr) return AIMC_E_IMAGE;
+  TRY(aimc_image_check(image, size, dev->caps.tiles, dev->caps.sram_bytes));
   memcpy(&hdr, bytes, sizeof hdr);
-  if (memcmp(hdr.magic, AIMC_IMAGE_MAGIC, 8) != 0 || hdr.version != AIMC_IMAGE_VERSION ||
-      hdr.total_bytes != size || hdr.section_count == 0 ||
-      sizeof hdr + (uint64_t)hdr.section_count * sizeof(aimc_image_section_t) > size)
-    return AIMC_E_IMAGE;
 
   for (i = 0; i < hdr.section_count; ++i) {
     aimc_image_section_t sec;
     const uint8_t* payload;
     memcpy(&sec, bytes + sizeof hdr + (size_t)i * sizeof sec, sizeof sec);
-    if (sec.offset > size || sec.size > size - sec.offset) return AIMC_E_IMAGE;
     payload = bytes + sec.offset;
-    if (sec.type == AIMC_SECTION_META) continue;
     if (sec.type == AIMC_SECTION_WEIGHTS) {
-      if (sec.tile >= dev->caps.tiles || sec.size < sizeof(aimc_weights_hdr_t) ||
-          sec.segment >= AIMC_MAX_SEGMENTS)
-        return AIMC_E_IMAGE;
       if (sec.segment != 0) continue; /* loaded when inference reaches its segment */
       if (!program_weights) {
         TRY(check_attached(dev, sec.tile, payload));
@@ -286,18 +390,7 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
       TRY(program_section(dev, &sec, payload, &dev->prog_cells, &dev->prog_pulses, &dev->prog_unconverged));
     } else if (sec.type == AIMC_SECTION_PROGRAM) {
       aimc_program_hdr_t ph;
-      if (sec.size < sizeof ph) return AIMC_E_IMAGE;
       memcpy(&ph, payload, sizeof ph);
-      if (ph.magic != AIMC_PROGRAM_MAGIC || ph.layer_count == 0 || ph.in_features == 0 ||
-          ph.out_features == 0 || ph.max_batch == 0 || ph.dac_bits == 0 || ph.dac_bits > 8 ||
-          !finite_positive(ph.in_scale) || !finite_positive(ph.out_scale))
-        return AIMC_E_IMAGE;
-      if (sec.segment >= AIMC_MAX_SEGMENTS) return AIMC_E_IMAGE;
-      /* A batch of inputs and of outputs must fit the chip's SRAM: a max_batch beyond it is a bad
-       * image, not a host buffer the HAL cannot give. */
-      if ((uint64_t)ph.max_batch * ph.in_features > dev->caps.sram_bytes ||
-          (uint64_t)ph.max_batch * ph.out_features * 4u > dev->caps.sram_bytes)
-        return AIMC_E_IMAGE;
       TRY(send_section(dev, payload, sec.size, sec.dest_addr));
       dev->seg_prog_addr[sec.segment] = sec.dest_addr;
       if (sec.segment + 1 > dev->segments) dev->segments = sec.segment + 1;
@@ -313,12 +406,8 @@ static int load_image(aimc_dev_t* dev, const void* image, size_t size, int progr
       dev->out_scale = ph.out_scale;
       dev->dac_bits = ph.dac_bits;
       dev->in_zero = ph.in_zero;
-      have_program = 1;
-    } else {
-      return AIMC_E_IMAGE;
     }
   }
-  if (!have_program) return AIMC_E_IMAGE;
   dev->resident_segment = 0;
   TRY(ensure_buf(dev, &dev->in_buf, (size_t)dev->max_batch * dev->in_features));
   TRY(ensure_buf(dev, &dev->out_buf, (size_t)dev->max_batch * dev->out_features * 4u));

@@ -155,9 +155,12 @@ ImageView parse_image(const std::vector<uint8_t>& bytes) {
           bad(where + "bits_per_cell " + std::to_string(tw.hdr.bits_per_cell) + " not in [1, 15]");
         const uint64_t n = uint64_t(tw.hdr.rows) * tw.hdr.cols;
         if (n == 0) bad(where + "empty weight block");
-        if (s.size != sizeof(aimc_weights_hdr_t) + 2 * n)
+        // rows x cols < 2^64, but 2 bytes each may wrap: compare levels, not bytes.
+        if ((s.size - sizeof(aimc_weights_hdr_t)) % 2 != 0 || (s.size - sizeof(aimc_weights_hdr_t)) / 2 != n)
           bad(where + std::to_string(tw.hdr.rows) + "x" + std::to_string(tw.hdr.cols) + " levels need " +
-              std::to_string(sizeof(aimc_weights_hdr_t) + 2 * n) + " bytes, section has " + std::to_string(s.size));
+              (n > (UINT64_MAX - sizeof(aimc_weights_hdr_t)) / 2 ? std::string("more than 2^64")
+                                                                  : std::to_string(sizeof(aimc_weights_hdr_t) + 2 * n)) +
+              " bytes, section has " + std::to_string(s.size));
         tw.levels.resize(n);
         std::memcpy(tw.levels.data(), bytes.data() + s.offset + sizeof(aimc_weights_hdr_t), 2 * n);
         const int lm = (1 << tw.hdr.bits_per_cell) - 1;

@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 
+#include "aimc_driver.h"
 #include "aimc_regs.h"
 #include "alloc_probe.h"
 #include "compile.h"
@@ -234,6 +235,41 @@ int argmax(const Eigen::RowVectorXf& r) {
   Eigen::Index i;
   r.maxCoeff(&i);
   return int(i);
+}
+
+
+// aimc_load_image on a 12-tile, 2 MiB chip through a HAL that answers every access at once
+// (interrupts pending, programming done, DMA buffers from the heap): what the driver makes of an
+// image by itself.
+namespace fake_hal {
+int read32(void*, uint32_t offset, uint32_t* value) {
+  *value = offset == AIMC_REG_IRQ_STATUS ? ~uint32_t(AIMC_IRQ_ERROR) : offset == AIMC_REG_PROG_STATUS ? uint32_t(AIMC_STATE_DONE) : 0u;
+  return AIMC_HAL_OK;
+}
+int write32(void*, uint32_t, uint32_t) { return AIMC_HAL_OK; }
+int dma_alloc(void*, size_t size, aimc_dma_buf_t* buf) {
+  buf->cpu = std::calloc(size ? size : 1, 1);
+  buf->bus_addr = 0x1000;
+  buf->size = size;
+  return buf->cpu ? AIMC_HAL_OK : AIMC_HAL_NO_MEMORY;
+}
+void dma_free(void*, aimc_dma_buf_t* buf) { std::free(buf->cpu); }
+int dma_sync(void*, aimc_dma_buf_t*, size_t, size_t, int) { return AIMC_HAL_OK; }
+int wait_irq(void*, uint64_t) { return AIMC_HAL_OK; }
+const aimc_hal_ops_t ops = {read32, write32, dma_alloc, dma_free, dma_sync, wait_irq};
+}  // namespace fake_hal
+
+int driver_load(const std::vector<uint8_t>& image) {
+  aimc_dev_t dev;
+  std::memset(&dev, 0, sizeof dev);
+  dev.hal = {&fake_hal::ops, nullptr};
+  dev.version = 0x00010001u;
+  dev.timeout_ns = 1000;
+  dev.caps.tiles = 12;
+  dev.caps.sram_bytes = 2u << 20;
+  const int rc = aimc_load_image(&dev, image.data(), image.size());
+  aimc_release(&dev);
+  return rc;
 }
 
 }  // namespace
@@ -987,6 +1023,78 @@ TEST(Image, CorruptedImagesRefused) {
   uint32_t zero = 256;
   std::memcpy(b.data() + layer0 + offsetof(aimc_layer_t, out_zero), &zero, 4);
   expect_error(b, "zero point beyond the DAC codes");
+}
+
+// A WEIGHTS header whose rows x cols levels, doubled, wrap to the section's size used to pass the
+// size check; the reader then asked for 2^63 levels (std::length_error escaped, not an ImageError).
+TEST(Image, WeightsWhoseLevelCountWrapsAreRefused) {
+  Network net = random_network({20, 10, 4}, 4);
+  const ImageView v = parse_image(compile(net, default_cfg(), random_inputs(32, 20, 4)).image);
+  // 4294836226 x 2147549185 = 2^63 + 2 levels: 2 bytes each, 4 bytes modulo 2^64.
+  const aimc_weights_hdr_t wh{4294836226u, 2147549185u, 8, 0};
+  std::vector<uint8_t> payload;
+  append_record(payload, wh);
+  payload.resize(payload.size() + 4, 0);
+  ImageBuilder b;
+  b.add_section(AIMC_SECTION_WEIGHTS, 0, 0x01000000u, payload);
+  b.add_section(AIMC_SECTION_PROGRAM, AIMC_TILE_NONE, v.program_dest_addr, v.program_payload);
+  try {
+    parse_image(b.build());
+    ADD_FAILURE() << "accepted";
+  } catch (const ImageError& e) {
+    EXPECT_NE(std::string(e.what()).find("levels need"), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "not an ImageError: " << e.what();
+  }
+  // The driver refuses it too (before, it DMA'd the 20 bytes and programmed tile 0 from them).
+  EXPECT_EQ(driver_load(b.build()), AIMC_E_IMAGE);
+}
+
+// Format rules of docs/deployment-image.md that the reader enforced and the driver did not: the
+// driver loaded these images (through a HAL that answers everything) where the reader refuses
+// them. The driver's checks are now aimc_image_check, fuzzed against the reader (fuzz_image_driver).
+TEST(Image, DriverRefusesWhatTheReaderRefusesForItsFormat) {
+  Network net = random_network({20, 10, 4}, 4);
+  const std::vector<uint8_t> good = compile(net, default_cfg(), random_inputs(32, 20, 4)).image;
+  ASSERT_EQ(driver_load(good), AIMC_OK);
+  const ImageView v = parse_image(good);
+  ASSERT_EQ(v.sections[0].type, uint32_t(AIMC_SECTION_META));
+  ASSERT_EQ(v.sections[1].type, uint32_t(AIMC_SECTION_WEIGHTS));
+  const auto& ps = v.sections.back();
+  ASSERT_EQ(ps.type, uint32_t(AIMC_SECTION_PROGRAM));
+  auto entry = [](size_t i, size_t field) { return sizeof(aimc_image_header_t) + i * sizeof(aimc_image_section_t) + field; };
+  auto both_refuse = [&](const std::vector<uint8_t>& bytes, const std::string& needle) {
+    std::string msg = "<accepted>";
+    try {
+      parse_image(bytes);
+    } catch (const ImageError& e) {
+      msg = e.what();
+    }
+    EXPECT_NE(msg.find(needle), std::string::npos) << "reader: expected '" << needle << "' in: " << msg;
+    EXPECT_EQ(driver_load(bytes), AIMC_E_IMAGE) << "the driver loaded an image the reader refuses: " << msg;
+  };
+  auto set32 = [](std::vector<uint8_t>& b, size_t at, uint32_t val) { std::memcpy(b.data() + at, &val, 4); };
+  auto b = good;
+  uint64_t off;
+  std::memcpy(&off, b.data() + entry(1, offsetof(aimc_image_section_t, offset)), 8);
+  off += 2;
+  std::memcpy(b.data() + entry(1, offsetof(aimc_image_section_t, offset)), &off, 8);
+  both_refuse(b, "not 8-byte aligned");
+  b = good;  // WEIGHTS section 1 moved to segment 1, which has no PROGRAM
+  set32(b, entry(1, offsetof(aimc_image_section_t, segment)), 1);
+  both_refuse(b, "WEIGHTS section of segment 1, which has no PROGRAM");
+  b = good;
+  set32(b, entry(0, offsetof(aimc_image_section_t, tile)), 0);
+  both_refuse(b, "tile must be AIMC_TILE_NONE");
+  b = good;  // the program header promises one op more than the section holds
+  set32(b, ps.offset + offsetof(aimc_program_hdr_t, layer_count), uint32_t(v.layers.size() + 1));
+  both_refuse(b, "header counts");
+  b = good;  // a weights header with one row more than its levels
+  set32(b, v.sections[1].offset + offsetof(aimc_weights_hdr_t, rows), v.tile_weights(v.sections[1].tile).hdr.rows + 1);
+  both_refuse(b, "levels need");
+  b = good;  // section 2's payload starts inside section 1's
+  std::memcpy(b.data() + entry(2, offsetof(aimc_image_section_t, offset)), &v.sections[1].offset, 8);
+  both_refuse(b, "overlaps another section");
 }
 
 // ---------------------------------------------------------------- compile refusals ----
