@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
       case " ${TARGETS_ALL[*]} " in *" ${2:-} "*) TARGETS+=("$2") ;;
         *) echo "fuzz.sh: unknown target '${2:-}' (targets: ${TARGETS_ALL[*]})" >&2; exit 2 ;; esac
       shift 2 ;;
-    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -23,25 +23,27 @@ ASAN_BUILD_DIR="${ASAN_BUILD_DIR:-$ROOT/build-asan}"
 SANITIZERS="address,undefined,float-cast-overflow"
 export SC_COPYRIGHT_MESSAGE=DISABLE
 
-echo "== test.sh: Release build and suite in $BUILD_DIR"
+echo "== test.sh [${SECONDS} s]: Release build and suite in $BUILD_DIR"
 BUILD_DIR="$BUILD_DIR" "$ROOT/scripts/build.sh"
+echo "== test.sh [${SECONDS} s]: Release suite"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j "$(nproc)" "$@")
 
 if [ "${AIMC_SKIP_SANITIZERS:-0}" = "1" ]; then
-  echo "== test.sh: sanitizer pass skipped (AIMC_SKIP_SANITIZERS=1)"
+  echo "== test.sh [${SECONDS} s]: sanitizer pass skipped (AIMC_SKIP_SANITIZERS=1)"
   exit 0
 fi
 
-echo "== test.sh: clang -fsanitize=$SANITIZERS build (with the fuzz targets) and suite in $ASAN_BUILD_DIR"
+echo "== test.sh [${SECONDS} s]: clang -fsanitize=$SANITIZERS build (with the fuzz targets) and suite in $ASAN_BUILD_DIR"
 # The sanitizer pass is built with clang (libFuzzer is clang's): a folder configured by an older
 # version of this script with another compiler is started afresh.
 if [ -f "$ASAN_BUILD_DIR/CMakeCache.txt" ] &&
    ! grep -q '^CMAKE_CXX_COMPILER:.*clang++' "$ASAN_BUILD_DIR/CMakeCache.txt"; then
-  echo "== test.sh: $ASAN_BUILD_DIR was configured with another compiler; building it afresh"
+  echo "== test.sh [${SECONDS} s]: $ASAN_BUILD_DIR was configured with another compiler; building it afresh"
   rm -rf "$ASAN_BUILD_DIR"
 fi
 CC=clang CXX=clang++ BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/build.sh" \
   -DAIMC_SANITIZE="$SANITIZERS" -DAIMC_FUZZ=ON
+echo "== test.sh [${SECONDS} s]: sanitizer suite"
 LOGS="$ASAN_BUILD_DIR/sanitizer-logs"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
@@ -57,7 +59,7 @@ status=0
 # which is no finding; every ERROR or runtime error is one.
 reports=$(grep -l -E "ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$LOGS"/* 2>/dev/null || true)
 if [ -n "$reports" ]; then
-  echo "== test.sh: sanitizer reports (each fails the run):"
+  echo "== test.sh [${SECONDS} s]: sanitizer reports (each fails the run):"
   for f in $reports; do
     echo "--- $f"
     cat "$f"
@@ -69,7 +71,8 @@ fi
 # select a part of it). A finding leaves its input in $ASAN_BUILD_DIR/findings/ and fails the run.
 FUZZ_SECONDS="${AIMC_FUZZ_SECONDS:-30}"
 if [ $# -eq 0 ] && [ "$FUZZ_SECONDS" != "0" ]; then
-  echo "== test.sh: each fuzz target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
+  echo "== test.sh [${SECONDS} s]: each fuzz target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
   BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/fuzz.sh" --seconds "$FUZZ_SECONDS" || status=1
 fi
+echo "== test.sh [${SECONDS} s]: done, status $status"
 exit "$status"
