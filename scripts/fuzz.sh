@@ -13,7 +13,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
-TARGETS_ALL=(npy config image onnx)
+TARGETS_ALL=(npy config image onnx device)
 TARGETS=()
 LIMIT=(-max_total_time=60)
 while [ $# -gt 0 ]; do
