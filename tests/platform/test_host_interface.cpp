@@ -326,6 +326,32 @@ TEST(HostInterface, MaxPoolWithWrappingPadsIsRefusedAndTheChipGoesOn) {
   EXPECT_TRUE(b.chip.cpu().finished());
 }
 
+// A program with the magic and no ops is refused (check_program: "no ops"); loading it copied
+// its zero ops from a null pointer (undefined behaviour, reported by UndefinedBehaviorSanitizer:
+// found by the device fuzzer; this test fails before the fix in a build with -fsanitize=undefined).
+TEST(HostInterface, ProgramWithoutOpsIsRefused) {
+  Bench b(preset());
+  int rc = -99, good_rc = -99;
+  uint32_t error = 0;
+  std::string problem;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    std::vector<uint8_t> program = maxpool_program(b.cfg);
+    const uint32_t none = 0;
+    std::memcpy(program.data() + offsetof(aimc_program_hdr_t, layer_count), &none, sizeof none);
+    rc = run_program(dev, hal, program);
+    error = dev.device_error;
+    problem = b.chip.sequencer().last_problem();
+    take_error(hal);
+    good_rc = run_program(dev, hal, maxpool_program(b.cfg));
+  });
+  EXPECT_EQ(rc, AIMC_E_DEVICE);
+  EXPECT_EQ(error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(problem.find("no ops"), std::string::npos) << problem;
+  EXPECT_EQ(good_rc, AIMC_OK);
+}
+
 // Whatever throws inside a command (here the command's timing sink, standing in for any case the
 // model does not handle) fails that command with an error code and the error interrupt; the
 // simulation goes on and the next command runs.
