@@ -30,6 +30,8 @@
 #include <systemc>
 #include <tlm>
 
+#include <sanitizer/allocator_interface.h>
+
 #include "aimc_hal.h"
 #include "aimc_hw.h"
 #include "aimc_image.h"
@@ -188,6 +190,21 @@ class Harness {
     }
     if (!done_)
       finding("the input did not finish within " + std::to_string(kSliceNs * 1e-9) + " s of simulated time");
+    if (stats_) {
+      long pages = 0, resident = 0;
+      if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        std::fclose(f);
+      }
+      const long mb = resident * 4096 / (1 << 20);
+      if (mb > last_rss_mb_ + 20) {
+        std::string h;
+        char b[4];
+        for (size_t i = 0; i < size; ++i) std::snprintf(b, sizeof b, "%02x", data[i]), h += b;
+        std::fprintf(stderr, "fuzz_device: RSS %ld -> %ld MB after an input of %zu bytes: %s\n", last_rss_mb_, mb, size, h.c_str());
+      }
+      last_rss_mb_ = std::max(last_rss_mb_, mb);
+    }
     const std::string said = capture_.take();
     if (said.find("failed inside the model") != std::string::npos)
       finding("an engine caught an exception inside the model (run_guarded): " + said);
@@ -236,6 +253,14 @@ class Harness {
           if (verbose_) describe(n, kind);
         }
         settle(bus);
+        if (stats_ && ++inputs_ % 250 == 0) {
+          size_t analog = 0, digital = 0;
+          for (chip::Tile* t : chip_.tiles()) analog += t->analog().intervals(), digital += t->digital().intervals();
+          std::fprintf(stderr, "fuzz_device: %llu inputs: ledger layers %d, tile calendars %zu + %zu, host link %zu, PROGRAMs %zu, heap %zu MB allocated\n",
+                       static_cast<unsigned long long>(inputs_), ledger_.layer_count(), analog, digital,
+                       chip_.host_memory().link_intervals(), chip_.programmer().stats().by_tile.size(),
+                       __sanitizer_get_current_allocated_bytes() >> 20);
+        }
         pending_ = false;
         done_ = true;
       }
@@ -433,10 +458,11 @@ class Harness {
     chip::HostInterface& h = chip_.host();
     std::fprintf(stderr,
                  "fuzz_device: op %d %-11s t=%.0f ns ERROR_CODE=%u ERROR_ADDR=0x%x IRQ_STATUS=0x%x DMA=%u PROG=%u "
-                 "SEQ=%u CQ=%u busy=%d %s\n",
+                 "SEQ=%u CQ=%u busy=%d heap=%zuMB %s\n",
                  n, kNames[kind], sc_core::sc_time_stamp().to_seconds() * 1e9, h.peek("ERROR_CODE"),
                  h.peek("ERROR_ADDR"), h.peek("IRQ_STATUS"), h.peek("DMA_STATUS"), h.peek("PROG_STATUS"),
                  h.peek("SEQ_STATUS"), h.peek("CQ_STATUS"), h.busy() ? 1 : 0,
+                 __sanitizer_get_current_allocated_bytes() >> 20,
                  chip_.sequencer().last_problem().c_str());
   }
 
@@ -745,6 +771,9 @@ class Harness {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   const bool verbose_ = std::getenv("AIMC_FUZZ_DEVICE_VERBOSE") != nullptr;
+  const bool stats_ = std::getenv("AIMC_FUZZ_DEVICE_STATS") != nullptr;
+  uint64_t inputs_ = 0;
+  long last_rss_mb_ = 0;
   bool pending_ = false;
   bool done_ = false;
   bool dirty_ = false;        // the input may have changed memory contents

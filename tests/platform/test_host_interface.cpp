@@ -326,6 +326,29 @@ TEST(HostInterface, MaxPoolWithWrappingPadsIsRefusedAndTheChipGoesOn) {
   EXPECT_TRUE(b.chip.cpu().finished());
 }
 
+// An op's input stride far larger than its map (allowed: only the batch's regions must lie in
+// SRAM) made the sequencer read, and allocate, stride * batch bytes: 2.4 GB for this ADD (found by
+// the device fuzzer as an out-of-memory). Now it reads each image's map alone.
+TEST(HostInterface, HugeInputStrideDoesNotAllocateIt) {
+  Bench b(preset());
+  const long before = peak_rss_kib();
+  int rc = -99;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    std::vector<uint8_t> program = maxpool_program(b.cfg, [](aimc_layer_t& l) {
+      l.kind = AIMC_OP_ADD;  // y = x1 + x2 on a 2 x 1 x 5 map, the second input 2.2 GiB apart
+      l.out_h = 2, l.out_features = 10, l.out_stride = 40;
+      l.kh = l.kw = l.stride_h = l.stride_w = 1;
+      l.in_scale = l.in2_scale = 0.5f;
+      l.in2_addr = AIMC_SRAM_BASE + 0x200, l.in2_stride = 0x8C8C8C8Cu;
+    });
+    rc = run_program(dev, hal, program);
+  });
+  EXPECT_EQ(rc, AIMC_OK);
+  EXPECT_LT(peak_rss_kib() - before, 256 * 1024) << "peak RSS grew by " << (peak_rss_kib() - before) << " KiB";
+}
+
 // A program with the magic and no ops is refused (check_program: "no ops"); loading it copied
 // its zero ops from a null pointer (undefined behaviour, reported by UndefinedBehaviorSanitizer:
 // found by the device fuzzer; this test fails before the fix in a build with -fsanitize=undefined).
