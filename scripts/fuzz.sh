@@ -9,13 +9,13 @@
 #   --minutes N / --seconds N  run each target that long (default: 1 minute)
 #   --runs N                   run each target for N inputs instead
 #   --target NAME              only this target (repeatable): npy, config, image, onnx,
-#                              image_driver, protocol
+#                              image_driver, protocol, device
 # Environment: BUILD_DIR (default build-fuzz/; a folder configured with AIMC_FUZZ=ON is used as it
 # is, e.g. build-asan/ after scripts/test.sh), JOBS (parallel build jobs, default nproc).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
-TARGETS_ALL=(npy config image onnx image_driver protocol)
+TARGETS_ALL=(npy config image onnx image_driver protocol device)
 TARGETS=()
 LIMIT=(-max_total_time=60)
 while [ $# -gt 0 ]; do

@@ -38,6 +38,11 @@ void CommandQueue::doorbell(uint32_t tail, RegAccess& a) {
     return a.refuse(AIMC_ERR_BAD_COMMAND);
   if (ctx_.host.standby()) return a.refuse(AIMC_ERR_POWER_STATE);
   ctx_.regs.set(Reg::CQ_TAIL, tail);
+  if (busy_) return;  // the running queue reads the new tail before it stops
+  // Busy from the doorbell on, as the other engines from their start: a reset or setup written
+  // before the queue's thread wakes (the caller's local time) is refused, not undone by it.
+  busy_ = true;
+  ctx_.regs.set(Reg::CQ_STATUS, AIMC_STATE_BUSY);
   kick_.notify(sim::ps_to_time(a.delay_ps));
 }
 
@@ -102,10 +107,7 @@ uint32_t CommandQueue::run_entry(uint32_t index, uint64_t& t, aimc_cmd_t& cmd, u
 void CommandQueue::run() {
   HostRegisters& r = ctx_.regs;
   for (;;) {
-    sc_core::wait(kick_);
-    if (busy_) continue;
-    busy_ = true;
-    r.set(Reg::CQ_STATUS, AIMC_STATE_BUSY);
+    sc_core::wait(kick_);  // the doorbell made the queue busy
     uint32_t error = AIMC_ERR_NONE;
     while (r.get(Reg::CQ_HEAD) != r.get(Reg::CQ_TAIL)) {
       const uint32_t head = r.get(Reg::CQ_HEAD);

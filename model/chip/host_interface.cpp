@@ -172,6 +172,8 @@ bool HostInterface::full_reset(uint64_t now_ps) {
   cq_.reset();
   power_.reset(now_ps);
   perf_.restart(now_ps);
+  ctx_.programmer.clear_results();  // PROG_CELLS, PROG_READ_PS, PROG_PULSES, ... read the last command's
+  ctx_.sequencer.clear_latency();   // SEQ_LATENCY_NS
   for (Tile* t : tiles_) t->reset_registers();
   temp_alarm_armed_ = true;
   check_temperature_alarm();  // against TEMP_ALARM_MC's reset value

@@ -39,6 +39,8 @@ class HostMemory : public sc_core::sc_module {
   }
   uint8_t* at(uint32_t addr) { return mem_.data() + addr; }
   uint64_t size() const { return mem_.size(); }
+  // Intervals the host link's calendar holds now (it forgets those in the past now and then).
+  size_t link_intervals() const { return link_.intervals(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

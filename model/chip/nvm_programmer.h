@@ -106,6 +106,10 @@ class NvmProgrammer : public sc_core::sc_module {
   uint32_t last_pulses() const { return last_pulses_; }
   uint32_t last_unconverged() const { return last_unconverged_; }
   uint32_t last_iter_max() const { return last_iter_max_; }
+  // The results above back to their reset values (CTRL.FULL_RESET; not while busy).
+  void clear_results() {
+    last_cells_ = verify_fails_ = read_ps_ = last_pulses_ = last_unconverged_ = last_iter_max_ = 0;
+  }
   uint64_t staging_bytes() const { return staging_.size(); }
   const ProgrammingStats& stats() const { return stats_; }
 

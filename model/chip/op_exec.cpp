@@ -71,12 +71,18 @@ bool ExecContext::read_input(const OpStep& op, int which, const sim::Endpoint* d
 }
 
 bool ExecContext::read_maps(uint32_t addr, uint32_t stride, const num::MapShape& shape, num::Maps& m) {
-  std::vector<uint8_t> bytes(static_cast<size_t>(stride) * batch);
-  if (!debug_read(addr, bytes.data(), static_cast<uint32_t>(bytes.size()))) return false;
+  // Image by image, only the map's bytes: the stride may be far larger than the map (the program
+  // check bounds addr + stride * (batch - 1) + map, not stride * batch), and reading whole strides
+  // allocated stride * batch bytes (2.4 GB for one ADD with in2_stride 0x8C8C8C8C).
+  const size_t n = static_cast<size_t>(shape.size());
+  std::vector<uint8_t> bytes(n);
   m.resize(batch, shape.size());
-  for (uint32_t v = 0; v < batch; ++v)
-    for (long i = 0; i < shape.size(); ++i)
-      m(v, i) = static_cast<float>(bytes[static_cast<size_t>(v) * stride + static_cast<size_t>(i)]);
+  for (uint32_t v = 0; v < batch; ++v) {
+    const uint64_t at = uint64_t(addr) + uint64_t(v) * stride;
+    if (at + n > 0x100000000ull || !debug_read(static_cast<uint32_t>(at), bytes.data(), static_cast<uint32_t>(n)))
+      return false;
+    for (size_t i = 0; i < n; ++i) m(v, static_cast<long>(i)) = static_cast<float>(bytes[i]);
+  }
   return true;
 }
 

@@ -21,8 +21,8 @@ PerfCounters::PerfCounters(HostContext& ctx)
   r.on_write(Reg::PERF_CTRL, [this](uint32_t v, RegAccess& a) {
     if (v & AIMC_PERF_CTRL_RESET_MASK) restart(a.now_ps);
   });
-  r.on_read(Reg::PERF_TIME_NS_LO, [](const RegAccess& a) { return lo(a.now_ps / 1000u); });
-  r.on_read(Reg::PERF_TIME_NS_HI, [](const RegAccess& a) { return hi(a.now_ps / 1000u); });
+  r.on_read(Reg::PERF_TIME_NS_LO, [this](const RegAccess& a) { return lo(time_ns(a.now_ps)); });
+  r.on_read(Reg::PERF_TIME_NS_HI, [this](const RegAccess& a) { return hi(time_ns(a.now_ps)); });
   r.on_read(Reg::PERF_CYCLES_LO, [this](const RegAccess& a) { return lo(cycles(a.now_ps)); });
   r.on_read(Reg::PERF_CYCLES_HI, [this](const RegAccess& a) { return hi(cycles(a.now_ps)); });
   r.on_read(Reg::PERF_MVMS, [this](const RegAccess&) { return sat32(mvms_now() - base_mvms_); });
@@ -43,6 +43,10 @@ void PerfCounters::restart(uint64_t now_ps) {
   base_conversions_ = conversions_now();
   base_bus_bytes_ = bus_bytes_now();
   base_energy_j_ = dynamic_j_now();
+}
+
+uint64_t PerfCounters::time_ns(uint64_t now_ps) const {
+  return (now_ps - std::min(now_ps, base_time_ps_)) / 1000u;
 }
 
 uint64_t PerfCounters::cycles(uint64_t now_ps) const {

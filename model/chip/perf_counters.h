@@ -1,7 +1,8 @@
 // The performance counters: PERF_CTRL restarts them; PERF_TIME_NS and PERF_CYCLES (simulated time
 // and reference-clock cycles), PERF_MVMS, PERF_CONVERSIONS, PERF_ENERGY_NJ and PERF_BUS_BYTES
-// read the chip's live statistics, relative to the last restart (time: since reset) and
-// computed at the reader's local time, so a read never waits.
+// read the chip's live statistics, relative to the last restart (power-on, PERF_CTRL.RESET or
+// CTRL.FULL_RESET: time too, so that a session of `aimc serve` does not see how long the ones
+// before it ran) and computed at the reader's local time, so a read never waits.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@ class PerfCounters {
   void restart(uint64_t now_ps);
 
  private:
+  uint64_t time_ns(uint64_t now_ps) const;
   uint64_t cycles(uint64_t now_ps) const;
   uint64_t mvms_now() const;
   uint64_t conversions_now() const;

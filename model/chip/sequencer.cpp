@@ -130,7 +130,7 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
   if (h.magic == AIMC_PROGRAM_MAGIC) {
     const uint8_t* q = mem_.data() + off + sizeof(aimc_program_hdr_t);
     p.layers.resize(h.layer_count);
-    std::memcpy(p.layers.data(), q, h.layer_count * sizeof(aimc_layer_t));
+    if (h.layer_count) std::memcpy(p.layers.data(), q, h.layer_count * sizeof(aimc_layer_t));
     q += h.layer_count * sizeof(aimc_layer_t);
     p.slices.resize(h.slice_count);
     if (h.slice_count) std::memcpy(p.slices.data(), q, h.slice_count * sizeof(aimc_slice_t));

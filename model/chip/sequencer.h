@@ -82,6 +82,8 @@ class Sequencer : public sc_core::sc_module {
   // The header of the program at prog_addr in program memory, if it has the program magic.
   bool program_header(uint32_t prog_addr, aimc_program_hdr_t& hdr) const;
   uint64_t last_latency_ps() const { return last_latency_ps_; }  // doorbell -> first output
+  // SEQ_LATENCY_NS back to its reset value (CTRL.FULL_RESET; not while busy).
+  void clear_latency() { last_latency_ps_ = 0; }
   uint64_t last_duration_ps() const { return last_duration_ps_; }
   uint64_t vectors_done() const { return vectors_done_; }
   uint64_t commands_done() const { return commands_done_; }

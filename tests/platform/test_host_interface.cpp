@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aimc_regs.h"
@@ -325,6 +326,55 @@ TEST(HostInterface, MaxPoolWithWrappingPadsIsRefusedAndTheChipGoesOn) {
   EXPECT_TRUE(b.chip.cpu().finished());
 }
 
+// An op's input stride far larger than its map (allowed: only the batch's regions must lie in
+// SRAM) made the sequencer read, and allocate, stride * batch bytes: 2.4 GB for this ADD (found by
+// the device fuzzer as an out-of-memory). Now it reads each image's map alone.
+TEST(HostInterface, HugeInputStrideDoesNotAllocateIt) {
+  Bench b(preset());
+  const long before = peak_rss_kib();
+  int rc = -99;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    std::vector<uint8_t> program = maxpool_program(b.cfg, [](aimc_layer_t& l) {
+      l.kind = AIMC_OP_ADD;  // y = x1 + x2 on a 2 x 1 x 5 map, the second input 2.2 GiB apart
+      l.out_h = 2, l.out_features = 10, l.out_stride = 40;
+      l.kh = l.kw = l.stride_h = l.stride_w = 1;
+      l.in_scale = l.in2_scale = 0.5f;
+      l.in2_addr = AIMC_SRAM_BASE + 0x200, l.in2_stride = 0x8C8C8C8Cu;
+    });
+    rc = run_program(dev, hal, program);
+  });
+  EXPECT_EQ(rc, AIMC_OK);
+  EXPECT_LT(peak_rss_kib() - before, 256 * 1024) << "peak RSS grew by " << (peak_rss_kib() - before) << " KiB";
+}
+
+// A program with the magic and no ops is refused (check_program: "no ops"); loading it copied
+// its zero ops from a null pointer (undefined behaviour, reported by UndefinedBehaviorSanitizer:
+// found by the device fuzzer; this test fails before the fix in a build with -fsanitize=undefined).
+TEST(HostInterface, ProgramWithoutOpsIsRefused) {
+  Bench b(preset());
+  int rc = -99, good_rc = -99;
+  uint32_t error = 0;
+  std::string problem;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    std::vector<uint8_t> program = maxpool_program(b.cfg);
+    const uint32_t none = 0;
+    std::memcpy(program.data() + offsetof(aimc_program_hdr_t, layer_count), &none, sizeof none);
+    rc = run_program(dev, hal, program);
+    error = dev.device_error;
+    problem = b.chip.sequencer().last_problem();
+    take_error(hal);
+    good_rc = run_program(dev, hal, maxpool_program(b.cfg));
+  });
+  EXPECT_EQ(rc, AIMC_E_DEVICE);
+  EXPECT_EQ(error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(problem.find("no ops"), std::string::npos) << problem;
+  EXPECT_EQ(good_rc, AIMC_OK);
+}
+
 // Whatever throws inside a command (here the command's timing sink, standing in for any case the
 // model does not handle) fails that command with an error code and the error interrupt; the
 // simulation goes on and the next command runs.
@@ -360,6 +410,58 @@ TEST(HostInterface, AnExceptionFromTheFirmwareReachesTheCaller) {
   Bench b(preset());
   EXPECT_THROW(b.run([&](aimc_hal_t) { throw std::runtime_error("firmware gave up"); }), std::runtime_error);
   EXPECT_FALSE(b.chip.cpu().finished());
+}
+
+// CTRL.FULL_RESET returns every register to its reset value, the result registers of the last
+// programming and inference commands included, and restarts PERF_TIME_NS with the other counters
+// (found by the device fuzzer, tests/fuzz: they kept the previous command's counts and the time
+// since power-on, so an `aimc serve` client read the previous client's results and run time).
+TEST(HostInterface, FullResetClearsTheLastCommandsResultsAndRestartsTime) {
+  Bench b(preset());
+  const std::vector<std::pair<const char*, uint32_t>> results = {
+      {"PROG_CELLS", AIMC_REG_PROG_CELLS},         {"PROG_READ_PS", AIMC_REG_PROG_READ_PS},
+      {"PROG_VERIFY_FAILS", AIMC_REG_PROG_VERIFY_FAILS}, {"PROG_PULSES", AIMC_REG_PROG_PULSES},
+      {"PROG_UNCONVERGED", AIMC_REG_PROG_UNCONVERGED}, {"PROG_ITER_MAX", AIMC_REG_PROG_ITER_MAX},
+      {"SEQ_LATENCY_NS", AIMC_REG_SEQ_LATENCY_NS}};
+  std::vector<uint32_t> before, after;
+  uint32_t time_before = 0, time_after = 0xFFFFFFFFu, time_hi_after = 0xFFFFFFFFu;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    // A 2 x 2 block programmed with one pulse per cell and no tolerance: pulses, unconverged cells.
+    const aimc_weights_hdr_t w{2, 2, static_cast<uint32_t>(b.cfg.tile.device.bits_per_cell), 0};
+    const int16_t levels[4] = {10, -10, 5, 0};
+    aimc_dma_buf_t buf;
+    ASSERT_EQ(hal.ops->dma_alloc(hal.ctx, sizeof w + sizeof levels, &buf), AIMC_HAL_OK);
+    std::memcpy(buf.cpu, &w, sizeof w);
+    std::memcpy(static_cast<uint8_t*>(buf.cpu) + sizeof w, levels, sizeof levels);
+    ASSERT_EQ(aimc_dma(&dev, &buf, 0, AIMC_STAGING_BASE, sizeof w + sizeof levels, 0), AIMC_OK);
+    wr(hal, AIMC_REG_PROG_MAX_ITER, 1);
+    wr(hal, AIMC_REG_PROG_TOL_REL_PPM, 0);
+    wr(hal, AIMC_REG_PROG_TOLERANCE_PPM, 0);
+    wr(hal, AIMC_REG_PROG_TILE, 0);
+    wr(hal, AIMC_REG_PROG_CMD, AIMC_PROG_PROGRAM);
+    aimc_wait_done(&dev, AIMC_IRQ_PROG_DONE);
+    wr(hal, AIMC_REG_PROG_CMD, AIMC_PROG_VERIFY);  // cells that fail: all, at no tolerance
+    aimc_wait_done(&dev, AIMC_IRQ_PROG_DONE);
+    wr(hal, AIMC_REG_PROG_CMD, AIMC_PROG_READ_CELL);  // cell (0, 0): one cell, its conductance
+    aimc_wait_done(&dev, AIMC_IRQ_PROG_DONE);
+    EXPECT_EQ(run_program(dev, hal, maxpool_program(b.cfg)), AIMC_OK);  // a latency
+    for (const auto& r : results) before.push_back(rd(hal, r.second));
+    time_before = rd(hal, AIMC_REG_PERF_TIME_NS_LO);  // the PROGRAM's sector erase alone: 18 ms
+    wr(hal, AIMC_REG_CTRL, AIMC_CTRL_FULL_RESET_MASK);
+    time_after = rd(hal, AIMC_REG_PERF_TIME_NS_LO);  // one register access later
+    time_hi_after = rd(hal, AIMC_REG_PERF_TIME_NS_HI);
+    for (const auto& r : results) after.push_back(rd(hal, r.second));
+  });
+  EXPECT_GT(time_before, 18'000'000u);
+  EXPECT_LE(time_after, 1000u);
+  EXPECT_EQ(time_hi_after, 0u);
+  ASSERT_EQ(after.size(), results.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_NE(before[i], 0u) << results[i].first << " before the reset (the test sets every one)";
+    EXPECT_EQ(after[i], 0u) << results[i].first << " after CTRL.FULL_RESET";
+  }
 }
 
 }  // namespace

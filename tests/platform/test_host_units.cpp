@@ -146,6 +146,46 @@ TEST(HostUnits, CommandQueueRefusesMalformedRings) {
   });
 }
 
+// The queue is busy from its doorbell on, not only once its thread wakes: a FULL_RESET written
+// between the two (the firmware's local time runs ahead of the kernel's) was accepted, and the
+// queue then ran and left CQ_STATUS at DONE after the reset (found by the device fuzzer).
+TEST(HostUnits, DoorbellMakesTheQueueBusyAtOnce) {
+  Bench b(preset());
+  uint32_t reset_error = 99, status_after = 99;
+  b.run([&](aimc_hal_t hal) {
+    wr(hal, AIMC_REG_CQ_BASE, 0x1000);
+    wr(hal, AIMC_REG_CQ_ENTRIES, 4);
+    rd(hal, AIMC_REG_SCRATCH);  // a read synchronizes: the next two writes stay inside one quantum
+    wr(hal, AIMC_REG_CQ_TAIL, 0);  // a doorbell with nothing to run
+    wr(hal, AIMC_REG_CTRL, AIMC_CTRL_FULL_RESET_MASK);
+    reset_error = take_error(hal);
+    wait_idle(hal);
+    if (reset_error == AIMC_ERR_BUSY) wr(hal, AIMC_REG_CTRL, AIMC_CTRL_FULL_RESET_MASK);
+    status_after = rd(hal, AIMC_REG_CQ_STATUS);
+  });
+  EXPECT_EQ(reset_error, AIMC_ERR_BUSY);
+  EXPECT_EQ(status_after, AIMC_STATE_IDLE) << "a reset that was accepted is undone by the queue";
+}
+
+// The host link's calendar forgets the past: every DMA apart from the one before it added an
+// interval that was never freed, so a long-running chip (`aimc serve`) grew without bound (found
+// by the device fuzzer's malloc tracing).
+TEST(HostUnits, HostLinkCalendarStaysSmallOverManyTransfers) {
+  Bench b(preset());
+  b.run([&](aimc_hal_t hal) {
+    aimc_dma_buf_t buf;
+    ASSERT_EQ(hal.ops->dma_alloc(hal.ctx, 64, &buf), AIMC_HAL_OK);
+    wr(hal, AIMC_REG_DMA_HOST_ADDR, buf.bus_addr);
+    wr(hal, AIMC_REG_DMA_DEV_ADDR, AIMC_SRAM_BASE);
+    wr(hal, AIMC_REG_DMA_LEN, 64);
+    for (int i = 0; i < 3000; ++i) {
+      wr(hal, AIMC_REG_DMA_START, 1);
+      wait_idle(hal);  // the next transfer starts later: its own interval on the link
+    }
+  });
+  EXPECT_LT(b.chip.host_memory().link_intervals(), 1100u);
+}
+
 TEST(HostUnits, TileWindowsAnswerForTheirTileAndColumn) {
   const config::PlatformConfig cfg = preset();
   Bench b(cfg);
