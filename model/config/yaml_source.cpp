@@ -67,19 +67,27 @@ std::string KeyNames::section_expectation(const std::string& section) const {
 
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
+// Levenshtein distance of a and b if it is at most `limit`, else limit + 1. The bound keeps a
+// suggestion for a long mistyped (or garbage) key cheap: the length difference alone rules most
+// candidates out, and a row whose every entry exceeds the limit ends the search.
+std::size_t edit_distance_within(const std::string& a, const std::string& b, std::size_t limit) {
+  const std::size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > limit) return limit + 1;
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diag = row[0];
     row[0] = i;
+    std::size_t row_min = row[0];
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t up = row[j];
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
       diag = up;
+      row_min = std::min(row_min, row[j]);
     }
+    if (row_min > limit) return limit + 1;
   }
-  return row[b.size()];
+  return std::min(row[b.size()], limit + 1);
 }
 
 }  // namespace
@@ -87,18 +95,20 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 std::string KeyNames::unknown_key_message(const std::string& path) const {
   const auto dot = path.rfind('.');
   const std::string parent = dot == std::string::npos ? "" : path.substr(0, dot);
+  const std::string last = path.substr(dot == std::string::npos ? 0 : dot + 1);
+  // A key this close to a valid one is taken for a typo of it.
+  const std::size_t limit = std::max<std::size_t>(2, last.size() / 3);
   std::string best;
-  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  std::size_t best_d = limit + 1;
   auto consider = [&](const std::string& cand) {
-    std::size_t d = edit_distance(path, cand);
+    const std::size_t d = edit_distance_within(path, cand, limit);
     if (d < best_d) best_d = d, best = cand;
   };
   for (const std::string& k : leaves_) consider(k);
   for (const std::string& s : sections_) consider(s);
   if (parent.empty()) consider(kBaseKey);  // `base:` is valid at the top level only
-  const std::string last = path.substr(dot == std::string::npos ? 0 : dot + 1);
   std::string msg = "unknown key '" + path + "'";
-  if (best_d <= std::max<std::size_t>(2, last.size() / 3)) return msg + " (did you mean '" + best + "'?)";
+  if (best_d <= limit) return msg + " (did you mean '" + best + "'?)";
   if (parent.empty() || is_section(parent)) {
     msg += "; valid keys " + (parent.empty() ? std::string("at the top level") : "under " + parent) + ":";
     auto names = children(parent);

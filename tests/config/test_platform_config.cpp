@@ -562,6 +562,24 @@ TEST(ConfigErrors, UnknownKeyWithSuggestion) {
             std::string::npos) << far;
 }
 
+// The suggestion is the nearest key within max(2, length / 3) edits, also for keys far longer than
+// any valid one (the bounded search must not change which key is suggested, or miss one).
+TEST(ConfigErrors, SuggestionLimitAndLongKeys) {
+  // 'tile.adc.bitsxx' is 2 edits from 'tile.adc.bits' (limit 2 for a 6-letter last part).
+  EXPECT_EQ(load_error(with_line(10, "    bitsxx: 6")),
+            "x.yaml:10: unknown key 'tile.adc.bitsxx' (did you mean 'tile.adc.bits'?)");
+  // 3 edits: no suggestion, the valid keys of the section instead.
+  const std::string three = load_error(with_line(10, "    bitsxxx: 6"));
+  EXPECT_EQ(three.find("did you mean"), std::string::npos) << three;
+  EXPECT_NE(three.find("unknown key 'tile.adc.bitsxxx'; valid keys under tile.adc:"), std::string::npos) << three;
+  // A 1,000-letter key (YAML's longest plain key; the search is bounded by the length difference):
+  // no suggestion, the valid keys instead.
+  const std::string long_name(1000, 'a');
+  const std::string msg = load_error(long_name + ": 1\n");
+  EXPECT_EQ(msg.find("did you mean"), std::string::npos);
+  EXPECT_NE(msg.find("unknown key '" + long_name + "'; valid keys at the top level:"), std::string::npos);
+}
+
 TEST(ConfigErrors, DuplicateKey) {
   std::string text = kSmall;
   text.insert(text.find("    share"), "    bits: 7\n");  // becomes line 11
