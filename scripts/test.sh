@@ -13,7 +13,7 @@
 #   BUILD_DIR             the Release build folder (default build/)
 #   ASAN_BUILD_DIR        the sanitizer build folder (default build-asan/)
 #   AIMC_SKIP_SANITIZERS  1: the Release pass only (a quicker local loop; CI runs both)
-#   AIMC_FUZZ_SECONDS     how long each fuzz target runs (default 30; 0: no fuzzing)
+#   AIMC_FUZZ_SECONDS     how long each fuzz target runs (default 15; 0: no fuzzing)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
@@ -69,7 +69,7 @@ fi
 
 # Each fuzz target for a bounded time over its committed seeds (the whole suite only: ctest args
 # select a part of it). A finding leaves its input in $ASAN_BUILD_DIR/findings/ and fails the run.
-FUZZ_SECONDS="${AIMC_FUZZ_SECONDS:-30}"
+FUZZ_SECONDS="${AIMC_FUZZ_SECONDS:-15}"
 if [ $# -eq 0 ] && [ "$FUZZ_SECONDS" != "0" ]; then
   echo "== test.sh [${SECONDS} s]: each fuzz target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
   BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/fuzz.sh" --seconds "$FUZZ_SECONDS" || status=1

@@ -1,6 +1,8 @@
 // Platform YAML -> flat dotted keys with origins, through the `base:` chain (see yaml_source.h).
 #include "config/yaml_source.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -240,23 +242,61 @@ void check_quotes(const YAML::Node& node, const std::string& path, const std::st
 
 // The one YAML document of a platform file (a second one, after '---', is refused: it was
 // silently ignored).
+// Where each document's root node starts (a null mark for an empty document), as the parser
+// reports the documents one by one.
+class RootMarks : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> roots;
+  void OnDocumentStart(const YAML::Mark&) override {
+    roots.push_back(YAML::Mark::null_mark());
+    pending_ = true;
+  }
+  void OnDocumentEnd() override { pending_ = false; }
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { root(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { root(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { root(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    root(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    root(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void root(const YAML::Mark& m) {
+    if (pending_) roots.back() = m, pending_ = false;
+  }
+  bool pending_ = false;
+};
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> docs;
+  // At most two documents are read: a platform file is one, and yaml-cpp 0.7's LoadAll never ends
+  // on a document that starts with a stray ',' (its parser reports one empty document after
+  // another without consuming the token, and LoadAll keeps them all: 1.5 GB in 10 s for the 30
+  // bytes ",inks: tiny\n...", found by the config fuzzer).
+  YAML::Node root;
+  RootMarks marks;
   try {
-    docs = YAML::LoadAll(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    std::size_t documents = 0;
+    while (documents < 2 && parser.HandleNextDocument(marks)) ++documents;
+    if (documents == 0) return YAML::Node();
+    if (documents == 1) root = YAML::Load(text);  // the first document, as a node
   } catch (const YAML::Exception& e) {
     std::string msg = "YAML syntax error: " + e.msg;
     if (!e.mark.is_null()) msg += " (column " + std::to_string(e.mark.column + 1) + ")";
     fail(at(file, e.mark), "", msg);
   }
-  if (docs.size() > 1)
-    fail(second_document_at(text, file, docs[0].Mark(), docs[1].Mark()), "",
+  if (marks.roots.size() > 1)
+    fail(second_document_at(text, file, marks.roots[0], marks.roots[1]), "",
          "the file holds more than one YAML document (a second one starts here); a platform file is one "
          "document");
-  if (docs.empty()) return YAML::Node();
   const std::size_t bom = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-  check_quotes(docs[0], "", text, bom, file);
-  return docs[0];
+  check_quotes(root, "", text, bom, file);
+  return root;
 }
 
 // A whole file as text. On failure, `why` says what went wrong ("cannot open file (reason)" or

@@ -298,31 +298,41 @@ int run_program(aimc_dev_t& dev, aimc_hal_t hal, const std::vector<uint8_t>& pro
   return aimc_wait_done(&dev, AIMC_IRQ_INFER_DONE);
 }
 
+// What a program the chip must refuse gave, and then a good MAXPOOL program on the same chip.
+struct RefusedThenGood {
+  int rc = -99, good_rc = -99;
+  uint32_t error = 0;
+  std::string problem;  // the sequencer's last_problem() after the refused one
+};
+
+RefusedThenGood run_refused_then_good(Bench& b, const std::vector<uint8_t>& bad) {
+  RefusedThenGood r;
+  b.run([&](aimc_hal_t hal) {
+    aimc_dev_t dev;
+    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
+    r.rc = run_program(dev, hal, bad);
+    r.error = dev.device_error;
+    r.problem = b.chip.sequencer().last_problem();
+    take_error(hal);
+    r.good_rc = run_program(dev, hal, maxpool_program(b.cfg));
+  });
+  return r;
+}
+
 // Pads that wrap 32-bit arithmetic (0xFFFFFFFF + 1) with a stride that makes the output size come
 // out right passed the sequencer's checks, and the numerics then threw inside the sequencer's
 // SystemC thread, which ended the simulation (and `aimc serve` with its client). Now the program is
 // refused with ERR_BAD_PROGRAM and the chip runs the next one.
 TEST(HostInterface, MaxPoolWithWrappingPadsIsRefusedAndTheChipGoesOn) {
   Bench b(preset());
-  int bad_rc = -99, good_rc = -99;
-  uint32_t bad_error = 0;
-  std::string problem;
-  b.run([&](aimc_hal_t hal) {
-    aimc_dev_t dev;
-    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
-    bad_rc = run_program(dev, hal, maxpool_program(b.cfg, [](aimc_layer_t& l) {
-                           l.pad_t = 0xFFFFFFFFu, l.pad_b = 1, l.stride_h = 0x80000000u;
-                           l.out_h = 3, l.out_features = 15, l.out_stride = 60;
-                         }));
-    bad_error = dev.device_error;
-    problem = b.chip.sequencer().last_problem();
-    take_error(hal);
-    good_rc = run_program(dev, hal, maxpool_program(b.cfg));
-  });
-  EXPECT_EQ(bad_rc, AIMC_E_DEVICE);
-  EXPECT_EQ(bad_error, AIMC_ERR_BAD_PROGRAM);
-  EXPECT_NE(problem.find("stride_h = 2147483648 above the limit"), std::string::npos) << problem;
-  EXPECT_EQ(good_rc, AIMC_OK);
+  const RefusedThenGood r = run_refused_then_good(b, maxpool_program(b.cfg, [](aimc_layer_t& l) {
+    l.pad_t = 0xFFFFFFFFu, l.pad_b = 1, l.stride_h = 0x80000000u;
+    l.out_h = 3, l.out_features = 15, l.out_stride = 60;
+  }));
+  EXPECT_EQ(r.rc, AIMC_E_DEVICE);
+  EXPECT_EQ(r.error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(r.problem.find("stride_h = 2147483648 above the limit"), std::string::npos) << r.problem;
+  EXPECT_EQ(r.good_rc, AIMC_OK);
   EXPECT_TRUE(b.chip.cpu().finished());
 }
 
@@ -354,25 +364,14 @@ TEST(HostInterface, HugeInputStrideDoesNotAllocateIt) {
 // found by the device fuzzer; this test fails before the fix in a build with -fsanitize=undefined).
 TEST(HostInterface, ProgramWithoutOpsIsRefused) {
   Bench b(preset());
-  int rc = -99, good_rc = -99;
-  uint32_t error = 0;
-  std::string problem;
-  b.run([&](aimc_hal_t hal) {
-    aimc_dev_t dev;
-    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
-    std::vector<uint8_t> program = maxpool_program(b.cfg);
-    const uint32_t none = 0;
-    std::memcpy(program.data() + offsetof(aimc_program_hdr_t, layer_count), &none, sizeof none);
-    rc = run_program(dev, hal, program);
-    error = dev.device_error;
-    problem = b.chip.sequencer().last_problem();
-    take_error(hal);
-    good_rc = run_program(dev, hal, maxpool_program(b.cfg));
-  });
-  EXPECT_EQ(rc, AIMC_E_DEVICE);
-  EXPECT_EQ(error, AIMC_ERR_BAD_PROGRAM);
-  EXPECT_NE(problem.find("no ops"), std::string::npos) << problem;
-  EXPECT_EQ(good_rc, AIMC_OK);
+  std::vector<uint8_t> program = maxpool_program(b.cfg);
+  const uint32_t none = 0;
+  std::memcpy(program.data() + offsetof(aimc_program_hdr_t, layer_count), &none, sizeof none);
+  const RefusedThenGood r = run_refused_then_good(b, program);
+  EXPECT_EQ(r.rc, AIMC_E_DEVICE);
+  EXPECT_EQ(r.error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(r.problem.find("no ops"), std::string::npos) << r.problem;
+  EXPECT_EQ(r.good_rc, AIMC_OK);
 }
 
 // Whatever throws inside a command (here the command's timing sink, standing in for any case the
@@ -384,22 +383,11 @@ TEST(HostInterface, AnExceptionInsideACommandFailsThatCommandOnly) {
   b.chip.sequencer().set_command_sink([&](const chip::Sequencer::CommandTiming&) {
     if (++calls == 1) throw std::runtime_error("injected fault");
   });
-  int first_rc = -99, second_rc = -99;
-  uint32_t first_error = 0;
-  std::string problem;
-  b.run([&](aimc_hal_t hal) {
-    aimc_dev_t dev;
-    ASSERT_EQ(aimc_init(&dev, hal), AIMC_OK);
-    first_rc = run_program(dev, hal, maxpool_program(b.cfg));
-    first_error = dev.device_error;
-    problem = b.chip.sequencer().last_problem();
-    take_error(hal);
-    second_rc = run_program(dev, hal, maxpool_program(b.cfg));
-  });
-  EXPECT_EQ(first_rc, AIMC_E_DEVICE);
-  EXPECT_EQ(first_error, AIMC_ERR_BAD_PROGRAM);
-  EXPECT_NE(problem.find("injected fault"), std::string::npos) << problem;
-  EXPECT_EQ(second_rc, AIMC_OK);
+  const RefusedThenGood r = run_refused_then_good(b, maxpool_program(b.cfg));
+  EXPECT_EQ(r.rc, AIMC_E_DEVICE);
+  EXPECT_EQ(r.error, AIMC_ERR_BAD_PROGRAM);
+  EXPECT_NE(r.problem.find("injected fault"), std::string::npos) << r.problem;
+  EXPECT_EQ(r.good_rc, AIMC_OK);
   EXPECT_EQ(calls, 2);
   EXPECT_TRUE(b.chip.cpu().finished());
 }
