@@ -21,6 +21,7 @@
 #include <set>
 
 #include "aimc_driver.h"
+#include "../support/accepting_hal.h"
 #include "aimc_regs.h"
 #include "alloc_probe.h"
 #include "compile.h"
@@ -241,28 +242,11 @@ int argmax(const Eigen::RowVectorXf& r) {
 // aimc_load_image on a 12-tile, 2 MiB chip through a HAL that answers every access at once
 // (interrupts pending, programming done, DMA buffers from the heap): what the driver makes of an
 // image by itself.
-namespace fake_hal {
-int read32(void*, uint32_t offset, uint32_t* value) {
-  *value = offset == AIMC_REG_IRQ_STATUS ? ~uint32_t(AIMC_IRQ_ERROR) : offset == AIMC_REG_PROG_STATUS ? uint32_t(AIMC_STATE_DONE) : 0u;
-  return AIMC_HAL_OK;
-}
-int write32(void*, uint32_t, uint32_t) { return AIMC_HAL_OK; }
-int dma_alloc(void*, size_t size, aimc_dma_buf_t* buf) {
-  buf->cpu = std::calloc(size ? size : 1, 1);
-  buf->bus_addr = 0x1000;
-  buf->size = size;
-  return buf->cpu ? AIMC_HAL_OK : AIMC_HAL_NO_MEMORY;
-}
-void dma_free(void*, aimc_dma_buf_t* buf) { std::free(buf->cpu); }
-int dma_sync(void*, aimc_dma_buf_t*, size_t, size_t, int) { return AIMC_HAL_OK; }
-int wait_irq(void*, uint64_t) { return AIMC_HAL_OK; }
-const aimc_hal_ops_t ops = {read32, write32, dma_alloc, dma_free, dma_sync, wait_irq};
-}  // namespace fake_hal
 
 int driver_load(const std::vector<uint8_t>& image) {
   aimc_dev_t dev;
   std::memset(&dev, 0, sizeof dev);
-  dev.hal = {&fake_hal::ops, nullptr};
+  dev.hal = {&aimc::test::accepting_hal::ops, nullptr};
   dev.version = 0x00010001u;
   dev.timeout_ns = 1000;
   dev.caps.tiles = 12;

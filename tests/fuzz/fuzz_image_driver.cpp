@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "aimc_driver.h"
+#include "../support/accepting_hal.h"
 #include "aimc_regs.h"
 #include "compiler/errors.h"
 #include "compiler/image.h"
@@ -50,25 +51,6 @@ bool content_check(const std::string& msg) {
   return false;
 }
 
-// A HAL that answers every access at once: interrupts always pending (but ERROR), programming
-// always done, DMA buffers from the C heap.
-int hal_read32(void*, uint32_t offset, uint32_t* value) {
-  *value = offset == AIMC_REG_IRQ_STATUS    ? ~uint32_t(AIMC_IRQ_ERROR)
-           : offset == AIMC_REG_PROG_STATUS ? uint32_t(AIMC_STATE_DONE)
-                                            : 0u;
-  return AIMC_HAL_OK;
-}
-int hal_write32(void*, uint32_t, uint32_t) { return AIMC_HAL_OK; }
-int hal_dma_alloc(void*, size_t size, aimc_dma_buf_t* buf) {
-  buf->cpu = std::calloc(size ? size : 1, 1);
-  buf->bus_addr = 0x1000;
-  buf->size = size;
-  return buf->cpu ? AIMC_HAL_OK : AIMC_HAL_NO_MEMORY;
-}
-void hal_dma_free(void*, aimc_dma_buf_t* buf) { std::free(buf->cpu); }
-int hal_dma_sync(void*, aimc_dma_buf_t*, size_t, size_t, int) { return AIMC_HAL_OK; }
-int hal_wait_irq(void*, uint64_t) { return AIMC_HAL_OK; }
-const aimc_hal_ops_t kHalOps = {hal_read32, hal_write32, hal_dma_alloc, hal_dma_free, hal_dma_sync, hal_wait_irq};
 
 constexpr uint32_t kChipTiles = 12;              // the 3x4 preset
 constexpr uint32_t kChipSram = 2u << 20;         // its 2 MiB activation SRAM
@@ -107,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fits == AIMC_OK && large != AIMC_OK) disagree("a smaller chip accepts more", fits, reader_ok, reader_msg);
   aimc_dev_t dev;
   std::memset(&dev, 0, sizeof dev);
-  dev.hal = {&kHalOps, nullptr};
+  dev.hal = {&aimc::test::accepting_hal::ops, nullptr};
   dev.version = 0x00010001u;
   dev.timeout_ns = 1000;
   dev.caps.tiles = kChipTiles;
