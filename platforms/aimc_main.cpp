@@ -3,6 +3,7 @@
 //   aimc compile  compile a model into a deployment image
 //   aimc config   print the effective platform configuration
 //   aimc serve    serve the chip on a local socket to firmware in another process
+//   aimc fw run   run a cross-compiled RV32 firmware ELF on the core beside the chip
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 
 #include "config/platform_config.h"
 #include "data_dir.h"
+#include "fw_run_job.h"
 #include "io/atomic_file.h"
 #include "run_job.h"
 #include "serve_job.h"
@@ -80,6 +82,13 @@ struct Cli {
   // aimc serve
   CLI::App* serve = nullptr;
   aimc::app::ServeOptions sopt;
+  // aimc fw run
+  CLI::App* fw = nullptr;
+  CLI::App* fw_run = nullptr;
+  aimc::app::FwRunOptions fopt;
+  std::string fw_at_text;
+  double fw_temp_c = 0;
+  CLI::Option* fw_temp_opt = nullptr;
   // aimc compile
   CLI::App* comp = nullptr;
   aimc::app::CompileJob cjob;
@@ -276,6 +285,46 @@ struct Cli {
         ->type_name("KEY=VALUE");
   }
 
+  void add_fw(CLI::App& app) {
+    fopt.platform_path = default_platform;
+    fw = app.add_subcommand("fw", "Firmware on the RV32 core beside the chip (docs/firmware.md)");
+    fw->require_subcommand(1);
+    fw_run = fw->add_subcommand(
+        "run",
+        "Run a cross-compiled RV32IMAC firmware ELF (aimc_add_firmware's <name>.rv32.elf) on the "
+        "microcontroller core beside the chip: the chip's registers memory-mapped, its interrupts "
+        "through a PLIC, a timer, a UART, semihosting for argv, stdio, host files and the exit "
+        "code. Exits with the firmware's exit code.");
+    fw_run->add_option("firmware", fopt.elf_path, "the firmware ELF")->required()->check(CLI::ExistingFile);
+    fw_run->add_option("args", fopt.args,
+                       "the firmware's arguments (argv[1..]; put -- before them when one starts with -)");
+    bundled_default(fw_run->add_option("--platform", fopt.platform_path, "platform YAML"),
+                    default_platform, "membrain-3x4.yaml")
+        ->check(CLI::ExistingFile);
+    fw_run->add_option("--set", fopt.overrides,
+                       "override a platform parameter, KEY=VALUE (repeatable; the core's are cpu.*)");
+    fw_run->add_option("--trace", fopt.trace_path, trace_help);
+    fw_run->add_option("--trace-format", fopt.trace_format, trace_format_help);
+    fw_run->add_flag("--trace-registers", fopt.trace_registers,
+                     "with --trace: mark every register access on the host track");
+    fw_run->add_option("--report", fopt.report_path,
+                       "write a JSON report: exit code, time, the core's instructions, sleep and "
+                       "accesses, the energy ledger");
+    fw_temp_opt = fw_run->add_option("--temp-c", fw_temp_c,
+                                     "die temperature in C (default: tile.device.t_ref_c)")
+                      ->check(CLI::Range(-273.15, 1000.0));
+    fw_run->add_option("--at", fw_at_text,
+                       "the cells' age when the run starts, as for aimc run (e.g. 1e4s, 30d, 1y)");
+    fw_run->add_flag("-q,--quiet", fopt.quiet, "no summary on stderr");
+  }
+
+  int run_fw() {
+    need_bundled(fopt.platform_path, "--platform");
+    if (*fw_temp_opt) fopt.temp_c = fw_temp_c;
+    if (!fw_at_text.empty()) fopt.at_s = aimc::app::parse_duration_s(fw_at_text, "--at");
+    return aimc::app::fw_run_job(fopt);
+  }
+
   int run_compile() {
     need_bundled(cjob.platform_path, "--platform");
     need_bundled(cjob.model_path, "--model");
@@ -347,6 +396,7 @@ struct Cli {
         return aimc::app::serve_job(sopt);
       }
       if (*cfg) return run_config();
+      if (*fw) return run_fw();
       return run_run();
     } catch (const aimc::config::ConfigError& e) {
       std::cerr << "aimc: " << e.what() << "\n";
@@ -373,11 +423,12 @@ int sc_main(int argc, char** argv) {
   cli.add_run(app);
   cli.add_config(app);
   cli.add_serve(app);
+  cli.add_fw(app);
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
       std::string(argv[1]) != "config" && std::string(argv[1]) != "compile" &&
-      std::string(argv[1]) != "serve") {
+      std::string(argv[1]) != "serve" && std::string(argv[1]) != "fw") {
     std::cerr << "aimc: unknown command '" << argv[1]
-              << "' (commands: run, compile, config, serve; see aimc --help)\n";
+              << "' (commands: run, compile, config, serve, fw; see aimc --help)\n";
     return 2;
   }
   cli.add_compile(app);

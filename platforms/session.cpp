@@ -65,9 +65,9 @@ void Session::set_trace_metadata(const std::string& key, const std::string& valu
   if (trace_.on()) trace_.store()->set_metadata(key, value);
 }
 
-chip::Chip& Session::build_chip() {
+chip::Chip& Session::build_chip(chip::HostCpu host_cpu, uint64_t host_memory_bytes) {
   if (chip_) throw std::logic_error("Session::build_chip: the chip is already elaborated");
-  chip_ = std::make_unique<chip::Chip>(cfg_, ledger_, trace_.sink(), kDefaultHostMemoryBytes);
+  chip_ = std::make_unique<chip::Chip>(cfg_, ledger_, trace_.sink(), host_memory_bytes, host_cpu);
   chip_->host().set_trace_registers(trace_registers_);
   return *chip_;
 }

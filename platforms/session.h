@@ -61,8 +61,11 @@ class Session {
   // Adds an entry to the trace's metadata (platform, firmware, ...) when recording.
   void set_trace_metadata(const std::string& key, const std::string& value);
 
-  // Elaborates the chip from the configuration (once: one SystemC elaboration per process).
-  chip::Chip& build_chip();
+  // Elaborates the chip from the configuration (once: one SystemC elaboration per process). With
+  // chip::HostCpu::external the caller binds its own core to chip().host().regs (aimc fw run), and
+  // host_memory_bytes is that core's RAM.
+  chip::Chip& build_chip(chip::HostCpu host_cpu = chip::HostCpu::in_process,
+                         uint64_t host_memory_bytes = kDefaultHostMemoryBytes);
   chip::Chip& chip();  // std::logic_error before build_chip()
 
   // Runs the simulation with `firmware` as the host CPU's program until nothing is left to

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 
 #include "aimc_regs.h"
@@ -10,7 +11,7 @@
 namespace aimc::chip {
 
 Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::TraceSink& trace,
-           uint64_t host_memory_bytes)
+           uint64_t host_memory_bytes, HostCpu host_cpu)
     : cfg_(cfg), ledger_(ledger), rng_(cfg.simulation.seed), temp_c_(cfg.tile.device.t_ref_c) {
   for (int t = 0; t < cfg.tile_count(); ++t)
     tiles_.push_back(std::make_unique<Tile>(("tile" + std::to_string(t)).c_str(), t, cfg, ledger,
@@ -33,7 +34,8 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   host_ = std::make_unique<HostInterface>("host", cfg, ledger, trace, *programmer_, *sequencer_,
                                           tiles());
   host_memory_ = std::make_unique<HostMemory>("host_memory", host_memory_bytes, cfg.host, ledger);
-  cpu_ = std::make_unique<FirmwareHost>("cpu", cfg.simulation.quantum_ns, *host_, *host_memory_);
+  if (host_cpu == HostCpu::in_process)
+    cpu_ = std::make_unique<FirmwareHost>("cpu", cfg.simulation.quantum_ns, *host_, *host_memory_);
 
   // Initiators on the bus.
   host_->dma_bus.bind(bus_->tsock);
@@ -57,11 +59,16 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   }
   // Host side.
   host_->dma_host.bind(host_memory_->tsock);
-  cpu_->isock.bind(host_->regs);
+  if (cpu_) cpu_->isock.bind(host_->regs);  // else the external core binds host().regs
   host_->set_bus_bytes_source([this] { return bus_->bytes_moved(); });
   host_->set_power_listener(
       [this](uint32_t state, uint64_t t_ps) { sram_->set_standby(state == AIMC_POWER_STANDBY, t_ps); });
   power_on();
+}
+
+FirmwareHost& Chip::cpu() {
+  if (!cpu_) throw std::logic_error("Chip::cpu: the chip was built for an external core");
+  return *cpu_;
 }
 
 std::vector<Tile*> Chip::tiles() {

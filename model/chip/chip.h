@@ -48,11 +48,17 @@ struct ChipArea {
   double total() const { return dac + array + adc + digital + sram + bus + local_mem + gdpu; }
 };
 
+// Who drives the chip's register socket (host().regs): the in-process firmware host (cpu(), C
+// firmware behind the function-pointer HAL), or a core model outside the chip that binds its own
+// initiator to host().regs (the RV32 core of `aimc fw run`, model/cpu/).
+enum class HostCpu { in_process, external };
+
 class Chip {
  public:
-  // host_memory_bytes: size of the host memory that firmware DMA buffers come from.
+  // host_memory_bytes: size of the host memory that firmware DMA buffers come from (with an
+  // external core: the core's RAM).
   Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::TraceSink& trace,
-       uint64_t host_memory_bytes = 64ull << 20);
+       uint64_t host_memory_bytes = 64ull << 20, HostCpu host_cpu = HostCpu::in_process);
   Chip(const Chip&) = delete;
   Chip& operator=(const Chip&) = delete;
 
@@ -72,7 +78,9 @@ class Chip {
   Sequencer& sequencer() { return *sequencer_; }
   HostInterface& host() { return *host_; }
   HostMemory& host_memory() { return *host_memory_; }
-  FirmwareHost& cpu() { return *cpu_; }
+  // The in-process firmware host; std::logic_error when the chip was built for an external core.
+  FirmwareHost& cpu();
+  bool has_cpu() const { return cpu_ != nullptr; }
 
   // The environment, as a thermal chamber and a calendar would set it: the die temperature (C)
   // from now on, and `elapsed_s` seconds that pass without being simulated (the chip sits

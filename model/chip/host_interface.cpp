@@ -126,7 +126,10 @@ void HostInterface::raise(uint32_t bits) {
 }
 
 void HostInterface::update_irq() {
-  const bool level = (bank_.get(Reg::IRQ_STATUS) & bank_.get(Reg::IRQ_ENABLE)) != 0;
+  const uint32_t lines = bank_.get(Reg::IRQ_STATUS) & bank_.get(Reg::IRQ_ENABLE);
+  if (lines != irq_lines_) irq_lines_event_.notify(sc_core::SC_ZERO_TIME);
+  irq_lines_ = lines;
+  const bool level = lines != 0;
   if (level && !irq_level_) irq_event_.notify(sc_core::SC_ZERO_TIME);
   if (level != irq_level_ && trace_.enabled())
     trace_.signal(track_, "irq", sim::to_ps(sc_core::sc_time_stamp()), level);

@@ -69,6 +69,11 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
 
   bool irq_level() const { return irq_level_; }
   const sc_core::sc_event& irq_raised() const { return irq_event_; }
+  // The interrupt sources one by one, as separate lines for an interrupt controller (the RV32 core's
+  // PLIC): bit n is IRQ_STATUS bit n while IRQ_ENABLE bit n is set. irq_level() is their OR.
+  // irq_lines_changed() is notified (delta) whenever any line changes.
+  uint32_t irq_lines() const { return irq_lines_; }
+  const sc_core::sc_event& irq_lines_changed() const { return irq_lines_event_; }
 
   // Register value by name as firmware would read it (for tests); no time, no energy. 0 for a
   // name that is no register.
@@ -134,6 +139,8 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
 
   bool irq_level_ = false;
   sc_core::sc_event irq_event_;
+  uint32_t irq_lines_ = 0;
+  sc_core::sc_event irq_lines_event_;
   bool trace_registers_ = false;
   uint64_t accesses_ = 0;
   int32_t temp_mc_ = 25000;

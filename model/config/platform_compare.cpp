@@ -104,11 +104,16 @@ bool operator==(const FaultConfig& a, const FaultConfig& b) {
 bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
   return a.quantum_ns == b.quantum_ns && a.seed == b.seed && a.host_threads == b.host_threads;
 }
+bool operator==(const CpuConfig& a, const CpuConfig& b) {
+  return a.clock_mhz == b.clock_mhz && a.cpi == b.cpi && a.rom_kib == b.rom_kib &&
+         a.ram_kib == b.ram_kib && a.e_cycle_pj == b.e_cycle_pj && a.p_static_uw == b.p_static_uw;
+}
 bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
   return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&
          a.tile == b.tile && a.interconnect == b.interconnect && a.bus == b.bus &&
          a.mesh == b.mesh && a.links == b.links && a.gdpu == b.gdpu && a.sram == b.sram && a.host == b.host &&
-         a.programming == b.programming && a.faults == b.faults && a.simulation == b.simulation;
+         a.programming == b.programming && a.faults == b.faults && a.cpu == b.cpu &&
+         a.simulation == b.simulation;
 }
 
 const char* to_string(DeviceType type) { return num::device_kind_name(type); }

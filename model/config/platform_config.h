@@ -242,6 +242,17 @@ struct FaultConfig {
   double adc_offset_lsb = 0;      // size of that offset (LSB; sign drawn at random)
 };
 
+// The RV32IMAC microcontroller core beside the chip (`aimc fw run`, model/cpu/; memory map in
+// firmware_stubs/include/aimc_rv32.h). Read only when a firmware ELF runs on the core.
+struct CpuConfig {
+  double clock_mhz = 100.0;   // core clock
+  double cpi = 1.0;           // cycles per instruction (average; every instruction alike)
+  int rom_kib = 1024;         // flash/ROM at AIMC_RV_ROM_BASE: the ELF's code and read-only data
+  int ram_kib = 65536;        // RAM at AIMC_RV_RAM_BASE: data, heap, stack, DMA buffers
+  double e_cycle_pj = 33.4;   // energy per active cycle (core, memories, peripherals)
+  double p_static_uw = 0.0015;// leakage, asleep or not
+};
+
 struct SimulationConfig {
   double quantum_ns = 1000.0;   // TLM quantum keeper global quantum
   uint64_t seed = 1;
@@ -264,6 +275,7 @@ struct PlatformConfig {
   HostConfig host;
   ProgrammingConfig programming;
   FaultConfig faults;
+  CpuConfig cpu;
   SimulationConfig simulation;
 };
 
@@ -287,6 +299,7 @@ bool operator==(const HostConfig& a, const HostConfig& b);
 bool operator==(const ProgrammingConfig& a, const ProgrammingConfig& b);
 bool operator==(const FaultConfig& a, const FaultConfig& b);
 bool operator==(const SimulationConfig& a, const SimulationConfig& b);
+bool operator==(const CpuConfig& a, const CpuConfig& b);
 bool operator==(const PlatformConfig& a, const PlatformConfig& b);
 inline bool operator!=(const PlatformConfig& a, const PlatformConfig& b) { return !(a == b); }
 

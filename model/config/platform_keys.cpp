@@ -551,6 +551,24 @@ const std::vector<Key>& keys() {
                              "column), added to the column's static offset",
                              REF(double, faults.adc_offset_lsb)));
 
+    t.push_back(positive("cpu.clock_mhz", "MHz",
+                         "clock of the RV32 core beside the chip (aimc fw run)",
+                         REF(double, cpu.clock_mhz)));
+    t.push_back(positive("cpu.cpi", "cycles", "the core's average cycles per instruction",
+                         REF(double, cpu.cpi)));
+    t.push_back(int_key("cpu.rom_kib", "KiB",
+                        "the core's ROM at 0x2000_0000 (the firmware ELF's code and read-only data)",
+                        4, 512 * 1024, REF(int, cpu.rom_kib)));
+    t.push_back(int_key("cpu.ram_kib", "KiB",
+                        "the core's RAM at 0x8000_0000 (data, heap, stack, DMA buffers; the chip's "
+                        "DMA sees it from bus address 0)",
+                        4, 1024 * 1024, REF(int, cpu.ram_kib)));
+    t.push_back(non_negative("cpu.e_cycle_pj", "pJ",
+                             "energy of one active cycle of the core (clock-gated in wfi: none)",
+                             REF(double, cpu.e_cycle_pj)));
+    t.push_back(non_negative("cpu.p_static_uw", "uW", "leakage of the core, asleep or not",
+                             REF(double, cpu.p_static_uw)));
+
     t.push_back(positive("simulation.quantum_ns", "ns", "TLM quantum keeper global quantum",
                          REF(double, simulation.quantum_ns)));
     Key seed{"simulation.seed", "-", "seed of every random stream (noise, programming error)",

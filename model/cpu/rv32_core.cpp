@@ -1,0 +1,600 @@
+#include "cpu/rv32_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include <unicorn/unicorn.h>
+
+#include "aimc_regs.h"
+#include "aimc_rv32.h"
+#include "sim/accounting.h"
+
+namespace aimc::cpu {
+
+namespace {
+
+constexpr uint32_t kMmioTestSize = 0x1000, kMmioClintSize = 0x10000, kMmioPlicSize = 0x400000,
+                   kMmioUartSize = 0x1000;
+constexpr uint32_t kInsnEbreak = 0x00100073u, kInsnWfi = 0x10500073u;
+constexpr uint32_t kSemihostPre = 0x01f01013u, kSemihostPost = 0x40705013u;  // slli/srai x0
+constexpr uint32_t kMstatusMie = 1u << 3, kMstatusMpie = 1u << 7, kMstatusMpp = 3u << 11;
+constexpr uint32_t kMipMsip = 1u << 3, kMipMtip = 1u << 7, kMipMeip = 1u << 11;
+constexpr uint32_t kInterrupt = 0x80000000u;
+constexpr uint64_t kCounterEveryPs = 1'000'000;  // the instruction counter's trace sample period
+
+std::string hex(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+const char* cause_name(uint32_t cause) {
+  switch (cause) {
+    case 0: return "instruction address misaligned";
+    case 1: return "instruction access fault";
+    case 2: return "illegal instruction";
+    case 3: return "breakpoint";
+    case 4: return "load address misaligned";
+    case 5: return "load access fault";
+    case 6: return "store address misaligned";
+    case 7: return "store access fault";
+    case 8: return "ecall from U-mode";
+    case 11: return "ecall from M-mode";
+    default: return "exception";
+  }
+}
+
+bool whole_pages(int kib) { return kib % 4 == 0; }
+
+}  // namespace
+
+std::vector<MemoryRegion> core_memories(const config::CpuConfig& cfg) {
+  return {MemoryRegion{"ROM", AIMC_RV_ROM_BASE, uint64_t(cfg.rom_kib) * 1024},
+          MemoryRegion{"RAM", AIMC_RV_RAM_BASE, uint64_t(cfg.ram_kib) * 1024}};
+}
+
+std::string check_cpu_config(const config::CpuConfig& cfg) {
+  if (!whole_pages(cfg.rom_kib))
+    return "cpu.rom_kib: " + std::to_string(cfg.rom_kib) + " is not a whole number of 4 KiB pages";
+  if (!whole_pages(cfg.ram_kib))
+    return "cpu.ram_kib: " + std::to_string(cfg.ram_kib) + " is not a whole number of 4 KiB pages";
+  return "";
+}
+
+// Semihosting's view of the core's memory: ROM and RAM only (never a device).
+class Rv32Core::Memory : public GuestMemory {
+ public:
+  explicit Memory(Rv32Core& core) : core_(core) {}
+  bool read(uint32_t addr, void* dst, uint32_t len) override {
+    const uint8_t* p = at(addr, len);
+    if (!p) return false;
+    if (len) std::memcpy(dst, p, len);
+    return true;
+  }
+  bool write(uint32_t addr, const void* src, uint32_t len) override {
+    if (addr >= AIMC_RV_ROM_BASE && addr < AIMC_RV_ROM_BASE + core_.rom_.size()) return false;
+    uint8_t* p = at(addr, len);
+    if (!p) return false;
+    if (len) std::memcpy(p, src, len);
+    return true;
+  }
+  uint8_t* at(uint32_t addr, uint32_t len) {
+    for (const MemoryRegion& m : regions())
+      if (m.contains(addr, len))
+        return (m.base == AIMC_RV_ROM_BASE ? core_.rom_.data() : core_.ram_) + (addr - m.base);
+    return nullptr;
+  }
+
+ private:
+  std::vector<MemoryRegion> regions() const {
+    return {MemoryRegion{"ROM", AIMC_RV_ROM_BASE, core_.rom_.size()},
+            MemoryRegion{"RAM", AIMC_RV_RAM_BASE, core_.ram_bytes_}};
+  }
+  Rv32Core& core_;
+};
+
+// ---- Unicorn's callbacks (C), forwarded to the core ------------------------------------------
+
+namespace {
+
+// Unicorn's callbacks are C functions with a user pointer; these forward to the core's members,
+// named (and access-checked) where the constructor installs them.
+template <void (Rv32Core::*F)(uint64_t, uint32_t)>
+void block_hook(uc_engine*, uint64_t addr, uint32_t size, void* self) {
+  (static_cast<Rv32Core*>(self)->*F)(addr, size);
+}
+template <void (Rv32Core::*F)(uint64_t, int)>
+bool invalid_hook(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t, void* self) {
+  (static_cast<Rv32Core*>(self)->*F)(addr, static_cast<int>(type));
+  return false;  // not mapped on demand: the access faults
+}
+template <void (Rv32Core::*F)(uint32_t)>
+void intr_hook(uc_engine*, uint32_t intno, void* self) {
+  (static_cast<Rv32Core*>(self)->*F)(intno);
+}
+template <uint64_t (Rv32Core::*F)(uint64_t, unsigned)>
+uint64_t mmio_read(uc_engine*, uint64_t off, unsigned size, void* self) {
+  return (static_cast<Rv32Core*>(self)->*F)(off, size);
+}
+template <void (Rv32Core::*F)(uint64_t, unsigned, uint64_t)>
+void mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* self) {
+  (static_cast<Rv32Core*>(self)->*F)(off, size, value);
+}
+
+}  // namespace
+
+Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
+                   sim::EnergyLedger& ledger, sim::TraceSink& trace, uint8_t* ram,
+                   uint64_t ram_bytes)
+    : sc_module(name),
+      chip_regs("chip_regs"),
+      cfg_(cfg),
+      ledger_(ledger),
+      trace_(trace),
+      c_cpu_(ledger.component("cpu")),
+      track_(trace.track("cpu")),
+      rom_(uint64_t(cfg.rom_kib) * 1024, 0),
+      ram_(ram),
+      ram_bytes_(ram_bytes),
+      memory_(std::make_unique<Memory>(*this)),
+      ps_per_instr_(cfg.cpi * 1e6 / cfg.clock_mhz),
+      cycles_per_instr_(cfg.cpi),
+      quantum_ps_(sim::ns_to_ps(quantum_ns)) {
+  const std::string bad = check_cpu_config(cfg);
+  if (!bad.empty()) throw std::invalid_argument(bad);
+  if (ram_bytes != uint64_t(cfg.ram_kib) * 1024)
+    throw std::invalid_argument("Rv32Core: the RAM given is not cpu.ram_kib long");
+  console_ = [](int stream, std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stream == 2 ? stderr : stdout);
+  };
+  if (uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &uc_) != UC_ERR_OK)
+    throw std::runtime_error("Rv32Core: Unicorn cannot open a RISC-V 32 CPU");
+  uc_ctl_set_cpu_model(uc_, UC_CPU_RISCV32_SIFIVE_E31);  // RV32IMAC, machine and user modes
+  auto check = [this](uc_err e, const char* what) {
+    if (e != UC_ERR_OK) throw std::runtime_error(std::string("Rv32Core: ") + what + ": " + uc_strerror(e));
+  };
+  check(uc_mem_map_ptr(uc_, AIMC_RV_ROM_BASE, rom_.size(), UC_PROT_READ | UC_PROT_EXEC, rom_.data()),
+        "mapping ROM");
+  check(uc_mem_map_ptr(uc_, AIMC_RV_RAM_BASE, ram_bytes_, UC_PROT_ALL, ram_), "mapping RAM");
+  check(uc_mmio_map(uc_, AIMC_RV_CHIP_BASE, AIMC_REGS_SIZE, &mmio_read<&Rv32Core::chip_read>, this,
+                    &mmio_write<&Rv32Core::chip_write>, this),
+        "mapping the chip's registers");
+  check(uc_mmio_map(uc_, AIMC_RV_PLIC_BASE, kMmioPlicSize, &mmio_read<&Rv32Core::plic_read>, this,
+                    &mmio_write<&Rv32Core::plic_write>, this),
+        "mapping the PLIC");
+  check(uc_mmio_map(uc_, AIMC_RV_CLINT_BASE, kMmioClintSize, &mmio_read<&Rv32Core::clint_read>, this,
+                    &mmio_write<&Rv32Core::clint_write>, this),
+        "mapping the CLINT");
+  check(uc_mmio_map(uc_, AIMC_RV_UART_BASE, kMmioUartSize, &mmio_read<&Rv32Core::uart_read>, this,
+                    &mmio_write<&Rv32Core::uart_write>, this),
+        "mapping the UART");
+  check(uc_mmio_map(uc_, AIMC_RV_TEST_BASE, kMmioTestSize, nullptr, nullptr,
+                    &mmio_write<&Rv32Core::test_write>, this),
+        "mapping the test device");
+  uc_hook h;
+  check(uc_hook_add(uc_, &h, UC_HOOK_BLOCK,
+                    reinterpret_cast<void*>(&block_hook<&Rv32Core::count_block>), this, 1, 0),
+        "hooking blocks");
+  check(uc_hook_add(uc_, &h, UC_HOOK_MEM_INVALID,
+                    reinterpret_cast<void*>(&invalid_hook<&Rv32Core::note_invalid>), this, 1, 0),
+        "hooking invalid accesses");
+  check(uc_hook_add(uc_, &h, UC_HOOK_INTR,
+                    reinterpret_cast<void*>(&intr_hook<&Rv32Core::note_exception>), this, 1, 0),
+        "hooking exceptions");
+  ledger_.set_static_power(c_cpu_, cfg.p_static_uw * 1e-6);
+  SC_HAS_PROCESS(Rv32Core);
+  SC_THREAD(run);
+  set_stack_size(16 * 1024 * 1024);  // Unicorn's translator runs on this thread's stack
+}
+
+Rv32Core::~Rv32Core() {
+  if (uc_) uc_close(uc_);
+}
+
+void Rv32Core::connect_irq(std::function<uint32_t()> lines, const sc_core::sc_event& changed) {
+  irq_lines_ = std::move(lines);
+  irq_changed_ = &changed;
+}
+
+void Rv32Core::load(const ElfImage& image, const std::string& command_line) {
+  image_copy_ = image;
+  image_ = &image_copy_;
+  for (const ElfSegment& s : image.segments) {
+    uint8_t* p = memory_->at(s.load_addr, s.mem_size);
+    if (!p) throw ElfError(image.path + ": a segment does not fit the core's memories");
+    std::memcpy(p, s.bytes.data(), s.bytes.size());
+    std::memset(p + s.bytes.size(), 0, s.mem_size - s.bytes.size());
+  }
+  pc_ = image.entry;
+  set_reg(UC_RISCV_REG_PC, pc_);
+  semihost_ = std::make_unique<Semihost>(
+      command_line,
+      [this](int stream, std::string_view text) {
+        console_out(stream, text, stream == 2 ? "stderr" : "stdout");
+      },
+      [this] { return now_ps() / 1000; });
+}
+
+uint32_t Rv32Core::reg(int id) const {
+  uint32_t v = 0;
+  uc_reg_read(uc_, id, &v);
+  return v;
+}
+
+void Rv32Core::set_reg(int id, uint32_t v) { uc_reg_write(uc_, id, &v); }
+
+uint32_t Rv32Core::pc() const { return pc_; }
+
+uint64_t Rv32Core::now_ps() const {
+  return sim::to_ps(sc_core::sc_time_stamp()) + static_cast<uint64_t>(pending_ps_);
+}
+
+// ---- Time and energy -------------------------------------------------------------------------
+
+void Rv32Core::count_block(uint64_t addr, uint32_t size) {
+  const uint64_t key = addr << 16 | (size & 0xFFFFu);
+  auto it = block_instrs_.find(key);
+  uint32_t n;
+  if (it != block_instrs_.end()) {
+    n = it->second;
+  } else {  // decode the instruction lengths once: 32-bit when the low two bits are 11
+    n = 0;
+    const uint8_t* p = memory_->at(static_cast<uint32_t>(addr), size);
+    for (uint32_t off = 0; off < size; ++n) {
+      const uint8_t lo = p ? p[off] : 0x3;
+      off += (lo & 3u) == 3u ? 4 : 2;
+    }
+    block_instrs_.emplace(key, n);
+  }
+  stats_.instructions += n;
+  pending_ps_ += n * ps_per_instr_;
+  pending_cycles_ += n * cycles_per_instr_;
+  if (pending_ps_ >= static_cast<double>(quantum_ps_)) request_stop(Stop::quantum);
+}
+
+void Rv32Core::note_invalid(uint64_t addr, int) { fault_addr_ = addr; }
+
+void Rv32Core::note_exception(uint32_t intno) {
+  intno_ = static_cast<int>(intno);
+  uc_emu_stop(uc_);
+}
+
+void Rv32Core::sync() {
+  if (pending_cycles_ >= 1.0) {
+    const double cycles = std::floor(pending_cycles_);
+    pending_cycles_ -= cycles;
+    stats_.cycles += static_cast<uint64_t>(cycles);
+    ledger_.post(c_cpu_, sim::EnergyLedger::kNoLayer, ledger_.phase(),
+                 cycles * cfg_.e_cycle_pj * 1e-12, static_cast<uint64_t>(cycles));
+  }
+  const uint64_t d = static_cast<uint64_t>(pending_ps_);
+  pending_ps_ -= static_cast<double>(d);
+  if (d > 0) sc_core::wait(sim::ps_to_time(d));
+  if (trace_.enabled()) {
+    const uint64_t t = sim::to_ps(sc_core::sc_time_stamp());
+    if (t >= last_counter_ps_ + kCounterEveryPs || last_counter_ps_ == 0) {
+      trace_.counter(track_, "instructions", t, static_cast<double>(stats_.instructions));
+      last_counter_ps_ = t;
+    }
+  }
+}
+
+void Rv32Core::request_stop(Stop why) {
+  if (stop_ == Stop::none || why == Stop::fault || why == Stop::exit) stop_ = why;
+  uc_emu_stop(uc_);
+}
+
+// ---- Interrupts and traps --------------------------------------------------------------------
+
+void Rv32Core::update_plic() {
+  const uint32_t lines = irq_lines_ ? irq_lines_() : 0;
+  for (uint32_t n = 0; n < AIMC_RV_IRQ_CHIP_COUNT; ++n)
+    plic_.set_level(AIMC_RV_IRQ_CHIP_FIRST + n, (lines >> n) & 1u);
+}
+
+uint32_t Rv32Core::mip() {
+  update_plic();
+  uint32_t v = 0;
+  if (plic_.request()) v |= kMipMeip;
+  if (clint_.timer_pending(now_ps() / 1000)) v |= kMipMtip;
+  if (clint_.software_pending()) v |= kMipMsip;
+  return v;
+}
+
+bool Rv32Core::interrupt_wakes() { return (mip() & reg(UC_RISCV_REG_MIE)) != 0; }
+
+bool Rv32Core::deliver_interrupt() {
+  const uint32_t pending = mip() & reg(UC_RISCV_REG_MIE);
+  if (!pending || !(reg(UC_RISCV_REG_MSTATUS) & kMstatusMie)) return false;
+  // Priority of the privileged specification: external, then software, then timer.
+  const uint32_t cause = pending & kMipMeip ? 11u : pending & kMipMsip ? 3u : 7u;
+  ++stats_.interrupts;
+  enter_trap(kInterrupt | cause, 0, pc_);
+  return true;
+}
+
+void Rv32Core::enter_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
+  uint32_t mstatus = reg(UC_RISCV_REG_MSTATUS);
+  mstatus = (mstatus & ~(kMstatusMpie | kMstatusMie)) | ((mstatus & kMstatusMie) ? kMstatusMpie : 0) |
+            kMstatusMpp;
+  set_reg(UC_RISCV_REG_MSTATUS, mstatus);
+  set_reg(UC_RISCV_REG_MEPC, epc);
+  set_reg(UC_RISCV_REG_MCAUSE, cause);
+  set_reg(UC_RISCV_REG_MTVAL, tval);
+  const uint32_t mtvec = reg(UC_RISCV_REG_MTVEC);
+  const uint32_t base = mtvec & ~3u;
+  pc_ = (mtvec & 1u) && (cause & kInterrupt) ? base + 4 * (cause & ~kInterrupt) : base;
+  if (trace_.enabled())
+    trace_.instant(track_, (cause & kInterrupt) ? "interrupt" : "exception", now_ps(),
+                   {{"mcause", cause}, {"mepc", hex(epc)}});
+}
+
+bool Rv32Core::take_exception(uint32_t cause, uint32_t tval, uint32_t epc) {
+  const uint32_t base = reg(UC_RISCV_REG_MTVEC) & ~3u;
+  std::string what = std::string(cause_name(cause)) + " at " +
+                     (image_ ? image_->describe(epc) : hex(epc));
+  if (cause == 1 || cause == 5 || cause == 7 || cause == 0 || cause == 4 || cause == 6)
+    what += ", address " + hex(tval);
+  else if (cause == 2)
+    what += ", instruction " + hex(tval);
+  if (base == 0) {
+    end_fault(what + " (no trap handler: mtvec is 0)");
+    return false;
+  }
+  if (epc == base) {
+    end_fault(what + " (in the trap handler itself)");
+    return false;
+  }
+  ++stats_.exceptions;
+  enter_trap(cause, tval, epc);
+  return true;
+}
+
+bool Rv32Core::handle_stop_error(int err) {
+  switch (err) {
+    case UC_ERR_INSN_INVALID: {
+      uint32_t w[3] = {0, 0, 0};
+      memory_->read(pc_ - 4, &w[0], 4);
+      memory_->read(pc_, &w[1], 4);
+      memory_->read(pc_ + 4, &w[2], 4);
+      if (w[1] == kInsnEbreak && w[0] == kSemihostPre && w[2] == kSemihostPost && semihost_) {
+        ++stats_.semihost_calls;
+        const SemihostResult r = semihost_->call(reg(UC_RISCV_REG_A0), reg(UC_RISCV_REG_A1), *memory_);
+        if (r.exit) {
+          end(r.exit_code);
+          return false;
+        }
+        set_reg(UC_RISCV_REG_A0, r.value);
+        pc_ += 4;
+        return true;
+      }
+      if (w[1] == kInsnEbreak) return take_exception(3, pc_, pc_);
+      uint32_t insn = w[1];
+      if ((insn & 3u) != 3u) insn &= 0xFFFFu;  // a compressed instruction
+      return take_exception(2, insn, pc_);
+    }
+    case UC_ERR_READ_UNMAPPED:
+    case UC_ERR_READ_PROT: return take_exception(5, static_cast<uint32_t>(fault_addr_), pc_);
+    case UC_ERR_WRITE_UNMAPPED:
+    case UC_ERR_WRITE_PROT: return take_exception(7, static_cast<uint32_t>(fault_addr_), pc_);
+    case UC_ERR_FETCH_UNMAPPED:
+    case UC_ERR_FETCH_PROT: return take_exception(1, pc_, pc_);
+    case UC_ERR_READ_UNALIGNED: return take_exception(4, static_cast<uint32_t>(fault_addr_), pc_);
+    case UC_ERR_WRITE_UNALIGNED: return take_exception(6, static_cast<uint32_t>(fault_addr_), pc_);
+    case UC_ERR_FETCH_UNALIGNED: return take_exception(0, pc_, pc_);
+    case UC_ERR_EXCEPTION:
+      if (intno_ == 8 || intno_ == 11) return take_exception(static_cast<uint32_t>(intno_), 0, pc_);
+      end_fault("CPU exception " + std::to_string(intno_) + " at " +
+                (image_ ? image_->describe(pc_) : hex(pc_)));
+      return false;
+    default:
+      end_fault(std::string("the CPU emulation stopped: ") + uc_strerror(static_cast<uc_err>(err)) +
+                " at " + (image_ ? image_->describe(pc_) : hex(pc_)));
+      return false;
+  }
+}
+
+void Rv32Core::sleep() {
+  sync();
+  const uint64_t t0 = sim::to_ps(sc_core::sc_time_stamp());
+  asleep_ = true;
+  while (!interrupt_wakes()) {
+    const bool timer = (reg(UC_RISCV_REG_MIE) & kMipMtip) != 0 &&
+                       clint_.mtimecmp() != std::numeric_limits<uint64_t>::max();
+    if (timer) {
+      const uint64_t now_ns = sim::to_ps(sc_core::sc_time_stamp()) / 1000;
+      const uint64_t in_ns = clint_.mtimecmp() > now_ns ? clint_.mtimecmp() - now_ns : 0;
+      if (irq_changed_)
+        sc_core::wait(sim::ps_to_time(in_ns * 1000), *irq_changed_);
+      else
+        sc_core::wait(sim::ps_to_time(in_ns * 1000));
+    } else if (irq_changed_) {
+      sc_core::wait(*irq_changed_);  // nothing else can wake the core
+    } else {
+      end_fault("wfi with no interrupt that could wake the core");
+      return;
+    }
+  }
+  asleep_ = false;
+  const uint64_t t1 = sim::to_ps(sc_core::sc_time_stamp());
+  stats_.sleep_ps += t1 - t0;
+  if (trace_.enabled() && t1 > t0) trace_.span(track_, "wfi", t0, t1 - t0);
+}
+
+// ---- The run ---------------------------------------------------------------------------------
+
+void Rv32Core::run() {
+  try {
+    run_firmware();
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;
+  } catch (const std::exception& e) {
+    end_fault(std::string("model error: ") + e.what());
+  }
+}
+
+void Rv32Core::run_firmware() {
+  if (!image_) {
+    end_fault("no firmware image loaded");
+    return;
+  }
+  while (!finished_) {
+    stop_ = Stop::none;
+    intno_ = -1;
+    const uc_err err = uc_emu_start(uc_, pc_, 0, 0, 0);
+    pc_ = reg(UC_RISCV_REG_PC);
+    if (finished_) break;
+    if (err != UC_ERR_OK) {
+      if (!handle_stop_error(err)) break;
+      continue;
+    }
+    switch (stop_) {
+      case Stop::quantum:
+        sync();
+        deliver_interrupt();
+        break;
+      case Stop::interrupt: deliver_interrupt(); break;
+      case Stop::none: {  // Unicorn returns when the CPU halts: a wfi
+        uint32_t prev = 0;
+        memory_->read(pc_ - 4, &prev, 4);
+        if (prev == kInsnWfi) {
+          sleep();
+          if (finished_) break;
+        }
+        deliver_interrupt();
+        break;
+      }
+      case Stop::exit:
+      case Stop::fault: break;
+    }
+  }
+  sync();
+  for (int s = 0; s < 3; ++s)
+    if (!line_[s].empty()) console_out(s == 0 ? 1 : s, "\n", s == 0 ? "uart" : s == 2 ? "stderr" : "stdout");
+  std::fflush(stdout);
+}
+
+void Rv32Core::end(int code) {
+  finished_ = true;
+  exit_code_ = code;
+  request_stop(Stop::exit);
+  if (trace_.enabled()) trace_.instant(track_, "exit", now_ps(), {{"code", code}});
+}
+
+void Rv32Core::end_fault(const std::string& why) {
+  if (finished_) return;
+  finished_ = true;
+  exit_code_ = 1;
+  fault_ = why;
+  if (uc_) uc_emu_stop(uc_);
+  stop_ = Stop::fault;
+  if (trace_.enabled()) trace_.instant(track_, "fault", now_ps(), {{"why", why}});
+}
+
+void Rv32Core::console_out(int stream, std::string_view text, const char* what) {
+  console_(stream, text);
+  if (!trace_.enabled()) return;
+  std::string& line = line_[what[0] == 'u' ? 0 : stream];
+  for (char c : text) {
+    if (c == '\n') {
+      trace_.instant(track_, what, now_ps(), {{"text", line}});
+      line.clear();
+    } else if (line.size() < 4096) {
+      line.push_back(c);
+    }
+  }
+}
+
+// ---- Memory-mapped devices -------------------------------------------------------------------
+
+bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, uint32_t& data) {
+  ++stats_.chip_accesses;
+  const char* dir = cmd == tlm::TLM_READ_COMMAND ? "load" : "store";
+  if (size != 4 || off % 4 != 0) {
+    end_fault(std::string("bus error: ") + dir + " of " + std::to_string(size) + " byte(s) at " +
+              hex(AIMC_RV_CHIP_BASE + off) + " (the chip's registers take aligned 32-bit accesses " +
+              "only), near " + (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")));
+    return false;
+  }
+  if (cmd == tlm::TLM_READ_COMMAND) sync();  // status must not be read from the past
+  tlm::tlm_generic_payload gp;
+  gp.set_command(cmd);
+  gp.set_address(off);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_dmi_allowed(false);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const uint64_t ahead = static_cast<uint64_t>(pending_ps_);
+  pending_ps_ -= static_cast<double>(ahead);
+  sc_core::sc_time delay = sim::ps_to_time(ahead);
+  chip_regs->b_transport(gp, delay);
+  pending_ps_ += static_cast<double>(sim::to_ps(delay));
+  if (!gp.is_response_ok()) {
+    end_fault(std::string("bus error: the chip answered the ") + dir + " at " +
+              hex(AIMC_RV_CHIP_BASE + off) + " with " + gp.get_response_string() + ", near " +
+              (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")));
+    return false;
+  }
+  return true;
+}
+
+uint64_t Rv32Core::chip_read(uint64_t off, unsigned size) {
+  uint32_t v = 0;
+  if (!chip_access(tlm::TLM_READ_COMMAND, static_cast<uint32_t>(off), size, v)) return 0;
+  return v;
+}
+
+void Rv32Core::chip_write(uint64_t off, unsigned size, uint64_t value) {
+  uint32_t v = static_cast<uint32_t>(value);
+  if (!chip_access(tlm::TLM_WRITE_COMMAND, static_cast<uint32_t>(off), size, v)) return;
+  // A write may raise or enable an interrupt: take it at the next block boundary.
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt);
+}
+
+uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
+  uint32_t v = 0;
+  update_plic();
+  if (size != 4 || !plic_.read(static_cast<uint32_t>(off), v)) return 0;  // reserved: reads 0
+  return v;
+}
+
+void Rv32Core::plic_write(uint64_t off, unsigned size, uint64_t value) {
+  update_plic();
+  if (size == 4) plic_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt);
+}
+
+uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
+  uint32_t v = 0;
+  if (size != 4 || !clint_.read(static_cast<uint32_t>(off), now_ps() / 1000, v)) return 0;
+  return v;
+}
+
+void Rv32Core::clint_write(uint64_t off, unsigned size, uint64_t value) {
+  if (size == 4) clint_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt);
+}
+
+uint64_t Rv32Core::uart_read(uint64_t off, unsigned) {
+  return off == AIMC_RV_UART_LSR ? 0x60u : 0u;  // THRE | TEMT: always ready to send
+}
+
+void Rv32Core::uart_write(uint64_t off, unsigned, uint64_t value) {
+  if (off != AIMC_RV_UART_THR) return;  // the other 16550 registers: accepted, no effect
+  const char c = static_cast<char>(value & 0xFFu);
+  console_out(1, std::string_view(&c, 1), "uart");
+}
+
+void Rv32Core::test_write(uint64_t off, unsigned size, uint64_t value) {
+  if (off != 0 || size != 4) return;
+  const uint32_t v = static_cast<uint32_t>(value);
+  if ((v & 0xFFFFu) == AIMC_RV_TEST_PASS) end(0);
+  else if ((v & 0xFFFFu) == AIMC_RV_TEST_FAIL) end(static_cast<int>(v >> 16));
+}
+
+}  // namespace aimc::cpu

@@ -1,0 +1,168 @@
+// The RV32IMAC microcontroller core beside the chip: a SystemC module that runs a firmware ELF on
+// Unicorn's RISC-V CPU emulation (QEMU's TCG), with the memory map of
+// firmware_stubs/include/aimc_rv32.h. The project writes the wrapper; Unicorn executes the
+// instructions.
+//
+// - Memory: ROM and RAM are host buffers Unicorn reads and writes directly. RAM is the memory the
+//   chip's DMA engine reaches (the chip's host memory, shared; bus address = address - RAM base).
+// - The chip's register space: every load/store there is a TLM transaction on chip_regs (32-bit
+//   only; another size or a chip error response ends the run with a bus-error fault naming it).
+// - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block, kept as a local
+//   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the quantum
+//   (simulation.quantum_ns), before every chip register read (status is never read from the past)
+//   and at wfi. A chip access adds its latency (host.reg_access_ns) to the core's time.
+// - Energy (ledger component "cpu"): cpu.e_cycle_pj per active cycle, cpu.p_static_uw always;
+//   asleep in wfi the core is clock-gated (no cycles).
+// - Interrupts: the PLIC (chip lines, rv_devices.h) raises MEIP, the CLINT MTIP/MSIP; they are
+//   taken at the next block boundary after a synchronisation, a memory-mapped write or wfi, with
+//   the machine-mode trap entry of the privileged specification (mepc, mcause, mstatus.MPIE/MIE,
+//   mtvec direct or vectored).
+// - Exceptions (illegal instruction, access faults, misaligned accesses, ecall) trap to mtvec the
+//   same way; with no handler (mtvec 0), or one that faults itself, the run ends with a fault
+//   message naming the cause, the address and the function.
+// - Semihosting (semihosting.h) for argv, stdio, host files and the exit code; the UART's bytes
+//   and the test device's exit go to the terminal and the trace (track "cpu").
+// Exceptions never escape the SystemC process: a model error ends the run with fault() set.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "config/platform_config.h"
+#include "cpu/elf_image.h"
+#include "cpu/rv_devices.h"
+#include "cpu/semihosting.h"
+#include "sim/energy_ledger.h"
+#include "sim/trace.h"
+
+struct uc_struct;
+
+namespace aimc::cpu {
+
+// The memories an image may be loaded into, for cfg (read_elf's regions).
+std::vector<MemoryRegion> core_memories(const config::CpuConfig& cfg);
+// "" when the config can be built, else why (naming the key): the memories must be whole 4 KiB pages.
+std::string check_cpu_config(const config::CpuConfig& cfg);
+
+struct CoreStats {
+  uint64_t instructions = 0;    // retired (counted per executed block)
+  uint64_t cycles = 0;          // instructions x CPI, rounded
+  uint64_t sleep_ps = 0;        // time asleep in wfi
+  uint64_t chip_accesses = 0;   // loads and stores to the chip's register space
+  uint64_t interrupts = 0;      // interrupt traps taken
+  uint64_t exceptions = 0;      // exception traps taken
+  uint64_t semihost_calls = 0;
+};
+
+class Rv32Core : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<Rv32Core> chip_regs;  // to the chip's register space
+
+  // ram: the core's RAM, ram_bytes long (cpu.ram_kib KiB), shared with the chip's DMA engine.
+  Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
+           sim::EnergyLedger& ledger, sim::TraceSink& trace, uint8_t* ram, uint64_t ram_bytes);
+  ~Rv32Core() override;
+  Rv32Core(const Rv32Core&) = delete;
+  Rv32Core& operator=(const Rv32Core&) = delete;
+
+  // The chip's interrupt lines (bit n is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n) and the event
+  // notified when they change.
+  void connect_irq(std::function<uint32_t()> lines, const sc_core::sc_event& changed);
+  // Copies the image into ROM/RAM and sets the command line semihosting hands the firmware
+  // (argv[0] first). Before sc_start.
+  void load(const ElfImage& image, const std::string& command_line);
+  // Where console output goes (default: the VP's stdout and stderr); stream 1 or 2.
+  void set_console(Semihost::Console console) { console_ = std::move(console); }
+
+  bool finished() const { return finished_; }  // the firmware exited (or faulted)
+  int exit_code() const { return exit_code_; }
+  const std::string& fault() const { return fault_; }  // "" unless the run ended on a fault
+  bool asleep() const { return asleep_; }              // in wfi when the simulation ended
+  uint32_t pc() const;
+  CoreStats stats() const { return stats_; }
+
+ private:
+  enum class Stop { none, quantum, interrupt, exit, fault };
+  class Memory;
+
+  void run();
+  void run_firmware();
+  void sync();
+  uint64_t now_ps() const;
+  void count_block(uint64_t addr, uint32_t size);
+  void note_invalid(uint64_t addr, int type);
+  void note_exception(uint32_t intno);
+  uint32_t reg(int id) const;
+  void set_reg(int id, uint32_t v);
+  uint32_t mip();
+  bool deliver_interrupt();
+  bool interrupt_wakes();
+  void sleep();
+  bool take_exception(uint32_t cause, uint32_t tval, uint32_t epc);
+  void enter_trap(uint32_t cause, uint32_t tval, uint32_t epc);
+  bool handle_stop_error(int err);
+  void end(int code);
+  void end_fault(const std::string& why);
+  void request_stop(Stop why);
+  void console_out(int stream, std::string_view text, const char* what);
+  void update_plic();
+
+  // Memory-mapped devices (Unicorn's callbacks).
+  uint64_t chip_read(uint64_t off, unsigned size);
+  void chip_write(uint64_t off, unsigned size, uint64_t value);
+  bool chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, uint32_t& data);
+  uint64_t plic_read(uint64_t off, unsigned size);
+  void plic_write(uint64_t off, unsigned size, uint64_t value);
+  uint64_t clint_read(uint64_t off, unsigned size);
+  void clint_write(uint64_t off, unsigned size, uint64_t value);
+  uint64_t uart_read(uint64_t off, unsigned size);
+  void uart_write(uint64_t off, unsigned size, uint64_t value);
+  void test_write(uint64_t off, unsigned size, uint64_t value);
+
+  config::CpuConfig cfg_;
+  sim::EnergyLedger& ledger_;
+  sim::TraceSink& trace_;
+  int c_cpu_;
+  int track_;
+  uc_struct* uc_ = nullptr;
+  std::vector<uint8_t> rom_;
+  uint8_t* ram_;
+  uint64_t ram_bytes_;
+  std::unique_ptr<Memory> memory_;
+  const ElfImage* image_ = nullptr;
+  ElfImage image_copy_;
+  std::unique_ptr<Semihost> semihost_;
+  Semihost::Console console_;
+  std::string line_[3];  // console text not yet ended by a newline, per stream (0: the UART)
+
+  Plic plic_;
+  Clint clint_;
+  std::function<uint32_t()> irq_lines_;
+  const sc_core::sc_event* irq_changed_ = nullptr;
+
+  double ps_per_instr_;
+  double cycles_per_instr_;
+  uint64_t quantum_ps_;
+  double pending_ps_ = 0;       // the core's time ahead of SystemC's, not yet waited for
+  double pending_cycles_ = 0;   // cycles not yet posted to the ledger
+  std::unordered_map<uint64_t, uint32_t> block_instrs_;  // (address, size) -> instructions
+  Stop stop_ = Stop::none;
+  bool finished_ = false, asleep_ = false;
+  int exit_code_ = 0;
+  std::string fault_;
+  uint32_t pc_ = 0;
+  uint64_t fault_addr_ = 0;  // the address of the last invalid access (for mtval)
+  int intno_ = -1;           // the last exception Unicorn reported
+  uint64_t last_counter_ps_ = 0;
+  CoreStats stats_;
+};
+
+}  // namespace aimc::cpu

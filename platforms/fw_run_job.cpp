@@ -1,0 +1,136 @@
+#include "fw_run_job.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <systemc>
+
+#include "cpu/rv32_core.h"
+#include "io/atomic_file.h"
+#include "session.h"
+#include "sim/accounting.h"
+
+namespace aimc::app {
+
+namespace {
+
+// The command line semihosting hands the firmware: argv split at spaces by the C library, so an
+// argument cannot hold whitespace.
+std::string command_line(const FwRunOptions& opt) {
+  std::string line;
+  std::vector<std::string> argv = {opt.elf_path};
+  argv.insert(argv.end(), opt.args.begin(), opt.args.end());
+  for (const std::string& a : argv) {
+    if (a.empty() || a.find_first_of(" \t\n\r") != std::string::npos)
+      throw UserError("firmware argument '" + a +
+                      "': semihosting passes the command line as one string split at spaces, so "
+                      "an argument can be neither empty nor hold whitespace");
+    line += (line.empty() ? "" : " ") + a;
+  }
+  return line;
+}
+
+}  // namespace
+
+int fw_run_job(const FwRunOptions& opt) {
+  const std::string cmdline = command_line(opt);
+  io::check_writable(opt.report_path, "--report");
+  Session session(Session::Options{opt.platform_path, opt.overrides, opt.trace_path,
+                                   opt.trace_format, opt.trace_registers});
+  const config::PlatformConfig& cfg = session.config();
+  const std::string bad = cpu::check_cpu_config(cfg.cpu);
+  if (!bad.empty()) throw UserError(bad);
+  cpu::ElfImage image;
+  try {
+    image = cpu::read_elf(opt.elf_path, cpu::core_memories(cfg.cpu));
+  } catch (const cpu::ElfError& e) {
+    throw UserError(e.what());
+  }
+  session.set_trace_metadata("platform", cfg.name);
+  session.set_trace_metadata("firmware", opt.elf_path);
+
+  const uint64_t ram_bytes = uint64_t(cfg.cpu.ram_kib) * 1024;
+  chip::Chip& chip = session.build_chip(chip::HostCpu::external, ram_bytes);
+  if (opt.temp_c || opt.at_s > 0)
+    chip.set_environment(opt.temp_c.value_or(cfg.tile.device.t_ref_c), opt.at_s);
+  cpu::Rv32Core core("rv32", cfg.cpu, cfg.simulation.quantum_ns, session.ledger(),
+                     session.trace().sink(), chip.host_memory().at(0), chip.host_memory().size());
+  core.chip_regs.bind(chip.host().regs);
+  chip::HostInterface& host = chip.host();
+  core.connect_irq([&host] { return host.irq_lines(); }, host.irq_lines_changed());
+  core.load(image, cmdline);
+
+  sc_core::sc_start();
+  std::fflush(stdout);
+  const uint64_t t_end_ps = sim::to_ps(sc_core::sc_time_stamp());
+  session.ledger().advance(t_end_ps);
+
+  int rc = core.finished() ? core.exit_code() : 1;
+  std::string problem = core.fault();
+  if (!core.finished())
+    problem = core.asleep()
+                  ? "the firmware sleeps in wfi (at " + image.describe(core.pc()) +
+                        ") and nothing can wake it: no enabled interrupt can become pending"
+                  : "the simulation ended before the firmware did (at " + image.describe(core.pc()) + ")";
+  if (!problem.empty()) std::cerr << "aimc fw run: " << problem << "\n";
+  if (!chip.sequencer().last_problem().empty())
+    std::cerr << "aimc fw run: the sequencer refused the last program: "
+              << chip.sequencer().last_problem() << "\n";
+
+  const cpu::CoreStats st = core.stats();
+  sim::EnergyLedger& ledger = session.ledger();
+  const int c_cpu = ledger.component("cpu");
+  const double time_ns = t_end_ps / 1000.0;
+  if (!opt.quiet) {
+    std::ostringstream s;
+    s.setf(std::ios::fixed);
+    s.precision(1);
+    s << "aimc fw run: " << cfg.name << ": firmware " << (problem.empty() ? "exited with " : "ended, code ")
+      << rc << "; simulated " << time_ns << " ns; " << st.instructions << " instructions, asleep "
+      << st.sleep_ps / 1000.0 << " ns; energy ";
+    s.precision(3);
+    s << ledger.total_j() * 1e9 << " nJ (cpu " << ledger.component_j(c_cpu) * 1e9 << " nJ)\n";
+    std::cerr << s.str();
+  }
+
+  const std::string trace_error = session.write_trace();
+  if (!trace_error.empty()) {
+    std::cerr << "aimc fw run: " << trace_error << "\n";
+    if (rc == 0) rc = 1;
+  }
+  if (!opt.report_path.empty()) {
+    nlohmann::json r;
+    r["platform"] = cfg.name;
+    r["platform_file"] = opt.platform_path;
+    r["overrides"] = opt.overrides;
+    r["seed"] = cfg.simulation.seed;
+    r["firmware"] = {{"elf", opt.elf_path},
+                     {"command_line", cmdline},
+                     {"finished", core.finished()},
+                     {"exit_code", rc},
+                     {"fault", problem}};
+    r["cpu"] = {{"instructions", st.instructions},
+                {"cycles", st.cycles},
+                {"sleep_ns", st.sleep_ps / 1000.0},
+                {"chip_accesses", st.chip_accesses},
+                {"interrupts", st.interrupts},
+                {"exceptions", st.exceptions},
+                {"semihost_calls", st.semihost_calls},
+                {"clock_mhz", cfg.cpu.clock_mhz},
+                {"cpi", cfg.cpu.cpi}};
+    r["time_ns"] = time_ns;
+    r["energy_j"] = {{"total", ledger.total_j()}, {"ledger", ledger.to_json()}};
+    r["units"] = "time_ns, sleep_ns in ns; energy_j in J; clock_mhz in MHz";
+    try {
+      io::write_file_atomically(opt.report_path, r.dump(2) + "\n", io::Folders::create);
+    } catch (const std::exception& e) {
+      std::cerr << "aimc fw run: --report: " << e.what() << "\n";
+      if (rc == 0) rc = 1;
+    }
+  }
+  return rc;
+}
+
+}  // namespace aimc::app
