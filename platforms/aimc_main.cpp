@@ -89,6 +89,8 @@ struct Cli {
   std::string fw_at_text;
   double fw_temp_c = 0;
   CLI::Option* fw_temp_opt = nullptr;
+  int fw_gdb_port = 0;
+  CLI::Option* fw_gdb_opt = nullptr;
   // aimc compile
   CLI::App* comp = nullptr;
   aimc::app::CompileJob cjob;
@@ -315,12 +317,23 @@ struct Cli {
                       ->check(CLI::Range(-273.15, 1000.0));
     fw_run->add_option("--at", fw_at_text,
                        "the cells' age when the run starts, as for aimc run (e.g. 1e4s, 30d, 1y)");
+    fw_gdb_opt = fw_run->add_option(
+        "--gdb", fw_gdb_port,
+        "serve GDB's remote protocol on 127.0.0.1:PORT (0: a free port, printed on stderr); the core "
+        "waits for GDB before its first instruction, simulated time stands still while it is "
+        "halted, and the firmware runs on when GDB detaches (docs/firmware.md, \"Debugging with GDB\")")
+                     ->type_name("PORT")
+                     ->check(CLI::Range(0, 65535));
+    fw_run->add_option("--gdb-port-file", fopt.gdb_port_file,
+                       "with --gdb: write the port to this file once listening (for scripts)")
+        ->type_name("FILE");
     fw_run->add_flag("-q,--quiet", fopt.quiet, "no summary on stderr");
   }
 
   int run_fw() {
     need_bundled(fopt.platform_path, "--platform");
     if (*fw_temp_opt) fopt.temp_c = fw_temp_c;
+    if (*fw_gdb_opt) fopt.gdb_port = fw_gdb_port;
     if (!fw_at_text.empty()) fopt.at_s = aimc::app::parse_duration_s(fw_at_text, "--at");
     return aimc::app::fw_run_job(fopt);
   }

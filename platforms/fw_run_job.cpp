@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "cpu/gdb_server.h"
 #include "cpu/rv32_core.h"
+#include "fw_monitor.h"
 #include "io/atomic_file.h"
 #include "session.h"
 #include "sim/accounting.h"
@@ -37,6 +39,11 @@ std::string command_line(const FwRunOptions& opt) {
 int fw_run_job(const FwRunOptions& opt) {
   const std::string cmdline = command_line(opt);
   io::check_writable(opt.report_path, "--report");
+  io::check_writable(opt.gdb_port_file, "--gdb-port-file");
+  if (!opt.gdb_port_file.empty() && !opt.gdb_port)
+    throw UserError("--gdb-port-file: only with --gdb PORT");
+  if (opt.gdb_port && (*opt.gdb_port < 0 || *opt.gdb_port > 65535))
+    throw UserError("--gdb: port " + std::to_string(*opt.gdb_port) + " is outside 0..65535");
   Session session(Session::Options{opt.platform_path, opt.overrides, opt.trace_path,
                                    opt.trace_format, opt.trace_registers});
   const config::PlatformConfig& cfg = session.config();
@@ -62,6 +69,27 @@ int fw_run_job(const FwRunOptions& opt) {
   core.connect_irq([&host] { return host.irq_lines(); }, host.irq_lines_changed());
   core.load(image, cmdline);
 
+  FwMonitor monitor(chip, session.ledger(), core);
+  std::unique_ptr<cpu::GdbServer> gdb;
+  if (opt.gdb_port) {
+    try {
+      gdb = std::make_unique<cpu::GdbServer>(
+          core, static_cast<uint16_t>(*opt.gdb_port), [&monitor](const std::string& line) { return monitor.run(line); },
+          std::cerr);
+    } catch (const std::runtime_error& e) {
+      throw UserError(std::string("--gdb: ") + e.what());
+    }
+    if (!opt.gdb_port_file.empty()) {
+      try {
+        io::write_file_atomically(opt.gdb_port_file, std::to_string(gdb->port()) + "\n", io::Folders::create);
+      } catch (const std::exception& e) {
+        throw UserError(std::string("--gdb-port-file: ") + e.what());
+      }
+    }
+    std::cerr << "aimc fw run: gdb: waiting for a connection on 127.0.0.1:" << gdb->port() << "\n" << std::flush;
+    core.attach_debugger(gdb.get());
+  }
+
   sc_core::sc_start();
   std::fflush(stdout);
   const uint64_t t_end_ps = sim::to_ps(sc_core::sc_time_stamp());
@@ -75,6 +103,7 @@ int fw_run_job(const FwRunOptions& opt) {
                         ") and nothing can wake it: no enabled interrupt can become pending"
                   : "the simulation ended before the firmware did (at " + image.describe(core.pc()) + ")";
   if (!problem.empty()) std::cerr << "aimc fw run: " << problem << "\n";
+  if (gdb && !core.finished()) gdb->abandon(problem);
   if (!chip.sequencer().last_problem().empty())
     std::cerr << "aimc fw run: the sequencer refused the last program: "
               << chip.sequencer().last_problem() << "\n";

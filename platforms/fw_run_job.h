@@ -19,10 +19,15 @@ struct FwRunOptions {
   bool quiet = false;
   std::optional<double> temp_c;      // the die temperature (C); default tile.device.t_ref_c
   double at_s = 0;                   // the cells' age when the run starts (aimc run --at)
+  // --gdb PORT: a GDB stub on 127.0.0.1:PORT (0: a free port); the core waits for GDB before its
+  // first instruction (docs/firmware.md, "Debugging with GDB").
+  std::optional<int> gdb_port;
+  std::string gdb_port_file;         // --gdb-port-file: the port, written once listening
 };
 
 // Runs the firmware to its end and returns the process exit code: the firmware's own, 1 when it
-// faulted or could not finish (the reason on stderr), 1 when an output could not be written.
+// faulted or could not finish (the reason on stderr), 137 when GDB killed it, 1 when an output
+// could not be written.
 // Throws UserError for what the user can fix before anything runs (platform, ELF, paths).
 int fw_run_job(const FwRunOptions& opt);
 

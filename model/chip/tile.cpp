@@ -231,6 +231,35 @@ void Tile::reset_registers() {
   clipped_flag_ = false;
 }
 
+void Tile::inject_stuck_cell(int row, int col, bool negative, bool high) {
+  if (row < 0 || row >= cfg_.array.rows)
+    throw std::invalid_argument("row " + std::to_string(row) + " is outside the array (0.." +
+                                std::to_string(cfg_.array.rows - 1) + ")");
+  if (col < 0 || col >= cfg_.array.cols)
+    throw std::invalid_argument("column " + std::to_string(col) + " is outside the array (0.." +
+                                std::to_string(cfg_.array.cols - 1) + ")");
+  uint8_t& f = (negative ? cells_.fault_neg : cells_.fault_pos)(row, col);
+  f = static_cast<uint8_t>((f & ~(num::kStuckLow | num::kStuckHigh)) | (high ? num::kStuckHigh : num::kStuckLow));
+  refresh();
+}
+
+void Tile::inject_dead_column(int col) {
+  if (col < 0 || col >= cfg_.array.cols)
+    throw std::invalid_argument("column " + std::to_string(col) + " is outside the array (0.." +
+                                std::to_string(cfg_.array.cols - 1) + ")");
+  cells_.dead_col[static_cast<size_t>(col)] = 1;
+  refresh();
+}
+
+void Tile::inject_adc_offset(int col, double lsb) {
+  if (col < 0 || col >= cfg_.array.cols)
+    throw std::invalid_argument("column " + std::to_string(col) + " is outside the array (0.." +
+                                std::to_string(cfg_.array.cols - 1) + ")");
+  if (!std::isfinite(lsb)) throw std::invalid_argument("the ADC offset must be a finite number of LSB");
+  if (adc_offset_.size() == 0) adc_offset_ = Eigen::VectorXf::Zero(cfg_.array.cols);
+  adc_offset_[col] += static_cast<float>(lsb);
+}
+
 float Tile::adc_offset_lsb(int col) const {
   return adc_offset_.size() ? adc_offset_[col] : 0.0f;
 }

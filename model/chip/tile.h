@@ -105,6 +105,16 @@ class Tile : public sc_core::sc_module {
   const num::CellState& cells() const { return cells_; }
   uint32_t last_unconverged() const { return last_unconverged_; }
 
+  // ---- Faults injected while the platform runs (aimc fw run --gdb's `monitor fault`) ----
+  // The kinds platform.faults draws at elaboration, placed by hand: one cell of the pair at
+  // (row, col), the negative one or the positive one, stuck at g_min (low) or g_max (high)
+  // whatever is programmed, its pulses having no effect; every cell of a weight column reading 0
+  // (open bit lines); an offset of `lsb` added to column col's ADC. Each acts from the next read
+  // on. Throw std::invalid_argument naming an index out of the array, or an offset that is not finite.
+  void inject_stuck_cell(int row, int col, bool negative, bool high);
+  void inject_dead_column(int col);
+  void inject_adc_offset(int col, double lsb);
+
   // ---- Conditions (the environment) ----
   double temp_c() const { return temp_c_; }
   // Seconds since the last PROGRAM: time added by the environment plus simulated time.

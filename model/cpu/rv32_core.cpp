@@ -10,6 +10,8 @@
 
 #include "aimc_regs.h"
 #include "aimc_rv32.h"
+#include "cpu/gdb_rsp.h"
+#include "cpu/rv32_debug.h"
 #include "sim/accounting.h"
 
 namespace aimc::cpu {
@@ -48,6 +50,20 @@ const char* cause_name(uint32_t cause) {
 }
 
 bool whole_pages(int kib) { return kib % 4 == 0; }
+
+// GDB's signal for an exception cause (rsp::Signal), for a debugger shown the fault.
+int fault_signal(uint32_t cause) {
+  switch (cause) {
+    case 0:
+    case 4:
+    case 6: return rsp::kSigBus;
+    case 1:
+    case 5:
+    case 7: return rsp::kSigSegv;
+    case 2: return rsp::kSigIll;
+    default: return rsp::kSigTrap;
+  }
+}
 
 }  // namespace
 
@@ -95,6 +111,8 @@ class Rv32Core::Memory : public GuestMemory {
   }
   Rv32Core& core_;
 };
+
+uint8_t* Rv32Core::host_ptr(uint32_t addr, uint32_t len) { return memory_->at(addr, len); }
 
 // ---- Unicorn's callbacks (C), forwarded to the core ------------------------------------------
 
@@ -228,13 +246,20 @@ void Rv32Core::set_reg(int id, uint32_t v) { uc_reg_write(uc_, id, &v); }
 
 uint32_t Rv32Core::pc() const { return pc_; }
 
-uint64_t Rv32Core::now_ps() const {
-  return sim::to_ps(sc_core::sc_time_stamp()) + static_cast<uint64_t>(pending_ps_);
-}
+uint64_t Rv32Core::now_ps() const { return sim::to_ps(sc_core::sc_time_stamp()) + ahead_ps(); }
 
 // ---- Time and energy -------------------------------------------------------------------------
 
 void Rv32Core::count_block(uint64_t addr, uint32_t size) {
+  // A stop due now (the quantum is used up, or a device access made an interrupt pending) is taken
+  // before this block runs; the block is counted when it does run, after the resume.
+  if (deferred_ != Stop::none || pending_ps_ >= static_cast<double>(quantum_ps_)) {
+    stop_pc_ = static_cast<uint32_t>(addr);
+    request_stop(deferred_ != Stop::none ? deferred_ : Stop::quantum);
+    deferred_ = Stop::none;
+    if (debug_) debug_block(0, 0);
+    return;
+  }
   const uint64_t key = addr << 16 | (size & 0xFFFFu);
   auto it = block_instrs_.find(key);
   uint32_t n;
@@ -252,7 +277,7 @@ void Rv32Core::count_block(uint64_t addr, uint32_t size) {
   stats_.instructions += n;
   pending_ps_ += n * ps_per_instr_;
   pending_cycles_ += n * cycles_per_instr_;
-  if (pending_ps_ >= static_cast<double>(quantum_ps_)) request_stop(Stop::quantum);
+  if (debug_) debug_block(static_cast<uint32_t>(addr), size);
 }
 
 void Rv32Core::note_invalid(uint64_t addr, int) { fault_addr_ = addr; }
@@ -270,7 +295,7 @@ void Rv32Core::sync() {
     ledger_.post(c_cpu_, sim::EnergyLedger::kNoLayer, ledger_.phase(),
                  cycles * cfg_.e_cycle_pj * 1e-12, static_cast<uint64_t>(cycles));
   }
-  const uint64_t d = static_cast<uint64_t>(pending_ps_);
+  const uint64_t d = ahead_ps();  // a debugger's stop may have taken back more than was waited
   pending_ps_ -= static_cast<double>(d);
   if (d > 0) sc_core::wait(sim::ps_to_time(d));
   if (trace_.enabled()) {
@@ -341,11 +366,11 @@ bool Rv32Core::take_exception(uint32_t cause, uint32_t tval, uint32_t epc) {
   else if (cause == 2)
     what += ", instruction " + hex(tval);
   if (base == 0) {
-    end_fault(what + " (no trap handler: mtvec is 0)");
+    end_fault(what + " (no trap handler: mtvec is 0)", fault_signal(cause));
     return false;
   }
   if (epc == base) {
-    end_fault(what + " (in the trap handler itself)");
+    end_fault(what + " (in the trap handler itself)", fault_signal(cause));
     return false;
   }
   ++stats_.exceptions;
@@ -441,14 +466,24 @@ void Rv32Core::run_firmware() {
     end_fault("no firmware image loaded");
     return;
   }
+  if (debug_) debug_halt(DebugStop{});  // before the first instruction
   while (!finished_) {
     stop_ = Stop::none;
     intno_ = -1;
     const uc_err err = uc_emu_start(uc_, pc_, 0, 0, 0);
-    pc_ = reg(UC_RISCV_REG_PC);
+    // A stop our hooks asked for knows where it left the core; Unicorn's own pc is exact only
+    // where its translated code last wrote it (rv32_debug.cpp).
+    const bool hooked =
+        err == UC_ERR_OK && (stop_ == Stop::quantum || stop_ == Stop::interrupt || stop_ == Stop::debug);
+    pc_ = hooked ? stop_pc_ : reg(UC_RISCV_REG_PC);
     if (finished_) break;
     if (err != UC_ERR_OK) {
       if (!handle_stop_error(err)) break;
+      if (debug_ && !finished_) debug_sync_point();
+      continue;
+    }
+    if (stop_ == Stop::debug) {
+      debug_after_stop();
       continue;
     }
     switch (stop_) {
@@ -467,14 +502,17 @@ void Rv32Core::run_firmware() {
         deliver_interrupt();
         break;
       }
+      case Stop::debug:
       case Stop::exit:
       case Stop::fault: break;
     }
+    if (debug_ && !finished_) debug_sync_point();
   }
   sync();
   for (int s = 0; s < 3; ++s)
     if (!line_[s].empty()) console_out(s == 0 ? 1 : s, "\n", s == 0 ? "uart" : s == 2 ? "stderr" : "stdout");
   std::fflush(stdout);
+  debug_end();
 }
 
 void Rv32Core::end(int code) {
@@ -484,11 +522,12 @@ void Rv32Core::end(int code) {
   if (trace_.enabled()) trace_.instant(track_, "exit", now_ps(), {{"code", code}});
 }
 
-void Rv32Core::end_fault(const std::string& why) {
+void Rv32Core::end_fault(const std::string& why, int signal) {
   if (finished_) return;
   finished_ = true;
   exit_code_ = 1;
   fault_ = why;
+  fault_signal_ = signal;
   if (uc_) uc_emu_stop(uc_);
   stop_ = Stop::fault;
   if (trace_.enabled()) trace_.instant(track_, "fault", now_ps(), {{"why", why}});
@@ -515,8 +554,9 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   const char* dir = cmd == tlm::TLM_READ_COMMAND ? "load" : "store";
   if (size != 4 || off % 4 != 0) {
     end_fault(std::string("bus error: ") + dir + " of " + std::to_string(size) + " byte(s) at " +
-              hex(AIMC_RV_CHIP_BASE + off) + " (the chip's registers take aligned 32-bit accesses " +
-              "only), near " + (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")));
+                  hex(AIMC_RV_CHIP_BASE + off) + " (the chip's registers take aligned 32-bit accesses " +
+                  "only), near " + (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")),
+              rsp::kSigBus);
     return false;
   }
   if (cmd == tlm::TLM_READ_COMMAND) sync();  // status must not be read from the past
@@ -529,7 +569,7 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   gp.set_byte_enable_ptr(nullptr);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  const uint64_t ahead = static_cast<uint64_t>(pending_ps_);
+  const uint64_t ahead = ahead_ps();
   pending_ps_ -= static_cast<double>(ahead);
   sc_core::sc_time delay = sim::ps_to_time(ahead);
   chip_regs->b_transport(gp, delay);
@@ -537,7 +577,8 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   if (!gp.is_response_ok()) {
     end_fault(std::string("bus error: the chip answered the ") + dir + " at " +
               hex(AIMC_RV_CHIP_BASE + off) + " with " + gp.get_response_string() + ", near " +
-              (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")));
+              (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")),
+              rsp::kSigBus);
     return false;
   }
   return true;
@@ -552,8 +593,10 @@ uint64_t Rv32Core::chip_read(uint64_t off, unsigned size) {
 void Rv32Core::chip_write(uint64_t off, unsigned size, uint64_t value) {
   uint32_t v = static_cast<uint32_t>(value);
   if (!chip_access(tlm::TLM_WRITE_COMMAND, static_cast<uint32_t>(off), size, v)) return;
-  // A write may raise or enable an interrupt: take it at the next block boundary.
-  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt);
+  // A write may raise or enable an interrupt: take it at the next block boundary (a stop asked
+  // for inside the access would make Unicorn resume at the start of this block, running its
+  // instructions before the store, and the store, again).
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) deferred_ = Stop::interrupt;
 }
 
 uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
@@ -566,7 +609,7 @@ uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
 void Rv32Core::plic_write(uint64_t off, unsigned size, uint64_t value) {
   update_plic();
   if (size == 4) plic_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
-  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt);
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) deferred_ = Stop::interrupt;
 }
 
 uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
@@ -577,7 +620,7 @@ uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
 
 void Rv32Core::clint_write(uint64_t off, unsigned size, uint64_t value) {
   if (size == 4) clint_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
-  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt);
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) deferred_ = Stop::interrupt;
 }
 
 uint64_t Rv32Core::uart_read(uint64_t off, unsigned) {

@@ -22,12 +22,18 @@
 //   message naming the cause, the address and the function.
 // - Semihosting (semihosting.h) for argv, stdio, host files and the exit code; the UART's bytes
 //   and the test device's exit go to the terminal and the trace (track "cpu").
+// - Debugging (attach_debugger, the GDB stub of gdb_server.h): the core halts before its first
+//   instruction and at breakpoints, watchpoints and steps, with simulated time standing still;
+//   breakpoints are Unicorn code hooks on their one address, watchpoints memory hooks on their
+//   range, and only a step or a watchpoint adds a hook on every instruction (rv32_debug.cpp).
+//   Without a debugger none of it is installed.
 // Exceptions never escape the SystemC process: a model error ends the run with fault() set.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +43,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "config/platform_config.h"
+#include "cpu/core_debug.h"
 #include "cpu/elf_image.h"
 #include "cpu/rv_devices.h"
 #include "cpu/semihosting.h"
@@ -88,15 +95,42 @@ class Rv32Core : public sc_core::sc_module {
   bool asleep() const { return asleep_; }              // in wfi when the simulation ended
   uint32_t pc() const;
   CoreStats stats() const { return stats_; }
+  // Simulated time as the core sees it: SystemC's plus the time it runs ahead (ps).
+  uint64_t now_ps() const;
+
+  // ---- Debugging (rv32_debug.cpp; docs/firmware.md "Debugging with GDB") ----
+  // The debugger the core reports its halts to, before sc_start; it must outlive the run.
+  void attach_debugger(CoreDebugger* debugger);
+  // Registers while halted: x0..x31 (i), the pc, and the machine CSRs by address (mip is the
+  // core's own: PLIC, CLINT; read-only). Writes to x0 are ignored.
+  uint32_t debug_x(int i) const;
+  void debug_set_x(int i, uint32_t value);
+  void debug_set_pc(uint32_t value);
+  std::optional<uint32_t> debug_csr(uint32_t csr);
+  bool debug_set_csr(uint32_t csr, uint32_t value);
+  // Memory as a debugger sees it: ROM and RAM, and the chip's registers through TLM debug
+  // transport (aligned words; no side effect, no time, no energy). Returns the bytes read from the
+  // start (0: none). Writes reach ROM and RAM only (translated code there is dropped).
+  size_t debug_read(uint32_t addr, uint8_t* dst, size_t len);
+  bool debug_write(uint32_t addr, const uint8_t* src, size_t len);
+  // "" when inserted, else why not. A breakpoint stops before the instruction at addr executes;
+  // a watchpoint on ROM or RAM stops before the access (the pc at the accessing instruction, the
+  // memory not yet changed), on a device (the chip's registers, PLIC, CLINT, UART) after it (the
+  // pc at the next instruction: the access and its side effects have happened once).
+  std::string insert_breakpoint(uint32_t addr, bool hardware);
+  bool remove_breakpoint(uint32_t addr, bool hardware);
+  std::string insert_watchpoint(uint32_t addr, uint32_t len, WatchKind kind);
+  bool remove_watchpoint(uint32_t addr, uint32_t len, WatchKind kind);
 
  private:
-  enum class Stop { none, quantum, interrupt, exit, fault };
+  enum class Stop { none, quantum, interrupt, debug, exit, fault };
   class Memory;
+  struct Debug;
 
   void run();
   void run_firmware();
   void sync();
-  uint64_t now_ps() const;
+  uint64_t ahead_ps() const { return pending_ps_ > 0 ? static_cast<uint64_t>(pending_ps_) : 0; }
   void count_block(uint64_t addr, uint32_t size);
   void note_invalid(uint64_t addr, int type);
   void note_exception(uint32_t intno);
@@ -110,10 +144,27 @@ class Rv32Core : public sc_core::sc_module {
   void enter_trap(uint32_t cause, uint32_t tval, uint32_t epc);
   bool handle_stop_error(int err);
   void end(int code);
-  void end_fault(const std::string& why);
+  // signal: GDB's number for the fault (rsp::Signal), for a debugger.
+  void end_fault(const std::string& why, int signal = 6);
+  void end_killed();
   void request_stop(Stop why);
   void console_out(int stream, std::string_view text, const char* what);
   void update_plic();
+
+  // Debugging (rv32_debug.cpp).
+  uint8_t* host_ptr(uint32_t addr, uint32_t len);  // ROM or RAM bytes [addr, addr+len), or nullptr
+  void debug_halt(DebugStop stop);
+  void debug_after_stop();
+  void debug_sync_point();
+  void debug_end();
+  void debug_block(uint32_t addr, uint32_t size);  // counted (size 0: a stop before the block)
+  void debug_code(uint64_t addr);
+  void debug_breakpoint(uint64_t addr);
+  void debug_memory(int type, uint64_t addr, int size);
+  void debug_request_stop(const DebugStop& stop);
+  void debug_update_code_hook();
+  void debug_detach();
+  void uncount_from(uint32_t pc);
 
   // Memory-mapped devices (Unicorn's callbacks).
   uint64_t chip_read(uint64_t off, unsigned size);
@@ -155,9 +206,13 @@ class Rv32Core : public sc_core::sc_module {
   double pending_cycles_ = 0;   // cycles not yet posted to the ledger
   std::unordered_map<uint64_t, uint32_t> block_instrs_;  // (address, size) -> instructions
   Stop stop_ = Stop::none;
+  Stop deferred_ = Stop::none;  // asked for inside a device access: taken at the next block start
+  uint32_t stop_pc_ = 0;        // where a stop the hooks asked for left the core
   bool finished_ = false, asleep_ = false;
   int exit_code_ = 0;
   std::string fault_;
+  int fault_signal_ = 0;
+  std::unique_ptr<Debug> debug_;  // only with a debugger attached
   uint32_t pc_ = 0;
   uint64_t fault_addr_ = 0;  // the address of the last invalid access (for mtval)
   int intno_ = -1;           // the last exception Unicorn reported
