@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 #include <unicorn/unicorn.h>
@@ -127,26 +128,28 @@ void mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* s
 }  // namespace
 
 Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
-                   sim::EnergyLedger& ledger, sim::TraceSink& trace, uint8_t* ram,
-                   uint64_t ram_bytes)
+                   sim::EnergyLedger& ledger, sim::TraceSink& trace)
     : sc_module(name),
       chip_regs("chip_regs"),
+      dma_target("dma_target"),
+      irq_in("irq_in", AIMC_RV_IRQ_CHIP_COUNT),
       cfg_(cfg),
       ledger_(ledger),
       trace_(trace),
       c_cpu_(ledger.component("cpu")),
       track_(trace.track("cpu")),
       rom_(uint64_t(cfg.rom_kib) * 1024, 0),
-      ram_(ram),
-      ram_bytes_(ram_bytes),
+      ram_buf_(uint64_t(cfg.ram_kib) * 1024, 0),
+      ram_(ram_buf_.data()),
+      ram_bytes_(ram_buf_.size()),
       memory_(std::make_unique<Memory>(*this)),
       ps_per_instr_(cfg.cpi * 1e6 / cfg.clock_mhz),
       cycles_per_instr_(cfg.cpi),
       quantum_ps_(sim::ns_to_ps(quantum_ns)) {
   const std::string bad = check_cpu_config(cfg);
   if (!bad.empty()) throw std::invalid_argument(bad);
-  if (ram_bytes != uint64_t(cfg.ram_kib) * 1024)
-    throw std::invalid_argument("Rv32Core: the RAM given is not cpu.ram_kib long");
+  dma_target.register_b_transport(this, &Rv32Core::dma_access);
+  dma_target.register_transport_dbg(this, &Rv32Core::dma_debug);
   console_ = [](int stream, std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stream == 2 ? stderr : stdout);
   };
@@ -194,10 +197,27 @@ Rv32Core::~Rv32Core() {
   if (uc_) uc_close(uc_);
 }
 
-void Rv32Core::connect_irq(std::function<uint32_t()> lines, const sc_core::sc_event& changed) {
-  irq_lines_ = std::move(lines);
-  irq_changed_ = &changed;
+// The chip's DMA into RAM (bus address = core address - RAM base), as the chip's host memory:
+// 8-bit data, no byte enables, inside RAM; the bytes move at once (the chip's link costs the time).
+unsigned int Rv32Core::dma_debug(tlm::tlm_generic_payload& gp) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  if (gp.get_byte_enable_ptr() || addr > ram_bytes_ || len > ram_bytes_ - addr) {
+    gp.set_response_status(gp.get_byte_enable_ptr() ? tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                    : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return 0;
+  }
+  if (gp.get_streaming_width() < len) {
+    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return 0;
+  }
+  if (gp.is_write()) std::memcpy(ram_ + addr, gp.get_data_ptr(), len);
+  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), ram_ + addr, len);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  return len;
 }
+
+void Rv32Core::dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time&) { dma_debug(gp); }
 
 void Rv32Core::load(const ElfImage& image, const std::string& command_line) {
   image_copy_ = image;
@@ -290,9 +310,8 @@ void Rv32Core::request_stop(Stop why) {
 // ---- Interrupts and traps --------------------------------------------------------------------
 
 void Rv32Core::update_plic() {
-  const uint32_t lines = irq_lines_ ? irq_lines_() : 0;
   for (uint32_t n = 0; n < AIMC_RV_IRQ_CHIP_COUNT; ++n)
-    plic_.set_level(AIMC_RV_IRQ_CHIP_FIRST + n, (lines >> n) & 1u);
+    plic_.set_level(AIMC_RV_IRQ_CHIP_FIRST + n, irq_in[n].read());
 }
 
 uint32_t Rv32Core::mip() {
@@ -404,18 +423,14 @@ void Rv32Core::sleep() {
   while (!interrupt_wakes()) {
     const bool timer = (reg(UC_RISCV_REG_MIE) & kMipMtip) != 0 &&
                        clint_.mtimecmp() != std::numeric_limits<uint64_t>::max();
+    sc_core::sc_event_or_list lines;  // any chip interrupt source that changes
+    for (auto& in : irq_in) lines |= in.value_changed_event();
     if (timer) {
       const uint64_t now_ns = sim::to_ps(sc_core::sc_time_stamp()) / 1000;
       const uint64_t in_ns = clint_.mtimecmp() > now_ns ? clint_.mtimecmp() - now_ns : 0;
-      if (irq_changed_)
-        sc_core::wait(sim::ps_to_time(in_ns * 1000), *irq_changed_);
-      else
-        sc_core::wait(sim::ps_to_time(in_ns * 1000));
-    } else if (irq_changed_) {
-      sc_core::wait(*irq_changed_);  // nothing else can wake the core
+      sc_core::wait(sim::ps_to_time(in_ns * 1000), lines);
     } else {
-      end_fault("wfi with no interrupt that could wake the core");
-      return;
+      sc_core::wait(lines);  // nothing else can wake the core
     }
   }
   asleep_ = false;

@@ -3,8 +3,10 @@
 // firmware_stubs/include/aimc_rv32.h. The project writes the wrapper; Unicorn executes the
 // instructions.
 //
-// - Memory: ROM and RAM are host buffers Unicorn reads and writes directly. RAM is the memory the
-//   chip's DMA engine reaches (the chip's host memory, shared; bus address = address - RAM base).
+// The core uses only the chip's public interface (chip.h): chip_regs binds the chip's register
+// socket, the chip's DMA port binds dma_target, and irq_in[n] binds the chip's interrupt source n.
+// - Memory: ROM and RAM are the core's buffers, which Unicorn reads and writes directly. RAM is
+//   also the target of the chip's DMA (dma_target; bus address = address - RAM base).
 // - The chip's register space: every load/store there is a TLM transaction on chip_regs (32-bit
 //   only; another size or a chip error response ends the run with a bus-error fault naming it).
 // - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block, kept as a local
@@ -35,6 +37,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include "config/platform_config.h"
 #include "cpu/elf_image.h"
@@ -65,17 +68,16 @@ struct CoreStats {
 class Rv32Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Rv32Core> chip_regs;  // to the chip's register space
+  tlm_utils::simple_target_socket<Rv32Core> dma_target;    // the chip's DMA into RAM
+  // The chip's interrupt sources: irq_in[n] is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n.
+  sc_core::sc_vector<sc_core::sc_in<bool>> irq_in;
 
-  // ram: the core's RAM, ram_bytes long (cpu.ram_kib KiB), shared with the chip's DMA engine.
   Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
-           sim::EnergyLedger& ledger, sim::TraceSink& trace, uint8_t* ram, uint64_t ram_bytes);
+           sim::EnergyLedger& ledger, sim::TraceSink& trace);
   ~Rv32Core() override;
   Rv32Core(const Rv32Core&) = delete;
   Rv32Core& operator=(const Rv32Core&) = delete;
 
-  // The chip's interrupt lines (bit n is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n) and the event
-  // notified when they change.
-  void connect_irq(std::function<uint32_t()> lines, const sc_core::sc_event& changed);
   // Copies the image into ROM/RAM and sets the command line semihosting hands the firmware
   // (argv[0] first). Before sc_start.
   void load(const ElfImage& image, const std::string& command_line);
@@ -114,6 +116,8 @@ class Rv32Core : public sc_core::sc_module {
   void request_stop(Stop why);
   void console_out(int stream, std::string_view text, const char* what);
   void update_plic();
+  void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int dma_debug(tlm::tlm_generic_payload& gp);
 
   // Memory-mapped devices (Unicorn's callbacks).
   uint64_t chip_read(uint64_t off, unsigned size);
@@ -134,6 +138,7 @@ class Rv32Core : public sc_core::sc_module {
   int track_;
   uc_struct* uc_ = nullptr;
   std::vector<uint8_t> rom_;
+  std::vector<uint8_t> ram_buf_;
   uint8_t* ram_;
   uint64_t ram_bytes_;
   std::unique_ptr<Memory> memory_;
@@ -145,8 +150,6 @@ class Rv32Core : public sc_core::sc_module {
 
   Plic plic_;
   Clint clint_;
-  std::function<uint32_t()> irq_lines_;
-  const sc_core::sc_event* irq_changed_ = nullptr;
 
   double ps_per_instr_;
   double cycles_per_instr_;
