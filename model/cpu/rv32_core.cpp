@@ -255,6 +255,8 @@ uint64_t Rv32Core::now_ps() const {
 // ---- Time and energy -------------------------------------------------------------------------
 
 void Rv32Core::count_block(uint64_t addr, uint32_t size) {
+  block_addr_ = addr;
+  block_size_ = size;
   const uint64_t key = addr << 16 | (size & 0xFFFFu);
   auto it = block_instrs_.find(key);
   uint32_t n;
@@ -303,7 +305,12 @@ void Rv32Core::sync() {
 }
 
 void Rv32Core::request_stop(Stop why) {
-  if (stop_ == Stop::none || why == Stop::fault || why == Stop::exit) stop_ = why;
+  // The stronger reason wins: the end of the run, then an access fault (which must be taken), then
+  // a synchronisation or an interrupt (both looked at whenever the core stops).
+  auto rank = [](Stop s) {
+    return s == Stop::exit || s == Stop::fault ? 3 : s == Stop::bus_error ? 2 : s == Stop::none ? 0 : 1;
+  };
+  if (rank(why) > rank(stop_)) stop_ = why;
   uc_emu_stop(uc_);
 }
 
@@ -357,6 +364,9 @@ bool Rv32Core::take_exception(uint32_t cause, uint32_t tval, uint32_t epc) {
                      (image_ ? image_->describe(epc) : hex(epc));
   if (cause == 1 || cause == 5 || cause == 7 || cause == 0 || cause == 4 || cause == 6)
     what += ", address " + hex(tval);
+  if ((cause == 5 || cause == 7) && tval >= AIMC_RV_CHIP_BASE && tval - AIMC_RV_CHIP_BASE < AIMC_REGS_SIZE)
+    what += " (the chip answered with a bus error: an unmapped register or an access other than "
+            "aligned 32 bits)";
   else if (cause == 2)
     what += ", instruction " + hex(tval);
   if (base == 0) {
@@ -467,6 +477,10 @@ void Rv32Core::run_firmware() {
       continue;
     }
     switch (stop_) {
+      case Stop::bus_error:
+        if (take_exception(bus_error_store_ ? 7u : 5u, bus_error_addr_, faulting_access_pc(bus_error_store_)))
+          sync();
+        break;
       case Stop::quantum:
         sync();
         deliver_interrupt();
@@ -527,20 +541,13 @@ void Rv32Core::console_out(int stream, std::string_view text, const char* what) 
 
 bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, uint32_t& data) {
   ++stats_.chip_accesses;
-  const char* dir = cmd == tlm::TLM_READ_COMMAND ? "load" : "store";
-  if (size != 4 || off % 4 != 0) {
-    end_fault(std::string("bus error: ") + dir + " of " + std::to_string(size) + " byte(s) at " +
-              hex(AIMC_RV_CHIP_BASE + off) + " (the chip's registers take aligned 32-bit accesses " +
-              "only), near " + (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")));
-    return false;
-  }
   if (cmd == tlm::TLM_READ_COMMAND) sync();  // status must not be read from the past
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-  gp.set_data_length(4);
-  gp.set_streaming_width(4);
+  gp.set_data_length(size);  // the chip takes 32-bit accesses; it refuses others itself
+  gp.set_streaming_width(size);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -549,13 +556,36 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   sc_core::sc_time delay = sim::ps_to_time(ahead);
   chip_regs->b_transport(gp, delay);
   pending_ps_ += static_cast<double>(sim::to_ps(delay));
-  if (!gp.is_response_ok()) {
-    end_fault(std::string("bus error: the chip answered the ") + dir + " at " +
-              hex(AIMC_RV_CHIP_BASE + off) + " with " + gp.get_response_string() + ", near " +
-              (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")));
+  if (!gp.is_response_ok()) {  // an access fault, taken when Unicorn returns (run_firmware)
+    bus_error_addr_ = AIMC_RV_CHIP_BASE + off;
+    bus_error_store_ = cmd == tlm::TLM_WRITE_COMMAND;
+    if (trace_.enabled())
+      trace_.instant(track_, "bus error", now_ps(),
+                     {{"address", hex(bus_error_addr_)}, {"response", gp.get_response_string()}});
+    request_stop(Stop::bus_error);
     return false;
   }
   return true;
+}
+
+// The load (store) of the current block that made the device access: the block's first one, as
+// Unicorn gives no pc inside a device access. Compressed C.LW/C.LWSP (C.SW/C.SWSP) included.
+uint32_t Rv32Core::faulting_access_pc(bool store) {
+  const uint32_t start = static_cast<uint32_t>(block_addr_);
+  const uint8_t* p = memory_->at(start, block_size_);
+  for (uint32_t off = 0; p && off + 2 <= block_size_;) {
+    const uint32_t lo = uint32_t(p[off]) | uint32_t(p[off + 1]) << 8;
+    if ((lo & 3u) == 3u) {
+      const uint32_t opcode = lo & 0x7Fu;
+      if ((!store && opcode == 0x03u) || (store && opcode == 0x23u)) return start + off;
+      off += 4;
+    } else {
+      const uint32_t op = lo & 3u, funct3 = lo >> 13;
+      if ((op == 0 || op == 2) && funct3 == (store ? 6u : 2u)) return start + off;
+      off += 2;
+    }
+  }
+  return start;
 }
 
 uint64_t Rv32Core::chip_read(uint64_t off, unsigned size) {

@@ -7,8 +7,11 @@
 // socket, the chip's DMA port binds dma_target, and irq_in[n] binds the chip's interrupt source n.
 // - Memory: ROM and RAM are the core's buffers, which Unicorn reads and writes directly. RAM is
 //   also the target of the chip's DMA (dma_target; bus address = address - RAM base).
-// - The chip's register space: every load/store there is a TLM transaction on chip_regs (32-bit
-//   only; another size or a chip error response ends the run with a bus-error fault naming it).
+// - The chip's register space: every load/store there is a TLM transaction on chip_regs. An error
+//   response (an unmapped offset, a byte or halfword access) is a load/store access fault with
+//   mtval = the address. Unicorn gives no exact pc inside a device access, so mepc is found by
+//   decoding the basic block that made it: its first load (store); the instructions after it in
+//   that block have run (the kit's HAL keeps each register access alone in its block).
 // - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block, kept as a local
 //   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the quantum
 //   (simulation.quantum_ns), before every chip register read (status is never read from the past)
@@ -92,7 +95,7 @@ class Rv32Core : public sc_core::sc_module {
   CoreStats stats() const { return stats_; }
 
  private:
-  enum class Stop { none, quantum, interrupt, exit, fault };
+  enum class Stop { none, quantum, interrupt, bus_error, exit, fault };
   class Memory;
 
   void run();
@@ -111,6 +114,7 @@ class Rv32Core : public sc_core::sc_module {
   bool take_exception(uint32_t cause, uint32_t tval, uint32_t epc);
   void enter_trap(uint32_t cause, uint32_t tval, uint32_t epc);
   bool handle_stop_error(int err);
+  uint32_t faulting_access_pc(bool store);
   void end(int code);
   void end_fault(const std::string& why);
   void request_stop(Stop why);
@@ -163,6 +167,10 @@ class Rv32Core : public sc_core::sc_module {
   std::string fault_;
   uint32_t pc_ = 0;
   uint64_t fault_addr_ = 0;  // the address of the last invalid access (for mtval)
+  uint64_t block_addr_ = 0;  // the block executing now (from the block hook)
+  uint32_t block_size_ = 0;
+  uint32_t bus_error_addr_ = 0;
+  bool bus_error_store_ = false;
   int intno_ = -1;           // the last exception Unicorn reported
   uint64_t last_counter_ps_ = 0;
   CoreStats stats_;
