@@ -8,6 +8,9 @@
 #   <prefix>/share/aimc/platforms/               the presets, and models/ with the bundled models
 #                                                (the source tree's layout: the data folder of
 #                                                platforms/data_dir.h)
+#   <prefix>/share/aimc/firmware/                src/aimc_driver.c and riscv/ (the RV32 kit):
+#                                                what aimc_add_firmware cross-compiles into
+#                                                <name>.rv32.elf (firmware_stubs/cmake/AimcFirmware.cmake)
 #   <prefix>/lib/cmake/aimc/                     aimcConfig.cmake, aimcConfigVersion.cmake,
 #                                                aimcTargets.cmake, AimcFirmware.cmake
 #
@@ -120,6 +123,13 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/ DESTINATION ${AIMC_INSTALL_DA
         FILES_MATCHING PATTERN "*.yaml" PATTERN "models" EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/models/
         DESTINATION ${AIMC_INSTALL_DATADIR}/platforms/models)
+
+# Firmware sources the RV32 form of aimc_add_firmware compiles for the core (the headers are in
+# include/aimc with the others).
+install(FILES ${PROJECT_SOURCE_DIR}/firmware_stubs/src/aimc_driver.c
+        DESTINATION ${AIMC_INSTALL_DATADIR}/firmware/src)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/firmware_stubs/riscv/
+        DESTINATION ${AIMC_INSTALL_DATADIR}/firmware/riscv)
 
 install(EXPORT aimcTargets NAMESPACE aimc:: DESTINATION ${AIMC_INSTALL_CMAKEDIR}
         FILE aimcTargets.cmake)

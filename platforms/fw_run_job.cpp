@@ -58,15 +58,15 @@ int fw_run_job(const FwRunOptions& opt) {
   session.set_trace_metadata("platform", cfg.name);
   session.set_trace_metadata("firmware", opt.elf_path);
 
-  const uint64_t ram_bytes = uint64_t(cfg.cpu.ram_kib) * 1024;
-  chip::Chip& chip = session.build_chip(chip::HostCpu::external, ram_bytes);
+  chip::Chip& chip = session.build_chip(chip::HostCpu::external);
   if (opt.temp_c || opt.at_s > 0)
     chip.set_environment(opt.temp_c.value_or(cfg.tile.device.t_ref_c), opt.at_s);
+  // The core binds the chip's public interface only (chip.h), as a user's own platform would.
   cpu::Rv32Core core("rv32", cfg.cpu, cfg.simulation.quantum_ns, session.ledger(),
-                     session.trace().sink(), chip.host_memory().at(0), chip.host_memory().size());
-  core.chip_regs.bind(chip.host().regs);
-  chip::HostInterface& host = chip.host();
-  core.connect_irq([&host] { return host.irq_lines(); }, host.irq_lines_changed());
+                     session.trace().sink());
+  core.chip_regs.bind(chip.register_socket());
+  chip.dma_socket().bind(core.dma_target);
+  for (int n = 0; n < chip::Chip::kIrqSources; ++n) core.irq_in[n].bind(chip.irq_source(n));
   core.load(image, cmdline);
 
   FwMonitor monitor(chip, session.ledger(), core);

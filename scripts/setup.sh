@@ -15,6 +15,10 @@ PACKAGES=(
   # The sanitizer pass of scripts/test.sh and the libFuzzer targets (scripts/fuzz.sh) build
   # with clang and its sanitizer and libFuzzer runtimes.
   clang libclang-rt-14-dev
+  # Firmware for the VP's RV32IMAC core: aimc_add_firmware builds <name>.rv32.elf with the
+  # cross compiler and picolibc (docs/firmware.md, "Firmware on the RV32 core"); the core is
+  # built on Unicorn; gdb-multiarch debugs firmware on it.
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libunicorn-dev gdb-multiarch
 )
 # `scripts/setup.sh --python` adds what the retention plot needs.
 if [ "${1:-}" = "--python" ]; then

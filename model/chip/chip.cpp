@@ -33,9 +33,11 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
   sequencer_ = std::make_unique<Sequencer>("sequencer", cfg, tiles(), ledger, trace);
   host_ = std::make_unique<HostInterface>("host", cfg, ledger, trace, *programmer_, *sequencer_,
                                           tiles());
-  host_memory_ = std::make_unique<HostMemory>("host_memory", host_memory_bytes, cfg.host, ledger);
-  if (host_cpu == HostCpu::in_process)
+  link_ = std::make_unique<HostLink>("host_link", cfg.host, ledger);
+  if (host_cpu == HostCpu::in_process) {
+    host_memory_ = std::make_unique<HostMemory>("host_memory", host_memory_bytes);
     cpu_ = std::make_unique<FirmwareHost>("cpu", cfg.simulation.quantum_ns, *host_, *host_memory_);
+  }
 
   // Initiators on the bus.
   host_->dma_bus.bind(bus_->tsock);
@@ -58,12 +60,20 @@ Chip::Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::Tr
               "tile" + std::to_string(t->index()), sim::Endpoint::tile(t->index()));
   }
   // Host side.
-  host_->dma_host.bind(host_memory_->tsock);
-  if (cpu_) cpu_->isock.bind(host_->regs);  // else the external core binds host().regs
+  host_->dma_host.bind(link_->tsock);
+  if (cpu_) {  // else the platform around the chip binds register_socket() and dma_socket()
+    link_->isock.bind(host_memory_->tsock);
+    cpu_->isock.bind(host_->regs);
+  }
   host_->set_bus_bytes_source([this] { return bus_->bytes_moved(); });
   host_->set_power_listener(
       [this](uint32_t state, uint64_t t_ps) { sram_->set_standby(state == AIMC_POWER_STANDBY, t_ps); });
   power_on();
+}
+
+HostMemory& Chip::host_memory() {
+  if (!host_memory_) throw std::logic_error("Chip::host_memory: the chip was built for an external core");
+  return *host_memory_;
 }
 
 FirmwareHost& Chip::cpu() {

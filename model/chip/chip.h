@@ -14,6 +14,7 @@
 
 #include "chip/firmware_host.h"
 #include "chip/host_interface.h"
+#include "chip/host_link.h"
 #include "chip/host_memory.h"
 #include "chip/nvm_programmer.h"
 #include "chip/sequencer.h"
@@ -48,21 +49,35 @@ struct ChipArea {
   double total() const { return dac + array + adc + digital + sram + bus + local_mem + gdpu; }
 };
 
-// Who drives the chip's register socket (host().regs): the in-process firmware host (cpu(), C
-// firmware behind the function-pointer HAL), or a core model outside the chip that binds its own
-// initiator to host().regs (the RV32 core of `aimc fw run`, model/cpu/).
+// Who drives the chip: the in-process firmware host (cpu(): C firmware behind the function-pointer
+// HAL, with the chip's own host memory for its DMA buffers), or a platform outside the chip that
+// binds the chip's public interface below (the RV32 core of `aimc fw run`, model/cpu/, or a user's
+// own sc_main: docs/firmware.md, "Plugging the chip into your own platform").
 enum class HostCpu { in_process, external };
 
 class Chip {
  public:
-  // host_memory_bytes: size of the host memory that firmware DMA buffers come from (with an
-  // external core: the core's RAM).
+  // host_memory_bytes: size of the host memory that in-process firmware's DMA buffers come from
+  // (not used with HostCpu::external: the platform brings its memory).
   Chip(const config::PlatformConfig& cfg, sim::EnergyLedger& ledger, sim::TraceSink& trace,
        uint64_t host_memory_bytes = 64ull << 20, HostCpu host_cpu = HostCpu::in_process);
   Chip(const Chip&) = delete;
   Chip& operator=(const Chip&) = delete;
 
   const config::PlatformConfig& config() const { return cfg_; }
+
+  // ---- The public interface (what a platform around the chip binds) ----
+  // The register space (AIMC_REGS_SIZE bytes, offsets of aimc_regs.h): bind one initiator. 32-bit
+  // accesses; an access the chip cannot take is answered with a TLM error response.
+  tlm_utils::simple_target_socket<HostInterface>& register_socket() { return host_->regs; }
+  // The DMA port into host memory: bus addresses of DMA_HOST_ADDR, descriptors and command-queue
+  // entries, from 0. Bind it to the host's memory (HostCpu::external; in process the chip binds it
+  // to its own host memory). Link time and energy are the chip's (host.dma_*).
+  tlm_utils::simple_initiator_socket<HostLink>& dma_socket() { return link_->isock; }
+  // The interrupt line, and each interrupt source alone (kIrqSources of them, bit n of IRQ_STATUS).
+  const sc_core::sc_signal<bool>& irq() const { return host_->irq; }
+  const sc_core::sc_signal<bool>& irq_source(int n) const { return host_->irq_sources.at(static_cast<size_t>(n)); }
+  static constexpr int kIrqSources = HostInterface::kIrqSources;
   std::vector<Tile*> tiles();
   ChipArea area() const;
   // The tile grid with each tile a square of its blocks' area (what the interconnect's wires span).
@@ -77,7 +92,9 @@ class Chip {
   NvmProgrammer& programmer() { return *programmer_; }
   Sequencer& sequencer() { return *sequencer_; }
   HostInterface& host() { return *host_; }
-  HostMemory& host_memory() { return *host_memory_; }
+  // In process only (std::logic_error otherwise): the host memory of the firmware's DMA buffers.
+  HostMemory& host_memory();
+  const HostLink& host_link() const { return *link_; }
   // The in-process firmware host; std::logic_error when the chip was built for an external core.
   FirmwareHost& cpu();
   bool has_cpu() const { return cpu_ != nullptr; }
@@ -106,6 +123,7 @@ class Chip {
   std::unique_ptr<NvmProgrammer> programmer_;
   std::unique_ptr<Sequencer> sequencer_;
   std::unique_ptr<HostInterface> host_;
+  std::unique_ptr<HostLink> link_;
   std::unique_ptr<HostMemory> host_memory_;
   std::unique_ptr<FirmwareHost> cpu_;
 };

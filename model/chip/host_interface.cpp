@@ -53,6 +53,8 @@ HostInterface::HostInterface(sc_core::sc_module_name name, const config::Platfor
       regs("regs"),
       dma_bus("dma_bus"),
       dma_host("dma_host"),
+      irq("irq"),
+      irq_sources("irq_source", kIrqSources),
       cfg_(cfg),
       ledger_(ledger),
       trace_(trace),
@@ -79,6 +81,9 @@ HostInterface::HostInterface(sc_core::sc_module_name name, const config::Platfor
   SC_HAS_PROCESS(HostInterface);
   SC_THREAD(dma_thread);
   SC_THREAD(cq_thread);
+  SC_METHOD(drive_irq_outputs);
+  sensitive << irq_lines_event_;
+  dont_initialize();
   if (trace_.enabled()) {  // initial values of the waveform signals (traces/README.md)
     trace_.signal(track_, "irq", 0, irq_level_);
     trace_.signal(track_, "power_state", 0, power_.state(), 2);
@@ -123,6 +128,11 @@ void HostInterface::record_error(uint32_t code, uint32_t addr) {
 void HostInterface::raise(uint32_t bits) {
   bank_[Reg::IRQ_STATUS] |= bits;
   update_irq();
+}
+
+void HostInterface::drive_irq_outputs() {
+  irq.write(irq_lines_ != 0);
+  for (int n = 0; n < kIrqSources; ++n) irq_sources[n].write(((irq_lines_ >> n) & 1u) != 0);
 }
 
 void HostInterface::update_irq() {

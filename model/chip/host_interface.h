@@ -59,7 +59,14 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
  public:
   tlm_utils::simple_target_socket<HostInterface> regs;         // the register space
   tlm_utils::simple_initiator_socket<HostInterface> dma_bus;   // DMA engine -> chip bus
-  tlm_utils::simple_initiator_socket<HostInterface> dma_host;  // DMA engine -> host memory
+  tlm_utils::simple_initiator_socket<HostInterface> dma_host;  // DMA engine -> host link
+  // The interrupt outputs: `irq` is the chip's interrupt line (any enabled source pending);
+  // irq_sources[n] is source n alone (IRQ_STATUS bit n while IRQ_ENABLE bit n is set), for an
+  // interrupt controller with one input per source. Driven by one method process of this module,
+  // a delta cycle after the registers change.
+  sc_core::sc_signal<bool> irq;
+  sc_core::sc_vector<sc_core::sc_signal<bool>> irq_sources;
+  static constexpr int kIrqSources = 8;
 
   HostInterface(sc_core::sc_module_name name, const config::PlatformConfig& cfg,
                 sim::EnergyLedger& ledger, sim::TraceSink& trace, NvmProgrammer& programmer,
@@ -69,11 +76,6 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
 
   bool irq_level() const { return irq_level_; }
   const sc_core::sc_event& irq_raised() const { return irq_event_; }
-  // The interrupt sources one by one, as separate lines for an interrupt controller (the RV32 core's
-  // PLIC): bit n is IRQ_STATUS bit n while IRQ_ENABLE bit n is set. irq_level() is their OR.
-  // irq_lines_changed() is notified (delta) whenever any line changes.
-  uint32_t irq_lines() const { return irq_lines_; }
-  const sc_core::sc_event& irq_lines_changed() const { return irq_lines_event_; }
 
   // Register value by name as firmware would read it (for tests); no time, no energy. 0 for a
   // name that is no register.
@@ -116,6 +118,7 @@ class HostInterface : public sc_core::sc_module, public EngineListener, private 
   uint32_t status() const;
   void update_irq();
   void check_temperature_alarm();
+  void drive_irq_outputs();
   void dma_thread() { dma_.run(); }
   void cq_thread() { cq_.run(); }
 

@@ -1,7 +1,6 @@
-// Host memory as the chip's DMA engine sees it: the firmware's DMA buffers live here. The DMA
-// engine reaches it over the host link, which this target models: link time = bytes /
-// host.dma_bytes_per_ns on a first-come calendar, energy host.e_dma_byte_pj per byte (component
-// "host"). Buffers are handed out by a first-fit allocator; address 0 is never handed out.
+// Host memory of in-process firmware: its DMA buffers live here. The chip's DMA engine reaches it
+// through the host link (host_link.h), which costs the time and energy; this target only moves
+// the bytes. Buffers are handed out by a first-fit allocator; address 0 is never handed out.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +12,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "sim/timeline.h"
 #include "chip/local_memory.h"
-#include "config/platform_config.h"
-#include "sim/energy_ledger.h"
 
 namespace aimc::chip {
 
@@ -24,8 +20,7 @@ class HostMemory : public sc_core::sc_module {
  public:
   tlm_utils::simple_target_socket<HostMemory> tsock;
 
-  HostMemory(sc_core::sc_module_name name, uint64_t size_bytes, const config::HostConfig& cfg,
-             sim::EnergyLedger& ledger);
+  HostMemory(sc_core::sc_module_name name, uint64_t size_bytes);
   HostMemory(const HostMemory&) = delete;
   HostMemory& operator=(const HostMemory&) = delete;
 
@@ -39,18 +34,12 @@ class HostMemory : public sc_core::sc_module {
   }
   uint8_t* at(uint32_t addr) { return mem_.data() + addr; }
   uint64_t size() const { return mem_.size(); }
-  // Intervals the host link's calendar holds now (it forgets those in the past now and then).
-  size_t link_intervals() const { return link_.intervals(); }
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
 
   LocalMemory mem_;
-  config::HostConfig cfg_;
-  sim::EnergyLedger& ledger_;
-  int c_host_;
-  sim::Timeline link_;
   std::map<uint32_t, uint64_t> used_;  // start -> size
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 #include <unicorn/unicorn.h>
@@ -145,26 +146,28 @@ void mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* s
 }  // namespace
 
 Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
-                   sim::EnergyLedger& ledger, sim::TraceSink& trace, uint8_t* ram,
-                   uint64_t ram_bytes)
+                   sim::EnergyLedger& ledger, sim::TraceSink& trace)
     : sc_module(name),
       chip_regs("chip_regs"),
+      dma_target("dma_target"),
+      irq_in("irq_in", AIMC_RV_IRQ_CHIP_COUNT),
       cfg_(cfg),
       ledger_(ledger),
       trace_(trace),
       c_cpu_(ledger.component("cpu")),
       track_(trace.track("cpu")),
       rom_(uint64_t(cfg.rom_kib) * 1024, 0),
-      ram_(ram),
-      ram_bytes_(ram_bytes),
+      ram_buf_(uint64_t(cfg.ram_kib) * 1024, 0),
+      ram_(ram_buf_.data()),
+      ram_bytes_(ram_buf_.size()),
       memory_(std::make_unique<Memory>(*this)),
       ps_per_instr_(cfg.cpi * 1e6 / cfg.clock_mhz),
       cycles_per_instr_(cfg.cpi),
       quantum_ps_(sim::ns_to_ps(quantum_ns)) {
   const std::string bad = check_cpu_config(cfg);
   if (!bad.empty()) throw std::invalid_argument(bad);
-  if (ram_bytes != uint64_t(cfg.ram_kib) * 1024)
-    throw std::invalid_argument("Rv32Core: the RAM given is not cpu.ram_kib long");
+  dma_target.register_b_transport(this, &Rv32Core::dma_access);
+  dma_target.register_transport_dbg(this, &Rv32Core::dma_debug);
   console_ = [](int stream, std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stream == 2 ? stderr : stdout);
   };
@@ -212,10 +215,27 @@ Rv32Core::~Rv32Core() {
   if (uc_) uc_close(uc_);
 }
 
-void Rv32Core::connect_irq(std::function<uint32_t()> lines, const sc_core::sc_event& changed) {
-  irq_lines_ = std::move(lines);
-  irq_changed_ = &changed;
+// The chip's DMA into RAM (bus address = core address - RAM base), as the chip's host memory:
+// 8-bit data, no byte enables, inside RAM; the bytes move at once (the chip's link costs the time).
+unsigned int Rv32Core::dma_debug(tlm::tlm_generic_payload& gp) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  if (gp.get_byte_enable_ptr() || addr > ram_bytes_ || len > ram_bytes_ - addr) {
+    gp.set_response_status(gp.get_byte_enable_ptr() ? tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                    : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return 0;
+  }
+  if (gp.get_streaming_width() < len) {
+    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return 0;
+  }
+  if (gp.is_write()) std::memcpy(ram_ + addr, gp.get_data_ptr(), len);
+  else if (gp.is_read()) std::memcpy(gp.get_data_ptr(), ram_ + addr, len);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  return len;
 }
+
+void Rv32Core::dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time&) { dma_debug(gp); }
 
 void Rv32Core::load(const ElfImage& image, const std::string& command_line) {
   image_copy_ = image;
@@ -251,8 +271,11 @@ uint64_t Rv32Core::now_ps() const { return sim::to_ps(sc_core::sc_time_stamp()) 
 // ---- Time and energy -------------------------------------------------------------------------
 
 void Rv32Core::count_block(uint64_t addr, uint32_t size) {
-  // A stop due now (the quantum is used up, or a device access made an interrupt pending) is taken
-  // before this block runs; the block is counted when it does run, after the resume.
+  // A stop due now (the quantum is used up, a device access made an interrupt pending, or one
+  // waiting for mstatus.MIE finds it set) is taken before this block runs; the block is counted
+  // when it does run, after the resume. CSR writes end a block, so the block after the one that
+  // sets MIE starts right after the csrs: where the hardware takes the interrupt.
+  if (irq_masked_ && (reg(UC_RISCV_REG_MSTATUS) & kMstatusMie)) deferred_ = Stop::interrupt;
   if (deferred_ != Stop::none || pending_ps_ >= static_cast<double>(quantum_ps_)) {
     stop_pc_ = static_cast<uint32_t>(addr);
     request_stop(deferred_ != Stop::none ? deferred_ : Stop::quantum);
@@ -260,6 +283,8 @@ void Rv32Core::count_block(uint64_t addr, uint32_t size) {
     if (debug_) debug_block(0, 0);
     return;
   }
+  block_addr_ = addr;
+  block_size_ = size;
   const uint64_t key = addr << 16 | (size & 0xFFFFu);
   auto it = block_instrs_.find(key);
   uint32_t n;
@@ -308,16 +333,20 @@ void Rv32Core::sync() {
 }
 
 void Rv32Core::request_stop(Stop why) {
-  if (stop_ == Stop::none || why == Stop::fault || why == Stop::exit) stop_ = why;
+  // The stronger reason wins: the end of the run, then an access fault (which must be taken), then
+  // a synchronisation or an interrupt (both looked at whenever the core stops).
+  auto rank = [](Stop s) {
+    return s == Stop::exit || s == Stop::fault ? 3 : s == Stop::bus_error ? 2 : s == Stop::none ? 0 : 1;
+  };
+  if (rank(why) > rank(stop_)) stop_ = why;
   uc_emu_stop(uc_);
 }
 
 // ---- Interrupts and traps --------------------------------------------------------------------
 
 void Rv32Core::update_plic() {
-  const uint32_t lines = irq_lines_ ? irq_lines_() : 0;
   for (uint32_t n = 0; n < AIMC_RV_IRQ_CHIP_COUNT; ++n)
-    plic_.set_level(AIMC_RV_IRQ_CHIP_FIRST + n, (lines >> n) & 1u);
+    plic_.set_level(AIMC_RV_IRQ_CHIP_FIRST + n, irq_in[n].read());
 }
 
 uint32_t Rv32Core::mip() {
@@ -331,9 +360,16 @@ uint32_t Rv32Core::mip() {
 
 bool Rv32Core::interrupt_wakes() { return (mip() & reg(UC_RISCV_REG_MIE)) != 0; }
 
+void Rv32Core::note_interrupt_change() {
+  if (!interrupt_wakes()) return;
+  if (reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) deferred_ = Stop::interrupt;
+  else irq_masked_ = true;
+}
+
 bool Rv32Core::deliver_interrupt() {
   const uint32_t pending = mip() & reg(UC_RISCV_REG_MIE);
-  if (!pending || !(reg(UC_RISCV_REG_MSTATUS) & kMstatusMie)) return false;
+  irq_masked_ = pending && !(reg(UC_RISCV_REG_MSTATUS) & kMstatusMie);
+  if (!pending || irq_masked_) return false;
   // Priority of the privileged specification: external, then software, then timer.
   const uint32_t cause = pending & kMipMeip ? 11u : pending & kMipMsip ? 3u : 7u;
   ++stats_.interrupts;
@@ -363,6 +399,9 @@ bool Rv32Core::take_exception(uint32_t cause, uint32_t tval, uint32_t epc) {
                      (image_ ? image_->describe(epc) : hex(epc));
   if (cause == 1 || cause == 5 || cause == 7 || cause == 0 || cause == 4 || cause == 6)
     what += ", address " + hex(tval);
+  if ((cause == 5 || cause == 7) && tval >= AIMC_RV_CHIP_BASE && tval - AIMC_RV_CHIP_BASE < AIMC_REGS_SIZE)
+    what += " (the chip answered with a bus error: an unmapped register or an access other than "
+            "aligned 32 bits)";
   else if (cause == 2)
     what += ", instruction " + hex(tval);
   if (base == 0) {
@@ -429,18 +468,14 @@ void Rv32Core::sleep() {
   while (!interrupt_wakes()) {
     const bool timer = (reg(UC_RISCV_REG_MIE) & kMipMtip) != 0 &&
                        clint_.mtimecmp() != std::numeric_limits<uint64_t>::max();
+    sc_core::sc_event_or_list lines;  // any chip interrupt source that changes
+    for (auto& in : irq_in) lines |= in.value_changed_event();
     if (timer) {
       const uint64_t now_ns = sim::to_ps(sc_core::sc_time_stamp()) / 1000;
       const uint64_t in_ns = clint_.mtimecmp() > now_ns ? clint_.mtimecmp() - now_ns : 0;
-      if (irq_changed_)
-        sc_core::wait(sim::ps_to_time(in_ns * 1000), *irq_changed_);
-      else
-        sc_core::wait(sim::ps_to_time(in_ns * 1000));
-    } else if (irq_changed_) {
-      sc_core::wait(*irq_changed_);  // nothing else can wake the core
+      sc_core::wait(sim::ps_to_time(in_ns * 1000), lines);
     } else {
-      end_fault("wfi with no interrupt that could wake the core");
-      return;
+      sc_core::wait(lines);  // nothing else can wake the core
     }
   }
   asleep_ = false;
@@ -458,6 +493,7 @@ void Rv32Core::run() {
     throw;
   } catch (const std::exception& e) {
     end_fault(std::string("model error: ") + e.what());
+    debug_end();
   }
 }
 
@@ -487,6 +523,10 @@ void Rv32Core::run_firmware() {
       continue;
     }
     switch (stop_) {
+      case Stop::bus_error:
+        if (take_exception(bus_error_store_ ? 7u : 5u, bus_error_addr_, faulting_access_pc(bus_error_store_)))
+          sync();
+        break;
       case Stop::quantum:
         sync();
         deliver_interrupt();
@@ -551,21 +591,13 @@ void Rv32Core::console_out(int stream, std::string_view text, const char* what) 
 
 bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, uint32_t& data) {
   ++stats_.chip_accesses;
-  const char* dir = cmd == tlm::TLM_READ_COMMAND ? "load" : "store";
-  if (size != 4 || off % 4 != 0) {
-    end_fault(std::string("bus error: ") + dir + " of " + std::to_string(size) + " byte(s) at " +
-                  hex(AIMC_RV_CHIP_BASE + off) + " (the chip's registers take aligned 32-bit accesses " +
-                  "only), near " + (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")),
-              rsp::kSigBus);
-    return false;
-  }
   if (cmd == tlm::TLM_READ_COMMAND) sync();  // status must not be read from the past
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_address(off);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-  gp.set_data_length(4);
-  gp.set_streaming_width(4);
+  gp.set_data_length(size);  // the chip takes 32-bit accesses; it refuses others itself
+  gp.set_streaming_width(size);
   gp.set_byte_enable_ptr(nullptr);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -574,14 +606,36 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   sc_core::sc_time delay = sim::ps_to_time(ahead);
   chip_regs->b_transport(gp, delay);
   pending_ps_ += static_cast<double>(sim::to_ps(delay));
-  if (!gp.is_response_ok()) {
-    end_fault(std::string("bus error: the chip answered the ") + dir + " at " +
-              hex(AIMC_RV_CHIP_BASE + off) + " with " + gp.get_response_string() + ", near " +
-              (image_ ? image_->describe(reg(UC_RISCV_REG_PC)) : std::string("?")),
-              rsp::kSigBus);
+  if (!gp.is_response_ok()) {  // an access fault, taken when Unicorn returns (run_firmware)
+    bus_error_addr_ = AIMC_RV_CHIP_BASE + off;
+    bus_error_store_ = cmd == tlm::TLM_WRITE_COMMAND;
+    if (trace_.enabled())
+      trace_.instant(track_, "bus error", now_ps(),
+                     {{"address", hex(bus_error_addr_)}, {"response", gp.get_response_string()}});
+    request_stop(Stop::bus_error);
     return false;
   }
   return true;
+}
+
+// The load (store) of the current block that made the device access: the block's first one, as
+// Unicorn gives no pc inside a device access. Compressed C.LW/C.LWSP (C.SW/C.SWSP) included.
+uint32_t Rv32Core::faulting_access_pc(bool store) {
+  const uint32_t start = static_cast<uint32_t>(block_addr_);
+  const uint8_t* p = memory_->at(start, block_size_);
+  for (uint32_t off = 0; p && off + 2 <= block_size_;) {
+    const uint32_t lo = uint32_t(p[off]) | uint32_t(p[off + 1]) << 8;
+    if ((lo & 3u) == 3u) {
+      const uint32_t opcode = lo & 0x7Fu;
+      if ((!store && opcode == 0x03u) || (store && opcode == 0x23u)) return start + off;
+      off += 4;
+    } else {
+      const uint32_t op = lo & 3u, funct3 = lo >> 13;
+      if ((op == 0 || op == 2) && funct3 == (store ? 6u : 2u)) return start + off;
+      off += 2;
+    }
+  }
+  return start;
 }
 
 uint64_t Rv32Core::chip_read(uint64_t off, unsigned size) {
@@ -596,7 +650,7 @@ void Rv32Core::chip_write(uint64_t off, unsigned size, uint64_t value) {
   // A write may raise or enable an interrupt: take it at the next block boundary (a stop asked
   // for inside the access would make Unicorn resume at the start of this block, running its
   // instructions before the store, and the store, again).
-  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) deferred_ = Stop::interrupt;
+  note_interrupt_change();
 }
 
 uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
@@ -609,7 +663,7 @@ uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
 void Rv32Core::plic_write(uint64_t off, unsigned size, uint64_t value) {
   update_plic();
   if (size == 4) plic_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
-  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) deferred_ = Stop::interrupt;
+  note_interrupt_change();
 }
 
 uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
@@ -620,7 +674,7 @@ uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
 
 void Rv32Core::clint_write(uint64_t off, unsigned size, uint64_t value) {
   if (size == 4) clint_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
-  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) deferred_ = Stop::interrupt;
+  note_interrupt_change();
 }
 
 uint64_t Rv32Core::uart_read(uint64_t off, unsigned) {

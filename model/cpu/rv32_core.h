@@ -3,11 +3,17 @@
 // firmware_stubs/include/aimc_rv32.h. The project writes the wrapper; Unicorn executes the
 // instructions.
 //
-// - Memory: ROM and RAM are host buffers Unicorn reads and writes directly. RAM is the memory the
-//   chip's DMA engine reaches (the chip's host memory, shared; bus address = address - RAM base).
-// - The chip's register space: every load/store there is a TLM transaction on chip_regs (32-bit
-//   only; another size or a chip error response ends the run with a bus-error fault naming it).
-// - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block, kept as a local
+// The core uses only the chip's public interface (chip.h): chip_regs binds the chip's register
+// socket, the chip's DMA port binds dma_target, and irq_in[n] binds the chip's interrupt source n.
+// - Memory: ROM and RAM are the core's buffers, which Unicorn reads and writes directly. RAM is
+//   also the target of the chip's DMA (dma_target; bus address = address - RAM base).
+// - The chip's register space: every load/store there is a TLM transaction on chip_regs. An error
+//   response (an unmapped offset, a byte or halfword access) is a load/store access fault with
+//   mtval = the address. Unicorn gives no exact pc inside a device access, so mepc is found by
+//   decoding the basic block that made it: its first load (store); the instructions after it in
+//   that block have run (the kit's HAL keeps each register access alone in its block).
+// - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block as it starts (a
+//   stop is taken before a block, which is counted when it runs after the resume), kept as a local
 //   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the quantum
 //   (simulation.quantum_ns), before every chip register read (status is never read from the past)
 //   and at wfi. A chip access adds its latency (host.reg_access_ns) to the core's time.
@@ -16,7 +22,10 @@
 // - Interrupts: the PLIC (chip lines, rv_devices.h) raises MEIP, the CLINT MTIP/MSIP; they are
 //   taken at the next block boundary after a synchronisation, a memory-mapped write or wfi, with
 //   the machine-mode trap entry of the privileged specification (mepc, mcause, mstatus.MPIE/MIE,
-//   mtvec direct or vectored).
+//   mtvec direct or vectored). One pending while mstatus.MIE is clear is taken at the first block
+//   boundary that finds MIE set: right after the csrs that sets it, as a CSR write ends a block.
+//   A device access never stops Unicorn itself (it would resume at the block's start and run the
+//   instructions before the access, and the access, again): it asks for the next block boundary.
 // - Exceptions (illegal instruction, access faults, misaligned accesses, ecall) trap to mtvec the
 //   same way; with no handler (mtvec 0), or one that faults itself, the run ends with a fault
 //   message naming the cause, the address and the function.
@@ -41,6 +50,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include "config/platform_config.h"
 #include "cpu/core_debug.h"
@@ -72,17 +82,16 @@ struct CoreStats {
 class Rv32Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Rv32Core> chip_regs;  // to the chip's register space
+  tlm_utils::simple_target_socket<Rv32Core> dma_target;    // the chip's DMA into RAM
+  // The chip's interrupt sources: irq_in[n] is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n.
+  sc_core::sc_vector<sc_core::sc_in<bool>> irq_in;
 
-  // ram: the core's RAM, ram_bytes long (cpu.ram_kib KiB), shared with the chip's DMA engine.
   Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
-           sim::EnergyLedger& ledger, sim::TraceSink& trace, uint8_t* ram, uint64_t ram_bytes);
+           sim::EnergyLedger& ledger, sim::TraceSink& trace);
   ~Rv32Core() override;
   Rv32Core(const Rv32Core&) = delete;
   Rv32Core& operator=(const Rv32Core&) = delete;
 
-  // The chip's interrupt lines (bit n is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n) and the event
-  // notified when they change.
-  void connect_irq(std::function<uint32_t()> lines, const sc_core::sc_event& changed);
   // Copies the image into ROM/RAM and sets the command line semihosting hands the firmware
   // (argv[0] first). Before sc_start.
   void load(const ElfImage& image, const std::string& command_line);
@@ -123,7 +132,7 @@ class Rv32Core : public sc_core::sc_module {
   bool remove_watchpoint(uint32_t addr, uint32_t len, WatchKind kind);
 
  private:
-  enum class Stop { none, quantum, interrupt, debug, exit, fault };
+  enum class Stop { none, quantum, interrupt, debug, bus_error, exit, fault };
   class Memory;
   struct Debug;
 
@@ -139,10 +148,14 @@ class Rv32Core : public sc_core::sc_module {
   uint32_t mip();
   bool deliver_interrupt();
   bool interrupt_wakes();
+  // After a device access: an interrupt it made pending is taken at the next block start (or,
+  // with mstatus.MIE clear, at the first block start that finds MIE set).
+  void note_interrupt_change();
   void sleep();
   bool take_exception(uint32_t cause, uint32_t tval, uint32_t epc);
   void enter_trap(uint32_t cause, uint32_t tval, uint32_t epc);
   bool handle_stop_error(int err);
+  uint32_t faulting_access_pc(bool store);
   void end(int code);
   // signal: GDB's number for the fault (rsp::Signal), for a debugger.
   void end_fault(const std::string& why, int signal = 6);
@@ -150,6 +163,8 @@ class Rv32Core : public sc_core::sc_module {
   void request_stop(Stop why);
   void console_out(int stream, std::string_view text, const char* what);
   void update_plic();
+  void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int dma_debug(tlm::tlm_generic_payload& gp);
 
   // Debugging (rv32_debug.cpp).
   uint8_t* host_ptr(uint32_t addr, uint32_t len);  // ROM or RAM bytes [addr, addr+len), or nullptr
@@ -185,6 +200,7 @@ class Rv32Core : public sc_core::sc_module {
   int track_;
   uc_struct* uc_ = nullptr;
   std::vector<uint8_t> rom_;
+  std::vector<uint8_t> ram_buf_;
   uint8_t* ram_;
   uint64_t ram_bytes_;
   std::unique_ptr<Memory> memory_;
@@ -196,8 +212,6 @@ class Rv32Core : public sc_core::sc_module {
 
   Plic plic_;
   Clint clint_;
-  std::function<uint32_t()> irq_lines_;
-  const sc_core::sc_event* irq_changed_ = nullptr;
 
   double ps_per_instr_;
   double cycles_per_instr_;
@@ -207,6 +221,7 @@ class Rv32Core : public sc_core::sc_module {
   std::unordered_map<uint64_t, uint32_t> block_instrs_;  // (address, size) -> instructions
   Stop stop_ = Stop::none;
   Stop deferred_ = Stop::none;  // asked for inside a device access: taken at the next block start
+  bool irq_masked_ = false;     // an enabled interrupt pends while mstatus.MIE is 0
   uint32_t stop_pc_ = 0;        // where a stop the hooks asked for left the core
   bool finished_ = false, asleep_ = false;
   int exit_code_ = 0;
@@ -215,6 +230,10 @@ class Rv32Core : public sc_core::sc_module {
   std::unique_ptr<Debug> debug_;  // only with a debugger attached
   uint32_t pc_ = 0;
   uint64_t fault_addr_ = 0;  // the address of the last invalid access (for mtval)
+  uint64_t block_addr_ = 0;  // the block executing now (from the block hook)
+  uint32_t block_size_ = 0;
+  uint32_t bus_error_addr_ = 0;
+  bool bus_error_store_ = false;
   int intno_ = -1;           // the last exception Unicorn reported
   uint64_t last_counter_ps_ = 0;
   CoreStats stats_;

@@ -258,7 +258,7 @@ class Harness {
           for (chip::Tile* t : chip_.tiles()) analog += t->analog().intervals(), digital += t->digital().intervals();
           std::fprintf(stderr, "fuzz_device: %llu inputs: ledger layers %d, tile calendars %zu + %zu, host link %zu, PROGRAMs %zu, heap %zu MB allocated\n",
                        static_cast<unsigned long long>(inputs_), ledger_.layer_count(), analog, digital,
-                       chip_.host_memory().link_intervals(), chip_.programmer().stats().by_tile.size(),
+                       chip_.host_link().intervals(), chip_.programmer().stats().by_tile.size(),
                        __sanitizer_get_current_allocated_bytes() >> 20);
         }
         pending_ = false;

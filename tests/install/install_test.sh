@@ -6,7 +6,8 @@
 #      find_package(aimc) against the prefix and built: its own sc_main (my_chip: a chip from an
 #      installed preset, an inference through the driver, checked against the golden model) and a
 #      firmware made by aimc_add_firmware (my_fw, run by the installed runner with its default
-#      platform, i.e. the installed preset);
+#      platform, i.e. the installed preset; with the RISC-V toolchain also my_fw.rv32.elf, built
+#      from the installed driver and RV32 kit and checked by tests/firmware/rv32_elf_check.sh);
 #   4. the installed aimc run from a folder outside both trees with no --platform/--model finds
 #      the installed preset and model; a copy of aimc away from the prefix is refused with a
 #      message naming where it looked; AIMC_DATA_DIR overrides; the prefix still works once moved.
@@ -40,7 +41,9 @@ for f in bin/aimc bin/aimc-regs \
          lib/cmake/aimc/aimcConfig.cmake lib/cmake/aimc/aimcConfigVersion.cmake \
          lib/cmake/aimc/aimcTargets.cmake lib/cmake/aimc/AimcFirmware.cmake \
          include/aimc/chip/chip.h include/aimc/config/platform_config.h include/aimc/aimc_driver.h \
-         include/aimc/aimc_fw.h share/aimc/platforms/membrain-3x4.yaml \
+         include/aimc/aimc_fw.h include/aimc/aimc_rv32.h include/aimc/aimc_hal_rv32.h \
+         share/aimc/firmware/src/aimc_driver.c share/aimc/firmware/riscv/aimc_hal_rv32.c \
+         share/aimc/firmware/riscv/aimc_rv_vector.S share/aimc/platforms/membrain-3x4.yaml \
          share/aimc/platforms/models/fashion_mnist_mlp.onnx; do
   [ -e "$PREFIX/$f" ] || fail "the package has no $f"
 done
@@ -70,6 +73,16 @@ UP=$TMP/user-build
   -DCMAKE_C_COMPILER="$CC_" -DCMAKE_CXX_COMPILER="$CXX_" "${LAUNCH[@]}" \
   >"$TMP/configure.log" 2>&1 || fail "configuring the user project"
 "$CMAKE" --build "$UP" -j2 >"$TMP/build.log" 2>&1 || fail "building the user project"
+# With the RISC-V toolchain (AIMC_RISCV_FIRMWARE AUTO found it), the installed kit and driver
+# built my_fw.rv32.elf for the core's default memory map.
+if grep -qF "aimc: RV32 firmware (<name>.rv32.elf): on" "$TMP/configure.log"; then
+  step "the user's firmware for the RV32 core, from the installed kit"
+  RV_BIN=$(dirname "$(sed -n 's/^AIMC_RISCV_GCC:FILEPATH=//p' "$UP/CMakeCache.txt")")
+  "$SRC/tests/firmware/rv32_elf_check.sh" "$UP/my_fw.rv32.elf" "$RV_BIN/riscv64-unknown-elf-readelf" \
+    "$RV_BIN/riscv64-unknown-elf-nm" 0x20000000 1048576 0x80000000 67108864 >"$TMP/rv32.log" 2>&1 ||
+    fail "my_fw.rv32.elf: $(cat "$TMP/rv32.log")"
+  tail -n 1 "$TMP/rv32.log"
+fi
 for exe in my_chip my_fw my_fw-remote; do
   [ -x "$UP/$exe" ] || fail "the user project made no $exe"
 done

@@ -183,7 +183,7 @@ TEST(HostUnits, HostLinkCalendarStaysSmallOverManyTransfers) {
       wait_idle(hal);  // the next transfer starts later: its own interval on the link
     }
   });
-  EXPECT_LT(b.chip.host_memory().link_intervals(), 1100u);
+  EXPECT_LT(b.chip.host_link().intervals(), 1100u);
 }
 
 TEST(HostUnits, TileWindowsAnswerForTheirTileAndColumn) {

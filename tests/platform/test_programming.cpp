@@ -515,5 +515,51 @@ TEST(Programming, DurationParsing) {
   EXPECT_DOUBLE_EQ(app::parse_duration_s("1e-400s"), 0.0);  // below double: about 0, not an error
 }
 
+// Faults placed while the platform runs (Tile::inject_*, aimc fw run --gdb's `monitor fault`)
+// act on the next read as the drawn ones do, and refuse indices outside the array.
+TEST(Programming, FaultsInjectedAtRunTimeActOnTheNextRead) {
+  const config::PlatformConfig cfg = preset();
+  Bench b(cfg);
+  chip::Tile& t = *b.chip.tiles()[1];
+  const double g_max = cfg.tile.device.g_max_ns * 1e-9, g_min = cfg.tile.device.g_min_ns * 1e-9;
+  const double erased = t.conductance_s(5, 7, false);
+  ASSERT_GT(std::fabs(erased - g_max), 0.01 * g_max) << "the test needs erased cells away from g_max";
+  t.inject_stuck_cell(5, 7, false, true);
+  EXPECT_NEAR(t.conductance_s(5, 7, false), g_max, 1e-6 * g_max);
+  EXPECT_NEAR(t.conductance_s(5, 7, true), erased, 1e-6 * erased);  // the pair's other cell: untouched
+  t.inject_stuck_cell(5, 7, true, false);
+  EXPECT_NEAR(t.conductance_s(5, 7, true), g_min, 1e-6 * g_max);
+  t.inject_stuck_cell(5, 7, false, false);  // a stuck cell can be made stuck the other way
+  EXPECT_NEAR(t.conductance_s(5, 7, false), g_min, 1e-6 * g_max);
+  EXPECT_GT(t.conductance_s(0, 3, false), 0.0);
+  t.inject_dead_column(3);
+  for (int r : {0, 17, cfg.tile.array.rows - 1}) {
+    EXPECT_EQ(t.conductance_s(r, 3, false), 0.0) << r;
+    EXPECT_EQ(t.conductance_s(r, 3, true), 0.0) << r;
+  }
+  EXPECT_GT(t.conductance_s(0, 4, false), 0.0);  // its neighbour reads
+  ASSERT_EQ(t.adc_offset_lsb(2), 0.0f) << "the preset draws no ADC offsets";
+  t.inject_adc_offset(2, 2.5);
+  t.inject_adc_offset(2, 1.0);
+  EXPECT_FLOAT_EQ(t.adc_offset_lsb(2), 3.5f);
+  EXPECT_EQ(t.adc_offset_lsb(1), 0.0f);
+  t.zero_input_test(sim::Phase::deploy);  // what firmware's TEST register shows
+  EXPECT_EQ(t.test_result(2), 4);
+  EXPECT_EQ(t.test_result(1), 0);
+  const int cols = cfg.tile.array.cols, rows = cfg.tile.array.rows;
+  EXPECT_THROW(t.inject_stuck_cell(rows, 0, false, true), std::invalid_argument);
+  EXPECT_THROW(t.inject_stuck_cell(0, -1, false, true), std::invalid_argument);
+  EXPECT_THROW(t.inject_dead_column(cols), std::invalid_argument);
+  EXPECT_THROW(t.inject_adc_offset(0, std::nan("")), std::invalid_argument);
+  try {
+    t.inject_adc_offset(cols, 1.0);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("column " + std::to_string(cols) + " is outside the array"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace aimc::testing
