@@ -13,15 +13,15 @@
 //   decoding the basic block that made it: its first load (store); the instructions after it in
 //   that block have run (the kit's HAL keeps each register access alone in its block).
 // - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block, kept as a local
-//   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the quantum
-//   (simulation.quantum_ns), before every chip register read (status is never read from the past)
+//   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the core's
+//   quantum (cpu.quantum_ns), before every chip register read (status is never read from the past)
 //   and at wfi. A chip access adds its latency (host.reg_access_ns) to the core's time.
 // - Energy (ledger component "cpu"): cpu.e_cycle_pj per active cycle, cpu.p_static_uw always;
 //   asleep in wfi the core is clock-gated (no cycles).
 // - Interrupts: the PLIC (chip lines, rv_devices.h) raises MEIP, the CLINT MTIP/MSIP; they are
-//   taken at the next block boundary after a synchronisation, a memory-mapped write or wfi, with
-//   the machine-mode trap entry of the privileged specification (mepc, mcause, mstatus.MPIE/MIE,
-//   mtvec direct or vectored).
+//   taken after a synchronisation, a memory-mapped write, wfi, or the CSR instruction that enables
+//   them (mstatus.MIE, mie), with the machine-mode trap entry of the privileged specification
+//   (mepc, mcause, mstatus.MPIE/MIE, mtvec direct or vectored).
 // - Exceptions (illegal instruction, access faults, misaligned accesses, ecall) trap to mtvec the
 //   same way; with no handler (mtvec 0), or one that faults itself, the run ends with a fault
 //   message naming the cause, the address and the function.
@@ -75,8 +75,9 @@ class Rv32Core : public sc_core::sc_module {
   // The chip's interrupt sources: irq_in[n] is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n.
   sc_core::sc_vector<sc_core::sc_in<bool>> irq_in;
 
-  Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
-           sim::EnergyLedger& ledger, sim::TraceSink& trace);
+  // The core's time runs ahead of SystemC's by up to cfg.quantum_ns (its own quantum keeper).
+  Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, sim::EnergyLedger& ledger,
+           sim::TraceSink& trace);
   ~Rv32Core() override;
   Rv32Core(const Rv32Core&) = delete;
   Rv32Core& operator=(const Rv32Core&) = delete;
@@ -105,6 +106,7 @@ class Rv32Core : public sc_core::sc_module {
   void count_block(uint64_t addr, uint32_t size);
   void note_invalid(uint64_t addr, int type);
   void note_exception(uint32_t intno);
+  void after_csr_write(uint64_t addr);
   uint32_t reg(int id) const;
   void set_reg(int id, uint32_t v);
   uint32_t mip();
@@ -117,7 +119,11 @@ class Rv32Core : public sc_core::sc_module {
   uint32_t faulting_access_pc(bool store);
   void end(int code);
   void end_fault(const std::string& why);
-  void request_stop(Stop why);
+  // Stops the emulation from a block or code hook (cleanly: at that instruction). Device accesses
+  // defer instead: Unicorn stopped from inside one would restart its block and repeat the access.
+  void request_stop(Stop why, uint64_t at);
+  void defer_stop(Stop why);
+  static int stop_rank(Stop s);
   void console_out(int stream, std::string_view text, const char* what);
   void update_plic();
   void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -162,6 +168,9 @@ class Rv32Core : public sc_core::sc_module {
   double pending_cycles_ = 0;   // cycles not yet posted to the ledger
   std::unordered_map<uint64_t, uint32_t> block_instrs_;  // (address, size) -> instructions
   Stop stop_ = Stop::none;
+  Stop deferred_ = Stop::none;  // a stop a device access asked for, made at the next block
+  static constexpr uint64_t kNoStopPc = ~0ull;
+  uint64_t stop_pc_ = kNoStopPc;  // where a hook stopped the emulation (the instruction not run)
   bool finished_ = false, asleep_ = false;
   int exit_code_ = 0;
   std::string fault_;
@@ -170,6 +179,8 @@ class Rv32Core : public sc_core::sc_module {
   uint64_t block_addr_ = 0;  // the block executing now (from the block hook)
   uint32_t block_size_ = 0;
   uint32_t bus_error_addr_ = 0;
+  uint64_t bus_error_block_ = 0;
+  uint32_t bus_error_block_size_ = 0;
   bool bus_error_store_ = false;
   int intno_ = -1;           // the last exception Unicorn reported
   uint64_t last_counter_ps_ = 0;
