@@ -655,15 +655,27 @@ void Rv32Core::chip_write(uint64_t off, unsigned size, uint64_t value) {
   if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) defer_stop(Stop::interrupt);
 }
 
+// The PLIC sees the chip's lines as they are after everything the core did so far: a handler's
+// write that acknowledged the chip's bit must have lowered the line before the claim is
+// completed, or the source would pend again at once. The chip's signals follow its registers
+// one delta cycle later, so a PLIC access first brings SystemC up to the core's time and lets
+// two delta cycles pass (the chip's method runs, then its signals update).
+void Rv32Core::settle_irq_lines() {
+  sync();
+  sc_core::wait(sc_core::SC_ZERO_TIME);
+  sc_core::wait(sc_core::SC_ZERO_TIME);
+  update_plic();
+}
+
 uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
   uint32_t v = 0;
-  update_plic();
+  settle_irq_lines();
   if (size != 4 || !plic_.read(static_cast<uint32_t>(off), v)) return 0;  // reserved: reads 0
   return v;
 }
 
 void Rv32Core::plic_write(uint64_t off, unsigned size, uint64_t value) {
-  update_plic();
+  settle_irq_lines();
   if (size == 4) plic_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
   if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) defer_stop(Stop::interrupt);
 }

@@ -126,6 +126,7 @@ class Rv32Core : public sc_core::sc_module {
   static int stop_rank(Stop s);
   void console_out(int stream, std::string_view text, const char* what);
   void update_plic();
+  void settle_irq_lines();
   void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int dma_debug(tlm::tlm_generic_payload& gp);
 

@@ -175,6 +175,30 @@ case "$CASE" in
       fail "expected max |offset| after <= 0.5 LSB and before > 0.5 LSB (sigma 2 LSB)"
     ;;
 
+  isr)  # interrupt-driven firmware on the RV32 core (rv32 only)
+    [ "$MODE" = rv32 ] || fail "isr is an rv32 case"
+    compile_image
+    "$AIMC" fw run "$FW" --report "$TMP/isr.json" -- "$TMP/model.aimg" --vectors 12 \
+      >"$TMP/out.txt" 2>"$TMP/err.txt"
+    RC=$?
+    [ "$RC" -eq 0 ] || fail "isr exited with $RC"
+    expect_out '^isr: interrupt-driven predictions agree with the synchronous driver'"'"'s$'
+    expect_out '^interrupts +14 handled \(DMA_DONE 2, CQ_DONE 12\)'
+    expect_out '^asleep in wfi +[1-9][0-9]* ns waiting for DMA, [1-9][0-9]* ns waiting for the queue'
+    # The core slept (clock-gated) in wfi: the VP says so too, and the cpu's energy is below what
+    # the same time awake would have cost.
+    /usr/bin/python3 - "$TMP/isr.json" <<'PY' || fail "the report shows no sleep, or no saving from it"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cpu, led = r["cpu"], r["energy_j"]["ledger"]
+cpu_j = led["by_component"]["cpu"]
+awake_j = r["time_ns"] * 1e-9 * cpu["clock_mhz"] * 1e6 / cpu["cpi"] * 33.4e-12
+print(f"cpu asleep {cpu['sleep_ns']:.0f} of {r['time_ns']:.0f} ns; cpu energy {cpu_j * 1e9:.1f} nJ, "
+      f"{awake_j * 1e9:.1f} nJ if never asleep")
+sys.exit(0 if cpu["sleep_ns"] > 0 and cpu_j < awake_j else 1)
+PY
+    ;;
+
   runner-options)  # the in-VP runner: bad options, platform errors, report and trace
     [ "$MODE" = vp ] || fail "runner-options is a vp case"
     "$FW" --set not-a-pair >"$TMP/out.txt" 2>"$TMP/err.txt"
