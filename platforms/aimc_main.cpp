@@ -304,7 +304,8 @@ struct Cli {
                     default_platform, "membrain-3x4.yaml")
         ->check(CLI::ExistingFile);
     fw_run->add_option("--set", fopt.overrides,
-                       "override a platform parameter, KEY=VALUE (repeatable; the core's are cpu.*)");
+                       "override a platform parameter, KEY=VALUE (repeatable; the core's are cpu.*)")
+        ->allow_extra_args(false);  // one KEY=VALUE per --set, so that `--set K=V -- args` works
     fw_run->add_option("--trace", fopt.trace_path, trace_help);
     fw_run->add_option("--trace-format", fopt.trace_format, trace_format_help);
     fw_run->add_flag("--trace-registers", fopt.trace_registers,

@@ -18,18 +18,27 @@ namespace aimc::app {
 
 namespace {
 
-// The command line semihosting hands the firmware: argv split at spaces by the C library, so an
-// argument cannot hold whitespace.
+// The command line semihosting hands the firmware: one string, words split at spaces; a word that
+// is empty or holds a space, a quote or a backslash is quoted ("...", with \" and \\), as the
+// kit's main() reads it (firmware_stubs/riscv/aimc_rv_main.c).
 std::string command_line(const FwRunOptions& opt) {
   std::string line;
   std::vector<std::string> argv = {opt.elf_path};
   argv.insert(argv.end(), opt.args.begin(), opt.args.end());
   for (const std::string& a : argv) {
-    if (a.empty() || a.find_first_of(" \t\n\r") != std::string::npos)
-      throw UserError("firmware argument '" + a +
-                      "': semihosting passes the command line as one string split at spaces, so "
-                      "an argument can be neither empty nor hold whitespace");
-    line += (line.empty() ? "" : " ") + a;
+    if (a.find_first_of("\n\r") != std::string::npos)
+      throw UserError("firmware argument '" + a + "': a line break cannot pass through semihosting");
+    if (!line.empty()) line += ' ';
+    if (!a.empty() && a.find_first_of(" \t\"\\") == std::string::npos) {
+      line += a;
+      continue;
+    }
+    line += '"';
+    for (char c : a) {
+      if (c == '"' || c == '\\') line += '\\';
+      line += c;
+    }
+    line += '"';
   }
   return line;
 }
@@ -62,8 +71,7 @@ int fw_run_job(const FwRunOptions& opt) {
   if (opt.temp_c || opt.at_s > 0)
     chip.set_environment(opt.temp_c.value_or(cfg.tile.device.t_ref_c), opt.at_s);
   // The core binds the chip's public interface only (chip.h), as a user's own platform would.
-  cpu::Rv32Core core("rv32", cfg.cpu, cfg.simulation.quantum_ns, session.ledger(),
-                     session.trace().sink());
+  cpu::Rv32Core core("rv32", cfg.cpu, session.ledger(), session.trace().sink());
   core.chip_regs.bind(chip.register_socket());
   chip.dma_socket().bind(core.dma_target);
   for (int n = 0; n < chip::Chip::kIrqSources; ++n) core.irq_in[n].bind(chip.irq_source(n));

@@ -1,5 +1,5 @@
 # aimc_add_firmware(<name> SOURCES <file.c>... [INCLUDE_DIRS <dir>...] [LIBRARIES <lib>...]
-#                   [NO_RV32] [RV32_ROM_KIB <n>] [RV32_RAM_KIB <n>] [RV32_STACK_KIB <n>])
+#                   [NO_RV32 | RV32_ONLY] [RV32_ROM_KIB <n>] [RV32_RAM_KIB <n>] [RV32_STACK_KIB <n>])
 #
 # Builds firmware written against the aimc HAL and driver (entry point aimc_fw_main, see
 # firmware_stubs/include/aimc_fw.h) in up to three forms from the same sources:
@@ -17,7 +17,9 @@
 #                  memory map of aimc_rv32.h, next to <name>. Target <name>-rv32 (in ALL); its
 #                  property AIMC_RV32_ELF and the variable <name>_RV32_ELF (set in the caller's
 #                  scope) give the ELF's path. Made when the toolchain is there (the cache
-#                  variable AIMC_RISCV_FIRMWARE below) and NO_RV32 is not given. LIBRARIES are
+#                  variable AIMC_RISCV_FIRMWARE below) and NO_RV32 is not given. RV32_ONLY: this
+#                  form alone, for firmware written for the core (its interrupt services, wfi);
+#                  nothing is built when the toolchain is missing. LIBRARIES are
 #                  host libraries: they are not linked into it.
 #                  RV32_ROM_KIB, RV32_RAM_KIB: the ROM and RAM the ELF is linked for; default 1024
 #                  and 65536, the core's defaults (cpu.rom_kib, cpu.ram_kib of the platform).
@@ -216,8 +218,11 @@ function(_aimc_add_rv32_firmware name out_dir rom_kib ram_kib stack_kib)
 endfunction()
 
 function(aimc_add_firmware name)
-  cmake_parse_arguments(PARSE_ARGV 1 FW "NO_RV32" "RV32_ROM_KIB;RV32_RAM_KIB;RV32_STACK_KIB"
+  cmake_parse_arguments(PARSE_ARGV 1 FW "NO_RV32;RV32_ONLY" "RV32_ROM_KIB;RV32_RAM_KIB;RV32_STACK_KIB"
                         "SOURCES;INCLUDE_DIRS;LIBRARIES")
+  if(FW_NO_RV32 AND FW_RV32_ONLY)
+    message(FATAL_ERROR "aimc_add_firmware(${name}): NO_RV32 and RV32_ONLY exclude each other")
+  endif()
   if(NOT FW_SOURCES)
     message(FATAL_ERROR "aimc_add_firmware(${name}): no SOURCES given")
   endif()
@@ -239,6 +244,14 @@ function(aimc_add_firmware name)
     set(_fw_sanitize -fsanitize=${AIMC_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   endif()
 
+  get_property(rv32 GLOBAL PROPERTY AIMC_RV32_ENABLED)
+  if(FW_RV32_ONLY AND NOT rv32)
+    message(STATUS "aimc_add_firmware(${name}): RV32_ONLY, and no RV32 toolchain: not built")
+    return()
+  endif()
+  if(FW_RV32_ONLY)
+    set(out_dir ${CMAKE_CURRENT_BINARY_DIR})  # no host forms: the ELF is target <name>-rv32 alone
+  else()
   # In the VP's process: the runner provides main() and builds the chip.
   add_executable(${name} ${FW_SOURCES})
   set_target_properties(${name} PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
@@ -260,9 +273,9 @@ function(aimc_add_firmware name)
                                                   ${_fw_sanitize})
     target_link_options(${name}-remote PRIVATE ${_fw_sanitize})
   endif()
+  endif()
 
   # On the VP's RV32 core: the same sources, cross-compiled with the driver and the kit.
-  get_property(rv32 GLOBAL PROPERTY AIMC_RV32_ENABLED)
   if(rv32 AND NOT FW_NO_RV32)
     # Defaults: the core's (cpu.rom_kib 1024, cpu.ram_kib 65536); the stack: see the top.
     foreach(kv ROM_KIB:1024 RAM_KIB:65536 STACK_KIB:256)
@@ -286,9 +299,11 @@ function(aimc_add_firmware name)
       message(FATAL_ERROR "aimc_add_firmware(${name}): RV32_STACK_KIB ${FW_RV32_STACK_KIB} leaves "
                           "no RAM of RV32_RAM_KIB ${FW_RV32_RAM_KIB} for data and heap")
     endif()
-    get_target_property(out_dir ${name} RUNTIME_OUTPUT_DIRECTORY)
-    if(NOT out_dir)
-      set(out_dir ${CMAKE_CURRENT_BINARY_DIR})
+    if(NOT FW_RV32_ONLY)
+      get_target_property(out_dir ${name} RUNTIME_OUTPUT_DIRECTORY)
+      if(NOT out_dir)
+        set(out_dir ${CMAKE_CURRENT_BINARY_DIR})
+      endif()
     endif()
     _aimc_add_rv32_firmware(${name} ${out_dir} ${FW_RV32_ROM_KIB} ${FW_RV32_RAM_KIB}
                             ${FW_RV32_STACK_KIB} SOURCES ${FW_SOURCES}

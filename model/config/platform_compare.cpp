@@ -106,7 +106,8 @@ bool operator==(const SimulationConfig& a, const SimulationConfig& b) {
 }
 bool operator==(const CpuConfig& a, const CpuConfig& b) {
   return a.clock_mhz == b.clock_mhz && a.cpi == b.cpi && a.rom_kib == b.rom_kib &&
-         a.ram_kib == b.ram_kib && a.e_cycle_pj == b.e_cycle_pj && a.p_static_uw == b.p_static_uw;
+         a.ram_kib == b.ram_kib && a.e_cycle_pj == b.e_cycle_pj && a.p_static_uw == b.p_static_uw &&
+         a.quantum_ns == b.quantum_ns;
 }
 bool operator==(const PlatformConfig& a, const PlatformConfig& b) {
   return a.name == b.name && a.grid_rows == b.grid_rows && a.grid_cols == b.grid_cols &&

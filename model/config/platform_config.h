@@ -251,6 +251,7 @@ struct CpuConfig {
   int ram_kib = 65536;        // RAM at AIMC_RV_RAM_BASE: data, heap, stack, DMA buffers
   double e_cycle_pj = 33.4;   // energy per active cycle (core, memories, peripherals)
   double p_static_uw = 0.0015;// leakage, asleep or not
+  double quantum_ns = 10000.0;// how far the core may run ahead of SystemC time between synchronisations
 };
 
 struct SimulationConfig {

@@ -568,6 +568,11 @@ const std::vector<Key>& keys() {
                              REF(double, cpu.e_cycle_pj)));
     t.push_back(non_negative("cpu.p_static_uw", "uW", "leakage of the core, asleep or not",
                              REF(double, cpu.p_static_uw)));
+    t.push_back(positive("cpu.quantum_ns", "ns",
+                         "how far the core's time may run ahead of SystemC's between "
+                         "synchronisations (its quantum keeper; chip register reads and wfi "
+                         "synchronise at once)",
+                         REF(double, cpu.quantum_ns)));
 
     t.push_back(positive("simulation.quantum_ns", "ns", "TLM quantum keeper global quantum",
                          REF(double, simulation.quantum_ns)));

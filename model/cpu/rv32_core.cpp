@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <sstream>
@@ -130,6 +131,10 @@ bool invalid_hook(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t, voi
   (static_cast<Rv32Core*>(self)->*F)(addr, static_cast<int>(type));
   return false;  // not mapped on demand: the access faults
 }
+template <void (Rv32Core::*F)(uint64_t)>
+void code_hook(uc_engine*, uint64_t addr, uint32_t, void* self) {
+  (static_cast<Rv32Core*>(self)->*F)(addr);
+}
 template <void (Rv32Core::*F)(uint32_t)>
 void intr_hook(uc_engine*, uint32_t intno, void* self) {
   (static_cast<Rv32Core*>(self)->*F)(intno);
@@ -145,7 +150,7 @@ void mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* s
 
 }  // namespace
 
-Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
+Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg,
                    sim::EnergyLedger& ledger, sim::TraceSink& trace)
     : sc_module(name),
       chip_regs("chip_regs"),
@@ -163,7 +168,7 @@ Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, d
       memory_(std::make_unique<Memory>(*this)),
       ps_per_instr_(cfg.cpi * 1e6 / cfg.clock_mhz),
       cycles_per_instr_(cfg.cpi),
-      quantum_ps_(sim::ns_to_ps(quantum_ns)) {
+      quantum_ps_(sim::ns_to_ps(cfg.quantum_ns)) {
   const std::string bad = check_cpu_config(cfg);
   if (!bad.empty()) throw std::invalid_argument(bad);
   dma_target.register_b_transport(this, &Rv32Core::dma_access);
@@ -248,6 +253,26 @@ void Rv32Core::load(const ElfImage& image, const std::string& command_line) {
   }
   pc_ = image.entry;
   set_reg(UC_RISCV_REG_PC, pc_);
+  // An interrupt pending when firmware sets mstatus.MIE or an mie bit is taken right after that
+  // CSR instruction, as on a real core. Unicorn does not report CSR writes, so the loaded code is
+  // scanned for CSR instructions on mstatus (0x300) and mie (0x304), and the instruction after each
+  // gets a code hook (a hook on one address costs nothing elsewhere). A false match from data only
+  // adds a check.
+  for (const ElfSegment& seg : image.segments) {
+    const std::vector<uint8_t>& b = seg.bytes;
+    for (size_t off = 0; off + 4 <= b.size(); off += 2) {
+      const uint32_t insn = uint32_t(b[off]) | uint32_t(b[off + 1]) << 8 | uint32_t(b[off + 2]) << 16 |
+                            uint32_t(b[off + 3]) << 24;
+      const uint32_t funct3 = (insn >> 12) & 7u, csr = insn >> 20;
+      if ((insn & 0x7Fu) != 0x73u || funct3 == 0 || funct3 == 4 || (csr != 0x300u && csr != 0x304u))
+        continue;
+      const uint64_t next = seg.load_addr + off + 4;
+      uc_hook h;
+      if (uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(&code_hook<&Rv32Core::after_csr_write>),
+                      this, next, next) != UC_ERR_OK)
+        throw std::runtime_error("Rv32Core: cannot hook the code after a CSR write");
+    }
+  }
   semihost_ = std::make_unique<Semihost>(
       command_line,
       [this](int stream, std::string_view text) {
@@ -266,20 +291,23 @@ void Rv32Core::set_reg(int id, uint32_t v) { uc_reg_write(uc_, id, &v); }
 
 uint32_t Rv32Core::pc() const { return pc_; }
 
-uint64_t Rv32Core::now_ps() const { return sim::to_ps(sc_core::sc_time_stamp()) + ahead_ps(); }
+uint64_t Rv32Core::now_ps() const {
+  return sim::to_ps(sc_core::sc_time_stamp()) + ahead_ps();
+}
 
 // ---- Time and energy -------------------------------------------------------------------------
 
 void Rv32Core::count_block(uint64_t addr, uint32_t size) {
-  // A stop due now (the quantum is used up, a device access made an interrupt pending, or one
-  // waiting for mstatus.MIE finds it set) is taken before this block runs; the block is counted
-  // when it does run, after the resume. CSR writes end a block, so the block after the one that
-  // sets MIE starts right after the csrs: where the hardware takes the interrupt.
-  if (irq_masked_ && (reg(UC_RISCV_REG_MSTATUS) & kMstatusMie)) deferred_ = Stop::interrupt;
-  if (deferred_ != Stop::none || pending_ps_ >= static_cast<double>(quantum_ps_)) {
-    stop_pc_ = static_cast<uint32_t>(addr);
-    request_stop(deferred_ != Stop::none ? deferred_ : Stop::quantum);
+  if (deferred_ != Stop::none) {  // asked for by a device access of the previous block
+    request_stop(deferred_, addr);
     deferred_ = Stop::none;
+    if (debug_) debug_block(0, 0);
+    return;  // this block does not run now: it is not counted
+  }
+  // The quantum is used up: synchronise before this block (it runs, and is counted, after the
+  // resume). Checked before counting it, so a block longer than the quantum still runs.
+  if (pending_ps_ >= static_cast<double>(quantum_ps_)) {
+    request_stop(Stop::quantum, addr);
     if (debug_) debug_block(0, 0);
     return;
   }
@@ -307,9 +335,13 @@ void Rv32Core::count_block(uint64_t addr, uint32_t size) {
 
 void Rv32Core::note_invalid(uint64_t addr, int) { fault_addr_ = addr; }
 
+void Rv32Core::after_csr_write(uint64_t addr) {
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) request_stop(Stop::interrupt, addr);
+}
+
 void Rv32Core::note_exception(uint32_t intno) {
   intno_ = static_cast<int>(intno);
-  uc_emu_stop(uc_);
+  uc_emu_stop(uc_);  // the error Unicorn returns carries the exception's pc
 }
 
 void Rv32Core::sync() {
@@ -332,13 +364,19 @@ void Rv32Core::sync() {
   }
 }
 
-void Rv32Core::request_stop(Stop why) {
+void Rv32Core::defer_stop(Stop why) {
+  if (stop_rank(why) > stop_rank(deferred_)) deferred_ = why;
+}
+
+int Rv32Core::stop_rank(Stop s) {
+  return s == Stop::exit || s == Stop::fault ? 3 : s == Stop::bus_error ? 2 : s == Stop::none ? 0 : 1;
+}
+
+void Rv32Core::request_stop(Stop why, uint64_t at) {
+  stop_pc_ = at;
   // The stronger reason wins: the end of the run, then an access fault (which must be taken), then
   // a synchronisation or an interrupt (both looked at whenever the core stops).
-  auto rank = [](Stop s) {
-    return s == Stop::exit || s == Stop::fault ? 3 : s == Stop::bus_error ? 2 : s == Stop::none ? 0 : 1;
-  };
-  if (rank(why) > rank(stop_)) stop_ = why;
+  if (stop_rank(why) > stop_rank(stop_)) stop_ = why;
   uc_emu_stop(uc_);
 }
 
@@ -360,16 +398,9 @@ uint32_t Rv32Core::mip() {
 
 bool Rv32Core::interrupt_wakes() { return (mip() & reg(UC_RISCV_REG_MIE)) != 0; }
 
-void Rv32Core::note_interrupt_change() {
-  if (!interrupt_wakes()) return;
-  if (reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) deferred_ = Stop::interrupt;
-  else irq_masked_ = true;
-}
-
 bool Rv32Core::deliver_interrupt() {
   const uint32_t pending = mip() & reg(UC_RISCV_REG_MIE);
-  irq_masked_ = pending && !(reg(UC_RISCV_REG_MSTATUS) & kMstatusMie);
-  if (!pending || irq_masked_) return false;
+  if (!pending || !(reg(UC_RISCV_REG_MSTATUS) & kMstatusMie)) return false;
   // Priority of the privileged specification: external, then software, then timer.
   const uint32_t cause = pending & kMipMeip ? 11u : pending & kMipMsip ? 3u : 7u;
   ++stats_.interrupts;
@@ -390,7 +421,7 @@ void Rv32Core::enter_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
   pc_ = (mtvec & 1u) && (cause & kInterrupt) ? base + 4 * (cause & ~kInterrupt) : base;
   if (trace_.enabled())
     trace_.instant(track_, (cause & kInterrupt) ? "interrupt" : "exception", now_ps(),
-                   {{"mcause", cause}, {"mepc", hex(epc)}});
+                   {{"mcause", cause}, {"mepc", hex(epc)}, {"mtval", hex(tval)}});
 }
 
 bool Rv32Core::take_exception(uint32_t cause, uint32_t tval, uint32_t epc) {
@@ -506,12 +537,14 @@ void Rv32Core::run_firmware() {
   while (!finished_) {
     stop_ = Stop::none;
     intno_ = -1;
+    stop_pc_ = kNoStopPc;
     const uc_err err = uc_emu_start(uc_, pc_, 0, 0, 0);
-    // A stop our hooks asked for knows where it left the core; Unicorn's own pc is exact only
-    // where its translated code last wrote it (rv32_debug.cpp).
-    const bool hooked =
-        err == UC_ERR_OK && (stop_ == Stop::quantum || stop_ == Stop::interrupt || stop_ == Stop::debug);
-    pc_ = hooked ? stop_pc_ : reg(UC_RISCV_REG_PC);
+    // A stop from a hook resumes at the hook's address: Unicorn does not write the pc back when it
+    // leaves a chain of linked blocks, so the pc it reports may be an earlier block's.
+    pc_ = stop_pc_ != kNoStopPc && err == UC_ERR_OK ? static_cast<uint32_t>(stop_pc_) : reg(UC_RISCV_REG_PC);
+    const bool halted = stop_ == Stop::none && deferred_ == Stop::none;  // a wfi
+    if (stop_rank(deferred_) > stop_rank(stop_)) stop_ = deferred_;
+    if (stop_ != Stop::debug) deferred_ = Stop::none;  // a debugger's stop keeps it for the resume
     if (finished_) break;
     if (err != UC_ERR_OK) {
       if (!handle_stop_error(err)) break;
@@ -535,7 +568,7 @@ void Rv32Core::run_firmware() {
       case Stop::none: {  // Unicorn returns when the CPU halts: a wfi
         uint32_t prev = 0;
         memory_->read(pc_ - 4, &prev, 4);
-        if (prev == kInsnWfi) {
+        if (halted && prev == kInsnWfi) {
           sleep();
           if (finished_) break;
         }
@@ -558,7 +591,7 @@ void Rv32Core::run_firmware() {
 void Rv32Core::end(int code) {
   finished_ = true;
   exit_code_ = code;
-  request_stop(Stop::exit);
+  defer_stop(Stop::exit);  // never uc_emu_stop from a device access: Unicorn would rerun its block
   if (trace_.enabled()) trace_.instant(track_, "exit", now_ps(), {{"code", code}});
 }
 
@@ -568,8 +601,7 @@ void Rv32Core::end_fault(const std::string& why, int signal) {
   exit_code_ = 1;
   fault_ = why;
   fault_signal_ = signal;
-  if (uc_) uc_emu_stop(uc_);
-  stop_ = Stop::fault;
+  defer_stop(Stop::fault);
   if (trace_.enabled()) trace_.instant(track_, "fault", now_ps(), {{"why", why}});
 }
 
@@ -609,10 +641,12 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   if (!gp.is_response_ok()) {  // an access fault, taken when Unicorn returns (run_firmware)
     bus_error_addr_ = AIMC_RV_CHIP_BASE + off;
     bus_error_store_ = cmd == tlm::TLM_WRITE_COMMAND;
+    bus_error_block_ = block_addr_;
+    bus_error_block_size_ = block_size_;
     if (trace_.enabled())
       trace_.instant(track_, "bus error", now_ps(),
                      {{"address", hex(bus_error_addr_)}, {"response", gp.get_response_string()}});
-    request_stop(Stop::bus_error);
+    defer_stop(Stop::bus_error);
     return false;
   }
   return true;
@@ -621,9 +655,10 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
 // The load (store) of the current block that made the device access: the block's first one, as
 // Unicorn gives no pc inside a device access. Compressed C.LW/C.LWSP (C.SW/C.SWSP) included.
 uint32_t Rv32Core::faulting_access_pc(bool store) {
-  const uint32_t start = static_cast<uint32_t>(block_addr_);
-  const uint8_t* p = memory_->at(start, block_size_);
-  for (uint32_t off = 0; p && off + 2 <= block_size_;) {
+  const uint32_t start = static_cast<uint32_t>(bus_error_block_);
+  const uint32_t size = bus_error_block_size_;
+  const uint8_t* p = memory_->at(start, size);
+  for (uint32_t off = 0; p && off + 2 <= size;) {
     const uint32_t lo = uint32_t(p[off]) | uint32_t(p[off + 1]) << 8;
     if ((lo & 3u) == 3u) {
       const uint32_t opcode = lo & 0x7Fu;
@@ -647,23 +682,33 @@ uint64_t Rv32Core::chip_read(uint64_t off, unsigned size) {
 void Rv32Core::chip_write(uint64_t off, unsigned size, uint64_t value) {
   uint32_t v = static_cast<uint32_t>(value);
   if (!chip_access(tlm::TLM_WRITE_COMMAND, static_cast<uint32_t>(off), size, v)) return;
-  // A write may raise or enable an interrupt: take it at the next block boundary (a stop asked
-  // for inside the access would make Unicorn resume at the start of this block, running its
-  // instructions before the store, and the store, again).
-  note_interrupt_change();
+  // A write may raise or enable an interrupt: take it at the next block boundary.
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) defer_stop(Stop::interrupt);
+}
+
+// The PLIC sees the chip's lines as they are after everything the core did so far: a handler's
+// write that acknowledged the chip's bit must have lowered the line before the claim is
+// completed, or the source would pend again at once. The chip's signals follow its registers
+// one delta cycle later, so a PLIC access first brings SystemC up to the core's time and lets
+// two delta cycles pass (the chip's method runs, then its signals update).
+void Rv32Core::settle_irq_lines() {
+  sync();
+  sc_core::wait(sc_core::SC_ZERO_TIME);
+  sc_core::wait(sc_core::SC_ZERO_TIME);
+  update_plic();
 }
 
 uint64_t Rv32Core::plic_read(uint64_t off, unsigned size) {
   uint32_t v = 0;
-  update_plic();
+  settle_irq_lines();
   if (size != 4 || !plic_.read(static_cast<uint32_t>(off), v)) return 0;  // reserved: reads 0
   return v;
 }
 
 void Rv32Core::plic_write(uint64_t off, unsigned size, uint64_t value) {
-  update_plic();
+  settle_irq_lines();
   if (size == 4) plic_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
-  note_interrupt_change();
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) defer_stop(Stop::interrupt);
 }
 
 uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
@@ -674,7 +719,7 @@ uint64_t Rv32Core::clint_read(uint64_t off, unsigned size) {
 
 void Rv32Core::clint_write(uint64_t off, unsigned size, uint64_t value) {
   if (size == 4) clint_.write(static_cast<uint32_t>(off), static_cast<uint32_t>(value));
-  note_interrupt_change();
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMie) && interrupt_wakes()) defer_stop(Stop::interrupt);
 }
 
 uint64_t Rv32Core::uart_read(uint64_t off, unsigned) {

@@ -12,20 +12,16 @@
 //   mtval = the address. Unicorn gives no exact pc inside a device access, so mepc is found by
 //   decoding the basic block that made it: its first load (store); the instructions after it in
 //   that block have run (the kit's HAL keeps each register access alone in its block).
-// - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block as it starts (a
-//   stop is taken before a block, which is counted when it runs after the resume), kept as a local
-//   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the quantum
-//   (simulation.quantum_ns), before every chip register read (status is never read from the past)
+// - Time: instructions x cpu.cpi / cpu.clock_mhz, counted per translated block, kept as a local
+//   offset ahead of SystemC time (temporal decoupling) and synchronised when it reaches the core's
+//   quantum (cpu.quantum_ns), before every chip register read (status is never read from the past)
 //   and at wfi. A chip access adds its latency (host.reg_access_ns) to the core's time.
 // - Energy (ledger component "cpu"): cpu.e_cycle_pj per active cycle, cpu.p_static_uw always;
 //   asleep in wfi the core is clock-gated (no cycles).
 // - Interrupts: the PLIC (chip lines, rv_devices.h) raises MEIP, the CLINT MTIP/MSIP; they are
-//   taken at the next block boundary after a synchronisation, a memory-mapped write or wfi, with
-//   the machine-mode trap entry of the privileged specification (mepc, mcause, mstatus.MPIE/MIE,
-//   mtvec direct or vectored). One pending while mstatus.MIE is clear is taken at the first block
-//   boundary that finds MIE set: right after the csrs that sets it, as a CSR write ends a block.
-//   A device access never stops Unicorn itself (it would resume at the block's start and run the
-//   instructions before the access, and the access, again): it asks for the next block boundary.
+//   taken after a synchronisation, a memory-mapped write, wfi, or the CSR instruction that enables
+//   them (mstatus.MIE, mie), with the machine-mode trap entry of the privileged specification
+//   (mepc, mcause, mstatus.MPIE/MIE, mtvec direct or vectored).
 // - Exceptions (illegal instruction, access faults, misaligned accesses, ecall) trap to mtvec the
 //   same way; with no handler (mtvec 0), or one that faults itself, the run ends with a fault
 //   message naming the cause, the address and the function.
@@ -86,8 +82,9 @@ class Rv32Core : public sc_core::sc_module {
   // The chip's interrupt sources: irq_in[n] is PLIC source AIMC_RV_IRQ_CHIP_FIRST + n.
   sc_core::sc_vector<sc_core::sc_in<bool>> irq_in;
 
-  Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, double quantum_ns,
-           sim::EnergyLedger& ledger, sim::TraceSink& trace);
+  // The core's time runs ahead of SystemC's by up to cfg.quantum_ns (its own quantum keeper).
+  Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg, sim::EnergyLedger& ledger,
+           sim::TraceSink& trace);
   ~Rv32Core() override;
   Rv32Core(const Rv32Core&) = delete;
   Rv32Core& operator=(const Rv32Core&) = delete;
@@ -133,8 +130,8 @@ class Rv32Core : public sc_core::sc_module {
 
  private:
   enum class Stop { none, quantum, interrupt, debug, bus_error, exit, fault };
-  class Memory;
   struct Debug;
+  class Memory;
 
   void run();
   void run_firmware();
@@ -143,14 +140,12 @@ class Rv32Core : public sc_core::sc_module {
   void count_block(uint64_t addr, uint32_t size);
   void note_invalid(uint64_t addr, int type);
   void note_exception(uint32_t intno);
+  void after_csr_write(uint64_t addr);
   uint32_t reg(int id) const;
   void set_reg(int id, uint32_t v);
   uint32_t mip();
   bool deliver_interrupt();
   bool interrupt_wakes();
-  // After a device access: an interrupt it made pending is taken at the next block start (or,
-  // with mstatus.MIE clear, at the first block start that finds MIE set).
-  void note_interrupt_change();
   void sleep();
   bool take_exception(uint32_t cause, uint32_t tval, uint32_t epc);
   void enter_trap(uint32_t cause, uint32_t tval, uint32_t epc);
@@ -160,11 +155,13 @@ class Rv32Core : public sc_core::sc_module {
   // signal: GDB's number for the fault (rsp::Signal), for a debugger.
   void end_fault(const std::string& why, int signal = 6);
   void end_killed();
-  void request_stop(Stop why);
+  // Stops the emulation from a block or code hook (cleanly: at that instruction). Device accesses
+  // defer instead: Unicorn stopped from inside one would restart its block and repeat the access.
+  void request_stop(Stop why, uint64_t at);
+  void defer_stop(Stop why);
+  static int stop_rank(Stop s);
   void console_out(int stream, std::string_view text, const char* what);
   void update_plic();
-  void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
-  unsigned int dma_debug(tlm::tlm_generic_payload& gp);
 
   // Debugging (rv32_debug.cpp).
   uint8_t* host_ptr(uint32_t addr, uint32_t len);  // ROM or RAM bytes [addr, addr+len), or nullptr
@@ -180,6 +177,9 @@ class Rv32Core : public sc_core::sc_module {
   void debug_update_code_hook();
   void debug_detach();
   void uncount_from(uint32_t pc);
+  void settle_irq_lines();
+  void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int dma_debug(tlm::tlm_generic_payload& gp);
 
   // Memory-mapped devices (Unicorn's callbacks).
   uint64_t chip_read(uint64_t off, unsigned size);
@@ -220,9 +220,9 @@ class Rv32Core : public sc_core::sc_module {
   double pending_cycles_ = 0;   // cycles not yet posted to the ledger
   std::unordered_map<uint64_t, uint32_t> block_instrs_;  // (address, size) -> instructions
   Stop stop_ = Stop::none;
-  Stop deferred_ = Stop::none;  // asked for inside a device access: taken at the next block start
-  bool irq_masked_ = false;     // an enabled interrupt pends while mstatus.MIE is 0
-  uint32_t stop_pc_ = 0;        // where a stop the hooks asked for left the core
+  Stop deferred_ = Stop::none;  // a stop a device access asked for, made at the next block
+  static constexpr uint64_t kNoStopPc = ~0ull;
+  uint64_t stop_pc_ = kNoStopPc;  // where a hook stopped the emulation (the instruction not run)
   bool finished_ = false, asleep_ = false;
   int exit_code_ = 0;
   std::string fault_;
@@ -233,6 +233,8 @@ class Rv32Core : public sc_core::sc_module {
   uint64_t block_addr_ = 0;  // the block executing now (from the block hook)
   uint32_t block_size_ = 0;
   uint32_t bus_error_addr_ = 0;
+  uint64_t bus_error_block_ = 0;
+  uint32_t bus_error_block_size_ = 0;
   bool bus_error_store_ = false;
   int intno_ = -1;           // the last exception Unicorn reported
   uint64_t last_counter_ps_ = 0;

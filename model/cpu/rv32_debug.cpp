@@ -223,8 +223,7 @@ void Rv32Core::debug_update_code_hook() {
 
 void Rv32Core::debug_request_stop(const DebugStop& stop) {
   debug_->stop = stop;
-  stop_pc_ = stop.pc;
-  request_stop(Stop::debug);
+  request_stop(Stop::debug, stop.pc);
 }
 
 void Rv32Core::debug_code(uint64_t addr) {
@@ -403,13 +402,11 @@ void Rv32Core::debug_end() {
   d.debugger->ended(s);
 }
 
-void Rv32Core::end_killed() {
+void Rv32Core::end_killed() {  // while halted: the run loop sees finished_ and ends
   if (finished_) return;
   finished_ = true;
   exit_code_ = 137;  // as a shell reports a process ended by SIGKILL
   fault_ = "killed from the debugger (GDB kill)";
-  if (uc_) uc_emu_stop(uc_);
-  stop_ = Stop::exit;
 }
 
 }  // namespace aimc::cpu

@@ -546,7 +546,7 @@ def case_quantum():
     stopped before, and livelocked on a block longer than the quantum)."""
     counts = {}
     for q in ("100", "1000", "100000"):
-        rc, out, err, rep = run_plain(A.args, ["--set", "simulation.quantum_ns=" + q])
+        rc, out, err, rep = run_plain(A.args, ["--set", "cpu.quantum_ns=" + q])
         if rc != 0 or rep is None:
             fail("the run with quantum %s ns failed (rc %d)" % (q, rc), ("stdout", out), ("stderr", err))
         counts[q] = rep["cpu"]["instructions"]

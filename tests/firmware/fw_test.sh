@@ -4,6 +4,12 @@
 #   fw_test.sh CASE MODE FIRMWARE AIMC
 #     CASE      hello | infer | calibrate | runner-options
 #     MODE      vp:     FIRMWARE is the in-VP build (runner options, then `--`, then firmware args)
+#               rv32:   FIRMWARE is the <name>.rv32.elf, run on the RV32 core by
+#                       `AIMC fw run FIRMWARE [platform options] -- firmware args`
+#               same:   FIRMWARE is the in-VP build and RV32 (5th argument) the .rv32.elf: both
+#                       run with the same arguments and must print the same results (lines that
+#                       depend on the firmware's own run time, the chip's cycle and energy
+#                       counters, are left out of the comparison)
 #               remote: FIRMWARE is the -remote build; this script starts
 #                       `AIMC serve --listen unix:$TMP/s.sock --once [platform options]` in the
 #                       background, waits (bounded) for the socket, runs
@@ -13,7 +19,7 @@
 #     AIMC      the aimc tool (compile, run, serve)
 # Exit 0 on pass, 77 (ctest SKIP_RETURN_CODE) when the data set is missing, 1 on failure.
 set -u
-CASE=$1 MODE=$2 FW=$3 AIMC=$4
+CASE=$1 MODE=$2 FW=$3 AIMC=$4 RV32=${5:-}
 DATA=${AIMC_DATA:-/usr/share/datasets/fashion-mnist}
 export SC_COPYRIGHT_MESSAGE=DISABLE
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/aimc-fw-test.XXXXXX")
@@ -42,6 +48,30 @@ PLATFORM_ARGS=()
 # run_fw ARGS...: runs the firmware in MODE with PLATFORM_ARGS; output in $TMP/out.txt and
 # $TMP/err.txt, exit code in $RC.
 run_fw() {
+  if [ "$MODE" = same ]; then  # both builds; the checks below look at the in-VP one's output
+    MODE=rv32 FW_SAVED=$FW
+    FW=$RV32 run_fw "$@"
+    [ "$RC" -eq 0 ] || fail "the RV32 build exited with $RC"
+    mv "$TMP/out.txt" "$TMP/out.rv32.txt"
+    mv "$TMP/err.txt" "$TMP/err.rv32.txt"
+    MODE=vp
+    run_fw "$@"
+    MODE=same
+    # What depends on how long the firmware itself ran (the chip's cycle, time and energy
+    # counters, the runner's summary) differs between a host CPU and the core; the rest must not.
+    local filter='^  (cycles|energy|time|busy|bus bytes|static)|firmware returned|^aimc fw run'
+    grep -Ev "$filter" "$TMP/out.txt" >"$TMP/cmp.vp.txt"
+    grep -Ev "$filter" "$TMP/out.rv32.txt" >"$TMP/cmp.rv32.txt"
+    diff "$TMP/cmp.vp.txt" "$TMP/cmp.rv32.txt" >"$TMP/diff.txt" ||
+      { cat "$TMP/diff.txt" >&2; fail "the RV32 build printed other results than the in-VP build"; }
+    echo "same results: $(wc -l <"$TMP/cmp.vp.txt") lines of output compared"
+    return
+  fi
+  if [ "$MODE" = rv32 ]; then
+    "$AIMC" fw run "$FW" "${PLATFORM_ARGS[@]}" -- "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"
+    RC=$?
+    return
+  fi
   if [ "$MODE" = vp ]; then
     "$FW" "${PLATFORM_ARGS[@]}" -- "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"
     RC=$?
@@ -143,6 +173,30 @@ case "$CASE" in
     echo "max |offset| before $before LSB, after $after LSB"
     awk -v b="$before" -v a="$after" 'BEGIN{exit !(a <= 0.5 && b > 0.5 && b > a)}' ||
       fail "expected max |offset| after <= 0.5 LSB and before > 0.5 LSB (sigma 2 LSB)"
+    ;;
+
+  isr)  # interrupt-driven firmware on the RV32 core (rv32 only)
+    [ "$MODE" = rv32 ] || fail "isr is an rv32 case"
+    compile_image
+    "$AIMC" fw run "$FW" --report "$TMP/isr.json" -- "$TMP/model.aimg" --vectors 12 \
+      >"$TMP/out.txt" 2>"$TMP/err.txt"
+    RC=$?
+    [ "$RC" -eq 0 ] || fail "isr exited with $RC"
+    expect_out '^isr: interrupt-driven predictions agree with the synchronous driver'"'"'s$'
+    expect_out '^interrupts +14 handled \(DMA_DONE 2, CQ_DONE 12\)'
+    expect_out '^asleep in wfi +[1-9][0-9]* ns waiting for DMA, [1-9][0-9]* ns waiting for the queue'
+    # The core slept (clock-gated) in wfi: the VP says so too, and the cpu's energy is below what
+    # the same time awake would have cost.
+    /usr/bin/python3 - "$TMP/isr.json" <<'PY' || fail "the report shows no sleep, or no saving from it"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cpu, led = r["cpu"], r["energy_j"]["ledger"]
+cpu_j = led["by_component"]["cpu"]
+awake_j = r["time_ns"] * 1e-9 * cpu["clock_mhz"] * 1e6 / cpu["cpi"] * 33.4e-12
+print(f"cpu asleep {cpu['sleep_ns']:.0f} of {r['time_ns']:.0f} ns; cpu energy {cpu_j * 1e9:.1f} nJ, "
+      f"{awake_j * 1e9:.1f} nJ if never asleep")
+sys.exit(0 if cpu["sleep_ns"] > 0 and cpu_j < awake_j else 1)
+PY
     ;;
 
   runner-options)  # the in-VP runner: bad options, platform errors, report and trace
