@@ -138,11 +138,7 @@ int fw_run_job(const FwRunOptions& opt) {
     if (rc == 0) rc = 1;
   }
   if (!opt.report_path.empty()) {
-    nlohmann::json r;
-    r["platform"] = cfg.name;
-    r["platform_file"] = opt.platform_path;
-    r["overrides"] = opt.overrides;
-    r["seed"] = cfg.simulation.seed;
+    nlohmann::json r = report_header(cfg, opt.platform_path, opt.overrides);
     r["firmware"] = {{"elf", opt.elf_path},
                      {"command_line", cmdline},
                      {"finished", core.finished()},

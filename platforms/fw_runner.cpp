@@ -240,11 +240,7 @@ int sc_main(int argc, char** argv) {
     if (rc == 0) rc = 1;
   }
   if (!opt.report_path.empty()) {
-    nlohmann::json r;
-    r["platform"] = cfg.name;
-    r["platform_file"] = opt.platform;
-    r["overrides"] = opt.overrides;
-    r["seed"] = cfg.simulation.seed;
+    nlohmann::json r = aimc::app::report_header(cfg, opt.platform, opt.overrides);
     r["firmware"] = {{"argv", opt.firmware_args},
                      {"returned", fw_returned},
                      {"exit_code", fw_rc}};

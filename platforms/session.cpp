@@ -39,6 +39,16 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
   }
 }
 
+nlohmann::json report_header(const config::PlatformConfig& cfg, const std::string& platform_path,
+                             const std::vector<std::string>& overrides) {
+  nlohmann::json r;
+  r["platform"] = cfg.name;
+  r["platform_file"] = platform_path;
+  r["overrides"] = overrides;
+  r["seed"] = cfg.simulation.seed;
+  return r;
+}
+
 sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format) {
   if (path.empty() && !format.empty()) throw UserError("--trace-format needs --trace FILE");
   try {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "aimc_hal.h"
 #include "chip/chip.h"
 #include "config/platform_config.h"
@@ -33,6 +35,10 @@ config::PlatformConfig load_platform_or_fail(const std::string& path,
 // formats, for an unknown format or extension, and for a format without a path; and, naming the
 // path, for a PATH that cannot be written (io::check_writable), before anything runs.
 sim::TraceRecording make_trace_recording(const std::string& path, const std::string& format);
+
+// The fields every front end's JSON report starts with: platform, platform_file, overrides, seed.
+nlohmann::json report_header(const config::PlatformConfig& cfg, const std::string& platform_path,
+                             const std::vector<std::string>& overrides);
 
 // The host memory (DMA-visible) of the chip every front end builds: 64 MiB.
 inline constexpr uint64_t kDefaultHostMemoryBytes = 64ull << 20;

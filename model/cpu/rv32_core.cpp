@@ -179,7 +179,7 @@ Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg,
   if (uc_open(UC_ARCH_RISCV, UC_MODE_RISCV32, &uc_) != UC_ERR_OK)
     throw std::runtime_error("Rv32Core: Unicorn cannot open a RISC-V 32 CPU");
   uc_ctl_set_cpu_model(uc_, UC_CPU_RISCV32_SIFIVE_E31);  // RV32IMAC, machine and user modes
-  auto check = [this](uc_err e, const char* what) {
+  auto check = [](uc_err e, const char* what) {
     if (e != UC_ERR_OK) throw std::runtime_error(std::string("Rv32Core: ") + what + ": " + uc_strerror(e));
   };
   check(uc_mem_map_ptr(uc_, AIMC_RV_ROM_BASE, rom_.size(), UC_PROT_READ | UC_PROT_EXEC, rom_.data()),
@@ -248,7 +248,7 @@ void Rv32Core::load(const ElfImage& image, const std::string& command_line) {
   for (const ElfSegment& s : image.segments) {
     uint8_t* p = memory_->at(s.load_addr, s.mem_size);
     if (!p) throw ElfError(image.path + ": a segment does not fit the core's memories");
-    std::memcpy(p, s.bytes.data(), s.bytes.size());
+    if (!s.bytes.empty()) std::memcpy(p, s.bytes.data(), s.bytes.size());  // .bss has no bytes
     std::memset(p + s.bytes.size(), 0, s.mem_size - s.bytes.size());
   }
   pc_ = image.entry;
