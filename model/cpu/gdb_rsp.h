@@ -193,6 +193,8 @@ class Link {
   // The log of what went wrong on the line (bad checksums, long packets, garbage), for stderr.
   uint64_t bad_packets() const { return bad_packets_; }
 
+  // Limits that keep a misbehaving peer from hanging the run or growing memory (GDB itself
+  // resends a packet at most a few times and never has more than one packet outstanding).
   static constexpr int kMaxResends = 8;
   static constexpr size_t kMaxQueued = 64;  // events kept while waiting for an ack
 
