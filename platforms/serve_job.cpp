@@ -65,10 +65,13 @@ int serve_job(const ServeOptions& opt) {
   // Every client starts from the same chip: registers, tile gains and trims, power state and
   // counters at their reset values (CTRL.FULL_RESET), once what the previous client left running
   // has finished; the cells keep their weights (docs/remote-protocol.md).
-  so.session_start = [&session] {
+  so.session_start = [&session](const std::function<void()>& answer_waiting) {
     chip::Chip& c = session.chip();
     c.cpu().sync();
-    while (c.host().busy()) sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+    while (c.host().busy()) {
+      sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+      answer_waiting();  // a client that connects meanwhile hears busy, not silence
+    }
     c.host().full_reset(sim::to_ps(sc_core::sc_time_stamp()));
   };
   std::unique_ptr<chip::RemoteServer> server;

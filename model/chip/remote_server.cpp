@@ -338,11 +338,21 @@ void RemoteServer::answer_busy(uint64_t serving) {
   ::shutdown(fd, SHUT_WR);
   ::close(fd);
   ++stats_.busy;
-  log() << opt_.name << ": a client connected while client " << serving << " is served: answered busy\n";
+  log() << opt_.name << ": a client connected while client " << serving
+        << " is served (or what it left running finishes): answered busy\n";
 }
 
 void RemoteServer::serve(aimc_hal_t hal) {
   for (;;) {
+    // The chip is made ready for the next client before it is accepted; a client that connects
+    // while the chip drains what the previous one left running is answered busy at once.
+    if (opt_.session_start) {
+      const uint64_t previous = stats_.sessions;
+      opt_.session_start([this, previous] {
+        pollfd p{listen_fd_, POLLIN, 0};
+        while (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) answer_busy(previous);
+      });
+    }
     const int fd = ::accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -358,7 +368,6 @@ void RemoteServer::serve(aimc_hal_t hal) {
     Session s;
     s.id = ++stats_.sessions;
     log() << opt_.name << ": client " << s.id << " connected\n";
-    if (opt_.session_start) opt_.session_start();
     const End end = run_session(fd, hal, s);
     ::close(fd);
     // Whatever the client left allocated goes back to host memory.

@@ -38,9 +38,12 @@ class RemoteServer {
     bool verbose = false;  // log every request to `log`
     std::ostream* log = nullptr;  // connections, protocol errors; nullptr = std::cerr
     std::string name = "aimc serve";  // prefix of log lines
-    // Called in the serving SystemC thread when a client connected, before its first request:
-    // `aimc serve` puts the chip in its reset state here (HostInterface::full_reset).
-    std::function<void()> session_start;
+    // Called in the serving SystemC thread before each client is accepted: `aimc serve` lets what
+    // the previous client left running finish and puts the chip in its reset state here
+    // (HostInterface::full_reset). The callback calls `answer_waiting` now and then while it
+    // waits: a client that connects meanwhile is answered busy (E_BUSY) rather than left in
+    // silence.
+    std::function<void(const std::function<void()>& answer_waiting)> session_start;
     bool allow_shutdown = false;  // SHUTDOWN ends the server; else refused (E_REFUSED)
     // A request begun must arrive whole, and an answer be taken, within frame_timeout_s; a
     // session with no request for idle_timeout_s is closed (0: never). Clients that connect

@@ -55,6 +55,8 @@
 namespace {
 
 constexpr double kAnswerSeconds = 8.0;          // all answers and the close, per session
+// How long the next client retries while the server answers busy (draining a long command).
+constexpr double kBusySeconds = 120.0;
 constexpr uint64_t kWorkBudget = 256ull << 20;  // bytes of DMA_ALLOC + DMA_READ per input
 constexpr uint32_t kMaxFixed = 64;              // payload limit of every op but DMA_WRITE
 constexpr uint32_t kHostMemory = 64u << 20;     // the chip's host memory (platforms/session.h)
@@ -115,11 +117,14 @@ void simulate(Server* srv) {
     so.frame_timeout_s = 2.0;
     so.idle_timeout_s = 4.0;
     // As `aimc serve` does (platforms/serve_job.cpp): every session starts from the reset chip.
-    so.session_start = [session] {
+    so.session_start = [session](const std::function<void()>& answer_waiting) {
       register_coroutine_stack();
       aimc::chip::Chip& c = session->chip();
       c.cpu().sync();
-      while (c.host().busy()) sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+      while (c.host().busy()) {
+        sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+        answer_waiting();
+      }
       c.host().full_reset(aimc::sim::to_ps(sc_core::sc_time_stamp()));
     };
     auto* server = new aimc::chip::RemoteServer("unix:" + srv->socket_path, so);
@@ -393,7 +398,19 @@ void check_server_serves() {
   put32(out, AIMC_REG_ID);
   put32(out, AIMC_REMOTE_OP_BYE);
   put32(out, 0);
-  const std::vector<uint8_t> in = talk(out, "the next client");
+  // While the server finishes what the input left running it answers busy (and nothing else):
+  // the client tries again, as a real one would, for at most kBusySeconds.
+  std::vector<uint8_t> busy;
+  put32(busy, static_cast<uint32_t>(AIMC_REMOTE_E_BUSY));
+  put32(busy, 0);
+  std::vector<uint8_t> in = talk(out, "the next client");
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::duration<double>(kBusySeconds);
+  while (in == busy) {
+    if (std::chrono::steady_clock::now() > give_up)
+      fail("the next client: the server answered busy for " + std::to_string(kBusySeconds) + " s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    in = talk(out, "the next client");
+  }
   std::vector<uint8_t> want;
   put32(want, 0);
   put32(want, 8);

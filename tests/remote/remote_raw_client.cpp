@@ -16,6 +16,8 @@
 //   stall       HELLO, half a request header, silence: dropped (--frame-timeout)
 //   idle        HELLO, silence: dropped (--idle-timeout)
 //   busy        connects while another client is served: HELLO answered E_BUSY
+//   leave       HELLO, starts a tile erase (PROG_CMD ERASE on tile 0) and hangs up at once
+//   patient     HELLO until it is not answered E_BUSY (at most 60 s), READ32 ID, SHUTDOWN
 //   noshutdown  SHUTDOWN refused without --allow-shutdown; the session goes on; BYE
 //   dirty       leaves registers away from reset (tile GAIN 0, a trim, STANDBY, ...), hangs up
 //   clean       finds every one of them at its reset value, SHUTDOWN
@@ -338,6 +340,51 @@ int mode_busy(const std::string& addr) {
   return g_fail;
 }
 
+// Leaves a long command running: the server must finish it before the next session, and answer
+// a client that connects meanwhile busy rather than leave it in silence.
+int mode_leave(const std::string& addr) {
+  const int fd = connect_to(addr);
+  hello(fd);
+  for (const auto& [reg, value] : {std::pair<uint32_t, uint32_t>{AIMC_REG_PROG_TILE, 0u},
+                                   std::pair<uint32_t, uint32_t>{AIMC_REG_PROG_CMD, AIMC_PROG_ERASE}}) {
+    std::vector<uint8_t> p;
+    put32(p, reg);
+    put32(p, value);
+    const Response r = call(fd, AIMC_REMOTE_OP_WRITE32, p);
+    EXPECT(r.ok && r.status == 0, "leave: WRITE32 0x%x answered %d", reg, r.status);
+  }
+  close(fd);  // no BYE, the erase still running
+  return g_fail;
+}
+
+// Tries HELLO until the server is not busy (a real client's retry), then is served as usual.
+int mode_patient(const std::string& addr) {
+  for (int attempt = 0; attempt < 1200; ++attempt) {
+    const int fd = connect_to(addr);
+    std::vector<uint8_t> p;
+    put32(p, AIMC_REMOTE_MAGIC);
+    put32(p, AIMC_REMOTE_VERSION);
+    const Response r = call(fd, AIMC_REMOTE_OP_HELLO, p);
+    if (r.ok && r.status == AIMC_REMOTE_E_BUSY) {
+      close(fd);
+      usleep(50000);
+      continue;
+    }
+    EXPECT(r.ok && r.status == 0, "patient: HELLO answered %d", r.status);
+    std::vector<uint8_t> q;
+    put32(q, AIMC_REG_ID);
+    const Response id = call(fd, AIMC_REMOTE_OP_READ32, q);
+    EXPECT(id.ok && id.status == 0 && id.payload.size() == 4 && get32(id.payload.data()) == AIMC_CHIP_ID,
+           "patient: READ32 ID");
+    const Response sd = call(fd, AIMC_REMOTE_OP_SHUTDOWN, {});
+    EXPECT(sd.ok && sd.status == 0, "patient: SHUTDOWN answered %d", sd.status);
+    close(fd);
+    return g_fail;
+  }
+  EXPECT(false, "patient: the server answered busy for 60 s");
+  return g_fail;
+}
+
 // SHUTDOWN on a server started without --allow-shutdown: refused, the session goes on.
 int mode_noshutdown(const std::string& addr) {
   const int fd = connect_to(addr);
@@ -478,6 +525,8 @@ int main(int argc, char** argv) {
   else if (mode == "badversion") fails = mode_badversion(addr);
   else if (mode == "malformed") fails = mode_malformed(addr);
   else if (mode == "abandon") fails = mode_abandon(addr);
+  else if (mode == "leave") fails = mode_leave(addr);
+  else if (mode == "patient") fails = mode_patient(addr);
   else if (mode == "midframe") fails = mode_midframe(addr);
   else if (mode == "reclaim") fails = mode_reclaim(addr);
   else if (mode == "lost") fails = mode_lost(addr);

@@ -145,6 +145,18 @@ case "$SCENARIO" in
     wait_server
     [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
     ;;
+  drain)
+    # A client leaves a long command running (a tile erase of 10 sectors x 0.2 s): the server
+    # finishes it before the next session and answers a client that connects meanwhile busy, at
+    # once, instead of leaving it in silence; then serves the next client as usual.
+    start_server --listen "unix:$SOCK" --allow-shutdown --set programming.t_erase_ns=2e8
+    client "$RAW" leave "unix:$SOCK"
+    client "$RAW" busy "unix:$SOCK"
+    client "$RAW" patient "unix:$SOCK"
+    wait_server
+    [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
+    grep -q "or what it left running finishes): answered busy" "$LOG" || fail "the busy answer was not logged"
+    ;;
   secret)
     # No one gets in who does not belong: with --secret-file every HELLO must carry the secret
     # (the remote HAL reads $AIMC_REMOTE_SECRET_FILE); a non-loopback address needs
