@@ -82,6 +82,9 @@ struct Cli {
   // aimc serve
   CLI::App* serve = nullptr;
   aimc::app::ServeOptions sopt;
+  CLI::Option* serve_temp_opt = nullptr;
+  double serve_temp_c = 0;
+  std::string serve_at_text;
   // aimc fw run
   CLI::App* fw = nullptr;
   CLI::App* fw_run = nullptr;
@@ -254,6 +257,20 @@ struct Cli {
                       "seconds a client may send nothing before it is dropped (0: no limit)")
         ->check(CLI::Range(0.0, 1e7))
         ->capture_default_str();
+    serve_temp_opt = serve->add_option("--temp-c", serve_temp_c,
+                                       "die temperature in C (default: tile.device.t_ref_c)")
+                         ->check(CLI::Range(-273.15, 1000.0));
+    serve->add_option("--at", serve_at_text,
+                      "time added to the age of the cells a restored chip holds, as for aimc run "
+                      "(e.g. 1h, 30d, 10y)");
+    serve->add_option("--restore", sopt.restore_path,
+                      "start with the tiles a checkpoint holds (weights, age, calibration); every "
+                      "session starts with its calibration; clients attach their image "
+                      "(aimc_attach_image) rather than program it")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--checkpoint", sopt.checkpoint_path,
+                      "when the server ends, save the array state the clients left "
+                      "(docs/checkpoint.md)");
     serve->add_flag("-v,--verbose", sopt.verbose, "log every request on stderr");
   }
 
@@ -317,7 +334,16 @@ struct Cli {
                                      "die temperature in C (default: tile.device.t_ref_c)")
                       ->check(CLI::Range(-273.15, 1000.0));
     fw_run->add_option("--at", fw_at_text,
-                       "the cells' age when the run starts, as for aimc run (e.g. 1e4s, 30d, 1y)");
+                       "time added to the age of the cells the chip holds when the run starts (a "
+                       "restored chip's), as for aimc run (e.g. 1e4s, 30d, 1y)");
+    fw_run->add_option("--restore", fopt.restore_path,
+                       "start with the tiles a checkpoint holds (weights, age, calibration) instead "
+                       "of an unprogrammed chip; the firmware attaches its image rather than "
+                       "programming it (infer --attach); --at adds to the saved age")
+        ->check(CLI::ExistingFile);
+    fw_run->add_option("--checkpoint", fopt.checkpoint_path,
+                       "at the end, save the array state the firmware left (conductances, age, "
+                       "trims) to this file (docs/checkpoint.md)");
     fw_gdb_opt = fw_run->add_option(
         "--gdb", fw_gdb_port,
         "serve GDB's remote protocol on 127.0.0.1:PORT (0: a free port, printed on stderr); the core "
@@ -407,6 +433,11 @@ struct Cli {
       if (*comp) return run_compile();
       if (*serve) {
         need_bundled(sopt.platform_path, "--platform");
+        if (*serve_temp_opt) sopt.temp_c = serve_temp_c;
+        if (!serve_at_text.empty()) sopt.at_s = aimc::app::parse_duration_s(serve_at_text, "--at");
+        // SIGINT/SIGTERM: stop serving at the next request boundary, write the summary, the
+        // checkpoint and the trace, exit with 128 + the signal; a second signal kills.
+        aimc::app::install_stop_handlers();
         return aimc::app::serve_job(sopt);
       }
       if (*cfg) return run_config();
@@ -416,6 +447,9 @@ struct Cli {
       std::cerr << "aimc: " << e.what() << "\n";
       return 2;
     } catch (const aimc::app::UserError& e) {
+      std::cerr << "aimc: " << e.what() << "\n";
+      return 2;
+    } catch (const aimc::io::OutputError& e) {  // an output path refused before anything ran
       std::cerr << "aimc: " << e.what() << "\n";
       return 2;
     } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <systemc>
 
+#include "chip/checkpoint.h"
 #include "cpu/gdb_server.h"
 #include "cpu/rv32_core.h"
 #include "fw_monitor.h"
@@ -49,6 +50,7 @@ int fw_run_job(const FwRunOptions& opt) {
   const std::string cmdline = command_line(opt);
   io::check_writable(opt.report_path, "--report");
   io::check_writable(opt.gdb_port_file, "--gdb-port-file");
+  io::check_writable(opt.checkpoint_path, "--checkpoint");
   if (!opt.gdb_port_file.empty() && !opt.gdb_port)
     throw UserError("--gdb-port-file: only with --gdb PORT");
   if (opt.gdb_port && (*opt.gdb_port < 0 || *opt.gdb_port > 65535))
@@ -68,6 +70,15 @@ int fw_run_job(const FwRunOptions& opt) {
   session.set_trace_metadata("firmware", opt.elf_path);
 
   chip::Chip& chip = session.build_chip(chip::HostCpu::external);
+  nlohmann::json restored;
+  if (!opt.restore_path.empty()) {
+    try {  // the firmware programmed the tiles, so no model can be checked: any is accepted
+      restored = chip::restore_checkpoint(opt.restore_path, chip, "");
+    } catch (const chip::CheckpointError& e) {
+      throw UserError(std::string("--restore: ") + e.what());
+    }
+  }
+  // The die's temperature, and --at added to the age of every programmed (or restored) cell.
   if (opt.temp_c || opt.at_s > 0)
     chip.set_environment(opt.temp_c.value_or(cfg.tile.device.t_ref_c), opt.at_s);
   // The core binds the chip's public interface only (chip.h), as a user's own platform would.
@@ -116,6 +127,19 @@ int fw_run_job(const FwRunOptions& opt) {
     std::cerr << "aimc fw run: the sequencer refused the last program: "
               << chip.sequencer().last_problem() << "\n";
 
+  // The array state at the end, whatever the firmware did (a chip it did not program saves as
+  // such); model fingerprint "": the VP does not know which image the firmware programmed.
+  std::string checkpoint_error;
+  if (!opt.checkpoint_path.empty()) {
+    try {
+      chip::save_checkpoint(opt.checkpoint_path, chip, "");
+    } catch (const std::exception& e) {
+      checkpoint_error = e.what();
+      std::cerr << "aimc fw run: --checkpoint: " << checkpoint_error << "\n";
+      if (rc == 0) rc = 1;
+    }
+  }
+
   const cpu::CoreStats st = core.stats();
   sim::EnergyLedger& ledger = session.ledger();
   const int c_cpu = ledger.component("cpu");
@@ -153,9 +177,15 @@ int fw_run_job(const FwRunOptions& opt) {
                 {"semihost_calls", st.semihost_calls},
                 {"clock_mhz", cfg.cpu.clock_mhz},
                 {"cpi", cfg.cpu.cpi}};
+    r["conditions"] = {{"temp_c", chip.temperature_c()},
+                       {"at_s", opt.at_s},
+                       {"restored_from", opt.restore_path}};
+    if (!opt.restore_path.empty()) r["conditions"]["restored_header"] = restored;
+    if (!opt.checkpoint_path.empty() && checkpoint_error.empty())
+      r["checkpoint_file"] = opt.checkpoint_path;
     r["time_ns"] = time_ns;
     r["energy_j"] = {{"total", ledger.total_j()}, {"ledger", ledger.to_json()}};
-    r["units"] = "time_ns, sleep_ns in ns; energy_j in J; clock_mhz in MHz";
+    r["units"] = "time_ns, sleep_ns in ns; energy_j in J; clock_mhz in MHz; temp_c in C; at_s in s";
     try {
       io::write_file_atomically(opt.report_path, r.dump(2) + "\n", io::Folders::create);
     } catch (const std::exception& e) {

@@ -18,7 +18,11 @@ struct FwRunOptions {
   bool trace_registers = false;
   bool quiet = false;
   std::optional<double> temp_c;      // the die temperature (C); default tile.device.t_ref_c
-  double at_s = 0;                   // the cells' age when the run starts (aimc run --at)
+  double at_s = 0;                   // time added to the cells' age before the run (aimc run --at)
+  // --restore CKPT: the tiles start as a checkpoint left them (weights, age, calibration), for a
+  // firmware that attaches its image instead of programming it; --checkpoint CKPT: the array
+  // state saved at the end (docs/checkpoint.md).
+  std::string restore_path, checkpoint_path;
   // --gdb PORT: a GDB stub on 127.0.0.1:PORT (0: a free port); the core waits for GDB before its
   // first instruction (docs/firmware.md, "Debugging with GDB").
   std::optional<int> gdb_port;

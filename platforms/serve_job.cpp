@@ -12,10 +12,13 @@
 #include <systemc>
 
 #include "aimc_hal_remote.h"
+#include "chip/checkpoint.h"
 #include "chip/chip.h"
 #include "chip/remote_server.h"
 #include "config/platform_config.h"
+#include "io/atomic_file.h"
 #include "run_job.h"
+#include "stop_request.h"
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace_writers.h"
@@ -52,7 +55,19 @@ int serve_job(const ServeOptions& opt) {
   sim::EnergyLedger& ledger = session.ledger();
   session.set_trace_metadata("platform", cfg.name);
   session.set_trace_metadata("firmware", "remote (" + opt.listen + ")");
-  session.build_chip();
+  io::check_writable(opt.checkpoint_path, "--checkpoint");
+  chip::Chip& chip = session.build_chip();
+  std::vector<chip::TileCalibration> calibration;  // a restored chip's, put back every session
+  if (!opt.restore_path.empty()) {
+    try {  // the clients program the tiles: no model to check
+      chip::restore_checkpoint(opt.restore_path, chip, "");
+    } catch (const chip::CheckpointError& e) {
+      throw UserError(std::string("--restore: ") + e.what());
+    }
+    calibration = chip::tile_calibration(chip);
+  }
+  if (opt.temp_c || opt.at_s > 0)
+    chip.set_environment(opt.temp_c.value_or(cfg.tile.device.t_ref_c), opt.at_s);
 
   chip::RemoteServer::Options so;
   so.once = opt.once;
@@ -62,10 +77,14 @@ int serve_job(const ServeOptions& opt) {
   so.idle_timeout_s = opt.idle_timeout_s;
   so.allow_any_address = opt.allow_any_address;
   if (!opt.secret_file.empty()) so.secret = read_secret(opt.secret_file);
+  // SIGINT/SIGTERM (with the handlers aimc installs): end at the next request boundary and still
+  // write the summary, the checkpoint and the trace.
+  so.stop_requested = [] { return stop_requested() != 0; };
   // Every client starts from the same chip: registers, tile gains and trims, power state and
   // counters at their reset values (CTRL.FULL_RESET), once what the previous client left running
-  // has finished; the cells keep their weights (docs/remote-protocol.md).
-  so.session_start = [&session](const std::function<void()>& answer_waiting) {
+  // has finished; the cells keep their weights, and a restored chip its calibration
+  // (docs/remote-protocol.md).
+  so.session_start = [&session, &calibration](const std::function<void()>& answer_waiting) {
     chip::Chip& c = session.chip();
     c.cpu().sync();
     while (c.host().busy()) {
@@ -73,6 +92,7 @@ int serve_job(const ServeOptions& opt) {
       answer_waiting();  // a client that connects meanwhile hears busy, not silence
     }
     c.host().full_reset(sim::to_ps(sc_core::sc_time_stamp()));
+    if (!calibration.empty()) chip::apply_tile_calibration(c, calibration);
   };
   std::unique_ptr<chip::RemoteServer> server;
   try {
@@ -111,16 +131,32 @@ int serve_job(const ServeOptions& opt) {
         << std::setw(14) << j * 1e9 << " nJ\n";
   }
   s << "  (remote firmware cannot mark phases: everything counts as deploy)\n";
-  std::cerr << s.str();
+  s << "  die temperature " << chip.temperature_c() << " C\n";
 
   int rc = 0;
+  if (st.stopped) {
+    const int signo = stop_requested();
+    s << "  stopped by      " << signal_name(signo) << "\n";
+    rc = 128 + signo;
+  }
+  if (!opt.restore_path.empty()) s << "  restored from   " << opt.restore_path << "\n";
+  if (!opt.checkpoint_path.empty()) {
+    try {  // what the clients left in the arrays
+      chip::save_checkpoint(opt.checkpoint_path, chip, "");
+      s << "  checkpoint      " << opt.checkpoint_path << "\n";
+    } catch (const std::exception& e) {
+      s << "aimc serve: --checkpoint: " << e.what() << "\n";
+      if (rc == 0) rc = 1;
+    }
+  }
+  std::cerr << s.str();
   if (session.trace().on()) {
     const std::string error = session.write_trace();
     if (error.empty()) {
       std::cerr << "  trace           " << opt.trace_path << "\n";
     } else {
       std::cerr << "aimc serve: " << error << "\n";
-      rc = 1;
+      if (rc == 0) rc = 1;
     }
   }
   return rc;

@@ -14,6 +14,12 @@ namespace {
 constexpr char kMagic[8] = {'A', 'I', 'M', 'C', 'C', 'K', 'P', 'T'};
 constexpr uint32_t kVersion = 1;
 
+void apply(Tile& t, const TileCalibration& c) {
+  t.set_cal_ref(c.cal_ref);
+  t.set_gain_q16(c.gain_q16);
+  for (size_t col = 0; col < c.trims.size(); ++col) t.set_trim(static_cast<int>(col), c.trims[col]);
+}
+
 class Writer {
  public:
   template <typename T>
@@ -168,6 +174,11 @@ nlohmann::json restore_checkpoint(const std::string& path, Chip& chip,
     throw CheckpointError(path + ": saved for a different chip (" + h.value("chip", std::string("?")) +
                           "); this platform is " + want +
                           ". Restore needs the same grid, array and device settings");
+  if (!expected_model.empty() && h.value("model", std::string()).empty())
+    throw CheckpointError(path + ": saved without a model (by aimc fw run or aimc serve, where "
+                          "firmware programmed the tiles), so which weights they hold is not "
+                          "known; restore it with aimc fw run or aimc serve, whose firmware "
+                          "attaches its image");
   if (!expected_model.empty() && h.value("model", std::string()) != expected_model)
     throw CheckpointError(path + ": its tiles hold another model's weights (saved for '" +
                           h.value("model", std::string()) + "', this run needs '" +
@@ -208,11 +219,21 @@ nlohmann::json restore_checkpoint(const std::string& path, Chip& chip,
   for (Tile* t : chip.tiles()) {
     const Record& rec = records[static_cast<size_t>(t->index())];
     t->restore(rec.cells, rec.programmed, rec.rows_used, rec.cols_used, rec.age);
-    t->set_cal_ref(rec.cal_ref);
-    t->set_gain_q16(rec.gain);
-    for (int col = 0; col < cols; ++col) t->set_trim(col, rec.trims[static_cast<size_t>(col)]);
+    apply(*t, TileCalibration{rec.cal_ref, rec.gain, rec.trims});
   }
   return h;
+}
+
+std::vector<TileCalibration> tile_calibration(Chip& chip) {
+  std::vector<TileCalibration> out;
+  for (Tile* t : chip.tiles()) out.push_back({t->cal_ref(), t->gain_q16(), t->trims()});
+  return out;
+}
+
+void apply_tile_calibration(Chip& chip, const std::vector<TileCalibration>& calibration) {
+  if (calibration.size() != chip.tiles().size())
+    throw std::logic_error("apply_tile_calibration: calibration of another chip");
+  for (Tile* t : chip.tiles()) apply(*t, calibration[static_cast<size_t>(t->index())]);
 }
 
 }  // namespace aimc::chip

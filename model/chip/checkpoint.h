@@ -17,6 +17,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,5 +42,16 @@ void save_checkpoint(const std::string& path, Chip& chip, const std::string& mod
 // Returns the file's JSON header.
 nlohmann::json restore_checkpoint(const std::string& path, Chip& chip,
                                   const std::string& expected_model);
+
+// The firmware-written tile registers that belong to the programmed state (what a checkpoint
+// holds besides the cells): a full reset (CTRL.FULL_RESET) returns them to their reset values,
+// so a front end that starts from a restored chip puts them back after one (aimc serve does at
+// every session start).
+struct TileCalibration {
+  uint32_t cal_ref = 0, gain_q16 = 0;
+  std::vector<int32_t> trims;  // per column
+};
+std::vector<TileCalibration> tile_calibration(Chip& chip);
+void apply_tile_calibration(Chip& chip, const std::vector<TileCalibration>& calibration);
 
 }  // namespace aimc::chip

@@ -273,24 +273,35 @@ RemoteServer::~RemoteServer() {
 
 std::ostream& RemoteServer::log() { return opt_.log ? *opt_.log : std::cerr; }
 
-bool RemoteServer::wait_for_request(int fd, uint64_t serving) {
+RemoteServer::Wait RemoteServer::wait_for_request(int fd, uint64_t serving) {
   using Clock = std::chrono::steady_clock;
   const bool idle_limit = opt_.idle_timeout_s > 0;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(idle_limit ? opt_.idle_timeout_s : 0));
   for (;;) {
-    int wait_ms = -1;
+    if (stopping()) return Wait::stop;
+    int wait_ms = opt_.stop_requested ? kStopPollMs : -1;
     if (idle_limit) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      wait_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
+      if (left <= 0) return Wait::idle;
+      wait_ms = static_cast<int>(std::min<long long>(left, wait_ms < 0 ? 1 << 30 : wait_ms));
     }
     pollfd p[2] = {{fd, POLLIN, 0}, {listen_fd_, POLLIN, 0}};
     const int n = ::poll(p, 2, wait_ms);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return true;  // let the read report the error
+    if (n < 0) return Wait::request;  // let the read report the error
     if (p[1].revents & POLLIN) answer_busy(serving);
-    if (p[0].revents) return true;  // a request, or the end of the connection
+    if (p[0].revents) return Wait::request;  // a request, or the end of the connection
+  }
+}
+
+bool RemoteServer::wait_for_client() {
+  for (;;) {
+    if (stopping()) return false;
+    pollfd p{listen_fd_, POLLIN, 0};
+    const int n = ::poll(&p, 1, opt_.stop_requested ? kStopPollMs : -1);
+    if (n < 0 && errno != EINTR) return true;  // let accept report the error
+    if (n > 0) return true;
   }
 }
 
@@ -353,6 +364,10 @@ void RemoteServer::serve(aimc_hal_t hal) {
         while (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) answer_busy(previous);
       });
     }
+    if (!wait_for_client()) {
+      stats_.stopped = true;
+      return;
+    }
     const int fd = ::accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -378,12 +393,17 @@ void RemoteServer::serve(aimc_hal_t hal) {
     const char* how = end == End::bye            ? "said goodbye"
                       : end == End::shutdown     ? "asked the server to shut down"
                       : end == End::disconnected ? "disconnected"
+                      : end == End::stopped      ? "was disconnected: the server stops"
                                                  : "was dropped";
     log() << opt_.name << ": client " << s.id << " " << how << " (" << stats_.requests
           << " request(s) so far)\n";
     if (end == End::dropped) ++stats_.dropped;
     if (end == End::shutdown) {
       stats_.shutdown = true;
+      return;
+    }
+    if (end == End::stopped) {
+      stats_.stopped = true;
       return;
     }
     if (opt_.once && !s.no_secret) return;  // a client without the secret cannot end it
@@ -451,10 +471,15 @@ struct RemoteServer::Runner {
   // Reads one request and checks its framing. Returns how the session ends, or nothing with rq
   // filled (rq.name null: the request was refused and answered, the session goes on).
   std::optional<End> read_request(Request& rq) {
-    if (!server.wait_for_request(fd, s.id)) {
-      log() << who << ": no request for " << server.opt_.idle_timeout_s
-            << " s (--idle-timeout); closing the connection\n";
-      return End::dropped;
+    switch (server.wait_for_request(fd, s.id)) {
+      case Wait::request: break;
+      case Wait::idle:
+        log() << who << ": no request for " << server.opt_.idle_timeout_s
+              << " s (--idle-timeout); closing the connection\n";
+        return End::dropped;
+      case Wait::stop:
+        log() << who << ": the server is stopping; closing the connection\n";
+        return End::stopped;
     }
     uint8_t hdr[8];
     const int r = server.read_frame(fd, hdr, sizeof hdr, s.id);

@@ -54,7 +54,12 @@ class RemoteServer {
     // empty: none. Listening on an address that is not loopback needs allow_any_address and one.
     std::string secret;
     bool allow_any_address = false;
+    // Asked every kStopPollMs while the server waits for a client or for a request: when it says
+    // true, the client being served (if any) is disconnected, at a request boundary, and serve()
+    // returns (`aimc serve` on SIGINT/SIGTERM, so that it still writes its outputs). Empty: never.
+    std::function<bool()> stop_requested;
   };
+  static constexpr int kStopPollMs = 100;
   struct Stats {
     uint64_t sessions = 0;
     uint64_t requests = 0;
@@ -64,6 +69,7 @@ class RemoteServer {
     uint64_t dropped = 0;            // sessions closed by the server (protocol violation, timeout)
     uint64_t busy = 0;               // clients answered E_BUSY while another was served
     bool shutdown = false;           // a client sent SHUTDOWN
+    bool stopped = false;            // Options::stop_requested ended serving
   };
 
   // address: "unix:/path/to.sock" or "tcp:HOST:PORT" with a loopback HOST (127.x.y.z, localhost,
@@ -76,7 +82,8 @@ class RemoteServer {
   RemoteServer& operator=(const RemoteServer&) = delete;
 
   // Accepts clients and serves them through `hal`; returns after one session with `once`, else
-  // when a client sends SHUTDOWN (or accept fails for good).
+  // when a client sends SHUTDOWN, when Options::stop_requested says so, or when accept fails for
+  // good.
   void serve(aimc_hal_t hal);
 
   // The address actually listened on (a tcp port 0 resolved to the port the system chose).
@@ -84,14 +91,18 @@ class RemoteServer {
   const Stats& stats() const { return stats_; }
 
  private:
-  enum class End { bye, shutdown, disconnected, dropped };
+  enum class End { bye, shutdown, disconnected, dropped, stopped };
+  enum class Wait { request, idle, stop };
   struct Session;
   struct Runner;  // one session's request loop and handlers (remote_server.cpp)
 
   End run_session(int fd, aimc_hal_t hal, Session& s);
-  // Waits until the client on fd has a request (true) or stayed idle for idle_timeout_s (false);
-  // meanwhile every client that connects is answered E_BUSY.
-  bool wait_for_request(int fd, uint64_t serving);
+  // Waits until the client on fd has a request, stayed idle for idle_timeout_s, or a stop was
+  // requested; meanwhile every client that connects is answered E_BUSY.
+  Wait wait_for_request(int fd, uint64_t serving);
+  // Waits until a client connects (true) or a stop was requested (false).
+  bool wait_for_client();
+  bool stopping() const { return opt_.stop_requested && opt_.stop_requested(); }
   void answer_busy(uint64_t serving);
   // Reads exactly n bytes of a request within frame_timeout_s, answering clients that connect
   // meanwhile: 1 done; 0 clean end before the first byte; -1 error or end in the middle; -2 the

@@ -2,7 +2,7 @@
 # Runs an example firmware against the platform and checks its output and exit code.
 #
 #   fw_test.sh CASE MODE FIRMWARE AIMC
-#     CASE      hello | infer | calibrate | runner-options
+#     CASE      hello | infer | calibrate | runner-options | isr | checkpoint
 #     MODE      vp:     FIRMWARE is the in-VP build (runner options, then `--`, then firmware args)
 #               rv32:   FIRMWARE is the <name>.rv32.elf, run on the RV32 core by
 #                       `AIMC fw run FIRMWARE [platform options] -- firmware args`
@@ -125,6 +125,22 @@ unpack() {  # unpack BASE: the uncompressed IDX file in $TMP
   if [ -e "$DATA/$1.gz" ]; then gzip -dc "$DATA/$1.gz" >"$TMP/$1"; else cp "$DATA/$1" "$TMP/$1"; fi
 }
 
+# cut_idx N: the test images and labels in $TMP, only the first N, with the counts in the headers
+# made N: infer reads its files whole, and on the RV32 core reading 7.8 MB through semihosting and
+# picolibc's stdio is most of the run (the same files in every mode, so the results compare).
+cut_idx() {
+  unpack t10k-images-idx3-ubyte
+  unpack t10k-labels-idx1-ubyte
+  /usr/bin/python3 - "$TMP" "$1" <<'PY' || fail "cannot cut the IDX files"
+import struct, sys
+tmp, n = sys.argv[1], int(sys.argv[2])
+for name, head, item in (("t10k-images-idx3-ubyte", 16, 784), ("t10k-labels-idx1-ubyte", 8, 1)):
+    data = open(f"{tmp}/{name}", "rb").read()
+    out = data[:4] + struct.pack(">I", n) + data[8:head] + data[head:head + n * item]
+    open(f"{tmp}/{name}", "wb").write(out)
+PY
+}
+
 case "$CASE" in
   hello)
     run_fw
@@ -139,19 +155,7 @@ case "$CASE" in
     need_data
     N=200
     compile_image
-    unpack t10k-images-idx3-ubyte
-    unpack t10k-labels-idx1-ubyte
-    # Only the first N images and labels, with the counts in the headers made N: infer reads its
-    # files whole, and on the RV32 core reading 7.8 MB through semihosting and picolibc's stdio
-    # is most of the run (the same files in every mode, so the results compare).
-    /usr/bin/python3 - "$TMP" $N <<'PY' || fail "cannot cut the IDX files"
-import struct, sys
-tmp, n = sys.argv[1], int(sys.argv[2])
-for name, head, item in (("t10k-images-idx3-ubyte", 16, 784), ("t10k-labels-idx1-ubyte", 8, 1)):
-    data = open(f"{tmp}/{name}", "rb").read()
-    out = data[:4] + struct.pack(">I", n) + data[8:head] + data[head:head + n * item]
-    open(f"{tmp}/{name}", "wb").write(out)
-PY
+    cut_idx $N
     run_fw "$TMP/model.aimg" --images "$TMP/t10k-images-idx3-ubyte" \
       --labels "$TMP/t10k-labels-idx1-ubyte" --limit $N --entries 8
     [ "$RC" -eq 0 ] || fail "infer exited with $RC"
@@ -184,6 +188,66 @@ PY
     echo "max |offset| before $before LSB, after $after LSB"
     awk -v b="$before" -v a="$after" 'BEGIN{exit !(a <= 0.5 && b > 0.5 && b > a)}' ||
       fail "expected max |offset| after <= 0.5 LSB and before > 0.5 LSB (sigma 2 LSB)"
+    ;;
+
+  checkpoint)  # save the array state, restore it in another process (rv32: aimc fw run; remote: aimc serve)
+    [ "$MODE" = rv32 ] || [ "$MODE" = remote ] || fail "checkpoint is an rv32 or a remote case"
+    need_data
+    N=40
+    compile_image
+    cut_idx $N
+    IMGS=("$TMP/model.aimg" --images "$TMP/t10k-images-idx3-ubyte" --labels "$TMP/t10k-labels-idx1-ubyte" --limit $N --entries 8)
+    REPORT=()
+    [ "$MODE" = rv32 ] && REPORT=(--report "$TMP/a.json")
+    PLATFORM_ARGS=(--checkpoint "$TMP/chip.ckpt" "${REPORT[@]}")
+    run_fw "${IMGS[@]}"
+    [ "$RC" -eq 0 ] || fail "the programming run exited with $RC"
+    [ -s "$TMP/chip.ckpt" ] || fail "no checkpoint written"
+    sed -n '/^predictions/,/^vectors/p' "$TMP/out.txt" >"$TMP/pred.a"
+    acc_a=$(sed -n 's/^accuracy *\([0-9.]*\) %.*/\1/p' "$TMP/out.txt")
+    # Restored, a day later, warmer: nothing programmed, the die at 40 C, the same weights.
+    [ "$MODE" = rv32 ] && REPORT=(--report "$TMP/b.json")
+    PLATFORM_ARGS=(--restore "$TMP/chip.ckpt" --at 1d --temp-c 40 "${REPORT[@]}")
+    run_fw "${IMGS[@]}" --attach
+    [ "$RC" -eq 0 ] || fail "the restored run exited with $RC"
+    expect_out '^programmed +0 cells'
+    expect_out '^die temperature +40.000 C'
+    acc_b=$(sed -n 's/^accuracy *\([0-9.]*\) %.*/\1/p' "$TMP/out.txt")
+    sed -n '/^predictions/,/^vectors/p' "$TMP/out.txt" >"$TMP/pred.b"
+    differ=$(/usr/bin/python3 -c 'import sys; a, b = (open(p).read().split() for p in sys.argv[1:]); print(sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b)))' "$TMP/pred.a" "$TMP/pred.b")
+    echo "accuracy $acc_a % programmed, $acc_b % restored a day later at 40 C; $differ of $N predictions differ"
+    # Flash barely moves in a day; 40 C shifts the read currents a little: at most 2 of N.
+    [ "$differ" -le 2 ] || fail "$differ of $N predictions differ after the restore"
+    if [ "$MODE" = remote ]; then
+      grep -q "restored from .*chip.ckpt" "$TMP/server.log" || fail "the server does not say it restored"
+      grep -Eq "die temperature +40.000 C" "$TMP/server.log" || fail "the server does not report the die at 40 C"
+    else
+      /usr/bin/python3 - "$TMP/a.json" "$TMP/b.json" <<'PY' || fail "the reports do not show the restore"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["checkpoint_file"].endswith("chip.ckpt"), a.get("checkpoint_file")
+c = b["conditions"]
+assert c["restored_from"].endswith("chip.ckpt") and c["temp_c"] == 40 and c["at_s"] == 86400, c
+ages = c["restored_header"]["age_s"]
+assert any(x > 0 for x in ages), ages  # the saved ages of the programmed tiles
+# Restoring programs nothing: the deploy energy of the first run is missing from the second.
+ea, eb = a["energy_j"]["total"], b["energy_j"]["total"]
+assert eb < ea / 2, (ea, eb)
+PY
+    fi
+    # The checkpoint belongs to this chip, and to the firmware that programmed it (no model).
+    if [ "$MODE" = rv32 ]; then
+      "$AIMC" fw run "$FW" --restore "$TMP/chip.ckpt" --set tile.device.bits_per_cell=5 -- "${IMGS[@]}" \
+        >"$TMP/out.txt" 2>"$TMP/err.txt" && fail "a checkpoint of another chip was accepted"
+    else
+      timeout 60 "$AIMC" serve --listen "unix:$TMP/other.sock" --once --restore "$TMP/chip.ckpt" \
+        --set tile.device.bits_per_cell=5 >"$TMP/out.txt" 2>"$TMP/err.txt" && fail "a checkpoint of another chip was accepted"
+    fi
+    grep -q -- '--restore: .*saved for a different chip' "$TMP/err.txt" || fail "no message for another chip's checkpoint"
+    "$AIMC" run --limit 5 --no-progress -q --restore "$TMP/chip.ckpt" >"$TMP/out.txt" 2>"$TMP/err.txt" &&
+      fail "aimc run accepted a checkpoint without a model"
+    grep -q 'saved without a model' "$TMP/err.txt" || fail "aimc run's refusal does not say why"
+    : >"$TMP/out.txt"; : >"$TMP/err.txt"
     ;;
 
   isr)  # interrupt-driven firmware on the RV32 core (rv32 only)

@@ -11,6 +11,7 @@
 #   robustness    no --once; a row of misbehaving clients, then one that checks the abandoned
 #                 buffers were freed and sends SHUTDOWN; the server exits 0
 #   client-lost   the C client against a fake server that hangs up (no aimc needed)
+#   stop          SIGTERM with a client connected, SIGINT with none: the outputs are still written
 #   address       bad --listen addresses are refused with exit code 2 and a message
 set -u
 SCENARIO=$1
@@ -191,6 +192,31 @@ case "$SCENARIO" in
     wait_server
     [ "$SERVER_RC" -eq 0 ] || fail "server exit code $SERVER_RC"
     grep -q "SHUTDOWN refused" "$LOG" || fail "the refused SHUTDOWN was not logged"
+    ;;
+  stop)
+    # SIGTERM or SIGINT stop the server at a request boundary (a connected client is let go), and
+    # it still writes its summary, checkpoint and trace; exit code 128 + the signal.
+    start_server --listen "unix:$SOCK" --trace "$DIR/t.json" --checkpoint "$DIR/c.ckpt"
+    timeout 30 "$RAW" idle "unix:$SOCK" >/dev/null 2>&1 &
+    IDLE_PID=$!
+    for _ in $(seq 1 100); do grep -q "client 1 connected" "$LOG" && break; sleep 0.1; done
+    grep -q "client 1 connected" "$LOG" || fail "the idle client did not connect"
+    kill -TERM "$SERVER_PID"
+    wait_server
+    kill "$IDLE_PID" 2>/dev/null; wait "$IDLE_PID" 2>/dev/null
+    [ "$SERVER_RC" -eq 143 ] || fail "server exit code $SERVER_RC after SIGTERM, expected 143"
+    grep -q "the server is stopping; closing the connection" "$LOG" || fail "the client's end was not logged"
+    grep -Eq "stopped by +SIGTERM" "$LOG" || fail "the summary does not say SIGTERM stopped it"
+    [ -s "$DIR/c.ckpt" ] || fail "no checkpoint written"
+    /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$DIR/t.json" ||
+      fail "the trace is not valid JSON"
+    [ -e "$SOCK" ] && fail "the socket file was left behind"
+    # No client: SIGINT while the server waits for one.
+    start_server --listen "unix:$SOCK"
+    kill -INT "$SERVER_PID"
+    wait_server
+    [ "$SERVER_RC" -eq 130 ] || fail "server exit code $SERVER_RC after SIGINT, expected 130"
+    grep -Eq "stopped by +SIGINT" "$LOG" || fail "the summary does not say SIGINT stopped it"
     ;;
   address)
     for a in tcp:0.0.0.0:5555 tcp:192.168.1.10:5555 tcp:127.0.0.1:99999 bogus:x unix:; do

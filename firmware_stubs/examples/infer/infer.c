@@ -1,6 +1,7 @@
 /* infer: loads a deployment image and classifies input vectors through the command queue.
  *
- *   infer IMAGE (--images FILE | --codes FILE) [--labels FILE] [--limit N] [--entries N] [--quiet]
+ *   infer IMAGE (--images FILE | --codes FILE) [--labels FILE] [--limit N] [--entries N]
+ *         [--attach] [--quiet]
  *
  *   IMAGE          deployment image written by `aimc compile -o IMAGE` (docs/deployment-image.md)
  *   --images FILE  uncompressed IDX3 ubyte file (e.g. t10k-images-idx3-ubyte after gunzip): each
@@ -13,6 +14,9 @@
  *                  bytes, one per vector. With labels, the accuracy is printed.
  *   --limit N      only the first N vectors.
  *   --entries N    command ring entries (default 16).
+ *   --attach       the tiles already hold IMAGE's weights (a chip restored from a checkpoint,
+ *                  `aimc fw run --restore`): aimc_attach_image instead of aimc_load_image, so
+ *                  nothing is programmed.
  *   --quiet        do not list every prediction.
  *
  * Prints the predicted class of every vector (argmax of the outputs), the accuracy, and the
@@ -83,13 +87,15 @@ static int idx_parse(const blob_t* b, unsigned ndims, uint32_t* items, uint32_t*
 static void usage(void) {
   fprintf(stderr,
           "usage: infer IMAGE (--images IDX3 | --codes RAW) [--labels FILE] [--limit N] "
-          "[--entries N] [--quiet]\n");
+          "[--entries N] [--attach] [--quiet]\n"
+          "  --attach  the tiles already hold the image's weights (a chip restored from a\n"
+          "            checkpoint: aimc fw run --restore): attach the image, program nothing\n");
 }
 
 int aimc_fw_main(aimc_hal_t hal, int argc, char** argv) {
   const char *image_path = NULL, *images_path = NULL, *codes_path = NULL, *labels_path = NULL;
   long limit = -1, entries = 16;
-  int quiet = 0, rc, i, status = 1;
+  int quiet = 0, attach = 0, rc, i, status = 1;
   blob_t image = {0}, inputs = {0}, labels_blob = {0};
   const unsigned char* labels = NULL;
   uint8_t* codes = NULL;
@@ -109,6 +115,7 @@ int aimc_fw_main(aimc_hal_t hal, int argc, char** argv) {
     else if (strcmp(a, "--limit") == 0 && has_value) limit = strtol(argv[++i], NULL, 10);
     else if (strcmp(a, "--entries") == 0 && has_value) entries = strtol(argv[++i], NULL, 10);
     else if (strcmp(a, "--quiet") == 0) quiet = 1;
+    else if (strcmp(a, "--attach") == 0) attach = 1;
     else if (a[0] != '-' && !image_path) image_path = a;
     else {
       fprintf(stderr, "infer: bad argument '%s'\n", a);
@@ -130,9 +137,12 @@ int aimc_fw_main(aimc_hal_t hal, int argc, char** argv) {
     fprintf(stderr, "infer: aimc_init: %s\n", aimc_strerror(rc));
     goto done;
   }
-  if ((rc = aimc_load_image(&dev, image.data, image.size)) != AIMC_OK) {
-    fprintf(stderr, "infer: aimc_load_image(%s): %s (chip error %u at 0x%X)\n", image_path,
-            aimc_strerror(rc), (unsigned)dev.device_error, (unsigned)dev.device_error_addr);
+  rc = attach ? aimc_attach_image(&dev, image.data, image.size)
+              : aimc_load_image(&dev, image.data, image.size);
+  if (rc != AIMC_OK) {
+    fprintf(stderr, "infer: %s(%s): %s (chip error %u at 0x%X)\n",
+            attach ? "aimc_attach_image" : "aimc_load_image", image_path, aimc_strerror(rc),
+            (unsigned)dev.device_error, (unsigned)dev.device_error_addr);
     status = rc == AIMC_E_IMAGE ? 2 : 1;
     goto done;
   }
