@@ -174,6 +174,8 @@ int fw_run_job(const FwRunOptions& opt) {
                 {"chip_accesses", st.chip_accesses},
                 {"interrupts", st.interrupts},
                 {"exceptions", st.exceptions},
+                {"handler_ns", st.handler_ps / 1000.0},
+                {"handler_exits", st.handler_exits},
                 {"semihost_calls", st.semihost_calls},
                 {"clock_mhz", cfg.cpu.clock_mhz},
                 {"cpi", cfg.cpu.cpi}};
@@ -185,7 +187,7 @@ int fw_run_job(const FwRunOptions& opt) {
       r["checkpoint_file"] = opt.checkpoint_path;
     r["time_ns"] = time_ns;
     r["energy_j"] = {{"total", ledger.total_j()}, {"ledger", ledger.to_json()}};
-    r["units"] = "time_ns, sleep_ns in ns; energy_j in J; clock_mhz in MHz; temp_c in C; at_s in s";
+    r["units"] = "time_ns, sleep_ns, handler_ns in ns; energy_j in J; clock_mhz in MHz; temp_c in C; at_s in s";
     try {
       io::write_file_atomically(opt.report_path, r.dump(2) + "\n", io::Folders::create);
     } catch (const std::exception& e) {

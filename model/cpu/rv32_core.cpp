@@ -298,21 +298,22 @@ uint64_t Rv32Core::now_ps() const {
 // ---- Time and energy -------------------------------------------------------------------------
 
 void Rv32Core::count_block(uint64_t addr, uint32_t size) {
+  if (!traps_.empty()) note_trap_exits();
+  block_counted_ = false;
   if (deferred_ != Stop::none) {  // asked for by a device access of the previous block
     request_stop(deferred_, addr);
     deferred_ = Stop::none;
-    if (debug_) debug_block(0, 0);
     return;  // this block does not run now: it is not counted
   }
   // The quantum is used up: synchronise before this block (it runs, and is counted, after the
   // resume). Checked before counting it, so a block longer than the quantum still runs.
   if (pending_ps_ >= static_cast<double>(quantum_ps_)) {
     request_stop(Stop::quantum, addr);
-    if (debug_) debug_block(0, 0);
     return;
   }
   block_addr_ = addr;
   block_size_ = size;
+  block_counted_ = true;
   const uint64_t key = addr << 16 | (size & 0xFFFFu);
   auto it = block_instrs_.find(key);
   uint32_t n;
@@ -330,7 +331,47 @@ void Rv32Core::count_block(uint64_t addr, uint32_t size) {
   stats_.instructions += n;
   pending_ps_ += n * ps_per_instr_;
   pending_cycles_ += n * cycles_per_instr_;
-  if (debug_) debug_block(static_cast<uint32_t>(addr), size);
+}
+
+void Rv32Core::uncount_from(uint32_t pc) {
+  if (!block_counted_ || pc < block_addr_ || pc >= block_addr_ + block_size_) return;
+  uint32_t n = 0;
+  const uint32_t end = static_cast<uint32_t>(block_addr_ + block_size_);
+  const uint8_t* p = memory_->at(pc, end - pc);
+  for (uint32_t off = 0; off < end - pc; ++n) {
+    const uint8_t lo = p ? p[off] : 0x3;
+    off += (lo & 3u) == 3u ? 4 : 2;
+  }
+  block_counted_ = false;
+  stats_.instructions -= std::min<uint64_t>(n, stats_.instructions);
+  pending_ps_ -= n * ps_per_instr_;
+  pending_cycles_ -= n * cycles_per_instr_;
+}
+
+void Rv32Core::note_trap_exits() {
+  // enter_trap sets mstatus.MPP to M; mret sets it to the least privileged mode (U on this
+  // core), seen at the block it returns to. With nested handlers, an outer one's mret is seen
+  // once MPP has been M again in between (the outer handler restores the mstatus it saved).
+  if ((reg(UC_RISCV_REG_MSTATUS) & kMstatusMpp) == kMstatusMpp) {
+    trap_exit_armed_ = true;
+    return;
+  }
+  if (!trap_exit_armed_) return;
+  trap_exit_armed_ = false;
+  const Trap trap = traps_.back();
+  traps_.pop_back();
+  const uint64_t t = now_ps();
+  stats_.handler_ps += t - std::min(t, trap.t_ps);
+  ++stats_.handler_exits;
+  if (trace_.enabled()) {
+    const bool irq = trap.cause & kInterrupt;
+    const uint32_t code = trap.cause & ~kInterrupt;
+    const std::string what = irq ? (code == 11 ? "handler: external interrupt"
+                                    : code == 7 ? "handler: timer interrupt"
+                                                : "handler: software interrupt")
+                                 : std::string("handler: ") + cause_name(code);
+    trace_.span(track_, what, trap.t_ps, t - std::min(t, trap.t_ps), {{"mcause", trap.cause}});
+  }
 }
 
 void Rv32Core::note_invalid(uint64_t addr, int) { fault_addr_ = addr; }
@@ -419,6 +460,8 @@ void Rv32Core::enter_trap(uint32_t cause, uint32_t tval, uint32_t epc) {
   const uint32_t mtvec = reg(UC_RISCV_REG_MTVEC);
   const uint32_t base = mtvec & ~3u;
   pc_ = (mtvec & 1u) && (cause & kInterrupt) ? base + 4 * (cause & ~kInterrupt) : base;
+  traps_.push_back({now_ps(), cause});
+  trap_exit_armed_ = true;
   if (trace_.enabled())
     trace_.instant(track_, (cause & kInterrupt) ? "interrupt" : "exception", now_ps(),
                    {{"mcause", cause}, {"mepc", hex(epc)}, {"mtval", hex(tval)}});
@@ -564,7 +607,10 @@ void Rv32Core::run_firmware() {
         sync();
         deliver_interrupt();
         break;
-      case Stop::interrupt: deliver_interrupt(); break;
+      case Stop::interrupt:  // from a CSR write's hook, mid-block: the rest of it runs later
+        uncount_from(pc_);
+        deliver_interrupt();
+        break;
       case Stop::none: {  // Unicorn returns when the CPU halts: a wfi
         uint32_t prev = 0;
         memory_->read(pc_ - 4, &prev, 4);

@@ -73,6 +73,8 @@ struct CoreStats {
   uint64_t interrupts = 0;      // interrupt traps taken
   uint64_t exceptions = 0;      // exception traps taken
   uint64_t semihost_calls = 0;
+  uint64_t handler_ps = 0;      // time in trap handlers, from the trap to its mret
+  uint64_t handler_exits = 0;   // mrets seen (handlers left)
 };
 
 class Rv32Core : public sc_core::sc_module {
@@ -169,14 +171,18 @@ class Rv32Core : public sc_core::sc_module {
   void debug_after_stop();
   void debug_sync_point();
   void debug_end();
-  void debug_block(uint32_t addr, uint32_t size);  // counted (size 0: a stop before the block)
   void debug_code(uint64_t addr);
   void debug_breakpoint(uint64_t addr);
   void debug_memory(int type, uint64_t addr, int size);
   void debug_request_stop(const DebugStop& stop);
   void debug_update_code_hook();
   void debug_detach();
+  // Takes back the instructions of the last counted block from pc on (not run: a stop in the
+  // middle of the block, which runs them again when it resumes).
   void uncount_from(uint32_t pc);
+  // At each block: a trap handler entered (enter_trap) and since left by mret (mstatus.MPP no
+  // longer M) becomes a span on the trace and time in stats().handler_ps.
+  void note_trap_exits();
   void settle_irq_lines();
   void dma_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int dma_debug(tlm::tlm_generic_payload& gp);
@@ -232,6 +238,13 @@ class Rv32Core : public sc_core::sc_module {
   uint64_t fault_addr_ = 0;  // the address of the last invalid access (for mtval)
   uint64_t block_addr_ = 0;  // the block executing now (from the block hook)
   uint32_t block_size_ = 0;
+  bool block_counted_ = false;  // its instructions are in stats_ (uncount_from may take some back)
+  struct Trap {
+    uint64_t t_ps;  // when it was taken
+    uint32_t cause;
+  };
+  std::vector<Trap> traps_;  // handlers entered and not yet left (nested ones on top)
+  bool trap_exit_armed_ = false;  // mstatus.MPP was M since the last mret seen
   uint32_t bus_error_addr_ = 0;
   uint64_t bus_error_block_ = 0;
   uint32_t bus_error_block_size_ = 0;

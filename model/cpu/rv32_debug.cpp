@@ -294,29 +294,6 @@ void Rv32Core::debug_memory(int type, uint64_t addr, int size) {
 
 // ---- Halts and resumes -----------------------------------------------------------------------
 
-void Rv32Core::debug_block(uint32_t addr, uint32_t size) {
-  Debug& d = *debug_;
-  d.block_valid = size != 0;
-  d.block_addr = addr;
-  d.block_size = size;
-}
-
-void Rv32Core::uncount_from(uint32_t pc) {
-  Debug& d = *debug_;
-  if (!d.block_valid || pc < d.block_addr || pc >= d.block_addr + d.block_size) return;
-  uint32_t n = 0;
-  const uint32_t end = d.block_addr + d.block_size;
-  const uint8_t* p = host_ptr(pc, end - pc);
-  for (uint32_t off = 0; off < end - pc; ++n) {
-    const uint8_t lo = p ? p[off] : 0x3;
-    off += (lo & 3u) == 3u ? 4 : 2;
-  }
-  d.block_valid = false;
-  stats_.instructions -= std::min<uint64_t>(n, stats_.instructions);
-  pending_ps_ -= n * ps_per_instr_;
-  pending_cycles_ -= n * cycles_per_instr_;
-}
-
 void Rv32Core::debug_halt(DebugStop stop) {
   Debug& d = *debug_;
   stop.pc = pc_;

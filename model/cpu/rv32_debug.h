@@ -41,9 +41,6 @@ struct Rv32Core::Debug {
   uint32_t undo_addr = 0;           // a RAM store to put back (a watchpoint stops before it)
   std::vector<uint8_t> undo;
 
-  // The last block counted, for uncount_from.
-  bool block_valid = false;
-  uint32_t block_addr = 0, block_size = 0;
 
   bool killed = false;
 };

@@ -7,6 +7,12 @@
  *     spin     loops until a debugger sets `release` (the Ctrl-C test), then as plain
  *     timer    arms the machine timer already expired with interrupts on, between two counted
  *              increments: each must run once and the interrupt be taken once (exit 1 if not)
+ *     csr-first, csr-last, csr-first-quiet, csr-last-quiet
+ *              an expired timer and 32 counted increments; mstatus.MIE set after the timer
+ *              became pending (the interrupt is taken after the CSR write, mid-block: csr-last)
+ *              or before (taken at the next block boundary: csr-first); -quiet: the same code
+ *              with the timer far away (no interrupt). Exit 1 unless each increment ran once and
+ *              the interrupt was taken once (never with -quiet)
  *     fault    loads from an unmapped address with no trap handler (mtvec 0): the run ends on the
  *              fault
  *   Exits with EXIT_CODE (default 0). */
@@ -66,10 +72,52 @@ static int timer_mode(void) {
   return x == 2 && ticks == 1 ? 0 : 1;
 }
 
+/* The same instructions in two orders: the timer made pending before mstatus.MIE is set (the
+ * interrupt is taken right after the CSR write, in the middle of a block) or after (taken at the
+ * next block boundary). The firmware retires the same instructions either way; the core used to
+ * count the rest of the interrupted block twice. */
+static int csr_mode(int at_csr, int quiet) {
+  uint32_t x = 0;
+  volatile uint32_t* hi = &CLINT(AIMC_RV_CLINT_MTIMECMP + 4);
+  volatile uint32_t* lo = &CLINT(AIMC_RV_CLINT_MTIMECMP);
+  *lo = 0xFFFFFFFFu;
+  *hi = quiet ? 0xFFFFFFFFu : 0; /* quiet: the store to the low word leaves it far away */
+  __asm__ volatile(CSR("csrw mtvec, %0") ::"r"((uint32_t)(uintptr_t)&timer_handler));
+  __asm__ volatile(CSR("csrs mie, %0") ::"r"(1u << 7)); /* MTIE */
+  if (at_csr) {
+    __asm__ volatile(
+        "sw zero, 0(%[lo])\n\t"
+        "j 1f\n"
+        "1:\n\t" CSR("csrs mstatus, %[mie]") "\n\t"
+        ".rept 32\n\taddi %[x], %[x], 1\n\t.endr"
+        : [x] "+r"(x)
+        : [lo] "r"(lo), [mie] "r"(1u << 3)
+        : "memory");
+  } else {
+    __asm__ volatile(
+        CSR("csrs mstatus, %[mie]") "\n\t"
+        "sw zero, 0(%[lo])\n\t"
+        "j 1f\n"
+        "1:\n\t"
+        ".rept 32\n\taddi %[x], %[x], 1\n\t.endr"
+        : [x] "+r"(x)
+        : [lo] "r"(lo), [mie] "r"(1u << 3)
+        : "memory");
+  }
+  __asm__ volatile(CSR("csrc mstatus, %0") ::"r"(1u << 3));
+  printf("csr: x %lu ticks %lu\n", (unsigned long)x, (unsigned long)ticks);
+  return x == 32 && ticks == (quiet ? 0u : 1u) ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   const char* mode = argc > 2 ? argv[2] : "plain";
   const int code = argc > 3 ? atoi(argv[3]) : 0;
   if (strcmp(mode, "timer") == 0) return timer_mode() ? 1 : code;
+  if (strncmp(mode, "csr-", 4) == 0) {
+    const int last = strncmp(mode, "csr-last", 8) == 0, quiet = strstr(mode, "-quiet") != NULL;
+    if (!last && strncmp(mode, "csr-first", 9) != 0) return 2;
+    return csr_mode(last, quiet) ? 1 : code;
+  }
   if (strcmp(mode, "fault") == 0) {
     printf("fault: loading from 0x30000000\n");
     __asm__ volatile(CSR("csrw mtvec, zero")); /* not picolibc's handler: the VP's fault report */

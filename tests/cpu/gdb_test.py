@@ -562,6 +562,39 @@ def case_timer():
         fail("timer: rc %d" % rc, ("stdout", out), ("stderr", err))
 
 
+def case_csr():
+    """An interrupt taken right after a CSR write (mid-block) adds the same instructions (its
+    handler's) as one taken at a block boundary: the core counted the rest of the interrupted
+    block twice. The trace shows each handler from its entry to its mret."""
+    counts = {}
+    for mode in ("csr-first", "csr-last", "csr-first-quiet", "csr-last-quiet"):
+        trace = os.path.join(TMP, mode + ".json")
+        rc, out, err, rep = run_plain([mode], ["--trace", trace])
+        quiet = mode.endswith("-quiet")
+        want = "csr: x 32 ticks %d" % (0 if quiet else 1)
+        if rc != 0 or rep is None or want not in out:
+            fail("%s: rc %d" % (mode, rc), ("stdout", out), ("stderr", err))
+        counts[mode] = rep["cpu"]["instructions"]
+        if rep["cpu"]["interrupts"] != (0 if quiet else 1):
+            fail("%s: %d interrupts taken" % (mode, rep["cpu"]["interrupts"]))
+        events = json.load(open(trace))["traceEvents"]
+        handlers = [e for e in events if e.get("name", "").startswith("handler")]
+        if quiet:
+            continue
+        if len(handlers) != 1 or handlers[0].get("ph") != "X" or not handlers[0].get("dur", 0) > 0:
+            fail("%s: expected one handler span (entry to mret) in the trace, got %s" % (mode, handlers))
+        if not rep["cpu"]["handler_ns"] > 0 or rep["cpu"]["handler_exits"] != 1:
+            fail("%s: cpu.handler_ns %s, handler_exits %s" % (mode, rep["cpu"]["handler_ns"],
+                                                              rep["cpu"]["handler_exits"]))
+    first = counts["csr-first"] - counts["csr-first-quiet"]
+    last = counts["csr-last"] - counts["csr-last-quiet"]
+    print("instructions the interrupt added: %d at a block boundary, %d after the CSR write (%s)"
+          % (first, last, counts))
+    if first != last:
+        fail("the interrupt added %d instructions at a block boundary but %d after the CSR write"
+             % (first, last))
+
+
 def case_options():
     """--gdb and --gdb-port-file in the help, and refused when wrong, before anything runs."""
     def aimc(*args):
@@ -589,7 +622,8 @@ def case_options():
 
 CASES = {"session": case_session, "watch": case_watch, "monitor": case_monitor, "protocol": case_protocol,
          "steps": case_steps, "interrupt": case_interrupt, "kill": case_kill, "detach": case_detach,
-         "fault": case_fault, "quantum": case_quantum, "timer": case_timer, "options": case_options}
+         "fault": case_fault, "quantum": case_quantum, "timer": case_timer, "csr": case_csr,
+         "options": case_options}
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
