@@ -4,6 +4,7 @@
 
 #include "aimc_regs.h"
 #include "sim/accounting.h"
+#include "sim/payload.h"
 
 namespace aimc::chip {
 
@@ -36,11 +37,7 @@ bool DmaEngine::probe(tlm::tlm_initiator_socket<>& sock, uint32_t addr, uint64_t
   uint8_t scratch[kProbeBytes];
   auto backed = [&](uint64_t a, uint64_t n) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
-    gp.set_address(a);
-    gp.set_data_ptr(scratch);
-    gp.set_data_length(static_cast<unsigned>(n));
-    gp.set_streaming_width(static_cast<unsigned>(n));
+    sim::set_plain(gp, tlm::TLM_READ_COMMAND, a, scratch, static_cast<unsigned>(n));
     return sock->transport_dbg(gp) == n;
   };
   if (!backed(addr + len - 1, 1)) return false;
@@ -91,13 +88,7 @@ uint32_t DmaEngine::do_move(const Move& m, uint64_t& t_ps, uint32_t& err_addr,
       for (int leg = 0; leg < 2; ++leg) {
         auto& sock = leg == 0 ? src : dst;
         const uint32_t a = (leg == 0 ? src_row : dst_row) + done;
-        gp.set_command(leg == 0 ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND);
-        gp.set_address(a);
-        gp.set_data_ptr(buf.data());
-        gp.set_data_length(n);
-        gp.set_streaming_width(n);
-        gp.set_byte_enable_ptr(nullptr);
-        gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sim::set_plain(gp, leg == 0 ? tlm::TLM_READ_COMMAND : tlm::TLM_WRITE_COMMAND, a, buf.data(), n);
         const uint64_t at = leg == 0 ? read_at : std::max(read_at, write_free);
         sc_core::sc_time delay = sim::ps_to_time(at - now);
         sock->b_transport(gp, delay);
@@ -121,12 +112,7 @@ bool DmaEngine::host_access(tlm::tlm_command cmd, uint32_t addr, void* data, uin
                             uint64_t& t_ps) {
   tlm::tlm_generic_payload gp;
   gp.set_extension(new sim::Accounting(sim::EnergyLedger::kNoLayer, ctx_.ledger.phase(), ctx_.track));
-  gp.set_command(cmd);
-  gp.set_address(addr);
-  gp.set_data_ptr(static_cast<unsigned char*>(data));
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sim::set_plain(gp, cmd, addr, data, len);
   const uint64_t now = sim::to_ps(sc_core::sc_time_stamp());
   sc_core::sc_time delay = sim::ps_to_time(t_ps - now);
   host_->b_transport(gp, delay);
@@ -136,11 +122,7 @@ bool DmaEngine::host_access(tlm::tlm_command cmd, uint32_t addr, void* data, uin
 
 bool DmaEngine::read_desc(uint32_t addr, aimc_dma_desc_t& d) {
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(addr);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&d));
-  gp.set_data_length(sizeof d);
-  gp.set_streaming_width(sizeof d);
+  sim::set_plain(gp, tlm::TLM_READ_COMMAND, addr, &d, sizeof d);
   return host_->transport_dbg(gp) == sizeof d;
 }
 

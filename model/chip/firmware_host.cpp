@@ -1,4 +1,5 @@
 #include "chip/firmware_host.h"
+#include "sim/payload.h"
 
 namespace aimc::chip {
 
@@ -42,14 +43,7 @@ void FirmwareHost::run() {
 int FirmwareHost::access(tlm::tlm_command cmd, uint32_t offset, uint32_t* value) {
   if (cmd == tlm::TLM_READ_COMMAND) qk_.sync();  // status must not be read from the past
   tlm::tlm_generic_payload gp;
-  gp.set_command(cmd);
-  gp.set_address(offset);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(value));
-  gp.set_data_length(4);
-  gp.set_streaming_width(4);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_dmi_allowed(false);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sim::set_plain(gp, cmd, offset, value, 4);
   sc_core::sc_time delay = qk_.get_local_time();
   isock->b_transport(gp, delay);
   qk_.set(delay);

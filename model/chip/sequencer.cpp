@@ -15,6 +15,7 @@
 #include "numerics/digital_ops.h"
 #include "sim/accounting.h"
 #include "sim/interconnect.h"
+#include "sim/payload.h"
 
 namespace aimc::chip {
 
@@ -176,14 +177,7 @@ uint32_t Sequencer::load_and_validate(uint32_t prog_addr, uint32_t batch, Progra
 
 bool Sequencer::bus_access(tlm::tlm_command cmd, uint32_t addr, uint8_t* data, uint32_t len,
                            uint64_t earliest_ps, uint64_t& end_ps) {
-  gp_.set_command(cmd);
-  gp_.set_address(addr);
-  gp_.set_data_ptr(data);
-  gp_.set_data_length(len);
-  gp_.set_streaming_width(len);
-  gp_.set_byte_enable_ptr(nullptr);
-  gp_.set_dmi_allowed(false);
-  gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sim::set_plain(gp_, cmd, addr, data, len);
   sc_core::sc_time delay = sim::ps_to_time(earliest_ps - t_now_ps_);
   isock->b_transport(gp_, delay);
   end_ps = t_now_ps_ + sim::to_ps(delay);
@@ -192,21 +186,13 @@ bool Sequencer::bus_access(tlm::tlm_command cmd, uint32_t addr, uint8_t* data, u
 
 bool Sequencer::bus_debug_read(uint32_t addr, uint8_t* data, uint32_t len) {
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(addr);
-  gp.set_data_ptr(data);
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
+  sim::set_plain(gp, tlm::TLM_READ_COMMAND, addr, data, len);
   return isock->transport_dbg(gp) == len;
 }
 
 bool Sequencer::bus_debug_write(uint32_t addr, uint8_t* data, uint32_t len) {
   tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(addr);
-  gp.set_data_ptr(data);
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
+  sim::set_plain(gp, tlm::TLM_WRITE_COMMAND, addr, data, len);
   return isock->transport_dbg(gp) == len;
 }
 

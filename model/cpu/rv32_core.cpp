@@ -15,6 +15,7 @@
 #include "cpu/gdb_rsp.h"
 #include "cpu/rv32_debug.h"
 #include "sim/accounting.h"
+#include "sim/payload.h"
 
 namespace aimc::cpu {
 
@@ -671,14 +672,7 @@ bool Rv32Core::chip_access(tlm::tlm_command cmd, uint32_t off, unsigned size, ui
   ++stats_.chip_accesses;
   if (cmd == tlm::TLM_READ_COMMAND) sync();  // status must not be read from the past
   tlm::tlm_generic_payload gp;
-  gp.set_command(cmd);
-  gp.set_address(off);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-  gp.set_data_length(size);  // the chip takes 32-bit accesses; it refuses others itself
-  gp.set_streaming_width(size);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_dmi_allowed(false);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sim::set_plain(gp, cmd, off, &data, size);  // the chip takes 32-bit accesses; it refuses others itself
   const uint64_t ahead = ahead_ps();
   pending_ps_ -= static_cast<double>(ahead);
   sc_core::sc_time delay = sim::ps_to_time(ahead);

@@ -25,6 +25,7 @@
 #include "cpu/gdb_rsp.h"
 #include "cpu/rv32_core.h"
 #include "cpu/rv32_debug.h"
+#include "sim/payload.h"
 
 namespace aimc::cpu {
 
@@ -108,13 +109,7 @@ size_t Rv32Core::debug_read(uint32_t addr, uint8_t* dst, size_t len) {
       const uint32_t off = (at - AIMC_RV_CHIP_BASE) & ~3u;
       uint32_t word = 0;
       tlm::tlm_generic_payload gp;
-      gp.set_command(tlm::TLM_READ_COMMAND);
-      gp.set_address(off);
-      gp.set_data_ptr(reinterpret_cast<unsigned char*>(&word));
-      gp.set_data_length(4);
-      gp.set_streaming_width(4);
-      gp.set_byte_enable_ptr(nullptr);
-      gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+      sim::set_plain(gp, tlm::TLM_READ_COMMAND, off, &word, 4);
       if (chip_regs->transport_dbg(gp) != 4) break;
       const uint32_t skip = at - AIMC_RV_CHIP_BASE - off;
       const size_t n = std::min<size_t>(4 - skip, len - done);

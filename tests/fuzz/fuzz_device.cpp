@@ -42,6 +42,7 @@
 #include "sim/accounting.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace.h"
+#include "sim/payload.h"
 
 namespace {
 
@@ -669,11 +670,7 @@ class Harness {
     for (uint64_t done = 0; done < bytes;) {
       const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(bytes - done, zero_.size()));
       tlm::tlm_generic_payload gp;
-      gp.set_command(tlm::TLM_WRITE_COMMAND);
-      gp.set_address(addr + done);
-      gp.set_data_ptr(zero_.data());
-      gp.set_data_length(n);
-      gp.set_streaming_width(n);
+      aimc::sim::set_plain(gp, tlm::TLM_WRITE_COMMAND, addr + done, zero_.data(), n);
       port_.sock->transport_dbg(gp);
       done += n;
     }
@@ -691,11 +688,7 @@ class Harness {
   uint32_t read(uint32_t off) {
     uint32_t v = 0xDEADBEEF;
     tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
-    gp.set_address(off);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(4);
-    gp.set_streaming_width(4);
+    aimc::sim::set_plain(gp, tlm::TLM_READ_COMMAND, off, &v, 4);
     if (chip_.cpu().raw_access(gp) != tlm::TLM_OK_RESPONSE)
       finding("after FULL_RESET, the read of register " + hex(off) + " failed");
     ++reads_;

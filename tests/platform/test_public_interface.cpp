@@ -13,6 +13,7 @@
 
 #include "aimc_regs.h"
 #include "harness.h"
+#include "sim/payload.h"
 
 namespace {
 
@@ -57,11 +58,7 @@ struct UserCpu : sc_core::sc_module {
   void run() { program(*this); }
   uint32_t access(tlm::tlm_command cmd, uint32_t off, uint32_t v = 0) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(off);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(4);
-    gp.set_streaming_width(4);
+    aimc::sim::set_plain(gp, cmd, off, &v, 4);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     isock->b_transport(gp, delay);
     wait(delay);
