@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -79,19 +80,42 @@ struct Cli {
   CLI::App* cfg = nullptr;
   std::string cfg_platform;
   std::vector<std::string> cfg_overrides;
+  // The die's temperature and age as `aimc serve` and `aimc fw run` take them.
+  struct DieCli {
+    CLI::Option* temp_opt = nullptr;
+    double temp_c = 0;
+    std::string at_text;
+    // Into the job's options: temperature only when given, --at parsed (throws UserError).
+    void apply(std::optional<double>& temp, double& at_s) const {
+      if (*temp_opt) temp = temp_c;
+      if (!at_text.empty()) at_s = aimc::app::parse_duration_s(at_text, "--at");
+    }
+  };
+  // --temp-c, --at, --restore and --checkpoint of a subcommand where firmware programs the chip.
+  static void die_options(CLI::App* app, DieCli& die, std::string& restore, std::string& checkpoint,
+                          const std::string& restore_note, const std::string& checkpoint_what) {
+    die.temp_opt = app->add_option("--temp-c", die.temp_c,
+                                   "die temperature in C (default: tile.device.t_ref_c)")
+                       ->check(CLI::Range(-273.15, 1000.0));
+    app->add_option("--at", die.at_text,
+                    "time added to the age of the cells the chip starts with (a restored chip's), "
+                    "as for aimc run (e.g. 1h, 30d, 10y)");
+    app->add_option("--restore", restore,
+                    "start with the tiles a checkpoint holds (weights, age, calibration) instead of "
+                    "an unprogrammed chip; " + restore_note + "; --at adds to the saved age")
+        ->check(CLI::ExistingFile);
+    app->add_option("--checkpoint", checkpoint,
+                    checkpoint_what + " (conductances, age, trims) to this file (docs/checkpoint.md)");
+  }
   // aimc serve
   CLI::App* serve = nullptr;
   aimc::app::ServeOptions sopt;
-  CLI::Option* serve_temp_opt = nullptr;
-  double serve_temp_c = 0;
-  std::string serve_at_text;
+  DieCli serve_die;
   // aimc fw run
   CLI::App* fw = nullptr;
   CLI::App* fw_run = nullptr;
   aimc::app::FwRunOptions fopt;
-  std::string fw_at_text;
-  double fw_temp_c = 0;
-  CLI::Option* fw_temp_opt = nullptr;
+  DieCli fw_die;
   int fw_gdb_port = 0;
   CLI::Option* fw_gdb_opt = nullptr;
   // aimc compile
@@ -257,20 +281,10 @@ struct Cli {
                       "seconds a client may send nothing before it is dropped (0: no limit)")
         ->check(CLI::Range(0.0, 1e7))
         ->capture_default_str();
-    serve_temp_opt = serve->add_option("--temp-c", serve_temp_c,
-                                       "die temperature in C (default: tile.device.t_ref_c)")
-                         ->check(CLI::Range(-273.15, 1000.0));
-    serve->add_option("--at", serve_at_text,
-                      "time added to the age of the cells a restored chip holds, as for aimc run "
-                      "(e.g. 1h, 30d, 10y)");
-    serve->add_option("--restore", sopt.restore_path,
-                      "start with the tiles a checkpoint holds (weights, age, calibration); every "
-                      "session starts with its calibration; clients attach their image "
-                      "(aimc_attach_image) rather than program it")
-        ->check(CLI::ExistingFile);
-    serve->add_option("--checkpoint", sopt.checkpoint_path,
-                      "when the server ends, save the array state the clients left "
-                      "(docs/checkpoint.md)");
+    die_options(serve, serve_die, sopt.restore_path, sopt.checkpoint_path,
+                "every session starts with its calibration; clients attach their image "
+                "(aimc_attach_image) rather than program it",
+                "when the server ends, save the array state the clients left");
     serve->add_flag("-v,--verbose", sopt.verbose, "log every request on stderr");
   }
 
@@ -330,20 +344,9 @@ struct Cli {
     fw_run->add_option("--report", fopt.report_path,
                        "write a JSON report: exit code, time, the core's instructions, sleep and "
                        "accesses, the energy ledger");
-    fw_temp_opt = fw_run->add_option("--temp-c", fw_temp_c,
-                                     "die temperature in C (default: tile.device.t_ref_c)")
-                      ->check(CLI::Range(-273.15, 1000.0));
-    fw_run->add_option("--at", fw_at_text,
-                       "time added to the age of the cells the chip holds when the run starts (a "
-                       "restored chip's), as for aimc run (e.g. 1e4s, 30d, 1y)");
-    fw_run->add_option("--restore", fopt.restore_path,
-                       "start with the tiles a checkpoint holds (weights, age, calibration) instead "
-                       "of an unprogrammed chip; the firmware attaches its image rather than "
-                       "programming it (infer --attach); --at adds to the saved age")
-        ->check(CLI::ExistingFile);
-    fw_run->add_option("--checkpoint", fopt.checkpoint_path,
-                       "at the end, save the array state the firmware left (conductances, age, "
-                       "trims) to this file (docs/checkpoint.md)");
+    die_options(fw_run, fw_die, fopt.restore_path, fopt.checkpoint_path,
+                "the firmware attaches its image rather than programming it (infer --attach)",
+                "at the end, save the array state the firmware left");
     fw_gdb_opt = fw_run->add_option(
         "--gdb", fw_gdb_port,
         "serve GDB's remote protocol on 127.0.0.1:PORT (0: a free port, printed on stderr); the core "
@@ -359,9 +362,8 @@ struct Cli {
 
   int run_fw() {
     need_bundled(fopt.platform_path, "--platform");
-    if (*fw_temp_opt) fopt.temp_c = fw_temp_c;
+    fw_die.apply(fopt.temp_c, fopt.at_s);
     if (*fw_gdb_opt) fopt.gdb_port = fw_gdb_port;
-    if (!fw_at_text.empty()) fopt.at_s = aimc::app::parse_duration_s(fw_at_text, "--at");
     return aimc::app::fw_run_job(fopt);
   }
 
@@ -433,8 +435,7 @@ struct Cli {
       if (*comp) return run_compile();
       if (*serve) {
         need_bundled(sopt.platform_path, "--platform");
-        if (*serve_temp_opt) sopt.temp_c = serve_temp_c;
-        if (!serve_at_text.empty()) sopt.at_s = aimc::app::parse_duration_s(serve_at_text, "--at");
+        serve_die.apply(sopt.temp_c, sopt.at_s);
         // SIGINT/SIGTERM: stop serving at the next request boundary, write the summary, the
         // checkpoint and the trace, exit with 128 + the signal; a second signal kills.
         aimc::app::install_stop_handlers();
