@@ -23,6 +23,7 @@
 #include "serve_job.h"
 #include "sim/trace_writers.h"
 #include "stop_request.h"
+#include "sweep_job.h"
 
 namespace {
 const std::string kDefaultData = "/usr/share/datasets/fashion-mnist";
@@ -118,6 +119,10 @@ struct Cli {
   DieCli fw_die;
   int fw_gdb_port = 0;
   CLI::Option* fw_gdb_opt = nullptr;
+  // aimc sweep
+  CLI::App* sweep = nullptr;
+  aimc::app::SweepOptions swopt;
+  bool sweep_no_progress = false;
   // aimc compile
   CLI::App* comp = nullptr;
   aimc::app::CompileJob cjob;
@@ -360,6 +365,40 @@ struct Cli {
     fw_run->add_flag("-q,--quiet", fopt.quiet, "no summary on stderr");
   }
 
+  void add_sweep(CLI::App& app) {
+    sweep = app.add_subcommand(
+        "sweep",
+        "Run a design-space sweep (docs/sweeps.md): every point of a sweep file (axes over platform "
+        "keys, listed or random points, models, seeds) as its own `aimc run` on a local pool, "
+        "resumable, into tables: DIR/results.csv (a row per run), DIR/summary.csv (mean, std and "
+        "95 % confidence interval over the seeds), DIR/results.jsonl and DIR/sweep.json.");
+    sweep->add_option("spec", swopt.spec_path, "the sweep file (YAML)")->required()->check(CLI::ExistingFile);
+    sweep->add_option("-o,--output", swopt.out_dir,
+                      "the results folder; a run whose results are already there is not run again")
+        ->required();
+    sweep->add_option("-j,--jobs", swopt.jobs, "runs at once (default: the machine's cores)")
+        ->check(CLI::Range(1, 1024));
+    sweep->add_flag("--dry-run", swopt.dry_run, "list the runs, and which are done, without running any");
+    sweep->add_flag("--no-progress", sweep_no_progress, "no progress line");
+  }
+
+  int run_sweep() {
+    swopt.progress = !sweep_no_progress;
+    swopt.version = "aimc-vp 0.1.0";
+    if (data.found()) {
+      swopt.lookup.platforms_dir = data.file("platforms");
+      swopt.lookup.models_dir = data.file("platforms/models");
+    }
+    // SIGINT/SIGTERM: the runs under way stop at a command boundary, what finished goes into the
+    // tables, exit 128 + the signal; running again resumes.
+    aimc::app::install_stop_handlers();
+    try {
+      return aimc::app::sweep_job(swopt);
+    } catch (const aimc::app::SweepSpecError& e) {
+      throw aimc::app::UserError(e.what());
+    }
+  }
+
   int run_fw() {
     need_bundled(fopt.platform_path, "--platform");
     fw_die.apply(fopt.temp_c, fopt.at_s);
@@ -443,6 +482,7 @@ struct Cli {
       }
       if (*cfg) return run_config();
       if (*fw) return run_fw();
+      if (*sweep) return run_sweep();
       return run_run();
     } catch (const aimc::config::ConfigError& e) {
       std::cerr << "aimc: " << e.what() << "\n";
@@ -473,11 +513,12 @@ int sc_main(int argc, char** argv) {
   cli.add_config(app);
   cli.add_serve(app);
   cli.add_fw(app);
+  cli.add_sweep(app);
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
       std::string(argv[1]) != "config" && std::string(argv[1]) != "compile" &&
-      std::string(argv[1]) != "serve" && std::string(argv[1]) != "fw") {
+      std::string(argv[1]) != "serve" && std::string(argv[1]) != "fw" && std::string(argv[1]) != "sweep") {
     std::cerr << "aimc: unknown command '" << argv[1]
-              << "' (commands: run, compile, config, serve, fw; see aimc --help)\n";
+              << "' (commands: run, compile, config, serve, fw, sweep; see aimc --help)\n";
     return 2;
   }
   cli.add_compile(app);
