@@ -1,6 +1,8 @@
 // compile(): the compiler's passes (passes/context.h) run in order over one CompileContext.
 #include "compile.h"
 
+#include <sstream>
+
 #include "numerics/converters.h"
 #include "passes/context.h"
 
@@ -64,6 +66,28 @@ void validate(CompileContext& ctx) {
 }
 
 }  // namespace passes
+
+std::string compile_inputs_text(const PlatformConfig& cfg, const CompileOptions& options) {
+  nlohmann::json opt = to_json(options);
+  opt["depthwise"] = to_string(options.depthwise);
+  opt["replicate"] = options.replicate;
+  opt["bias_in_array"] = options.bias_in_array;
+  opt["calibration_patch_elements"] = options.calibration_patch_elements;
+  std::ostringstream s;
+  s << "compile inputs 1\noptions " << opt.dump() << "\n";
+  if (options.replicate) {
+    s << aimc::config::dump_platform(cfg);
+    return s.str();
+  }
+  const auto& t = cfg.tile;
+  s.precision(17);
+  s << "name " << cfg.name << "\nsource_file " << cfg.source_file << "\ngrid " << cfg.grid_rows << " "
+    << cfg.grid_cols << "\narray " << t.array.rows << " " << t.array.cols << " " << t.array.read_phases
+    << "\ndac " << t.dac.bits << " " << aimc::config::to_string(t.dac.kind) << "\nadc " << t.adc.bits
+    << "\ndevice " << t.device.bits_per_cell << " " << t.device.g_min_ns << " " << t.device.g_max_ns << " "
+    << aimc::config::to_string(t.device.pair) << "\nsram " << cfg.sram.size_kib << "\n";
+  return s.str();
+}
 
 CompiledModel compile(const Graph& g, const PlatformConfig& cfg, const Eigen::MatrixXf& calibration_inputs,
                       const CompileOptions& opt) {

@@ -89,6 +89,13 @@ nlohmann::json placement_summary(const std::vector<SlicePlan>& plan, const Graph
 // calibration data, an op larger than the chip, activation SRAM or program memory too small.
 CompiledModel compile(const Graph& g, const aimc::config::PlatformConfig& cfg,
                       const Eigen::MatrixXf& calibration_inputs, const CompileOptions& options = {});
+// What compile() reads of the platform and the options, as text: two configurations with the
+// same text compile one graph with the same calibration inputs to the same image and summary
+// (`aimc run --compile-cache` keys its cache with it; CompilerCache.KeyTextNamesEveryInput changes
+// every platform key in turn and checks). With options.replicate, the replication pass weighs the
+// tiles' cost models: the text is then the whole configuration.
+std::string compile_inputs_text(const aimc::config::PlatformConfig& cfg, const CompileOptions& options);
+
 CompiledModel compile(const Network& net, const aimc::config::PlatformConfig& cfg,
                       const Eigen::MatrixXf& calibration_inputs, const CompileOptions& options = {});
 
