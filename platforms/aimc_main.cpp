@@ -122,7 +122,7 @@ struct Cli {
   // aimc sweep
   CLI::App* sweep = nullptr;
   aimc::app::SweepOptions swopt;
-  bool sweep_no_progress = false;
+  bool sweep_no_progress = false, sweep_no_cache = false;
   // aimc compile
   CLI::App* comp = nullptr;
   aimc::app::CompileJob cjob;
@@ -228,6 +228,11 @@ struct Cli {
                   "cells programmed); the report lists the copies");
     run->add_option("--compile-option", opt.compile_options, aimc::app::compile_option_help())
         ->type_name("KEY=VALUE");
+    run->add_option("--compile-cache", opt.compile_cache_dir,
+                    "keep compiled models in this folder and reuse one whose inputs are the same "
+                    "(the model's bytes, what the compiler reads of the platform and options, the "
+                    "calibration inputs, this executable); the report's cache.compile says hit or "
+                    "miss (docs/sweeps.md)");
     run->add_option("--batch", opt.batch,
                     "images per inference command, i.e. per weight load when the network needs "
                     "reload (0 = as many as the activation SRAM holds)")
@@ -380,10 +385,14 @@ struct Cli {
         ->check(CLI::Range(1, 1024));
     sweep->add_flag("--dry-run", swopt.dry_run, "list the runs, and which are done, without running any");
     sweep->add_flag("--no-progress", sweep_no_progress, "no progress line");
+    sweep->add_flag("--no-cache", sweep_no_cache,
+                    "compile every run's model itself (default: runs that compile the same share "
+                    "DIR/cache/compile; the tables are the same either way)");
   }
 
   int run_sweep() {
     swopt.progress = !sweep_no_progress;
+    swopt.cache = !sweep_no_cache;
     swopt.version = "aimc-vp 0.1.0";
     if (data.found()) {
       swopt.lookup.platforms_dir = data.file("platforms");

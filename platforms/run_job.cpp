@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -32,6 +33,8 @@
 #include "stop_request.h"
 
 namespace aimc::app {
+
+namespace fs = std::filesystem;
 
 namespace stages {
 
@@ -168,6 +171,107 @@ class SequenceExport {
 };
 
 
+// ---- The compile cache (--compile-cache) ------------------------------------------------------
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string hex64(uint64_t h) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// A file's identity without reading it: its canonical path, size and modification time.
+std::string file_stamp(const std::string& path) {
+  std::error_code ec;
+  const fs::path c = fs::canonical(path, ec);
+  const auto size = fs::file_size(path, ec);
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch().count();
+  return (ec ? path : c.string()) + " " + std::to_string(size) + " " + std::to_string(mtime);
+}
+
+// Everything that decides a compiled model: the tool itself (its executable's bytes), the
+// model's bytes, what the compiler reads of the platform and the options, and the calibration
+// inputs (the training images by file, or the inputs given: their values).
+std::string compile_cache_key(const RunOptions& opt, const config::PlatformConfig& cfg,
+                              const compiler::CompileOptions& copt, const Eigen::MatrixXf& given_calibration) {
+  static const std::string exe = [] {
+    std::error_code ec;
+    const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string("?") : hex64(num::fnv1a64(file_bytes(p.string())));
+  }();
+  std::string text = "aimc compile cache 1\nexe " + exe + "\nmodel " + hex64(num::fnv1a64(file_bytes(opt.model_path))) +
+                     "\n" + compiler::compile_inputs_text(cfg, copt);
+  if (given_calibration.size() == 0) {
+    text += "calibration " + file_stamp(idx_file(opt.data_dir, "train-images-idx3-ubyte")) + "\n";
+  } else {
+    text += "calibration values " +
+            hex64(num::fnv1a64(std::string_view(reinterpret_cast<const char*>(given_calibration.data()),
+                                                sizeof(float) * static_cast<size_t>(given_calibration.size())))) +
+            " " + std::to_string(given_calibration.rows()) + "\n";
+  }
+  return hex64(num::fnv1a64(text));
+}
+
+// DIR/<key>.aimg (the image) and DIR/<key>.json (the rest of the compiled model), written
+// atomically, image first: a key whose .json is there is whole.
+class CompileCache {
+ public:
+  CompileCache(const std::string& dir, std::string key) : dir_(dir), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+  bool load(compiler::CompiledModel& out) const {
+    try {
+      const std::string meta_text = file_bytes(meta_path());
+      if (meta_text.empty()) return false;
+      const nlohmann::json m = nlohmann::json::parse(meta_text);
+      if (m.value("format", "") != "aimc-compile-cache" || m.value("key", "") != key_) return false;
+      const std::string bytes = file_bytes(image_path());
+      compiler::CompiledModel c;
+      c.image.assign(bytes.begin(), bytes.end());
+      if (c.image.size() != m.at("image_bytes").get<size_t>()) return false;
+      compiler::parse_image(c.image);  // throws on a damaged file: compiled again
+      c.summary = m.at("summary");
+      c.macs_per_inference = m.at("macs_per_inference").get<long>();
+      c.params = m.at("params").get<long>();
+      c.tiles_used = m.at("tiles_used").get<int>();
+      c.max_batch = m.at("max_batch").get<int>();
+      c.segments = m.at("segments").get<int>();
+      out = std::move(c);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  // "" when stored, else why not (the run goes on: the cache only saves time).
+  std::string store(const compiler::CompiledModel& c) const {
+    const nlohmann::json m = {{"format", "aimc-compile-cache"}, {"version", 1},
+                              {"key", key_},                    {"image_bytes", c.image.size()},
+                              {"summary", c.summary},           {"macs_per_inference", c.macs_per_inference},
+                              {"params", c.params},             {"tiles_used", c.tiles_used},
+                              {"max_batch", c.max_batch},       {"segments", c.segments}};
+    try {
+      io::write_file_atomically(image_path(), std::string_view(reinterpret_cast<const char*>(c.image.data()), c.image.size()),
+                                io::Folders::create);
+      io::write_file_atomically(meta_path(), m.dump() + "\n", io::Folders::create);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+ private:
+  std::string image_path() const { return (fs::path(dir_) / (key_ + ".aimg")).string(); }
+  std::string meta_path() const { return (fs::path(dir_) / (key_ + ".json")).string(); }
+  std::string dir_, key_;
+};
+
 void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared& p) {
   // Every output file can be written, before any work (the trace's path: Session). A path that
   // cannot be is refused now, not after the simulation.
@@ -210,8 +314,6 @@ void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared&
     try {
       test = compiler::load_idx(idx_file(opt.data_dir, "t10k-images-idx3-ubyte"),
                                 idx_file(opt.data_dir, "t10k-labels-idx1-ubyte"), opt.limit);
-      calib = compiler::load_idx(idx_file(opt.data_dir, "train-images-idx3-ubyte"),
-                                 idx_file(opt.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
     } catch (const compiler::DatasetError& e) {
       throw UserError(e.what());
     }
@@ -230,10 +332,37 @@ void prepare(const RunOptions& opt, const config::PlatformConfig& cfg, Prepared&
                     compiler::to_string(net.in_shape()) + ") but the data set images have " +
                     std::to_string(test.images.cols()) + "; pass --input random or --input FILE.npy");
 
-  try {
-    p.compiled = compiler::compile(net, cfg, calib.images, copt);
-  } catch (const compiler::CompileError& e) {
-    throw UserError(e.what());
+  // The training images calibrate (the data set), unless the compiled model is in the cache.
+  const auto load_calibration = [&] {
+    if (!labelled) return;
+    try {
+      calib = compiler::load_idx(idx_file(opt.data_dir, "train-images-idx3-ubyte"),
+                                 idx_file(opt.data_dir, "train-labels-idx1-ubyte"), copt.calibration_vectors);
+    } catch (const compiler::DatasetError& e) {
+      throw UserError(e.what());
+    }
+  };
+  const auto compile_now = [&] {
+    load_calibration();
+    try {
+      p.compiled = compiler::compile(net, cfg, calib.images, copt);
+    } catch (const compiler::CompileError& e) {
+      throw UserError(e.what());
+    }
+  };
+  if (opt.compile_cache_dir.empty()) {
+    compile_now();
+  } else {
+    CompileCache cache(opt.compile_cache_dir,
+                       compile_cache_key(opt, cfg, copt, labelled ? Eigen::MatrixXf() : calib.images));
+    p.compile_cache_key = cache.key();
+    if (cache.load(p.compiled)) {
+      p.compile_cache_state = "hit";
+    } else {
+      compile_now();
+      const std::string error = cache.store(p.compiled);
+      p.compile_cache_state = error.empty() ? "miss" : "miss (not stored: " + error + ")";
+    }
   }
 
   p.image_view = compiler::parse_image(p.compiled.image);

@@ -52,6 +52,10 @@ struct RunOptions {
   // Images per inference command (per weight load when the network needs reload); 0 = as many
   // as the activation SRAM holds. The first image always runs alone (it measures the latency).
   long batch = 0;
+  // --compile-cache DIR: compiled models kept in DIR, keyed by what decides them (the model's
+  // bytes, compiler::compile_inputs_text, the calibration inputs, the executable): a run whose key
+  // is there loads the image instead of compiling (docs/sweeps.md, "The compile cache").
+  std::string compile_cache_dir;
 };
 
 // "1h", "30 min", "10y", "2.5d", "100ms", "0": seconds. Units: ms, s, min, h, d, w, y (365.25 d);

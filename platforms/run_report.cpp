@@ -381,6 +381,8 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   add_performance(r, p, s, ledger);
   add_silicon(r, session.chip(), p, s, ledger);
   add_mapping(r, p.compiled);
+  if (!p.compile_cache_state.empty())  // what came from the cache (--compile-cache)
+    r["cache"] = {{"compile", p.compile_cache_state}, {"compile_key", p.compile_cache_key}};
   r["reload"] = reload_report(p, s, ledger);
   r["commands"] = s.commands;
   r["batch"] = s.batch_used;

@@ -46,6 +46,9 @@ struct Prepared {
   std::string model_fp;
   Eigen::MatrixXf float_logits;
   long float_correct = 0;
+  // --compile-cache: the key, and whether the compiled model came from the cache ("hit"), was
+  // compiled and stored ("miss"), or could not be stored ("miss (not stored: why)").
+  std::string compile_cache_key, compile_cache_state;
 };
 
 using WallClock = std::chrono::steady_clock;

@@ -80,6 +80,7 @@ std::vector<std::string> run_argv(const SweepOptions& o, const SweepSpec& spec, 
   if (!spec.input.empty()) a.insert(a.end(), {"--input", spec.input});
   if (spec.limit > 0) a.insert(a.end(), {"--limit", std::to_string(spec.limit)});
   for (const auto& kv : r.overrides) a.insert(a.end(), {"--set", kv});
+  if (o.cache) a.insert(a.end(), {"--compile-cache", (fs::path(o.out_dir) / "cache" / "compile").string()});
   a.insert(a.end(), spec.run_options.begin(), spec.run_options.end());
   return a;
 }
@@ -202,7 +203,8 @@ std::vector<std::string> expand_figures(const std::vector<std::string>& collect,
   return out;
 }
 
-void write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vector<SweepRun>& runs) {
+// Writes the tables; returns the compile cache's hits and misses over the ok runs.
+json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vector<SweepRun>& runs) {
   std::vector<State> states;
   std::vector<json> reports(runs.size());
   std::vector<json> oks;
@@ -227,6 +229,12 @@ void write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
     }
   }
   const std::vector<std::string> figures = expand_figures(spec.collect, oks);
+  size_t hits = 0, misses = 0;  // of the compile cache, over the ok runs' reports
+  for (const json& r : oks) {
+    const std::string c = r.contains("cache") ? r["cache"].value("compile", std::string()) : std::string();
+    hits += c == "hit";
+    misses += c.rfind("miss", 0) == 0;
+  }
   const auto model_name = [](const std::string& m) { return fs::path(m).filename().string(); };
   const char* state_name[] = {"not_run", "ok", "failed"};
 
@@ -323,6 +331,7 @@ void write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
                      {"ok", n_ok},
                      {"failed", n_failed},
                      {"not_run", runs.size() - n_ok - n_failed},
+                     {"compile_cache", {{"hits", hits}, {"misses", misses}}},
                      {"tables", {{"results", "results.csv"}, {"results_jsonl", "results.jsonl"}, {"summary", "summary.csv"}}},
                      {"units", "figure names carry their unit: _j joules, _ns nanoseconds, _mm2 square millimetres, "
                                "_w watts, _s seconds, _per_s per second; accuracy and agreement are fractions"}};
@@ -331,6 +340,7 @@ void write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
   io::write_file_atomically((d / "results.jsonl").string(), jsonl.str(), io::Folders::create);
   io::write_file_atomically((d / "summary.csv").string(), sum.str(), io::Folders::create);
   io::write_file_atomically((d / "sweep.json").string(), meta.dump(2) + "\n", io::Folders::create);
+  return meta["compile_cache"];
 }
 
 }  // namespace
@@ -469,7 +479,7 @@ int sweep_job(const SweepOptions& o) {
     }
   }
   if (tty) std::cerr << "\n";
-  write_tables(o, spec, runs);
+  const json cache = write_tables(o, spec, runs);
   size_t n_failed = 0, n_ok = 0;
   for (const auto& r : runs) {
     const State s = state_of(Paths(o.out_dir, r.id));
@@ -479,6 +489,10 @@ int sweep_job(const SweepOptions& o) {
   std::cerr << "aimc sweep: " << n_ok << " of " << runs.size() << " run(s) ok, " << n_failed << " failed"
             << (runs.size() - n_ok - n_failed ? ", " + std::to_string(runs.size() - n_ok - n_failed) + " not run" : "")
             << "; tables in " << o.out_dir << " (results.csv, summary.csv, results.jsonl, sweep.json)\n";
+  if (o.cache)
+    std::cerr << "aimc sweep: compile cache: " << cache["hits"].get<size_t>() << " hit(s), "
+              << cache["misses"].get<size_t>() << " compile(s) (" << (fs::path(o.out_dir) / "cache" / "compile").string()
+              << ")\n";
   if (stop_signal) {
     std::cerr << "aimc sweep: stopped by " << signal_name(stop_signal) << "; run it again to resume\n";
     return 128 + stop_signal;

@@ -18,6 +18,7 @@ struct SweepOptions {
   int jobs = 0;              // runs at once; 0 = the machine's cores
   bool dry_run = false;      // list the runs (and which are done) without running any
   bool progress = true;      // a progress line with the ETA on stderr (a line per run when not a tty)
+  bool cache = true;         // share compiled models between runs (DIR/cache/compile, aimc run --compile-cache)
   std::string aimc_exe;      // the executable that runs each point ("" = this one)
   std::string version;       // the tool's version, part of every run's id
   SweepLookup lookup;        // bundled presets and models

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """aimc sweep end to end (docs/sweeps.md): a 3-axis sweep of the bundled MLP over two seeds on the
-local pool; the tables (a row per run, statistics over the seeds); resuming runs nothing again and
-a removed result alone; a fresh folder gives the same bytes; a failing point is recorded and the
+local pool; the tables (a row per run, statistics over the seeds); the compile cache's hits;
+resuming runs nothing again and a removed result alone; a fresh folder without the cache gives
+the same bytes; a failing point is recorded and the
 others run; a bad sweep file is refused before anything runs; SIGINT stops it and a rerun resumes.
 
     sweep_cli.py AIMC
@@ -97,6 +98,14 @@ try:
     if spread == 0:
         fail("the two seeds gave the same energy at every point: the seed does not reach the runs")
 
+    # The compile cache: 4 compile inputs (ADC and DAC bits) for 16 runs; the others are hits, and
+    # every report says which it was.
+    import json
+    cache = json.load(open(os.path.join(out, "sweep.json")))["compile_cache"]
+    states = [json.load(open(os.path.join(out, r["report"])))["cache"]["compile"] for r in rows]
+    if cache["hits"] + cache["misses"] != 16 or cache["hits"] < 8 or states.count("hit") != cache["hits"]:
+        fail("compile cache: %s, reports say %s" % (cache, states))
+
     before = open(os.path.join(out, "results.csv"), "rb").read()
     # Resume: nothing runs again, the same table.
     p = sweep(spec, out)
@@ -109,9 +118,11 @@ try:
         fail("a removed result was not run again alone", ("stderr", p.stderr))
     if open(os.path.join(out, "results.csv"), "rb").read() != before:
         fail("the rerun of one point changed the table")
-    # Another folder: the same bytes.
+    # Another folder, and no cache: the same bytes.
     other = os.path.join(TMP, "b")
-    sweep(spec, other)
+    sweep(spec, other, "--no-cache")
+    if os.path.exists(os.path.join(other, "cache")):
+        fail("--no-cache made a cache")
     for name in ("results.csv", "summary.csv", "results.jsonl"):
         if open(os.path.join(out, name), "rb").read() != open(os.path.join(other, name), "rb").read():
             fail("%s differs between two sweeps of the same file" % name)
