@@ -124,6 +124,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/ DESTINATION ${AIMC_INSTALL_DA
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/models/
         DESTINATION ${AIMC_INSTALL_DATADIR}/platforms/models)
 
+# The plotting script `aimc plot` runs (docs/plots.md).
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/plot_sweep.py DESTINATION ${AIMC_INSTALL_DATADIR}/scripts)
+
 # Firmware sources the RV32 form of aimc_add_firmware compiles for the core (the headers are in
 # include/aimc with the others).
 install(FILES ${PROJECT_SOURCE_DIR}/firmware_stubs/src/aimc_driver.c

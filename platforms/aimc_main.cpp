@@ -4,6 +4,10 @@
 //   aimc config   print the effective platform configuration
 //   aimc serve    serve the chip on a local socket to firmware in another process
 //   aimc fw run   run a cross-compiled RV32 firmware ELF on the core beside the chip
+//   aimc sweep    run a design-space sweep file into tables (docs/sweeps.md)
+//   aimc plot     plots of a sweep's tables (scripts/plot_sweep.py, docs/plots.md)
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -119,8 +123,9 @@ struct Cli {
   DieCli fw_die;
   int fw_gdb_port = 0;
   CLI::Option* fw_gdb_opt = nullptr;
-  // aimc sweep
+  // aimc sweep, aimc plot
   CLI::App* sweep = nullptr;
+  CLI::App* plot = nullptr;
   aimc::app::SweepOptions swopt;
   bool sweep_no_progress = false, sweep_no_cache = false;
   // aimc compile
@@ -390,6 +395,33 @@ struct Cli {
                     "DIR/cache/compile; the tables are the same either way)");
   }
 
+  void add_plot(CLI::App& app) {
+    plot = app.add_subcommand(
+        "plot",
+        "Plots of a sweep's results folder (docs/plots.md): aimc plot DIR [--kind line|energy|pareto|all] "
+        "[--x AXIS] [--y FIGURE] [--by AXIS] [--where KEY=VALUE] [-o OUT]; every argument goes to "
+        "scripts/plot_sweep.py (matplotlib, Debian's python3): aimc plot --help lists them.");
+    plot->prefix_command();
+    plot->set_help_flag();  // --help goes to the script, which knows its options
+  }
+
+  int run_plot(const std::vector<std::string>& args) {
+    const std::string script = data.found() ? data.file("scripts/plot_sweep.py") : std::string();
+    if (script.empty() || ::access(script.c_str(), R_OK) != 0)
+      throw aimc::app::UserError("aimc plot: scripts/plot_sweep.py not found in the data folder (" +
+                                 (data.found() ? data.path : data.not_found_message()) + ")");
+    // Debian's python has matplotlib; another python3 first on PATH may not.
+    const std::string python = ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+    std::vector<std::string> argv = {python, script};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> c;
+    for (auto& a : argv) c.push_back(a.data());
+    c.push_back(nullptr);
+    std::cout.flush();
+    ::execvp(python.c_str(), c.data());
+    throw aimc::app::UserError("aimc plot: cannot run " + python + ": " + std::strerror(errno));
+  }
+
   int run_sweep() {
     swopt.progress = !sweep_no_progress;
     swopt.cache = !sweep_no_cache;
@@ -492,6 +524,7 @@ struct Cli {
       if (*cfg) return run_config();
       if (*fw) return run_fw();
       if (*sweep) return run_sweep();
+      if (*plot) return run_plot(plot->remaining());
       return run_run();
     } catch (const aimc::config::ConfigError& e) {
       std::cerr << "aimc: " << e.what() << "\n";
@@ -523,11 +556,13 @@ int sc_main(int argc, char** argv) {
   cli.add_serve(app);
   cli.add_fw(app);
   cli.add_sweep(app);
+  cli.add_plot(app);
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
       std::string(argv[1]) != "config" && std::string(argv[1]) != "compile" &&
-      std::string(argv[1]) != "serve" && std::string(argv[1]) != "fw" && std::string(argv[1]) != "sweep") {
+      std::string(argv[1]) != "serve" && std::string(argv[1]) != "fw" && std::string(argv[1]) != "sweep" &&
+      std::string(argv[1]) != "plot") {
     std::cerr << "aimc: unknown command '" << argv[1]
-              << "' (commands: run, compile, config, serve, fw, sweep; see aimc --help)\n";
+              << "' (commands: run, compile, config, serve, fw, sweep, plot; see aimc --help)\n";
     return 2;
   }
   cli.add_compile(app);

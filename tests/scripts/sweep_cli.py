@@ -106,6 +106,17 @@ try:
     if cache["hits"] + cache["misses"] != 16 or cache["hits"] < 8 or states.count("hit") != cache["hits"]:
         fail("compile cache: %s, reports say %s" % (cache, states))
 
+    # aimc plot runs the plotting script on the folder (docs/plots.md).
+    png = os.path.join(TMP, "adc.png")
+    p = subprocess.run([AIMC, "plot", out, "--kind", "line", "--x", "tile.adc.bits", "--by", "tile.dac.bits",
+                        "--where", "tile.adc.share=1", "-o", png], capture_output=True, text=True, env=ENV, timeout=300)
+    if p.returncode != 0 or not os.path.getsize(png) > 1000:
+        fail("aimc plot: exit %d" % p.returncode, ("stdout", p.stdout), ("stderr", p.stderr))
+    p = subprocess.run([AIMC, "plot", os.path.join(TMP, "nothing-here")], capture_output=True, text=True, env=ENV,
+                       timeout=300)
+    if p.returncode != 2 or "nothing-here" not in p.stderr:
+        fail("aimc plot of a missing folder: exit %d" % p.returncode, ("stderr", p.stderr))
+
     before = open(os.path.join(out, "results.csv"), "rb").read()
     # Resume: nothing runs again, the same table.
     p = sweep(spec, out)
