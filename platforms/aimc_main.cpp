@@ -390,6 +390,24 @@ struct Cli {
         ->check(CLI::Range(1, 1024));
     sweep->add_flag("--dry-run", swopt.dry_run, "list the runs, and which are done, without running any");
     sweep->add_flag("--no-progress", sweep_no_progress, "no progress line");
+    sweep->add_option("--backend", swopt.backend,
+                      "local: a pool of -j processes here; slurm: a Slurm job array (sbatch), this "
+                      "process waits for it; DIR must be on a filesystem the nodes share (docs/sweeps.md)")
+        ->check(CLI::IsMember({"local", "slurm"}))
+        ->capture_default_str();
+    sweep->add_option("--partition", swopt.slurm_partition, "with --backend slurm: sbatch --partition");
+    sweep->add_option("--time", swopt.slurm_time, "with --backend slurm: each array task's time limit (sbatch --time, e.g. 1:00:00)");
+    sweep->add_option("--account", swopt.slurm_account, "with --backend slurm: sbatch --account");
+    sweep->add_option("--chunk", swopt.slurm_chunk,
+                      "with --backend slurm: runs per array task, run one after the other (default 1, "
+                      "or as many as keep the array within 1000 tasks)")
+        ->check(CLI::Range(1, 1000000));
+    sweep->add_option("--slurm-arg", swopt.slurm_args,
+                      "with --backend slurm: one more sbatch option, e.g. --slurm-arg=--mem=4G (repeatable)")
+        ->allow_extra_args(false);
+    sweep->add_option("--poll-ms", swopt.slurm_poll_ms, "with --backend slurm: how often squeue is asked (ms)")
+        ->check(CLI::Range(50, 600000))
+        ->capture_default_str();
     sweep->add_flag("--no-cache", sweep_no_cache,
                     "compile every run's model itself (default: runs that compile the same share "
                     "DIR/cache/compile; the tables are the same either way)");
@@ -425,6 +443,9 @@ struct Cli {
   int run_sweep() {
     swopt.progress = !sweep_no_progress;
     swopt.cache = !sweep_no_cache;
+    if (swopt.backend != "slurm" && (!swopt.slurm_partition.empty() || !swopt.slurm_time.empty() ||
+                                     !swopt.slurm_account.empty() || swopt.slurm_chunk || !swopt.slurm_args.empty()))
+      throw aimc::app::UserError("--partition, --time, --account, --chunk and --slurm-arg need --backend slurm");
     swopt.version = "aimc-vp 0.1.0";
     if (data.found()) {
       swopt.lookup.platforms_dir = data.file("platforms");

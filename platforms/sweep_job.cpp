@@ -70,17 +70,19 @@ State state_of(const Paths& p) {
   return State::not_run;
 }
 
+// The `aimc run` of one run, every path absolute (a Slurm task may start in another folder).
 std::vector<std::string> run_argv(const SweepOptions& o, const SweepSpec& spec, const SweepRun& r,
                                   const std::string& exe) {
-  const Paths p(o.out_dir, r.id);
-  std::vector<std::string> a = {exe, "run", "--platform", spec.platform, "--model", r.model,
+  const auto abs = [](const std::string& path) { return fs::absolute(path).lexically_normal().string(); };
+  const Paths p(abs(o.out_dir), r.id);
+  std::vector<std::string> a = {exe, "run", "--platform", abs(spec.platform), "--model", abs(r.model),
                                 "--seed", std::to_string(r.seed), "--no-progress", "-q",
                                 "--report", p.report().string()};
-  if (!spec.data.empty()) a.insert(a.end(), {"--data", spec.data});
-  if (!spec.input.empty()) a.insert(a.end(), {"--input", spec.input});
+  if (!spec.data.empty()) a.insert(a.end(), {"--data", abs(spec.data)});
+  if (!spec.input.empty()) a.insert(a.end(), {"--input", spec.input == "random" ? spec.input : abs(spec.input)});
   if (spec.limit > 0) a.insert(a.end(), {"--limit", std::to_string(spec.limit)});
   for (const auto& kv : r.overrides) a.insert(a.end(), {"--set", kv});
-  if (o.cache) a.insert(a.end(), {"--compile-cache", (fs::path(o.out_dir) / "cache" / "compile").string()});
+  if (o.cache) a.insert(a.end(), {"--compile-cache", abs((fs::path(o.out_dir) / "cache" / "compile").string())});
   a.insert(a.end(), spec.run_options.begin(), spec.run_options.end());
   return a;
 }
@@ -343,6 +345,281 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
   return meta["compile_cache"];
 }
 
+// Runs a command and returns its standard output; `rc` gets its exit status (-1 when it could not
+// run). Arguments are quoted for the shell.
+std::string capture(const std::vector<std::string>& argv, int& rc) {
+  std::string cmd;
+  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
+  cmd += " 2>&1";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) {
+    rc = -1;
+    return {};
+  }
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  const int st = ::pclose(f);
+  rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream ss(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(ss, dir, ':');)
+    if (!dir.empty() && ::access((fs::path(dir) / program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// One sweep's runs on one backend: prepares each run's folder, starts the runs, turns their exit
+// into done.json or failed.json, and shows the progress.
+class Runner {
+ public:
+  Runner(const SweepOptions& o, const SweepSpec& spec, const std::vector<SweepRun>& runs, std::vector<size_t> todo,
+         std::string exe, int jobs)
+      : o_(o), spec_(spec), runs_(runs), todo_(std::move(todo)), exe_(std::move(exe)), jobs_(jobs),
+        tty_(o.progress && ::isatty(2)), t0_(Clock::now()) {}
+
+  // Returns the signal that stopped it, or 0.
+  int run_local();
+  int run_slurm();
+
+ private:
+  // The run's folder made ready, its command in cmd.txt; returns the command.
+  std::vector<std::string> prepare(const SweepRun& r) {
+    const Paths p(o_.out_dir, r.id);
+    std::error_code ec;
+    fs::create_directories(p.dir, ec);
+    for (const fs::path& f : {p.done(), p.failed(), p.dir / "exit_code"}) fs::remove(f, ec);
+    const std::vector<std::string> argv = run_argv(o_, spec_, r, exe_);
+    io::write_file_atomically((p.dir / "cmd.txt").string(), command_text(argv) + "\n", io::Folders::create);
+    return argv;
+  }
+  static std::string command_text(const std::vector<std::string>& argv) {
+    std::string cmd;
+    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
+    return cmd;
+  }
+  // Records how a run ended (`status` as waitpid gives it). A run that a stop request ended is no
+  // result: nothing is recorded and a resumed sweep runs it again.
+  void finish(const SweepRun& r, int status, double secs, int stop_signal) {
+    const Paths p(o_.out_dir, r.id);
+    bool interrupted = false, report_ok = false;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      try {
+        const json rep = json::parse(read_text(p.report().string()));
+        interrupted = rep.value("interrupted", false);
+        report_ok = true;
+      } catch (const std::exception&) {
+      }
+    }
+    std::error_code ec;
+    if (stop_signal && (interrupted || (WIFEXITED(status) && WEXITSTATUS(status) >= 128) || WIFSIGNALED(status))) {
+      fs::remove(p.report(), ec);
+      return;
+    }
+    ++finished_;
+    busy_s_ += secs;
+    json marker = {{"id", r.id}, {"model", fs::path(r.model).filename().string()}, {"seed", r.seed},
+                   {"settings", r.overrides}, {"axes", r.axis_values}, {"seconds", secs}};
+    if (report_ok && !interrupted) {
+      marker["status"] = "ok";
+      io::write_file_atomically(p.done().string(), marker.dump(2) + "\n", io::Folders::create);
+      ++ok_;
+      progress(tty_ ? std::string()
+                    : "ok " + r.id + " " + describe(r) + (rate_eta_ ? std::string() : " (" + clock_text(secs) + ")"));
+    } else {
+      fail(r, report_ok ? std::string("the run was interrupted") : error_of(p.log(), status), secs);
+    }
+  }
+  void fail(const SweepRun& r, const std::string& error, double secs = 0) {
+    const Paths p(o_.out_dir, r.id);
+    json marker = {{"id", r.id}, {"model", fs::path(r.model).filename().string()}, {"seed", r.seed},
+                   {"settings", r.overrides}, {"axes", r.axis_values}, {"seconds", secs},
+                   {"status", "failed"}, {"error", error}};
+    io::write_file_atomically(p.failed().string(), marker.dump(2) + "\n", io::Folders::create);
+    ++failed_;
+    progress("failed " + r.id + " " + describe(r) + ": " + error + " (log: " + p.log().string() + ")");
+  }
+  void progress(const std::string& line) {
+    if (!o_.progress) return;
+    const size_t left = todo_.size() - finished_;
+    const size_t workers = std::min<size_t>(static_cast<size_t>(jobs_), std::max<size_t>(left, 1));
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
+    // The local pool knows each run's time; a Slurm array only how many have finished so far.
+    const double eta = !finished_ ? NAN
+                       : rate_eta_ ? elapsed / static_cast<double>(finished_) * static_cast<double>(left)
+                                   : busy_s_ / static_cast<double>(finished_) * static_cast<double>(left) /
+                                         static_cast<double>(workers);
+    std::ostringstream s;
+    s << "[" << finished_ << "/" << todo_.size() << "] " << ok_ << " ok, " << failed_ << " failed, " << running_
+      << " running, elapsed " << clock_text(elapsed) << ", ETA "
+      << (left == 0 ? "0s" : clock_text(eta));
+    if (tty_) std::cerr << "\r\033[K" << (line.empty() ? "" : line + "\n") << "aimc sweep: " << s.str() << std::flush;
+    else if (!line.empty()) std::cerr << "aimc sweep: " << s.str() << ": " << line << "\n";
+  }
+  void end_progress() {
+    if (tty_) std::cerr << "\n";
+  }
+
+  const SweepOptions& o_;
+  const SweepSpec& spec_;
+  const std::vector<SweepRun>& runs_;
+  std::vector<size_t> todo_;
+  std::string exe_;
+  int jobs_;
+  bool tty_;
+  Clock::time_point t0_;
+  size_t finished_ = 0, ok_ = 0, failed_ = 0, running_ = 0;
+  double busy_s_ = 0;  // wall time of the finished runs, for the ETA
+  bool rate_eta_ = false;  // the ETA from the rate of finished runs (Slurm: no run times)
+};
+
+int Runner::run_local() {
+  struct Running {
+    size_t run;
+    Clock::time_point started;
+  };
+  std::map<pid_t, Running> running;
+  size_t next = 0;
+  int stop_signal = 0;
+  while (next < todo_.size() || !running.empty()) {
+    if (!stop_signal && (stop_signal = stop_requested()) != 0) {
+      for (const auto& [pid, r] : running) ::kill(pid, stop_signal);  // they stop at a command boundary
+      progress("stopping: " + std::string(signal_name(stop_signal)) + " (the runs under way end early)");
+    }
+    while (!stop_signal && next < todo_.size() && running.size() < static_cast<size_t>(jobs_)) {
+      const SweepRun& r = runs_[todo_[next]];
+      const std::vector<std::string> argv = prepare(r);
+      std::string error;
+      const pid_t pid = spawn(argv, Paths(o_.out_dir, r.id).log(), error);
+      if (pid < 0) {
+        ++finished_;
+        fail(r, error);
+      } else {
+        running[pid] = {todo_[next], Clock::now()};
+        running_ = running.size();
+      }
+      ++next;
+    }
+    if (running.empty()) break;
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid == 0 || (pid < 0 && errno == EINTR)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    if (pid < 0) break;  // no child left (ECHILD)
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const Running done = it->second;
+    running.erase(it);
+    running_ = running.size();
+    finish(runs_[done.run], status, std::chrono::duration<double>(Clock::now() - done.started).count(), stop_signal);
+  }
+  end_progress();
+  return stop_signal;
+}
+
+// The runs as a Slurm job array: each array task runs a chunk of runs, one after the other, from
+// a shell script in DIR/slurm/<job>/, and writes each run's exit code beside its report; this
+// process waits for the array (squeue), then records the runs as the local pool does. DIR must be
+// on a filesystem the compute nodes share, at the same path (docs/sweeps.md, "On a cluster").
+int Runner::run_slurm() {
+  if (todo_.empty()) return 0;
+  rate_eta_ = true;
+  if (!on_path("sbatch") || !on_path("squeue") || !on_path("scancel"))
+    throw UserError("--backend slurm: sbatch, squeue and scancel must be on PATH (Debian: slurm-client)");
+  const size_t per_task = o_.slurm_chunk > 0 ? static_cast<size_t>(o_.slurm_chunk)
+                                             : std::max<size_t>(1, (todo_.size() + 999) / 1000);
+  const size_t tasks = (todo_.size() + per_task - 1) / per_task;
+  const fs::path out = fs::absolute(o_.out_dir).lexically_normal();
+  // A folder per submission: the scripts and the tasks' own logs.
+  fs::path sub;
+  for (int k = 1;; ++k) {
+    sub = out / "slurm" / ("submission-" + std::to_string(k));
+    if (!fs::exists(sub)) break;
+  }
+  fs::create_directories(sub);
+  for (size_t t = 0; t < tasks; ++t) {
+    std::ostringstream sh;
+    sh << "#!/bin/sh\n# aimc sweep: array task " << t << " of " << tasks << "\n";
+    for (size_t k = t * per_task; k < std::min(todo_.size(), (t + 1) * per_task); ++k) {
+      const SweepRun& r = runs_[todo_[k]];
+      const Paths p(out.string(), r.id);
+      const std::vector<std::string> argv = prepare(r);
+      const std::string code = (p.dir / "exit_code").string();
+      sh << command_text(argv) << " >" << shell_quote(p.log().string()) << " 2>&1; echo $? >"
+         << shell_quote(code + ".tmp") << " && mv " << shell_quote(code + ".tmp") << " " << shell_quote(code) << "\n";
+    }
+    io::write_file_atomically((sub / ("task-" + std::to_string(t) + ".sh")).string(), sh.str(), io::Folders::create);
+  }
+  io::write_file_atomically((sub / "job.sh").string(),
+                            "#!/bin/sh\nexec /bin/sh " + shell_quote((sub / "task-").string()) +
+                                "\"$SLURM_ARRAY_TASK_ID\".sh\n",
+                            io::Folders::create);
+  std::vector<std::string> sbatch = {"sbatch", "--parsable", "--job-name=aimc-sweep",
+                                     "--array=0-" + std::to_string(tasks - 1),
+                                     "--output=" + (sub / "task-%a.log").string(), "--chdir=" + out.string()};
+  if (!o_.slurm_partition.empty()) sbatch.push_back("--partition=" + o_.slurm_partition);
+  if (!o_.slurm_time.empty()) sbatch.push_back("--time=" + o_.slurm_time);
+  if (!o_.slurm_account.empty()) sbatch.push_back("--account=" + o_.slurm_account);
+  sbatch.insert(sbatch.end(), o_.slurm_args.begin(), o_.slurm_args.end());
+  sbatch.push_back((sub / "job.sh").string());
+  int rc = 0;
+  std::string answer = capture(sbatch, rc);
+  while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+  const std::string job = answer.substr(0, answer.find(';'));  // "ID" or "ID;CLUSTER"
+  if (rc != 0 || job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
+    throw UserError("--backend slurm: sbatch refused the job array: " + (answer.empty() ? "exit code " + std::to_string(rc) : answer));
+  io::write_file_atomically((sub / "job_id").string(), job + "\n", io::Folders::create);
+  std::cerr << "aimc sweep: Slurm job " << job << ": " << tasks << " array task(s) of up to " << per_task
+            << " run(s) (" << sub.string() << ")\n";
+
+  std::vector<bool> seen(todo_.size(), false);
+  int stop_signal = 0;
+  const auto collect = [&](bool final) {
+    for (size_t k = 0; k < todo_.size(); ++k) {
+      if (seen[k]) continue;
+      const SweepRun& r = runs_[todo_[k]];
+      const Paths p(out.string(), r.id);
+      const std::string code_text = read_text((p.dir / "exit_code").string());
+      if (code_text.empty()) {
+        if (final && !stop_signal) {
+          seen[k] = true;
+          ++finished_;
+          fail(r, "no result: its array task ended before it (time limit, node failure or scancel?); see " +
+                      (sub / "task-*.log").string());
+        }
+        continue;
+      }
+      seen[k] = true;
+      const int code = std::atoi(code_text.c_str());
+      finish(r, code >= 128 ? (code - 128) : code << 8, 0, stop_signal);
+    }
+  };
+  for (;;) {
+    if (!stop_signal && (stop_signal = stop_requested()) != 0) {
+      capture({"scancel", job}, rc);
+      progress("stopping: " + std::string(signal_name(stop_signal)) + ": scancel " + job);
+    }
+    collect(false);
+    const std::string q = capture({"squeue", "-h", "-j", job, "-o", "%i"}, rc);
+    if (rc != 0 && q.find("Invalid job id") == std::string::npos) {
+      progress("squeue failed (" + q + "); asking again");
+    } else if (rc != 0 || q.find_first_not_of(" \n") == std::string::npos) {
+      break;  // the array has left the queue
+    }
+    running_ = static_cast<size_t>(std::count(q.begin(), q.end(), '\n'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(o_.slurm_poll_ms));
+  }
+  running_ = 0;
+  collect(true);
+  end_progress();
+  return stop_signal;
+}
+
 }  // namespace
 
 int sweep_job(const SweepOptions& o) {
@@ -355,6 +632,8 @@ int sweep_job(const SweepOptions& o) {
     return std::string(buf);
   }();
   const std::vector<SweepRun> runs = expand_sweep(spec, version);
+  if (o.backend != "local" && o.backend != "slurm")
+    throw UserError("--backend " + o.backend + ": expected local or slurm");
 
   std::error_code ec;
   fs::create_directories(fs::path(o.out_dir) / "points", ec);
@@ -369,7 +648,10 @@ int sweep_job(const SweepOptions& o) {
   std::cerr << "aimc sweep: " << spec.points.size() << " point(s) x " << spec.models.size() << " model(s) x "
             << spec.seeds.size() << " seed(s) = " << runs.size() << " run(s); " << done_before
             << " already done in " << o.out_dir << ", " << todo.size() << " to run"
-            << (o.dry_run ? " (dry run)" : " with -j " + std::to_string(jobs)) << "\n";
+            << (o.dry_run ? std::string(" (dry run)")
+                : o.backend == "slurm" ? std::string(" on Slurm")
+                                       : " with -j " + std::to_string(jobs))
+            << "\n";
   if (o.dry_run) {
     for (size_t i = 0; i < runs.size(); ++i) {
       const State s = state_of(Paths(o.out_dir, runs[i].id));
@@ -380,105 +662,8 @@ int sweep_job(const SweepOptions& o) {
   }
   io::write_file_atomically((fs::path(o.out_dir) / "spec.yaml").string(), read_text(spec.file), io::Folders::create);
 
-  struct Running {
-    size_t run;
-    Clock::time_point started;
-  };
-  std::map<pid_t, Running> running;
-  size_t next = 0, finished = 0, ok = 0, failed = 0;
-  double busy_s = 0;  // wall time of the finished runs, for the ETA
-  const bool tty = o.progress && ::isatty(2);
-  const auto t0 = Clock::now();
-  const auto progress = [&](const std::string& line) {
-    if (!o.progress) return;
-    const size_t left = todo.size() - finished;
-    const double eta = finished ? busy_s / static_cast<double>(finished) * static_cast<double>(left) /
-                                      static_cast<double>(std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(left, 1)))
-                                : NAN;
-    std::ostringstream s;
-    s << "[" << finished << "/" << todo.size() << "] " << ok << " ok, " << failed << " failed, " << running.size()
-      << " running, elapsed " << clock_text(std::chrono::duration<double>(Clock::now() - t0).count())
-      << ", ETA " << (left == 0 ? "0s" : clock_text(eta));
-    if (tty) std::cerr << "\r\033[K" << (line.empty() ? "" : line + "\n") << "aimc sweep: " << s.str() << std::flush;
-    else if (!line.empty()) std::cerr << "aimc sweep: " << s.str() << ": " << line << "\n";
-  };
-  int stop_signal = 0;
-  while (next < todo.size() || !running.empty()) {
-    if (!stop_signal && (stop_signal = stop_requested()) != 0) {
-      for (const auto& [pid, r] : running) ::kill(pid, stop_signal);  // they stop at a command boundary
-      progress("stopping: " + std::string(signal_name(stop_signal)) + " (the runs under way end early)");
-    }
-    while (!stop_signal && next < todo.size() && running.size() < static_cast<size_t>(jobs)) {
-      const SweepRun& r = runs[todo[next]];
-      const Paths p(o.out_dir, r.id);
-      fs::create_directories(p.dir, ec);
-      fs::remove(p.done(), ec);
-      fs::remove(p.failed(), ec);
-      const std::vector<std::string> argv = run_argv(o, spec, r, exe);
-      std::string cmd;
-      for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
-      io::write_file_atomically((p.dir / "cmd.txt").string(), cmd + "\n", io::Folders::create);
-      std::string error;
-      const pid_t pid = spawn(argv, p.log(), error);
-      if (pid < 0) {
-        io::write_file_atomically(p.failed().string(), json({{"id", r.id}, {"error", error}}).dump(2) + "\n",
-                                  io::Folders::create);
-        ++finished;
-        ++failed;
-        progress("failed " + r.id + " " + describe(r) + ": " + error);
-      } else {
-        running[pid] = {todo[next], Clock::now()};
-      }
-      ++next;
-    }
-    if (running.empty()) break;
-    int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid == 0 || (pid < 0 && errno == EINTR)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    if (pid < 0) break;  // no child left (ECHILD)
-    const auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const SweepRun& r = runs[it->second.run];
-    const double secs = std::chrono::duration<double>(Clock::now() - it->second.started).count();
-    running.erase(it);
-    const Paths p(o.out_dir, r.id);
-    bool interrupted = false, report_ok = false;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      try {
-        const json rep = json::parse(read_text(p.report().string()));
-        interrupted = rep.value("interrupted", false);
-        report_ok = true;
-      } catch (const std::exception&) {
-      }
-    }
-    const bool by_stop = stop_signal && (interrupted || (WIFEXITED(status) && WEXITSTATUS(status) >= 128) ||
-                                         WIFSIGNALED(status));
-    if (by_stop) {  // not a result: it runs again when the sweep is resumed
-      fs::remove(p.report(), ec);
-      continue;
-    }
-    ++finished;
-    busy_s += secs;
-    json marker = {{"id", r.id}, {"model", fs::path(r.model).filename().string()}, {"seed", r.seed},
-                   {"settings", r.overrides}, {"axes", r.axis_values}, {"seconds", secs}};
-    if (report_ok && !interrupted) {
-      marker["status"] = "ok";
-      io::write_file_atomically(p.done().string(), marker.dump(2) + "\n", io::Folders::create);
-      ++ok;
-      progress(tty ? std::string() : "ok " + r.id + " " + describe(r) + " (" + clock_text(secs) + ")");
-    } else {
-      marker["status"] = "failed";
-      marker["error"] = report_ok ? std::string("the run was interrupted") : error_of(p.log(), status);
-      io::write_file_atomically(p.failed().string(), marker.dump(2) + "\n", io::Folders::create);
-      ++failed;
-      progress("failed " + r.id + " " + describe(r) + ": " + marker["error"].get<std::string>() + " (log: " +
-               p.log().string() + ")");
-    }
-  }
-  if (tty) std::cerr << "\n";
+  Runner runner(o, spec, runs, todo, exe, o.backend == "slurm" ? 1 : jobs);
+  const int stop_signal = o.backend == "slurm" ? runner.run_slurm() : runner.run_local();
   const json cache = write_tables(o, spec, runs);
   size_t n_failed = 0, n_ok = 0;
   for (const auto& r : runs) {

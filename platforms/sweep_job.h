@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sweep_spec.h"
 
@@ -20,6 +21,12 @@ struct SweepOptions {
   bool progress = true;      // a progress line with the ETA on stderr (a line per run when not a tty)
   bool cache = true;         // share compiled models between runs (DIR/cache/compile, aimc run --compile-cache)
   std::string aimc_exe;      // the executable that runs each point ("" = this one)
+  // --backend: "local" (a pool of -j processes) or "slurm" (a job array; the options below).
+  std::string backend = "local";
+  std::string slurm_partition, slurm_time, slurm_account;
+  std::vector<std::string> slurm_args;  // more sbatch options, as given
+  int slurm_chunk = 0;                  // runs per array task; 0 = 1, or more to stay within 1000 tasks
+  int slurm_poll_ms = 2000;             // how often squeue is asked
   std::string version;       // the tool's version, part of every run's id
   SweepLookup lookup;        // bundled presets and models
 };

@@ -19,6 +19,9 @@ PACKAGES=(
   # cross compiler and picolibc (docs/firmware.md, "Firmware on the RV32 core"); the core is
   # built on Unicorn; gdb-multiarch debugs firmware on it.
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf libunicorn-dev gdb-multiarch
+  # aimc sweep --backend slurm, tested on a single-node Slurm (tests/scripts/slurm_sweep.sh), and
+  # aimc plot (scripts/plot_sweep.py).
+  slurm-wlm munge python3-matplotlib
 )
 # `scripts/setup.sh --python` adds what the retention plot needs.
 if [ "${1:-}" = "--python" ]; then
