@@ -84,6 +84,7 @@ std::vector<std::string> run_argv(const SweepOptions& o, const SweepSpec& spec, 
   for (const auto& kv : r.overrides) a.insert(a.end(), {"--set", kv});
   if (o.cache) a.insert(a.end(), {"--compile-cache", abs((fs::path(o.out_dir) / "cache" / "compile").string())});
   a.insert(a.end(), spec.run_options.begin(), spec.run_options.end());
+  a.insert(a.end(), r.run_options.begin(), r.run_options.end());
   return a;
 }
 

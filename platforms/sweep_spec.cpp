@@ -62,10 +62,19 @@ double number(const std::string& file, const YAML::Node& n, const std::string& w
   return v;
 }
 
+// The keys of a point that are `aimc run` options rather than platform keys: run.KEY is --KEY
+// (run.temp_c: --temp-c).
+const std::map<std::string, std::string> kRunKeys = {
+    {"run.at", "--at"}, {"run.temp_c", "--temp-c"}, {"run.batch", "--batch"}, {"run.depthwise", "--depthwise"}};
+
 // A platform key: dotted, and one the loader knows (so that a typo is refused here, with the file
-// and line, rather than once per point).
-std::string platform_key(const std::string& file, const YAML::Node& n) {
+// and line, rather than once per point); or one of kRunKeys where `run_keys` allows them.
+std::string platform_key(const std::string& file, const YAML::Node& n, bool run_keys = true) {
   const std::string key = scalar(file, n, "a platform key");
+  if (run_keys && kRunKeys.count(key)) return key;
+  if (key.rfind("run.", 0) == 0)
+    fail(file, n, "'" + key + "' is not a key a point may set (" +
+                      (run_keys ? std::string("run.at, run.temp_c, run.batch, run.depthwise") : std::string("set: takes platform keys only")) + ")");
   static const std::set<std::string> known = [] {
     std::set<std::string> k;
     for (const auto& info : config::describe_keys()) k.insert(info.key);
@@ -233,7 +242,7 @@ SweepSpec read_sweep_spec(const std::string& path, const SweepLookup& lookup) {
     throw SweepSpecError(path + ": no platform: field, and no bundled preset (the data folder was not found)");
   if (const YAML::Node n = root["set"]) {
     if (!n.IsMap()) fail(path, n, "set: expected KEY: VALUE lines");
-    for (const auto& kv : n) s.set.emplace_back(platform_key(path, kv.first), scalar(path, kv.second, "set"));
+    for (const auto& kv : n) s.set.emplace_back(platform_key(path, kv.first, false), scalar(path, kv.second, "set"));
   }
   if (const YAML::Node n = root["models"]) {
     if (!n.IsSequence() || n.size() == 0) fail(path, n, "models: expected a non-empty list of ONNX files");
@@ -371,6 +380,11 @@ SweepSpec read_sweep_spec(const std::string& path, const SweepLookup& lookup) {
   } else {
     s.collect = default_sweep_figures();
   }
+  for (const auto& a : s.axes) {
+    const auto rk = kRunKeys.find(a);
+    if (rk != kRunKeys.end() && std::find(s.run_options.begin(), s.run_options.end(), rk->second) != s.run_options.end())
+      throw SweepSpecError(path + ": " + a + " is an axis and " + rk->second + " is in options: choose one");
+  }
   const size_t runs = s.points.size() * s.models.size() * s.seeds.size();
   if (runs > kMaxRuns) throw SweepSpecError(path + ": " + std::to_string(runs) + " runs: more than a million");
   return s;
@@ -388,11 +402,13 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, const std::string& ver
 
   std::vector<SweepRun> runs;
   for (size_t p = 0; p < spec.points.size(); ++p) {
-    std::vector<std::string> overrides;
+    std::vector<std::string> overrides, run_options;
     for (const auto& kv : spec.set) overrides.push_back(kv.first + "=" + kv.second);
     std::string where;
     for (const auto& kv : spec.points[p]) {
-      overrides.push_back(kv.first + "=" + kv.second);
+      const auto rk = kRunKeys.find(kv.first);
+      if (rk != kRunKeys.end()) run_options.insert(run_options.end(), {rk->second, kv.second});
+      else overrides.push_back(kv.first + "=" + kv.second);
       where += (where.empty() ? "" : ", ") + kv.first + "=" + kv.second;
     }
     std::string effective;
@@ -405,7 +421,23 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, const std::string& ver
                            (where.empty() ? std::string("the base platform") : where) + "): " + e.what());
     }
     std::map<std::string, std::string> axis_values;
-    for (const auto& a : spec.axes) axis_values[a] = effective_value(root, a);
+    for (const auto& a : spec.axes) {
+      if (!kRunKeys.count(a)) {
+        axis_values[a] = effective_value(root, a);
+        continue;
+      }
+      // A run option: the point's value, else what `options` or aimc run's default gives.
+      std::string v;
+      for (const auto& kv : spec.points[p])
+        if (kv.first == a) v = kv.second;
+      if (v.empty()) {
+        const auto it = std::find(spec.run_options.begin(), spec.run_options.end(), kRunKeys.at(a));
+        v = it != spec.run_options.end() && it + 1 != spec.run_options.end() ? *(it + 1) : std::string("default");
+      }
+      axis_values[a] = v;
+    }
+    std::string options_text;
+    for (const auto& o : run_options) options_text += " " + o;
     for (size_t m = 0; m < spec.models.size(); ++m) {
       for (const uint64_t seed : spec.seeds) {
         SweepRun r;
@@ -413,8 +445,10 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, const std::string& ver
         r.model = spec.models[m];
         r.seed = seed;
         r.overrides = overrides;
+        r.run_options = run_options;
         r.axis_values = axis_values;
         r.id = hex12(num::fnv1a64(common + "model " + model_hash[m] + "\nseed " + std::to_string(seed) +
+                                  (options_text.empty() ? std::string() : "\npoint options" + options_text) +
                                   "\nplatform\n" + effective));
         runs.push_back(std::move(r));
       }

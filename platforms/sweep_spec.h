@@ -44,6 +44,9 @@ struct SweepLookup {
 // The report figures collected when the file says nothing (docs/sweeps.md).
 const std::vector<std::string>& default_sweep_figures();
 
+// A point may also set run.at, run.temp_c, run.batch and run.depthwise: the `aimc run` options
+// --at, --temp-c, --batch and --depthwise (a retention study sweeps run.at, a reload study
+// run.batch); `set` takes platform keys only.
 // Reads and checks a sweep file: YAML with `platform`, `set`, `models`, `data`, `input`, `limit`,
 // `options`, `axes` (key: [values], crossed), `zip` (key: [values], varied together), `points`
 // (a list of {key: value}), `random` ({count, seed, keys: {key: {int|uniform|log_uniform|choice:
@@ -59,6 +62,7 @@ struct SweepRun {
   std::string model;                    // resolved model path
   uint64_t seed = 0;
   std::vector<std::string> overrides;   // KEY=VALUE: spec.set, then the point's
+  std::vector<std::string> run_options; // the point's run.* keys as aimc run options (--batch 4, ...)
   std::map<std::string, std::string> axis_values;  // every axis key -> its effective value
   std::string id;                       // 12 hex digits: a hash of all that determines the run
 };

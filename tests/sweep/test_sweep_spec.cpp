@@ -207,3 +207,21 @@ TEST(ShippedSweeps, ReadAndExpand) {
   const SweepSpec s = read_sweep_spec(std::string(AIMC_SOURCE_DIR) + "/platforms/sweeps/adc-dac-share.yaml", lookup);
   EXPECT_EQ(expand_sweep(s, "v").size(), 3u * 2u * 3u * 3u);
 }
+
+TEST_F(SweepFile, RunOptionsAsAxes) {
+  const SweepSpec s = read("axes:\n  run.batch: [1, 4]\n  tile.adc.bits: [8]\npoints:\n  - {run.at: 1h}\n");
+  const auto runs = expand_sweep(s, "v1");
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].run_options, (std::vector<std::string>{"--batch", "1"}));
+  EXPECT_EQ(runs[1].run_options, (std::vector<std::string>{"--batch", "4"}));
+  EXPECT_EQ(runs[0].axis_values.at("run.batch"), "1");
+  EXPECT_EQ(runs[2].axis_values.at("run.batch"), "default");  // the listed point leaves it to aimc run
+  EXPECT_EQ(runs[2].axis_values.at("run.at"), "1h");
+  EXPECT_EQ(runs[2].run_options, (std::vector<std::string>{"--at", "1h"}));
+  EXPECT_NE(runs[0].id, runs[1].id);
+  for (const auto& r : runs)
+    for (const auto& o : r.overrides) EXPECT_EQ(o.find("run."), std::string::npos) << o;
+  EXPECT_NE(refusal("axes:\n  run.batch: [1]\noptions: [--batch, 2]\n").find("choose one"), std::string::npos);
+  EXPECT_NE(refusal("set:\n  run.batch: 2\n").find("set: takes platform keys only"), std::string::npos);
+  EXPECT_NE(refusal("axes:\n  run.seed: [1]\n").find("'run.seed' is not a key a point may set"), std::string::npos);
+}
