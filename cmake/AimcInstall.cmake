@@ -116,11 +116,12 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/model/ DESTINATION ${AIMC_INSTALL_INCLUD
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/firmware_stubs/include/
         DESTINATION ${AIMC_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/ DESTINATION ${AIMC_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h" PATTERN "models" EXCLUDE)
+        FILES_MATCHING PATTERN "*.h" PATTERN "models" EXCLUDE PATTERN "python" EXCLUDE
+        PATTERN "sweeps" EXCLUDE)
 
 # The data folder: presets and bundled models, in the source tree's layout.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/ DESTINATION ${AIMC_INSTALL_DATADIR}/platforms
-        FILES_MATCHING PATTERN "*.yaml" PATTERN "models" EXCLUDE)
+        FILES_MATCHING PATTERN "*.yaml" PATTERN "models" EXCLUDE PATTERN "python" EXCLUDE)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/platforms/models/
         DESTINATION ${AIMC_INSTALL_DATADIR}/platforms/models)
 
