@@ -173,13 +173,6 @@ class SequenceExport {
 
 // ---- The compile cache (--compile-cache) ------------------------------------------------------
 
-std::string file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 std::string hex64(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -203,9 +196,9 @@ std::string compile_cache_key(const RunOptions& opt, const config::PlatformConfi
   static const std::string exe = [] {
     std::error_code ec;
     const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? std::string("?") : hex64(num::fnv1a64(file_bytes(p.string())));
+    return ec ? std::string("?") : hex64(num::fnv1a64(io::read_file_or_empty(p.string())));
   }();
-  std::string text = "aimc compile cache 1\nexe " + exe + "\nmodel " + hex64(num::fnv1a64(file_bytes(opt.model_path))) +
+  std::string text = "aimc compile cache 1\nexe " + exe + "\nmodel " + hex64(num::fnv1a64(io::read_file_or_empty(opt.model_path))) +
                      "\n" + compiler::compile_inputs_text(cfg, copt);
   if (given_calibration.size() == 0) {
     text += "calibration " + file_stamp(idx_file(opt.data_dir, "train-images-idx3-ubyte")) + "\n";
@@ -227,11 +220,11 @@ class CompileCache {
 
   bool load(compiler::CompiledModel& out) const {
     try {
-      const std::string meta_text = file_bytes(meta_path());
+      const std::string meta_text = io::read_file_or_empty(meta_path());
       if (meta_text.empty()) return false;
       const nlohmann::json m = nlohmann::json::parse(meta_text);
       if (m.value("format", "") != "aimc-compile-cache" || m.value("key", "") != key_) return false;
-      const std::string bytes = file_bytes(image_path());
+      const std::string bytes = io::read_file_or_empty(image_path());
       compiler::CompiledModel c;
       c.image.assign(bytes.begin(), bytes.end());
       if (c.image.size() != m.at("image_bytes").get<size_t>()) return false;

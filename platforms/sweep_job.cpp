@@ -38,13 +38,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 std::string this_executable() {
   std::error_code ec;
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
@@ -119,7 +112,7 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, std::stri
 
 // The last lines of a run's log that say what went wrong (aimc's messages start "aimc:").
 std::string error_of(const fs::path& log, int status) {
-  std::istringstream in(read_text(log.string()));
+  std::istringstream in(io::read_file_or_empty(log.string()));
   std::vector<std::string> lines, aimc;
   for (std::string l; std::getline(in, l);) {
     if (l.empty()) continue;
@@ -217,7 +210,7 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
     states.push_back(state_of(p));
     if (states.back() == State::ok) {
       try {
-        reports[i] = json::parse(read_text(p.report().string()));
+        reports[i] = json::parse(io::read_file_or_empty(p.report().string()));
         oks.push_back(reports[i]);
       } catch (const std::exception& e) {
         states.back() = State::failed;
@@ -225,7 +218,7 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
       }
     } else if (states.back() == State::failed) {
       try {
-        errors[i] = json::parse(read_text(p.failed().string())).value("error", std::string());
+        errors[i] = json::parse(io::read_file_or_empty(p.failed().string())).value("error", std::string());
       } catch (const std::exception&) {
         errors[i] = "failed (failed.json unreadable)";
       }
@@ -409,7 +402,7 @@ class Runner {
     bool interrupted = false, report_ok = false;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       try {
-        const json rep = json::parse(read_text(p.report().string()));
+        const json rep = json::parse(io::read_file_or_empty(p.report().string()));
         interrupted = rep.value("interrupted", false);
         report_ok = true;
       } catch (const std::exception&) {
@@ -585,7 +578,7 @@ int Runner::run_slurm() {
       if (seen[k]) continue;
       const SweepRun& r = runs_[todo_[k]];
       const Paths p(out.string(), r.id);
-      const std::string code_text = read_text((p.dir / "exit_code").string());
+      const std::string code_text = io::read_file_or_empty((p.dir / "exit_code").string());
       if (code_text.empty()) {
         if (final && !stop_signal) {
           seen[k] = true;
@@ -629,7 +622,7 @@ int sweep_job(const SweepOptions& o) {
   // A rebuilt tool may compute other figures: the executable's bytes are part of every run's id.
   const std::string version = o.version + " " + [&exe] {
     char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(num::fnv1a64(read_text(exe))));
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(num::fnv1a64(io::read_file_or_empty(exe))));
     return std::string(buf);
   }();
   const std::vector<SweepRun> runs = expand_sweep(spec, version);
@@ -661,7 +654,7 @@ int sweep_job(const SweepOptions& o) {
     }
     return 0;
   }
-  io::write_file_atomically((fs::path(o.out_dir) / "spec.yaml").string(), read_text(spec.file), io::Folders::create);
+  io::write_file_atomically((fs::path(o.out_dir) / "spec.yaml").string(), io::read_file_or_empty(spec.file), io::Folders::create);
 
   Runner runner(o, spec, runs, todo, exe, o.backend == "slurm" ? 1 : jobs);
   const int stop_signal = o.backend == "slurm" ? runner.run_slurm() : runner.run_local();

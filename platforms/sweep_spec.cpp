@@ -12,6 +12,7 @@
 
 #include "config/platform_config.h"
 #include "numerics/rng.h"
+#include "io/atomic_file.h"
 
 namespace aimc::app {
 
@@ -171,13 +172,6 @@ std::vector<std::pair<std::string, std::vector<std::string>>> read_axes(const st
     out.emplace_back(key, std::move(values));
   }
   return out;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
 }
 
 std::string hex12(uint64_t h) {
@@ -392,9 +386,9 @@ SweepSpec read_sweep_spec(const std::string& path, const SweepLookup& lookup) {
 
 std::vector<SweepRun> expand_sweep(const SweepSpec& spec, const std::string& version) {
   std::vector<std::string> model_hash;
-  for (const auto& m : spec.models) model_hash.push_back(hex12(num::fnv1a64(read_text(m))));
+  for (const auto& m : spec.models) model_hash.push_back(hex12(num::fnv1a64(io::read_file_or_empty(m))));
   const std::string input_hash =
-      spec.input.empty() || spec.input == "random" ? spec.input : hex12(num::fnv1a64(read_text(spec.input)));
+      spec.input.empty() || spec.input == "random" ? spec.input : hex12(num::fnv1a64(io::read_file_or_empty(spec.input)));
   std::string common = "aimc-sweep 1\nversion " + version + "\ndata " + spec.data + "\ninput " + input_hash +
                        "\nlimit " + std::to_string(spec.limit) + "\noptions";
   for (const auto& o : spec.run_options) common += " " + o;

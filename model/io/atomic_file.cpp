@@ -142,4 +142,11 @@ void check_writable(const std::string& path, const std::string& option) {
     refuse("cannot write in the folder " + dir.string() + " (" + errno_text(errno) + ")");
 }
 
+std::string read_file_or_empty(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
 }  // namespace aimc::io

@@ -67,6 +67,11 @@ void write_file_atomically(const std::string& path, const std::function<void(std
 void write_file_atomically(const std::string& path, std::string_view bytes,
                            Folders folders = Folders::must_exist);
 
+// The whole of a file, as bytes; "" when it cannot be read (a caller that must tell a missing file
+// from an empty one checks first). For files the tools wrote themselves or the user named: no
+// limit on the size.
+std::string read_file_or_empty(const std::string& path);
+
 // Refuses, before any work is done, an output path that cannot be written: an existing folder, a
 // path whose nearest existing ancestor is not a folder (a regular file in the way) or is a folder
 // this process may not write in. Folders missing below a writable one are fine (AtomicFile makes

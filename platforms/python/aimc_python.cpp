@@ -29,6 +29,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/platform_config.h"
+#include "io/atomic_file.h"
 
 extern char** environ;
 
@@ -45,12 +46,7 @@ struct RunFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string read_text(const fs::path& p) { return aimc::io::read_file_or_empty(p.string()); }
 
 // The folder of this module's shared object.
 fs::path module_dir() {
