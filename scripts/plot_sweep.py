@@ -27,6 +27,8 @@ import textwrap
 SYSTEM_PYTHON = "/usr/bin/python3"
 REEXEC_MARK = "AIMC_PLOT_SWEEP_REEXEC"
 KINDS = ("line", "energy", "pareto", "all")
+FITS = ("loglog",)
+PLUS_MINUS = "\u00b1"
 FORMATS = ("png", "svg")
 COMPONENT_PREFIX = "energy_j.by_component."
 TOTAL_ENERGY = "energy_j.per_inference"
@@ -214,7 +216,11 @@ def note(msg):
 def figure_unit(figure):
     """(unit, power of ten of the figure's own unit in it) from the figure's name: ("%", None) for
     a fraction, ("J", 0) for `energy_j.*`, ("s", -9) for `*_ns`, ("mm2", None), or ("", None) when
-    the name carries no unit we know."""
+    the name carries no unit we know. A quotient 'A/B' has A's unit when B's name carries none (a
+    count such as macs_per_inference), else none."""
+    if "/" in figure:
+        num, den = (part.strip() for part in figure.split("/", 1))
+        return figure_unit(num) if figure_unit(den) == ("", None) else ("", None)
     segments = figure.split(".")
     if segments[0] in FRACTION_ROOTS:
         return "%", None
@@ -247,7 +253,10 @@ def scale_for(figure, values):
 
 
 def figure_words(figure):
-    """'energy_j.per_inference' -> 'energy per inference' (the unit suffix dropped)."""
+    """'energy_j.per_inference' -> 'energy per inference' (the unit suffix dropped); a quotient
+    'A/B' -> 'A / B' in words."""
+    if "/" in figure:
+        return " / ".join(figure_words(part.strip()) for part in figure.split("/", 1))
     words = []
     for seg in figure.split("."):
         tokens = seg.split("_")
@@ -344,16 +353,32 @@ def where_text(where_fixed):
     return ", ".join(f"{k}={v}" for k, v in where_fixed.items())
 
 
+def follows(rows, axis, used):
+    """Whether `axis` takes one value for each combination of the `used` axes' values in `rows`:
+    an axis zipped with x (e.g. tile.array.cols with tile.array.rows) varies along the line without
+    giving one x two points."""
+    seen = {}
+    for r in rows:
+        k = tuple(value_key(r["axes"][u]) for u in used)
+        if seen.setdefault(k, value_key(r["axes"][axis])) != value_key(r["axes"][axis]):
+            return False
+    return True
+
+
 def free_axes(rows, axes, used, model, auto):
-    """The axes other than `used` (x and --by) must take one value in `rows`. Returns
-    ({axis: its one value}, rows). With auto (the default set of --kind all) a varying axis is fixed
-    at its first value (and said so on stderr) instead of being refused."""
-    fixed, varying = {}, {}
+    """The axes other than `used` (x and --by) must take one value in `rows`, or follow x and --by
+    (one value per combination of theirs: axes zipped with x). Returns ({axis: its one value},
+    rows, [axes that follow]). With auto (the default set of --kind all) another varying axis is
+    fixed at its first value (and said so on stderr) instead of being refused."""
+    fixed, varying, tied = {}, {}, []
+    used_axes = sorted(u for u in used if u is not None)  # x may be a figure (figure_as_axis)
     for a in axes:
         if a in used:
             continue
         vals = ordered_values(r["axes"][a] for r in rows)
-        if len(vals) > 1:
+        if len(vals) > 1 and follows(rows, a, used_axes):
+            tied.append(a)
+        elif len(vals) > 1:
             varying[a] = vals
         elif vals:
             fixed[a] = vals[0]
@@ -368,7 +393,7 @@ def free_axes(rows, axes, used, model, auto):
     if varying:
         note(f"model {model}: the default plots fix {where_text({a: v[0] for a, v in varying.items()})}"
              " (pass --where to choose)")
-    return fixed, rows
+    return fixed, rows, tied
 
 
 # ------------------------------------------------------------------------------------------------
@@ -381,7 +406,8 @@ def one_row_per(rows, key_axes, model):
     for r in rows:
         k = tuple(value_key(r["axes"][a]) for a in key_axes)
         if k in out:
-            raise SweepError(f"summary.csv:{r['line']}: model {model} has this design point twice "
+            at = ", ".join(f"{a}={r['axes'][a]}" for a in key_axes)
+            raise SweepError(f"summary.csv:{r['line']}: model {model} has two design points at {at} "
                              f"(also line {out[k]['line']})")
         out[k] = r
     return out
@@ -408,6 +434,86 @@ def line_series(rows, x, y, by, model="?"):
                 pts.append((s["mean"], s["lo"], s["hi"]))
         series.append((b, pts))
     return xs, series
+
+
+def loglog_fit(xs, ys):
+    """Least squares of log y = a + b log x over the pairs with x > 0 and y > 0 (others skipped):
+    (b, standard error of b, points used). The error is sqrt(s^2 / Sxx), s^2 the residuals' sum of
+    squares over n - 2 (None with 2 points, which a line fits exactly). None for the whole result
+    with fewer than 2 points or a single x value."""
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys)
+           if x is not None and y is not None and x > 0 and y > 0]
+    n = len(pts)
+    if n < 2:
+        return None
+    mx = sum(p[0] for p in pts) / n
+    my = sum(p[1] for p in pts) / n
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    if sxx == 0:
+        return None
+    b = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+    a = my - b * mx
+    if n < 3:
+        return b, None, n
+    ssr = sum((p[1] - a - b * p[0]) ** 2 for p in pts)
+    return b, math.sqrt(ssr / (n - 2) / sxx), n
+
+
+def series_fits(xs, series):
+    """The log-log fit of each line over its means: [(by value or None, (b, se, n) or None, the
+    line's points with a mean)]."""
+    nums = [as_number(v) for v in xs]
+    return [(b, loglog_fit(nums, [m for m, _, _ in pts]), sum(m is not None for m, _, _ in pts))
+            for b, pts in series]
+
+
+def fit_text(fit):
+    """'-0.982 +- 0.012' (no error with 2 points), or 'n/a' without a fit."""
+    if fit is None:
+        return "n/a"
+    b, se, _ = fit
+    return f"{b:.3f}" + ("" if se is None else f" +- {se:.3f}")
+
+
+def fit_table(model, x, y, by, fixed, xs, fits):
+    """The fitted slopes as a Markdown table, one row per line."""
+    at = f"; {where_text(fixed)}" if fixed else ""
+    lines = [f"Log-log fit of {y} against {x} for {model} (least squares of log y = a + b log x "
+             f"over the means{at})",
+             f"| {by or 'line'} | slope b | std error | points | {x} |", "|---|---|---|---|---|"]
+    for b, fit, points in fits:
+        slope, se, n = fit if fit is not None else (None, None, points)
+        cells = ["all" if b is None else b, "n/a" if slope is None else f"{slope:.4f}",
+                 "n/a" if se is None else f"{se:.4f}", str(n), f"{xs[0]}..{xs[-1]}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def quotient_figure(sweep, expr):
+    """--y A/B: adds to every summary row the statistics of figure A over figure B, named `expr`.
+    The mean is mean(A) / mean(B); the band is A's interval over mean(B), drawn only where B is the
+    same in every ok run of the point (std 0, or one run), as a count such as macs_per_inference
+    is; elsewhere the quotient has no band (noted)."""
+    num, den = (part.strip() for part in expr.split("/", 1))
+    for part in (num, den):
+        check_figure("--y", part, sweep)
+    unbanded = []
+    for r in sweep.summary:
+        a, b = r["stats"][num], r["stats"][den]
+        st = {"mean": None, "std": None, "lo": None, "hi": None}
+        if a["mean"] is not None and b["mean"] not in (None, 0.0):
+            st["mean"] = a["mean"] / b["mean"]
+            if a["lo"] is not None and a["hi"] is not None:
+                if not b["std"]:
+                    st["lo"], st["hi"] = sorted((a["lo"] / b["mean"], a["hi"] / b["mean"]))
+                else:
+                    unbanded.append(str(r["line"]))
+        r["stats"][expr] = st
+    if unbanded:
+        more = ", ..." if len(unbanded) > 8 else ""
+        note(f"{den} varies over the seeds at {len(unbanded)} design point(s) (summary.csv lines "
+             f"{', '.join(unbanded[:8])}{more}): the quotient {expr} has no band there")
+    sweep.figures.append(expr)
 
 
 def energy_stack(rows, x, by, components, model="?"):
@@ -522,10 +628,11 @@ def x_positions(ax, xs, label):
     return pos
 
 
-def title_for(model, what, fixed):
+def title_for(model, what, fixed, tied=()):
     t = f"{model}: {what}"
-    if fixed:
-        t += f" ({where_text(fixed)})"
+    parts = ([where_text(fixed)] if fixed else []) + ([f"{', '.join(tied)} follow"] if tied else [])
+    if parts:
+        t += f" ({'; '.join(parts)})"
     return textwrap.fill(t, 90)
 
 
@@ -536,6 +643,14 @@ def draw_line(plt, job):
     factor, unit = scale_for(y, all_vals)
     fig, ax = plt.subplots(figsize=FIG_SIZE_IN)
     pos = x_positions(ax, xs, job["x"])
+    fits = job.get("fits")
+    if fits is not None:
+        if not use_log2(xs):
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(pos)
+            ax.set_xticklabels(xs)
+        ax.set_yscale("log")
     nan = float("nan")
     for i, (b, pts) in enumerate(series):
         color = f"C{i % 10}"
@@ -543,6 +658,17 @@ def draw_line(plt, job):
         lo = [nan if l is None else l * factor for _, l, _ in pts]
         hi = [nan if h is None else h * factor for _, _, h in pts]
         label = f"{job['by']}={b}" if b is not None else "mean"
+        if fits is not None:
+            fit = fits[i][1]
+            label += ": slope " + fit_text(fit).replace("+-", PLUS_MINUS)
+            ok = [(p, m) for p, m in zip(pos, mean) if not math.isnan(m) and p > 0 and m > 0]
+            if fit is not None and ok:
+                # The fitted line through the centre of the means: log y = a + b log x.
+                mx = sum(math.log(p) for p, _ in ok) / len(ok)
+                my = sum(math.log(m) for _, m in ok) / len(ok)
+                ends = [min(p for p, _ in ok), max(p for p, _ in ok)]
+                ax.plot(ends, [math.exp(my + fit[0] * (math.log(e) - mx)) for e in ends], "--", color=color,
+                        linewidth=1, alpha=0.7)
         ax.plot(pos, mean, "o-", color=color, label=label, markersize=4)
         has = [not math.isnan(v) for v in lo]
         ax.fill_between(pos, lo, hi, where=has, color=color, alpha=0.2, linewidth=0)
@@ -553,10 +679,14 @@ def draw_line(plt, job):
             ax.errorbar([pos[k] for k in lone], [mean[k] for k in lone],
                         yerr=[[mean[k] - lo[k] for k in lone], [hi[k] - mean[k] for k in lone]],
                         fmt="none", ecolor=color, alpha=0.6, capsize=3)
-    ax.set_ylabel(figure_label(y, unit))
+    scale = job.get("scale", 1.0)
+    words = figure_words(y) + ("" if scale == 1.0 else f" x {scale:g}")
+    ax.set_ylabel(f"{words} ({unit})" if unit else words)
     ax.grid(True, alpha=0.3)
-    ax.legend(title="mean, shaded: 95 % CI", fontsize=8, title_fontsize=8)
-    ax.set_title(title_for(job["model"], f"{figure_words(y)} vs {job['x']}", job["fixed"]), fontsize=10)
+    ax.legend(title="mean, shaded: 95 % CI" + ("; dashed: log-log fit" if fits is not None else ""),
+              fontsize=8, title_fontsize=8)
+    ax.set_title(title_for(job["model"], f"{figure_words(y)} vs {job['x']}", job["fixed"], job.get("tied", ())),
+                 fontsize=10)
     return fig
 
 
@@ -597,8 +727,8 @@ def draw_energy(plt, job):
     handles, labels = axs[0][0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
                title="component", title_fontsize=8)
-    fig.suptitle(title_for(job["model"], f"energy per inference by component vs {job['x']}", job["fixed"]),
-                 fontsize=10)
+    fig.suptitle(title_for(job["model"], f"energy per inference by component vs {job['x']}", job["fixed"],
+                           job.get("tied", ())), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -722,9 +852,11 @@ def build_parser():
     p.add_argument("dir", metavar="DIR", nargs="?", help="the sweep folder (holds sweep.json)")
     p.add_argument("--kind", choices=KINDS, default="all", help="what to plot (default: all)")
     p.add_argument("--x", metavar="AXIS", help="the axis along x for line and energy (default: the first axis "
-                   "in sweep.json)")
+                   "in sweep.json), or a figure: then the design points of every model share one plot, each "
+                   "at its mean of the figure (e.g. compile.input.features when each model is a problem size)")
     p.add_argument("--y", metavar="FIGURE", help="the figure of a line plot (default: accuracy.platform if "
-                   "the sweep has it, else its first figure); with --kind all, only this figure's line plot")
+                   "the sweep has it, else its first figure), or A/B, the quotient of two figures (e.g. "
+                   "energy_j.per_inference/macs_per_inference); with --kind all, only this figure's line plot")
     p.add_argument("--by", metavar="AXIS", help="another axis: one line (line) or one panel (energy) per value")
     p.add_argument("--model", metavar="NAME", help="plot this model only (its name in sweep.json, its file "
                    "name, or its file name without .onnx); default: every model, one plot each")
@@ -736,6 +868,12 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="OUT", help="the output folder (default: DIR/plots), or one "
                    "file OUT.png / OUT.svg when exactly one plot is drawn")
     p.add_argument("--format", choices=FORMATS, help="write only this format (default: both PNG and SVG)")
+    p.add_argument("--scale", type=float, default=1.0, metavar="F", help="multiply the line plot's --y by F "
+                   "(e.g. 0.5 with --y energy_j.per_inference/macs_per_inference: energy per operation, "
+                   "a MAC being 2 operations); the label says so")
+    p.add_argument("--fit", choices=FITS, help="loglog: fit log y = a + b log x to each line's means by least "
+                   "squares; print the slope b and its standard error per line on stdout (a Markdown "
+                   "table) and in the legend; both axes logarithmic, the fitted lines dashed")
     return p
 
 
@@ -754,13 +892,24 @@ def plan(args, sweep):
     """The plots to draw as jobs {kind, model, data, ...}, all data computed and checked first. In
     --kind all a plot that cannot be drawn is skipped with a note; otherwise it is an error."""
     auto = args.kind == "all"
-    for opt, axis in (("--x", args.x), ("--by", args.by)):
+    # --x may name a figure instead of an axis: the design points of every model (or of --model)
+    # share one plot, each at its mean of the figure (e.g. the problem size each model sets).
+    x_figure = args.x is not None and args.x not in sweep.axes and args.x in sweep.figures
+    if x_figure and args.kind not in ("line", "energy"):
+        raise SweepError(f"--x {args.x}: a figure as x is for --kind line or energy, not {args.kind}")
+    for opt, axis in (("--x", None if x_figure else args.x), ("--by", args.by)):
         if axis is not None:
             check_axis(opt, axis, sweep)
     if args.by is not None and args.by == args.x:
         raise SweepError(f"--by {args.by}: the same axis as --x")
     if args.y is not None:
+        if args.y not in sweep.figures and "/" in args.y:
+            quotient_figure(sweep, args.y)
         check_figure("--y", args.y, sweep)
+    if not (math.isfinite(args.scale) and args.scale != 0):
+        raise SweepError(f"--scale {args.scale!r}: expected a finite number other than 0")
+    if args.fit is not None and args.kind not in ("line", "all"):
+        raise SweepError(f"--fit {args.fit}: fits the lines of --kind line (or all), not --kind {args.kind}")
     objectives = list(DEFAULT_OBJECTIVES)
     if args.objectives is not None:
         objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
@@ -786,20 +935,25 @@ def plan(args, sweep):
                 raise
             skipped.append(str(e))
 
-    for model in models:
-        rows = select(sweep.summary, model, where)
+    groups = [(m, select(sweep.summary, m, where)) for m in models]
+    if x_figure:
+        rows = [r for m in models for r in select(sweep.summary, m, where)]
+        groups = [(models[0] if len(models) == 1 else "all models", figure_as_axis(rows, args.x))]
+    for model, rows in groups:
         for kind in kinds:
             if kind == "pareto":
                 attempt(lambda: pareto_job(sweep, model, rows, objectives, where))
                 continue
-            if not sweep.axes:
-                attempt(lambda: fail(f"--kind {kind}: the sweep has no axes to plot against"))
+            if not sweep.axes and not x_figure:
+                attempt(lambda: fail(f"--kind {kind}: the sweep has no axes to plot against (--x may name "
+                                     "a figure)"))
                 continue
             x = args.x or sweep.axes[0]
             by = args.by
             if auto and by is None:
                 by = next((a for a in sweep.axes
-                           if a != x and len(ordered_values(r["axes"][a] for r in rows)) > 1), None)
+                           if a != x and len(ordered_values(r["axes"][a] for r in rows)) > 1
+                           and not follows(rows, a, [x])), None)
             if kind == "energy":
                 attempt(lambda x=x, by=by: energy_job(sweep, model, rows, x, by, components, auto))
                 continue
@@ -810,12 +964,28 @@ def plan(args, sweep):
             else:
                 ys = ["accuracy.platform" if "accuracy.platform" in sweep.figures else sweep.figures[0]]
             for y in ys:
-                attempt(lambda y=y, x=x, by=by: line_job(sweep, model, rows, x, y, by, auto))
+                attempt(lambda y=y, x=x, by=by: line_job(sweep, model, rows, x, y, by, auto, args.scale,
+                                                         args.fit))
     for msg in skipped:
         note("skipped: " + msg)
     if not jobs:
         raise SweepError("nothing to plot" + (": " + "; ".join(skipped) if skipped else ""))
     return jobs
+
+
+def figure_as_axis(rows, figure):
+    """The summary rows with their mean of `figure` as the value of an axis of that name, for
+    --x FIGURE; rows without a mean of it are left out (noted)."""
+    out, dropped = [], []
+    for r in rows:
+        mean = r["stats"][figure]["mean"]
+        if mean is None:
+            dropped.append(str(r["line"]))
+            continue
+        out.append(dict(r, axes=dict(r["axes"], **{figure: f"{mean:.6g}"})))
+    if dropped:
+        note(f"--x {figure}: summary.csv line(s) {', '.join(dropped)} have no mean of it: left out")
+    return out
 
 
 def fail(msg):
@@ -828,22 +998,32 @@ def no_ok(model, fixed, rows, what):
         raise SweepError(f"model {model}: no design point with an ok run{at} ({what})")
 
 
-def line_job(sweep, model, rows, x, y, by, auto):
-    fixed, rows = free_axes(rows, sweep.axes, {x, by}, model, auto)
+def line_job(sweep, model, rows, x, y, by, auto, scale=1.0, fit=None):
+    fixed, rows, tied = free_axes(rows, sweep.axes, {x, by}, model, auto)
     no_ok(model, fixed, rows, f"line of {y}")
     xs, series = line_series(rows, x, y, by, model)
     if all(m is None for _, pts in series for m, _, _ in pts):
         raise SweepError(f"model {model}: {y} has no value at any point of the plot (summary.csv)")
-    name = f"line_{y}_vs_{x}" + (f"_by_{by}" if by else "")
-    return {"kind": "line", "model": model, "x": x, "y": y, "by": by, "fixed": fixed,
-            "data": (xs, series), "name": name}
+    if scale != 1.0:
+        series = [(b, [tuple(None if v is None else v * scale for v in p) for p in pts])
+                  for b, pts in series]
+    name = f"line_{y}_vs_{x}" + (f"_by_{by}" if by else "") + ("_loglog" if fit else "")
+    job = {"kind": "line", "model": model, "x": x, "y": y, "by": by, "fixed": fixed, "scale": scale,
+           "tied": tied, "data": (xs, series), "name": name, "fits": None}
+    if fit == "loglog":
+        if not is_numeric_axis(xs):
+            raise SweepError(f"--fit loglog: the axis {x} is not numeric (its values: {', '.join(xs)})")
+        job["fits"] = series_fits(xs, series)
+        job["table"] = fit_table(model, x, y + (f" x {scale:g}" if scale != 1.0 else ""), by, fixed, xs,
+                                 job["fits"])
+    return job
 
 
 def energy_job(sweep, model, rows, x, by, components, auto):
     if not components:
         raise SweepError(f"--kind energy: no figure starts with {COMPONENT_PREFIX!r} in sweep.json "
                          f"(its figures: {', '.join(sweep.figures)})")
-    fixed, rows = free_axes(rows, sweep.axes, {x, by}, model, auto)
+    fixed, rows, tied = free_axes(rows, sweep.axes, {x, by}, model, auto)
     no_ok(model, fixed, rows, "energy by component")
     xs, panels = energy_stack(rows, x, by, components, model)
     totals = {}
@@ -852,7 +1032,7 @@ def energy_job(sweep, model, rows, x, by, components, auto):
             totals[b] = series
     name = f"energy_vs_{x}" + (f"_by_{by}" if by else "")
     return {"kind": "energy", "model": model, "x": x, "by": by, "fixed": fixed, "components": components,
-            "totals": totals, "data": (xs, panels), "name": name}
+            "totals": totals, "data": (xs, panels), "name": name, "tied": tied}
 
 
 def pareto_job(sweep, model, rows, objectives, where):

@@ -266,6 +266,163 @@ def check_refusals(d, tmp):
     refused([failed], "results.csv", "no ok run", "refused", what="no ok run")
 
 
+# ------------------------------------------------------------------------------------------------
+# Log-log fits, quotients of figures, axes zipped with x and a figure as x (the scaling study)
+
+SIZES = [64, 128, 256, 512]
+# The slope of each line, by run.batch: energy per inference ~ N^slope x a wobble of known
+# deviation, so that the fitted slope is near, not at, the slope and its error is not zero.
+SLOPES = {"1": 0.0, "16": -0.6}
+WOBBLE = [1.0, 1.05, 0.97, 1.0]
+MACS = 524288
+
+
+def make_scaling_sweep(d):
+    """A sweep over tile.array.rows zipped with tile.array.cols, crossed with run.batch; two seeds
+    whose energies differ by +-1 %. Returns {(batch, N): mean energy per inference}."""
+    os.makedirs(d, exist_ok=True)
+    axes = ["tile.array.rows", "tile.array.cols", "run.batch"]
+    figures = ["energy_j.per_inference", "macs_per_inference"]
+    meta = {"format": "aimc-sweep", "version": 1, "axes": axes, "figures": figures,
+            "models": ["scaling-512.onnx"], "seeds": [1, 2], "runs": 16, "points": 8}
+    with open(os.path.join(d, "sweep.json"), "w") as f:
+        json.dump(meta, f)
+    means = {}
+    with open(os.path.join(d, "results.csv"), "w", newline="") as rf, \
+            open(os.path.join(d, "summary.csv"), "w", newline="") as sf:
+        results, summary = csv.writer(rf), csv.writer(sf)
+        results.writerow(["point", "model", "seed", *axes, "status", *figures, "error", "report"])
+        summary.writerow(["model", *axes, "runs", "ok"]
+                         + [f"{fig}.{s}" for fig in figures for s in ("mean", "std", "ci95_low", "ci95_high")])
+        for i, n in enumerate(SIZES):
+            for batch, slope in SLOPES.items():
+                e = 1e-6 * (n / 64) ** slope * WOBBLE[i]
+                runs = [e * 0.99, e * 1.01]
+                for seed, v in zip((1, 2), runs):
+                    results.writerow([f"{n}{batch}{seed}", "scaling-512.onnx", seed, n, n, batch, "ok", repr(v),
+                                      MACS, "", "r.json"])
+                means[(batch, n)] = sum(runs) / 2
+                summary.writerow(["scaling-512.onnx", n, n, batch, 2, 2, *stats(runs), *stats([MACS, MACS])])
+    with open(os.path.join(d, "results.jsonl"), "w") as f:
+        f.write("")
+    return means
+
+
+def fit_rows(stdout):
+    """{line: (slope, std error or None, points)} of the fit tables printed on stdout."""
+    out = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and cells[1] not in ("slope b",):
+            try:
+                out[cells[0]] = (float(cells[1]), None if cells[2] == "n/a" else float(cells[2]), int(cells[3]))
+            except ValueError:
+                pass
+    return out
+
+
+def reference_fit(xs, ys):
+    """Slope and its standard error by the normal equations, written apart from the script's."""
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    n = len(lx)
+    sx, sy = sum(lx), sum(ly)
+    sxx, sxy = sum(v * v for v in lx), sum(a * b for a, b in zip(lx, ly))
+    det = n * sxx - sx * sx
+    b = (n * sxy - sx * sy) / det
+    a = (sy - b * sx) / n
+    s2 = sum((y - a - b * x) ** 2 for x, y in zip(lx, ly)) / (n - 2)
+    return b, math.sqrt(s2 * n / det)
+
+
+def check_fits(tmp):
+    mod = load_module()
+    # Exact power laws: the slope is found to 1e-12 and its error is 0.
+    for slope in (-1.0, -0.5, 0.0, 2.0):
+        b, se, n = mod.loglog_fit([64, 128, 256, 512], [3e-12 * x ** slope for x in (64, 128, 256, 512)])
+        check(abs(b - slope) < 1e-12 and se < 1e-12 and n == 4, f"exact x^{slope}: fit {b}, {se}, {n}")
+    xs, ys = [1, 2, 4, 8, 16], [5.0, 2.7, 1.2, 0.66, 0.3]
+    b, se, n = mod.loglog_fit(xs, ys)
+    rb, rse = reference_fit(xs, ys)
+    check(abs(b - rb) < 1e-12 and abs(se - rse) < 1e-12 and n == 5, f"noisy fit {b} +- {se}, expected {rb} +- {rse}")
+    check(mod.loglog_fit([1, 2, None, 4], [1.0, 0.5, 7.0, -1.0])[2] == 2, "points without a value or <= 0 skipped")
+    check(mod.loglog_fit([1, 2], [1.0, 0.5])[1] is None, "two points: no error")
+    check(mod.loglog_fit([1], [1.0]) is None and mod.loglog_fit([2, 2], [1.0, 3.0]) is None, "no fit below 2 x values")
+
+    d = os.path.join(tmp, "scaling")
+    means = make_scaling_sweep(d)
+    out = os.path.join(tmp, "eop.svg")
+    p = plot(d, "--kind", "line", "--x", "tile.array.rows", "--by", "run.batch", "--y",
+             "energy_j.per_inference/macs_per_inference", "--scale", "0.5", "--fit", "loglog", "-o", out)
+    check(p.returncode == 0 and os.path.isfile(out), f"fit plot: exit {p.returncode}: {p.stderr}")
+    got = fit_rows(p.stdout)
+    for batch, slope in SLOPES.items():
+        rb, rse = reference_fit(SIZES, [means[(batch, n)] for n in SIZES])
+        fit = got.get(batch)
+        check(fit is not None and abs(fit[0] - rb) < 5e-5 and abs(fit[1] - rse) < 5e-5 and fit[2] == 4,
+              f"run.batch={batch}: printed fit {fit}, expected {rb:.4f} +- {rse:.4f} (4 points)")
+        check(fit is not None and abs(fit[0] - slope) < 0.05, f"run.batch={batch}: slope {fit} near {slope}")
+    check("tile.array.cols" not in p.stderr, f"an axis zipped with x is not refused: {p.stderr}")
+    svg = open(out, encoding="utf-8").read() if os.path.isfile(out) else ""
+    check("slope" in svg or "<path" in svg, "the SVG was drawn")
+
+    # The quotient's values and band: the energy's over the constant MACs, times the scale.
+    with contextlib.redirect_stderr(io.StringIO()):
+        sweep = mod.load_sweep(d)
+    mod.quotient_figure(sweep, "energy_j.per_inference/macs_per_inference")
+    row = next(r for r in sweep.summary if r["axes"]["tile.array.rows"] == "128" and r["axes"]["run.batch"] == "16")
+    q = row["stats"]["energy_j.per_inference/macs_per_inference"]
+    e = row["stats"]["energy_j.per_inference"]
+    check(q["mean"] == e["mean"] / MACS and q["lo"] == e["lo"] / MACS and q["hi"] == e["hi"] / MACS,
+          f"quotient statistics {q} from {e}")
+    check(mod.figure_unit("energy_j.per_inference/macs_per_inference") == ("J", 0), "a quotient by a count keeps J")
+    check(mod.figure_unit("energy_j.per_inference/latency_ns.per_inference") == ("", None), "J/ns: no unit")
+    job = mod.line_job(sweep, "scaling-512.onnx", sweep.summary, "tile.array.rows",
+                       "energy_j.per_inference/macs_per_inference", "run.batch", False, 0.5, "loglog")
+    pt = job["data"][1][1][1][1]  # run.batch=16 at 128
+    check(abs(pt[0] - 0.5 * e["mean"] / MACS) < 1e-30, f"--scale 0.5 applies to the mean: {pt}")
+    check(job["tied"] == ["tile.array.cols"], f"tile.array.cols follows x: {job['tied']}")
+
+    # Refusals.
+    def refused(args, *words, what):
+        p = plot(*args)
+        ok = p.returncode == 2 and all(w in p.stderr for w in words) and "Traceback" not in p.stderr
+        check(ok, f"{what}: exit {p.returncode}, expected 2 and {words} in: {p.stderr.strip()}")
+    refused([d, "--kind", "line", "--x", "tile.array.rows", "--by", "run.batch", "--y", "energy_j.per_inference/nope"],
+            "--y", "nope", what="a quotient of an unknown figure")
+    refused([d, "--kind", "line", "--x", "tile.array.rows", "--by", "run.batch", "--scale", "0"], "--scale",
+            what="--scale 0")
+    refused([d, "--kind", "pareto", "--fit", "loglog"], "--fit", what="--fit with pareto")
+    refused([d, "--kind", "line", "--x", "tile.array.rows", "--fit", "cubic"], "--fit", what="an unknown fit")
+    # Two lines' points at one x are still refused when an axis varies freely.
+    refused([d, "--kind", "line", "--x", "tile.array.rows"], "run.batch (1, 16)", what="an axis that does not follow x")
+
+    # A figure as x: two models, each its own N (compile.input.features), on one plot.
+    fx = os.path.join(tmp, "problem")
+    os.makedirs(fx)
+    figures = ["compile.input.features", "energy_j.per_inference"]
+    with open(os.path.join(fx, "sweep.json"), "w") as f:
+        json.dump({"format": "aimc-sweep", "version": 1, "axes": [], "figures": figures,
+                   "models": ["scaling-64.onnx", "scaling-128.onnx", "scaling-256.onnx"], "seeds": [1]}, f)
+    with open(os.path.join(fx, "results.csv"), "w", newline="") as rf, \
+            open(os.path.join(fx, "summary.csv"), "w", newline="") as sf:
+        results, summary = csv.writer(rf), csv.writer(sf)
+        results.writerow(["point", "model", "seed", "status", *figures, "error", "report"])
+        summary.writerow(["model", "runs", "ok"] + [f"{fig}.{s}" for fig in figures
+                                                    for s in ("mean", "std", "ci95_low", "ci95_high")])
+        for n in (64, 128, 256):
+            results.writerow(["p", f"scaling-{n}.onnx", 1, "ok", n, 1e-9 * n ** 1.5, "", "r.json"])
+            summary.writerow([f"scaling-{n}.onnx", 1, 1, *stats([n]), *stats([1e-9 * n ** 1.5])])
+    with open(os.path.join(fx, "results.jsonl"), "w") as f:
+        f.write("")
+    out = os.path.join(tmp, "problem.png")
+    p = plot(fx, "--kind", "line", "--x", "compile.input.features", "--y", "energy_j.per_inference", "--fit", "loglog",
+             "-o", out)
+    fit = fit_rows(p.stdout).get("all")
+    check(p.returncode == 0 and os.path.isfile(out), f"a figure as x: exit {p.returncode}: {p.stderr}")
+    check(fit is not None and abs(fit[0] - 1.5) < 1e-4 and fit[2] == 3, f"slope over the models: {fit} (1.5, 3 points)")
+    refused([fx, "--kind", "pareto", "--x", "compile.input.features"], "--x", what="a figure as x with pareto")
+
+
 def main():
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aimc-plot-sweep-test.") as tmp:
@@ -273,6 +430,7 @@ def main():
         expected = make_sweep(d)
         check_functions(d, expected)
         check_refusals(d, tmp)
+        check_fits(tmp)
 
         # The default set, twice (default folder, then -o): same names, same bytes.
         p = plot(d)
