@@ -190,7 +190,9 @@ TEST_F(SweepFile, APointThePlatformRefusesIsNamed) {
   }
 }
 
-// Every sweep file shipped in platforms/sweeps reads and expands (its platforms load).
+// Every sweep file shipped in platforms/sweeps reads and expands (its platforms load); those of the
+// scaling study name models that scripts/scaling_models.py generates into build/scaling/ and are
+// read only when they are there (scripts.scaling_study_smoke runs them).
 TEST(ShippedSweeps, ReadAndExpand) {
   SweepLookup lookup;
   lookup.platforms_dir = std::string(AIMC_SOURCE_DIR) + "/platforms";
@@ -198,10 +200,16 @@ TEST(ShippedSweeps, ReadAndExpand) {
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(std::string(AIMC_SOURCE_DIR) + "/platforms/sweeps")) {
     if (e.path().extension() != ".yaml") continue;
-    ++files;
     SCOPED_TRACE(e.path().string());
-    const SweepSpec s = read_sweep_spec(e.path().string(), lookup);
-    EXPECT_FALSE(expand_sweep(s, "v").empty());
+    try {
+      const SweepSpec s = read_sweep_spec(e.path().string(), lookup);
+      EXPECT_FALSE(expand_sweep(s, "v").empty());
+      ++files;
+    } catch (const SweepSpecError& err) {
+      const std::string what = err.what();
+      if (what.find("build/scaling/") == std::string::npos || what.find("no such file") == std::string::npos)
+        ADD_FAILURE() << what;
+    }
   }
   EXPECT_GE(files, 1u);
   const SweepSpec s = read_sweep_spec(std::string(AIMC_SOURCE_DIR) + "/platforms/sweeps/adc-dac-share.yaml", lookup);
