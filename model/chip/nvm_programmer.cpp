@@ -14,7 +14,7 @@
 namespace aimc::chip {
 
 namespace {
-uint32_t sat32(long long v) { return static_cast<uint32_t>(std::clamp<long long>(v, 0, 0xFFFFFFFFLL)); }
+uint32_t clamp_u32(long long v) { return static_cast<uint32_t>(std::clamp<long long>(v, 0, 0xFFFFFFFFLL)); }
 }  // namespace
 
 ProgrammingStats ProgrammingStats::since(const ProgrammingStats& earlier) const {
@@ -164,8 +164,8 @@ void NvmProgrammer::do_program(const aimc_weights_hdr_t& hdr, const std::vector<
     last_hist_text_ = hist;
     last_error_std_ = std::sqrt(std::max(0.0, sq / n_cells - (sum / n_cells) * (sum / n_cells)));
   }
-  last_pulses_ = sat32(r.pulses);
-  last_unconverged_ = sat32(r.unconverged);
+  last_pulses_ = clamp_u32(r.pulses);
+  last_unconverged_ = clamp_u32(r.unconverged);
   last_iter_max_ = static_cast<uint32_t>(iter_max);
 
   // Deploy statistics.
@@ -262,7 +262,7 @@ void NvmProgrammer::run() {
       account(cost, t0);
       sc_core::wait(sim::ps_to_time(cost.dur_ps));
     }
-    last_cells_ = sat32(static_cast<long long>(cost.cells));
+    last_cells_ = clamp_u32(static_cast<long long>(cost.cells));
     busy_ = false;
     if (listener_) listener_->engine_done(Engine::prog, error, error_addr);
   }

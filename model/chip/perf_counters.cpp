@@ -10,7 +10,6 @@ namespace aimc::chip {
 using regs::Reg;
 
 namespace {
-uint32_t sat32(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, 0xFFFFFFFFu)); }
 uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
 }  // namespace
@@ -25,11 +24,11 @@ PerfCounters::PerfCounters(HostContext& ctx)
   r.on_read(Reg::PERF_TIME_NS_HI, [this](const RegAccess& a) { return hi(time_ns(a.now_ps)); });
   r.on_read(Reg::PERF_CYCLES_LO, [this](const RegAccess& a) { return lo(cycles(a.now_ps)); });
   r.on_read(Reg::PERF_CYCLES_HI, [this](const RegAccess& a) { return hi(cycles(a.now_ps)); });
-  r.on_read(Reg::PERF_MVMS, [this](const RegAccess&) { return sat32(mvms_now() - base_mvms_); });
+  r.on_read(Reg::PERF_MVMS, [this](const RegAccess&) { return saturate_u32(mvms_now() - base_mvms_); });
   r.on_read(Reg::PERF_CONVERSIONS,
-            [this](const RegAccess&) { return sat32(conversions_now() - base_conversions_); });
+            [this](const RegAccess&) { return saturate_u32(conversions_now() - base_conversions_); });
   r.on_read(Reg::PERF_BUS_BYTES, [this](const RegAccess&) {
-    return sat32(bus_bytes_ ? bus_bytes_() - base_bus_bytes_ : 0);
+    return saturate_u32(bus_bytes_ ? bus_bytes_() - base_bus_bytes_ : 0);
   });
   r.on_read(Reg::PERF_ENERGY_NJ, [this](const RegAccess&) {
     const double nj = (dynamic_j_now() - base_energy_j_) * 1e9;

@@ -29,6 +29,9 @@ namespace aimc::chip {
 
 class RegisterBankCore;
 
+// A 64-bit count as a 32-bit counter register shows it: saturated at 0xFFFFFFFF, not wrapped.
+inline uint32_t saturate_u32(uint64_t v) { return v > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(v); }
+
 // One bus access as a register callback sees it.
 class RegAccess {
  public:

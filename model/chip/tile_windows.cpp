@@ -11,10 +11,6 @@ namespace aimc::chip {
 
 using regs::TileReg;
 
-namespace {
-uint32_t sat32(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, 0xFFFFFFFFu)); }
-}  // namespace
-
 TileWindows::TileWindows(HostContext& ctx) : ctx_(ctx) {
   attach_reads();
   attach_writes();
@@ -36,11 +32,11 @@ void TileWindows::attach_reads() {
   r.on_read(TileReg::COLS_USED, [this](const RegAccess& a) {
     return tile(a).programmed() ? static_cast<uint32_t>(tile(a).cols_used()) : 0u;
   });
-  r.on_read(TileReg::MVMS, [this](const RegAccess& a) { return sat32(tile(a).mvm_count()); });
-  r.on_read(TileReg::ADC_CLIPS, [this](const RegAccess& a) { return sat32(tile(a).adc_clipped()); });
+  r.on_read(TileReg::MVMS, [this](const RegAccess& a) { return saturate_u32(tile(a).mvm_count()); });
+  r.on_read(TileReg::ADC_CLIPS, [this](const RegAccess& a) { return saturate_u32(tile(a).adc_clipped()); });
   r.on_read(TileReg::CYCLES_MAX, [this](const RegAccess& a) { return tile(a).cells().max_cycles(); });
   r.on_read(TileReg::WORN_CELLS, [this](const RegAccess& a) {
-    return sat32(static_cast<uint64_t>(tile(a).cells().worn_cells()));
+    return saturate_u32(static_cast<uint64_t>(tile(a).cells().worn_cells()));
   });
   r.on_read(TileReg::UNCONVERGED, [this](const RegAccess& a) { return tile(a).last_unconverged(); });
   r.on_read(TileReg::CAL_NA, [this](const RegAccess& a) { return tile(a).cal_na(); });

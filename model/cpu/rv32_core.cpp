@@ -14,6 +14,7 @@
 #include "aimc_rv32.h"
 #include "cpu/gdb_rsp.h"
 #include "cpu/rv32_debug.h"
+#include "cpu/uc_callbacks.h"
 #include "sim/accounting.h"
 #include "sim/payload.h"
 
@@ -119,37 +120,7 @@ uint8_t* Rv32Core::host_ptr(uint32_t addr, uint32_t len) { return memory_->at(ad
 
 // ---- Unicorn's callbacks (C), forwarded to the core ------------------------------------------
 
-namespace {
-
-// Unicorn's callbacks are C functions with a user pointer; these forward to the core's members,
-// named (and access-checked) where the constructor installs them.
-template <void (Rv32Core::*F)(uint64_t, uint32_t)>
-void block_hook(uc_engine*, uint64_t addr, uint32_t size, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(addr, size);
-}
-template <void (Rv32Core::*F)(uint64_t, int)>
-bool invalid_hook(uc_engine*, uc_mem_type type, uint64_t addr, int, int64_t, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(addr, static_cast<int>(type));
-  return false;  // not mapped on demand: the access faults
-}
-template <void (Rv32Core::*F)(uint64_t)>
-void code_hook(uc_engine*, uint64_t addr, uint32_t, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(addr);
-}
-template <void (Rv32Core::*F)(uint32_t)>
-void intr_hook(uc_engine*, uint32_t intno, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(intno);
-}
-template <uint64_t (Rv32Core::*F)(uint64_t, unsigned)>
-uint64_t mmio_read(uc_engine*, uint64_t off, unsigned size, void* self) {
-  return (static_cast<Rv32Core*>(self)->*F)(off, size);
-}
-template <void (Rv32Core::*F)(uint64_t, unsigned, uint64_t)>
-void mmio_write(uc_engine*, uint64_t off, unsigned size, uint64_t value, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(off, size, value);
-}
-
-}  // namespace
+using namespace uc_callbacks;
 
 Rv32Core::Rv32Core(sc_core::sc_module_name name, const config::CpuConfig& cfg,
                    sim::EnergyLedger& ledger, sim::TraceSink& trace)

@@ -25,20 +25,14 @@
 #include "cpu/gdb_rsp.h"
 #include "cpu/rv32_core.h"
 #include "cpu/rv32_debug.h"
+#include "cpu/uc_callbacks.h"
 #include "sim/payload.h"
 
 namespace aimc::cpu {
 
 namespace {
 
-template <void (Rv32Core::*F)(uint64_t)>
-void code_hook(uc_engine*, uint64_t addr, uint32_t, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(addr);
-}
-template <void (Rv32Core::*F)(int, uint64_t, int)>
-void mem_hook(uc_engine*, uc_mem_type type, uint64_t addr, int size, int64_t, void* self) {
-  (static_cast<Rv32Core*>(self)->*F)(static_cast<int>(type), addr, size);
-}
+using namespace uc_callbacks;
 
 bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen) { return a < b + blen && b < a + alen; }
 

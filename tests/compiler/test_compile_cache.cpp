@@ -17,16 +17,14 @@
 #include "config/platform_config.h"
 #include "numerics/rng.h"
 #include "onnx_import.h"
+#include "source_dir.h"
 
 using namespace aimc::compiler;
 namespace config = aimc::config;
 
 namespace {
 
-std::string source_dir() {
-  if (const char* d = std::getenv("AIMC_SOURCE_DIR")) return d;
-  return AIMC_SOURCE_DIR_FALLBACK;
-}
+using aimc::testing::source_dir;
 
 // Every scalar leaf of a YAML tree, as (dotted key, text).
 void leaves(const YAML::Node& n, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {

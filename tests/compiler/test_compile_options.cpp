@@ -15,7 +15,7 @@ using namespace aimc::compiler;
 using aimc::config::PlatformConfig;
 
 template <typename F>
-std::string error_of(F&& f) {
+std::string compile_error_of(F&& f) {
   try {
     f();
   } catch (const CompileError& e) {
@@ -69,12 +69,12 @@ TEST(CompileOptions, TableDefaultsAreTheStructDefaults) {
 
 TEST(CompileOptions, UnknownKeyIsRefusedNamingTheKeys) {
   CompileOptions o;
-  std::string msg = error_of([&] { set_compile_option(o, "adc_pct=99"); });
+  std::string msg = compile_error_of([&] { set_compile_option(o, "adc_pct=99"); });
   EXPECT_TRUE(contains(msg, "unknown compile option 'adc_pct'")) << msg;
   EXPECT_TRUE(contains(msg, "adc_percentile")) << msg;
-  msg = error_of([&] { set_compile_option(o, "adc_percentile"); });
+  msg = compile_error_of([&] { set_compile_option(o, "adc_percentile"); });
   EXPECT_TRUE(contains(msg, "expected KEY=VALUE")) << msg;
-  msg = error_of([&] { set_compile_option(o, "=3"); });
+  msg = compile_error_of([&] { set_compile_option(o, "=3"); });
   EXPECT_TRUE(contains(msg, "expected KEY=VALUE")) << msg;
 }
 
@@ -101,14 +101,14 @@ TEST(CompileOptions, OutOfRangeOrMalformedValuesNameKeyAndRange) {
   };
   for (const auto& b : bad) {
     CompileOptions o;
-    const std::string msg = error_of([&] { set_compile_option(o, b.kv); });
+    const std::string msg = compile_error_of([&] { set_compile_option(o, b.kv); });
     EXPECT_TRUE(contains(msg, b.key) && contains(msg, b.range)) << b.kv << ": " << msg;
     EXPECT_EQ(to_json(o), to_json(defaults)) << b.kv << " changed the options";
   }
   // Set in code, out of range: compile() refuses before doing anything.
   CompileOptions o;
   o.adc_percentile = 0.0;
-  const std::string msg = error_of([&] { validate_options(o); });
+  const std::string msg = compile_error_of([&] { validate_options(o); });
   EXPECT_TRUE(contains(msg, "adc_percentile") && contains(msg, "(0, 100]")) << msg;
 }
 
@@ -193,7 +193,7 @@ TEST(SramLayoutPass, ReusesDeadBuffersAndFindsTheLargestBatch) {
   cfg.sram.size_kib = 0;
   passes::CompileContext tiny(g, cfg, cal, opt);
   tiny.bufs = ctx.bufs, tiny.low = ctx.low, tiny.in_buf = 0, tiny.out_buf = 2;
-  const std::string msg = error_of([&] { passes::layout_sram(tiny); });
+  const std::string msg = compile_error_of([&] { passes::layout_sram(tiny); });
   EXPECT_TRUE(contains(msg, "platform 'test'") && contains(msg, "256 bytes needed")) << msg;
 }
 

@@ -29,6 +29,7 @@
 #include "image.h"
 #include "npy.h"
 #include "onnx_import.h"
+#include "source_dir.h"
 
 namespace fs = std::filesystem;
 using namespace aimc::compiler;
@@ -36,10 +37,7 @@ using aimc::config::PlatformConfig;
 
 namespace {
 
-std::string source_dir() {
-  if (const char* d = std::getenv("AIMC_SOURCE_DIR")) return d;
-  return AIMC_SOURCE_DIR_FALLBACK;
-}
+using aimc::testing::source_dir;
 std::string model_path() { return source_dir() + "/platforms/models/fashion_mnist_mlp.onnx"; }
 const std::string kData = "/usr/share/datasets/fashion-mnist/";
 

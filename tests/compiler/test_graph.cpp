@@ -21,16 +21,14 @@
 #include "alloc_probe.h"
 #include "graph.h"
 #include "onnx_import.h"
+#include "source_dir.h"
 
 namespace fs = std::filesystem;
 using namespace aimc::compiler;
 
 namespace {
 
-std::string source_dir() {
-  if (const char* d = std::getenv("AIMC_SOURCE_DIR")) return d;
-  return AIMC_SOURCE_DIR_FALLBACK;
-}
+using aimc::testing::source_dir;
 
 fs::path scratch() { return aimc::testing::scratch("aimc_graph_"); }
 

@@ -12,16 +12,13 @@
 
 #include "config/platform_config.h"
 #include "numerics/device_model.h"
+#include "presets.h"
 
 namespace cfgns = aimc::config;
 namespace num = aimc::num;
 
 namespace {
 
-std::string source_dir() {
-  const char* env = std::getenv("AIMC_SOURCE_DIR");
-  return env ? env : AIMC_SOURCE_DIR_FALLBACK;
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "numerics/crossbar.h"
 #include "numerics/device.h"
+#include "moments.h"
 
 using namespace aimc::num;
 
@@ -41,32 +42,8 @@ std::vector<int16_t> random_levels(long n, int max_level, uint64_t seed) {
   return lv;
 }
 
-struct Moments {
-  double mean = 0, var = 0, m4 = 0;  // var: unbiased; m4: fourth central moment
-  double mean_sq = 0, mean_4 = 0;    // raw moments E x^2, E x^4
-  long n = 0;
-};
-
-Moments moments(const std::vector<double>& x) {
-  Moments m;
-  m.n = static_cast<long>(x.size());
-  for (double v : x) {
-    m.mean += v;
-    m.mean_sq += v * v;
-    m.mean_4 += v * v * v * v;
-  }
-  m.mean /= m.n;
-  m.mean_sq /= m.n;
-  m.mean_4 /= m.n;
-  for (double v : x) {
-    const double d = v - m.mean;
-    m.var += d * d;
-    m.m4 += d * d * d * d;
-  }
-  m.var /= (m.n - 1);
-  m.m4 /= m.n;
-  return m;
-}
+using aimc::testing::Moments;
+using aimc::testing::moments;
 
 // Standard normal pdf and cdf, for the rectified Gaussian max(0, X).
 double phi(double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI); }

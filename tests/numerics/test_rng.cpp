@@ -9,29 +9,15 @@
 #include <gtest/gtest.h>
 
 #include "numerics/rng.h"
+#include "moments.h"
 
 using aimc::num::Rng;
 using aimc::num::RngStreams;
 
 namespace {
 
-struct Moments {
-  double mean = 0, var = 0, m4 = 0;  // m4: fourth central moment
-};
-
-Moments moments(const std::vector<double>& x) {
-  Moments m;
-  for (double v : x) m.mean += v;
-  m.mean /= x.size();
-  for (double v : x) {
-    const double d = v - m.mean;
-    m.var += d * d;
-    m.m4 += d * d * d * d;
-  }
-  m.var /= (x.size() - 1);
-  m.m4 /= x.size();
-  return m;
-}
+using aimc::testing::Moments;
+using aimc::testing::moments;
 
 // For N(0,1): se(mean) = 1/sqrt(N), se(sample variance) = sqrt(2/N), se(mean of x^4) =
 // sqrt(E x^8 - (E x^4)^2)/sqrt(N) = sqrt(105 - 9)/sqrt(N).

@@ -31,8 +31,8 @@ config::LinksConfig links_config() {
 constexpr uint64_t kHold64 = 64000, kLat = 1000;
 
 // The 2 x 2 grid of grid_test_rig.h with this kind.
-struct Rig : aimc::sim::testing::GridRig<Links, config::LinksConfig> {
-  explicit Rig(config::LinksConfig c = links_config()) : GridRig("links", c) {}
+struct LinksRig : aimc::sim::testing::GridRig<Links, config::LinksConfig> {
+  explicit LinksRig(config::LinksConfig c = links_config()) : GridRig("links", c) {}
   Links& links = ic;
 };
 using aimc::sim::testing::send;
@@ -40,7 +40,7 @@ using aimc::sim::testing::send;
 }  // namespace
 
 TEST(Links, APacketIsRelayedWholeFromLinkToLink) {
-  Rig r;
+  LinksRig r;
   EXPECT_STREQ(r.links.kind(), "links");
   // SRAM (port) -> tile 0: port->tile2, then tile 2 relays it on tile2->tile0.
   EXPECT_EQ(r.links.occupancy_ps(Endpoint::sram(), Endpoint::tile(0), 64), 2 * (kHold64 + kLat));
@@ -66,7 +66,7 @@ TEST(Links, APacketIsRelayedWholeFromLinkToLink) {
 }
 
 TEST(Links, AMulticastIsRelayedAlongTheTree) {
-  Rig r;
+  LinksRig r;
   uint64_t took = 0;
   Driver d("d", [&](Driver& self) {
     took = send(self, Endpoint::sram(), {Endpoint::tile(0), Endpoint::tile(1), Endpoint::tile(2), Endpoint::tile(3)}, 64);
@@ -88,7 +88,7 @@ TEST(Links, AMulticastIsRelayedAlongTheTree) {
 TEST(Links, WithoutMulticastEachTileGetsItsOwnCopy) {
   config::LinksConfig c = links_config();
   c.multicast = false;
-  Rig r(c);
+  LinksRig r(c);
   Driver d("d", [&](Driver& self) {
     send(self, Endpoint::sram(), {Endpoint::tile(0), Endpoint::tile(1), Endpoint::tile(2), Endpoint::tile(3)}, 64);
   });
@@ -99,7 +99,7 @@ TEST(Links, WithoutMulticastEachTileGetsItsOwnCopy) {
 }
 
 TEST(Links, ASharedLinkSerializesAndDisjointOnesDoNot) {
-  Rig r;
+  LinksRig r;
   uint64_t a = 0, b = 0, c = 0;
   Driver d("d", [&](Driver& self) {
     a = send(self, Endpoint::tile(0), {Endpoint::tile(1)}, 64);

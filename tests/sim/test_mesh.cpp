@@ -34,8 +34,8 @@ config::MeshConfig mesh_config() {
 constexpr uint64_t kHop = 2000, kFlits64 = 9000;
 
 // The 2 x 2 grid of grid_test_rig.h with this kind.
-struct Rig : aimc::sim::testing::GridRig<Mesh, config::MeshConfig> {
-  explicit Rig(config::MeshConfig c = mesh_config()) : GridRig("noc", c) {}
+struct MeshRig : aimc::sim::testing::GridRig<Mesh, config::MeshConfig> {
+  explicit MeshRig(config::MeshConfig c = mesh_config()) : GridRig("noc", c) {}
   Mesh& mesh = ic;
 };
 using aimc::sim::testing::send;
@@ -43,7 +43,7 @@ using aimc::sim::testing::send;
 }  // namespace
 
 TEST(Mesh, APacketTakesItsHopsAndFlitsOnAnIdleNetwork) {
-  Rig r;
+  MeshRig r;
   EXPECT_STREQ(r.mesh.kind(), "mesh");
   // SRAM (port) -> tile 0: port->tile2->tile0, 2 links, 3 routers.
   EXPECT_EQ(r.mesh.occupancy_ps(Endpoint::sram(), Endpoint::tile(0), 64), 3 * kHop + kFlits64);
@@ -62,7 +62,7 @@ TEST(Mesh, APacketTakesItsHopsAndFlitsOnAnIdleNetwork) {
 }
 
 TEST(Mesh, DisjointRoutesRunSideBySideAndASharedLinkSerializes) {
-  Rig r;
+  MeshRig r;
   uint64_t a = 0, b = 0, c = 0;
   Driver d("d", [&](Driver& self) {
     a = send(self, Endpoint::tile(0), {Endpoint::tile(1)}, 64);  // tile0->tile1
@@ -86,7 +86,7 @@ TEST(Mesh, DisjointRoutesRunSideBySideAndASharedLinkSerializes) {
 
 TEST(Mesh, AMulticastCrossesEachLinkOfItsTreeOnce) {
   // From the SRAM to all four tiles: tree port->tile2, tile2->tile3, tile2->tile0, tile3->tile1.
-  Rig r;
+  MeshRig r;
   EXPECT_TRUE(r.mesh.multicast());
   uint64_t took = 0;
   Driver d("m", [&](Driver& self) {
@@ -106,7 +106,7 @@ TEST(Mesh, AMulticastCrossesEachLinkOfItsTreeOnce) {
 TEST(Mesh, WithoutMulticastEachTileGetsItsOwnCopy) {
   config::MeshConfig c = mesh_config();
   c.multicast = false;
-  Rig r(c);
+  MeshRig r(c);
   EXPECT_FALSE(r.mesh.multicast());
   uint64_t took = 0;
   Driver d("u", [&](Driver& self) {
@@ -124,7 +124,7 @@ TEST(Mesh, WireEnergyIsPerMillimetreOfLinkCrossed) {
   config::MeshConfig c = mesh_config();
   c.e_bit_hop_pj = 0.0;
   c.e_wire_bit_mm_pj = 0.2;
-  Rig r(c);
+  MeshRig r(c);
   Driver d("d", [&](Driver& self) { send(self, Endpoint::tile(0), {Endpoint::tile(3)}, 10); });
   d.sock.bind(r.mesh.tsock);
   sc_core::sc_start();

@@ -30,6 +30,9 @@ constexpr int kOutputResolutionBits = 20;
 constexpr uint32_t kActivationAlign = 64;  // buffer start alignment in SRAM (a bus-friendly size)
 constexpr int kDigitalWeightBits = 8;      // depthwise weights in the digital unit: signed 8 bit
 
+// v rounded up to a multiple of a (a > 0).
+constexpr uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
 struct TensorQuant {
   float scale = 1.0f;
   int zero = 0;

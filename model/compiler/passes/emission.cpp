@@ -11,8 +11,6 @@
 namespace aimc::compiler::passes {
 namespace {
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
 struct Programs {
   std::vector<std::vector<uint8_t>> bytes;  // per segment
   std::vector<aimc_program_hdr_t> headers;  // per segment

@@ -10,8 +10,6 @@
 namespace aimc::compiler::passes {
 namespace {
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
 // Which lowered ops write a buffer first and read it last; the input is live from the start, the
 // output until the host reads it after the last op.
 void liveness(CompileContext& ctx) {
