@@ -5,9 +5,11 @@
 # timeout or out-of-memory stops that target, leaves its input in build-fuzz/findings/NAME/ and
 # fails the script. docs/fuzzing.md says what each target checks.
 #
-# Usage: scripts/fuzz.sh [--minutes N | --seconds N | --runs N] [--target NAME ...]
+# Usage: scripts/fuzz.sh [--minutes N | --seconds N | --runs N] [--parallel N] [--target NAME ...]
 #   --minutes N / --seconds N  run each target that long (default: 1 minute)
 #   --runs N                   run each target for N inputs instead
+#   --parallel N               run up to N targets at once (default 1; scripts/test.sh uses one
+#                              per core); each target still gets its whole time or run count
 #   --target NAME              only this target (repeatable): npy, config, image, onnx,
 #                              image_driver, protocol, device
 # Environment: BUILD_DIR (default build-fuzz/; a folder configured with AIMC_FUZZ=ON is used as it
@@ -18,11 +20,15 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
 TARGETS_ALL=(npy config image onnx image_driver protocol device)
 TARGETS=()
 LIMIT=(-max_total_time=60)
+PARALLEL=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) LIMIT=(-max_total_time=$(( ${2:?--minutes needs a number} * 60 ))); shift 2 ;;
     --seconds) LIMIT=(-max_total_time="${2:?--seconds needs a number}"); shift 2 ;;
     --runs) LIMIT=(-runs="${2:?--runs needs a number}"); shift 2 ;;
+    --parallel)
+      case "${2:-}" in ''|*[!0-9]*|0) echo "fuzz.sh: --parallel needs a number of targets >= 1" >&2; exit 2 ;; esac
+      PARALLEL="$2"; shift 2 ;;
     --target)
       case " ${TARGETS_ALL[*]} " in *" ${2:-} "*) TARGETS+=("$2") ;;
         *) echo "fuzz.sh: unknown target '${2:-}' (targets: ${TARGETS_ALL[*]})" >&2; exit 2 ;; esac
@@ -44,13 +50,12 @@ if ! grep -q '^AIMC_FUZZ:BOOL=ON$' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
 fi
 cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" --target "${TARGETS[@]/#/fuzz_}"
 
-status=0
-for t in "${TARGETS[@]}"; do
-  corpus="$BUILD_DIR/corpus/$t"
-  findings="$BUILD_DIR/findings/$t"
+# One target: its log in $BUILD_DIR/fuzz_NAME.log, its verdict (the lines printed below, in the
+# targets' order once all have run) in $BUILD_DIR/fuzz_NAME.verdict; exit status 1 on a finding.
+fuzz_one() {
+  local t="$1" corpus="$BUILD_DIR/corpus/$1" findings="$BUILD_DIR/findings/$1"
+  local log="$BUILD_DIR/fuzz_$1.log" verdict="$BUILD_DIR/fuzz_$1.verdict" runs
   mkdir -p "$corpus" "$findings"
-  log="$BUILD_DIR/fuzz_$t.log"
-  echo "== fuzz.sh: $t (${LIMIT[*]})"
   # -rss_limit_mb / -malloc_limit_mb: an input that makes a reader take more is a finding (an
   # unbounded allocation); -timeout: one input longer than 10 s is a hang.
   if ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
@@ -58,11 +63,31 @@ for t in "${TARGETS[@]}"; do
        -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" \
        "$corpus" "$ROOT/tests/fuzz/corpus/$t" > "$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-    echo "   $t: $runs inputs, no finding (corpus $corpus)"
-  else
-    echo "   $t: FINDING (input in $findings/):"
-    grep -E "ERROR|runtime error|escaped|differs|disagree|fuzz_[a-z_]*:|SUMMARY" "$log" | head -20
-    status=1
+    echo "   $t: $runs inputs, no finding (corpus $corpus)" > "$verdict"
+    return 0
   fi
+  { echo "   $t: FINDING (input in $findings/):"
+    grep -E "ERROR|runtime error|escaped|differs|disagree|fuzz_[a-z_]*:|SUMMARY" "$log" | head -20; } > "$verdict"
+  return 1
+}
+
+echo "== fuzz.sh: ${TARGETS[*]} (${LIMIT[*]}, up to $PARALLEL at once)"
+status=0
+running=0
+for t in "${TARGETS[@]}"; do
+  rm -f "$BUILD_DIR/fuzz_$t.verdict"
+  if [ "$running" -ge "$PARALLEL" ]; then
+    wait -n || status=1
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n || status=1
+  running=$((running - 1))
+done
+for t in "${TARGETS[@]}"; do
+  cat "$BUILD_DIR/fuzz_$t.verdict" 2>/dev/null || { echo "   $t: no verdict (the fuzzer did not finish)"; status=1; }
 done
 exit "$status"

@@ -79,7 +79,7 @@ fi
 FUZZ_SECONDS="${AIMC_FUZZ_SECONDS:-15}"
 if [ $# -eq 0 ] && [ "$FUZZ_SECONDS" != "0" ]; then
   echo "== test.sh [${SECONDS} s]: each fuzz target for ${FUZZ_SECONDS} s (scripts/fuzz.sh)"
-  BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/fuzz.sh" --seconds "$FUZZ_SECONDS" || status=1
+  BUILD_DIR="$ASAN_BUILD_DIR" "$ROOT/scripts/fuzz.sh" --seconds "$FUZZ_SECONDS" --parallel "$(nproc)" || status=1
 fi
 echo "== test.sh [${SECONDS} s]: done, status $status"
 exit "$status"
