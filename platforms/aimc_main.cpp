@@ -238,6 +238,17 @@ struct Cli {
                     "(the model's bytes, what the compiler reads of the platform and options, the "
                     "calibration inputs, this executable); the report's cache.compile says hit or "
                     "miss (docs/sweeps.md)");
+    run->add_option("--program-cache", opt.program_cache_dir,
+                    "keep each program-and-verify outcome in this folder and reuse one whose inputs "
+                    "are the same (the device, the programming parameters, the levels, the cells "
+                    "before, the tile's random stream, this executable): the same results without "
+                    "pulsing again; the report's cache.program counts hits and misses (docs/sweeps.md)");
+    run->add_option("--program-cache-max-mb", opt.program_cache_max_mb,
+                    "--program-cache stores no new entry once its folder holds this many MiB (a run "
+                    "that reloads its weights writes an entry per reload); the report counts such "
+                    "calls as cache.program.unstored")
+        ->check(CLI::Range(0L, 1L << 30))
+        ->capture_default_str();
     run->add_option("--batch", opt.batch,
                     "images per inference command, i.e. per weight load when the network needs "
                     "reload (0 = as many as the activation SRAM holds)")
@@ -409,8 +420,9 @@ struct Cli {
         ->check(CLI::Range(50, 600000))
         ->capture_default_str();
     sweep->add_flag("--no-cache", sweep_no_cache,
-                    "compile every run's model itself (default: runs that compile the same share "
-                    "DIR/cache/compile; the tables are the same either way)");
+                    "compile and program every run itself (default: runs that compile the same share "
+                    "DIR/cache/compile, program-and-verify calls with the same inputs share "
+                    "DIR/cache/program; the tables are the same either way)");
   }
 
   void add_plot(CLI::App& app) {

@@ -191,13 +191,20 @@ std::string file_stamp(const std::string& path) {
 // Everything that decides a compiled model: the tool itself (its executable's bytes), the
 // model's bytes, what the compiler reads of the platform and the options, and the calibration
 // inputs (the training images by file, or the inputs given: their values).
-std::string compile_cache_key(const RunOptions& opt, const config::PlatformConfig& cfg,
-                              const compiler::CompileOptions& copt, const Eigen::MatrixXf& given_calibration) {
+// The running executable's identity: a hash of its bytes (another build may compile or program
+// the same inputs otherwise), read once.
+const std::string& executable_fingerprint() {
   static const std::string exe = [] {
     std::error_code ec;
     const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? std::string("?") : hex64(num::fnv1a64(io::read_file_or_empty(p.string())));
+    return ec ? std::string("unknown") : hex64(num::fnv1a64(io::read_file_or_empty(p.string())));
   }();
+  return exe;
+}
+
+std::string compile_cache_key(const RunOptions& opt, const config::PlatformConfig& cfg,
+                              const compiler::CompileOptions& copt, const Eigen::MatrixXf& given_calibration) {
+  const std::string& exe = executable_fingerprint();
   std::string text = "aimc compile cache 1\nexe " + exe + "\nmodel " + hex64(num::fnv1a64(io::read_file_or_empty(opt.model_path))) +
                      "\n" + compiler::compile_inputs_text(cfg, copt);
   if (given_calibration.size() == 0) {
@@ -405,6 +412,54 @@ class StoppableHal {
   aimc_hal_t inner_;
 };
 
+// ---- The programming cache (--program-cache) ---------------------------------------------------
+
+// DIR/<executable>-<key>.pv: one program-and-verify outcome (num::program_verify_memo), written
+// atomically. The executable's hash is in the name because another build may program the same
+// inputs to other bits. Nothing is ever deleted: delete the folder to free it. No entry is added
+// once the folder's entries (counted when the run starts, plus what this run wrote) reach
+// `max_bytes`: runs that reload their weights for every input write an entry per reload (about
+// 12 bytes per cell pair for flash), and a sweep of them would otherwise fill the disk.
+class FolderProgramStore : public num::ProgramStore {
+ public:
+  FolderProgramStore(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code size_ec;
+      if (it->path().extension() == ".pv") held_ += it->file_size(size_ec);
+    }
+  }
+  std::optional<std::string> load(const std::string& key, size_t expected_bytes) override {
+    const std::string path = path_of(key);
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec || size != expected_bytes) return std::nullopt;  // missing, or not this call's entry
+    std::string bytes = io::read_file_or_empty(path);
+    if (bytes.size() != expected_bytes) return std::nullopt;
+    return bytes;
+  }
+  std::string store(const std::string& key, std::string_view bytes) override {
+    if (held_ + bytes.size() > max_bytes_)
+      return "the folder holds " + std::to_string(held_ >> 20) + " MiB of entries, its limit is " +
+             std::to_string(max_bytes_ >> 20) + " MiB (--program-cache-max-mb)";
+    try {
+      io::write_file_atomically(path_of(key), bytes, io::Folders::create);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    held_ += bytes.size();
+    return "";
+  }
+
+ private:
+  std::string path_of(const std::string& key) const {
+    return (fs::path(dir_) / (executable_fingerprint() + "-" + key + ".pv")).string();
+  }
+  std::string dir_;
+  uint64_t max_bytes_;
+  uint64_t held_ = 0;
+};
+
 // Builds the chip, restores or deploys the model through the firmware driver, waits the time
 // --at asks for and runs the inferences; throws when the firmware fails. A stop request (SIGINT,
 // SIGTERM) ends it at the next command boundary, with what ran so far (out.stop_signal).
@@ -434,6 +489,11 @@ void simulate(const RunOptions& opt, Session& session, const Prepared& p, Simula
       names[op["segment"].get<size_t>()].push_back(op["name"].get<std::string>());
     for (size_t s = 0; s < names.size(); ++s)
       chip.sequencer().set_layer_names(image_view.segments[s].program_dest_addr, names[s]);
+  }
+  if (!opt.program_cache_dir.empty()) {
+    out.program_store = std::make_unique<FolderProgramStore>(
+        opt.program_cache_dir, static_cast<uint64_t>(opt.program_cache_max_mb) << 20);
+    for (chip::Tile* t : chip.tiles()) t->set_program_store(out.program_store.get());
   }
   out.restored = !opt.restore_path.empty();
   const bool restored = out.restored;

@@ -56,6 +56,8 @@ struct RunOptions {
   // bytes, compiler::compile_inputs_text, the calibration inputs, the executable): a run whose key
   // is there loads the image instead of compiling (docs/sweeps.md, "The compile cache").
   std::string compile_cache_dir;
+  std::string program_cache_dir;  // --program-cache: program-and-verify outcomes (docs/sweeps.md)
+  long program_cache_max_mb = 4096;  // --program-cache-max-mb: no new entry once the folder holds this
 };
 
 // "1h", "30 min", "10y", "2.5d", "100ms", "0": seconds. Units: ms, s, min, h, d, w, y (365.25 d);

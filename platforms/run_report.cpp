@@ -383,6 +383,19 @@ nlohmann::json make_report(const RunOptions& opt, Session& session, const Prepar
   add_mapping(r, p.compiled);
   if (!p.compile_cache_state.empty())  // what came from the cache (--compile-cache)
     r["cache"] = {{"compile", p.compile_cache_state}, {"compile_key", p.compile_cache_key}};
+  if (s.program_store) {
+    // --program-cache: the program-and-verify calls whose outcome came from the cache (hits), that
+    // programmed and stored theirs (misses), could not store it, or did not ask (bypassed:
+    // --export-programming keeps every pulse, which the cache does not).
+    chip::Tile::ProgramMemoCounts n;
+    for (const chip::Tile* t : session.chip().tiles()) {
+      n.hits += t->program_memo_counts().hits;
+      n.misses += t->program_memo_counts().misses;
+      n.unstored += t->program_memo_counts().unstored;
+      n.bypassed += t->program_memo_counts().bypassed;
+    }
+    r["cache"]["program"] = {{"hits", n.hits}, {"misses", n.misses}, {"unstored", n.unstored}, {"bypassed", n.bypassed}};
+  }
   r["reload"] = reload_report(p, s, ledger);
   r["commands"] = s.commands;
   r["batch"] = s.batch_used;

@@ -72,6 +72,8 @@ struct Simulated {
   bool restored = false;
   nlohmann::json restored_header;
   std::unique_ptr<SequenceExport> sequence;
+  // --program-cache: the store the tiles program through (it outlives their use of it).
+  std::unique_ptr<num::ProgramStore> program_store;
   WallClock::time_point wall_prepared, wall_deploy_end, wall_sim_end;
   // A stop asked by SIGINT or SIGTERM (stop_request.h): the signal (0: none), the images whose
   // outputs came back before it (all of them when it came after the last command) and where the

@@ -75,7 +75,9 @@ std::vector<std::string> run_argv(const SweepOptions& o, const SweepSpec& spec, 
   if (!spec.input.empty()) a.insert(a.end(), {"--input", spec.input == "random" ? spec.input : abs(spec.input)});
   if (spec.limit > 0) a.insert(a.end(), {"--limit", std::to_string(spec.limit)});
   for (const auto& kv : r.overrides) a.insert(a.end(), {"--set", kv});
-  if (o.cache) a.insert(a.end(), {"--compile-cache", abs((fs::path(o.out_dir) / "cache" / "compile").string())});
+  if (o.cache)
+    a.insert(a.end(), {"--compile-cache", abs((fs::path(o.out_dir) / "cache" / "compile").string()),
+                       "--program-cache", abs((fs::path(o.out_dir) / "cache" / "program").string())});
   a.insert(a.end(), spec.run_options.begin(), spec.run_options.end());
   a.insert(a.end(), r.run_options.begin(), r.run_options.end());
   return a;
@@ -199,7 +201,8 @@ std::vector<std::string> expand_figures(const std::vector<std::string>& collect,
   return out;
 }
 
-// Writes the tables; returns the compile cache's hits and misses over the ok runs.
+// Writes the tables; returns the caches' hits and misses over the ok runs (sweep.json's
+// compile_cache and program_cache).
 json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vector<SweepRun>& runs) {
   std::vector<State> states;
   std::vector<json> reports(runs.size());
@@ -226,10 +229,15 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
   }
   const std::vector<std::string> figures = expand_figures(spec.collect, oks);
   size_t hits = 0, misses = 0;  // of the compile cache, over the ok runs' reports
+  long program_hits = 0, program_misses = 0;  // program-and-verify calls, likewise
   for (const json& r : oks) {
     const std::string c = r.contains("cache") ? r["cache"].value("compile", std::string()) : std::string();
     hits += c == "hit";
     misses += c.rfind("miss", 0) == 0;
+    if (r.contains("cache") && r["cache"].contains("program")) {
+      program_hits += r["cache"]["program"].value("hits", 0L);
+      program_misses += r["cache"]["program"].value("misses", 0L) + r["cache"]["program"].value("unstored", 0L);
+    }
   }
   const auto model_name = [](const std::string& m) { return fs::path(m).filename().string(); };
   const char* state_name[] = {"not_run", "ok", "failed"};
@@ -328,6 +336,7 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
                      {"failed", n_failed},
                      {"not_run", runs.size() - n_ok - n_failed},
                      {"compile_cache", {{"hits", hits}, {"misses", misses}}},
+                     {"program_cache", {{"hits", program_hits}, {"misses", program_misses}}},
                      {"tables", {{"results", "results.csv"}, {"results_jsonl", "results.jsonl"}, {"summary", "summary.csv"}}},
                      {"units", "figure names carry their unit: _j joules, _ns nanoseconds, _mm2 square millimetres, "
                                "_w watts, _s seconds, _per_s per second; accuracy and agreement are fractions"}};
@@ -336,7 +345,7 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
   io::write_file_atomically((d / "results.jsonl").string(), jsonl.str(), io::Folders::create);
   io::write_file_atomically((d / "summary.csv").string(), sum.str(), io::Folders::create);
   io::write_file_atomically((d / "sweep.json").string(), meta.dump(2) + "\n", io::Folders::create);
-  return meta["compile_cache"];
+  return {{"compile_cache", meta["compile_cache"]}, {"program_cache", meta["program_cache"]}};
 }
 
 // Runs a command and returns its standard output; `rc` gets its exit status (-1 when it could not
@@ -668,10 +677,14 @@ int sweep_job(const SweepOptions& o) {
   std::cerr << "aimc sweep: " << n_ok << " of " << runs.size() << " run(s) ok, " << n_failed << " failed"
             << (runs.size() - n_ok - n_failed ? ", " + std::to_string(runs.size() - n_ok - n_failed) + " not run" : "")
             << "; tables in " << o.out_dir << " (results.csv, summary.csv, results.jsonl, sweep.json)\n";
-  if (o.cache)
-    std::cerr << "aimc sweep: compile cache: " << cache["hits"].get<size_t>() << " hit(s), "
-              << cache["misses"].get<size_t>() << " compile(s) (" << (fs::path(o.out_dir) / "cache" / "compile").string()
-              << ")\n";
+  if (o.cache) {
+    std::cerr << "aimc sweep: compile cache: " << cache["compile_cache"]["hits"].get<size_t>() << " hit(s), "
+              << cache["compile_cache"]["misses"].get<size_t>() << " compile(s) ("
+              << (fs::path(o.out_dir) / "cache" / "compile").string() << ")\n";
+    std::cerr << "aimc sweep: program cache: " << cache["program_cache"]["hits"].get<long>()
+              << " program-and-verify call(s) reused, " << cache["program_cache"]["misses"].get<long>()
+              << " programmed (" << (fs::path(o.out_dir) / "cache" / "program").string() << ")\n";
+  }
   if (stop_signal) {
     std::cerr << "aimc sweep: stopped by " << signal_name(stop_signal) << "; run it again to resume\n";
     return 128 + stop_signal;

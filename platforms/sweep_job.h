@@ -19,7 +19,8 @@ struct SweepOptions {
   int jobs = 0;              // runs at once; 0 = the machine's cores
   bool dry_run = false;      // list the runs (and which are done) without running any
   bool progress = true;      // a progress line with the ETA on stderr (a line per run when not a tty)
-  bool cache = true;         // share compiled models between runs (DIR/cache/compile, aimc run --compile-cache)
+  bool cache = true;         // share compiled models and programming outcomes between runs
+                             // (DIR/cache/compile and DIR/cache/program: aimc run --compile-cache, --program-cache)
   std::string aimc_exe;      // the executable that runs each point ("" = this one)
   // --backend: "local" (a pool of -j processes) or "slurm" (a job array; the options below).
   std::string backend = "local";

@@ -168,7 +168,19 @@ long Tile::erase_rows(int row0, int row1) {
 num::ProgramResult Tile::program_verify(const int16_t* levels, int rows, int cols,
                                         num::ProgramParams params) {
   params.temp_c = temp_c_;
-  num::ProgramResult r = num::program_verify(cells_, phys_, levels, rows, cols, params, prog_rng_);
+  num::ProgramResult r;
+  if (program_store_ == nullptr) {
+    r = num::program_verify(cells_, phys_, levels, rows, cols, params, prog_rng_);
+  } else {
+    num::MemoOutcome how = num::MemoOutcome::bypassed;
+    r = num::program_verify_memo(cells_, phys_, levels, rows, cols, params, prog_rng_, *program_store_, &how);
+    switch (how) {
+      case num::MemoOutcome::hit: ++memo_counts_.hits; break;
+      case num::MemoOutcome::miss: ++memo_counts_.misses; break;
+      case num::MemoOutcome::unstored: ++memo_counts_.unstored; break;
+      case num::MemoOutcome::bypassed: ++memo_counts_.bypassed; break;
+    }
+  }
   programmed_ = true;
   rows_used_ = rows;
   cols_used_ = cols;

@@ -49,6 +49,7 @@
 #include "config/platform_config.h"
 #include "numerics/crossbar.h"
 #include "numerics/device.h"
+#include "numerics/program_memo.h"
 #include "numerics/rng.h"
 #include "sim/energy_ledger.h"
 #include "sim/trace.h"
@@ -93,6 +94,14 @@ class Tile : public sc_core::sc_module {
   num::ProgramResult program_verify(const int16_t* levels, int rows, int cols,
                                     num::ProgramParams params);
   bool programmed() const { return programmed_; }
+  // Program-and-verify through a memo (num::program_verify_memo, aimc run --program-cache): the
+  // same results, state and draws, without pulsing again a call that repeats one stored before.
+  // Null (the default): every call programs. The store must outlive the tile's use of it.
+  void set_program_store(num::ProgramStore* store) { program_store_ = store; }
+  struct ProgramMemoCounts {
+    long hits = 0, misses = 0, unstored = 0, bypassed = 0;  // calls, by num::MemoOutcome
+  };
+  const ProgramMemoCounts& program_memo_counts() const { return memo_counts_; }
   // Erases word lines [row0, row1) (flash: to the erased state; pcm/rram: RESET). The tile then
   // holds no weights. Returns the cells erased.
   long erase_rows(int row0, int row1);
@@ -292,6 +301,8 @@ class Tile : public sc_core::sc_module {
   double extra_age_s_ = 0;        // age added by the environment since the last PROGRAM
   uint64_t programmed_at_ps_ = 0; // simulated time of the last PROGRAM
   uint32_t last_unconverged_ = 0;
+  num::ProgramStore* program_store_ = nullptr;
+  ProgramMemoCounts memo_counts_;
   uint32_t cal_na_ = 0, cal_ref_ = 0;
   uint32_t gain_q16_ = 65536;
   num::Rng prog_rng_;

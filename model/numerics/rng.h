@@ -43,6 +43,20 @@ class Rng {
   // A different sequence from fill_normal; it too leaves the normal() cache alone.
   void fill_normal_fast(float* out, size_t n);
 
+  // The generator's whole state (xoshiro words and the normal() cache), to save it and to put it
+  // back: a generator set to a saved state draws what the saved one would have drawn.
+  struct State {
+    uint64_t s[4] = {0, 0, 0, 0};
+    double spare = 0.0;
+    bool has_spare = false;
+  };
+  State state() const { return {{s_[0], s_[1], s_[2], s_[3]}, spare_, has_spare_}; }
+  void set_state(const State& st) {
+    for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+    spare_ = st.spare;
+    has_spare_ = st.has_spare;
+  }
+
  private:
   uint64_t s_[4];
   double spare_ = 0.0;
