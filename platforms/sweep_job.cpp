@@ -320,8 +320,9 @@ json write_tables(const SweepOptions& o, const SweepSpec& spec, const std::vecto
     n_ok += s == State::ok;
     n_failed += s == State::failed;
   }
-  std::vector<std::string> models;
-  for (const auto& m : spec.models) models.push_back(model_name(m));
+  std::vector<std::string> models;  // the models the runs use, in order of first use
+  for (const SweepRun& r : runs)
+    if (std::find(models.begin(), models.end(), model_name(r.model)) == models.end()) models.push_back(model_name(r.model));
   const json meta = {{"format", "aimc-sweep"},
                      {"version", 1},
                      {"spec", spec.file},
@@ -648,8 +649,10 @@ int sweep_job(const SweepOptions& o) {
     else todo.push_back(i);
   }
   const int jobs = o.jobs > 0 ? o.jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::cerr << "aimc sweep: " << spec.points.size() << " point(s) x " << spec.models.size() << " model(s) x "
-            << spec.seeds.size() << " seed(s) = " << runs.size() << " run(s); " << done_before
+  std::set<std::string> models_used;
+  for (const SweepRun& r : runs) models_used.insert(r.model);
+  std::cerr << "aimc sweep: " << spec.points.size() << " point(s), " << models_used.size() << " model(s), "
+            << spec.seeds.size() << " seed(s): " << runs.size() << " run(s); " << done_before
             << " already done in " << o.out_dir << ", " << todo.size() << " to run"
             << (o.dry_run ? std::string(" (dry run)")
                 : o.backend == "slurm" ? std::string(" on Slurm")

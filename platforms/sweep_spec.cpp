@@ -29,6 +29,9 @@ const std::set<std::string> kFlagOptions = {"--drift-comp", "--replicate"};
 
 // The largest sweep a file may describe: a typo such as `count: 1e9` is refused, not run.
 constexpr size_t kMaxRuns = 1000000;
+// The key that pairs a model with a point (zip, points): not a platform key, not a table column
+// of its own (the tables' model column shows it).
+constexpr char kModelKey[] = "model";
 
 [[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& what) {
   std::ostringstream s;
@@ -157,18 +160,24 @@ Sampler read_sampler(const std::string& file, const std::string& key, const YAML
   return s;
 }
 
-// A {key: [values]} map, in file order.
+// A {key: [values]} map, in file order. With `models_dir` (zip) the key `model` is taken too, its
+// values ONNX files resolved as `models` resolves them; without (axes) it is refused.
 std::vector<std::pair<std::string, std::vector<std::string>>> read_axes(const std::string& file,
                                                                         const YAML::Node& n,
-                                                                        const char* field) {
+                                                                        const char* field,
+                                                                        const std::string* models_dir = nullptr) {
   if (!n.IsMap()) fail(file, n, std::string(field) + ": expected KEY: [VALUES] lines");
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& kv : n) {
-    const std::string key = platform_key(file, kv.first);
+    const bool model = kv.first.IsScalar() && kv.first.Scalar() == kModelKey;
+    if (model && !models_dir)
+      fail(file, kv.first, std::string(field) + ": model: every model in `models` runs every point; to pair "
+                           "models with values of other keys, put model in `zip` or in `points`");
+    const std::string key = model ? std::string(kModelKey) : platform_key(file, kv.first);
     const YAML::Node v = kv.second;
     if (!v.IsSequence() || v.size() == 0) fail(file, v, std::string(field) + ": " + key + ": expected a non-empty list");
     std::vector<std::string> values;
-    for (const auto& x : v) values.push_back(scalar(file, x, key));
+    for (const auto& x : v) values.push_back(model ? resolve(file, x, *models_dir, "model") : scalar(file, x, key));
     out.emplace_back(key, std::move(values));
   }
   return out;
@@ -283,7 +292,7 @@ SweepSpec read_sweep_spec(const std::string& path, const SweepLookup& lookup) {
   std::vector<std::pair<std::string, std::vector<std::string>>> grid, zipped;
   if (root["axes"]) grid = read_axes(path, root["axes"], "axes");
   if (root["zip"]) {
-    zipped = read_axes(path, root["zip"], "zip");
+    zipped = read_axes(path, root["zip"], "zip", &lookup.models_dir);
     for (const auto& z : zipped)
       if (z.second.size() != zipped.front().second.size())
         fail(path, root["zip"], "zip: every key needs as many values (" + zipped.front().first + " has " +
@@ -294,7 +303,7 @@ SweepSpec read_sweep_spec(const std::string& path, const SweepLookup& lookup) {
   for (const auto& z : zipped) {
     for (const auto& g : grid)
       if (g.first == z.first) fail(path, root["zip"], "zip: " + z.first + " is also in axes");
-    add_axis(z.first);
+    if (z.first != kModelKey) add_axis(z.first);  // the tables' model column shows the model
   }
   if (!grid.empty() || !zipped.empty()) {
     size_t n = zipped.empty() ? 1 : zipped.front().second.size();
@@ -322,6 +331,10 @@ SweepSpec read_sweep_spec(const std::string& path, const SweepLookup& lookup) {
       if (!pt.IsMap() || pt.size() == 0) fail(path, pt, "points: each point is a map {KEY: VALUE, ...}");
       std::vector<SweepSetting> p;
       for (const auto& kv : pt) {
+        if (kv.first.IsScalar() && kv.first.Scalar() == kModelKey) {
+          p.emplace_back(kModelKey, resolve(path, kv.second, lookup.models_dir, "model"));
+          continue;
+        }
         p.emplace_back(platform_key(path, kv.first), scalar(path, kv.second, "points"));
         add_axis(p.back().first);
       }
@@ -394,12 +407,17 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, const std::string& ver
   for (const auto& o : spec.run_options) common += " " + o;
   common += "\n";
 
+  std::map<std::string, std::string> point_model_hash;  // models named by points (zip, points)
   std::vector<SweepRun> runs;
   for (size_t p = 0; p < spec.points.size(); ++p) {
     std::vector<std::string> overrides, run_options;
     for (const auto& kv : spec.set) overrides.push_back(kv.first + "=" + kv.second);
-    std::string where;
+    std::string where, point_model;
     for (const auto& kv : spec.points[p]) {
+      if (kv.first == kModelKey) {
+        point_model = kv.second;
+        continue;
+      }
       const auto rk = kRunKeys.find(kv.first);
       if (rk != kRunKeys.end()) run_options.insert(run_options.end(), {rk->second, kv.second});
       else overrides.push_back(kv.first + "=" + kv.second);
@@ -432,16 +450,26 @@ std::vector<SweepRun> expand_sweep(const SweepSpec& spec, const std::string& ver
     }
     std::string options_text;
     for (const auto& o : run_options) options_text += " " + o;
-    for (size_t m = 0; m < spec.models.size(); ++m) {
+    // A point that names its model runs that one; the others run every model of `models`.
+    std::vector<std::pair<std::string, std::string>> models;  // (path, hash)
+    if (point_model.empty()) {
+      for (size_t m = 0; m < spec.models.size(); ++m) models.emplace_back(spec.models[m], model_hash[m]);
+    } else {
+      auto it = point_model_hash.find(point_model);
+      if (it == point_model_hash.end())
+        it = point_model_hash.emplace(point_model, hex12(num::fnv1a64(io::read_file_or_empty(point_model)))).first;
+      models.emplace_back(point_model, it->second);
+    }
+    for (const auto& [model, hash] : models) {
       for (const uint64_t seed : spec.seeds) {
         SweepRun r;
         r.point = p;
-        r.model = spec.models[m];
+        r.model = model;
         r.seed = seed;
         r.overrides = overrides;
         r.run_options = run_options;
         r.axis_values = axis_values;
-        r.id = hex12(num::fnv1a64(common + "model " + model_hash[m] + "\nseed " + std::to_string(seed) +
+        r.id = hex12(num::fnv1a64(common + "model " + hash + "\nseed " + std::to_string(seed) +
                                   (options_text.empty() ? std::string() : "\npoint options" + options_text) +
                                   "\nplatform\n" + effective));
         runs.push_back(std::move(r));

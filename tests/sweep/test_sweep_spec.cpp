@@ -233,3 +233,40 @@ TEST_F(SweepFile, RunOptionsAsAxes) {
   EXPECT_NE(refusal("set:\n  run.batch: 2\n").find("set: takes platform keys only"), std::string::npos);
   EXPECT_NE(refusal("axes:\n  run.seed: [1]\n").find("'run.seed' is not a key a point may set"), std::string::npos);
 }
+
+// A model paired with values of other keys (zip, points): that point runs that model only; the
+// other points run every model of `models`. The model is no axis of its own (the tables' model
+// column shows it). In `axes` it is refused: `models` crosses models with the points already.
+TEST_F(SweepFile, ModelsZippedWithKeys) {
+  const SweepSpec s = read(
+      "models: [fashion_mnist_mlp.onnx]\n"
+      "zip:\n  model: [fashion_mnist_mlp.onnx, fashion_mnist_cnn.onnx]\n  tile.adc.bits: [4, 6]\n"
+      "axes:\n  tile.dac.bits: [4, 8]\n"
+      "points:\n  - {model: fashion_mnist_cnn.onnx, tile.adc.bits: 8}\n  - {tile.adc.bits: 5}\n"
+      "seeds: 2\n");
+  EXPECT_EQ((std::vector<std::string>{"tile.dac.bits", "tile.adc.bits"}), s.axes);
+  ASSERT_EQ(s.points.size(), 6u);
+  EXPECT_EQ(fs::path(at(s, 0, "model")).filename(), "fashion_mnist_mlp.onnx");
+  EXPECT_EQ(fs::path(at(s, 2, "model")).filename(), "fashion_mnist_cnn.onnx");
+  EXPECT_EQ(at(s, 2, "tile.adc.bits"), "6");
+  EXPECT_EQ(fs::path(at(s, 4, "model")).filename(), "fashion_mnist_cnn.onnx");
+  EXPECT_EQ(at(s, 5, "model"), "-");
+  const auto runs = aimc::app::expand_sweep(s, "v1");
+  ASSERT_EQ(runs.size(), 6u * 2u);  // each point one model (the last: the one of `models`), 2 seeds
+  std::vector<std::string> models;
+  for (const auto& r : runs) models.push_back(fs::path(r.model).filename().string());
+  EXPECT_EQ(models[0], "fashion_mnist_mlp.onnx");
+  EXPECT_EQ(models[4], "fashion_mnist_cnn.onnx");  // point 2: the zip's second model
+  EXPECT_EQ(models[8], "fashion_mnist_cnn.onnx");  // point 4: the listed point's model
+  EXPECT_EQ(models[10], "fashion_mnist_mlp.onnx");
+  for (const auto& r : runs) EXPECT_EQ(r.axis_values.count("model"), 0u);
+  // The model decides the run's id: the same settings with another model are another run.
+  EXPECT_NE(runs[0].id, runs[4].id);
+
+  EXPECT_NE(refusal("axes:\n  model: [fashion_mnist_mlp.onnx]\n").find("s.yaml:2: axes: model: every model"),
+            std::string::npos);
+  EXPECT_NE(refusal("zip:\n  model: [nosuch.onnx]\n  tile.adc.bits: [4]\n").find("s.yaml:2: model 'nosuch.onnx': no such file"),
+            std::string::npos);
+  EXPECT_NE(refusal("points:\n  - {model: nosuch.onnx}\n").find("model 'nosuch.onnx': no such file"),
+            std::string::npos);
+}
