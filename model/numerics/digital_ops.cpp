@@ -20,6 +20,13 @@ void check_window(const MapShape& s, const Window& w, const char* what) {
       w.pad_r < 0 || w.out_h(s.h) < 1 || w.out_w(s.w) < 1)
     throw std::invalid_argument(std::string(what) + ": window does not fit the map");
 }
+// Pooling: besides fitting, every window must hold an element of the map (pads below the window;
+// the program validator refuses others), or its max would be -inf and its mean 0 / 0.
+void check_pool_window(const MapShape& s, const Window& w, const char* what) {
+  check_window(s, w, what);
+  if (w.pad_t >= w.kh || w.pad_b >= w.kh || w.pad_l >= w.kw || w.pad_r >= w.kw)
+    throw std::invalid_argument(std::string(what) + ": a pad is not below the window (a window would be empty)");
+}
 long finish(long clipped, long* out) {
   if (out) *out += clipped;
   return clipped;
@@ -90,7 +97,7 @@ long requantize(float* y, long n, const Requant& q) {
 
 Maps max_pool(const Maps& in, const MapShape& s, const Window& w) {
   check_shape(in, s, "max_pool");
-  check_window(s, w, "max_pool");
+  check_pool_window(s, w, "max_pool");
   const int oh = w.out_h(s.h), ow = w.out_w(s.w);
   Maps out(in.rows(), long(oh) * ow * s.c);
   for (Eigen::Index v = 0; v < in.rows(); ++v) {
@@ -118,7 +125,7 @@ Maps max_pool(const Maps& in, const MapShape& s, const Window& w) {
 Maps avg_pool(const Maps& in, const MapShape& s, const Window& w, bool count_pad, float in_scale, int in_zero,
               const Requant& q, long* clipped) {
   check_shape(in, s, "avg_pool");
-  check_window(s, w, "avg_pool");
+  check_pool_window(s, w, "avg_pool");
   const int oh = w.out_h(s.h), ow = w.out_w(s.w);
   Maps out(in.rows(), long(oh) * ow * s.c);
   std::vector<double> acc(size_t(s.c));

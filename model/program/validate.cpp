@@ -120,6 +120,13 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
         (uint64_t(l.in_h) + l.pad_t + l.pad_b - l.kh) / l.stride_h + 1 != l.out_h ||
         (uint64_t(l.in_w) + l.pad_l + l.pad_r - l.kw) / l.stride_w + 1 != l.out_w)
       return bad("output map " + to_string(l.out_h) + "x" + to_string(l.out_w) + " does not follow from the window");
+    // A pooling window wholly in the padding holds no element to take the max or the mean of. ONNX
+    // requires pads below the kernel; with them every window holds an element of the map.
+    if ((l.kind == AIMC_OP_MAXPOOL || l.kind == AIMC_OP_AVGPOOL) &&
+        (l.pad_t >= l.kh || l.pad_b >= l.kh || l.pad_l >= l.kw || l.pad_r >= l.kw))
+      return bad("pads (t " + to_string(l.pad_t) + ", l " + to_string(l.pad_l) + ", b " + to_string(l.pad_b) +
+                 ", r " + to_string(l.pad_r) + ") not below the " + to_string(l.kh) + "x" + to_string(l.kw) +
+                 " pooling window: a window would hold no element of the map");
   } else if (l.out_h != l.in_h || l.out_w != l.in_w) {
     return bad(std::string(l.kind == AIMC_OP_ADD ? "add" : l.kind == AIMC_OP_CONCAT ? "concat" : "softmax") +
                " changes the map size");

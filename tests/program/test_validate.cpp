@@ -297,6 +297,27 @@ TEST(Validate, WindowFieldsThatOverflowTheNumericsAreRefused) {
   expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "a map of more than 1073741824 elements");
 }
 
+// A pooling window wholly in the padding (a pad not below the window) holds no element: its max
+// would be -inf, which no code represents (the device fuzzer's finding: such a program reached
+// the output store). Pads below the window pass.
+TEST(Validate, PoolingPadsMustBeBelowTheWindow) {
+  for (const uint32_t kind : {uint32_t(AIMC_OP_MAXPOOL), uint32_t(AIMC_OP_AVGPOOL)}) {
+    Fixture f = with_maxpool();
+    aimc_layer_t& p = f.layers[1];
+    p.kind = kind;
+    if (kind == AIMC_OP_AVGPOOL) p.in_scale = 1.0f;
+    p.pad_t = 1;  // below kh = 2: (2 + 1 - 2) / 2 + 1 = 1 row out
+    EXPECT_FALSE(f.check()) << f.check().message;
+    p.pad_t = 2;  // = kh: the first window is all padding; (2 + 2 - 2) / 2 + 1 = 2 rows out
+    p.out_h = 2;
+    p.out_features = 10;
+    f.hdr.out_features = 10;
+    p.out_stride = 40;
+    expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1,
+                   "op 1: pads (t 2, l 0, b 0, r 0) not below the 2x1 pooling window");
+  }
+}
+
 // A clamp to +inf (or -inf) leaves no finite value: every output would be an infinity, which no
 // code represents.
 TEST(Validate, ClampsThatLeaveNoFiniteValueAreRefused) {
