@@ -166,10 +166,11 @@ struct Cli {
         ->check(CLI::ExistingFile);
     bundled_default(run->add_option("--model", opt.model_path,
                                     "ONNX model: Conv (grouped, depthwise), Gemm, MatMul(+Add), "
-                                    "BatchNormalization (folded), Relu, Clip/Relu6, MaxPool, AveragePool, "
-                                    "GlobalAveragePool, Add, Concat, Softmax, Flatten, Reshape, and "
-                                    "Transpose/Squeeze/Unsqueeze that keep the element order; another op "
-                                    "is refused naming the node"),
+                                    "BatchNormalization (folded), Relu, Clip/Relu6, Sigmoid, Tanh, SiLU, "
+                                    "GELU, LeakyRelu, PRelu, HardSigmoid, HardSwish, Elu, Mul/Div/Sub by a "
+                                    "constant, MaxPool, AveragePool, GlobalAveragePool, Add, Concat, Softmax, "
+                                    "Flatten, Reshape, and Transpose/Squeeze/Unsqueeze that keep the element "
+                                    "order; another op is refused naming the node (docs/compiler.md)"),
                     default_model, "fashion_mnist_mlp.onnx")
         ->check(CLI::ExistingFile);
     run->add_option("--data", opt.data_dir,

@@ -97,6 +97,30 @@ enum aimc_layer_flags {
                                     * counts 0..2^adc_bits-1 of adc_full_scale and subtracted; the
                                     * chip's read_phases must be > 1, and every MVM op of such a
                                     * chip carries it */
+  /* Bits 8-11: the op's activation (enum aimc_act), applied to y before the act clamp by the
+   * digital unit that requantizes the op's output: (flags & AIMC_LAYER_ACT_MASK) >> AIMC_LAYER_ACT_SHIFT.
+   * Its parameters, if it has any, are floats in the table after the op's biases: at
+   * bias_offset + out_c for MVM and DWCONV, at bias_offset for the other ops. */
+  AIMC_LAYER_ACT_MASK = 0xFu << 8,
+};
+#define AIMC_LAYER_ACT_SHIFT 8u
+
+/* Element-wise activations of the digital units (docs/chip-model.md, "Activations"); the numbers
+ * are part of the format. Parameters in the table: LEAKY_RELU, ELU alpha; HARD_SIGMOID alpha,
+ * beta; PRELU one slope per output channel; the others none. */
+enum aimc_act {
+  AIMC_ACT_NONE = 0,
+  AIMC_ACT_SIGMOID = 1,      /* 1 / (1 + e^-y) */
+  AIMC_ACT_TANH = 2,
+  AIMC_ACT_SILU = 3,         /* y * sigmoid(y) */
+  AIMC_ACT_GELU = 4,         /* y / 2 * (1 + erf(y / sqrt 2)) */
+  AIMC_ACT_GELU_TANH = 5,    /* y / 2 * (1 + tanh(sqrt(2 / pi) (y + 0.044715 y^3))) */
+  AIMC_ACT_LEAKY_RELU = 6,   /* y >= 0 ? y : alpha y */
+  AIMC_ACT_PRELU = 7,        /* y >= 0 ? y : slope[channel] y */
+  AIMC_ACT_HARD_SIGMOID = 8, /* max(0, min(1, alpha y + beta)) */
+  AIMC_ACT_HARD_SWISH = 9,   /* y * max(0, min(1, y / 6 + 1 / 2)) */
+  AIMC_ACT_ELU = 10,         /* y >= 0 ? y : alpha (e^y - 1) */
+  AIMC_ACT_COUNT = 11
 };
 
 enum aimc_op_kind {
@@ -107,6 +131,7 @@ enum aimc_op_kind {
   AIMC_OP_CONCAT = 4,  /* copies (requantizing) the input into channels [out_c_offset, +in_c) */
   AIMC_OP_SOFTMAX = 5, /* softmax over the in_c channels of a 1 x 1 map */
   AIMC_OP_DWCONV = 6,  /* depthwise convolution in the digital unit; integer weights in the table */
+  AIMC_OP_ACT = 7,     /* element-wise: the codes dequantized, the op's activation, clamp, requantize */
 };
 
 /* One op of the program. Activation maps live in the activation SRAM as unsigned codes, pixel

@@ -1,5 +1,5 @@
-// Digital ops (pooling, add, concat, softmax, digital depthwise convolution): they run on the
-// digital unit of their `unit` tile, or on the chip's global digital unit when it has one
+// Digital ops (pooling, add, concat, softmax, digital depthwise convolution, activation): they run
+// on the digital unit of their `unit` tile, or on the chip's global digital unit when it has one
 // (ExecContext::gdpu). Numbers from numerics/digital_ops; time: bus read of each chunk's share of
 // the input, the unit's time for its element operations, bus write of the output; energy: the
 // unit's energy per element operation.
@@ -65,6 +65,11 @@ bool run_dwconv(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Ma
   return true;
 }
 
+bool run_act(ExecContext&, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t&) {
+  out = num::requantize_codes(in, op.L.in_scale, static_cast<int>(op.L.in_zero), op.requant);
+  return true;
+}
+
 long window_ops(const aimc_layer_t& L) { return static_cast<long>(L.out_c) * L.kh * L.kw; }
 long window_plus_one_ops(const aimc_layer_t& L) { return static_cast<long>(L.out_c) * (L.kh * L.kw + 1); }
 
@@ -81,6 +86,9 @@ constexpr DigitalOp kDigitalOps[] = {
     {AIMC_OP_SOFTMAX, "softmax", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 4; },
      DigitalWork::float_op, run_softmax},
     {AIMC_OP_DWCONV, "dwconv", window_plus_one_ops, DigitalWork::mac, run_dwconv},
+    // dequantize and requantize (the activation's float operations are added to every op's count)
+    {AIMC_OP_ACT, "activation", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c); },
+     DigitalWork::requantize, run_act},
 };
 
 const DigitalOp* find_op(uint32_t kind) {
@@ -126,14 +134,21 @@ class DigitalExecutor final : public OpExecutor {
     }
     if (!op_.run(ctx, op, in, out, err_addr)) return AIMC_ERR_BAD_PROGRAM;
     ops_per_position_ = op_.ops_per_position(L);
-    const long ops = static_cast<long>(ctx.batch) * op.positions * ops_per_position_;
+    act_per_position_ = static_cast<long>(L.out_c) * op.act_ops;
+    post(ctx, op, static_cast<long>(ctx.batch) * op.positions * ops_per_position_, op_.work);
+    if (act_per_position_)
+      post(ctx, op, static_cast<long>(ctx.batch) * op.positions * act_per_position_, DigitalWork::float_op);
+    return AIMC_ERR_NONE;
+  }
+
+  // The energy of `ops` element operations of kind `work` on the op's unit.
+  void post(ExecContext& ctx, const OpStep& op, long ops, DigitalWork work) const {
     if (ctx.gdpu)
-      ctx.ledger.post(ctx.gdpu->component(), op.layer_id, ctx.phase, ctx.gdpu->e_j(ops, op_.work),
+      ctx.ledger.post(ctx.gdpu->component(), op.layer_id, ctx.phase, ctx.gdpu->e_j(ops, work),
                       static_cast<uint64_t>(ops));
     else
-      ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[L.unit]->e_digital_j(ops, op_.work),
+      ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[op.L.unit]->e_digital_j(ops, work),
                       static_cast<uint64_t>(ops));
-    return AIMC_ERR_NONE;
   }
 
   // Per chunk of output positions: read its share of the input(s), run the unit, write the
@@ -149,15 +164,17 @@ class DigitalExecutor final : public OpExecutor {
         return read_inputs(ctx, op, v, n, r, st, en, err_addr);
       });
       const auto run = q.add(v, 0, [this, &ctx, &op, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
-        const long ops = n * ops_per_position_;
+        const long ops = n * ops_per_position_, act = n * act_per_position_;
         Tile& U = *ctx.tiles[op.L.unit];
-        const uint64_t t_dig = ctx.gdpu ? ctx.gdpu->t_ps(ops) : U.t_digital_ps(ops);
+        const uint64_t t_dig = ctx.gdpu ? ctx.gdpu->t_ps(ops + act) : U.t_digital_ps(ops + act);
         st = (ctx.gdpu ? ctx.gdpu->timeline() : U.digital()).reserve(r, t_dig);
         en = st + t_dig;
-        if (ctx.trace.enabled())
+        if (ctx.trace.enabled()) {
+          auto energy = [&](long k, DigitalWork w) { return ctx.gdpu ? ctx.gdpu->e_j(k, w) : U.e_digital_j(k, w); };
           ctx.trace.span(ctx.gdpu ? ctx.gdpu->track() : ctx.digital_tracks[op.L.unit], op_.name, st, t_dig,
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
-                          {"energy_pj", (ctx.gdpu ? ctx.gdpu->e_j(ops, op_.work) : U.e_digital_j(ops, op_.work)) * 1e12}});
+                          {"energy_pj", (energy(ops, op_.work) + (act ? energy(act, DigitalWork::float_op) : 0.0)) * 1e12}});
+        }
         return true;
       });
       q.after_end(read, run);
@@ -177,6 +194,7 @@ class DigitalExecutor final : public OpExecutor {
  private:
   const DigitalOp& op_;
   long ops_per_position_ = 0;
+  long act_per_position_ = 0;  // float operations of the activation per output position
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "program/layer_activation.h"
+
 namespace aimc::chip {
 
 // Defined in op_mvm.cpp and op_digital.cpp.
@@ -36,6 +38,8 @@ OpStep::OpStep(const Program& p, size_t index_, int layer_id_)
   requant.int32 = i32;
   requant.act_min = (L.flags & AIMC_LAYER_RELU) ? std::max(0.0f, L.act_min) : L.act_min;
   requant.act_max = L.act_max;
+  requant.act = program::layer_activation(L, p.bias.data());
+  act_ops = num::activation_float_ops(requant.act.kind);
   in_map_bytes = static_cast<uint32_t>(in_shape.size());
   positions = static_cast<long>(L.out_h) * L.out_w;
 }

@@ -126,7 +126,8 @@ struct OpStep {
   uint32_t out_elem;       // bytes per output element
   num::MapShape in_shape;
   num::Window window;
-  num::Requant requant;
+  num::Requant requant;    // with the op's activation (channel-last maps)
+  long act_ops = 0;        // float operations of the activation per output element
   uint32_t in_map_bytes;
   long positions;          // output pixels per image
 };

@@ -155,6 +155,7 @@ uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out
   ds.out_zero = static_cast<int>(L.out_zero);
   ds.act_min = L.act_min;
   ds.act_max = L.act_max;
+  ds.act = op.requant.act;
   Eigen::MatrixXf o;
   num::digital_unit(acc, p.bias.data() + L.bias_offset, ds, o);
   out.resize(ctx.batch, op.positions * L.out_c);
@@ -165,6 +166,11 @@ uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out
     const long ops = static_cast<long>(rows_of_[key.first].size()) * b.col_count * static_cast<long>(b.slices.size());
     ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[b.reduce_tile]->e_digital_j(ops),
                     static_cast<uint64_t>(ops));
+    if (op.act_ops) {  // the activation of each output, in floating point
+      const long act = static_cast<long>(rows_of_[key.first].size()) * b.col_count * op.act_ops;
+      ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase,
+                      ctx.tiles[b.reduce_tile]->e_digital_j(act, DigitalWork::float_op), static_cast<uint64_t>(act));
+    }
   }
   return AIMC_ERR_NONE;
 }
@@ -284,16 +290,17 @@ void MvmExecutor::schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep&
     for (const auto& [key, b] : blocks_) {
       if (key.first != copy) continue;
       const long ops = n * static_cast<long>(b.col_count) * static_cast<long>(b.slices.size());
+      const long act = n * static_cast<long>(b.col_count) * op.act_ops;
       const uint32_t tile = b.reduce_tile;
-      const auto dig = q.add(v, 0, [&ctx, &op, tile, ops, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
+      const auto dig = q.add(v, 0, [&ctx, &op, tile, ops, act, v, n](uint64_t r, uint64_t& st, uint64_t& en) {
         Tile& R = *ctx.tiles[tile];
-        const uint64_t t_dig = R.t_digital_ps(ops);
+        const uint64_t t_dig = R.t_digital_ps(ops + act);
         st = R.digital().reserve(r, t_dig);
         en = st + t_dig;
         if (ctx.trace.enabled())
           ctx.trace.span(ctx.digital_tracks[tile], "digital", st, t_dig,
                          {{"layer", static_cast<int>(op.index)}, {"vector", v}, {"positions", n},
-                          {"energy_pj", R.e_digital_j(ops) * 1e12}});
+                          {"energy_pj", (R.e_digital_j(ops) + (act ? R.e_digital_j(act, DigitalWork::float_op) : 0.0)) * 1e12}});
         return true;
       });
       for (size_t s : b.slices) q.after_end(psum.at(s), dig);

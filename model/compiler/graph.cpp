@@ -26,6 +26,16 @@ int window_out(int in, int k, int stride, int pad_begin, int pad_end) {
   return int((long(in) + pad_begin + pad_end - k) / stride + 1);
 }
 
+// The op's activation on y (batch x C*H*W, channel-major): PRelu's channel of column j is j / (H W).
+void apply_act(const Op& op, const Shape& out, Eigen::MatrixXf& y) {
+  if (op.act == num::ActKind::none) return;
+  const long plane = std::max(1L, long(out.h) * out.w);
+  for (Eigen::Index j = 0; j < y.cols(); ++j) {
+    const float alpha = op.act == num::ActKind::prelu ? op.act_slope(j / plane) : op.act_alpha;
+    for (Eigen::Index b = 0; b < y.rows(); ++b) y(b, j) = num::activate(op.act, y(b, j), alpha, op.act_beta);
+  }
+}
+
 void apply_clamp(const Op& op, Eigen::MatrixXf& y) {
   if (op.act_min > -kInf) y = y.cwiseMax(op.act_min);
   if (op.act_max < kInf) y = y.cwiseMin(op.act_max);
@@ -117,6 +127,7 @@ const char* to_string(OpKind k) {
     case OpKind::Concat: return "Concat";
     case OpKind::Softmax: return "Softmax";
     case OpKind::Flatten: return "Flatten";
+    case OpKind::Activation: return "Activation";
   }
   return "?";
 }
@@ -218,6 +229,7 @@ Shape Graph::infer_shape(const Op& op) const {
     case OpKind::Softmax:
       if (x.h != 1 || x.w != 1) fail("needs a C x 1 x 1 input, got " + to_string(x));
       return x;
+    case OpKind::Activation: return x;
     case OpKind::Flatten:
       if (x.size() > INT_MAX) fail("flattens " + to_string(x) + ", more than " + std::to_string(INT_MAX) + " values");
       return Shape{int(x.size()), 1, 1};
@@ -347,8 +359,12 @@ Eigen::MatrixXf forward_op(const Op& op, const std::vector<const Eigen::MatrixXf
       y.array().colwise() /= sums.array();
       break;
     }
-    case OpKind::Flatten: y = *inputs[0]; break;
+    case OpKind::Flatten:
+    case OpKind::Activation: y = *inputs[0]; break;
   }
+  if (op.act == num::ActKind::prelu && op.act_slope.size() != out_shape.c)
+    fail("PRelu has " + std::to_string(op.act_slope.size()) + " slopes for " + std::to_string(out_shape.c) + " channels");
+  apply_act(op, out_shape, y);
   apply_clamp(op, y);
   return y;
 }

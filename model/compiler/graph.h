@@ -14,6 +14,8 @@
 #pragma once
 
 #include <Eigen/Dense>
+
+#include "numerics/activation.h"
 #include <limits>
 #include <string>
 #include <vector>
@@ -44,6 +46,7 @@ enum class OpKind {
   Concat,         // along channels, inputs in order
   Softmax,        // over the channels of a C x 1 x 1 tensor
   Flatten,        // C x H x W -> (C*H*W) x 1 x 1, elements in C, H, W order (no arithmetic)
+  Activation,     // element-wise act (below) of one map, where it cannot fold into the op before it
 };
 const char* to_string(OpKind k);
 
@@ -72,6 +75,13 @@ struct Op {
   // Any op kind may carry one (the importer folds a Relu into whatever op produced its input).
   float act_min = -std::numeric_limits<float>::infinity();
   float act_max = std::numeric_limits<float>::infinity();
+
+  // Element-wise activation applied to y before the clamp (numerics/activation.h): folded from
+  // Sigmoid, Tanh, LeakyRelu, PRelu, HardSigmoid, HardSwish, Elu, x * Sigmoid(x) (SiLU) or the
+  // Erf form of GELU into whatever op produced its input, or carried by an Activation op.
+  num::ActKind act = num::ActKind::none;
+  float act_alpha = 0.0f, act_beta = 0.0f;  // LeakyRelu / Elu alpha; HardSigmoid alpha and beta
+  Eigen::VectorXf act_slope;                // PRelu: one slope per output channel
 
   bool has_clamp() const { return act_min > -std::numeric_limits<float>::infinity() ||
                                   act_max < std::numeric_limits<float>::infinity(); }

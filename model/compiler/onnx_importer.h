@@ -31,7 +31,9 @@
 namespace aimc::compiler::onnx_detail {
 
 inline const char* kSupported =
-    "supported: Conv, Gemm, MatMul, Add, BatchNormalization, Relu, Clip, MaxPool, AveragePool, "
+    "supported: Conv, Gemm, MatMul, Add, BatchNormalization, Relu, Clip, Sigmoid, Tanh, LeakyRelu, PRelu, "
+    "HardSigmoid, HardSwish, Elu, Gelu (and x * Sigmoid(x), the Erf form of GELU), Mul/Div/Sub by a constant, "
+    "MaxPool, AveragePool, "
     "GlobalAveragePool, GlobalMaxPool, Concat, Softmax, Flatten, Reshape, Transpose (order-preserving), "
     "Squeeze, Unsqueeze, Pad (zeros, before Conv/AveragePool), Identity, Dropout; "
     "Constant, Shape, Gather, Cast on constants";
@@ -48,6 +50,10 @@ inline constexpr int64_t kNewestOpset = 21;
 // Zero padding of one side of a map, by a Pad node or a window's pads: far beyond what a network
 // uses (a few pixels), small enough that window arithmetic on padded maps stays in int.
 inline constexpr int64_t kMaxPad = 1024;
+
+// Elements a node on constants may create (ConstantOfShape): shape computations and pads are a
+// handful; a model asking for more is refused rather than allocating what it says.
+inline constexpr int64_t kMaxFoldedElements = int64_t(1) << 20;
 
 // The element count of `dims`, or nothing when a dimension is negative or the count does not fit
 // in int64: a model's dims are untrusted, and an unchecked product of them is undefined behaviour.
@@ -102,6 +108,7 @@ class Importer {
   Graph run() {
     const onnx::ModelProto model = load();
     const onnx::GraphProto& g = model.graph();
+    graph_proto_ = &g;
     read_opset(model);
     if (g.node_size() == 0) fail("empty graph (no nodes)");
 
@@ -126,7 +133,7 @@ class Importer {
       const onnx::NodeProto& node = g.node(n);
       if (node.op_type() == "Shape") continue;  // reads dims only, not data
       for (const auto& in : node.input())
-        if (!in.empty()) ++consumers_[in];
+        if (!in.empty()) ++consumers_[in], readers_[in].push_back(n);
     }
     ++consumers_[out_name];
 
@@ -273,10 +280,12 @@ class Importer {
     if (rank != 2 && rank != 4)
       fail("input '" + in.name() + "' has rank " + std::to_string(rank) +
            "; supported are [N, C, H, W] (images) and [N, features] (vectors)");
+    // A fixed batch (an export without dynamic axes) is the batch of the shape computations and
+    // Reshape targets; the chip runs any number of images either way.
     const auto& batch = tt.shape().dim(0);
-    if (batch.has_dim_value() && batch.dim_value() != 1)
-      fail("input '" + in.name() + "' has a fixed batch of " + std::to_string(batch.dim_value()) +
-           "; the batch dimension must be 1 or dynamic");
+    if (batch.has_dim_value() && (batch.dim_value() < 1 || batch.dim_value() > INT_MAX))
+      fail("input '" + in.name() + "' has a batch dimension of " + std::to_string(batch.dim_value()));
+    batch_ = batch.has_dim_value() ? batch.dim_value() : 1;
     Value v;
     for (int d = 1; d < rank; ++d) {
       const auto& dim = tt.shape().dim(d);
@@ -500,13 +509,14 @@ class Importer {
   }
 
   // The op that `v` can be folded into (its producer, read by nobody else), or -1 with `why`.
-  int fold_target(const std::string& in_name, const Value& v, std::string& why) const {
+  // readers: how many nodes of the pattern being folded read in_name (x * Sigmoid(x) reads x twice).
+  int fold_target(const std::string& in_name, const Value& v, std::string& why, int readers = 1) const {
     const int op = producer_[size_t(v.tensor)];
     if (op < 0) {
       why = "its input '" + in_name + "' is the network input, not the output of an op";
       return -1;
     }
-    if (!v.exclusive || consumers(in_name) != 1) {
+    if (!v.exclusive || consumers(in_name) != readers) {
       why = "its input '" + in_name + "' (output of '" + graph_.ops[size_t(op)].name +
             "') is also read by other nodes or is a graph output, which would see the value after the fold";
       return -1;
@@ -533,7 +543,8 @@ class Importer {
     const Op& o = graph_.ops[size_t(op)];
     const Shape s = graph_.tensors[size_t(v.tensor)].shape;
     const Shape want = graph_shape(v.dims, [](const std::string&) {});
-    if (o.kind != OpKind::Conv || o.has_clamp() || s != want || s.c != channels) return -1;
+    if (o.kind != OpKind::Conv || o.has_clamp() || o.act != num::ActKind::none || s != want || s.c != channels)
+      return -1;
     return op;
   }
 
@@ -541,6 +552,8 @@ class Importer {
   void apply(int n, const onnx::NodeProto& node);
   void constant_node(int n, const onnx::NodeProto& node);
   void fold_constant(int n, const onnx::NodeProto& node);
+  ConstTensor slice_constant(int n, const onnx::NodeProto& node, const ConstTensor& in) const;
+  ConstTensor transpose_constant(int n, const onnx::NodeProto& node, const ConstTensor& in) const;
   void window(int n, const onnx::NodeProto& node, const Value& x, Op& op, std::vector<int64_t> kernel);
   int padded_input(int n, const onnx::NodeProto& node, const Value& x, Op& op);
   void conv(int n, const onnx::NodeProto& node);
@@ -553,12 +566,30 @@ class Importer {
   void global_pool(int n, const onnx::NodeProto& node);
   void concat(int n, const onnx::NodeProto& node);
   void softmax(int n, const onnx::NodeProto& node);
+  Eigen::VectorXf channel_constant(int n, const onnx::NodeProto& node, int ci, const Value& x, const char* verb) const;
+  void arithmetic(int n, const onnx::NodeProto& node);
+  // An activation to apply: kind, scalar parameters, PRelu's slopes per channel.
+  struct Activation {
+    num::ActKind kind = num::ActKind::none;
+    float alpha = 0.0f, beta = 0.0f;
+    Eigen::VectorXf slope;
+  };
+  int only_reader(const std::string& value) const;
+  int gate_mul(const onnx::NodeProto& node) const;
+  bool gelu_chain(int n, const onnx::NodeProto& div);
+  void act_node(int n, const onnx::NodeProto& node);
+  void apply_act(int n, const onnx::NodeProto& node, const Activation& a, const std::string& out, int readers,
+                 const std::string& what);
   void reshape(int n, const onnx::NodeProto& node);
   void pad(int n, const onnx::NodeProto& node);
   void pass_through(int n, const onnx::NodeProto& node);
 
   std::string path_;
+  const onnx::GraphProto* graph_proto_ = nullptr;
+  std::map<std::string, std::vector<int>> readers_;  // ONNX value -> the nodes that read it
+  std::set<int> absorbed_;                           // nodes folded into a pattern at an earlier node
   int64_t opset_ = 0;
+  int64_t batch_ = 1;  // the input's fixed batch, or 1 when it is dynamic
   Graph graph_;
   std::map<std::string, ConstTensor> consts_;
   std::map<std::string, Value> values_;

@@ -5,6 +5,7 @@
 namespace aimc::compiler::onnx_detail {
 
 void Importer::apply(int n, const onnx::NodeProto& node) {
+  if (absorbed_.count(n)) return;  // part of a pattern (SiLU, HardSwish, GELU) found at an earlier node
   const std::string& op = node.op_type();
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     node_fail(n, node, "op of domain '" + node.domain() + "' is not supported; " + kSupported);
@@ -25,6 +26,10 @@ void Importer::apply(int n, const onnx::NodeProto& node) {
   if (op == "BatchNormalization") return batch_norm(n, node);
   if (op == "Add") return add(n, node);
   if (op == "Relu" || op == "Clip") return clamp(n, node);
+  if (op == "Sigmoid" || op == "Tanh" || op == "LeakyRelu" || op == "PRelu" || op == "HardSigmoid" ||
+      op == "HardSwish" || op == "Elu" || op == "Gelu")
+    return act_node(n, node);
+  if (op == "Mul" || op == "Div" || op == "Sub") return arithmetic(n, node);
   if (op == "MaxPool" || op == "AveragePool") return pool(n, node);
   if (op == "GlobalAveragePool" || op == "GlobalMaxPool") return global_pool(n, node);
   if (op == "Concat") return concat(n, node);
@@ -57,6 +62,98 @@ void Importer::constant_node(int n, const onnx::NodeProto& node) {
   consts_[node.output(0)] = c;
 }
 
+// The index of each element of a tensor of `dims` (row-major), one after the other.
+namespace {
+bool next_index(std::vector<int64_t>& idx, const std::vector<int64_t>& dims) {
+  for (size_t k = dims.size(); k-- > 0;) {
+    if (++idx[k] < dims[k]) return true;
+    idx[k] = 0;
+  }
+  return false;
+}
+int64_t flat_index(const std::vector<int64_t>& idx, const std::vector<int64_t>& dims) {
+  int64_t f = 0;
+  for (size_t k = 0; k < dims.size(); ++k) f = f * dims[k] + idx[k];
+  return f;
+}
+}  // namespace
+
+// Slice of a constant (torch's export of F.pad reverses the pads with a step of -1): ONNX's rules
+// for starts, ends (clamped to the axis), axes and steps (opset 10 on: inputs; before: attributes).
+ConstTensor Importer::slice_constant(int n, const onnx::NodeProto& node, const ConstTensor& in) const {
+  auto ints = [&](int i, const char* name) -> std::vector<int64_t> {
+    if (opset_ < 10) return attr_ints(node, name);
+    if (!has_input(node, i)) return {};
+    const ConstTensor& t = constant(n, node, i, name, false);
+    return t.i64;
+  };
+  const std::vector<int64_t> starts = ints(1, "starts"), ends = ints(2, "ends");
+  std::vector<int64_t> axes = ints(3, "axes"), steps = ints(4, "steps");
+  const int64_t r = int64_t(in.dims.size());
+  if (starts.size() != ends.size() || (!axes.empty() && axes.size() != starts.size()) ||
+      (!steps.empty() && steps.size() != starts.size()))
+    node_fail(n, node, "starts, ends, axes and steps must have one entry per sliced axis");
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(int64_t(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  std::vector<int64_t> first(size_t(r), 0), step(size_t(r), 1), count = in.dims;
+  std::vector<bool> seen(size_t(r), false);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
+    if (a < 0 || a >= r || seen[size_t(a)]) node_fail(n, node, "axis " + std::to_string(axes[i]) + " out of range or repeated");
+    seen[size_t(a)] = true;
+    const int64_t d = in.dims[size_t(a)], st = steps[i];
+    if (st == 0) node_fail(n, node, "a step of 0");
+    auto norm = [&](int64_t v) { return v < 0 ? (v < -d ? -1 : v + d) : v; };  // -1: before the axis
+    int64_t b = norm(starts[i]), e = norm(ends[i]);
+    if (st > 0) {
+      b = std::clamp<int64_t>(b, 0, d), e = std::clamp<int64_t>(e, 0, d);
+      count[size_t(a)] = e > b ? (e - b + st - 1) / st : 0;
+    } else {
+      b = std::clamp<int64_t>(b, -1, d - 1), e = std::clamp<int64_t>(e, -1, d - 1);
+      count[size_t(a)] = b > e ? (b - e - st - 1) / -st : 0;
+    }
+    first[size_t(a)] = b, step[size_t(a)] = st;
+  }
+  ConstTensor out;
+  out.is_float = in.is_float;
+  out.dims = count;
+  if (element_count(count).value_or(0) == 0) return out;
+  std::vector<int64_t> idx(size_t(r), 0), src(size_t(r), 0);
+  do {
+    for (size_t k = 0; k < size_t(r); ++k) src[k] = first[k] + idx[k] * step[k];
+    const size_t f = size_t(flat_index(src, in.dims));
+    if (in.is_float) out.f.push_back(in.f[f]);
+    else out.i64.push_back(in.i64[f]);
+  } while (next_index(idx, count));
+  return out;
+}
+
+// Transpose of a constant by `perm` (default: the axes reversed).
+ConstTensor Importer::transpose_constant(int n, const onnx::NodeProto& node, const ConstTensor& in) const {
+  const int64_t r = int64_t(in.dims.size());
+  std::vector<int64_t> perm = attr_ints(node, "perm");
+  if (perm.empty())
+    for (int64_t i = r - 1; i >= 0; --i) perm.push_back(i);
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < r; ++i)
+    if (int64_t(sorted.size()) != r || sorted[size_t(i)] != i)
+      node_fail(n, node, "perm " + dims_str(perm, false) + " is not a permutation of rank " + std::to_string(r));
+  ConstTensor out;
+  out.is_float = in.is_float;
+  for (int64_t p : perm) out.dims.push_back(in.dims[size_t(p)]);
+  if (in.count() <= 0) return out;
+  std::vector<int64_t> idx(size_t(r), 0), src(size_t(r), 0);
+  do {
+    for (size_t k = 0; k < size_t(r); ++k) src[size_t(perm[k])] = idx[k];
+    const size_t f = size_t(flat_index(src, in.dims));
+    if (in.is_float) out.f.push_back(in.f[f]);
+    else out.i64.push_back(in.i64[f]);
+  } while (next_index(idx, out.dims));
+  return out;
+}
+
 // Integer shape arithmetic and other nodes on constants only.
 void Importer::fold_constant(int n, const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
@@ -74,7 +171,7 @@ void Importer::fold_constant(int n, const onnx::NodeProto& node) {
     auto v = values_.find(node.input(0));
     if (v != values_.end()) {
       dims = v->second.dims;
-      dims.insert(dims.begin(), 1);  // one image per inference
+      dims.insert(dims.begin(), batch_);  // the exported batch (1 when dynamic)
     } else {
       dims = const_in(0).dims;
     }
@@ -178,10 +275,29 @@ void Importer::fold_constant(int n, const onnx::NodeProto& node) {
       out.i64.insert(out.i64.end(), c.i64.begin(), c.i64.end());
       out.dims[0] += c.dims[0];
     }
+  } else if (op == "ConstantOfShape") {
+    const ConstTensor& shape = const_in(0);
+    if (shape.is_float || shape.dims.size() != 1) node_fail(n, node, "the shape must be a 1-D INT64 constant");
+    const std::optional<int64_t> count = element_count(shape.i64);
+    if (!count || *count > kMaxFoldedElements)
+      node_fail(n, node, "shape " + dims_str(shape.i64, false) + " is not a small non-negative shape (at most " +
+                             std::to_string(kMaxFoldedElements) + " elements are evaluated at compile time)");
+    ConstTensor value;
+    value.dims = {1}, value.f = {0.0f};  // ONNX's default: one float 0
+    if (const auto* a = attr(node, "value"); a && a->has_t()) value = to_const(a->t(), describe(n, node) + ": its value");
+    if (value.count() != 1) node_fail(n, node, "value must hold one element");
+    out.is_float = value.is_float;
+    out.dims = shape.i64;
+    if (out.is_float) out.f.assign(size_t(*count), value.f[0]);
+    else out.i64.assign(size_t(*count), value.i64[0]);
+  } else if (op == "Slice") {
+    out = slice_constant(n, node, const_in(0));
+  } else if (op == "Transpose") {
+    out = transpose_constant(n, node, const_in(0));
   } else {
     node_fail(n, node, "computes on constants only, which is not supported for " + op +
-                           " (export with do_constant_folding=True); on constants the importer evaluates "
-                           "Shape, Gather, Cast, Concat, Reshape, Squeeze, Unsqueeze, Flatten, Identity");
+                           "; on constants the importer evaluates Shape, Gather, Cast, Concat, Reshape, Squeeze, "
+                           "Unsqueeze, Flatten, Identity, ConstantOfShape, Slice, Transpose");
   }
   consts_[node.output(0)] = out;
 }
@@ -402,10 +518,27 @@ void Importer::add(int n, const onnx::NodeProto& node) {
   // Activation plus a constant: a bias, broadcast per channel or over everything.
   const int xi = c0 ? 1 : 0;
   const Value& x = activation(n, node, xi);
-  const ConstTensor& c = constant(n, node, 1 - xi, "addend", true);
+  const Eigen::VectorXf bias = channel_constant(n, node, 1 - xi, x, "adds");
+  const int64_t channels = bias.size();
+  if (const int op = affine_target(node.input(xi), x, channels); op >= 0) {
+    Op& o = graph_.ops[size_t(op)];
+    o.bias += bias;
+    // A bias of the source model's Conv / Gemm / MatMul, written as a separate Add.
+    if (o.onnx_op == "Conv" || o.onnx_op == "Gemm" || o.onnx_op == "MatMul")
+      graph_.source_params += consts_.at(node.input(1 - xi)).count();
+    return folded_into(n, node, op, x);
+  }
+  depthwise_affine(n, node, x, Eigen::VectorXf::Ones(channels), bias);
+}
+
+// A constant operand broadcast against activation x: per channel or one value for all, as a vector
+// of x's channels; anything else (a per-pixel constant) is refused naming `verb` ("adds", ...).
+Eigen::VectorXf Importer::channel_constant(int n, const onnx::NodeProto& node, int ci, const Value& x,
+                                           const char* verb) const {
+  const ConstTensor& c = constant(n, node, ci, "constant operand", true);
   std::vector<int64_t> full = x.dims;
   full.insert(full.begin(), 1);
-  bool ok = c.dims.size() <= full.size();
+  bool ok = c.dims.size() <= full.size() && c.count() >= 1;
   int64_t per_channel = 1;
   for (size_t i = 0; ok && i < c.dims.size(); ++i) {
     const size_t axis = full.size() - c.dims.size() + i;  // broadcasting aligns the last dims
@@ -414,19 +547,49 @@ void Importer::add(int n, const onnx::NodeProto& node) {
     else if (d != 1) ok = false;
   }
   if (!ok)
-    node_fail(n, node, "adds a constant of shape " + dims_str(c.dims, false) + " to " + dims_str(x.dims, true) +
-                           "; only a per-channel or scalar constant (a bias) is supported");
+    node_fail(n, node, std::string(verb) + " a constant of shape " + dims_str(c.dims, false) + " and " +
+                           dims_str(x.dims, true) + "; only a per-channel or scalar constant is supported");
   const int64_t channels = x.dims.empty() ? 1 : x.dims[0];
-  Eigen::VectorXf bias(channels);
-  for (int64_t j = 0; j < channels; ++j) bias(j) = c.f[per_channel > 1 ? size_t(j) : 0];
-  if (const int op = affine_target(node.input(xi), x, channels); op >= 0) {
-    Op& o = graph_.ops[size_t(op)];
-    o.bias += bias;
-    // A bias of the source model's Conv / Gemm / MatMul, written as a separate Add.
-    if (o.onnx_op == "Conv" || o.onnx_op == "Gemm" || o.onnx_op == "MatMul") graph_.source_params += c.count();
-    return folded_into(n, node, op, x);
+  Eigen::VectorXf v(channels);
+  for (int64_t j = 0; j < channels; ++j) v(j) = c.f[per_channel > 1 ? size_t(j) : 0];
+  return v;
+}
+
+// Mul, Div and Sub with a constant operand: y = s x + t per channel (input normalisation, a scale
+// after a layer), folded into the Conv before it when it is the only reader, else a depthwise 1x1
+// convolution. Mul of an activation by a gate of itself is SiLU / HardSwish (act_node); the Erf
+// form of GELU that torch exports starts with a Div (gelu_chain).
+void Importer::arithmetic(int n, const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (node.input_size() != 2) node_fail(n, node, op + " needs two inputs");
+  if (op == "Div" && gelu_chain(n, node)) return;
+  const bool c0 = consts_.count(node.input(0)) > 0, c1 = consts_.count(node.input(1)) > 0;
+  if (!c0 && !c1)
+    node_fail(n, node, op + " of two activations is not supported (only with a constant operand, or x * Sigmoid(x) "
+                            "and x * HardSigmoid(x) as SiLU and HardSwish)");
+  if (op == "Div" && c0) node_fail(n, node, "a constant divided by an activation is not supported");
+  const int xi = c0 ? 1 : 0;
+  const Value& x = activation(n, node, xi);
+  const Eigen::VectorXf c = channel_constant(n, node, 1 - xi, x, op == "Mul" ? "multiplies" : op == "Div" ? "divides" : "subtracts");
+  const long channels = c.size();
+  Eigen::VectorXf s = Eigen::VectorXf::Ones(channels), t = Eigen::VectorXf::Zero(channels);
+  if (op == "Mul") s = c;
+  else if (op == "Div") {
+    if ((c.array() == 0.0f).any()) node_fail(n, node, "divides by a constant that has a zero");
+    s = c.cwiseInverse();
+  } else if (xi == 0) {  // x - c
+    t = -c;
+  } else {  // c - x
+    s = -s, t = c;
   }
-  depthwise_affine(n, node, x, Eigen::VectorXf::Ones(channels), bias);
+  if (!s.allFinite() || !t.allFinite()) node_fail(n, node, "the constant gives a non-finite scale or offset");
+  if (const int target = affine_target(node.input(xi), x, channels); target >= 0) {
+    Op& o = graph_.ops[size_t(target)];
+    o.weight = s.asDiagonal() * o.weight;
+    o.bias = s.cwiseProduct(o.bias) + t;
+    return folded_into(n, node, target, x);
+  }
+  depthwise_affine(n, node, x, s, t);
 }
 
 void Importer::clamp(int n, const onnx::NodeProto& node) {
@@ -461,6 +624,157 @@ void Importer::clamp(int n, const onnx::NodeProto& node) {
   if (!(o.act_min <= o.act_max))
     node_fail(n, node, "the combined clamp of '" + o.name + "' is empty");
   folded_into(n, node, op, x);
+}
+
+// ---- activations ----
+
+// The node that reads `value` when exactly one does (and the value is not a graph output), or -1.
+int Importer::only_reader(const std::string& value) const {
+  auto it = readers_.find(value);
+  if (it == readers_.end() || it->second.size() != 1 || consumers(value) != 1) return -1;
+  return it->second.front();
+}
+
+// Node n (Sigmoid or HardSigmoid of x) is the gate of x * gate(x) when its only reader is a Mul of
+// x and its output, and x has no third reader: the Mul's index, or -1.
+int Importer::gate_mul(const onnx::NodeProto& node) const {
+  const int m = only_reader(node.output(0));
+  if (m < 0) return -1;
+  const onnx::NodeProto& mul = graph_proto_->node(m);
+  if (mul.op_type() != "Mul" || mul.input_size() != 2) return -1;
+  const std::string& x = node.input(0);
+  const bool pair = (mul.input(0) == x && mul.input(1) == node.output(0)) ||
+                    (mul.input(1) == x && mul.input(0) == node.output(0));
+  return pair && consumers(x) == 2 ? m : -1;
+}
+
+// torch's export of GELU (approximate='none') at its first node: Div(x, sqrt 2) -> Erf -> Add(1)
+// -> Mul(x, .) -> Mul(., 0.5) (either operand order), each read only by the next, x read only by
+// the Div and the first Mul. Folds the chain as one GELU and returns true, or returns false.
+bool Importer::gelu_chain(int n, const onnx::NodeProto& div) {
+  auto scalar = [&](const std::string& name, float want) {
+    // The chain's constants may be Constant nodes that come later in the order: read them now.
+    if (!consts_.count(name))
+      if (auto p = producer_node_.find(name); p != producer_node_.end() && graph_proto_->node(p->second).op_type() == "Constant")
+        constant_node(p->second, graph_proto_->node(p->second));
+    auto it = consts_.find(name);
+    return it != consts_.end() && it->second.is_float && it->second.count() == 1 &&
+           std::fabs(it->second.f[0] - want) <= 1e-4f * std::fabs(want);
+  };
+  auto other = [](const onnx::NodeProto& nd, const std::string& in) -> std::string {
+    if (nd.input_size() != 2) return {};
+    return nd.input(0) == in ? nd.input(1) : nd.input(1) == in ? nd.input(0) : std::string();
+  };
+  const std::string& x = div.input(0);
+  if (!values_.count(x) || !scalar(div.input(1), std::sqrt(2.0f)) || consumers(x) != 2) return false;
+  const int erf = only_reader(div.output(0));
+  if (erf < 0 || graph_proto_->node(erf).op_type() != "Erf") return false;
+  const int add1 = only_reader(graph_proto_->node(erf).output(0));
+  if (add1 < 0 || graph_proto_->node(add1).op_type() != "Add" ||
+      !scalar(other(graph_proto_->node(add1), graph_proto_->node(erf).output(0)), 1.0f))
+    return false;
+  const int mul_x = only_reader(graph_proto_->node(add1).output(0));
+  if (mul_x < 0 || graph_proto_->node(mul_x).op_type() != "Mul" ||
+      other(graph_proto_->node(mul_x), graph_proto_->node(add1).output(0)) != x)
+    return false;
+  const int half = only_reader(graph_proto_->node(mul_x).output(0));
+  if (half < 0 || graph_proto_->node(half).op_type() != "Mul" ||
+      !scalar(other(graph_proto_->node(half), graph_proto_->node(mul_x).output(0)), 0.5f))
+    return false;
+  absorbed_.insert({erf, add1, mul_x, half});
+  Activation a;
+  a.kind = num::ActKind::gelu_erf;
+  apply_act(n, div, a, graph_proto_->node(half).output(0), 2, "GELU (Div, Erf, Add, Mul, Mul)");
+  return true;
+}
+
+void Importer::act_node(int n, const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  Activation a;
+  std::string out = node.output(0), what = op;
+  int readers = 1;
+  if (op == "Sigmoid") a.kind = num::ActKind::sigmoid;
+  else if (op == "Tanh") a.kind = num::ActKind::tanh;
+  else if (op == "HardSwish") a.kind = num::ActKind::hard_swish;
+  else if (op == "LeakyRelu") a.kind = num::ActKind::leaky_relu, a.alpha = attr_f(node, "alpha", 0.01f);
+  else if (op == "Elu") a.kind = num::ActKind::elu, a.alpha = attr_f(node, "alpha", 1.0f);
+  else if (op == "HardSigmoid") {
+    a.kind = num::ActKind::hard_sigmoid;
+    a.alpha = attr_f(node, "alpha", 0.2f), a.beta = attr_f(node, "beta", 0.5f);
+  } else if (op == "Gelu") {
+    const std::string approx = attr_s(node, "approximate", "none");
+    if (approx != "none" && approx != "tanh") node_fail(n, node, "approximate '" + approx + "' is not 'none' or 'tanh'");
+    a.kind = approx == "tanh" ? num::ActKind::gelu_tanh : num::ActKind::gelu_erf;
+  } else if (op == "PRelu") {
+    a.kind = num::ActKind::prelu;
+    if (node.input_size() != 2) node_fail(n, node, "PRelu needs two inputs (x, slope)");
+    a.slope = channel_constant(n, node, 1, activation(n, node, 0), "applies the slope");
+  }
+  if (!std::isfinite(a.alpha) || !std::isfinite(a.beta) || !a.slope.allFinite())
+    node_fail(n, node, "a parameter is not finite");
+  // x * Sigmoid(x) is SiLU; x * HardSigmoid(x) with HardSwish's constants (torch before opset 14).
+  const bool hswish_gate = a.kind == num::ActKind::hard_sigmoid && std::fabs(a.alpha - 1.0f / 6.0f) < 1e-6f &&
+                           std::fabs(a.beta - 0.5f) < 1e-6f;
+  if (a.kind == num::ActKind::sigmoid || hswish_gate) {
+    if (const int m = gate_mul(node); m >= 0) {
+      absorbed_.insert(m);
+      out = graph_proto_->node(m).output(0);
+      readers = 2;
+      what = op + " and Mul";
+      a.kind = a.kind == num::ActKind::sigmoid ? num::ActKind::silu : num::ActKind::hard_swish;
+      a.alpha = a.beta = 0.0f;
+    }
+  }
+  apply_act(n, node, a, out, readers, what);
+}
+
+// Applies activation a to input 0 of node n; `out` is the ONNX value that holds the result (the
+// last node of a pattern), `readers` how many of the pattern's nodes read the input. Folds into
+// the op before it when that op requantizes its output, has no activation yet, and either has no
+// clamp or f is monotone (a clamp before f is then a clamp after it); else an Activation op.
+void Importer::apply_act(int n, const onnx::NodeProto& node, const Activation& a, const std::string& out,
+                         int readers, const std::string& what) {
+  const Value& x = activation(n, node, 0);
+  if (x.padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
+  const int64_t channels = x.dims.empty() ? 1 : x.dims[0];
+  std::string why;
+  int target = fold_target(node.input(0), x, why, readers);
+  if (target >= 0) {
+    const Op& o = graph_.ops[size_t(target)];
+    const bool requantizes = o.kind == OpKind::Conv || o.kind == OpKind::Add || o.kind == OpKind::AvgPool ||
+                             o.kind == OpKind::GlobalAvgPool || o.kind == OpKind::Concat;
+    const Shape s = graph_.tensors[size_t(x.tensor)].shape;
+    if (!requantizes || o.act != num::ActKind::none || s.c != channels ||
+        (o.has_clamp() && !num::activation_monotone(a.kind, a.alpha)))
+      target = -1;
+  }
+  auto set = [&](Op& o) {
+    o.act = a.kind, o.act_alpha = a.alpha, o.act_beta = a.beta;
+    if (a.kind == num::ActKind::prelu) o.act_slope = a.slope;
+  };
+  Value v = x;
+  if (target >= 0) {
+    Op& o = graph_.ops[size_t(target)];
+    // The clamp was before f: with f monotone it is the clamp of f(y) to [f(lo), f(hi)].
+    auto f = [&](float b) { return std::isfinite(b) ? num::activate(a.kind, b, a.alpha, a.beta) : b; };
+    o.act_min = f(o.act_min), o.act_max = f(o.act_max);
+    set(o);
+    o.folded.push_back(what + " '" + node_name(n, node) + "'");
+    graph_.tensors[size_t(o.output)].name = out;
+    v.exclusive = true;
+    values_[out] = v;
+    return;
+  }
+  Op op;
+  op.kind = OpKind::Activation;
+  set(op);
+  op.inputs = {as_tensor(n, node, x)};
+  op.name = unique_name(node_name(n, node));
+  op.onnx_op = what;
+  Value r;
+  r.tensor = push_op(std::move(op), out, [&](const std::string& m) { node_fail(n, node, m); });
+  r.dims = x.dims;
+  values_[out] = r;
 }
 
 void Importer::pool(int n, const onnx::NodeProto& node) {
@@ -564,8 +878,9 @@ void Importer::reshape(int n, const onnx::NodeProto& node) {
     else if (attr(node, "shape")) s = attr_ints(node, "shape");
     else node_fail(n, node, "Reshape needs a shape");
     const std::string given = dims_str(s, false);
-    if (s.empty() || !(s[0] == 0 || s[0] == -1 || s[0] == 1))
-      node_fail(n, node, "the first dimension of the target shape " + given + " must keep the batch (0, -1 or 1)");
+    if (s.empty() || !(s[0] == 0 || s[0] == -1 || s[0] == 1 || s[0] == batch_))
+      node_fail(n, node, "the first dimension of the target shape " + given + " must keep the batch (0, -1, 1" +
+                             (batch_ > 1 ? " or the input's batch " + std::to_string(batch_) : std::string()) + ")");
     const bool allow_zero = attr_i(node, "allowzero", 0) != 0;
     int infer = s[0] == -1 ? 0 : -1;
     int64_t known = 1;

@@ -5,6 +5,7 @@
 
 #include "numerics/converters.h"
 #include "numerics/ideal_mvm.h"
+#include "program/layer_activation.h"
 
 namespace aimc::compiler::exec {
 namespace {
@@ -16,7 +17,7 @@ num::Window window_of(const aimc_layer_t& L) {
   return w;
 }
 
-num::Requant requant_of(const aimc_layer_t& L, int dac_bits) {
+num::Requant requant_of(const aimc_layer_t& L, int dac_bits, const float* table) {
   num::Requant q;
   q.scale = L.out_quant_scale;
   q.zero = int(L.out_zero);
@@ -24,6 +25,7 @@ num::Requant requant_of(const aimc_layer_t& L, int dac_bits) {
   q.int32 = (L.flags & AIMC_LAYER_OUTPUT_I32) != 0;
   q.act_min = (L.flags & AIMC_LAYER_RELU) ? std::max(0.0f, L.act_min) : L.act_min;
   q.act_max = L.act_max;
+  q.act = program::layer_activation(L, table);
   return q;
 }
 
@@ -144,6 +146,8 @@ num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices
   ds.out_zero = int(L.out_zero);
   ds.act_min = L.act_min;
   ds.act_max = L.act_max;
+  // The parameters of the activation follow the op's biases in the table (bias = table + bias_offset).
+  if (bias) ds.act = program::layer_activation(L, bias - L.bias_offset);
   Eigen::MatrixXf out;
   const long c = num::digital_unit(acc, bias, ds, out);
   if (clipped) *clipped += c;
@@ -158,14 +162,15 @@ num::Maps digital_op(const aimc_layer_t& L, const Buffers& bufs, const std::vect
                      long* clipped) {
   const num::Maps& in = load(bufs, L.in_addr, "a digital op");
   const num::MapShape s{int(L.in_h), int(L.in_w), int(L.in_c)};
-  const num::Requant q = requant_of(L, dac_bits);
+  const num::Requant q = requant_of(L, dac_bits, table.data());
   switch (L.kind) {
     case AIMC_OP_MAXPOOL: return num::max_pool(in, s, window_of(L));
     case AIMC_OP_AVGPOOL:
       return num::avg_pool(in, s, window_of(L), (L.flags & AIMC_LAYER_COUNT_PAD) != 0, L.in_scale, int(L.in_zero), q, clipped);
     case AIMC_OP_ADD:
       return num::add(in, L.in_scale, int(L.in_zero), load(bufs, L.in2_addr, "an add"), L.in2_scale, int(L.in2_zero), q, clipped);
-    case AIMC_OP_CONCAT: return num::requantize_codes(in, L.in_scale, int(L.in_zero), q, clipped);
+    case AIMC_OP_CONCAT:
+    case AIMC_OP_ACT: return num::requantize_codes(in, L.in_scale, int(L.in_zero), q, clipped);
     case AIMC_OP_SOFTMAX: return num::softmax(in, L.in_scale, int(L.in_zero), q, clipped);
     case AIMC_OP_DWCONV:
       return num::depthwise_conv(in, s, window_of(L), int(L.in_zero), table.data() + L.weight_offset, L.acc_scale,

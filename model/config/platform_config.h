@@ -125,7 +125,7 @@ struct DigitalConfig {
   double e_compare_pj = 0.03;   // energy per compare (max pooling)
   double e_accumulate_pj = 0.1; // energy per accumulate (average pooling)
   double e_mac_pj = 0.3;        // energy per multiply-accumulate (digital depthwise convolution)
-  double e_float_op_pj = 2.3;   // energy per floating-point operation (softmax)
+  double e_float_op_pj = 2.3;   // energy per floating-point operation (softmax, activations)
   double p_static_uw = 0.0;     // leakage of the unit while its tile is active
   double lane_area_um2 = 1200.0;  // area of one lane (multiplier, adder, comparator, registers)
 };

@@ -322,7 +322,7 @@ const std::vector<Key>& keys() {
     t.push_back(non_negative("tile.digital.e_mac_pj", "pJ",
                              "energy per multiply-accumulate (a depthwise convolution in the digital unit)",
                              REF(double, tile.digital.e_mac_pj)));
-    t.push_back(non_negative("tile.digital.e_float_op_pj", "pJ", "energy per floating-point operation (softmax)",
+    t.push_back(non_negative("tile.digital.e_float_op_pj", "pJ", "energy per floating-point operation (softmax, activations)",
                              REF(double, tile.digital.e_float_op_pj)));
     t.push_back(non_negative("tile.digital.p_static_uw", "uW",
                              "leakage of one digital unit while its tile is ACTIVE (IDLE and STANDBY: off)",

@@ -133,6 +133,9 @@ long digital_unit(const Eigen::MatrixXf& acc, const float* bias, const DigitalSp
   q.int32 = spec.output_int32;
   q.act_min = spec.relu ? std::max(0.0f, spec.act_min) : spec.act_min;
   q.act_max = spec.act_max;
+  q.act = spec.act;
+  q.act.channels = acc.cols();
+  q.act.channel_stride = acc.rows();  // y is column-major: a column is one output channel
   const long clipped = requantize(y.data(), long(y.size()), q);
   out = y.matrix();
   return clipped;

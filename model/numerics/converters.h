@@ -9,6 +9,8 @@
 #include <cmath>
 #include <limits>
 
+#include "numerics/activation.h"
+
 #include <Eigen/Core>
 
 namespace aimc::num {
@@ -126,6 +128,7 @@ struct DigitalSpec {
   int out_zero = 0;       // code of y = 0 (unsigned codes only): code = round(y / scale) + out_zero
   float act_min = -std::numeric_limits<float>::infinity();  // y clamped to [act_min, act_max]
   float act_max = std::numeric_limits<float>::infinity();   //   before quantization
+  Activation act = {};  // applied to y before the clamp; its channels are acc's columns
 };
 
 // acc: (batch x cols) sum of ADC codes over the row slices of the layer. bias: cols floats, or

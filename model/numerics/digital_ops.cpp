@@ -85,6 +85,7 @@ long requantize(float* y, long n, const Requant& q) {
     hi = float((1 << q.bits) - 1);
   }
   const float zero = q.int32 ? 0.0f : float(q.zero);
+  apply_activation(y, n, q.act);
   long clipped = 0;
   for (long i = 0; i < n; ++i) {
     float v = std::clamp(y[i], q.act_min, q.act_max);

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <limits>
 
+#include "numerics/activation.h"
+
 namespace aimc::num {
 
 // std::round (halves away from zero, signed zeros and NaN kept), without the libm call that
@@ -49,9 +51,9 @@ struct Window {
 // in: batch x in.size(). Result: (batch * out_h * out_w) x (kh * kw * in.c).
 Maps im2col(const Maps& in, const MapShape& shape, const Window& w, int groups, float pad_code);
 
-// Output quantization of a real value y: clamp y to [act_min, act_max], then
-// code = clamp(round(y / scale) + zero, 0, 2^bits - 1), or with int32 the value round(y / scale)
-// saturated to the int32 range (zero ignored).
+// Output quantization of a real value y: the activation f (none by default), then clamp f(y) to
+// [act_min, act_max], then code = clamp(round(y / scale) + zero, 0, 2^bits - 1), or with int32 the
+// value round(y / scale) saturated to the int32 range (zero ignored).
 struct Requant {
   float scale = 1.0f;
   int zero = 0;
@@ -59,6 +61,7 @@ struct Requant {
   bool int32 = false;
   float act_min = -std::numeric_limits<float>::infinity();
   float act_max = std::numeric_limits<float>::infinity();
+  Activation act = {};  // applied before the clamp (activation.h)
 };
 // In place on the n values at y; returns how many were clipped by the code range (not by the
 // act clamp).

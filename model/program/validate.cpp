@@ -1,5 +1,7 @@
 #include "program/validate.h"
 
+#include "program/layer_activation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -92,10 +94,14 @@ Problem check_machine(const aimc_program_hdr_t& p, const Machine& m) {
 // Shapes of op `li`: windows, feature counts, channel ranges, strides.
 Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw) {
   auto bad = [&](const std::string& m) { return bad_program(ArgKind::op, li, lw + m); };
-  if (l.kind > AIMC_OP_DWCONV) return bad("unknown kind " + to_string(l.kind));
+  if (l.kind > AIMC_OP_ACT) return bad("unknown kind " + to_string(l.kind));
   if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD | AIMC_LAYER_BIT_SERIAL |
-                          AIMC_LAYER_SIGN_SPLIT))
+                          AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_ACT_MASK))
     return bad("unknown flags");
+  if (layer_act_code(l) >= AIMC_ACT_COUNT) return bad("unknown activation " + to_string(layer_act_code(l)));
+  // A max pool passes codes through without requantizing: there is no real value to apply f to.
+  if (layer_act_code(l) != AIMC_ACT_NONE && l.kind == AIMC_OP_MAXPOOL) return bad("an activation on a MAXPOOL");
+  if (l.kind == AIMC_OP_ACT && layer_act_code(l) == AIMC_ACT_NONE) return bad("an ACT op without an activation");
   if ((l.flags & AIMC_LAYER_BIT_SERIAL) && l.kind != AIMC_OP_MVM) return bad("BIT_SERIAL on an op that is not an MVM");
   if ((l.flags & AIMC_LAYER_SIGN_SPLIT) && l.kind != AIMC_OP_MVM) return bad("SIGN_SPLIT on an op that is not an MVM");
   if ((l.flags & AIMC_LAYER_SIGN_SPLIT) && (l.flags & AIMC_LAYER_BIT_SERIAL))
@@ -128,7 +134,10 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
                  ", r " + to_string(l.pad_r) + ") not below the " + to_string(l.kh) + "x" + to_string(l.kw) +
                  " pooling window: a window would hold no element of the map");
   } else if (l.out_h != l.in_h || l.out_w != l.in_w) {
-    return bad(std::string(l.kind == AIMC_OP_ADD ? "add" : l.kind == AIMC_OP_CONCAT ? "concat" : "softmax") +
+    return bad(std::string(l.kind == AIMC_OP_ADD      ? "add"
+                           : l.kind == AIMC_OP_CONCAT ? "concat"
+                           : l.kind == AIMC_OP_ACT    ? "activation"
+                                                      : "softmax") +
                " changes the map size");
   }
   const uint64_t in_elems = uint64_t(l.in_h) * l.in_w * l.in_c;
@@ -174,6 +183,10 @@ Problem check_op_data(const aimc_program_hdr_t& p, const aimc_layer_t& l, uint32
     if (uint64_t(l.bias_offset) + l.out_c > p.bias_count) return bad("bias range beyond the table");
   if (l.kind == AIMC_OP_DWCONV && uint64_t(l.weight_offset) + uint64_t(l.kh) * l.kw * l.out_c > p.bias_count)
     return bad("weight range beyond the table");
+  if (const uint32_t act = layer_act_code(l); act != AIMC_ACT_NONE &&
+      layer_act_params_offset(l) + uint64_t(num::activation_params(num::ActKind(act), long(l.out_c))) > p.bias_count)
+    return bad(std::string("parameters of its activation (") + num::to_string(num::ActKind(act)) +
+               ") beyond the table");
   const uint64_t in_end = uint64_t(l.in_addr) + uint64_t(p.max_batch) * l.in_stride;
   const uint64_t out_end = uint64_t(l.out_addr) + uint64_t(p.max_batch) * l.out_stride;
   if (l.in_addr < out_end && l.out_addr < in_end) return bad("input and output activation regions overlap at max_batch");

@@ -14,7 +14,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -25,6 +27,7 @@
 
 namespace fs = std::filesystem;
 using namespace aimc::compiler;
+namespace num = aimc::num;
 
 namespace {
 
@@ -820,11 +823,11 @@ TEST(OnnxGraphImport, ReshapeSqueezeTransposeKeepOrder) {
 TEST(OnnxGraphImport, RefusesUnsupportedOpsNamingThem) {
   OnnxBuilder b({1, 3, 4, 4}, "y");
   add_conv(b, "conv", "input", "c", 3, 2, 1, 0, 1, 120);
-  set_float(b.node("LeakyRelu", "leaky7", {"c"}, "y"), "alpha", 0.1f);
-  const std::string path = b.save("leaky.onnx");
+  b.node("Softplus", "soft7", {"c"}, "y");
+  const std::string path = b.save("softplus.onnx");
   const std::string msg = error_of([&] { import_onnx(path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
-  EXPECT_NE(msg.find("node 1 'leaky7' (LeakyRelu)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node 1 'soft7' (Softplus)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("unsupported op"), std::string::npos) << msg;
   EXPECT_NE(msg.find("supported: Conv, Gemm"), std::string::npos) << msg;
   EXPECT_THROW(import_onnx(path), ModelError);
@@ -1190,4 +1193,207 @@ TEST(OnnxGraphImport, TorchExportedCnnMatchesTorch) {
   for (int b = 0; b < batch; ++b)
     for (long j = 0; j < y.cols(); ++j) want(b, j) = ref["output"][size_t(b * y.cols() + j)].get<float>();
   expect_close(y, want, 1e-4f, "torch reference");
+}
+
+// Issue 20: every activation the importer knows, as torch 1.13 exports it at opsets 11, 13 and 17
+// with a dynamic batch, and at 13 with a fixed batch (tests/compiler/data/make_act_net.py): the
+// patterns (SiLU = Sigmoid * x, HardSwish = HardSigmoid * x before opset 14, GELU's Erf chain)
+// fold into the op before them, the LeakyRelu after a MaxPool becomes an Activation op, and the
+// float reference gives torch's outputs.
+TEST(OnnxGraphImport, TorchExportedActivationsMatchTorch) {
+  const std::string dir = source_dir() + "/tests/compiler/data/";
+  std::ifstream f(dir + "act_net.ref.json");
+  ASSERT_TRUE(f.good());
+  const nlohmann::json ref = nlohmann::json::parse(f);
+  const int batch = ref["input_shape"][0].get<int>();
+  const long features = long(ref["input"].size()) / batch;
+  Eigen::MatrixXf x(batch, features);
+  for (int b = 0; b < batch; ++b)
+    for (long i = 0; i < features; ++i) x(b, i) = ref["input"][size_t(b * features + i)].get<float>();
+  const long outs = long(ref["output"].size()) / batch;
+  Eigen::MatrixXf want(batch, outs);
+  for (int b = 0; b < batch; ++b)
+    for (long j = 0; j < outs; ++j) want(b, j) = ref["output"][size_t(b * outs + j)].get<float>();
+
+  for (const char* file : {"act_net_o11.onnx", "act_net_o13.onnx", "act_net_o17.onnx", "act_net_o13_b2.onnx"}) {
+    SCOPED_TRACE(file);
+    const Graph g = import_onnx(dir + file);
+    std::map<num::ActKind, int> acts;
+    int standalone = 0;
+    std::string folded;
+    for (const Op& op : g.ops) {
+      if (op.act != num::ActKind::none) ++acts[op.act];
+      if (op.kind == OpKind::Activation) {
+        ++standalone;
+        EXPECT_EQ(op.act, num::ActKind::leaky_relu);  // after a MaxPool: no op to fold into
+        EXPECT_FLOAT_EQ(op.act_alpha, 0.1f);
+      }
+      for (const std::string& s : op.folded) folded += s + "; ";
+    }
+    for (num::ActKind k : {num::ActKind::silu, num::ActKind::hard_swish, num::ActKind::prelu, num::ActKind::gelu_erf,
+                           num::ActKind::tanh, num::ActKind::leaky_relu, num::ActKind::elu, num::ActKind::sigmoid,
+                           num::ActKind::hard_sigmoid})
+      EXPECT_EQ(acts[k], 1) << num::to_string(k) << " in " << folded;
+    EXPECT_EQ(standalone, 1);
+    EXPECT_NE(folded.find("Sigmoid and Mul"), std::string::npos) << folded;
+    EXPECT_NE(folded.find("GELU (Div, Erf, Add, Mul, Mul)"), std::string::npos) << folded;
+    // Relu then Sigmoid on conv4: the clamp [0, inf) moved after f is [sigmoid(0), inf) = [0.5, inf).
+    for (const Op& op : g.ops)
+      if (op.act == num::ActKind::sigmoid) { EXPECT_FLOAT_EQ(op.act_min, 0.5f); }
+    expect_close(g.forward(x), want, 2e-5f, "torch reference");
+  }
+}
+
+// Each activation against its formula, at points on both sides of 0, in the tails and at 0.
+TEST(Activations, MatchTheirFormulas) {
+  const double pts[] = {-30.0, -6.0, -3.0, -1.0, -0.25, 0.0, 0.25, 1.0, 3.0, 6.0, 30.0};
+  auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  for (double v : pts) {
+    const float xf = float(v);
+    EXPECT_NEAR(num::activate(num::ActKind::sigmoid, xf, 0, 0), sig(v), 1e-7) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::tanh, xf, 0, 0), std::tanh(v), 1e-7) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::silu, xf, 0, 0), v * sig(v), 1e-6 * std::max(1.0, std::fabs(v))) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::gelu_erf, xf, 0, 0), 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))),
+                1e-6 * std::max(1.0, std::fabs(v))) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::gelu_tanh, xf, 0, 0),
+                0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v))),
+                1e-6 * std::max(1.0, std::fabs(v))) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::leaky_relu, xf, 0.1f, 0), v >= 0 ? v : 0.1 * v, 1e-6 * std::fabs(v)) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::prelu, xf, -0.2f, 0), v >= 0 ? v : -0.2 * v, 1e-6 * std::fabs(v)) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::hard_sigmoid, xf, 0.2f, 0.5f), std::clamp(0.2 * v + 0.5, 0.0, 1.0), 1e-7) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::hard_swish, xf, 0, 0), v * std::clamp(v / 6.0 + 0.5, 0.0, 1.0),
+                1e-6 * std::max(1.0, std::fabs(v))) << v;
+    EXPECT_NEAR(num::activate(num::ActKind::elu, xf, 0.7f, 0), v >= 0 ? v : 0.7 * (std::exp(v) - 1.0), 1e-6) << v;
+  }
+  // The stable sigmoid neither overflows nor loses the tail: e^-88 is a normal float.
+  EXPECT_GT(num::activate(num::ActKind::sigmoid, -88.0f, 0, 0), 0.0f);
+  EXPECT_EQ(num::activate(num::ActKind::sigmoid, -1000.0f, 0, 0), 0.0f);
+  EXPECT_EQ(num::activate(num::ActKind::sigmoid, 1000.0f, 0, 0), 1.0f);
+  // Monotone kinds: a clamp moves through them; the dipping ones refuse.
+  EXPECT_TRUE(num::activation_monotone(num::ActKind::sigmoid, 0));
+  EXPECT_TRUE(num::activation_monotone(num::ActKind::leaky_relu, 0.1f));
+  EXPECT_FALSE(num::activation_monotone(num::ActKind::leaky_relu, -0.1f));
+  EXPECT_FALSE(num::activation_monotone(num::ActKind::silu, 0));
+  EXPECT_FALSE(num::activation_monotone(num::ActKind::gelu_erf, 0));
+  EXPECT_FALSE(num::activation_monotone(num::ActKind::prelu, 0.1f));
+  // PReLU's slope per channel: channel-last (stride 1) and column-major (stride = rows) layouts.
+  const float slopes[2] = {0.5f, -1.0f};
+  num::Activation a;
+  a.kind = num::ActKind::prelu, a.slope = slopes, a.channels = 2, a.channel_stride = 1;
+  float hwc[4] = {-2, -2, -2, 3};
+  num::apply_activation(hwc, 4, a);
+  EXPECT_EQ(hwc[0], -1.0f);
+  EXPECT_EQ(hwc[1], 2.0f);
+  EXPECT_EQ(hwc[2], -1.0f);
+  EXPECT_EQ(hwc[3], 3.0f);
+  a.channel_stride = 2;
+  float cm[4] = {-2, -2, -2, -2};
+  num::apply_activation(cm, 4, a);
+  EXPECT_EQ(cm[1], -1.0f);
+  EXPECT_EQ(cm[2], 2.0f);
+}
+
+// What cannot be imported is refused naming the node and the reason, with no advice that does
+// not help; what can fold does, and the rest becomes an Activation op.
+TEST(OnnxGraphImport, ActivationsFoldOrStandAlone) {
+  {  // Sigmoid on the network input: no op before it, an Activation op.
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    b.node("Sigmoid", "sig", {"input"}, "s");
+    add_conv(b, "conv", "s", "y", 3, 2, 1, 0, 1, 121);
+    const Graph g = import_onnx(b.save("sig_input.onnx"));
+    ASSERT_EQ(g.ops.size(), 2u);
+    EXPECT_EQ(g.ops[0].kind, OpKind::Activation);
+    EXPECT_EQ(g.ops[0].act, num::ActKind::sigmoid);
+  }
+  {  // SiLU after Relu: not monotone, so not folded past the clamp; an Activation op instead.
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    add_conv(b, "conv", "input", "c", 3, 2, 1, 0, 1, 122);
+    b.node("Relu", "relu", {"c"}, "r");
+    b.node("Sigmoid", "sig", {"r"}, "s");
+    b.node("Mul", "mul", {"r", "s"}, "y");
+    const Graph g = import_onnx(b.save("silu_after_relu.onnx"));
+    ASSERT_EQ(g.ops.size(), 2u);
+    EXPECT_EQ(g.ops[0].act, num::ActKind::none);
+    EXPECT_EQ(g.ops[0].act_min, 0.0f);
+    EXPECT_EQ(g.ops[1].kind, OpKind::Activation);
+    EXPECT_EQ(g.ops[1].act, num::ActKind::silu);
+    EXPECT_EQ(g.tensors[size_t(g.output)].name, "y");
+  }
+  {  // A Sigmoid whose input is read elsewhere too is not a SiLU gate: a plain Sigmoid op, then
+     // the Mul of two activations is refused, naming it.
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    add_conv(b, "conv", "input", "c", 3, 2, 1, 0, 1, 123);
+    add_conv(b, "conv2", "input", "d", 3, 2, 1, 0, 1, 124);
+    b.node("Sigmoid", "sig", {"c"}, "s");
+    b.node("Mul", "gate", {"d", "s"}, "y");
+    const std::string msg = error_of([&] { import_onnx(b.save("gate_other.onnx")); });
+    EXPECT_NE(msg.find("'gate' (Mul): Mul of two activations is not supported"), std::string::npos) << msg;
+  }
+  {  // PRelu's slopes must be per channel or one value.
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    add_conv(b, "conv", "input", "c", 3, 2, 1, 0, 1, 125);
+    b.init("slope", {2, 4, 4}, std::vector<float>(32, 0.1f));
+    b.node("PRelu", "pr", {"c", "slope"}, "y");
+    const std::string msg = error_of([&] { import_onnx(b.save("prelu_pixel.onnx")); });
+    EXPECT_NE(msg.find("'pr' (PRelu): applies the slope a constant of shape [2, 4, 4]"), std::string::npos) << msg;
+  }
+  {  // Two activations in a row: the second is an Activation op after the first folded.
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    add_conv(b, "conv", "input", "c", 3, 2, 1, 0, 1, 126);
+    b.node("Tanh", "t", {"c"}, "t1");
+    set_float(b.node("Elu", "e", {"t1"}, "y"), "alpha", 0.5f);
+    const Graph g = import_onnx(b.save("two_acts.onnx"));
+    ASSERT_EQ(g.ops.size(), 2u);
+    EXPECT_EQ(g.ops[0].act, num::ActKind::tanh);
+    EXPECT_EQ(g.ops[1].act, num::ActKind::elu);
+    EXPECT_FLOAT_EQ(g.ops[1].act_alpha, 0.5f);
+    Eigen::MatrixXf x = Eigen::MatrixXf::Random(2, 48);
+    Op bare = g.ops[0];
+    bare.act = num::ActKind::none;
+    const Eigen::MatrixXf y0 = forward_op(bare, {&x}, {g.in_shape()}, g.tensors[size_t(g.ops[0].output)].shape);
+    const Eigen::MatrixXf y = g.forward(x);
+    for (Eigen::Index i = 0; i < y.size(); ++i) {
+      const float t = std::tanh(y0(i));
+      EXPECT_NEAR(y(i), t >= 0 ? t : 0.5f * (std::exp(t) - 1.0f), 1e-6f);
+    }
+  }
+}
+
+// Nodes on constants that torch's export of F.pad uses (ConstantOfShape, Slice with a negative
+// step, Transpose) are evaluated; a ConstantOfShape that asks for more than the importer evaluates
+// is refused, not allocated.
+TEST(OnnxGraphImport, ConstantOfShapeSliceAndTransposeOnConstants) {
+  {
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    b.init_i64("huge", {int64_t(1) << 40});
+    b.node("ConstantOfShape", "cos", {"huge"}, "z");
+    b.node("Reshape", "r", {"input", "z"}, "y");
+    const std::string msg = error_of([&] { import_onnx(b.save("cos_huge.onnx")); });
+    EXPECT_NE(msg.find("'cos' (ConstantOfShape): shape [1099511627776] is not a small non-negative shape"),
+              std::string::npos) << msg;
+  }
+  {  // pads (t, l, b, r) = (1, 0, 0, 2) written as torch does: [l, r, t, b] reversed pairwise.
+    OnnxBuilder b({1, 3, 4, 4}, "y");
+    b.init_i64("four", {4});
+    b.node("ConstantOfShape", "zeros", {"four"}, "z");  // float 0s: Concat needs one type
+    b.init("lrtb", {4}, {0.0f, 2.0f, 1.0f, 0.0f});
+    b.node("Concat", "cat", {"lrtb", "z"}, "p8");
+    set_int(b.model.mutable_graph()->mutable_node(1), "axis", 0);
+    b.init_i64("shape2", {-1, 2});
+    b.node("Reshape", "r2", {"p8", "shape2"}, "p42");
+    b.init_i64("st", {-1}), b.init_i64("en", {-9223372036854775807LL}), b.init_i64("ax", {0}), b.init_i64("sp", {-1});
+    b.node("Slice", "rev", {"p42", "st", "en", "ax", "sp"}, "rv");
+    b.node("Transpose", "tr", {"rv"}, "t24");
+    b.init_i64("flat", {-1});
+    b.node("Reshape", "r1", {"t24", "flat"}, "pf");
+    set_int(b.node("Cast", "cast", {"pf"}, "pads"), "to", onnx::TensorProto_DataType_INT64);
+    b.node("Pad", "pad", {"input", "pads"}, "padded");
+    add_conv(b, "conv", "padded", "y", 3, 2, 3, 0, 1, 127);
+    const Graph g = import_onnx(b.save("torch_pad.onnx"));
+    ASSERT_EQ(g.ops.size(), 1u);
+    EXPECT_EQ(g.ops[0].pad_t, 1);
+    EXPECT_EQ(g.ops[0].pad_l, 0);
+    EXPECT_EQ(g.ops[0].pad_b, 0);
+    EXPECT_EQ(g.ops[0].pad_r, 2);
+  }
 }

@@ -91,7 +91,7 @@ assert s["calibration"]["vectors_used"] == 64, s["calibration"]' "$TMP/s.json" |
   help)
     # The help describes what the tool does today: CNN ops, own inputs, traces, every subcommand.
     "$AIMC" run --help > "$TMP/help" || fail "run --help"
-    for what in "Conv (grouped, depthwise)" "MaxPool" "--input" "--trace-format" "--compile-option" \
+    for what in "Conv (grouped, depthwise)" "MaxPool" "Sigmoid" "--input" "--trace-format" "--compile-option" \
                 "weight reload"; do
       grep -q -- "$what" "$TMP/help" || fail "aimc run --help does not mention '$what'"
     done

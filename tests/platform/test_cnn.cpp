@@ -9,6 +9,7 @@
 
 #include "chip/map_hazards.h"
 #include "compiler/image.h"
+#include "compiler/onnx_import.h"
 #include "harness.h"
 #include "run_job.h"
 
@@ -123,9 +124,8 @@ DriverRun run_driver(Bench& b, const compiler::CompiledModel& cm, const Graph& g
 // The ADC codes are exact (integer dot products); the digital units compute in float32 like the
 // golden model, so the outputs agree to the last bit but for a double-vs-float current at an ADC
 // rounding boundary, which moves one output by one code: allow 1 LSB on a few outputs.
-void expect_ideal_match(compiler::CompileOptions::Depthwise mapping) {
+void expect_ideal_match(compiler::CompileOptions::Depthwise mapping, const Graph& g = small_cnn()) {
   const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
-  const Graph g = small_cnn();
   const Eigen::MatrixXf cal = uniform(64, g.in_features(), 3);
   compiler::CompileOptions opt;
   opt.depthwise = mapping;
@@ -166,6 +166,19 @@ TEST(CnnPlatform, IdealDeviceMatchesTheGoldenModelWithPackedDepthwise) {
 
 TEST(CnnPlatform, IdealDeviceMatchesTheGoldenModelWithDigitalDepthwise) {
   expect_ideal_match(compiler::CompileOptions::Depthwise::digital);
+}
+
+// Issue 20: every activation (folded into MVM ops with and without table parameters, into the
+// digital depthwise convolution, the add and the standalone activation op) computes on the chip
+// what the golden model says; the network is torch's export (tests/compiler/data/make_act_net.py).
+TEST(CnnPlatform, ActivationsMatchTheGoldenModelWithPackedDepthwise) {
+  expect_ideal_match(compiler::CompileOptions::Depthwise::packed,
+                     compiler::import_onnx(source_dir() + "/tests/compiler/data/act_net_o13.onnx"));
+}
+
+TEST(CnnPlatform, ActivationsMatchTheGoldenModelWithDigitalDepthwise) {
+  expect_ideal_match(compiler::CompileOptions::Depthwise::digital,
+                     compiler::import_onnx(source_dir() + "/tests/compiler/data/act_net_o17.onnx"));
 }
 
 // Four 32x32 dense layers on a chip of two 32x32 tiles: two segments, and the driver reprograms

@@ -333,5 +333,42 @@ TEST(Validate, ClampsThatLeaveNoFiniteValueAreRefused) {
   EXPECT_FALSE(f.check()) << f.check().message;
 }
 
+
+// Issue 20: an op's activation (flags bits 8-11) must be a known one, on an op that requantizes,
+// with its parameters inside the table (after the MVM's 10 biases here); an ACT op must have one.
+TEST(Validate, ActivationsAndTheirParameters) {
+  auto act = [](aimc_layer_t& l, uint32_t a) { l.flags = (l.flags & ~uint32_t(AIMC_LAYER_ACT_MASK)) | (a << AIMC_LAYER_ACT_SHIFT); };
+  Fixture f;
+  act(f.layers[0], AIMC_ACT_SIGMOID);
+  EXPECT_FALSE(f.check()) << f.check().message;
+  act(f.layers[0], AIMC_ACT_COUNT);
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "op 0: unknown activation 11");
+  act(f.layers[0], AIMC_ACT_LEAKY_RELU);  // alpha at bias_offset + out_c = 10: beyond a table of 10
+  expect_problem(f.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0,
+                 "op 0: parameters of its activation (LeakyRelu) beyond the table");
+  f.table.push_back(0.1f);
+  EXPECT_FALSE(f.check()) << f.check().message;
+  act(f.layers[0], AIMC_ACT_PRELU);  // one slope per output channel: 10 more floats
+  EXPECT_TRUE(f.check());
+  f.table.resize(20, 0.25f);
+  EXPECT_FALSE(f.check()) << f.check().message;
+  f.table.back() = std::numeric_limits<float>::quiet_NaN();  // the table holds no NaN
+  EXPECT_TRUE(f.check());
+
+  Fixture m = with_maxpool();
+  act(m.layers[1], AIMC_ACT_TANH);
+  expect_problem(m.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "op 1: an activation on a MAXPOOL");
+
+  Fixture a;  // the softmax op becomes an ACT op: it needs an activation, then it is fine
+  a.layers[1].kind = AIMC_OP_ACT;
+  expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "op 1: an ACT op without an activation");
+  act(a.layers[1], AIMC_ACT_HARD_SIGMOID);  // alpha and beta at bias_offset 0 (not an MVM)
+  EXPECT_FALSE(a.check()) << a.check().message;
+  a.layers[1].bias_offset = 9;  // 9 + 2 > 10
+  expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "beyond the table");
+  a.layers[1].kind = AIMC_OP_ACT + 1;
+  expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "unknown kind 8");
+}
+
 }  // namespace
 }  // namespace aimc::program

@@ -45,6 +45,7 @@ class Calibration {
     aimc_layer_t& r = lo.rec;
     ctx_.table_at[k] = uint32_t(ctx_.table.size());
     ctx_.table.insert(ctx_.table.end(), lo.bias.begin(), lo.bias.end());
+    ctx_.table.insert(ctx_.table.end(), lo.act_params.begin(), lo.act_params.end());  // aimc_image.h
     const uint32_t dw_at = uint32_t(ctx_.table.size());
     ctx_.table.insert(ctx_.table.end(), lo.dw_weights.begin(), lo.dw_weights.end());
     r.bias_offset = ctx_.table_at[k];

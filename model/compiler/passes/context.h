@@ -58,6 +58,7 @@ struct Lowered {
   float w_scale = 1.0f;
   std::vector<float> bias;       // MVM, DWCONV (zero-point correction included for MVM)
   std::vector<float> dw_weights; // DWCONV: kh*kw*C integers
+  std::vector<float> act_params; // the activation's parameters, after the biases in the table
   std::string why;               // depthwise: why this mapping
 };
 

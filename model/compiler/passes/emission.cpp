@@ -50,6 +50,7 @@ std::vector<uint8_t> program_of(const CompileContext& ctx, int s, aimc_program_h
     r.bias_offset = uint32_t(seg_table.size());
     seg_table.insert(seg_table.end(), ctx.table.begin() + ctx.table_at[k],
                      ctx.table.begin() + ctx.table_at[k] + long(lo.bias.size()));
+    seg_table.insert(seg_table.end(), lo.act_params.begin(), lo.act_params.end());  // after the biases
     r.weight_offset = uint32_t(seg_table.size());
     seg_table.insert(seg_table.end(), lo.dw_weights.begin(), lo.dw_weights.end());
     r.first_slice = uint32_t(slice_recs.size());

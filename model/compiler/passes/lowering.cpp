@@ -43,6 +43,7 @@ class Lowering {
       case OpKind::Add: add(i); break;
       case OpKind::Concat: concat(i); break;
       case OpKind::Softmax: push_digital(base(i, AIMC_OP_SOFTMAX)); break;
+      case OpKind::Activation: push_digital(base(i, AIMC_OP_ACT)); break;
       case OpKind::Flatten: break;  // handled above
     }
   }
@@ -95,9 +96,23 @@ class Lowering {
     r.in_features = uint32_t(in_s.size());
     r.out_features = uint32_t(out_s.size());
     r.flags = is_output ? uint32_t(AIMC_LAYER_OUTPUT_I32) : 0u;
+    r.flags |= uint32_t(op.act) << AIMC_LAYER_ACT_SHIFT;
+    lo.act_params = act_params(op, 0, out_s.c);
     r.adc_full_scale = 1.0f;
     r.acc_scale = 1.0f;
     return lo;
+  }
+
+  // The table parameters of op's activation (aimc_image.h, enum aimc_act) for its output channels
+  // [c0, c0 + n).
+  static std::vector<float> act_params(const Op& op, int c0, int n) {
+    switch (op.act) {
+      case num::ActKind::leaky_relu:
+      case num::ActKind::elu: return {op.act_alpha};
+      case num::ActKind::hard_sigmoid: return {op.act_alpha, op.act_beta};
+      case num::ActKind::prelu: return std::vector<float>(op.act_slope.data() + c0, op.act_slope.data() + c0 + n);
+      default: return {};
+    }
   }
 
   // A digital op: the tiles' digital units take them round robin; it runs in the segment of the
@@ -148,6 +163,9 @@ class Lowering {
     const std::string where = ctx_.op_label(i);
     if (op.output == g_.output)
       throw CompileError(where + ": a MaxPool cannot produce the network output (it does not requantize)");
+    if (op.act != num::ActKind::none)
+      throw CompileError(where + ": an activation (" + num::to_string(op.act) +
+                         ") folded into a MaxPool; the chip's max pool does not requantize");
     // The pool keeps its input's codes: a folded clamp must not cut into their range.
     if (op.act_min > -qi.scale * float(qi.zero) + 0.5f * qi.scale ||
         op.act_max < qi.scale * float(ctx_.cmax - qi.zero) - 0.5f * qi.scale)
@@ -193,6 +211,7 @@ class Lowering {
       lo.rec.in_zero = uint32_t(ctx_.tq[size_t(t)].zero);
       lo.rec.in_scale = ctx_.tq[size_t(t)].scale;
       lo.rec.out_c = uint32_t(s.c);
+      lo.act_params = act_params(op, int(offset), s.c);
       lo.rec.out_c_offset = offset;
       lo.rec.out_pixel_channels = uint32_t(out_s.c);
       lo.rec.out_features = uint32_t(long(out_s.h) * out_s.w * s.c);

@@ -6,11 +6,12 @@ with padding (count_include_pad=False), GlobalAveragePool, x.view(x.size(0), -1)
 Unsqueeze, Concat, Reshape), Linear + BatchNorm1d + ReLU, Dropout. Run with /usr/bin/python3
 (torch 1.13); the batch-norm statistics are random so that folding them is actually tested.
 """
-import json
 import os
 
 import torch
 from torch import nn
+
+from torch_ref import write_ref
 
 torch.manual_seed(7)
 
@@ -59,12 +60,7 @@ def main():
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
                       input_names=["image"], output_names=["logits"],
                       dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}})
-    with torch.no_grad():
-        y = model(x)
-    ref = {"input_shape": list(x.shape), "input": [round(v, 7) for v in x.flatten().tolist()],
-           "output_shape": list(y.shape), "output": [round(v, 7) for v in y.flatten().tolist()]}
-    with open(os.path.join(here, "small_cnn.ref.json"), "w") as f:
-        json.dump(ref, f)
+    write_ref(os.path.join(here, "small_cnn.ref.json"), model, x)
 
 
 if __name__ == "__main__":
