@@ -496,6 +496,7 @@ struct Cli {
               << "  tiles used   " << r.value("tiles_used", 0) << "\n"
               << "  max batch    " << r.value("max_batch", 0) << " vectors\n"
               << "  MACs         " << r.value("macs_per_inference", 0L) << " per inference\n";
+    print_compile_warnings(r);
     if (!summary_path.empty()) {
       try {
         aimc::io::write_file_atomically(summary_path, r.dump(2) + "\n", aimc::io::Folders::create);
@@ -504,6 +505,14 @@ struct Cli {
       }
     }
     return 0;
+  }
+
+  // The compiler's warnings (the compile summary's `warnings`: inputs with a zero point, an op
+  // whose output is all zero, a network the quantization alone changes) on the terminal.
+  static void print_compile_warnings(const nlohmann::json& summary) {
+    if (!summary.contains("warnings")) return;
+    for (const auto& w : summary["warnings"])
+      if (w.is_string()) std::cerr << "aimc: compile warning: " << w.get<std::string>() << "\n";
   }
 
   int run_config() {
@@ -530,6 +539,7 @@ struct Cli {
     } else {
       std::cout << aimc::app::format_summary(report);
     }
+    if (report.contains("compile")) print_compile_warnings(report["compile"]);
     for (const auto& w : report["warnings"]) std::cerr << "aimc: warning: " << w.get<std::string>() << "\n";
     for (const auto& e : report["errors"]) std::cerr << "aimc: " << e.get<std::string>() << "\n";
     if (const int signo = aimc::app::stop_requested()) {

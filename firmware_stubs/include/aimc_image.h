@@ -97,10 +97,14 @@ enum aimc_layer_flags {
                                     * counts 0..2^adc_bits-1 of adc_full_scale and subtracted; the
                                     * chip's read_phases must be > 1, and every MVM op of such a
                                     * chip carries it */
+  AIMC_LAYER_COLUMN_SCALES = 1u << 5, /* MVM: one weight scale per output column: out_c floats in
+                                      * the table right after the op's biases (at bias_offset +
+                                      * out_c); y = acc * acc_scale * column_scale[o] + bias[o] */
   /* Bits 8-11: the op's activation (enum aimc_act), applied to y before the act clamp by the
    * digital unit that requantizes the op's output: (flags & AIMC_LAYER_ACT_MASK) >> AIMC_LAYER_ACT_SHIFT.
-   * Its parameters, if it has any, are floats in the table after the op's biases: at
-   * bias_offset + out_c for MVM and DWCONV, at bias_offset for the other ops. */
+   * Its parameters, if it has any, are floats in the table after the op's biases (and column
+   * scales): at bias_offset + out_c for MVM and DWCONV (+ out_c more with COLUMN_SCALES), at
+   * bias_offset for the other ops. */
   AIMC_LAYER_ACT_MASK = 0xFu << 8,
 };
 #define AIMC_LAYER_ACT_SHIFT 8u

@@ -23,11 +23,15 @@
 
 #include "aimc_regs.h"
 #include "chip/op_exec.h"
+#include "program/layer_activation.h"
 #include "sim/accounting.h"
 
 namespace aimc::chip {
 
 namespace {
+
+// Digital-unit operations per output for its column scale: one multiply with COLUMN_SCALES.
+long column_scale_ops(const aimc_layer_t& L) { return (L.flags & AIMC_LAYER_COLUMN_SCALES) ? 1 : 0; }
 
 class MvmExecutor final : public OpExecutor {
  public:
@@ -156,6 +160,7 @@ uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out
   ds.act_min = L.act_min;
   ds.act_max = L.act_max;
   ds.act = op.requant.act;
+  ds.column_scale = program::layer_column_scales(L, p.bias.data());
   Eigen::MatrixXf o;
   num::digital_unit(acc, p.bias.data() + L.bias_offset, ds, o);
   out.resize(ctx.batch, op.positions * L.out_c);
@@ -163,7 +168,9 @@ uint32_t MvmExecutor::compute(ExecContext& ctx, const OpStep& op, num::Maps& out
     for (long q = 0; q < op.positions; ++q)
       for (uint32_t c = 0; c < L.out_c; ++c) out(v, q * L.out_c + c) = o(v * op.positions + q, c);
   for (const auto& [key, b] : blocks_) {
-    const long ops = static_cast<long>(rows_of_[key.first].size()) * b.col_count * static_cast<long>(b.slices.size());
+    // An operation per slice (its partial sum), and with column scales one multiply more.
+    const long ops = static_cast<long>(rows_of_[key.first].size()) * b.col_count *
+                     (static_cast<long>(b.slices.size()) + column_scale_ops(L));
     ctx.ledger.post(ctx.c_digital, op.layer_id, ctx.phase, ctx.tiles[b.reduce_tile]->e_digital_j(ops),
                     static_cast<uint64_t>(ops));
     if (op.act_ops) {  // the activation of each output, in floating point
@@ -289,7 +296,7 @@ void MvmExecutor::schedule(ExecContext& ctx, sim::BookingQueue& q, const OpStep&
     std::vector<std::pair<sim::BookingQueue::Id, uint32_t>> digital;  // (step, reduce tile)
     for (const auto& [key, b] : blocks_) {
       if (key.first != copy) continue;
-      const long ops = n * static_cast<long>(b.col_count) * static_cast<long>(b.slices.size());
+      const long ops = n * static_cast<long>(b.col_count) * (static_cast<long>(b.slices.size()) + column_scale_ops(op.L));
       const long act = n * static_cast<long>(b.col_count) * op.act_ops;
       const uint32_t tile = b.reduce_tile;
       const auto dig = q.add(v, 0, [&ctx, &op, tile, ops, act, v, n](uint64_t r, uint64_t& st, uint64_t& en) {

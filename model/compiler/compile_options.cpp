@@ -20,6 +20,15 @@ const char* to_string(CompileOptions::Depthwise d) {
   return "?";
 }
 
+const char* to_string(CompileOptions::WeightScales w) {
+  switch (w) {
+    case CompileOptions::WeightScales::automatic: return "automatic";
+    case CompileOptions::WeightScales::per_tensor: return "per_tensor";
+    case CompileOptions::WeightScales::per_column: return "per_column";
+  }
+  return "?";
+}
+
 CompileOptions::Depthwise parse_depthwise(const std::string& text) {
   if (text == "automatic" || text == "auto") return CompileOptions::Depthwise::automatic;
   if (text == "packed") return CompileOptions::Depthwise::packed;
@@ -124,6 +133,18 @@ const std::vector<OptionRow>& rows() {
        },
        [](const CompileOptions&) { return true; },
        [](const CompileOptions& o) { return std::string(o.replicate ? "true" : "false"); }},
+      {{"weight_scales", "automatic | per_tensor | per_column", "per_tensor",
+        "scale of an MVM op's weights on the cell levels: one per op (per_tensor), one per output column "
+        "(per_column, a multiply per output in the digital unit), or per column where that lowers the op's "
+        "rms weight quantization error by 25 % or more (automatic)"},
+       [](CompileOptions& o, const std::string& t) {
+         if (t == "automatic") return o.weight_scales = CompileOptions::WeightScales::automatic, true;
+         if (t == "per_tensor") return o.weight_scales = CompileOptions::WeightScales::per_tensor, true;
+         if (t == "per_column") return o.weight_scales = CompileOptions::WeightScales::per_column, true;
+         return false;
+       },
+       [](const CompileOptions&) { return true; },
+       [](const CompileOptions& o) { return std::string(to_string(o.weight_scales)); }},
       {{"bias_in_array", "true | false", "false",
         "reserve an always-on input row per column block for the bias (counted in the cells used); the "
         "digital unit still adds the bias"},
@@ -198,6 +219,7 @@ nlohmann::json to_json(const CompileOptions& options) {
   if (options.calibration_patch_elements != CompileOptions{}.calibration_patch_elements)
     j["calibration_patch_elements"] = options.calibration_patch_elements;
   if (options.bias_in_array) j["bias_in_array"] = true;
+  if (options.weight_scales != CompileOptions{}.weight_scales) j["weight_scales"] = to_string(options.weight_scales);
   return j;
 }
 

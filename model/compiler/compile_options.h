@@ -45,7 +45,17 @@ struct CompileOptions {
   // op with a bias, whose cells count as used (placement, cells_used, utilization). The bias is
   // still added by the reduce tile's digital unit: the reserved cells are not programmed or read.
   bool bias_in_array = false;
+  // The scale of an MVM op's weights on the cell levels:
+  //   per_tensor  one for the op: max |W| (weight_percentile) on the top level
+  //   per_column  one per output column (channel), each column on the full level range; the
+  //               digital unit multiplies each output by its column's scale (COLUMN_SCALES)
+  //   automatic   per column where that lowers the op's weight quantization error (rms) by at
+  //               least kColumnScaleGain (a channel whose weights are much smaller than the
+  //               op's largest, as batch-norm folding makes them, keeps its resolution)
+  enum class WeightScales { automatic, per_tensor, per_column };
+  WeightScales weight_scales = WeightScales::per_tensor;
 };
+const char* to_string(CompileOptions::WeightScales w);
 const char* to_string(CompileOptions::Depthwise d);
 // "automatic" | "packed" | "digital"; throws CompileError naming the text otherwise.
 CompileOptions::Depthwise parse_depthwise(const std::string& text);
@@ -71,8 +81,8 @@ void validate_options(const CompileOptions& options);
 // "key = default: range. meaning" lines for every option, for a command's --help.
 std::string compile_options_help();
 // The options as META and the report record them: every key of the table except
-// calibration_patch_elements and bias_in_array, which appear only when they differ from their
-// defaults (images compiled with the defaults keep the bytes they had before they were options).
+// calibration_patch_elements, bias_in_array and weight_scales, which appear only when they differ
+// from their defaults (images compiled with the defaults keep the bytes they had before they were options).
 nlohmann::json to_json(const CompileOptions& options);
 
 }  // namespace aimc::compiler

@@ -147,7 +147,10 @@ num::Maps mvm_finish(const aimc_layer_t& L, const std::vector<SliceData>& slices
   ds.act_min = L.act_min;
   ds.act_max = L.act_max;
   // The parameters of the activation follow the op's biases in the table (bias = table + bias_offset).
-  if (bias) ds.act = program::layer_activation(L, bias - L.bias_offset);
+  if (bias) {
+    ds.act = program::layer_activation(L, bias - L.bias_offset);
+    ds.column_scale = program::layer_column_scales(L, bias - L.bias_offset);
+  }
   Eigen::MatrixXf out;
   const long c = num::digital_unit(acc, bias, ds, out);
   if (clipped) *clipped += c;

@@ -122,6 +122,10 @@ long digital_unit(const Eigen::MatrixXf& acc, const float* bias, const DigitalSp
     throw std::invalid_argument("digital unit out_bits must be in [1, 24], got " +
                                 std::to_string(spec.out_bits));
   Eigen::ArrayXXf y = acc.array() * spec.acc_scale;
+  if (spec.column_scale) {
+    const Eigen::Map<const Eigen::RowVectorXf> s(spec.column_scale, acc.cols());
+    y.rowwise() *= s.array();
+  }
   if (bias) {
     const Eigen::Map<const Eigen::RowVectorXf> b(bias, acc.cols());
     y.rowwise() += b.array();

@@ -129,6 +129,7 @@ struct DigitalSpec {
   float act_min = -std::numeric_limits<float>::infinity();  // y clamped to [act_min, act_max]
   float act_max = std::numeric_limits<float>::infinity();   //   before quantization
   Activation act = {};  // applied to y before the clamp; its channels are acc's columns
+  const float* column_scale = nullptr;  // per output column: y = acc * acc_scale * column_scale[j] + bias
 };
 
 // acc: (batch x cols) sum of ADC codes over the row slices of the layer. bias: cols floats, or

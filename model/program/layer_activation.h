@@ -19,7 +19,14 @@ inline uint32_t layer_act_code(const aimc_layer_t& L) {
 
 // Index in the float table of the op's first activation parameter.
 inline uint64_t layer_act_params_offset(const aimc_layer_t& L) {
-  return uint64_t(L.bias_offset) + ((L.kind == AIMC_OP_MVM || L.kind == AIMC_OP_DWCONV) ? L.out_c : 0u);
+  const bool biased = L.kind == AIMC_OP_MVM || L.kind == AIMC_OP_DWCONV;
+  const bool scaled = L.kind == AIMC_OP_MVM && (L.flags & AIMC_LAYER_COLUMN_SCALES);
+  return uint64_t(L.bias_offset) + (biased ? L.out_c : 0u) + (scaled ? L.out_c : 0u);
+}
+
+// The op's weight scale per output column (COLUMN_SCALES), or nullptr (one scale for all).
+inline const float* layer_column_scales(const aimc_layer_t& L, const float* table) {
+  return L.kind == AIMC_OP_MVM && (L.flags & AIMC_LAYER_COLUMN_SCALES) ? table + L.bias_offset + L.out_c : nullptr;
 }
 
 // The activation of op L (table: the program's float table, validated to hold its parameters).

@@ -96,8 +96,9 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
   auto bad = [&](const std::string& m) { return bad_program(ArgKind::op, li, lw + m); };
   if (l.kind > AIMC_OP_ACT) return bad("unknown kind " + to_string(l.kind));
   if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD | AIMC_LAYER_BIT_SERIAL |
-                          AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_ACT_MASK))
+                          AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_COLUMN_SCALES | AIMC_LAYER_ACT_MASK))
     return bad("unknown flags");
+  if ((l.flags & AIMC_LAYER_COLUMN_SCALES) && l.kind != AIMC_OP_MVM) return bad("COLUMN_SCALES on an op that is not an MVM");
   if (layer_act_code(l) >= AIMC_ACT_COUNT) return bad("unknown activation " + to_string(layer_act_code(l)));
   // A max pool passes codes through without requantizing: there is no real value to apply f to.
   if (layer_act_code(l) != AIMC_ACT_NONE && l.kind == AIMC_OP_MAXPOOL) return bad("an activation on a MAXPOOL");
@@ -181,6 +182,8 @@ Problem check_op_data(const aimc_program_hdr_t& p, const aimc_layer_t& l, uint32
   if (i32 && li + 1 != p.layer_count) return bad("only the program's last op may have OUTPUT_I32");
   if (l.kind == AIMC_OP_MVM || l.kind == AIMC_OP_DWCONV)
     if (uint64_t(l.bias_offset) + l.out_c > p.bias_count) return bad("bias range beyond the table");
+  if ((l.flags & AIMC_LAYER_COLUMN_SCALES) && uint64_t(l.bias_offset) + 2ull * l.out_c > p.bias_count)
+    return bad("column scales beyond the table");
   if (l.kind == AIMC_OP_DWCONV && uint64_t(l.weight_offset) + uint64_t(l.kh) * l.kw * l.out_c > p.bias_count)
     return bad("weight range beyond the table");
   if (const uint32_t act = layer_act_code(l); act != AIMC_ACT_NONE &&

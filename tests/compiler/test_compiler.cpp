@@ -212,6 +212,7 @@ Eigen::MatrixXi reference_run(const ImageView& img, const Eigen::MatrixXf& x, in
         }
         for (uint32_t j = 0; j < layer.out_features; ++j) {
           float y = float(acc[j]) * layer.acc_scale;
+          if (layer.flags & AIMC_LAYER_COLUMN_SCALES) y = y * seg.bias[layer.bias_offset + layer.out_c + j];
           y = y + seg.bias[layer.bias_offset + j];
           float lo = layer.act_min;
           if (layer.flags & AIMC_LAYER_RELU) lo = std::max(lo, 0.0f);
@@ -784,6 +785,54 @@ TEST(Quantization, DeepRandomNetworkTracksFloat) {
   EXPECT_GT((yc - y).norm(), 2 * (yq - y).norm());
   EXPECT_EQ(ci.program.dac_bits, 4u);
   EXPECT_LE(ci.tile_weights(0).levels[0], 7);
+}
+
+// Issue 20: per-column weight scales. A layer whose output columns have weights of very different
+// sizes (column j scaled by 2^-j, as batch-norm folding makes them): per tensor, the small columns
+// get a few levels; per column each uses the whole range, and the digital unit multiplies each
+// output by its column's scale (COLUMN_SCALES, the scales after the biases in the table). The
+// chip arithmetic (execute_ideal) is the independent reference's; the error falls; automatic picks
+// per column here and per tensor for a layer whose columns are alike.
+TEST(Quantization, PerColumnWeightScales) {
+  PlatformConfig cfg = default_cfg();
+  Network net = random_network({40, 8}, 21);
+  for (int j = 0; j < 8; ++j) net.layers[0].weight.row(j) *= std::ldexp(1.0f, -j);
+  Eigen::MatrixXf x = random_inputs(200, 40, 22);
+  const double g_ratio = cfg.tile.device.g_min_ns / cfg.tile.device.g_max_ns;
+  const Eigen::MatrixXf y = net.forward(x);
+  auto error = [&](CompileOptions::WeightScales ws, bool* per_column) {
+    CompileOptions opt;
+    opt.weight_scales = ws;
+    ImageView img = parse_image(compile(net, cfg, x, opt).image);
+    const auto& L = img.layers[0];
+    *per_column = (L.flags & AIMC_LAYER_COLUMN_SCALES) != 0;
+    EXPECT_EQ(img.meta["layers"][0].value("weight_scales", "per_tensor"), *per_column ? "per_column" : "per_tensor");
+    if (*per_column) {
+      EXPECT_EQ(img.program.bias_count, 16u);  // 8 biases, 8 column scales
+      for (int j = 0; j < 8; ++j)  // the largest column has scale 1, the others its fraction
+        EXPECT_NEAR(img.segments[0].bias[L.bias_offset + 8 + j],
+                    net.layers[0].weight.row(j).cwiseAbs().maxCoeff() / net.layers[0].weight.cwiseAbs().maxCoeff(), 1e-6);
+    }
+    const Eigen::MatrixXi q = reference_run(img, x, cfg.tile.adc.bits, g_ratio);
+    EXPECT_EQ(execute_ideal(img, x, cfg.tile.adc.bits, g_ratio).output, q);
+    // The error of the smallest columns, relative to their own size.
+    const Eigen::MatrixXf yq = q.cast<float>() * img.program.out_scale;
+    return double((yq - y).rightCols(4).norm() / y.rightCols(4).norm());
+  };
+  bool pc = true;
+  const double e_tensor = error(CompileOptions::WeightScales::per_tensor, &pc);
+  EXPECT_FALSE(pc);
+  const double e_column = error(CompileOptions::WeightScales::per_column, &pc);
+  EXPECT_TRUE(pc);
+  EXPECT_LT(e_column, 0.5 * e_tensor) << "per tensor " << e_tensor << ", per column " << e_column;
+  error(CompileOptions::WeightScales::automatic, &pc);
+  EXPECT_TRUE(pc);
+  // Columns alike (every weight +-1): per column changes nothing, so automatic keeps per tensor.
+  Network alike = random_network({40, 8}, 23);
+  alike.layers[0].weight = alike.layers[0].weight.array().sign().matrix();
+  CompileOptions opt;
+  opt.weight_scales = CompileOptions::WeightScales::automatic;
+  EXPECT_EQ(parse_image(compile(alike, cfg, x, opt).image).layers[0].flags & AIMC_LAYER_COLUMN_SCALES, 0u);
 }
 
 TEST(Quantization, BundledModelKeepsAccuracy) {

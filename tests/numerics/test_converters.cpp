@@ -200,6 +200,29 @@ TEST(DigitalUnit, Int32OutputIsSignedAndUnclipped) {
   EXPECT_EQ(static_cast<double>(out(0, 1)), -2147483648.0);
 }
 
+// Issue 20: per-column weight scales multiply each output column before the bias; the activation
+// comes after the bias, before the clamp, with PReLU's slope per output column.
+TEST(DigitalUnit, ColumnScalesThenBiasThenActivation) {
+  // acc * 0.5 * {1, 0.5, 2} + bias: row 0: 5.1 -0.8 2.7   row 1: 20.1 0.45 -0.3
+  const float scales[3] = {1.0f, 0.5f, 2.0f};
+  DigitalSpec ds{0.5f, false, 0.25f, 8, true};
+  ds.column_scale = scales;
+  Eigen::MatrixXf out;
+  digital_unit(example_acc(), kBias, ds, out);
+  Eigen::MatrixXf expect(2, 3);
+  expect << 20, -3, 11,  // 5.1 / 0.25 = 20.4, -0.8 / 0.25 = -3.2, 2.7 / 0.25 = 10.8
+            80, 2, -1;   // 80.4, 1.8, -1.2
+  EXPECT_EQ(out, expect);
+  // PReLU with slopes {0, 0.5, -1} per column: negatives scaled by their column's slope.
+  const float slopes[3] = {0.0f, 0.5f, -1.0f};
+  ds.act.kind = ActKind::prelu;
+  ds.act.slope = slopes;
+  digital_unit(example_acc(), kBias, ds, out);
+  expect << 20, -2, 11,  // -0.8 * 0.5 = -0.4 -> -1.6 -> -2
+            80, 2, 1;    // -0.3 * -1 = 0.3 -> 1.2 -> 1
+  EXPECT_EQ(out, expect);
+}
+
 TEST(DigitalUnit, NullBiasMeansZero) {
   Eigen::MatrixXf out;
   digital_unit(example_acc(), nullptr, DigitalSpec{1.0f, true, 2.0f, 8, false}, out);

@@ -124,12 +124,18 @@ DriverRun run_driver(Bench& b, const compiler::CompiledModel& cm, const Graph& g
 // The ADC codes are exact (integer dot products); the digital units compute in float32 like the
 // golden model, so the outputs agree to the last bit but for a double-vs-float current at an ADC
 // rounding boundary, which moves one output by one code: allow 1 LSB on a few outputs.
-void expect_ideal_match(compiler::CompileOptions::Depthwise mapping, const Graph& g = small_cnn()) {
+void expect_ideal_match(compiler::CompileOptions::Depthwise mapping, const Graph& g = small_cnn(),
+                        compiler::CompileOptions::WeightScales scales = compiler::CompileOptions::WeightScales::per_tensor) {
   const config::PlatformConfig cfg = preset({"tile.device.type=ideal"});
   const Eigen::MatrixXf cal = uniform(64, g.in_features(), 3);
   compiler::CompileOptions opt;
   opt.depthwise = mapping;
+  opt.weight_scales = scales;
   const compiler::CompiledModel cm = compiler::compile(g, cfg, cal, opt);
+  if (scales == compiler::CompileOptions::WeightScales::per_column) {  // every MVM op carries its scales
+    for (const auto& op : cm.summary["layers"])
+      if (op["kind"] == AIMC_OP_MVM) { EXPECT_EQ(op.value("weight_scales", ""), "per_column") << op["name"]; }
+  }
   ASSERT_EQ(cm.segments, 1);
   const std::string used = cm.summary["depthwise"]["mapping"].get<std::string>();
   EXPECT_EQ(used, mapping == compiler::CompileOptions::Depthwise::digital ? "digital" : "packed");
@@ -171,6 +177,8 @@ TEST(CnnPlatform, IdealDeviceMatchesTheGoldenModelWithDigitalDepthwise) {
 // Issue 20: every activation (folded into MVM ops with and without table parameters, into the
 // digital depthwise convolution, the add and the standalone activation op) computes on the chip
 // what the golden model says; the network is torch's export (tests/compiler/data/make_act_net.py).
+// The second also puts per-column weight scales on every MVM op (the scales and the activation's
+// parameters after the biases in the table).
 TEST(CnnPlatform, ActivationsMatchTheGoldenModelWithPackedDepthwise) {
   expect_ideal_match(compiler::CompileOptions::Depthwise::packed,
                      compiler::import_onnx(source_dir() + "/tests/compiler/data/act_net_o13.onnx"));
@@ -178,7 +186,8 @@ TEST(CnnPlatform, ActivationsMatchTheGoldenModelWithPackedDepthwise) {
 
 TEST(CnnPlatform, ActivationsMatchTheGoldenModelWithDigitalDepthwise) {
   expect_ideal_match(compiler::CompileOptions::Depthwise::digital,
-                     compiler::import_onnx(source_dir() + "/tests/compiler/data/act_net_o17.onnx"));
+                     compiler::import_onnx(source_dir() + "/tests/compiler/data/act_net_o17.onnx"),
+                     compiler::CompileOptions::WeightScales::per_column);
 }
 
 // Four 32x32 dense layers on a chip of two 32x32 tiles: two segments, and the driver reprograms

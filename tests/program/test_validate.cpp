@@ -368,6 +368,20 @@ TEST(Validate, ActivationsAndTheirParameters) {
   expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "beyond the table");
   a.layers[1].kind = AIMC_OP_ACT + 1;
   expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "unknown kind 8");
+
+  // Per-column weight scales: MVM ops only, out_c of them after the biases; an activation's
+  // parameters come after them.
+  Fixture c;
+  c.layers[0].flags |= AIMC_LAYER_COLUMN_SCALES;
+  expect_problem(c.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "op 0: column scales beyond the table");
+  c.table.resize(20, 1.0f);
+  EXPECT_FALSE(c.check()) << c.check().message;
+  act(c.layers[0], AIMC_ACT_ELU);  // alpha at 10 + 10 = 20: beyond
+  expect_problem(c.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "beyond the table");
+  c.table.push_back(1.0f);
+  EXPECT_FALSE(c.check()) << c.check().message;
+  c.layers[1].flags |= AIMC_LAYER_COLUMN_SCALES;
+  expect_problem(c.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "op 1: COLUMN_SCALES on an op that is not an MVM");
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ class Calibration {
     aimc_layer_t& r = lo.rec;
     ctx_.table_at[k] = uint32_t(ctx_.table.size());
     ctx_.table.insert(ctx_.table.end(), lo.bias.begin(), lo.bias.end());
-    ctx_.table.insert(ctx_.table.end(), lo.act_params.begin(), lo.act_params.end());  // aimc_image.h
+    ctx_.table.insert(ctx_.table.end(), lo.column_scales.begin(), lo.column_scales.end());  // aimc_image.h
+    ctx_.table.insert(ctx_.table.end(), lo.act_params.begin(), lo.act_params.end());
     const uint32_t dw_at = uint32_t(ctx_.table.size());
     ctx_.table.insert(ctx_.table.end(), lo.dw_weights.begin(), lo.dw_weights.end());
     r.bias_offset = ctx_.table_at[k];
@@ -159,6 +160,7 @@ class Calibration {
     if (r.kind == AIMC_OP_MVM) {
       j["slices"] = st.slices;
       j["w_scale"] = lo.w_scale;
+      if (r.flags & AIMC_LAYER_COLUMN_SCALES) j["weight_scales"] = "per_column";  // absent: per tensor
       j["adc_full_scale"] = r.adc_full_scale;
       j["acc_scale"] = r.acc_scale;
       j["macs"] = long(r.out_h) * r.out_w * long(op.kh) * op.kw * op.cin_per_group() * op.out_channels();

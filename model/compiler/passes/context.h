@@ -29,6 +29,15 @@ namespace aimc::compiler::passes {
 constexpr int kOutputResolutionBits = 20;
 constexpr uint32_t kActivationAlign = 64;  // buffer start alignment in SRAM (a bus-friendly size)
 constexpr int kDigitalWeightBits = 8;      // depthwise weights in the digital unit: signed 8 bit
+// CompileOptions::weight_scales = automatic: per-column scales when they lower the rms weight
+// quantization error of an op by at least this fraction (ASSUMPTION: a clear gain for one multiply
+// per output; the error is measured on the op's own weights, docs/compiler.md).
+constexpr double kColumnScaleGain = 0.25;
+// The golden pass warns when the ideal quantized network agrees with the float one on fewer of
+// the calibration images (top-1), or differs by more rms, than this (ASSUMPTION: well outside
+// what 8-bit activations cost a trained network: the bundled MLP and CNN agree on ~99 %).
+constexpr double kGoldenTop1Warn = 0.90;
+constexpr double kGoldenRmsWarn = 0.10;
 
 // v rounded up to a multiple of a (a > 0).
 constexpr uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
@@ -58,7 +67,8 @@ struct Lowered {
   float w_scale = 1.0f;
   std::vector<float> bias;       // MVM, DWCONV (zero-point correction included for MVM)
   std::vector<float> dw_weights; // DWCONV: kh*kw*C integers
-  std::vector<float> act_params; // the activation's parameters, after the biases in the table
+  std::vector<float> column_scales; // MVM with COLUMN_SCALES: per output column, after the biases
+  std::vector<float> act_params; // the activation's parameters, after the biases (and column scales)
   std::string why;               // depthwise: why this mapping
 };
 

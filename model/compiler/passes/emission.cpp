@@ -50,7 +50,8 @@ std::vector<uint8_t> program_of(const CompileContext& ctx, int s, aimc_program_h
     r.bias_offset = uint32_t(seg_table.size());
     seg_table.insert(seg_table.end(), ctx.table.begin() + ctx.table_at[k],
                      ctx.table.begin() + ctx.table_at[k] + long(lo.bias.size()));
-    seg_table.insert(seg_table.end(), lo.act_params.begin(), lo.act_params.end());  // after the biases
+    seg_table.insert(seg_table.end(), lo.column_scales.begin(), lo.column_scales.end());  // after the biases
+    seg_table.insert(seg_table.end(), lo.act_params.begin(), lo.act_params.end());
     r.weight_offset = uint32_t(seg_table.size());
     seg_table.insert(seg_table.end(), lo.dw_weights.begin(), lo.dw_weights.end());
     r.first_slice = uint32_t(slice_recs.size());

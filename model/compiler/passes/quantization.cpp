@@ -96,14 +96,58 @@ void quantize_tensors(CompileContext& ctx) {
   }
 }
 
+namespace {
+
+// The weight_percentile of |W| over `w` (a row of the op's weights, or all of them), else the
+// largest |W|, else 1: never 0, so every weight has a level.
+double weight_scale(const Eigen::MatrixXf& w, double percentile) {
+  std::vector<double> v = abs_values(w);
+  double ws = num::percentile(v, percentile);
+  if (ws <= 0.0) ws = w.size() ? double(w.cwiseAbs().maxCoeff()) : 0.0;
+  return ws > 0.0 ? ws : 1.0;
+}
+
+// Squared error of the op's weights on the levels with scale ws[o] for output o.
+double level_error2(const Op& op, const std::vector<double>& ws, int bpc) {
+  const int lm = num::cell_max_level(bpc);
+  double e2 = 0.0;
+  for (Eigen::Index o = 0; o < op.weight.rows(); ++o)
+    for (Eigen::Index k = 0; k < op.weight.cols(); ++k) {
+      const double w = op.weight(o, k), s = ws[size_t(o)];
+      const double d = w - num::weight_level(float(w), s, bpc) * s / lm;
+      e2 += d * d;
+    }
+  return e2;
+}
+
+}  // namespace
+
 void quantize_mvm_weights(const CompileContext& ctx, const Op& op, const TensorQuant& qi, const Shape& mem,
                           bool permute, Lowered& lo) {
   const MvmShape m = mvm_shape(op);
-  std::vector<double> v = abs_values(op.weight);
-  double ws = num::percentile(v, ctx.opt.weight_percentile);
-  if (ws <= 0.0) ws = op.weight.cwiseAbs().maxCoeff();
-  if (ws <= 0.0) ws = 1.0;
-  lo.w_scale = float(ws);
+  // One scale per output column, or the op's for all; automatic keeps per-tensor unless per-column
+  // lowers the rms quantization error by kColumnScaleGain (CompileOptions::weight_scales).
+  const double ws_op = weight_scale(op.weight, ctx.opt.weight_percentile);
+  std::vector<double> ws(size_t(m.cols), ws_op);
+  using W = CompileOptions::WeightScales;
+  if (ctx.opt.weight_scales != W::per_tensor && m.cols > 1) {
+    std::vector<double> per_col(size_t(m.cols));
+    for (int o = 0; o < m.cols; ++o) per_col[size_t(o)] = weight_scale(op.weight.row(o), ctx.opt.weight_percentile);
+    bool use = ctx.opt.weight_scales == W::per_column;
+    if (!use) {
+      const double e_tensor = level_error2(op, ws, ctx.bpc), e_col = level_error2(op, per_col, ctx.bpc);
+      use = e_col < e_tensor * (1.0 - kColumnScaleGain) * (1.0 - kColumnScaleGain);  // rms error, squared
+    }
+    if (use) ws = per_col;
+  }
+  const double ws_max = *std::max_element(ws.begin(), ws.end());
+  lo.w_scale = float(ws_max);
+  lo.column_scales.clear();
+  if (std::any_of(ws.begin(), ws.end(), [&](double s) { return s != ws_max; }) ||
+      ctx.opt.weight_scales == W::per_column) {
+    lo.rec.flags |= AIMC_LAYER_COLUMN_SCALES;
+    for (double s : ws) lo.column_scales.push_back(float(s / ws_max));
+  }
   lo.levels = Eigen::MatrixXi::Zero(m.rows, m.cols);
   std::vector<double> level_sum(size_t(m.cols), 0.0);
   for (int o = 0; o < m.cols; ++o) {
@@ -114,7 +158,7 @@ void quantize_mvm_weights(const CompileContext& ctx, const Op& op, const TensorQ
         const int c = k % mem.c, p = k / mem.c;
         col = c * mem.h * mem.w + p;
       }
-      const int lv = num::weight_level(op.weight(o, col), ws, ctx.bpc);
+      const int lv = num::weight_level(op.weight(o, col), ws[size_t(o)], ctx.bpc);
       lo.levels(grp * m.rows_per_group + k, o) = lv;
       level_sum[size_t(o)] += lv;
     }
@@ -122,7 +166,8 @@ void quantize_mvm_weights(const CompileContext& ctx, const Op& op, const TensorQ
   // Zero point: W (x_code - z) s = W x_code s - z s sum(W): the second term is a constant.
   lo.bias.resize(size_t(m.cols));
   for (int o = 0; o < m.cols; ++o)
-    lo.bias[size_t(o)] = float(double(op.bias(o)) - double(qi.scale) * qi.zero * level_sum[size_t(o)] * ws / ctx.lmax);
+    lo.bias[size_t(o)] =
+        float(double(op.bias(o)) - double(qi.scale) * qi.zero * level_sum[size_t(o)] * ws[size_t(o)] / ctx.lmax);
 }
 
 void quantize_depthwise_weights(const Op& op, const TensorQuant& qi, Lowered& lo) {
