@@ -10,6 +10,8 @@ Models (random weights from a fixed seed; see docs/workloads.md for topology cho
     mobilenet_v1_224     MobileNet-v1 1.0 (TF-slim), 1000 classes, input [N,3,224,224]
     mobilenet_v2_224     MobileNetV2 1.0, 1000 classes, input [N,3,224,224] (counts not checked:
                          reference-chips section 8 has no row for it)
+    kws_conv1d           Conv1d keyword spotting on MFCC frames, input [N,40,49] (not checked)
+    autoencoder_sigmoid  640-128-8-128-640 autoencoder with a Sigmoid output, input [N,640] (not checked)
 
 Every file is ONNX opset 13, input "input", output "output", dynamic batch axis, float32, with
 the BatchNormalization nodes kept (the C++ importer folds them). For each model the script also
@@ -55,7 +57,7 @@ TOLERANCE = 0.005
 # What the compiler's importer is meant to accept; an exported graph outside it is an error here.
 ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool",
                "GlobalAveragePool", "Add", "Concat", "Flatten", "Reshape", "Gemm", "MatMul",
-               "Softmax"}
+               "Softmax", "Sigmoid", "ReduceMean"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,6 +174,44 @@ class MobileNetV1(nn.Module):
         return self.net(x)
 
 
+class KwsConv1d(nn.Module):
+    """Keyword spotting with 1-D (temporal) convolutions over MFCC frames, the layout of TC-ResNet
+    (Choi et al. 2019) without its residuals: the 40 coefficients are the channels, the 49 frames
+    the sequence [N, 40, 49]; four Conv1d + BN + ReLU (64 channels, kernel 3, the second with
+    stride 2), the mean over time (ReduceMean), a 12-way classifier."""
+
+    def __init__(self, coeffs=40, channels=64, classes=12):
+        super().__init__()
+        layers, cin = [], coeffs
+        for i in range(4):
+            layers += [nn.Conv1d(cin, channels, 3, stride=2 if i == 1 else 1, padding=1, bias=False),
+                       nn.BatchNorm1d(channels), nn.ReLU()]
+            cin = channels
+        self.body = nn.Sequential(*layers)
+        self.fc = nn.Linear(channels, classes)
+
+    def forward(self, x):
+        return self.fc(self.body(x).mean(dim=2))
+
+
+class SigmoidAutoencoder(nn.Module):
+    """An autoencoder of frames in [0, 1]: 640-128-8-128-640 with BN and ReLU in the hidden layers
+    and a Sigmoid on the output (reconstructions in [0, 1]), the shape of the DCASE baseline's
+    first and last layers."""
+
+    def __init__(self, dim=640, hidden=128, bottleneck=8):
+        super().__init__()
+        widths = [dim, hidden, bottleneck, hidden]
+        layers = []
+        for cin, cout in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(cin, cout), nn.BatchNorm1d(cout), nn.ReLU()]
+        layers += [nn.Linear(hidden, dim), nn.Sigmoid()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
 # MobileNetV2 (Sandler et al. 2018, Table 2): (expansion t, output channels c, repeats n, stride s).
 MOBILENET_V2_BLOCKS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
                        (6, 160, 3, 2), (6, 320, 1, 1)]
@@ -244,6 +284,10 @@ WORKLOADS = [
     # 300M multiply-adds; this layout counts 3.47M weights and biases, 3.54M with BN, 300.8M MACs).
     Workload("mobilenet_v2_224", lambda: MobileNetV2(1000), (3, 224, 224), None, None, None, True, 4,
              "MobileNetV2 1.0 224 (Sandler et al. 2018, torchvision layout)"),
+    Workload("kws_conv1d", KwsConv1d, (40, 49), None, None, None, True, 64,
+             "Conv1d keyword spotting on MFCC frames (TC-ResNet layout without residuals)"),
+    Workload("autoencoder_sigmoid", SigmoidAutoencoder, (640,), None, None, None, False, 256,
+             "640-128-8-128-640 autoencoder with a Sigmoid output"),
 ]
 
 
@@ -253,7 +297,7 @@ WORKLOADS = [
 
 def torch_counts(model, input_shape):
     """(params, params + BN, MACs) of one inference, from the modules and a batch-1 forward."""
-    weights = sum(p.numel() for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))
+    weights = sum(p.numel() for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))
                   for p in m.parameters())
     bn = sum(4 * m.num_features for m in model.modules()
              if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)))
@@ -261,11 +305,11 @@ def torch_counts(model, input_shape):
 
     def hook(mod, _inp, out):
         # Each output element of a conv costs one MAC per weight of its filter.
-        per_output = mod.weight[0].numel() if isinstance(mod, nn.Conv2d) else mod.in_features
+        per_output = mod.weight[0].numel() if isinstance(mod, (nn.Conv1d, nn.Conv2d)) else mod.in_features
         macs.append(out[0].numel() * per_output)
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear))]
+               if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))]
     model.eval()
     with torch.no_grad():
         model(torch.zeros(1, *input_shape))
@@ -422,7 +466,12 @@ def run_onnx(proto, x):
         i = [env[n] if n else None for n in node.input]
         a = _attrs(node)
         op = node.op_type
-        if op == "Conv":
+        if op == "Conv" and i[0].ndim == 3:               # 1-D: a k x 1 kernel on [N, C, L, 1]
+            node2 = onnx.helper.make_node("Conv", node.input, node.output, group=a.get("group", 1),
+                                          pads=[a.get("pads", [0, 0])[0], 0, a.get("pads", [0, 0])[1], 0],
+                                          strides=[a.get("strides", [1])[0], 1])
+            y = _conv(node2, i[0][..., None], i[1][..., None], i[2] if len(i) > 2 else None)[..., 0]
+        elif op == "Conv":
             y = _conv(node, i[0], i[1], i[2] if len(i) > 2 else None)
         elif op == "BatchNormalization":
             shape = (1, -1) + (1,) * (i[0].ndim - 2)
@@ -443,6 +492,10 @@ def run_onnx(proto, x):
             y = win.max(axis=(4, 5)) if op == "MaxPool" else win.mean(axis=(4, 5))
         elif op == "GlobalAveragePool":
             y = i[0].mean(axis=(2, 3), keepdims=True)
+        elif op == "ReduceMean":
+            y = i[0].mean(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))
+        elif op == "Sigmoid":
+            y = 1.0 / (1.0 + np.exp(-i[0]))
         elif op == "Add":
             y = i[0] + i[1]
         elif op == "Flatten":

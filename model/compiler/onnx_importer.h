@@ -33,7 +33,7 @@ namespace aimc::compiler::onnx_detail {
 inline const char* kSupported =
     "supported: Conv, Gemm, MatMul, Add, BatchNormalization, Relu, Clip, Sigmoid, Tanh, LeakyRelu, PRelu, "
     "HardSigmoid, HardSwish, Elu, Gelu (and x * Sigmoid(x), the Erf form of GELU), Mul/Div/Sub by a constant, "
-    "MaxPool, AveragePool, "
+    "MaxPool, AveragePool, Conv/MaxPool/AveragePool on sequences [N, C, L], ReduceMean over the spatial axes, "
     "GlobalAveragePool, GlobalMaxPool, Concat, Softmax, Flatten, Reshape, Transpose (order-preserving), "
     "Squeeze, Unsqueeze, Pad (zeros, before Conv/AveragePool), Identity, Dropout; "
     "Constant, Shape, Gather, Cast on constants";
@@ -275,11 +275,11 @@ class Importer {
     const auto& tt = in.type().tensor_type();
     if (tt.elem_type() != onnx::TensorProto_DataType_FLOAT)
       fail("input '" + in.name() + "' has element type " + type_name(tt.elem_type()) + "; expected FLOAT");
-    if (!tt.has_shape()) fail("input '" + in.name() + "' has no shape; expected [N, C, H, W] or [N, features]");
+    if (!tt.has_shape()) fail("input '" + in.name() + "' has no shape; expected [N, C, H, W], [N, C, L] or [N, features]");
     const int rank = tt.shape().dim_size();
-    if (rank != 2 && rank != 4)
+    if (rank < 2 || rank > 4)
       fail("input '" + in.name() + "' has rank " + std::to_string(rank) +
-           "; supported are [N, C, H, W] (images) and [N, features] (vectors)");
+           "; supported are [N, C, H, W] (images), [N, C, L] (sequences: channels, then time) and [N, features] (vectors)");
     // A fixed batch (an export without dynamic axes) is the batch of the shape computations and
     // Reshape targets; the chip runs any number of images either way.
     const auto& batch = tt.shape().dim(0);

@@ -31,7 +31,7 @@ void Importer::apply(int n, const onnx::NodeProto& node) {
     return act_node(n, node);
   if (op == "Mul" || op == "Div" || op == "Sub") return arithmetic(n, node);
   if (op == "MaxPool" || op == "AveragePool") return pool(n, node);
-  if (op == "GlobalAveragePool" || op == "GlobalMaxPool") return global_pool(n, node);
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "ReduceMean") return global_pool(n, node);
   if (op == "Concat") return concat(n, node);
   if (op == "Softmax") return softmax(n, node);
   if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Transpose")
@@ -304,12 +304,21 @@ void Importer::fold_constant(int n, const onnx::NodeProto& node) {
 
 // Window attributes shared by Conv and the pools: kernel, strides, pads (auto_pad resolved).
 // `kernel` is the default kernel_shape (a Conv's weight; pools must give it).
+// A 1-D window (Conv1d, MaxPool1d, AvgPool1d on a sequence [N, C, L]) is the 2-D window of a
+// C x L x 1 map: its kernel, stride, dilation and pads along H, 1 and 0 along W.
 void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op, std::vector<int64_t> kernel) {
-  if (x.dims.size() != 3)
-    node_fail(n, node, "needs a 4-D input [N, C, H, W] but gets " + dims_str(x.dims, true));
-  const int64_t in_h = x.dims[1], in_w = x.dims[2];
+  const bool seq = x.dims.size() == 2;
+  if (x.dims.size() != 3 && !seq)
+    node_fail(n, node, "needs a 4-D input [N, C, H, W] or a 3-D sequence [N, C, L] but gets " + dims_str(x.dims, true));
+  const int64_t in_h = x.dims[1], in_w = seq ? 1 : x.dims[2];
   std::vector<int64_t> k = attr(node, "kernel_shape") ? attr_ints(node, "kernel_shape") : kernel;
-  if (k.size() != 2) node_fail(n, node, "needs a 2-D kernel_shape, got " + std::to_string(k.size()) + " values");
+  auto widen = [&](std::vector<int64_t>& v, int64_t fill) {  // a 1-D attribute on the H axis
+    if (seq && v.size() == 1) v.push_back(fill);
+  };
+  widen(k, 1);
+  if (k.size() != 2)
+    node_fail(n, node, std::string("needs a ") + (seq ? "1-D" : "2-D") + " kernel_shape, got " +
+                           std::to_string(seq ? k.size() - 1 : k.size()) + " values");
   // The window's numbers come from the file: each is bounded before it becomes an int.
   if (k[0] <= 0 || k[1] <= 0 || k[0] > INT_MAX || k[1] > INT_MAX)
     node_fail(n, node, "kernel_shape must be two positive values up to " + std::to_string(INT_MAX) + ", got " +
@@ -317,6 +326,7 @@ void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op
   op.kh = int(k[0]), op.kw = int(k[1]);
   std::vector<int64_t> s = attr_ints(node, "strides");
   if (s.empty()) s = {1, 1};
+  widen(s, 1);
   if (s.size() != 2 || s[0] <= 0 || s[1] <= 0 || s[0] > INT_MAX || s[1] > INT_MAX)
     node_fail(n, node, "strides must be two positive values up to " + std::to_string(INT_MAX) + ", got " + dims_str(s, false));
   op.stride_h = int(s[0]), op.stride_w = int(s[1]);
@@ -327,6 +337,7 @@ void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op
     node_fail(n, node, "ceil_mode=1 is not supported (export with ceil_mode=False)");
   const std::string auto_pad = attr_s(node, "auto_pad", "NOTSET");
   std::vector<int64_t> p = attr_ints(node, "pads");
+  if (seq && p.size() == 2) p = {p[0], 0, p[1], 0};  // [begin, end] of L
   if (auto_pad == "NOTSET") {
     if (p.empty()) p = {0, 0, 0, 0};
     if (p.size() != 4) node_fail(n, node, "pads must have 4 values, got " + std::to_string(p.size()));
@@ -358,17 +369,25 @@ void Importer::window(int n, const onnx::NodeProto& node, const Value& x, Op& op
 int Importer::padded_input(int n, const onnx::NodeProto& node, const Value& x, Op& op) {
   op.pad_t += x.pad[0], op.pad_l += x.pad[1], op.pad_b += x.pad[2], op.pad_r += x.pad[3];
   std::vector<int64_t> unpadded = x.dims;
-  unpadded[1] -= x.pad[0] + x.pad[2];
-  unpadded[2] -= x.pad[1] + x.pad[3];
+  if (unpadded.size() > 2) {  // a Pad node pads maps only (a sequence's pads are its op's own)
+    unpadded[1] -= x.pad[0] + x.pad[2];
+    unpadded[2] -= x.pad[1] + x.pad[3];
+  }
   return as_tensor(x, graph_shape(n, node, unpadded), [&](const std::string& m) { node_fail(n, node, m); });
 }
 
 void Importer::conv(int n, const onnx::NodeProto& node) {
   const Value& x = activation(n, node, 0);
-  const ConstTensor& w = constant(n, node, 1, "weight", true);
+  const ConstTensor& w0 = constant(n, node, 1, "weight", true);
+  // A 1-D convolution of a sequence [N, C, L] (weight [M, C/group, k]): a k x 1 kernel on C x L x 1.
+  const bool seq = x.dims.size() == 2 && w0.dims.size() == 3;
+  ConstTensor w1d;
+  if (seq) w1d = w0, w1d.dims.push_back(1);
+  const ConstTensor& w = seq ? w1d : w0;
   if (w.dims.size() != 4)
-    node_fail(n, node, "weight '" + node.input(1) + "' has shape " + dims_str(w.dims, false) +
-                           "; only 2-D convolutions ([M, C/group, kH, kW]) are supported");
+    node_fail(n, node, "weight '" + node.input(1) + "' has shape " + dims_str(w0.dims, false) +
+                           "; only 2-D convolutions ([M, C/group, kH, kW]) of maps [N, C, H, W] and 1-D ones "
+                           "([M, C/group, k]) of sequences [N, C, L] are supported");
   // Every dim >= 1, so each product of them is at most the count of values the file holds.
   for (int64_t d : w.dims)
     if (d <= 0 || d > INT_MAX)
@@ -405,7 +424,7 @@ void Importer::conv(int n, const onnx::NodeProto& node) {
   const Shape& in = graph_.tensors[size_t(op.inputs[0])].shape;
   const int64_t oh = (in.h + op.pad_t + op.pad_b - op.kh) / op.stride_h + 1;
   const int64_t ow = (in.w + op.pad_l + op.pad_r - op.kw) / op.stride_w + 1;
-  emit(n, node, std::move(op), {m, oh, ow});
+  emit(n, node, std::move(op), seq ? std::vector<int64_t>{m, oh} : std::vector<int64_t>{m, oh, ow});
 }
 
 // Gemm (y = alpha * A * B' + beta * C) and MatMul (y = A * B), A the activation [N, K].
@@ -795,22 +814,38 @@ void Importer::pool(int n, const onnx::NodeProto& node) {
   const Shape& in = graph_.tensors[size_t(op.inputs[0])].shape;
   const int64_t oh = (in.h + op.pad_t + op.pad_b - op.kh) / op.stride_h + 1;
   const int64_t ow = (in.w + op.pad_l + op.pad_r - op.kw) / op.stride_w + 1;
-  emit(n, node, std::move(op), {x.dims[0], oh, ow});
+  emit(n, node, std::move(op), x.dims.size() == 2 ? std::vector<int64_t>{x.dims[0], oh} : std::vector<int64_t>{x.dims[0], oh, ow});
 }
 
 void Importer::global_pool(int n, const onnx::NodeProto& node) {
   const Value& x = activation(n, node, 0);
-  if (x.dims.size() != 3)
-    node_fail(n, node, "needs a 4-D input [N, C, H, W] but gets " + dims_str(x.dims, true));
+  if (x.dims.size() != 3 && x.dims.size() != 2)
+    node_fail(n, node, "needs a 4-D input [N, C, H, W] or a 3-D sequence [N, C, L] but gets " + dims_str(x.dims, true));
+  std::vector<int64_t> out(x.dims.size(), 1);
+  out[0] = x.dims[0];
+  // ReduceMean over every spatial axis (H and W, or L) is a global average pool too.
+  if (node.op_type() == "ReduceMean") {
+    std::vector<int64_t> axes = opset_ >= 18 && has_input(node, 1) ? constant(n, node, 1, "axes", false).i64
+                                                                     : attr_ints(node, "axes");
+    const int64_t rank = int64_t(x.dims.size()) + 1;
+    for (int64_t& a : axes) a = a < 0 ? a + rank : a;
+    std::sort(axes.begin(), axes.end());
+    std::vector<int64_t> spatial;
+    for (int64_t a = 2; a < rank; ++a) spatial.push_back(a);
+    if (axes != spatial)
+      node_fail(n, node, "only a mean over every spatial axis (" + dims_str(spatial, false) + " of " +
+                             dims_str(x.dims, true) + ") is supported, got axes " + dims_str(axes, false));
+    if (attr_i(node, "keepdims", 1) == 0) out = {x.dims[0]};
+  }
   Op op;
-  if (node.op_type() == "GlobalAveragePool") {
+  if (node.op_type() != "GlobalMaxPool") {
     op.kind = OpKind::GlobalAvgPool;
   } else {  // a max over the whole map is a MaxPool with the map as its window
     op.kind = OpKind::MaxPool;
-    op.kh = int(x.dims[1]), op.kw = int(x.dims[2]);
+    op.kh = int(x.dims[1]), op.kw = x.dims.size() == 3 ? int(x.dims[2]) : 1;
   }
   op.inputs = {as_tensor(n, node, x)};
-  emit(n, node, std::move(op), {x.dims[0], 1, 1});
+  emit(n, node, std::move(op), out);
 }
 
 void Importer::concat(int n, const onnx::NodeProto& node) {

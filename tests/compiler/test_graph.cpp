@@ -858,9 +858,9 @@ TEST(OnnxGraphImport, RefusesDilatedConvAndOtherMisfits) {
     EXPECT_NE(msg.find("dilations other than 1"), std::string::npos) << msg;
   }
   {
-    OnnxBuilder b({1, 3, 8}, "y");  // rank 3
+    OnnxBuilder b({1, 3, 8, 8, 2}, "y");  // rank 5 (rank 3 is a sequence [N, C, L] since issue 20)
     b.node("Relu", "r", {"input"}, "y");
-    EXPECT_NE(refused(b, "rank3.onnx").find("has rank 3; supported are [N, C, H, W]"), std::string::npos);
+    EXPECT_NE(refused(b, "rank5.onnx").find("has rank 5; supported are [N, C, H, W]"), std::string::npos);
   }
   {
     OnnxBuilder b({1, 3, 8, 8}, "y");
@@ -1396,4 +1396,57 @@ TEST(OnnxGraphImport, ConstantOfShapeSliceAndTransposeOnConstants) {
     EXPECT_EQ(g.ops[0].pad_b, 0);
     EXPECT_EQ(g.ops[0].pad_r, 2);
   }
+}
+
+// Issue 20: sequences [N, C, L] (channels, then time) are C x L x 1 maps: Conv1d is a k x 1
+// kernel, MaxPool1d a k x 1 window, ReduceMean over the time axis a global average pool. The
+// float reference against a direct 1-D convolution; a mean over the channels is refused.
+TEST(OnnxGraphImport, SequencesConv1dPoolAndReduceMean) {
+  const int C = 4, L = 10, M = 3, K = 3;
+  OnnxBuilder b({1, C, L}, "y");
+  const std::vector<float> w = random_vec(size_t(M * C * K), 131), bias = random_vec(size_t(M), 132);
+  b.init("w", {M, C, K}, w);
+  b.init("b", {M}, bias);
+  auto* conv = b.node("Conv", "conv1d", {"input", "w", "b"}, "c");
+  set_ints(conv, "pads", {1, 1});
+  set_ints(conv, "kernel_shape", {K});
+  auto* pool = b.node("MaxPool", "pool1d", {"c"}, "p");
+  set_ints(pool, "kernel_shape", {2});
+  set_ints(pool, "strides", {2});
+  auto* mean = b.node("ReduceMean", "mean_t", {"p"}, "y");
+  set_ints(mean, "axes", {-1});
+  set_int(mean, "keepdims", 0);
+  const Graph g = import_onnx(b.save("conv1d.onnx"));
+  ASSERT_EQ(g.ops.size(), 3u);
+  EXPECT_EQ(g.ops[0].kh, K);
+  EXPECT_EQ(g.ops[0].kw, 1);
+  EXPECT_EQ(g.ops[0].pad_t, 1);
+  EXPECT_EQ(g.ops[0].pad_l, 0);
+  EXPECT_EQ(g.ops[2].kind, OpKind::GlobalAvgPool);
+  EXPECT_EQ(g.out_shape(), (Shape{M, 1, 1}));
+  Eigen::MatrixXf x = Eigen::MatrixXf::Random(2, C * L);
+  const Eigen::MatrixXf y = g.forward(x);
+  for (int v = 0; v < 2; ++v)
+    for (int o = 0; o < M; ++o) {
+      double sum = 0;
+      for (int t0 = 0; t0 < L; t0 += 2) {  // max over pairs of the conv output, then the mean
+        double best = -1e30;
+        for (int t = t0; t < t0 + 2; ++t) {
+          double acc = bias[size_t(o)];
+          for (int c = 0; c < C; ++c)
+            for (int k = 0; k < K; ++k) {
+              const int ti = t + k - 1;
+              if (ti >= 0 && ti < L) acc += w[size_t((o * C + c) * K + k)] * x(v, c * L + ti);
+            }
+          best = std::max(best, acc);
+        }
+        sum += best;
+      }
+      EXPECT_NEAR(y(v, o), sum / (L / 2), 1e-5) << v << " " << o;
+    }
+  OnnxBuilder r({1, C, L}, "y");
+  set_ints(r.node("ReduceMean", "mean_c", {"input"}, "y"), "axes", {1});
+  const std::string msg = error_of([&] { import_onnx(r.save("mean_channels.onnx")); });
+  EXPECT_NE(msg.find("'mean_c' (ReduceMean): only a mean over every spatial axis ([2] of [N, 4, 10])"),
+            std::string::npos) << msg;
 }
