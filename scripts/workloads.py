@@ -12,6 +12,7 @@ Models (random weights from a fixed seed; see docs/workloads.md for topology cho
                          reference-chips section 8 has no row for it)
     kws_conv1d           Conv1d keyword spotting on MFCC frames, input [N,40,49] (not checked)
     autoencoder_sigmoid  640-128-8-128-640 autoencoder with a Sigmoid output, input [N,640] (not checked)
+    mbconv_se            MBConv block with squeeze-excitation and SiLU, input [N,3,32,32] (not checked)
 
 Every file is ONNX opset 13, input "input", output "output", dynamic batch axis, float32, with
 the BatchNormalization nodes kept (the C++ importer folds them). For each model the script also
@@ -44,6 +45,7 @@ try:
     import onnx.shape_inference
     import torch
     import torch.nn as nn
+    import torch.nn.functional as F
 except ImportError as exc:  # pragma: no cover - depends on the interpreter used
     sys.stderr.write(
         f"workloads.py: cannot import {exc.name!r} with {sys.executable}.\n"
@@ -57,7 +59,7 @@ TOLERANCE = 0.005
 # What the compiler's importer is meant to accept; an exported graph outside it is an error here.
 ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Clip", "MaxPool", "AveragePool",
                "GlobalAveragePool", "Add", "Concat", "Flatten", "Reshape", "Gemm", "MatMul",
-               "Softmax", "Sigmoid", "ReduceMean"}
+               "Softmax", "Sigmoid", "ReduceMean", "Mul"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,6 +196,31 @@ class KwsConv1d(nn.Module):
         return self.fc(self.body(x).mean(dim=2))
 
 
+class MbConvSe(nn.Module):
+    """An EfficientNet-B0 style network in small: stem conv 3x3/2 (16), one MBConv block (1x1
+    expansion to 64, depthwise 3x3, squeeze-excitation 64 -> 8 -> 64 with a Sigmoid gate,
+    1x1 projection to 24), a 1x1 head (64), global average pool, 10 classes; SiLU throughout
+    (Tan & Le 2019's MBConv6 with squeeze-excitation)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn(3, 16, 3, stride=2, bias=False, act=nn.SiLU))
+        self.expand = nn.Sequential(*conv_bn(16, 64, 1, bias=False, act=nn.SiLU))
+        self.dw = nn.Sequential(*conv_bn(64, 64, 3, groups=64, bias=False, act=nn.SiLU))
+        self.se_reduce = nn.Conv2d(64, 8, 1)
+        self.se_expand = nn.Conv2d(8, 64, 1)
+        self.project = nn.Sequential(*conv_bn(64, 24, 1, bias=False, act=None))
+        self.head = nn.Sequential(*conv_bn(24, 64, 1, bias=False, act=nn.SiLU))
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = self.dw(self.expand(self.stem(x)))
+        s = F.adaptive_avg_pool2d(x, 1)
+        s = torch.sigmoid(self.se_expand(F.silu(self.se_reduce(s))))
+        x = self.head(self.project(x * s))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 class SigmoidAutoencoder(nn.Module):
     """An autoencoder of frames in [0, 1]: 640-128-8-128-640 with BN and ReLU in the hidden layers
     and a Sigmoid on the output (reconstructions in [0, 1]), the shape of the DCASE baseline's
@@ -288,6 +315,8 @@ WORKLOADS = [
              "Conv1d keyword spotting on MFCC frames (TC-ResNet layout without residuals)"),
     Workload("autoencoder_sigmoid", SigmoidAutoencoder, (640,), None, None, None, False, 256,
              "640-128-8-128-640 autoencoder with a Sigmoid output"),
+    Workload("mbconv_se", MbConvSe, (3, 32, 32), None, None, None, True, 32,
+             "EfficientNet-B0 style MBConv block with squeeze-excitation and SiLU"),
 ]
 
 
@@ -494,6 +523,8 @@ def run_onnx(proto, x):
             y = i[0].mean(axis=(2, 3), keepdims=True)
         elif op == "ReduceMean":
             y = i[0].mean(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))
+        elif op == "Mul":
+            y = i[0] * i[1]
         elif op == "Sigmoid":
             y = 1.0 / (1.0 + np.exp(-i[0]))
         elif op == "Add":

@@ -100,6 +100,8 @@ enum aimc_layer_flags {
   AIMC_LAYER_COLUMN_SCALES = 1u << 5, /* MVM: one weight scale per output column: out_c floats in
                                       * the table right after the op's biases (at bias_offset +
                                       * out_c); y = acc * acc_scale * column_scale[o] + bias[o] */
+  AIMC_LAYER_IN2_PER_CHANNEL = 1u << 6, /* MUL: the second input is a 1 x 1 x in_c map (one value per
+                                        * channel, squeeze-excitation), broadcast over the pixels */
   /* Bits 8-11: the op's activation (enum aimc_act), applied to y before the act clamp by the
    * digital unit that requantizes the op's output: (flags & AIMC_LAYER_ACT_MASK) >> AIMC_LAYER_ACT_SHIFT.
    * Its parameters, if it has any, are floats in the table after the op's biases (and column
@@ -136,6 +138,8 @@ enum aimc_op_kind {
   AIMC_OP_SOFTMAX = 5, /* softmax over the in_c channels of a 1 x 1 map */
   AIMC_OP_DWCONV = 6,  /* depthwise convolution in the digital unit; integer weights in the table */
   AIMC_OP_ACT = 7,     /* element-wise: the codes dequantized, the op's activation, clamp, requantize */
+  AIMC_OP_MUL = 8,     /* y = x1 * x2 (both dequantized; x2 per channel with IN2_PER_CHANNEL), then
+                        * activation, clamp, requantize */
 };
 
 /* One op of the program. Activation maps live in the activation SRAM as unsigned codes, pixel
@@ -170,7 +174,7 @@ typedef struct {
   uint32_t groups;                 /* MVM, DWCONV */
   uint32_t in_zero, out_zero;      /* codes of value 0 */
   float in_scale;                  /* digital ops: value of one input code step */
-  uint32_t in2_addr, in2_stride, in2_zero;  /* ADD: the second input */
+  uint32_t in2_addr, in2_stride, in2_zero;  /* ADD, MUL: the second input */
   float in2_scale;
   uint32_t out_c_offset;           /* first output channel written (CONCAT; 0 otherwise) */
   uint32_t out_pixel_channels;     /* channels per output pixel in memory (>= out_c_offset + out_c) */

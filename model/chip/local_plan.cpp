@@ -1,5 +1,7 @@
 #include "chip/local_plan.h"
 
+#include "program/layer_fields.h"
+
 #include <algorithm>
 #include <map>
 
@@ -47,7 +49,7 @@ std::vector<LocalOp> plan_local_memory(const std::vector<aimc_layer_t>& layers,
   std::vector<Input> inputs;
   for (size_t j = 0; j < n; ++j) {
     const aimc_layer_t& L = layers[j];
-    const int count = L.kind == AIMC_OP_ADD ? 2 : 1;
+    const int count = program::has_second_input(L) ? 2 : 1;
     for (int w = 0; w < count; ++w) {
       const uint32_t addr = w == 0 ? L.in_addr : L.in2_addr;
       const uint32_t stride = w == 0 ? L.in_stride : L.in2_stride;

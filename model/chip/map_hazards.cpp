@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "program/layer_fields.h"
+
 namespace aimc::chip {
 
 MapHazards::MapHazards(const std::vector<aimc_layer_t>& layers, uint32_t batch) : batch_(batch) {
@@ -9,7 +11,8 @@ MapHazards::MapHazards(const std::vector<aimc_layer_t>& layers, uint32_t batch) 
     std::vector<Access> acc;
     const uint64_t in_bytes = uint64_t(L.in_h) * L.in_w * L.in_c;
     acc.push_back({L.in_addr, L.in_stride, in_bytes, false, 0, 0, 0});
-    if (L.kind == AIMC_OP_ADD) acc.push_back({L.in2_addr, L.in2_stride, in_bytes, false, 0, 0, 0});
+    if (program::has_second_input(L))
+      acc.push_back({L.in2_addr, L.in2_stride, program::second_input_bytes(L), false, 0, 0, 0});
     const uint64_t elem = (L.flags & AIMC_LAYER_OUTPUT_I32) ? 4u : 1u;
     const uint64_t positions = uint64_t(L.out_h) * L.out_w;
     Access w{L.out_addr, L.out_stride, positions * L.out_c * elem, true, 0, 0, 0};

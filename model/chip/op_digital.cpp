@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "chip/op_exec.h"
+#include "program/layer_fields.h"
 
 namespace aimc::chip {
 
@@ -43,6 +44,19 @@ bool run_add(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps&
   }
   out = num::add(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale,
                  static_cast<int>(L.in2_zero), op.requant);
+  return true;
+}
+
+bool run_mul(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
+  const bool per_channel = (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) != 0;
+  num::Maps in2;
+  if (!ctx.read_maps(L.in2_addr, L.in2_stride, per_channel ? num::MapShape{1, 1, op.in_shape.c} : op.in_shape, in2)) {
+    err_addr = L.in2_addr;
+    return false;
+  }
+  out = num::mul(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale, static_cast<int>(L.in2_zero),
+                 per_channel, op.in_shape, op.requant);
   return true;
 }
 
@@ -86,6 +100,9 @@ constexpr DigitalOp kDigitalOps[] = {
     {AIMC_OP_SOFTMAX, "softmax", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 4; },
      DigitalWork::float_op, run_softmax},
     {AIMC_OP_DWCONV, "dwconv", window_plus_one_ops, DigitalWork::mac, run_dwconv},
+    // two rescales and a multiply
+    {AIMC_OP_MUL, "mul", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c) * 3; },
+     DigitalWork::requantize, run_mul},
     // dequantize and requantize (the activation's float operations are added to every op's count)
     {AIMC_OP_ACT, "activation", [](const aimc_layer_t& L) { return static_cast<long>(L.out_c); },
      DigitalWork::requantize, run_act},
@@ -110,9 +127,11 @@ bool read_inputs(ExecContext& ctx, const OpStep& op, uint32_t v, long n, uint64_
     err_addr = L.in_addr;
     return false;
   }
-  if (L.kind == AIMC_OP_ADD) {
+  if (program::has_second_input(L)) {
+    // A per-channel second input (a squeeze-excitation gate): its in_c bytes with every chunk.
+    const uint64_t in2_len = (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) ? uint64_t(L.in_c) : in_len;
     uint64_t e2 = 0;
-    if (!ctx.read_input(op, 1, &unit, 1, L.in2_addr + v * L.in2_stride, in_len, ready_ps, e2)) {
+    if (!ctx.read_input(op, 1, &unit, 1, L.in2_addr + v * L.in2_stride, in2_len, ready_ps, e2)) {
       err_addr = L.in2_addr;
       return false;
     }

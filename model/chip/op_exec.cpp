@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "program/layer_activation.h"
+#include "program/layer_fields.h"
 
 namespace aimc::chip {
 

@@ -23,7 +23,7 @@
 
 #include "aimc_regs.h"
 #include "chip/op_exec.h"
-#include "program/layer_activation.h"
+#include "program/layer_fields.h"
 #include "sim/accounting.h"
 
 namespace aimc::chip {

@@ -128,6 +128,7 @@ const char* to_string(OpKind k) {
     case OpKind::Softmax: return "Softmax";
     case OpKind::Flatten: return "Flatten";
     case OpKind::Activation: return "Activation";
+    case OpKind::Mul: return "Mul";
   }
   return "?";
 }
@@ -156,7 +157,7 @@ int Graph::add_op(Op op, const std::string& out_name) {
 
 Shape Graph::infer_shape(const Op& op) const {
   auto fail = [&](const std::string& msg) { op_fail(name, op, msg); };
-  const size_t want = op.kind == OpKind::Add ? 2 : 1;
+  const size_t want = op.kind == OpKind::Add || op.kind == OpKind::Mul ? 2 : 1;
   if (op.kind == OpKind::Concat ? op.inputs.empty() : op.inputs.size() != want)
     fail("takes " + std::string(op.kind == OpKind::Concat ? "at least 1" : std::to_string(want)) +
          " input(s), has " + std::to_string(op.inputs.size()));
@@ -230,6 +231,11 @@ Shape Graph::infer_shape(const Op& op) const {
       if (x.h != 1 || x.w != 1) fail("needs a C x 1 x 1 input, got " + to_string(x));
       return x;
     case OpKind::Activation: return x;
+    case OpKind::Mul:
+      if (in[1] != in[0] && in[1] != Shape{x.c, 1, 1})
+        fail("multiplies " + to_string(in[0]) + " by " + to_string(in[1]) + "; the second must be the same shape or " +
+             to_string(Shape{x.c, 1, 1}) + " (one value per channel)");
+      return x;
     case OpKind::Flatten:
       if (x.size() > INT_MAX) fail("flattens " + to_string(x) + ", more than " + std::to_string(INT_MAX) + " values");
       return Shape{int(x.size()), 1, 1};
@@ -343,6 +349,17 @@ Eigen::MatrixXf forward_op(const Op& op, const std::vector<const Eigen::MatrixXf
       break;
     }
     case OpKind::Add: y = *inputs[0] + *inputs[1]; break;
+    case OpKind::Mul: {
+      const long plane = long(is.h) * is.w;
+      if (inputs[1]->cols() == inputs[0]->cols()) {
+        y = inputs[0]->cwiseProduct(*inputs[1]);
+      } else {  // channel-major maps: channel c is the columns [c * plane, (c + 1) * plane)
+        for (int c = 0; c < is.c; ++c)
+          y.middleCols(long(c) * plane, plane) =
+              inputs[0]->middleCols(long(c) * plane, plane).array().colwise() * inputs[1]->col(c).array();
+      }
+      break;
+    }
     case OpKind::Concat: {
       long at = 0;
       // Channel-major maps of equal H x W concatenate along channels by concatenating rows.

@@ -47,6 +47,8 @@ enum class OpKind {
   Softmax,        // over the channels of a C x 1 x 1 tensor
   Flatten,        // C x H x W -> (C*H*W) x 1 x 1, elements in C, H, W order (no arithmetic)
   Activation,     // element-wise act (below) of one map, where it cannot fold into the op before it
+  Mul,            // elementwise product of two maps, the second of one shape or C x 1 x 1 (per
+                  // channel, broadcast over the pixels: squeeze-excitation), then act and clamp
 };
 const char* to_string(OpKind k);
 

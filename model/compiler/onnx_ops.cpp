@@ -574,6 +574,29 @@ Eigen::VectorXf Importer::channel_constant(int n, const onnx::NodeProto& node, i
   return v;
 }
 
+// Mul of two activations: of one shape, or one of them a value per channel of the other ([C],
+// [C, 1] or [C, 1, 1]: a squeeze-excitation gate), which becomes the second input.
+void Importer::mul_maps(int n, const onnx::NodeProto& node) {
+  const Value* a = &activation(n, node, 0);
+  const Value* b = &activation(n, node, 1);
+  auto per_channel_of = [](const Value& g, const Value& x) {  // g holds one value per channel of x
+    if (x.dims.empty() || g.dims.empty() || g.dims[0] != x.dims[0] || g.dims.size() > x.dims.size()) return false;
+    return std::all_of(g.dims.begin() + 1, g.dims.end(), [](int64_t d) { return d == 1; });
+  };
+  if (a->dims != b->dims) {
+    if (per_channel_of(*a, *b)) std::swap(a, b);
+    else if (!per_channel_of(*b, *a))
+      node_fail(n, node, "multiplies " + dims_str(a->dims, true) + " and " + dims_str(b->dims, true) +
+                             "; only maps of one shape, or a map and one value per channel of it, are supported");
+  }
+  if (a->padded() || b->padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
+  Op op;
+  op.kind = OpKind::Mul;
+  op.inputs = {as_tensor(n, node, *a), as_tensor(n, node, *b)};  // a per-channel gate is C x 1 x 1
+  const std::vector<int64_t> dims = a->dims;
+  emit(n, node, std::move(op), dims);
+}
+
 // Mul, Div and Sub with a constant operand: y = s x + t per channel (input normalisation, a scale
 // after a layer), folded into the Conv before it when it is the only reader, else a depthwise 1x1
 // convolution. Mul of an activation by a gate of itself is SiLU / HardSwish (act_node); the Erf
@@ -583,9 +606,9 @@ void Importer::arithmetic(int n, const onnx::NodeProto& node) {
   if (node.input_size() != 2) node_fail(n, node, op + " needs two inputs");
   if (op == "Div" && gelu_chain(n, node)) return;
   const bool c0 = consts_.count(node.input(0)) > 0, c1 = consts_.count(node.input(1)) > 0;
+  if (!c0 && !c1 && op == "Mul") return mul_maps(n, node);
   if (!c0 && !c1)
-    node_fail(n, node, op + " of two activations is not supported (only with a constant operand, or x * Sigmoid(x) "
-                            "and x * HardSigmoid(x) as SiLU and HardSwish)");
+    node_fail(n, node, op + " of two activations is not supported (only with a constant operand)");
   if (op == "Div" && c0) node_fail(n, node, "a constant divided by an activation is not supported");
   const int xi = c0 ? 1 : 0;
   const Value& x = activation(n, node, xi);
@@ -760,8 +783,8 @@ void Importer::apply_act(int n, const onnx::NodeProto& node, const Activation& a
   int target = fold_target(node.input(0), x, why, readers);
   if (target >= 0) {
     const Op& o = graph_.ops[size_t(target)];
-    const bool requantizes = o.kind == OpKind::Conv || o.kind == OpKind::Add || o.kind == OpKind::AvgPool ||
-                             o.kind == OpKind::GlobalAvgPool || o.kind == OpKind::Concat;
+    const bool requantizes = o.kind == OpKind::Conv || o.kind == OpKind::Add || o.kind == OpKind::Mul ||
+                             o.kind == OpKind::AvgPool || o.kind == OpKind::GlobalAvgPool || o.kind == OpKind::Concat;
     const Shape s = graph_.tensors[size_t(x.tensor)].shape;
     if (!requantizes || o.act != num::ActKind::none || s.c != channels ||
         (o.has_clamp() && !num::activation_monotone(a.kind, a.alpha)))

@@ -165,6 +165,22 @@ Maps add(const Maps& a, float a_scale, int a_zero, const Maps& b, float b_scale,
   return out;
 }
 
+Maps mul(const Maps& a, float a_scale, int a_zero, const Maps& b, float b_scale, int b_zero, bool b_per_channel,
+         const MapShape& s, const Requant& q, long* clipped) {
+  check_shape(a, s, "mul");
+  if (b.rows() != a.rows() || b.cols() != (b_per_channel ? long(s.c) : s.size()))
+    throw std::invalid_argument("mul: the second input has " + std::to_string(b.cols()) + " codes per image, expected " +
+                                std::to_string(b_per_channel ? long(s.c) : s.size()));
+  Maps out(a.rows(), a.cols());
+  for (Eigen::Index v = 0; v < a.rows(); ++v)
+    for (Eigen::Index i = 0; i < a.cols(); ++i) {
+      const float bv = b(v, b_per_channel ? i % s.c : i);
+      out(v, i) = ((a(v, i) - float(a_zero)) * a_scale) * ((bv - float(b_zero)) * b_scale);
+    }
+  finish(requantize(out.data(), long(out.size()), q), clipped);
+  return out;
+}
+
 Maps requantize_codes(const Maps& in, float in_scale, int in_zero, const Requant& q, long* clipped) {
   Maps out = ((in.array() - float(in_zero)) * in_scale).matrix();
   finish(requantize(out.data(), long(out.size()), q), clipped);

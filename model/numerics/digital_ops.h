@@ -76,6 +76,11 @@ Maps avg_pool(const Maps& in, const MapShape& shape, const Window& w, bool count
 // Elementwise a_scale * (a - a_zero) + b_scale * (b - b_zero), requantized.
 Maps add(const Maps& a, float a_scale, int a_zero, const Maps& b, float b_scale, int b_zero,
          const Requant& out, long* clipped = nullptr);
+// Elementwise a_scale * (a - a_zero) * b_scale * (b - b_zero), requantized. a is an H x W x C map
+// (shape); b the same map, or with b_per_channel one value per channel (1 x 1 x C, broadcast over
+// the pixels: a squeeze-excitation gate).
+Maps mul(const Maps& a, float a_scale, int a_zero, const Maps& b, float b_scale, int b_zero, bool b_per_channel,
+         const MapShape& shape, const Requant& out, long* clipped = nullptr);
 // Requantizes codes of (in_scale, in_zero) to `out` (the copy a concatenation makes).
 Maps requantize_codes(const Maps& in, float in_scale, int in_zero, const Requant& out,
                       long* clipped = nullptr);

@@ -1,6 +1,6 @@
 #include "program/validate.h"
 
-#include "program/layer_activation.h"
+#include "program/layer_fields.h"
 
 #include <algorithm>
 #include <cmath>
@@ -47,7 +47,7 @@ const char* number_problem(const aimc_layer_t& l) {
   if (l.kind == AIMC_OP_MVM && !finite_positive(l.adc_full_scale)) return "adc_full_scale must be finite and > 0";
   if (l.kind != AIMC_OP_MVM && l.kind != AIMC_OP_MAXPOOL && !finite_positive(l.in_scale))
     return "in_scale must be finite and > 0";
-  if (l.kind == AIMC_OP_ADD && !finite_positive(l.in2_scale)) return "in2_scale must be finite and > 0";
+  if (has_second_input(l) && !finite_positive(l.in2_scale)) return "in2_scale must be finite and > 0";
   if (std::isnan(l.act_min) || std::isnan(l.act_max) || l.act_min > l.act_max)
     return "act_min/act_max must be ordered and not NaN";
   // An infinite clamp is "no clamp" on its side only: a clamp to +inf (or -inf) would leave no
@@ -94,10 +94,12 @@ Problem check_machine(const aimc_program_hdr_t& p, const Machine& m) {
 // Shapes of op `li`: windows, feature counts, channel ranges, strides.
 Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw) {
   auto bad = [&](const std::string& m) { return bad_program(ArgKind::op, li, lw + m); };
-  if (l.kind > AIMC_OP_ACT) return bad("unknown kind " + to_string(l.kind));
+  if (l.kind > AIMC_OP_MUL) return bad("unknown kind " + to_string(l.kind));
   if (l.flags & ~uint32_t(AIMC_LAYER_RELU | AIMC_LAYER_OUTPUT_I32 | AIMC_LAYER_COUNT_PAD | AIMC_LAYER_BIT_SERIAL |
-                          AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_COLUMN_SCALES | AIMC_LAYER_ACT_MASK))
+                          AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_COLUMN_SCALES | AIMC_LAYER_IN2_PER_CHANNEL |
+                          AIMC_LAYER_ACT_MASK))
     return bad("unknown flags");
+  if ((l.flags & AIMC_LAYER_IN2_PER_CHANNEL) && l.kind != AIMC_OP_MUL) return bad("IN2_PER_CHANNEL on an op that is not a MUL");
   if ((l.flags & AIMC_LAYER_COLUMN_SCALES) && l.kind != AIMC_OP_MVM) return bad("COLUMN_SCALES on an op that is not an MVM");
   if (layer_act_code(l) >= AIMC_ACT_COUNT) return bad("unknown activation " + to_string(layer_act_code(l)));
   // A max pool passes codes through without requantizing: there is no real value to apply f to.
@@ -136,6 +138,7 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
                  " pooling window: a window would hold no element of the map");
   } else if (l.out_h != l.in_h || l.out_w != l.in_w) {
     return bad(std::string(l.kind == AIMC_OP_ADD      ? "add"
+                           : l.kind == AIMC_OP_MUL    ? "mul"
                            : l.kind == AIMC_OP_CONCAT ? "concat"
                            : l.kind == AIMC_OP_ACT    ? "activation"
                                                       : "softmax") +
@@ -161,7 +164,7 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
     return bad("only CONCAT writes a channel range");
   if (l.in_stride < in_elems) return bad("in_stride smaller than the input map");
   if (l.out_stride < out_pixels * l.out_pixel_channels * (i32 ? 4 : 1)) return bad("out_stride smaller than the output map");
-  if (l.kind == AIMC_OP_ADD && l.in2_stride < in_elems) return bad("in2_stride smaller than the input map");
+  if (has_second_input(l) && l.in2_stride < second_input_bytes(l)) return bad("in2_stride smaller than the second input map");
   if (l.kind != AIMC_OP_MVM) {
     if (l.slice_count != 0) return bad("a digital op has slices");
     if (l.replicas > 1) return bad("a digital op has replicas = " + to_string(l.replicas));
@@ -213,7 +216,7 @@ Problem check_op_data(const aimc_program_hdr_t& p, const aimc_layer_t& l, uint32
     };
     if (!in_sram(l.in_addr, l.in_stride, in_elems)) return bad("input map of the batch beyond the SRAM");
     if (!in_sram(l.out_addr, l.out_stride, out_bytes)) return bad("output map of the batch beyond the SRAM");
-    if (l.kind == AIMC_OP_ADD && !in_sram(l.in2_addr, l.in2_stride, in_elems))
+    if (has_second_input(l) && !in_sram(l.in2_addr, l.in2_stride, second_input_bytes(l)))
       return bad("second input map of the batch beyond the SRAM");
   }
   return {};

@@ -1047,9 +1047,9 @@ TEST(Image, CorruptedImagesRefused) {
   // An unknown op kind, and an output zero point beyond the DAC codes.
   const uint64_t layer0 = ps.offset + sizeof(aimc_program_hdr_t);
   b = good;
-  uint32_t kind = AIMC_OP_ACT + 1;
+  uint32_t kind = AIMC_OP_MUL + 1;
   std::memcpy(b.data() + layer0 + offsetof(aimc_layer_t, kind), &kind, 4);
-  expect_error(b, "unknown kind 8");
+  expect_error(b, "unknown kind 9");
   b = good;
   uint32_t zero = 256;
   std::memcpy(b.data() + layer0 + offsetof(aimc_layer_t, out_zero), &zero, 4);

@@ -1231,15 +1231,20 @@ TEST(OnnxGraphImport, TorchExportedActivationsMatchTorch) {
       for (const std::string& s : op.folded) folded += s + "; ";
     }
     for (num::ActKind k : {num::ActKind::silu, num::ActKind::hard_swish, num::ActKind::prelu, num::ActKind::gelu_erf,
-                           num::ActKind::tanh, num::ActKind::leaky_relu, num::ActKind::elu, num::ActKind::sigmoid,
-                           num::ActKind::hard_sigmoid})
+                           num::ActKind::tanh, num::ActKind::leaky_relu, num::ActKind::elu, num::ActKind::hard_sigmoid})
       EXPECT_EQ(acts[k], 1) << num::to_string(k) << " in " << folded;
+    EXPECT_EQ(acts[num::ActKind::sigmoid], 2) << folded;  // the gate's, and the one after a Relu
+    // The squeeze-excitation product: a Mul op whose second input is one value per channel.
+    int gates = 0;
+    for (const Op& op : g.ops)
+      if (op.kind == OpKind::Mul && g.tensors[size_t(op.inputs[1])].shape == (Shape{12, 1, 1})) ++gates;
+    EXPECT_EQ(gates, 1);
     EXPECT_EQ(standalone, 1);
     EXPECT_NE(folded.find("Sigmoid and Mul"), std::string::npos) << folded;
     EXPECT_NE(folded.find("GELU (Div, Erf, Add, Mul, Mul)"), std::string::npos) << folded;
     // Relu then Sigmoid on conv4: the clamp [0, inf) moved after f is [sigmoid(0), inf) = [0.5, inf).
     for (const Op& op : g.ops)
-      if (op.act == num::ActKind::sigmoid) { EXPECT_FLOAT_EQ(op.act_min, 0.5f); }
+      if (op.act == num::ActKind::sigmoid && op.has_clamp()) { EXPECT_FLOAT_EQ(op.act_min, 0.5f); }
     expect_close(g.forward(x), want, 2e-5f, "torch reference");
   }
 }
@@ -1319,15 +1324,29 @@ TEST(OnnxGraphImport, ActivationsFoldOrStandAlone) {
     EXPECT_EQ(g.ops[1].act, num::ActKind::silu);
     EXPECT_EQ(g.tensors[size_t(g.output)].name, "y");
   }
-  {  // A Sigmoid whose input is read elsewhere too is not a SiLU gate: a plain Sigmoid op, then
-     // the Mul of two activations is refused, naming it.
+  {  // A Sigmoid gating another map (not its own input) is a Sigmoid folded into its conv, then
+     // a Mul of two maps of one shape; a map and a gate of another shape are refused, naming them.
     OnnxBuilder b({1, 3, 4, 4}, "y");
     add_conv(b, "conv", "input", "c", 3, 2, 1, 0, 1, 123);
     add_conv(b, "conv2", "input", "d", 3, 2, 1, 0, 1, 124);
     b.node("Sigmoid", "sig", {"c"}, "s");
     b.node("Mul", "gate", {"d", "s"}, "y");
-    const std::string msg = error_of([&] { import_onnx(b.save("gate_other.onnx")); });
-    EXPECT_NE(msg.find("'gate' (Mul): Mul of two activations is not supported"), std::string::npos) << msg;
+    const Graph g = import_onnx(b.save("gate_other.onnx"));
+    ASSERT_EQ(g.ops.size(), 3u);
+    EXPECT_EQ(g.ops[0].act, num::ActKind::sigmoid);
+    EXPECT_EQ(g.ops[2].kind, OpKind::Mul);
+    const Eigen::MatrixXf x = Eigen::MatrixXf::Random(2, 48);
+    std::vector<Eigen::MatrixXf> a = g.forward_all(x);
+    const Eigen::MatrixXf want = a[size_t(g.ops[0].output)].cwiseProduct(a[size_t(g.ops[1].output)]);
+    expect_close(a[size_t(g.output)], want, 1e-6f, "x * gate");
+
+    OnnxBuilder m({1, 3, 4, 4}, "y");
+    add_conv(m, "conv", "input", "c", 3, 2, 1, 0, 1, 123);
+    add_conv(m, "conv2", "input", "d", 3, 2, 2, 0, 1, 124);  // 2 x 3 x 3
+    m.node("Mul", "odd", {"c", "d"}, "y");
+    const std::string msg = error_of([&] { import_onnx(m.save("mul_shapes.onnx")); });
+    EXPECT_NE(msg.find("'odd' (Mul): multiplies [N, 2, 4, 4] and [N, 2, 3, 3]; only maps of one shape"),
+              std::string::npos) << msg;
   }
   {  // PRelu's slopes must be per channel or one value.
     OnnxBuilder b({1, 3, 4, 4}, "y");

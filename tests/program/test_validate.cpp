@@ -366,8 +366,24 @@ TEST(Validate, ActivationsAndTheirParameters) {
   EXPECT_FALSE(a.check()) << a.check().message;
   a.layers[1].bias_offset = 9;  // 9 + 2 > 10
   expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "beyond the table");
-  a.layers[1].kind = AIMC_OP_ACT + 1;
-  expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "unknown kind 8");
+  a.layers[1].kind = AIMC_OP_MUL + 1;
+  expect_problem(a.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "unknown kind 9");
+
+  // MUL: a second input of the whole map, or one value per channel (IN2_PER_CHANNEL, MUL only).
+  Fixture mu;
+  aimc_layer_t& l = mu.layers[1];
+  l.kind = AIMC_OP_MUL;
+  l.in2_addr = kSram + 0x1800, l.in2_stride = 10, l.in2_scale = 0.5f;
+  const Machine m2 = mu.machine();
+  EXPECT_FALSE(mu.check(&m2)) << mu.check(&m2).message;
+  l.in2_stride = 9;
+  expect_problem(mu.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "in2_stride smaller than the second input map");
+  l.in2_stride = 10, l.in2_scale = 0.0f;
+  expect_problem(mu.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "in2_scale must be finite and > 0");
+  l.in2_scale = 0.5f, l.in2_addr = kSram + 0x2000 - 5;  // the batch's second input beyond the SRAM
+  expect_problem(mu.check(&m2), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "second input map of the batch beyond the SRAM");
+  mu.layers[0].flags |= AIMC_LAYER_IN2_PER_CHANNEL;
+  expect_problem(mu.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "IN2_PER_CHANNEL on an op that is not a MUL");
 
   // Per-column weight scales: MVM ops only, out_c of them after the biases; an activation's
   // parameters come after them.

@@ -22,7 +22,7 @@ import torch
 from checks import check, finish
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-NAMES = ["kws_conv1d", "autoencoder_sigmoid"]
+NAMES = ["kws_conv1d", "autoencoder_sigmoid", "mbconv_se"]
 IMAGES = 32
 
 

@@ -40,7 +40,8 @@ class Lowering {
       case OpKind::MaxPool: max_pool(i); break;
       case OpKind::AvgPool:
       case OpKind::GlobalAvgPool: avg_pool(i); break;
-      case OpKind::Add: add(i); break;
+      case OpKind::Add: two_inputs(i, AIMC_OP_ADD); break;
+      case OpKind::Mul: two_inputs(i, AIMC_OP_MUL); break;
       case OpKind::Concat: concat(i); break;
       case OpKind::Softmax: push_digital(base(i, AIMC_OP_SOFTMAX)); break;
       case OpKind::Activation: push_digital(base(i, AIMC_OP_ACT)); break;
@@ -187,13 +188,17 @@ class Lowering {
     push_digital(std::move(lo));
   }
 
-  void add(size_t i) {
+  // An op of two maps: ADD (of one shape), MUL (the second whole, or one value per channel:
+  // IN2_PER_CHANNEL).
+  void two_inputs(size_t i, uint32_t kind) {
     const Op& op = g_.ops[i];
-    Lowered lo = base(i, AIMC_OP_ADD);
+    Lowered lo = base(i, kind);
     lo.in2_buf = ctx_.buf_of[size_t(op.inputs[1])];
     const TensorQuant& q2 = ctx_.tq[size_t(op.inputs[1])];
     lo.rec.in2_zero = uint32_t(q2.zero);
     lo.rec.in2_scale = q2.scale;
+    if (g_.tensors[size_t(op.inputs[1])].shape != g_.tensors[size_t(op.inputs[0])].shape)
+      lo.rec.flags |= AIMC_LAYER_IN2_PER_CHANNEL;
     push_digital(std::move(lo));
   }
 

@@ -1,7 +1,8 @@
-// An op record's activation (aimc_image.h, flags bits 8-11 and the parameters after the op's
-// biases in the float table) as the numerics apply it: the one decoding shared by the chip's
-// sequencer (chip/op_exec.cpp), the compiler's ideal executor (compiler/op_exec.cpp) and the
-// program validator, so that all three read a record the same way.
+// Fields of an op record (aimc_image.h) that more than one reader decodes: its activation (flags
+// bits 8-11 and the parameters after the op's biases in the float table) as the numerics apply
+// it, its column scales, its second input. The one decoding shared by the chip's sequencer
+// (chip/op_exec.cpp and the executors), the compiler's ideal executor (compiler/op_exec.cpp) and
+// the program validator, so that all of them read a record the same way.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,14 @@ inline num::Activation layer_activation(const aimc_layer_t& L, const float* tabl
   a.channels = L.out_c;
   a.channel_stride = 1;
   return a;
+}
+
+// Ops that read a second map (in2_*): ADD and MUL.
+inline bool has_second_input(const aimc_layer_t& L) { return L.kind == AIMC_OP_ADD || L.kind == AIMC_OP_MUL; }
+
+// Bytes of one image's second input: the whole map, or one value per channel (IN2_PER_CHANNEL).
+inline uint64_t second_input_bytes(const aimc_layer_t& L) {
+  return (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) ? uint64_t(L.in_c) : uint64_t(L.in_h) * L.in_w * L.in_c;
 }
 
 }  // namespace aimc::program
