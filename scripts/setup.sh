@@ -22,8 +22,9 @@ PACKAGES=(
   # aimc sweep --backend slurm, tested on a single-node Slurm (tests/scripts/slurm_sweep.sh), and
   # aimc plot (scripts/plot_sweep.py).
   slurm-wlm munge python3-matplotlib
-  # The Python module aimc (platforms/python, docs/python.md).
-  pybind11-dev python3-dev
+  # The Python module aimc (platforms/python, docs/python.md); python3-yaml for its hardware-aware
+  # training layers (aimc_hwa reads `aimc config`).
+  pybind11-dev python3-dev python3-yaml
 )
 # `scripts/setup.sh --python` adds what the retention plot needs.
 if [ "${1:-}" = "--python" ]; then

@@ -373,7 +373,33 @@ class Harness {
       p.table.assign(C, 0.25f);
       return l;
     };
-    switch (kind % 8) {
+    // Kinds 248-255 pick the templates of issue 20 (the others keep the templates the corpus
+    // inputs were found with).
+    switch (kind >= 248 ? 8 + (kind - 248) % 3 : kind % 8) {
+      case 8: {  // an activation op: PReLU with a slope per channel (the table's first 3 floats)
+        aimc_layer_t l = base_layer(AIMC_OP_ACT);
+        map(l, 2, 2, 3, 2, 2, 3);
+        l.flags = uint32_t(AIMC_ACT_PRELU) << AIMC_LAYER_ACT_SHIFT;
+        p.table = {0.5f, -1.0f, 0.0f};
+        p.layers.push_back(l);
+        break;
+      }
+      case 9: {  // a map times one value per channel (squeeze-excitation), then Sigmoid
+        aimc_layer_t l = base_layer(AIMC_OP_MUL);
+        map(l, 2, 2, 3, 2, 2, 3);
+        l.flags = AIMC_LAYER_IN2_PER_CHANNEL | (uint32_t(AIMC_ACT_SIGMOID) << AIMC_LAYER_ACT_SHIFT);
+        l.in2_addr = AIMC_SRAM_BASE + 0x4000;
+        l.in2_stride = 3;
+        p.layers.push_back(l);
+        break;
+      }
+      case 10: {  // a dense layer with per-column weight scales and an Elu (alpha after the scales)
+        aimc_layer_t l = mvm(1, 1, R, 1);
+        l.flags = AIMC_LAYER_COLUMN_SCALES | (uint32_t(AIMC_ACT_ELU) << AIMC_LAYER_ACT_SHIFT);
+        p.table.assign(2 * C + 1, 0.5f);
+        p.layers.push_back(l);
+        break;
+      }
       case 0: {  // a dense layer on the tile, int32 outputs
         aimc_layer_t l = mvm(1, 1, R, 1);
         l.flags = AIMC_LAYER_OUTPUT_I32;
