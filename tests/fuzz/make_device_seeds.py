@@ -137,6 +137,12 @@ SEEDS = {
         program(3, 5), seq_start(1), program(4, 6), seq_start(1),
         program(5, 2, pokes=[(16 + 22, 3), (16 + 26, 1)]), seq_start(1), read(reg("ERROR_ADDR")),
     ]),
+    # Issue 20's templates (248-250): an activation op, a MUL by a per-channel gate, an MVM with
+    # column scales and an Elu.
+    "activations": b"".join([
+        program(0, 248), seq_start(1), program(1, 249), seq_start(2),
+        weights(0, 8, 4, LEVELS), program(2, 250), seq_start(1), read(reg("ERROR_CODE")),
+    ]),
     "queue": b"".join([
         weights(0, 8, 4, LEVELS), program(0, 0),
         queue(0x2000, [(True, 0x100, 0x200, 1), (True, 0x120, 0x240, 2), (False, 0, 0, 0)], 2),
