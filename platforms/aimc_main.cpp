@@ -168,7 +168,7 @@ struct Cli {
                                     "ONNX model: Conv (grouped, depthwise), Gemm, MatMul(+Add), "
                                     "BatchNormalization (folded), Relu, Clip/Relu6, Sigmoid, Tanh, SiLU, "
                                     "GELU, LeakyRelu, PRelu, HardSigmoid, HardSwish, Elu, Mul/Div/Sub by a "
-                                    "constant, Mul of two maps, Conv1d on [N, C, L], ReduceMean, MaxPool, "
+                                    "constant, Add/Mul of two maps, Conv1d on [N, C, L], ReduceMean, MaxPool, "
                                     "AveragePool, GlobalAveragePool, Add, Concat, Softmax, "
                                     "Flatten, Reshape, and Transpose/Squeeze/Unsqueeze that keep the element "
                                     "order; another op is refused naming the node (docs/compiler.md)"),

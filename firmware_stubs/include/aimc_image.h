@@ -100,8 +100,8 @@ enum aimc_layer_flags {
   AIMC_LAYER_COLUMN_SCALES = 1u << 5, /* MVM: one weight scale per output column: out_c floats in
                                       * the table right after the op's biases (at bias_offset +
                                       * out_c); y = acc * acc_scale * column_scale[o] + bias[o] */
-  AIMC_LAYER_IN2_PER_CHANNEL = 1u << 6, /* MUL: the second input is a 1 x 1 x in_c map (one value per
-                                        * channel, squeeze-excitation), broadcast over the pixels */
+  AIMC_LAYER_IN2_PER_CHANNEL = 1u << 6, /* ADD, MUL: the second input is a 1 x 1 x in_c map (one value
+                                        * per channel, squeeze-excitation), broadcast over the pixels */
   /* Bits 8-11: the op's activation (enum aimc_act), applied to y before the act clamp by the
    * digital unit that requantizes the op's output: (flags & AIMC_LAYER_ACT_MASK) >> AIMC_LAYER_ACT_SHIFT.
    * Its parameters, if it has any, are floats in the table after the op's biases (and column
@@ -133,7 +133,8 @@ enum aimc_op_kind {
   AIMC_OP_MVM = 0,     /* dense layer or convolution on the tiles, over im2col patches */
   AIMC_OP_MAXPOOL = 1, /* window max of codes (same scale and zero in and out) */
   AIMC_OP_AVGPOOL = 2, /* window mean over the in-map elements; global pooling = window of the map */
-  AIMC_OP_ADD = 3,     /* y = x1 + x2 (both dequantized), then act clamp, requantize */
+  AIMC_OP_ADD = 3,     /* y = x1 + x2 (both dequantized; x2 per channel with IN2_PER_CHANNEL), then act
+                        * clamp, requantize */
   AIMC_OP_CONCAT = 4,  /* copies (requantizing) the input into channels [out_c_offset, +in_c) */
   AIMC_OP_SOFTMAX = 5, /* softmax over the in_c channels of a 1 x 1 map */
   AIMC_OP_DWCONV = 6,  /* depthwise convolution in the digital unit; integer weights in the table */

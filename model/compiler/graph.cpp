@@ -214,7 +214,9 @@ Shape Graph::infer_shape(const Op& op) const {
                    window_out(x.w, op.kw, op.stride_w, op.pad_l, op.pad_r)};
     case OpKind::GlobalAvgPool: return Shape{x.c, 1, 1};
     case OpKind::Add:
-      if (in[0] != in[1]) fail("input shapes differ: " + to_string(in[0]) + " and " + to_string(in[1]));
+      if (in[1] != in[0] && in[1] != Shape{x.c, 1, 1})
+        fail("input shapes differ: " + to_string(in[0]) + " and " + to_string(in[1]) + " (the second may also be " +
+             to_string(Shape{x.c, 1, 1}) + ": one value per channel)");
       return x;
     case OpKind::Concat: {
       long channels = 0;
@@ -348,15 +350,19 @@ Eigen::MatrixXf forward_op(const Op& op, const std::vector<const Eigen::MatrixXf
         y.col(c) = inputs[0]->middleCols(long(c) * plane, plane).rowwise().mean();
       break;
     }
-    case OpKind::Add: y = *inputs[0] + *inputs[1]; break;
+    case OpKind::Add:
     case OpKind::Mul: {
+      const bool add = op.kind == OpKind::Add;
       const long plane = long(is.h) * is.w;
       if (inputs[1]->cols() == inputs[0]->cols()) {
-        y = inputs[0]->cwiseProduct(*inputs[1]);
-      } else {  // channel-major maps: channel c is the columns [c * plane, (c + 1) * plane)
-        for (int c = 0; c < is.c; ++c)
-          y.middleCols(long(c) * plane, plane) =
-              inputs[0]->middleCols(long(c) * plane, plane).array().colwise() * inputs[1]->col(c).array();
+        y = add ? Eigen::MatrixXf(*inputs[0] + *inputs[1]) : Eigen::MatrixXf(inputs[0]->cwiseProduct(*inputs[1]));
+      } else {  // one value per channel; channel-major maps: channel c is the columns [c * plane, (c + 1) * plane)
+        for (int c = 0; c < is.c; ++c) {
+          const auto a = inputs[0]->middleCols(long(c) * plane, plane).array();
+          const auto b = inputs[1]->col(c).array();
+          if (add) y.middleCols(long(c) * plane, plane) = (a.colwise() + b).matrix();
+          else y.middleCols(long(c) * plane, plane) = (a.colwise() * b).matrix();
+        }
       }
       break;
     }

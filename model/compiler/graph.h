@@ -42,7 +42,7 @@ enum class OpKind {
   MaxPool,
   AvgPool,        // border windows average their in-map elements (unless count_include_pad)
   GlobalAvgPool,  // C x H x W -> C x 1 x 1
-  Add,            // elementwise sum of two maps of one shape, then the clamp
+  Add,            // elementwise sum of two maps of one shape (or the second C x 1 x 1, per channel), then the clamp
   Concat,         // along channels, inputs in order
   Softmax,        // over the channels of a C x 1 x 1 tensor
   Flatten,        // C x H x W -> (C*H*W) x 1 x 1, elements in C, H, W order (no arithmetic)

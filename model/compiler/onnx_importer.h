@@ -33,7 +33,7 @@ namespace aimc::compiler::onnx_detail {
 inline const char* kSupported =
     "supported: Conv, Gemm, MatMul, Add, BatchNormalization, Relu, Clip, Sigmoid, Tanh, LeakyRelu, PRelu, "
     "HardSigmoid, HardSwish, Elu, Gelu (and x * Sigmoid(x), the Erf form of GELU), Mul/Div/Sub by a constant, "
-    "Mul of two maps (or of a map and one value per channel), "
+    "Add and Mul of two maps (or of a map and one value per channel), "
     "MaxPool, AveragePool, Conv/MaxPool/AveragePool on sequences [N, C, L], ReduceMean over the spatial axes, "
     "GlobalAveragePool, GlobalMaxPool, Concat, Softmax, Flatten, Reshape, Transpose (order-preserving), "
     "Squeeze, Unsqueeze, Pad (zeros, before Conv/AveragePool), Identity, Dropout; "
@@ -569,7 +569,7 @@ class Importer {
   void softmax(int n, const onnx::NodeProto& node);
   Eigen::VectorXf channel_constant(int n, const onnx::NodeProto& node, int ci, const Value& x, const char* verb) const;
   void arithmetic(int n, const onnx::NodeProto& node);
-  void mul_maps(int n, const onnx::NodeProto& node);
+  void two_maps(int n, const onnx::NodeProto& node, OpKind kind);
   // An activation to apply: kind, scalar parameters, PRelu's slopes per channel.
   struct Activation {
     num::ActKind kind = num::ActKind::none;

@@ -523,17 +523,7 @@ void Importer::depthwise_affine(int n, const onnx::NodeProto& node, const Value&
 void Importer::add(int n, const onnx::NodeProto& node) {
   if (node.input_size() != 2) node_fail(n, node, "Add needs two inputs");
   const bool c0 = consts_.count(node.input(0)) > 0, c1 = consts_.count(node.input(1)) > 0;
-  if (!c0 && !c1) {
-    const Value& a = activation(n, node, 0);
-    const Value& b = activation(n, node, 1);
-    if (a.dims != b.dims)
-      node_fail(n, node, "adds " + dims_str(a.dims, true) + " and " + dims_str(b.dims, true) +
-                             "; broadcasting between two activations is not supported");
-    Op op;
-    op.kind = OpKind::Add;
-    op.inputs = {as_tensor(n, node, a), as_tensor(n, node, b)};
-    return emit(n, node, std::move(op), a.dims);
-  }
+  if (!c0 && !c1) return two_maps(n, node, OpKind::Add);
   // Activation plus a constant: a bias, broadcast per channel or over everything.
   const int xi = c0 ? 1 : 0;
   const Value& x = activation(n, node, xi);
@@ -574,9 +564,9 @@ Eigen::VectorXf Importer::channel_constant(int n, const onnx::NodeProto& node, i
   return v;
 }
 
-// Mul of two activations: of one shape, or one of them a value per channel of the other ([C],
-// [C, 1] or [C, 1, 1]: a squeeze-excitation gate), which becomes the second input.
-void Importer::mul_maps(int n, const onnx::NodeProto& node) {
+// Add or Mul of two activations: of one shape, or one of them a value per channel of the other
+// ([C], [C, 1] or [C, 1, 1]: a squeeze-excitation gate), which becomes the second input.
+void Importer::two_maps(int n, const onnx::NodeProto& node, OpKind kind) {
   const Value* a = &activation(n, node, 0);
   const Value* b = &activation(n, node, 1);
   auto per_channel_of = [](const Value& g, const Value& x) {  // g holds one value per channel of x
@@ -586,13 +576,14 @@ void Importer::mul_maps(int n, const onnx::NodeProto& node) {
   if (a->dims != b->dims) {
     if (per_channel_of(*a, *b)) std::swap(a, b);
     else if (!per_channel_of(*b, *a))
-      node_fail(n, node, "multiplies " + dims_str(a->dims, true) + " and " + dims_str(b->dims, true) +
+      node_fail(n, node, std::string(kind == OpKind::Add ? "adds " : "multiplies ") + dims_str(a->dims, true) +
+                             " and " + dims_str(b->dims, true) +
                              "; only maps of one shape, or a map and one value per channel of it, are supported");
   }
   if (a->padded() || b->padded()) node_fail(n, node, "the output of a Pad node can only feed a Conv or an AveragePool");
   Op op;
-  op.kind = OpKind::Mul;
-  op.inputs = {as_tensor(n, node, *a), as_tensor(n, node, *b)};  // a per-channel gate is C x 1 x 1
+  op.kind = kind;
+  op.inputs = {as_tensor(n, node, *a), as_tensor(n, node, *b)};  // a per-channel operand is C x 1 x 1
   const std::vector<int64_t> dims = a->dims;
   emit(n, node, std::move(op), dims);
 }
@@ -606,7 +597,7 @@ void Importer::arithmetic(int n, const onnx::NodeProto& node) {
   if (node.input_size() != 2) node_fail(n, node, op + " needs two inputs");
   if (op == "Div" && gelu_chain(n, node)) return;
   const bool c0 = consts_.count(node.input(0)) > 0, c1 = consts_.count(node.input(1)) > 0;
-  if (!c0 && !c1 && op == "Mul") return mul_maps(n, node);
+  if (!c0 && !c1 && op == "Mul") return two_maps(n, node, OpKind::Mul);
   if (!c0 && !c1)
     node_fail(n, node, op + " of two activations is not supported (only with a constant operand)");
   if (op == "Div" && c0) node_fail(n, node, "a constant divided by an activation is not supported");

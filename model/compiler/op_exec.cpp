@@ -171,7 +171,8 @@ num::Maps digital_op(const aimc_layer_t& L, const Buffers& bufs, const std::vect
     case AIMC_OP_AVGPOOL:
       return num::avg_pool(in, s, window_of(L), (L.flags & AIMC_LAYER_COUNT_PAD) != 0, L.in_scale, int(L.in_zero), q, clipped);
     case AIMC_OP_ADD:
-      return num::add(in, L.in_scale, int(L.in_zero), load(bufs, L.in2_addr, "an add"), L.in2_scale, int(L.in2_zero), q, clipped);
+      return num::add(in, L.in_scale, int(L.in_zero), load(bufs, L.in2_addr, "an add"), L.in2_scale, int(L.in2_zero), q,
+                      clipped, (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) ? int(L.in_c) : 0);
     case AIMC_OP_MUL:
       return num::mul(in, L.in_scale, int(L.in_zero), load(bufs, L.in2_addr, "a mul"), L.in2_scale, int(L.in2_zero),
                       (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) != 0, s, q, clipped);

@@ -158,7 +158,17 @@ Maps avg_pool(const Maps& in, const MapShape& s, const Window& w, bool count_pad
 }
 
 Maps add(const Maps& a, float a_scale, int a_zero, const Maps& b, float b_scale, int b_zero, const Requant& q,
-         long* clipped) {
+         long* clipped, int channels) {
+  if (channels > 0) {  // b: one value per channel, broadcast over the pixels
+    if (a.rows() != b.rows() || b.cols() != channels || a.cols() % channels != 0)
+      throw std::invalid_argument("add: the per-channel operand does not fit the map");
+    Maps out(a.rows(), a.cols());
+    for (Eigen::Index v = 0; v < a.rows(); ++v)
+      for (Eigen::Index i = 0; i < a.cols(); ++i)
+        out(v, i) = (a(v, i) - float(a_zero)) * a_scale + (b(v, i % channels) - float(b_zero)) * b_scale;
+    finish(requantize(out.data(), long(out.size()), q), clipped);
+    return out;
+  }
   if (a.rows() != b.rows() || a.cols() != b.cols()) throw std::invalid_argument("add: operand shapes differ");
   Maps out = ((a.array() - float(a_zero)) * a_scale + (b.array() - float(b_zero)) * b_scale).matrix();
   finish(requantize(out.data(), long(out.size()), q), clipped);

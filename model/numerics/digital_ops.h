@@ -73,9 +73,10 @@ Maps max_pool(const Maps& in, const MapShape& shape, const Window& w);
 // Output shape: out_h x out_w x C. Returns the requantized codes; *clipped counts clipping.
 Maps avg_pool(const Maps& in, const MapShape& shape, const Window& w, bool count_pad, float in_scale,
               int in_zero, const Requant& out, long* clipped = nullptr);
-// Elementwise a_scale * (a - a_zero) + b_scale * (b - b_zero), requantized.
+// Elementwise a_scale * (a - a_zero) + b_scale * (b - b_zero), requantized; with channels > 0, b
+// holds one value per channel of a's channel-last maps (1 x 1 x channels, broadcast over the pixels).
 Maps add(const Maps& a, float a_scale, int a_zero, const Maps& b, float b_scale, int b_zero,
-         const Requant& out, long* clipped = nullptr);
+         const Requant& out, long* clipped = nullptr, int channels = 0);
 // Elementwise a_scale * (a - a_zero) * b_scale * (b - b_zero), requantized. a is an H x W x C map
 // (shape); b the same map, or with b_per_channel one value per channel (1 x 1 x C, broadcast over
 // the pixels: a squeeze-excitation gate).

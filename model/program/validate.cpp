@@ -99,7 +99,8 @@ Problem check_op_shape(const aimc_layer_t& l, uint32_t li, const std::string& lw
                           AIMC_LAYER_SIGN_SPLIT | AIMC_LAYER_COLUMN_SCALES | AIMC_LAYER_IN2_PER_CHANNEL |
                           AIMC_LAYER_ACT_MASK))
     return bad("unknown flags");
-  if ((l.flags & AIMC_LAYER_IN2_PER_CHANNEL) && l.kind != AIMC_OP_MUL) return bad("IN2_PER_CHANNEL on an op that is not a MUL");
+  if ((l.flags & AIMC_LAYER_IN2_PER_CHANNEL) && !has_second_input(l))
+    return bad("IN2_PER_CHANNEL on an op that is not an ADD or a MUL");
   if ((l.flags & AIMC_LAYER_COLUMN_SCALES) && l.kind != AIMC_OP_MVM) return bad("COLUMN_SCALES on an op that is not an MVM");
   if (layer_act_code(l) >= AIMC_ACT_COUNT) return bad("unknown activation " + to_string(layer_act_code(l)));
   // A max pool passes codes through without requantizing: there is no real value to apply f to.

@@ -1235,10 +1235,13 @@ TEST(OnnxGraphImport, TorchExportedActivationsMatchTorch) {
       EXPECT_EQ(acts[k], 1) << num::to_string(k) << " in " << folded;
     EXPECT_EQ(acts[num::ActKind::sigmoid], 2) << folded;  // the gate's, and the one after a Relu
     // The squeeze-excitation product: a Mul op whose second input is one value per channel.
-    int gates = 0;
-    for (const Op& op : g.ops)
+    int gates = 0, shifts = 0;
+    for (const Op& op : g.ops) {
       if (op.kind == OpKind::Mul && g.tensors[size_t(op.inputs[1])].shape == (Shape{12, 1, 1})) ++gates;
+      if (op.kind == OpKind::Add && g.tensors[size_t(op.inputs[1])].shape == (Shape{12, 1, 1})) ++shifts;
+    }
     EXPECT_EQ(gates, 1);
+    EXPECT_EQ(shifts, 1);  // and the Add of one value per channel
     EXPECT_EQ(standalone, 1);
     EXPECT_NE(folded.find("Sigmoid and Mul"), std::string::npos) << folded;
     EXPECT_NE(folded.find("GELU (Div, Erf, Add, Mul, Mul)"), std::string::npos) << folded;

@@ -383,7 +383,12 @@ TEST(Validate, ActivationsAndTheirParameters) {
   l.in2_scale = 0.5f, l.in2_addr = kSram + 0x2000 - 5;  // the batch's second input beyond the SRAM
   expect_problem(mu.check(&m2), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "second input map of the batch beyond the SRAM");
   mu.layers[0].flags |= AIMC_LAYER_IN2_PER_CHANNEL;
-  expect_problem(mu.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "IN2_PER_CHANNEL on an op that is not a MUL");
+  expect_problem(mu.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 0, "IN2_PER_CHANNEL on an op that is not an ADD or a MUL");
+  mu.layers[0].flags &= ~uint32_t(AIMC_LAYER_IN2_PER_CHANNEL);
+  l.in2_addr = kSram + 0x1800, l.in2_stride = 3, l.flags |= AIMC_LAYER_IN2_PER_CHANNEL;  // 1 x 1 x in_c = 10 bytes
+  expect_problem(mu.check(), AIMC_ERR_BAD_PROGRAM, ArgKind::op, 1, "in2_stride smaller than the second input map");
+  l.in2_stride = 10, l.kind = AIMC_OP_ADD;  // a per-channel addend
+  EXPECT_FALSE(mu.check(&m2)) << mu.check(&m2).message;
 
   // Per-column weight scales: MVM ops only, out_c of them after the biases; an activation's
   // parameters come after them.

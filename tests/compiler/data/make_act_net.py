@@ -5,7 +5,7 @@ torch 1.13 exports it at each opset, and its outputs.
 The fixture of test_graph.cpp's activation test (issue 20). What torch writes differs by opset:
 SiLU is Sigmoid + Mul; HardSwish is HardSigmoid + Mul before opset 14 and HardSwish from 14 on;
 GELU is the chain Div, Erf, Add, Mul, Mul; a squeeze-excitation gate multiplies a map by one value
-per channel; PReLU's slope is [C, 1, 1]; F.pad is ConstantOfShape,
+per channel, and another branch adds one; PReLU's slope is [C, 1, 1]; F.pad is ConstantOfShape,
 Concat, Reshape, Slice (step -1), Transpose, Reshape, Cast feeding Pad. The input is normalised in
 the graph ((x - 0.5) / 0.25: Sub and Div by constants). Run with /usr/bin/python3 (torch 1.13):
 
@@ -34,6 +34,7 @@ class ActNet(nn.Module):
         self.conv2 = nn.Conv2d(8, 8, 3)
         self.conv3 = nn.Conv2d(8, 12, 1)
         self.se = nn.Conv2d(12, 12, 1)
+        self.shift = nn.Conv2d(12, 12, 1)
         self.conv4 = nn.Conv2d(12, 12, 1)
         self.fc = nn.Linear(12, 6)
 
@@ -48,6 +49,7 @@ class ActNet(nn.Module):
         z = F.leaky_relu(F.max_pool2d(z, 2), 0.1)         # after a MaxPool: an Activation op
         z = F.elu(self.conv3(z), alpha=0.7)               # Elu
         z = z * torch.sigmoid(self.se(F.adaptive_avg_pool2d(z, 1)))  # squeeze-excitation: Mul by a gate
+        z = z + self.shift(F.adaptive_avg_pool2d(z, 1))  # Add of one value per channel
         z = torch.sigmoid(torch.relu(self.conv4(z)))      # Relu, then Sigmoid: clamp moved after f
         z = F.hardsigmoid(z * 3.0 - 1.0)                  # Mul, Sub by constants; HardSigmoid
         z = F.adaptive_avg_pool2d(z, 1).flatten(1)
