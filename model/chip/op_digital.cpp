@@ -35,29 +35,31 @@ bool run_avgpool(ExecContext&, const OpStep& op, const num::Maps& in, num::Maps&
   return true;
 }
 
-bool run_add(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t& err_addr) {
+// The second input of an ADD or MUL: the whole map, or one value per channel (IN2_PER_CHANNEL).
+bool read_second_input(ExecContext& ctx, const OpStep& op, num::Maps& in2, uint32_t& err_addr) {
   const aimc_layer_t& L = op.L;
   const bool per_channel = (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) != 0;
+  if (ctx.read_maps(L.in2_addr, L.in2_stride, per_channel ? num::MapShape{1, 1, op.in_shape.c} : op.in_shape, in2))
+    return true;
+  err_addr = L.in2_addr;
+  return false;
+}
+
+bool run_add(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t& err_addr) {
+  const aimc_layer_t& L = op.L;
   num::Maps in2;
-  if (!ctx.read_maps(L.in2_addr, L.in2_stride, per_channel ? num::MapShape{1, 1, op.in_shape.c} : op.in_shape, in2)) {
-    err_addr = L.in2_addr;
-    return false;
-  }
-  out = num::add(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale,
-                 static_cast<int>(L.in2_zero), op.requant, nullptr, per_channel ? op.in_shape.c : 0);
+  if (!read_second_input(ctx, op, in2, err_addr)) return false;
+  out = num::add(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale, static_cast<int>(L.in2_zero),
+                 op.requant, nullptr, (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) ? op.in_shape.c : 0);
   return true;
 }
 
 bool run_mul(ExecContext& ctx, const OpStep& op, const num::Maps& in, num::Maps& out, uint32_t& err_addr) {
   const aimc_layer_t& L = op.L;
-  const bool per_channel = (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) != 0;
   num::Maps in2;
-  if (!ctx.read_maps(L.in2_addr, L.in2_stride, per_channel ? num::MapShape{1, 1, op.in_shape.c} : op.in_shape, in2)) {
-    err_addr = L.in2_addr;
-    return false;
-  }
+  if (!read_second_input(ctx, op, in2, err_addr)) return false;
   out = num::mul(in, L.in_scale, static_cast<int>(L.in_zero), in2, L.in2_scale, static_cast<int>(L.in2_zero),
-                 per_channel, op.in_shape, op.requant);
+                 (L.flags & AIMC_LAYER_IN2_PER_CHANNEL) != 0, op.in_shape, op.requant);
   return true;
 }
 

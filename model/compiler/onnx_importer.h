@@ -1,6 +1,7 @@
 // The ONNX importer's internals (model/compiler only): the Importer class, shared by
-// onnx_import.cpp (loading, constants, shapes and the walk over the nodes) and onnx_ops.cpp (one
-// member function per ONNX op kind, dispatched by Importer::apply).
+// onnx_import.cpp (loading, constants, shapes and the walk over the nodes) and the node files (one
+// member function per ONNX op kind, dispatched by Importer::apply in onnx_ops.cpp; nodes on
+// constants in onnx_constants.cpp, element-wise ones in onnx_elementwise.cpp).
 // The importer sorts the nodes topologically itself (so cycles and dangling inputs are found and
 // named), refuses nodes whose outputs never reach the graph output, then walks the nodes once.
 // Every activation value maps to a graph tensor plus its ONNX per-image dims: reshapes, flattens,
@@ -549,7 +550,7 @@ class Importer {
     return op;
   }
 
-  // ---- the nodes (onnx_ops.cpp) ----
+  // ---- the nodes (onnx_ops.cpp, onnx_constants.cpp, onnx_elementwise.cpp) ----
   void apply(int n, const onnx::NodeProto& node);
   void constant_node(int n, const onnx::NodeProto& node);
   void fold_constant(int n, const onnx::NodeProto& node);
